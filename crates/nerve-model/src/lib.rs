@@ -1,0 +1,31 @@
+//! # nerve-model
+//!
+//! Feed-forward networks (multi-layer perceptrons) on burn. [`MlpConfig`] describes one — input
+//! width, hidden layer widths, output width, [`Activation`], dropout and [`Initializer`] — and
+//! [`MlpConfig::init`] builds the [`Mlp`] module on a burn `Device`. The crate is backend-free: it
+//! never names a concrete backend, and it does no file or terminal I/O.
+//!
+//! ```
+//! use burn::prelude::{Module, Tensor};
+//! use nerve_model::{Activation, MlpConfig};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let device = nerve_backend::BackendKind::default().device()?;
+//! // The tutorial's network: 4 inputs -> 5 ReLU units -> 1 output.
+//! let config = MlpConfig::new(4, vec![5], 1).with_activation(Activation::Relu);
+//! config.validate()?;
+//! let mlp = config.init(&device);
+//! assert_eq!(mlp.num_params(), 4 * 5 + 5 + 5 * 1 + 1);
+//! let x = Tensor::<2>::zeros([3, 4], &device);
+//! assert_eq!(mlp.forward(x).dims(), [3, 1]);
+//! # Ok(())
+//! # }
+//! ```
+
+mod activation;
+mod initializer;
+mod mlp;
+
+pub use activation::Activation;
+pub use initializer::Initializer;
+pub use mlp::{Mlp, MlpConfig, ModelError};

@@ -1,0 +1,405 @@
+//! [`MlpConfig`] and the [`Mlp`] it builds.
+
+use std::fmt::Write as _;
+
+use burn::module::Param;
+use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
+use burn::prelude::{Device, Module, Tensor};
+use serde::{Deserialize, Serialize};
+
+use crate::{Activation, Initializer};
+
+/// Describes a feed-forward network: `d_input -> d_hidden[0] -> ... -> d_output`.
+///
+/// Every hidden layer is a linear layer followed by [`activation`](Self::activation) and, while
+/// training, dropout. The output layer is linear only. This is the single source of truth for
+/// the architecture: the TOML `[model]` table, the CLI flags and a saved model all hold one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MlpConfig {
+    /// Number of input features.
+    pub d_input: usize,
+    /// Width of each hidden layer, first to last; empty for a linear model.
+    pub d_hidden: Vec<usize>,
+    /// Number of outputs (one per target column, or one logit per class).
+    pub d_output: usize,
+    /// Activation after each hidden layer.
+    #[serde(default)]
+    pub activation: Activation,
+    /// Probability of zeroing a hidden unit while training, in `[0, 1)`; 0 turns dropout off.
+    #[serde(default)]
+    pub dropout: f64,
+    /// How weights and biases are drawn before training.
+    #[serde(default)]
+    pub initializer: Initializer,
+}
+
+/// A configuration that cannot describe a network.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ModelError {
+    /// A layer width of zero.
+    #[error("`{field}` must be at least 1, got 0")]
+    ZeroWidth {
+        /// The field holding the zero (`d_input`, `d_output` or `d_hidden[i]`).
+        field: String,
+    },
+    /// A dropout probability outside `[0, 1)`.
+    #[error("`dropout` must be in [0, 1), got {0}")]
+    Dropout(f64),
+    /// Parameters given to [`Mlp::from_parameters`] that do not fit the configuration.
+    #[error("parameter `{name}` has shape {found:?}, but the architecture needs {expected:?}")]
+    ShapeMismatch {
+        /// The parameter's name, e.g. `layers.0.weight`.
+        name: String,
+        /// The shape the configuration implies.
+        expected: Vec<usize>,
+        /// The shape that was given.
+        found: Vec<usize>,
+    },
+    /// A different number of layers than the configuration implies.
+    #[error("the architecture has {expected} layers, but parameters for {found} were given")]
+    LayerCount {
+        /// Layers in the configuration.
+        expected: usize,
+        /// Layers given.
+        found: usize,
+    },
+}
+
+impl MlpConfig {
+    /// A network with ReLU hidden layers, no dropout and PyTorch's initialisation.
+    pub fn new(d_input: usize, d_hidden: Vec<usize>, d_output: usize) -> Self {
+        Self {
+            d_input,
+            d_hidden,
+            d_output,
+            activation: Activation::default(),
+            dropout: 0.0,
+            initializer: Initializer::default(),
+        }
+    }
+
+    /// Sets the hidden-layer activation.
+    pub fn with_activation(mut self, activation: Activation) -> Self {
+        self.activation = activation;
+        self
+    }
+
+    /// Sets the dropout probability.
+    pub fn with_dropout(mut self, dropout: f64) -> Self {
+        self.dropout = dropout;
+        self
+    }
+
+    /// Sets the initializer.
+    pub fn with_initializer(mut self, initializer: Initializer) -> Self {
+        self.initializer = initializer;
+        self
+    }
+
+    /// Checks that the configuration describes a network: no zero widths, dropout in `[0, 1)`.
+    pub fn validate(&self) -> Result<(), ModelError> {
+        let zero = |field: String| Err(ModelError::ZeroWidth { field });
+        if self.d_input == 0 {
+            return zero("d_input".into());
+        }
+        if let Some(i) = self.d_hidden.iter().position(|&d| d == 0) {
+            return zero(format!("d_hidden[{i}]"));
+        }
+        if self.d_output == 0 {
+            return zero("d_output".into());
+        }
+        if !(0.0..1.0).contains(&self.dropout) {
+            return Err(ModelError::Dropout(self.dropout));
+        }
+        Ok(())
+    }
+
+    /// The `(d_input, d_output)` of every linear layer, first to last.
+    pub fn layer_dims(&self) -> Vec<(usize, usize)> {
+        let widths: Vec<usize> = std::iter::once(self.d_input)
+            .chain(self.d_hidden.iter().copied())
+            .chain(std::iter::once(self.d_output))
+            .collect();
+        widths.windows(2).map(|w| (w[0], w[1])).collect()
+    }
+
+    /// The number of trainable parameters (weights and biases) of the network.
+    pub fn num_params(&self) -> usize {
+        self.layer_dims().iter().map(|(i, o)| i * o + o).sum()
+    }
+
+    /// Builds the network on `device`, its parameters drawn by the configured initializer.
+    ///
+    /// Parameters are materialised lazily, on first use, from the device's seeded generator.
+    ///
+    /// # Panics
+    ///
+    /// If the configuration is invalid; call [`validate`](Self::validate) first on anything a
+    /// user wrote.
+    pub fn init(&self, device: &Device) -> Mlp {
+        self.assert_valid();
+        let (weight_init, bias_init) = self.initializer.to_burn();
+        let layers = self
+            .layer_dims()
+            .into_iter()
+            .map(|(d_in, d_out)| {
+                let mut layer = LinearConfig::new(d_in, d_out)
+                    .with_initializer(weight_init.clone())
+                    .init(device);
+                if let Some(bias_init) = &bias_init {
+                    layer.bias = Some(bias_init.init([d_out], device));
+                }
+                layer
+            })
+            .collect();
+        self.assemble(layers)
+    }
+
+    fn assert_valid(&self) {
+        if let Err(err) = self.validate() {
+            panic!("invalid MlpConfig: {err}");
+        }
+    }
+
+    fn assemble(&self, layers: Vec<Linear>) -> Mlp {
+        Mlp {
+            layers,
+            dropout: DropoutConfig::new(self.dropout).init(),
+            config: self.clone(),
+        }
+    }
+}
+
+/// A feed-forward network built by [`MlpConfig::init`].
+///
+/// Its linear layers are stored as `layers.{i}` (i from 0 at the first hidden layer), each with a
+/// `weight` of shape `[d_input, d_output]` (burn's layout, the transpose of PyTorch's) and a
+/// `bias` of shape `[d_output]`.
+#[derive(Module, Debug)]
+pub struct Mlp {
+    layers: Vec<Linear>,
+    dropout: Dropout,
+    #[module(skip)]
+    config: MlpConfig,
+}
+
+impl Mlp {
+    /// Builds a network from given parameters: one `(weight [d_input, d_output], bias
+    /// [d_output])` pair per layer, first to last. The tensors' device becomes the model's.
+    pub fn from_parameters(
+        config: &MlpConfig,
+        parameters: Vec<(Tensor<2>, Tensor<1>)>,
+    ) -> Result<Mlp, ModelError> {
+        config.validate()?;
+        let dims = config.layer_dims();
+        if dims.len() != parameters.len() {
+            return Err(ModelError::LayerCount {
+                expected: dims.len(),
+                found: parameters.len(),
+            });
+        }
+        let mut layers = Vec::with_capacity(dims.len());
+        for (i, ((d_in, d_out), (weight, bias))) in dims.into_iter().zip(parameters).enumerate() {
+            check_shape(format!("layers.{i}.weight"), &[d_in, d_out], &weight.dims())?;
+            check_shape(format!("layers.{i}.bias"), &[d_out], &bias.dims())?;
+            layers.push(Linear {
+                weight: Param::from_tensor(weight),
+                bias: Some(Param::from_tensor(bias)),
+            });
+        }
+        Ok(config.assemble(layers))
+    }
+
+    /// The configuration this network was built from.
+    pub fn config(&self) -> &MlpConfig {
+        &self.config
+    }
+
+    /// The linear layers, first to last.
+    pub fn layers(&self) -> &[Linear] {
+        &self.layers
+    }
+
+    /// The forward pass: hidden layers with activation (and dropout while training), then the
+    /// linear output layer.
+    ///
+    /// # Shapes
+    ///
+    /// - `x`: `[batch_size, d_input]`
+    /// - output: `[batch_size, d_output]`
+    pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
+        let (output, hidden) = self
+            .layers
+            .split_last()
+            .expect("an Mlp always has an output layer");
+        let activation = self.config.activation;
+        let x = hidden.iter().fold(x, |x, layer| {
+            self.dropout.forward(activation.forward(layer.forward(x)))
+        });
+        output.forward(x)
+    }
+
+    /// A readable description: the architecture, then each layer with its parameter count.
+    ///
+    /// ```text
+    /// Mlp 4 -> 5 (relu) -> 1, 31 parameters
+    ///   layers.0  Linear 4 -> 5, relu   25 parameters
+    ///   layers.1  Linear 5 -> 1          6 parameters
+    /// ```
+    pub fn summary(&self) -> String {
+        let config = &self.config;
+        let hidden: String = config
+            .d_hidden
+            .iter()
+            .map(|d| format!(" -> {d} ({})", config.activation))
+            .collect();
+        let mut out = format!(
+            "Mlp {}{hidden} -> {}, {} parameters",
+            config.d_input,
+            config.d_output,
+            self.num_params()
+        );
+        if config.dropout > 0.0 {
+            let _ = write!(out, ", dropout {}", config.dropout);
+        }
+        let dims = config.layer_dims();
+        let rows: Vec<(String, String, usize)> = dims
+            .iter()
+            .enumerate()
+            .map(|(i, &(d_in, d_out))| {
+                let act = if i + 1 < dims.len() {
+                    format!(", {}", config.activation)
+                } else {
+                    String::new()
+                };
+                (
+                    format!("layers.{i}"),
+                    format!("Linear {d_in} -> {d_out}{act}"),
+                    d_in * d_out + d_out,
+                )
+            })
+            .collect();
+        let name_width = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
+        let desc_width = rows.iter().map(|r| r.1.len()).max().unwrap_or(0);
+        let count_width = rows.iter().map(|r| r.2.to_string().len()).max().unwrap_or(0);
+        for (name, desc, count) in rows {
+            let _ = write!(
+                out,
+                "\n  {name:<name_width$}  {desc:<desc_width$}  {count:>count_width$} parameters"
+            );
+        }
+        out
+    }
+}
+
+fn check_shape(name: String, expected: &[usize], found: &[usize]) -> Result<(), ModelError> {
+    if expected == found {
+        Ok(())
+    } else {
+        Err(ModelError::ShapeMismatch {
+            name,
+            expected: expected.to_vec(),
+            found: found.to_vec(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::prelude::TensorData;
+    use nerve_backend::BackendKind;
+
+    fn device() -> Device {
+        BackendKind::default().device().expect("a compiled-in backend")
+    }
+
+    #[test]
+    fn layer_dims_and_parameter_count() {
+        let config = MlpConfig::new(4, vec![8, 3], 2);
+        assert_eq!(config.layer_dims(), vec![(4, 8), (8, 3), (3, 2)]);
+        assert_eq!(config.num_params(), 4 * 8 + 8 + 8 * 3 + 3 + 3 * 2 + 2);
+        let mlp = config.init(&device());
+        assert_eq!(mlp.num_params(), config.num_params());
+        assert_eq!(mlp.layers()[0].weight.dims(), [4, 8]);
+    }
+
+    #[test]
+    fn no_hidden_layer_is_a_linear_model() {
+        let config = MlpConfig::new(3, vec![], 1);
+        assert_eq!(config.layer_dims(), vec![(3, 1)]);
+        let mlp = config.init(&device());
+        assert_eq!(mlp.forward(Tensor::zeros([2, 3], &device())).dims(), [2, 1]);
+    }
+
+    #[test]
+    fn validate_names_the_bad_field() {
+        let err = MlpConfig::new(4, vec![5, 0], 1).validate().unwrap_err();
+        assert_eq!(err.to_string(), "`d_hidden[1]` must be at least 1, got 0");
+        let err = MlpConfig::new(4, vec![5], 1)
+            .with_dropout(1.0)
+            .validate()
+            .unwrap_err();
+        assert!(err.to_string().contains("dropout"));
+    }
+
+    #[test]
+    fn forward_matches_hand_computation() {
+        let device = device();
+        // y = relu(x W1 + b1) W2 + b2 with W stored [in, out].
+        let w1 = Tensor::<2>::from_data(TensorData::new(vec![1.0f32, -1.0, 2.0, 0.5], [2, 2]), &device);
+        let b1 = Tensor::<1>::from_data(TensorData::new(vec![0.0f32, 1.0], [2]), &device);
+        let w2 = Tensor::<2>::from_data(TensorData::new(vec![1.0f32, 3.0], [2, 1]), &device);
+        let b2 = Tensor::<1>::from_data(TensorData::new(vec![-0.5f32], [1]), &device);
+        let config = MlpConfig::new(2, vec![2], 1);
+        let mlp = Mlp::from_parameters(&config, vec![(w1, b1), (w2, b2)]).expect("shapes fit");
+        let x = Tensor::<2>::from_data(TensorData::new(vec![1.0f32, 1.0], [1, 2]), &device);
+        // hidden = relu([1*1 + 1*2 + 0, 1*-1 + 1*0.5 + 1]) = [3, 0.5]; out = 3 + 1.5 - 0.5 = 4.
+        let out = mlp.forward(x).into_data().try_to_vec::<f32>().expect("f32");
+        assert_eq!(out, vec![4.0]);
+    }
+
+    #[test]
+    fn from_parameters_rejects_wrong_shapes() {
+        let device = device();
+        let config = MlpConfig::new(2, vec![], 1);
+        let err = Mlp::from_parameters(
+            &config,
+            vec![(Tensor::zeros([1, 2], &device), Tensor::zeros([1], &device))],
+        )
+        .unwrap_err();
+        assert_eq!(
+            err,
+            ModelError::ShapeMismatch {
+                name: "layers.0.weight".into(),
+                expected: vec![2, 1],
+                found: vec![1, 2]
+            }
+        );
+    }
+
+    #[test]
+    fn every_activation_and_initializer_builds_and_runs() {
+        let device = device();
+        for activation in Activation::ALL {
+            for initializer in Initializer::ALL {
+                let mlp = MlpConfig::new(3, vec![4], 2)
+                    .with_activation(activation)
+                    .with_initializer(initializer)
+                    .init(&device);
+                let out = mlp.forward(Tensor::ones([5, 3], &device));
+                let values = out.into_data().try_to_vec::<f32>().expect("f32");
+                assert!(values.iter().all(|v| v.is_finite()), "{activation} {initializer}");
+            }
+        }
+    }
+
+    #[test]
+    fn summary_lists_layers() {
+        let summary = MlpConfig::new(4, vec![5], 1).init(&device()).summary();
+        assert!(summary.starts_with("Mlp 4 -> 5 (relu) -> 1, 31 parameters"), "{summary}");
+        assert!(summary.contains("layers.0  Linear 4 -> 5, relu  25 parameters"), "{summary}");
+        assert!(summary.contains("layers.1  Linear 5 -> 1         6 parameters"), "{summary}");
+    }
+}
