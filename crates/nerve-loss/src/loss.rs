@@ -1,0 +1,199 @@
+//! [`Loss`]: which loss to train with, and its forward pass.
+
+use std::fmt;
+use std::str::FromStr;
+
+use burn::nn::loss::{
+    BinaryCrossEntropyLossConfig, CrossEntropyLossConfig, HuberLossConfig, MseLoss, Reduction,
+};
+use burn::prelude::Tensor;
+use serde::{Deserialize, Serialize};
+
+use crate::targets::{Targets, TargetsData};
+
+/// A loss function, selectable by name (`mse`, `cross-entropy`, `bce`, `huber`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Loss {
+    /// Mean squared error, `mean((y - ŷ)²)` over every element. For regression.
+    #[default]
+    Mse,
+    /// Softmax cross-entropy from logits, `mean_i(logsumexp(z_i) - z_i[t_i])`, with one integer
+    /// class id per row. For classification with one output per class.
+    CrossEntropy,
+    /// Binary cross-entropy on logits, `mean(max(z,0) - z·y + log(1 + e^-|z|))`, with targets 0
+    /// or 1. For binary (or multi-label) classification with one output per label.
+    #[serde(alias = "binary-cross-entropy")]
+    Bce,
+    /// Huber loss with `δ = 1` (PyTorch's default): quadratic for errors below δ, linear above.
+    /// For regression that should shrug off outliers.
+    Huber,
+}
+
+#[allow(non_upper_case_globals)]
+impl Loss {
+    /// Binary cross-entropy, by its long name.
+    pub const BinaryCrossEntropy: Loss = Loss::Bce;
+
+    /// Every loss, in the order listed in help texts.
+    pub const ALL: [Loss; 4] = [Loss::Mse, Loss::CrossEntropy, Loss::Bce, Loss::Huber];
+
+    /// The threshold δ of [`Loss::Huber`].
+    pub const HUBER_DELTA: f32 = 1.0;
+
+    /// The name used in configs and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Loss::Mse => "mse",
+            Loss::CrossEntropy => "cross-entropy",
+            Loss::Bce => "bce",
+            Loss::Huber => "huber",
+        }
+    }
+
+    /// Whether the loss wants class ids (one column) rather than one target per output.
+    pub fn takes_class_ids(self) -> bool {
+        self == Loss::CrossEntropy
+    }
+
+    /// Computes the loss (mean reduction) of a batch of network outputs against prepared
+    /// targets. Only shapes are checked here; values were checked by [`Loss::targets`].
+    ///
+    /// # Shapes
+    ///
+    /// - `output`: `[batch_size, d_output]` (logits for the cross-entropies)
+    /// - result: `[1]`
+    pub fn forward(self, output: Tensor<2>, targets: &Targets) -> Result<Tensor<1>, LossError> {
+        if targets.loss() != self {
+            return Err(LossError::TargetsForOtherLoss {
+                loss: self,
+                prepared_for: targets.loss(),
+            });
+        }
+        let [batch_size, d_output] = output.dims();
+        if batch_size != targets.len() || d_output != targets.d_output() {
+            return Err(LossError::Shape {
+                loss: self,
+                expected: format!("[{}, {}]", targets.len(), targets.d_output()),
+                found: vec![batch_size, d_output],
+            });
+        }
+        let device = output.device();
+        Ok(match (self, targets.data()) {
+            (Loss::Mse, TargetsData::Values(y)) => {
+                MseLoss::new().forward(output, y.clone(), Reduction::Mean)
+            }
+            (Loss::Huber, TargetsData::Values(y)) => HuberLossConfig::new(Self::HUBER_DELTA)
+                .init()
+                .forward(output, y.clone(), Reduction::Mean),
+            (Loss::CrossEntropy, TargetsData::Classes(ids)) => CrossEntropyLossConfig::new()
+                .with_logits(true)
+                .init(&device)
+                .forward(output, ids.clone()),
+            (Loss::Bce, TargetsData::Binary(y)) => BinaryCrossEntropyLossConfig::new()
+                .with_logits(true)
+                .init(&device)
+                .forward(output, y.clone()),
+            // `Loss::targets` stores the form each loss consumes, and the check above makes
+            // sure these targets were prepared by this loss.
+            (loss, _) => unreachable!("targets prepared by {loss} in a form it does not use"),
+        })
+    }
+
+    /// [`Loss::targets`] then [`Loss::forward`]: convenient for one-off evaluations; a training
+    /// loop prepares its targets once instead.
+    pub fn compute(self, output: Tensor<2>, targets: Tensor<2>) -> Result<Tensor<1>, LossError> {
+        let d_output = output.dims()[1];
+        let targets = self.targets(targets, d_output)?;
+        self.forward(output, &targets)
+    }
+}
+
+/// Why a loss could not be computed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum LossError {
+    /// Outputs and targets whose shapes do not fit together.
+    #[error("{loss} loss: expected shape {expected}, found {found:?}")]
+    Shape {
+        /// The loss being computed.
+        loss: Loss,
+        /// The shape that fits, written out.
+        expected: String,
+        /// The shape that was given.
+        found: Vec<usize>,
+    },
+    /// A cross-entropy target that is not a whole number.
+    #[error("cross-entropy target in row {row} is {value}, but class ids are whole numbers 0..{num_classes}")]
+    NotAClassId {
+        /// Row index in the target tensor, from 0.
+        row: usize,
+        /// The offending value.
+        value: f32,
+        /// The number of classes (network outputs).
+        num_classes: usize,
+    },
+    /// A cross-entropy class id outside `0..num_classes`.
+    #[error("cross-entropy target in row {row} is class {value}, but the network has {num_classes} outputs (classes 0..{num_classes})")]
+    ClassOutOfRange {
+        /// Row index in the target tensor, from 0.
+        row: usize,
+        /// The offending class id.
+        value: f32,
+        /// The number of classes (network outputs).
+        num_classes: usize,
+    },
+    /// A binary cross-entropy target that is neither 0 nor 1.
+    #[error("binary cross-entropy target in row {row}, column {column} is {value}; expected 0 or 1")]
+    NotBinary {
+        /// Row index in the target tensor, from 0.
+        row: usize,
+        /// Column index in the target tensor, from 0.
+        column: usize,
+        /// The offending value.
+        value: f32,
+    },
+    /// A NaN or infinite regression target.
+    #[error("{loss} target in row {row}, column {column} is {value}; expected a finite number")]
+    NotFinite {
+        /// The loss being prepared.
+        loss: Loss,
+        /// Row index in the target tensor, from 0.
+        row: usize,
+        /// Column index in the target tensor, from 0.
+        column: usize,
+        /// The offending value.
+        value: f32,
+    },
+    /// Targets prepared for one loss, used with another.
+    #[error("targets prepared for the {prepared_for} loss cannot be used with the {loss} loss")]
+    TargetsForOtherLoss {
+        /// The loss being computed.
+        loss: Loss,
+        /// The loss the targets were prepared for.
+        prepared_for: Loss,
+    },
+}
+
+impl fmt::Display for Loss {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Loss {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        let wanted = name.trim().to_ascii_lowercase().replace('_', "-");
+        if wanted == "binary-cross-entropy" {
+            return Ok(Loss::Bce);
+        }
+        Self::ALL
+            .into_iter()
+            .find(|loss| loss.name() == wanted)
+            .ok_or_else(|| {
+                let names: Vec<_> = Self::ALL.iter().map(|l| l.name()).collect();
+                format!("unknown loss `{name}`; expected one of {}", names.join(", "))
+            })
+    }
+}

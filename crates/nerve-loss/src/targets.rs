@@ -1,0 +1,238 @@
+//! [`Targets`]: target values checked once for a loss and stored in the form it needs.
+
+use burn::prelude::{Int, Tensor, TensorData};
+
+use crate::{Loss, LossError};
+
+/// Targets validated for one [`Loss`] and converted to the tensor it consumes: float values for
+/// MSE and Huber, a `[batch_size]` integer tensor of class ids for cross-entropy, an integer
+/// 0/1 tensor for binary cross-entropy. They stay on the device; a training loop takes batches
+/// with [`Targets::select`] without reading them back.
+#[derive(Debug, Clone)]
+pub struct Targets {
+    loss: Loss,
+    d_output: usize,
+    data: TargetsData,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum TargetsData {
+    Values(Tensor<2>),
+    Classes(Tensor<1, Int>),
+    Binary(Tensor<2, Int>),
+}
+
+impl Loss {
+    /// Checks `values` against what this loss accepts for a network with `d_output` outputs and
+    /// prepares them for [`Loss::forward`]. This reads the values back from the device once.
+    ///
+    /// # Shapes
+    ///
+    /// - `values`: `[n, 1]` class ids for cross-entropy, `[n, d_output]` otherwise
+    pub fn targets(self, values: Tensor<2>, d_output: usize) -> Result<Targets, LossError> {
+        let [rows, columns] = values.dims();
+        let expected_columns = if self.takes_class_ids() { 1 } else { d_output };
+        if columns != expected_columns {
+            return Err(LossError::Shape {
+                loss: self,
+                expected: format!("[{rows}, {expected_columns}] targets"),
+                found: vec![rows, columns],
+            });
+        }
+        let host = values
+            .to_data()
+            .convert::<f32>()
+            .try_into_vec::<f32>()
+            .expect("converted to f32 above");
+        let cell = |i: usize| (i / columns, i % columns);
+        let data = match self {
+            Loss::Mse | Loss::Huber => {
+                if let Some(i) = host.iter().position(|v| !v.is_finite()) {
+                    let (row, column) = cell(i);
+                    return Err(LossError::NotFinite {
+                        loss: self,
+                        row,
+                        column,
+                        value: host[i],
+                    });
+                }
+                TargetsData::Values(values)
+            }
+            Loss::CrossEntropy => {
+                for (row, &value) in host.iter().enumerate() {
+                    if value.fract() != 0.0 || !value.is_finite() {
+                        return Err(LossError::NotAClassId {
+                            row,
+                            value,
+                            num_classes: d_output,
+                        });
+                    }
+                    if value < 0.0 || value >= d_output as f32 {
+                        return Err(LossError::ClassOutOfRange {
+                            row,
+                            value,
+                            num_classes: d_output,
+                        });
+                    }
+                }
+                let ids: Vec<i64> = host.iter().map(|&v| v as i64).collect();
+                let device = values.device();
+                TargetsData::Classes(Tensor::from_data(TensorData::new(ids, [rows]), &device))
+            }
+            Loss::Bce => {
+                if let Some(i) = host.iter().position(|&v| v != 0.0 && v != 1.0) {
+                    let (row, column) = cell(i);
+                    return Err(LossError::NotBinary {
+                        row,
+                        column,
+                        value: host[i],
+                    });
+                }
+                TargetsData::Binary(values.int())
+            }
+        };
+        Ok(Targets {
+            loss: self,
+            d_output,
+            data,
+        })
+    }
+}
+
+impl Targets {
+    /// The number of rows.
+    pub fn len(&self) -> usize {
+        match &self.data {
+            TargetsData::Values(t) => t.dims()[0],
+            TargetsData::Classes(t) => t.dims()[0],
+            TargetsData::Binary(t) => t.dims()[0],
+        }
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The network width these targets were checked for.
+    pub fn d_output(&self) -> usize {
+        self.d_output
+    }
+
+    /// The loss these targets were prepared for.
+    pub fn loss(&self) -> Loss {
+        self.loss
+    }
+
+    /// The rows at `indices`, in that order (a mini-batch), staying on the device.
+    ///
+    /// # Shapes
+    ///
+    /// - `indices`: `[batch_size]`
+    pub fn select(&self, indices: Tensor<1, Int>) -> Targets {
+        let data = match &self.data {
+            TargetsData::Values(t) => TargetsData::Values(t.clone().select(0, indices)),
+            TargetsData::Classes(t) => TargetsData::Classes(t.clone().select(0, indices)),
+            TargetsData::Binary(t) => TargetsData::Binary(t.clone().select(0, indices)),
+        };
+        Targets {
+            loss: self.loss,
+            d_output: self.d_output,
+            data,
+        }
+    }
+
+    pub(crate) fn data(&self) -> &TargetsData {
+        &self.data
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::prelude::Device;
+    use nerve_backend::BackendKind;
+
+    fn tensor(values: &[f32], shape: [usize; 2], device: &Device) -> Tensor<2> {
+        Tensor::from_data(TensorData::new(values.to_vec(), shape), device)
+    }
+
+    fn scalar(t: Tensor<1>) -> f32 {
+        t.into_scalar::<f32>()
+    }
+
+    #[test]
+    fn hand_checked_values() {
+        for kind in BackendKind::available() {
+            let d = kind.device().expect("compiled in");
+            // MSE of [[.5],[2]] vs [[1],[0]] = (0.25 + 4) / 2.
+            let mse = Loss::Mse.compute(tensor(&[0.5, 2.0], [2, 1], &d), tensor(&[1.0, 0.0], [2, 1], &d));
+            assert!((scalar(mse.expect("valid")) - 2.125).abs() < 1e-6);
+            // Huber(δ=1): 0.5·0.25 = 0.125 and 2 - 0.5 = 1.5, mean 0.8125.
+            let huber =
+                Loss::Huber.compute(tensor(&[0.5, 2.0], [2, 1], &d), tensor(&[1.0, 0.0], [2, 1], &d));
+            assert!((scalar(huber.expect("valid")) - 0.8125).abs() < 1e-6);
+        }
+    }
+
+    #[test]
+    fn invalid_targets_are_typed_errors() {
+        let d = BackendKind::default().device().expect("compiled in");
+        let out = tensor(&[0.0; 6], [3, 2], &d);
+        let err = Loss::CrossEntropy
+            .compute(out.clone(), tensor(&[0.0, 2.0, 1.0], [3, 1], &d))
+            .unwrap_err();
+        assert!(matches!(err, LossError::ClassOutOfRange { row: 1, num_classes: 2, .. }), "{err}");
+        let err = Loss::CrossEntropy
+            .compute(out.clone(), tensor(&[0.0, 0.5, 1.0], [3, 1], &d))
+            .unwrap_err();
+        assert!(matches!(err, LossError::NotAClassId { row: 1, .. }), "{err}");
+        let err = Loss::CrossEntropy
+            .compute(out.clone(), tensor(&[0.0, -1.0, 1.0], [3, 1], &d))
+            .unwrap_err();
+        assert!(matches!(err, LossError::ClassOutOfRange { row: 1, .. }), "{err}");
+        let err = Loss::Bce
+            .compute(out.clone(), tensor(&[0.0, 1.0, 1.0, 0.0, 2.0, 1.0], [3, 2], &d))
+            .unwrap_err();
+        assert_eq!(err, LossError::NotBinary { row: 2, column: 0, value: 2.0 });
+        let err = Loss::Mse
+            .compute(out.clone(), tensor(&[0.0, 1.0, f32::NAN, 0.0, 2.0, 1.0], [3, 2], &d))
+            .unwrap_err();
+        assert!(matches!(err, LossError::NotFinite { row: 1, column: 0, .. }), "{err}");
+        let err = Loss::Mse.compute(out, tensor(&[0.0; 3], [3, 1], &d)).unwrap_err();
+        assert!(matches!(err, LossError::Shape { .. }), "{err}");
+    }
+
+    #[test]
+    fn forward_checks_batch_shape() {
+        let d = BackendKind::default().device().expect("compiled in");
+        let targets = Loss::Mse.targets(tensor(&[0.0; 4], [4, 1], &d), 1).expect("valid");
+        let err = Loss::Mse.forward(tensor(&[0.0; 3], [3, 1], &d), &targets).unwrap_err();
+        assert!(matches!(err, LossError::Shape { .. }));
+        let err = Loss::Huber.forward(tensor(&[0.0; 4], [4, 1], &d), &targets);
+        assert!(matches!(err, Err(LossError::TargetsForOtherLoss { .. })));
+    }
+
+    #[test]
+    fn select_takes_rows_in_order() {
+        let d = BackendKind::default().device().expect("compiled in");
+        let targets = Loss::CrossEntropy
+            .targets(tensor(&[0.0, 1.0, 2.0], [3, 1], &d), 3)
+            .expect("valid");
+        let picked = targets.select(Tensor::from_data(TensorData::new(vec![2i64, 0], [2]), &d));
+        assert_eq!(picked.len(), 2);
+        let TargetsData::Classes(ids) = picked.data() else {
+            panic!("class targets")
+        };
+        assert_eq!(ids.to_data().convert::<i64>().try_into_vec::<i64>().expect("i64"), vec![2, 0]);
+    }
+
+    #[test]
+    fn names_parse() {
+        for loss in Loss::ALL {
+            assert_eq!(loss.name().parse::<Loss>(), Ok(loss));
+        }
+        assert_eq!("binary_cross_entropy".parse::<Loss>(), Ok(Loss::Bce));
+        assert!("l1".parse::<Loss>().unwrap_err().contains("expected one of mse"));
+    }
+}
