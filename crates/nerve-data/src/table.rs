@@ -1,0 +1,251 @@
+//! [`Table`]: a numeric CSV file with a header row.
+
+use std::io::Read;
+use std::path::Path;
+
+/// A rectangular table of numbers with named columns, read from CSV.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Table {
+    source: String,
+    columns: Vec<String>,
+    /// Row-major values, `rows × columns.len()`.
+    values: Vec<f32>,
+}
+
+/// Why a table could not be read or used.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    /// The file could not be opened or read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The path that was read.
+        path: String,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// The CSV itself is malformed (e.g. a row with the wrong number of fields).
+    #[error("{source_name}, line {line}: {message}")]
+    Csv {
+        /// The file or data set name.
+        source_name: String,
+        /// The 1-based line of the problem.
+        line: u64,
+        /// What went wrong.
+        message: String,
+    },
+    /// A cell that is not a finite number.
+    #[error("{source_name}, line {line}, column `{column}`: expected a finite number, found `{value}`")]
+    NotNumeric {
+        /// The file or data set name.
+        source_name: String,
+        /// The 1-based line of the cell.
+        line: u64,
+        /// The column's name from the header row.
+        column: String,
+        /// The cell's text.
+        value: String,
+    },
+    /// No header row, or a header without data rows.
+    #[error("{source_name}: {message}")]
+    Empty {
+        /// The file or data set name.
+        source_name: String,
+        /// What is missing.
+        message: String,
+    },
+    /// Two columns with the same name.
+    #[error("{source_name}: column `{column}` appears twice in the header row")]
+    DuplicateColumn {
+        /// The file or data set name.
+        source_name: String,
+        /// The repeated name.
+        column: String,
+    },
+    /// A column name that the table does not have.
+    #[error("{source_name} has no column `{column}`; its columns are: {}", .available.join(", "))]
+    NoSuchColumn {
+        /// The file or data set name.
+        source_name: String,
+        /// The name that was asked for.
+        column: String,
+        /// The table's columns.
+        available: Vec<String>,
+    },
+}
+
+impl Table {
+    /// Reads a CSV file. Errors name the file.
+    pub fn from_path(path: impl AsRef<Path>) -> Result<Table, DataError> {
+        let path = path.as_ref();
+        let file = std::fs::File::open(path).map_err(|source| DataError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::from_reader(&path.display().to_string(), file)
+    }
+
+    /// Parses CSV text; `source_name` names it in errors.
+    pub fn from_csv_str(source_name: &str, text: &str) -> Result<Table, DataError> {
+        Self::from_reader(source_name, text.as_bytes())
+    }
+
+    /// Parses CSV from any reader; `source_name` names it in errors.
+    pub fn from_reader(source_name: &str, reader: impl Read) -> Result<Table, DataError> {
+        let mut csv = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .trim(csv::Trim::All)
+            .from_reader(reader);
+        let csv_error = |err: csv::Error| csv_error(source_name, err);
+        let columns: Vec<String> = csv
+            .headers()
+            .map_err(csv_error)?
+            .iter()
+            .map(str::to_owned)
+            .collect();
+        if columns.is_empty() || columns.iter().all(String::is_empty) {
+            return Err(DataError::Empty {
+                source_name: source_name.to_owned(),
+                message: "no header row; expected column names on the first line".to_owned(),
+            });
+        }
+        for (i, column) in columns.iter().enumerate() {
+            if columns[..i].contains(column) {
+                return Err(DataError::DuplicateColumn {
+                    source_name: source_name.to_owned(),
+                    column: column.clone(),
+                });
+            }
+        }
+        let mut values = Vec::new();
+        for record in csv.records() {
+            let record = record.map_err(csv_error)?;
+            let line = record.position().map_or(0, |p| p.line());
+            for (cell, column) in record.iter().zip(&columns) {
+                let value = cell
+                    .parse::<f32>()
+                    .ok()
+                    .filter(|v| v.is_finite())
+                    .ok_or_else(|| DataError::NotNumeric {
+                        source_name: source_name.to_owned(),
+                        line,
+                        column: column.clone(),
+                        value: cell.to_owned(),
+                    })?;
+                values.push(value);
+            }
+        }
+        if values.is_empty() {
+            return Err(DataError::Empty {
+                source_name: source_name.to_owned(),
+                message: "the header row is not followed by any data rows".to_owned(),
+            });
+        }
+        Ok(Table {
+            source: source_name.to_owned(),
+            columns,
+            values,
+        })
+    }
+
+    /// The name errors use for this table (its path, or a data set's name).
+    pub fn source_name(&self) -> &str {
+        &self.source
+    }
+
+    /// The column names, in file order.
+    pub fn columns(&self) -> &[String] {
+        &self.columns
+    }
+
+    /// The number of data rows.
+    pub fn num_rows(&self) -> usize {
+        self.values.len() / self.columns.len()
+    }
+
+    /// The values of row `i`, in column order.
+    pub fn row(&self, i: usize) -> &[f32] {
+        let width = self.columns.len();
+        &self.values[i * width..(i + 1) * width]
+    }
+
+    /// The index of the column called `name`.
+    pub fn column_index(&self, name: &str) -> Result<usize, DataError> {
+        self.columns
+            .iter()
+            .position(|c| c == name)
+            .ok_or_else(|| DataError::NoSuchColumn {
+                source_name: self.source.clone(),
+                column: name.to_owned(),
+                available: self.columns.clone(),
+            })
+    }
+}
+
+fn csv_error(source_name: &str, err: csv::Error) -> DataError {
+    let line = err.position().map_or(0, |p| p.line());
+    let message = match err.kind() {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!("expected {expected_len} fields like the header row, found {len}"),
+        csv::ErrorKind::Utf8 { .. } => "the file is not valid UTF-8 text".to_owned(),
+        _ => err.to_string(),
+    };
+    DataError::Csv {
+        source_name: source_name.to_owned(),
+        line,
+        message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_numbers_with_header() {
+        let table = Table::from_csv_str("t.csv", "a, b\n1, 2.5\n-3,4e2\n").expect("valid csv");
+        assert_eq!(table.columns(), ["a", "b"]);
+        assert_eq!(table.num_rows(), 2);
+        assert_eq!(table.row(1), [-3.0, 400.0]);
+    }
+
+    #[test]
+    fn non_numeric_cell_names_line_and_column() {
+        let err = Table::from_csv_str("t.csv", "a,b\n1,2\n3,x\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "t.csv, line 3, column `b`: expected a finite number, found `x`"
+        );
+        let err = Table::from_csv_str("t.csv", "a,b\n1,inf\n").unwrap_err();
+        assert!(err.to_string().contains("line 2, column `b`"), "{err}");
+        let err = Table::from_csv_str("t.csv", "a,b\n1,1e40\n").unwrap_err();
+        assert!(err.to_string().contains("found `1e40`"), "{err}");
+    }
+
+    #[test]
+    fn ragged_rows_and_empty_files_are_errors() {
+        let err = Table::from_csv_str("t.csv", "a,b\n1,2\n3\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "t.csv, line 3: expected 2 fields like the header row, found 1"
+        );
+        assert!(matches!(
+            Table::from_csv_str("t.csv", "a,b\n"),
+            Err(DataError::Empty { .. })
+        ));
+        assert!(matches!(
+            Table::from_csv_str("t.csv", ""),
+            Err(DataError::Empty { .. })
+        ));
+        assert!(matches!(
+            Table::from_csv_str("t.csv", "a,a\n1,2\n"),
+            Err(DataError::DuplicateColumn { .. })
+        ));
+    }
+
+    #[test]
+    fn missing_file_names_the_path() {
+        let err = Table::from_path("/no/such/file.csv").unwrap_err();
+        assert!(err.to_string().starts_with("cannot read /no/such/file.csv"), "{err}");
+    }
+}
