@@ -100,6 +100,21 @@ impl Loss {
         })
     }
 
+    /// Turns raw network outputs into what they predict under this loss: probabilities (sigmoid)
+    /// for binary cross-entropy, class probabilities (softmax over each row) for cross-entropy,
+    /// the outputs themselves for the regression losses.
+    ///
+    /// # Shapes
+    ///
+    /// - `output`, result: `[batch_size, d_output]`
+    pub fn predictions(self, output: Tensor<2>) -> Tensor<2> {
+        match self {
+            Loss::Mse | Loss::Huber => output,
+            Loss::CrossEntropy => burn::tensor::activation::softmax(output, 1),
+            Loss::Bce => burn::tensor::activation::sigmoid(output),
+        }
+    }
+
     /// [`Loss::targets`] then [`Loss::forward`]: convenient for one-off evaluations; a training
     /// loop prepares its targets once instead.
     pub fn compute(self, output: Tensor<2>, targets: Tensor<2>) -> Result<Tensor<1>, LossError> {
