@@ -1,1 +1,67 @@
-fn main(){}
+//! The `nerve` command-line tool: the only part of nerve that prints.
+//!
+//! `nerve train` trains a network from a TOML run config plus flags that override it; with no
+//! arguments it trains the tutorial's network on its 4-row table. `nerve backends` lists the
+//! compiled-in CPU backends.
+
+// This binary is the one place allowed to print.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod builtin;
+mod progress;
+mod run_config;
+mod train_command;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use nerve_backend::BackendKind;
+
+/// Build, train, inspect and use feed-forward neural networks.
+#[derive(Debug, Parser)]
+#[command(name = "nerve", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Train a network (with no arguments: the tutorial's 4-5-1 network on its 4-row table).
+    Train(Box<train_command::TrainArgs>),
+    /// List the CPU backends compiled into this build.
+    Backends,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Train(args) => train_command::run(*args),
+        Command::Backends => {
+            list_backends();
+            Ok(())
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn list_backends() {
+    let default = BackendKind::default();
+    for kind in BackendKind::available() {
+        let marker = if kind == default { " (default)" } else { "" };
+        println!("{:<8} {}{marker}", kind.name(), kind.description());
+    }
+}
