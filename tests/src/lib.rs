@@ -1,1 +1,91 @@
+//! Shared helpers for nerve's workspace tests: the PyTorch fixtures, tensors built from them,
+//! tolerant float comparison, and the list of backends every test runs on.
+//!
+//! The fixtures in `tests/fixtures/parity.json` come from PyTorch (float64, autograd,
+//! `torch.optim`); `tests/fixtures/fixtures.py` is the script that wrote them.
 
+// Test helpers fail loudly: a malformed fixture is a broken test, not user input.
+#![allow(clippy::unwrap_used)]
+
+use burn::prelude::{Device, Int, Tensor, TensorData};
+use nerve_backend::BackendKind;
+use serde_json::Value;
+
+/// The PyTorch parity fixtures.
+pub fn fixtures() -> Value {
+    serde_json::from_str(include_str!("../fixtures/parity.json")).unwrap()
+}
+
+/// One case of the fixtures (`mse`, `cross_entropy`, `mlp`, ...).
+pub fn case(name: &str) -> Value {
+    fixtures()["cases"][name].clone()
+}
+
+/// The shape of an encoded tensor.
+pub fn shape(encoded: &Value) -> Vec<usize> {
+    encoded["shape"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_u64().unwrap() as usize)
+        .collect()
+}
+
+/// The float64 values of an encoded tensor (inputs are exact in float32 too).
+pub fn values(encoded: &Value) -> Vec<f64> {
+    let key = if encoded.get("f64").is_some() { "f64" } else { "i64" };
+    encoded[key]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect()
+}
+
+/// An encoded tensor of rank `D` on `device`, as float32.
+pub fn tensor<const D: usize>(encoded: &Value, device: &Device) -> Tensor<D> {
+    let data: Vec<f32> = values(encoded).into_iter().map(|v| v as f32).collect();
+    Tensor::from_data(TensorData::new(data, shape(encoded)), device)
+}
+
+/// An encoded integer tensor as a `[n]` int tensor.
+pub fn int_tensor(encoded: &Value, device: &Device) -> Tensor<1, Int> {
+    let data: Vec<i64> = values(encoded).into_iter().map(|v| v as i64).collect();
+    let n = data.len();
+    Tensor::from_data(TensorData::new(data, [n]), device)
+}
+
+/// The values of any float tensor, widened to f64.
+pub fn host<const D: usize>(t: Tensor<D>) -> Vec<f64> {
+    t.into_data()
+        .convert::<f32>()
+        .try_into_vec::<f32>()
+        .unwrap()
+        .into_iter()
+        .map(f64::from)
+        .collect()
+}
+
+/// Asserts `|actual - expected| <= atol + rtol·|expected|` element-wise, naming the first
+/// element that is off.
+#[track_caller]
+pub fn assert_close(what: &str, actual: &[f64], expected: &[f64], atol: f64, rtol: f64) {
+    assert_eq!(actual.len(), expected.len(), "{what}: lengths differ");
+    for (i, (a, e)) in actual.iter().zip(expected).enumerate() {
+        let ok = (a - e).abs() <= atol + rtol * e.abs();
+        assert!(ok, "{what}[{i}]: got {a}, expected {e} (atol {atol}, rtol {rtol})");
+    }
+}
+
+/// The float32 tolerance the fixtures suggest: atol 1e-5 + rtol 1e-5 (PyTorch's own float32
+/// error on these cases is below 1e-6).
+pub const ATOL: f64 = 1e-5;
+/// See [`ATOL`].
+pub const RTOL: f64 = 1e-5;
+
+/// Every backend compiled into the tests; there must be at least one.
+pub fn backends() -> Vec<BackendKind> {
+    let kinds = BackendKind::available();
+    assert!(!kinds.is_empty(), "no backend compiled in");
+    kinds
+}
