@@ -89,3 +89,18 @@ pub fn backends() -> Vec<BackendKind> {
     assert!(!kinds.is_empty(), "no backend compiled in");
     kinds
 }
+
+/// Builds `config`'s network with the backend generator seeded to `seed`.
+///
+/// flex and ndarray keep one process-wide generator, and parameters are drawn lazily on first
+/// use, so tests running in parallel threads would interleave their draws. This holds a lock
+/// from seeding until every parameter is drawn (one forward pass), which makes the weights a
+/// function of the seed alone.
+pub fn init_seeded(config: &nerve_model::MlpConfig, device: &Device, seed: u64) -> nerve_model::Mlp {
+    static RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = RNG.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    nerve_backend::seed(device, seed);
+    let mlp = config.init(device);
+    let _ = mlp.forward(Tensor::zeros([1, config.d_input], device));
+    mlp
+}

@@ -1,0 +1,29 @@
+# nerve's tasks. Each is a thin wrapper over the cargo command shown, which README.md documents.
+# Builds go to $CARGO_TARGET_DIR when set (CI keeps one that survives between runs).
+
+# List the tasks.
+default:
+    @just --list
+
+# Train the tutorial's network (4 -> 5 ReLU -> 1 on the 4-row table); extra flags go to `nerve train`.
+train *FLAGS:
+    cargo run --release -p nerve -- train {{FLAGS}}
+
+# Run every test (unit, parity, finite differences, CLI, doc tests) on both backends.
+test:
+    cargo test --release --workspace
+
+# Check formatting.
+fmt:
+    cargo fmt --all -- --check
+
+# Lint everything, warnings denied.
+lint:
+    cargo clippy --release --workspace --all-targets -- -D warnings
+
+# Build the API docs, warnings denied.
+doc:
+    RUSTDOCFLAGS="-D warnings" cargo doc --release --workspace --no-deps
+
+# The gate, cheapest first: fmt, clippy, tests, docs.
+ci: fmt lint test doc
