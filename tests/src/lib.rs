@@ -33,7 +33,11 @@ pub fn shape(encoded: &Value) -> Vec<usize> {
 
 /// The float64 values of an encoded tensor (inputs are exact in float32 too).
 pub fn values(encoded: &Value) -> Vec<f64> {
-    let key = if encoded.get("f64").is_some() { "f64" } else { "i64" };
+    let key = if encoded.get("f64").is_some() {
+        "f64"
+    } else {
+        "i64"
+    };
     encoded[key]
         .as_array()
         .unwrap()
@@ -73,7 +77,10 @@ pub fn assert_close(what: &str, actual: &[f64], expected: &[f64], atol: f64, rto
     assert_eq!(actual.len(), expected.len(), "{what}: lengths differ");
     for (i, (a, e)) in actual.iter().zip(expected).enumerate() {
         let ok = (a - e).abs() <= atol + rtol * e.abs();
-        assert!(ok, "{what}[{i}]: got {a}, expected {e} (atol {atol}, rtol {rtol})");
+        assert!(
+            ok,
+            "{what}[{i}]: got {a}, expected {e} (atol {atol}, rtol {rtol})"
+        );
     }
 }
 
@@ -96,7 +103,11 @@ pub fn backends() -> Vec<BackendKind> {
 /// use, so tests running in parallel threads would interleave their draws. This holds a lock
 /// from seeding until every parameter is drawn (one forward pass), which makes the weights a
 /// function of the seed alone.
-pub fn init_seeded(config: &nerve_model::MlpConfig, device: &Device, seed: u64) -> nerve_model::Mlp {
+pub fn init_seeded(
+    config: &nerve_model::MlpConfig,
+    device: &Device,
+    seed: u64,
+) -> nerve_model::Mlp {
     static RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _guard = RNG.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     nerve_backend::seed(device, seed);

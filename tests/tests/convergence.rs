@@ -36,7 +36,9 @@ fn xor_config() -> (MlpConfig, TrainConfig) {
 fn train(kind: nerve_backend::BackendKind, mlp: &MlpConfig, train: &TrainConfig) -> TrainOutcome {
     let device = kind.autodiff_device().unwrap();
     let model = init_seeded(mlp, &device, train.seed);
-    Trainer::new(train.clone()).fit(model, &xor(), &device, &mut NoopObserver).unwrap()
+    Trainer::new(train.clone())
+        .fit(model, &xor(), &device, &mut NoopObserver)
+        .unwrap()
 }
 
 #[test]
@@ -46,7 +48,11 @@ fn the_tutorial_network_fits_its_table_on_every_backend() {
     let data = xor();
     for kind in backends() {
         let outcome = train(kind, &mlp, &train_config);
-        assert!(outcome.final_loss < 1e-3, "{kind}: final MSE {}", outcome.final_loss);
+        assert!(
+            outcome.final_loss < 1e-3,
+            "{kind}: final MSE {}",
+            outcome.final_loss
+        );
         let device = kind.device().unwrap();
         let outputs = host(outcome.model.forward(data.features_tensor(&device)));
         for (row, (output, target)) in outputs.iter().zip(data.targets()).enumerate() {
@@ -83,7 +89,10 @@ fn most_seeds_converge_with_the_configured_initializer() {
     let converged = seeds
         .clone()
         .filter(|&seed| {
-            let config = TrainConfig { seed, ..train_config.clone() };
+            let config = TrainConfig {
+                seed,
+                ..train_config.clone()
+            };
             train(kind, &mlp, &config).final_loss < 1e-3
         })
         .count();

@@ -56,7 +56,11 @@ fn forward(layers: &Layers, activation: Activation, x: &[f64], rows: usize) -> V
                 for i in 0..*d_in {
                     z += h[r * d_in + i] * w[i * d_out + o];
                 }
-                next[r * d_out + o] = if index + 1 < layers.len() { activate(activation, z) } else { z };
+                next[r * d_out + o] = if index + 1 < layers.len() {
+                    activate(activation, z)
+                } else {
+                    z
+                };
             }
         }
         h = next;
@@ -66,7 +70,13 @@ fn forward(layers: &Layers, activation: Activation, x: &[f64], rows: usize) -> V
 
 fn loss_value(loss: Loss, out: &[f64], target: &[f64], rows: usize, d_out: usize) -> f64 {
     match loss {
-        Loss::Mse => out.iter().zip(target).map(|(o, t)| (o - t).powi(2)).sum::<f64>() / out.len() as f64,
+        Loss::Mse => {
+            out.iter()
+                .zip(target)
+                .map(|(o, t)| (o - t).powi(2))
+                .sum::<f64>()
+                / out.len() as f64
+        }
         Loss::Huber => {
             let delta = f64::from(Loss::HUBER_DELTA);
             let sum: f64 = out
@@ -74,7 +84,11 @@ fn loss_value(loss: Loss, out: &[f64], target: &[f64], rows: usize, d_out: usize
                 .zip(target)
                 .map(|(o, t)| {
                     let r = (o - t).abs();
-                    if r < delta { 0.5 * r * r } else { delta * (r - 0.5 * delta) }
+                    if r < delta {
+                        0.5 * r * r
+                    } else {
+                        delta * (r - 0.5 * delta)
+                    }
                 })
                 .sum();
             sum / out.len() as f64
@@ -109,21 +123,35 @@ fn autodiff_matches_central_differences_for_every_activation_and_loss() {
             for loss in Loss::ALL {
                 let d_output = if loss == Loss::CrossEntropy { 3 } else { 2 };
                 let device = kind.autodiff_device().unwrap();
-                let config = MlpConfig::new(d_input, vec![4, 3], d_output).with_activation(activation);
+                let config =
+                    MlpConfig::new(d_input, vec![4, 3], d_output).with_activation(activation);
                 let mlp = init_seeded(&config, &device, 100 + case as u64);
                 let x_host: Vec<f64> = (0..rows * d_input)
                     .map(|i| ((i * 7919 + case * 31) % 97) as f64 / 97.0 * 4.0 - 2.0)
                     .collect();
                 let target_host: Vec<f64> = match loss {
                     Loss::CrossEntropy => (0..rows).map(|r| (r % d_output) as f64).collect(),
-                    Loss::Bce => (0..rows * d_output).map(|i| ((i * 5) % 3 == 0) as u8 as f64).collect(),
-                    _ => (0..rows * d_output).map(|i| ((i * 13) % 11) as f64 / 5.0 - 1.0).collect(),
+                    Loss::Bce => (0..rows * d_output)
+                        .map(|i| ((i * 5) % 3 == 0) as u8 as f64)
+                        .collect(),
+                    _ => (0..rows * d_output)
+                        .map(|i| ((i * 13) % 11) as f64 / 5.0 - 1.0)
+                        .collect(),
                 };
                 let to_f32 = |v: &[f64]| v.iter().map(|&a| a as f32).collect::<Vec<f32>>();
-                let x = Tensor::<2>::from_data(TensorData::new(to_f32(&x_host), [rows, d_input]), &device);
-                let target_cols = if loss == Loss::CrossEntropy { 1 } else { d_output };
-                let target =
-                    Tensor::<2>::from_data(TensorData::new(to_f32(&target_host), [rows, target_cols]), &device);
+                let x = Tensor::<2>::from_data(
+                    TensorData::new(to_f32(&x_host), [rows, d_input]),
+                    &device,
+                );
+                let target_cols = if loss == Loss::CrossEntropy {
+                    1
+                } else {
+                    d_output
+                };
+                let target = Tensor::<2>::from_data(
+                    TensorData::new(to_f32(&target_host), [rows, target_cols]),
+                    &device,
+                );
 
                 // burn's autodiff.
                 let value = loss.compute(mlp.forward(x), target).unwrap();
@@ -135,11 +163,22 @@ fn autodiff_matches_central_differences_for_every_activation_and_loss() {
                     .iter()
                     .zip(config.layer_dims())
                     .map(|(layer, (d_in, d_out))| {
-                        (host(layer.weight.val()), host(layer.bias.as_ref().unwrap().val()), d_in, d_out)
+                        (
+                            host(layer.weight.val()),
+                            host(layer.bias.as_ref().unwrap().val()),
+                            d_in,
+                            d_out,
+                        )
                     })
                     .collect();
                 let l = |layers: &Layers| {
-                    loss_value(loss, &forward(layers, activation, &x_host, rows), &target_host, rows, d_output)
+                    loss_value(
+                        loss,
+                        &forward(layers, activation, &x_host, rows),
+                        &target_host,
+                        rows,
+                        d_output,
+                    )
                 };
                 let h = 1e-6;
                 for (index, layer) in mlp.layers().iter().enumerate() {

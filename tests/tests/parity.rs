@@ -45,8 +45,20 @@ fn check_loss_case(name: &str, loss: Loss, pred_key: &str, target_key: &str, gra
         };
         let (value, grad) = loss_and_grad(loss, pred, target);
         let what = format!("{name} on {kind}");
-        assert_close(&format!("{what}: loss"), &[value], &values(&c["outputs"]["loss"]), ATOL, RTOL);
-        assert_close(&format!("{what}: grad"), &grad, &values(&c["outputs"][grad_key]), ATOL, RTOL);
+        assert_close(
+            &format!("{what}: loss"),
+            &[value],
+            &values(&c["outputs"]["loss"]),
+            ATOL,
+            RTOL,
+        );
+        assert_close(
+            &format!("{what}: grad"),
+            &grad,
+            &values(&c["outputs"][grad_key]),
+            ATOL,
+            RTOL,
+        );
     }
 }
 
@@ -57,12 +69,24 @@ fn mse_matches_pytorch() {
 
 #[test]
 fn cross_entropy_matches_pytorch() {
-    check_loss_case("cross_entropy", Loss::CrossEntropy, "logits", "targets", "grad_logits");
+    check_loss_case(
+        "cross_entropy",
+        Loss::CrossEntropy,
+        "logits",
+        "targets",
+        "grad_logits",
+    );
 }
 
 #[test]
 fn cross_entropy_with_extreme_logits_matches_pytorch() {
-    check_loss_case("cross_entropy_extreme", Loss::CrossEntropy, "logits", "targets", "grad_logits");
+    check_loss_case(
+        "cross_entropy_extreme",
+        Loss::CrossEntropy,
+        "logits",
+        "targets",
+        "grad_logits",
+    );
 }
 
 #[test]
@@ -71,21 +95,40 @@ fn cross_entropy_probabilities_match_pytorch_softmax() {
         let c = case(name);
         for kind in backends() {
             let device = kind.device().unwrap();
-            let probs = Loss::CrossEntropy.predictions(tensor::<2>(&c["inputs"]["logits"], &device));
+            let probs =
+                Loss::CrossEntropy.predictions(tensor::<2>(&c["inputs"]["logits"], &device));
             let expected = values(&c["outputs"]["softmax"]);
-            assert_close(&format!("{name} softmax on {kind}"), &host(probs), &expected, ATOL, RTOL);
+            assert_close(
+                &format!("{name} softmax on {kind}"),
+                &host(probs),
+                &expected,
+                ATOL,
+                RTOL,
+            );
         }
     }
 }
 
 #[test]
 fn bce_with_logits_matches_pytorch() {
-    check_loss_case("bce_with_logits", Loss::Bce, "logits", "targets", "grad_logits");
+    check_loss_case(
+        "bce_with_logits",
+        Loss::Bce,
+        "logits",
+        "targets",
+        "grad_logits",
+    );
 }
 
 #[test]
 fn bce_with_extreme_logits_matches_pytorch() {
-    check_loss_case("bce_with_logits_extreme", Loss::Bce, "logits", "targets", "grad_logits");
+    check_loss_case(
+        "bce_with_logits_extreme",
+        Loss::Bce,
+        "logits",
+        "targets",
+        "grad_logits",
+    );
 }
 
 /// The fixture's 3-4-2 ReLU network, built on `device` from its `[in, out]` weights.
@@ -104,7 +147,12 @@ fn fixture_mlp(params: &Value, device: &Device) -> Mlp {
 fn mlp_parameters(mlp: &Mlp) -> [Vec<f64>; 4] {
     let layers = mlp.layers();
     let bias = |i: usize| host(layers[i].bias.as_ref().unwrap().val());
-    [host(layers[0].weight.val()), bias(0), host(layers[1].weight.val()), bias(1)]
+    [
+        host(layers[0].weight.val()),
+        bias(0),
+        host(layers[1].weight.val()),
+        bias(1),
+    ]
 }
 
 #[test]
@@ -115,9 +163,23 @@ fn mlp_forward_loss_and_every_gradient_match_pytorch() {
         let mlp = fixture_mlp(&c["inputs"], &device);
         let x = tensor::<2>(&c["inputs"]["x"], &device);
         let out = mlp.forward(x);
-        assert_close(&format!("mlp out on {kind}"), &host(out.clone()), &values(&c["outputs"]["out"]), ATOL, RTOL);
-        let loss = Loss::Mse.compute(out, tensor(&c["inputs"]["target"], &device)).unwrap();
-        assert_close(&format!("mlp loss on {kind}"), &host(loss.clone()), &values(&c["outputs"]["loss"]), ATOL, RTOL);
+        assert_close(
+            &format!("mlp out on {kind}"),
+            &host(out.clone()),
+            &values(&c["outputs"]["out"]),
+            ATOL,
+            RTOL,
+        );
+        let loss = Loss::Mse
+            .compute(out, tensor(&c["inputs"]["target"], &device))
+            .unwrap();
+        assert_close(
+            &format!("mlp loss on {kind}"),
+            &host(loss.clone()),
+            &values(&c["outputs"]["loss"]),
+            ATOL,
+            RTOL,
+        );
         let grads = loss.backward();
         let layers = mlp.layers();
         let grad_of = |i: usize| {
@@ -128,8 +190,20 @@ fn mlp_forward_loss_and_every_gradient_match_pytorch() {
         for (i, layer) in [(0, "1"), (1, "2")] {
             let (w, b) = grad_of(i);
             let name = |p: &str| format!("mlp grad_{p}{layer} on {kind}");
-            assert_close(&name("w"), &w, &values(&c["outputs"][format!("grad_w{layer}")]), ATOL, RTOL);
-            assert_close(&name("b"), &b, &values(&c["outputs"][format!("grad_b{layer}")]), ATOL, RTOL);
+            assert_close(
+                &name("w"),
+                &w,
+                &values(&c["outputs"][format!("grad_w{layer}")]),
+                ATOL,
+                RTOL,
+            );
+            assert_close(
+                &name("b"),
+                &b,
+                &values(&c["outputs"][format!("grad_b{layer}")]),
+                ATOL,
+                RTOL,
+            );
         }
     }
 }
@@ -144,16 +218,35 @@ fn check_steps(step_case: &str, optimizer: OptimizerConfig) {
         let mut model = fixture_mlp(&c["inputs"], &device);
         let mut optim = optimizer.init();
         let x = tensor::<2>(&c["inputs"]["x"], &device);
-        let targets = Loss::Mse.targets(tensor(&c["inputs"]["target"], &device), 2).unwrap();
+        let targets = Loss::Mse
+            .targets(tensor(&c["inputs"]["target"], &device), 2)
+            .unwrap();
         let losses_before = values(&steps["loss_before_each_step"]);
-        for (i, expected) in steps["params_after_step"].as_array().unwrap().iter().enumerate() {
+        for (i, expected) in steps["params_after_step"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .enumerate()
+        {
             let out = train_step(model, &mut optim, Loss::Mse, x.clone(), &targets, 0.01).unwrap();
             model = out.model;
             let what = format!("{step_case} step {} on {kind}", i + 1);
-            assert_close(&format!("{what}: loss before"), &host(out.loss), &[losses_before[i]], ATOL, RTOL);
+            assert_close(
+                &format!("{what}: loss before"),
+                &host(out.loss),
+                &[losses_before[i]],
+                ATOL,
+                RTOL,
+            );
             let [w1, b1, w2, b2] = mlp_parameters(&model);
             for (name, got) in [("w1", w1), ("b1", b1), ("w2", w2), ("b2", b2)] {
-                assert_close(&format!("{what}: {name}"), &got, &values(&expected[name]), ATOL, RTOL);
+                assert_close(
+                    &format!("{what}: {name}"),
+                    &got,
+                    &values(&expected[name]),
+                    ATOL,
+                    RTOL,
+                );
             }
         }
     }

@@ -150,7 +150,9 @@ pub(crate) fn parse_batch_size(text: &str) -> Result<Option<usize>, String> {
     }
     match text.trim().parse::<usize>() {
         Ok(n) if n > 0 => Ok(Some(n)),
-        _ => Err(format!("`{text}` is not a batch size; expected a positive integer or `full`")),
+        _ => Err(format!(
+            "`{text}` is not a batch size; expected a positive integer or `full`"
+        )),
     }
 }
 
@@ -169,14 +171,22 @@ mod tests {
 
     #[test]
     fn unknown_keys_and_bad_values_name_the_place() {
-        let err = RunConfig::parse("[data]\npath = \"xor\"\n[train]\nepochs = 3\n", "x.toml", None)
-            .unwrap_err();
+        let err = RunConfig::parse(
+            "[data]\npath = \"xor\"\n[train]\nepochs = 3\n",
+            "x.toml",
+            None,
+        )
+        .unwrap_err();
         let message = format!("{err:#}");
         assert!(message.contains("x.toml"), "{message}");
         assert!(message.contains("line 4"), "{message}");
         assert!(message.contains("unknown field `epochs`"), "{message}");
-        let err = RunConfig::parse("backend = \"gpu\"\n[data]\npath = \"xor\"\n", "x.toml", None)
-            .unwrap_err();
+        let err = RunConfig::parse(
+            "backend = \"gpu\"\n[data]\npath = \"xor\"\n",
+            "x.toml",
+            None,
+        )
+        .unwrap_err();
         assert!(format!("{err:#}").contains("available backends"), "{err:#}");
     }
 
@@ -184,7 +194,10 @@ mod tests {
     fn saved_config_round_trips() {
         let config = RunConfig::parse(crate::builtin::XOR_CONFIG, "xor.toml", None).expect("valid");
         let text = config.to_toml().expect("serialisable");
-        assert_eq!(RunConfig::parse(&text, "saved", None).expect("valid"), config);
+        assert_eq!(
+            RunConfig::parse(&text, "saved", None).expect("valid"),
+            config
+        );
     }
 
     #[test]

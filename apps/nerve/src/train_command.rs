@@ -46,10 +46,10 @@ pub(crate) struct TrainArgs {
     #[arg(long, value_name = "NAME", value_parser = value_parser::<OptimizerKind>)]
     optimizer: Option<OptimizerKind>,
     /// SGD momentum (0 = plain gradient descent).
-    #[arg(long, value_name = "M")]
+    #[arg(long, value_name = "M", allow_negative_numbers = true)]
     momentum: Option<f64>,
     /// Learning rate.
-    #[arg(long, value_name = "RATE")]
+    #[arg(long, value_name = "RATE", allow_negative_numbers = true)]
     lr: Option<f64>,
     /// Epoch limit.
     #[arg(long, value_name = "N")]
@@ -58,7 +58,7 @@ pub(crate) struct TrainArgs {
     #[arg(long, value_name = "N|full", value_parser = parse_batch_size)]
     batch_size: Option<Option<usize>>,
     /// Stop once the gradient's global L2 norm falls below this (0: never).
-    #[arg(long, value_name = "NORM")]
+    #[arg(long, value_name = "NORM", allow_negative_numbers = true)]
     tol: Option<f64>,
     /// Seed for initialisation and shuffling.
     #[arg(long, value_name = "N")]
@@ -252,7 +252,10 @@ fn print_table(
     const SHOWN: usize = 20;
     let mut text = String::new();
     let epochs = outcome.history.len();
-    let seconds = outcome.history.last().map_or(0.0, |r| r.elapsed.as_secs_f64());
+    let seconds = outcome
+        .history
+        .last()
+        .map_or(0.0, |r| r.elapsed.as_secs_f64());
     writeln!(
         text,
         "Output after {epochs} epochs ({}, {seconds:.2}s, {:.1} µs/epoch):",
@@ -300,7 +303,9 @@ fn print_table(
         config.train.loss, outcome.final_loss, config.backend
     )?;
     let mut stdout = std::io::stdout().lock();
-    stdout.write_all(text.as_bytes()).or_else(ignore_broken_pipe)?;
+    stdout
+        .write_all(text.as_bytes())
+        .or_else(ignore_broken_pipe)?;
     Ok(())
 }
 
@@ -309,7 +314,10 @@ fn print_json_summary(
     outcome: &TrainOutcome,
     outputs: &[Vec<f32>],
 ) -> Result<()> {
-    let seconds = outcome.history.last().map_or(0.0, |r| r.elapsed.as_secs_f64());
+    let seconds = outcome
+        .history
+        .last()
+        .map_or(0.0, |r| r.elapsed.as_secs_f64());
     let line = json!({
         "event": "summary",
         "final_loss": outcome.final_loss,

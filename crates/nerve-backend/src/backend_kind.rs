@@ -49,7 +49,11 @@ fn list(kinds: &[BackendKind]) -> String {
     if kinds.is_empty() {
         return "none (build nerve-backend with the `flex` or `ndarray` feature)".to_owned();
     }
-    kinds.iter().map(|kind| kind.name()).collect::<Vec<_>>().join(", ")
+    kinds
+        .iter()
+        .map(|kind| kind.name())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl BackendKind {
@@ -74,7 +78,10 @@ impl BackendKind {
 
     /// The backends compiled into this build, in order of preference.
     pub fn available() -> Vec<BackendKind> {
-        Self::ALL.into_iter().filter(|kind| kind.is_compiled()).collect()
+        Self::ALL
+            .into_iter()
+            .filter(|kind| kind.is_compiled())
+            .collect()
     }
 
     /// A one-line description for listings such as `nerve backends`.
@@ -186,7 +193,10 @@ mod tests {
     fn names_round_trip() {
         for kind in BackendKind::available() {
             assert_eq!(kind.name().parse::<BackendKind>(), Ok(kind));
-            assert_eq!(kind.to_string().to_uppercase().parse::<BackendKind>(), Ok(kind));
+            assert_eq!(
+                kind.to_string().to_uppercase().parse::<BackendKind>(),
+                Ok(kind)
+            );
         }
     }
 

@@ -115,7 +115,10 @@ impl Dataset {
     ///
     /// - result: `[len, 1]`
     pub fn targets_tensor(&self, device: &Device) -> Tensor<2> {
-        Tensor::from_data(TensorData::new(self.targets.clone(), [self.len(), 1]), device)
+        Tensor::from_data(
+            TensorData::new(self.targets.clone(), [self.len(), 1]),
+            device,
+        )
     }
 }
 
@@ -142,7 +145,10 @@ mod tests {
     #[test]
     fn unknown_target_lists_columns() {
         let err = table().into_dataset(Some("price")).unwrap_err();
-        assert_eq!(err.to_string(), "t.csv has no column `price`; its columns are: a, y, b");
+        assert_eq!(
+            err.to_string(),
+            "t.csv has no column `price`; its columns are: a, y, b"
+        );
     }
 
     #[test]
@@ -151,7 +157,10 @@ mod tests {
         let data = table().into_dataset(Some("y")).expect("y exists");
         let x = data.features_tensor(&device);
         assert_eq!(x.dims(), [2, 2]);
-        assert_eq!(x.into_data().try_to_vec::<f32>().expect("f32"), vec![1.0, 2.0, 3.0, 4.0]);
+        assert_eq!(
+            x.into_data().try_to_vec::<f32>().expect("f32"),
+            vec![1.0, 2.0, 3.0, 4.0]
+        );
         assert_eq!(data.targets_tensor(&device).dims(), [2, 1]);
     }
 }

@@ -34,7 +34,9 @@ pub enum DataError {
         message: String,
     },
     /// A cell that is not a finite number.
-    #[error("{source_name}, line {line}, column `{column}`: expected a finite number, found `{value}`")]
+    #[error(
+        "{source_name}, line {line}, column `{column}`: expected a finite number, found `{value}`"
+    )]
     NotNumeric {
         /// The file or data set name.
         source_name: String,
@@ -246,6 +248,9 @@ mod tests {
     #[test]
     fn missing_file_names_the_path() {
         let err = Table::from_path("/no/such/file.csv").unwrap_err();
-        assert!(err.to_string().starts_with("cannot read /no/such/file.csv"), "{err}");
+        assert!(
+            err.to_string().starts_with("cannot read /no/such/file.csv"),
+            "{err}"
+        );
     }
 }

@@ -138,7 +138,9 @@ pub enum LossError {
         found: Vec<usize>,
     },
     /// A cross-entropy target that is not a whole number.
-    #[error("cross-entropy target in row {row} is {value}, but class ids are whole numbers 0..{num_classes}")]
+    #[error(
+        "cross-entropy target in row {row} (from 0) is {value}, but class ids are whole numbers 0..{num_classes}"
+    )]
     NotAClassId {
         /// Row index in the target tensor, from 0.
         row: usize,
@@ -148,7 +150,9 @@ pub enum LossError {
         num_classes: usize,
     },
     /// A cross-entropy class id outside `0..num_classes`.
-    #[error("cross-entropy target in row {row} is class {value}, but the network has {num_classes} outputs (classes 0..{num_classes})")]
+    #[error(
+        "cross-entropy target in row {row} (from 0) is class {value}, but the network has {num_classes} outputs (classes 0..{num_classes})"
+    )]
     ClassOutOfRange {
         /// Row index in the target tensor, from 0.
         row: usize,
@@ -158,7 +162,9 @@ pub enum LossError {
         num_classes: usize,
     },
     /// A binary cross-entropy target that is neither 0 nor 1.
-    #[error("binary cross-entropy target in row {row}, column {column} is {value}; expected 0 or 1")]
+    #[error(
+        "binary cross-entropy target in row {row} (from 0), column {column} is {value}; expected 0 or 1"
+    )]
     NotBinary {
         /// Row index in the target tensor, from 0.
         row: usize,
@@ -168,7 +174,9 @@ pub enum LossError {
         value: f32,
     },
     /// A NaN or infinite regression target.
-    #[error("{loss} target in row {row}, column {column} is {value}; expected a finite number")]
+    #[error(
+        "{loss} target in row {row} (from 0), column {column} is {value}; expected a finite number"
+    )]
     NotFinite {
         /// The loss being prepared.
         loss: Loss,
@@ -208,7 +216,10 @@ impl FromStr for Loss {
             .find(|loss| loss.name() == wanted)
             .ok_or_else(|| {
                 let names: Vec<_> = Self::ALL.iter().map(|l| l.name()).collect();
-                format!("unknown loss `{name}`; expected one of {}", names.join(", "))
+                format!(
+                    "unknown loss `{name}`; expected one of {}",
+                    names.join(", ")
+                )
             })
     }
 }

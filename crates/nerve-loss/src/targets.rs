@@ -166,11 +166,16 @@ mod tests {
         for kind in BackendKind::available() {
             let d = kind.device().expect("compiled in");
             // MSE of [[.5],[2]] vs [[1],[0]] = (0.25 + 4) / 2.
-            let mse = Loss::Mse.compute(tensor(&[0.5, 2.0], [2, 1], &d), tensor(&[1.0, 0.0], [2, 1], &d));
+            let mse = Loss::Mse.compute(
+                tensor(&[0.5, 2.0], [2, 1], &d),
+                tensor(&[1.0, 0.0], [2, 1], &d),
+            );
             assert!((scalar(mse.expect("valid")) - 2.125).abs() < 1e-6);
             // Huber(δ=1): 0.5·0.25 = 0.125 and 2 - 0.5 = 1.5, mean 0.8125.
-            let huber =
-                Loss::Huber.compute(tensor(&[0.5, 2.0], [2, 1], &d), tensor(&[1.0, 0.0], [2, 1], &d));
+            let huber = Loss::Huber.compute(
+                tensor(&[0.5, 2.0], [2, 1], &d),
+                tensor(&[1.0, 0.0], [2, 1], &d),
+            );
             assert!((scalar(huber.expect("valid")) - 0.8125).abs() < 1e-6);
         }
     }
@@ -182,32 +187,77 @@ mod tests {
         let err = Loss::CrossEntropy
             .compute(out.clone(), tensor(&[0.0, 2.0, 1.0], [3, 1], &d))
             .unwrap_err();
-        assert!(matches!(err, LossError::ClassOutOfRange { row: 1, num_classes: 2, .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                LossError::ClassOutOfRange {
+                    row: 1,
+                    num_classes: 2,
+                    ..
+                }
+            ),
+            "{err}"
+        );
         let err = Loss::CrossEntropy
             .compute(out.clone(), tensor(&[0.0, 0.5, 1.0], [3, 1], &d))
             .unwrap_err();
-        assert!(matches!(err, LossError::NotAClassId { row: 1, .. }), "{err}");
+        assert!(
+            matches!(err, LossError::NotAClassId { row: 1, .. }),
+            "{err}"
+        );
         let err = Loss::CrossEntropy
             .compute(out.clone(), tensor(&[0.0, -1.0, 1.0], [3, 1], &d))
             .unwrap_err();
-        assert!(matches!(err, LossError::ClassOutOfRange { row: 1, .. }), "{err}");
+        assert!(
+            matches!(err, LossError::ClassOutOfRange { row: 1, .. }),
+            "{err}"
+        );
         let err = Loss::Bce
-            .compute(out.clone(), tensor(&[0.0, 1.0, 1.0, 0.0, 2.0, 1.0], [3, 2], &d))
+            .compute(
+                out.clone(),
+                tensor(&[0.0, 1.0, 1.0, 0.0, 2.0, 1.0], [3, 2], &d),
+            )
             .unwrap_err();
-        assert_eq!(err, LossError::NotBinary { row: 2, column: 0, value: 2.0 });
+        assert_eq!(
+            err,
+            LossError::NotBinary {
+                row: 2,
+                column: 0,
+                value: 2.0
+            }
+        );
         let err = Loss::Mse
-            .compute(out.clone(), tensor(&[0.0, 1.0, f32::NAN, 0.0, 2.0, 1.0], [3, 2], &d))
+            .compute(
+                out.clone(),
+                tensor(&[0.0, 1.0, f32::NAN, 0.0, 2.0, 1.0], [3, 2], &d),
+            )
             .unwrap_err();
-        assert!(matches!(err, LossError::NotFinite { row: 1, column: 0, .. }), "{err}");
-        let err = Loss::Mse.compute(out, tensor(&[0.0; 3], [3, 1], &d)).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                LossError::NotFinite {
+                    row: 1,
+                    column: 0,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        let err = Loss::Mse
+            .compute(out, tensor(&[0.0; 3], [3, 1], &d))
+            .unwrap_err();
         assert!(matches!(err, LossError::Shape { .. }), "{err}");
     }
 
     #[test]
     fn forward_checks_batch_shape() {
         let d = BackendKind::default().device().expect("compiled in");
-        let targets = Loss::Mse.targets(tensor(&[0.0; 4], [4, 1], &d), 1).expect("valid");
-        let err = Loss::Mse.forward(tensor(&[0.0; 3], [3, 1], &d), &targets).unwrap_err();
+        let targets = Loss::Mse
+            .targets(tensor(&[0.0; 4], [4, 1], &d), 1)
+            .expect("valid");
+        let err = Loss::Mse
+            .forward(tensor(&[0.0; 3], [3, 1], &d), &targets)
+            .unwrap_err();
         assert!(matches!(err, LossError::Shape { .. }));
         let err = Loss::Huber.forward(tensor(&[0.0; 4], [4, 1], &d), &targets);
         assert!(matches!(err, Err(LossError::TargetsForOtherLoss { .. })));
@@ -224,7 +274,13 @@ mod tests {
         let TargetsData::Classes(ids) = picked.data() else {
             panic!("class targets")
         };
-        assert_eq!(ids.to_data().convert::<i64>().try_into_vec::<i64>().expect("i64"), vec![2, 0]);
+        assert_eq!(
+            ids.to_data()
+                .convert::<i64>()
+                .try_into_vec::<i64>()
+                .expect("i64"),
+            vec![2, 0]
+        );
     }
 
     #[test]
@@ -233,6 +289,10 @@ mod tests {
             assert_eq!(loss.name().parse::<Loss>(), Ok(loss));
         }
         assert_eq!("binary_cross_entropy".parse::<Loss>(), Ok(Loss::Bce));
-        assert!("l1".parse::<Loss>().unwrap_err().contains("expected one of mse"));
+        assert!(
+            "l1".parse::<Loss>()
+                .unwrap_err()
+                .contains("expected one of mse")
+        );
     }
 }

@@ -79,7 +79,10 @@ impl FromStr for Activation {
             .find(|activation| activation.name() == wanted)
             .ok_or_else(|| {
                 let names: Vec<_> = Self::ALL.iter().map(|a| a.name()).collect();
-                format!("unknown activation `{name}`; expected one of {}", names.join(", "))
+                format!(
+                    "unknown activation `{name}`; expected one of {}",
+                    names.join(", ")
+                )
             })
     }
 }

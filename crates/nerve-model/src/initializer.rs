@@ -97,7 +97,10 @@ impl FromStr for Initializer {
             .find(|init| init.name() == wanted)
             .ok_or_else(|| {
                 let names: Vec<_> = Self::ALL.iter().map(|i| i.name()).collect();
-                format!("unknown initializer `{name}`; expected one of {}", names.join(", "))
+                format!(
+                    "unknown initializer `{name}`; expected one of {}",
+                    names.join(", ")
+                )
             })
     }
 }

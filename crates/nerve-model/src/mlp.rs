@@ -282,7 +282,11 @@ impl Mlp {
             .collect();
         let name_width = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
         let desc_width = rows.iter().map(|r| r.1.len()).max().unwrap_or(0);
-        let count_width = rows.iter().map(|r| r.2.to_string().len()).max().unwrap_or(0);
+        let count_width = rows
+            .iter()
+            .map(|r| r.2.to_string().len())
+            .max()
+            .unwrap_or(0);
         for (name, desc, count) in rows {
             let _ = write!(
                 out,
@@ -312,7 +316,9 @@ mod tests {
     use nerve_backend::BackendKind;
 
     fn device() -> Device {
-        BackendKind::default().device().expect("a compiled-in backend")
+        BackendKind::default()
+            .device()
+            .expect("a compiled-in backend")
     }
 
     #[test]
@@ -348,7 +354,10 @@ mod tests {
     fn forward_matches_hand_computation() {
         let device = device();
         // y = relu(x W1 + b1) W2 + b2 with W stored [in, out].
-        let w1 = Tensor::<2>::from_data(TensorData::new(vec![1.0f32, -1.0, 2.0, 0.5], [2, 2]), &device);
+        let w1 = Tensor::<2>::from_data(
+            TensorData::new(vec![1.0f32, -1.0, 2.0, 0.5], [2, 2]),
+            &device,
+        );
         let b1 = Tensor::<1>::from_data(TensorData::new(vec![0.0f32, 1.0], [2]), &device);
         let w2 = Tensor::<2>::from_data(TensorData::new(vec![1.0f32, 3.0], [2, 1]), &device);
         let b2 = Tensor::<1>::from_data(TensorData::new(vec![-0.5f32], [1]), &device);
@@ -390,7 +399,10 @@ mod tests {
                     .init(&device);
                 let out = mlp.forward(Tensor::ones([5, 3], &device));
                 let values = out.into_data().try_to_vec::<f32>().expect("f32");
-                assert!(values.iter().all(|v| v.is_finite()), "{activation} {initializer}");
+                assert!(
+                    values.iter().all(|v| v.is_finite()),
+                    "{activation} {initializer}"
+                );
             }
         }
     }
@@ -398,8 +410,17 @@ mod tests {
     #[test]
     fn summary_lists_layers() {
         let summary = MlpConfig::new(4, vec![5], 1).init(&device()).summary();
-        assert!(summary.starts_with("Mlp 4 -> 5 (relu) -> 1, 31 parameters"), "{summary}");
-        assert!(summary.contains("layers.0  Linear 4 -> 5, relu  25 parameters"), "{summary}");
-        assert!(summary.contains("layers.1  Linear 5 -> 1         6 parameters"), "{summary}");
+        assert!(
+            summary.starts_with("Mlp 4 -> 5 (relu) -> 1, 31 parameters"),
+            "{summary}"
+        );
+        assert!(
+            summary.contains("layers.0  Linear 4 -> 5, relu  25 parameters"),
+            "{summary}"
+        );
+        assert!(
+            summary.contains("layers.1  Linear 5 -> 1         6 parameters"),
+            "{summary}"
+        );
     }
 }

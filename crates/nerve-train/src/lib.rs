@@ -32,4 +32,6 @@ mod trainer;
 pub use grad_norm::global_grad_norm_squared;
 pub use observer::{EpochReport, NoopObserver, Observer, TrainPlan};
 pub use optimizer::{OptimizerConfig, OptimizerKind};
-pub use trainer::{StepOutput, StopReason, TrainConfig, TrainError, TrainOutcome, Trainer, train_step};
+pub use trainer::{
+    StepOutput, StopReason, TrainConfig, TrainError, TrainOutcome, Trainer, train_step,
+};

@@ -69,7 +69,10 @@ impl OptimizerConfig {
     /// Checks the hyperparameters, naming the first that is out of range.
     pub fn validate(&self) -> Result<(), String> {
         if !(0.0..1.0).contains(&self.momentum) {
-            return Err(format!("`momentum` must be in [0, 1), got {}", self.momentum));
+            return Err(format!(
+                "`momentum` must be in [0, 1), got {}",
+                self.momentum
+            ));
         }
         for (name, beta) in [("beta_1", self.beta_1), ("beta_2", self.beta_2)] {
             if !(0.0..1.0).contains(&beta) {
@@ -126,7 +129,9 @@ impl FromStr for OptimizerKind {
         match name.trim().to_ascii_lowercase().as_str() {
             "sgd" => Ok(OptimizerKind::Sgd),
             "adam" => Ok(OptimizerKind::Adam),
-            _ => Err(format!("unknown optimizer `{name}`; expected one of sgd, adam")),
+            _ => Err(format!(
+                "unknown optimizer `{name}`; expected one of sgd, adam"
+            )),
         }
     }
 }

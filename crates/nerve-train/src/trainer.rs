@@ -195,7 +195,10 @@ impl Trainer {
     ) -> Result<TrainOutcome, TrainError> {
         let config = &self.config;
         config.validate()?;
-        assert!(device.is_autodiff(), "Trainer::fit needs an autodiff device");
+        assert!(
+            device.is_autodiff(),
+            "Trainer::fit needs an autodiff device"
+        );
         let model_config = model.config().clone();
         if model_config.d_input != data.d_input() {
             return Err(TrainError::Data {
@@ -251,14 +254,24 @@ impl Trainer {
                         TensorData::new(batch.to_vec(), [batch.len()]),
                         device,
                     );
-                    (x.clone().select(0, indices.clone()), targets.select(indices))
+                    (
+                        x.clone().select(0, indices.clone()),
+                        targets.select(indices),
+                    )
                 };
-                let step = train_step(model, &mut optimizer, config.loss, xb, &tb, config.learning_rate)
-                    .map_err(|source| TrainError::Targets {
-                        source_name: data.source_name().to_owned(),
-                        target: data.target_name().to_owned(),
-                        source,
-                    })?;
+                let step = train_step(
+                    model,
+                    &mut optimizer,
+                    config.loss,
+                    xb,
+                    &tb,
+                    config.learning_rate,
+                )
+                .map_err(|source| TrainError::Targets {
+                    source_name: data.source_name().to_owned(),
+                    target: data.target_name().to_owned(),
+                    source,
+                })?;
                 model = step.model;
                 loss_sum = loss_sum + step.loss.mul_scalar(batch.len() as f64);
                 norm_sum = norm_sum + step.grad_norm_squared.sqrt();

@@ -1,0 +1,257 @@
+//! The `nerve` binary, run as a user runs it.
+
+#![allow(clippy::unwrap_used)]
+
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn nerve(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_nerve"))
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap()
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn json_lines(out: &Output) -> Vec<Value> {
+    stdout(out)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}")))
+        .collect()
+}
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("nerve-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn train_without_arguments_fits_the_tutorial_table_on_every_backend() {
+    for backend in ["flex", "ndarray"] {
+        let out = nerve(&["train", "--backend", backend]);
+        assert!(out.status.success(), "{backend}: {}", stderr(&out));
+        let text = stdout(&out);
+        // The tutorial's "Output:" table: each row's inputs, target and output.
+        let rows: Vec<Vec<f64>> = text
+            .lines()
+            .filter_map(|line| {
+                let cells: Vec<f64> = line
+                    .split_whitespace()
+                    .filter_map(|c| c.parse().ok())
+                    .collect();
+                (cells.len() == 6).then_some(cells)
+            })
+            .collect();
+        assert_eq!(rows.len(), 4, "{backend}: {text}");
+        for row in rows {
+            assert!((row[5] - row[4]).abs() < 0.05, "{backend}: row {row:?}");
+        }
+        let final_line = text
+            .lines()
+            .find(|l| l.starts_with("Final mse loss:"))
+            .unwrap();
+        let loss: f64 = final_line
+            .split_whitespace()
+            .nth(3)
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(loss < 1e-3, "{backend}: {final_line}");
+        assert!(
+            final_line.contains(&format!("backend {backend}")),
+            "{final_line}"
+        );
+    }
+}
+
+#[test]
+fn json_prints_epoch_lines_then_a_summary() {
+    let out = nerve(&["train", "--json", "--backend", "ndarray"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let lines = json_lines(&out);
+    let (summary, epochs) = lines.split_last().unwrap();
+    assert!(!epochs.is_empty());
+    for (i, epoch) in epochs.iter().enumerate() {
+        assert_eq!(epoch["event"], "epoch");
+        assert_eq!(epoch["epoch"].as_u64().unwrap() as usize, i + 1);
+        assert!(epoch["loss"].as_f64().unwrap().is_finite());
+        assert!(epoch["grad_norm"].as_f64().unwrap() >= 0.0);
+    }
+    assert_eq!(summary["event"], "summary");
+    assert_eq!(summary["backend"], "ndarray");
+    assert_eq!(
+        summary["epochs_run"].as_u64().unwrap() as usize,
+        epochs.len()
+    );
+    assert!(summary["final_loss"].as_f64().unwrap() < 1e-3);
+    let outputs = summary["outputs"].as_array().unwrap();
+    let targets = [0.0, 1.0, 1.0, 0.0];
+    assert_eq!(outputs.len(), 4);
+    for (output, target) in outputs.iter().zip(targets) {
+        assert!(
+            (output[0].as_f64().unwrap() - target).abs() < 0.05,
+            "{output}"
+        );
+    }
+}
+
+#[test]
+fn unknown_backend_names_the_available_ones() {
+    let out = nerve(&["train", "--backend", "gpu"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("unknown backend `gpu`; available backends: flex, ndarray"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn bad_flags_are_clear_errors() {
+    for (args, expected) in [
+        (
+            &["train", "--lr", "fast"][..],
+            "invalid value 'fast' for '--lr",
+        ),
+        (&["train", "--hidden", "64,x"], "`x` is not a layer width"),
+        (
+            &["train", "--activation", "swish"],
+            "unknown activation `swish`; expected one of relu",
+        ),
+        (&["train", "--loss", "l1"], "unknown loss `l1`"),
+        (
+            &["train", "--batch-size", "0"],
+            "expected a positive integer or `full`",
+        ),
+        (
+            &["train", "--frobnicate"],
+            "unexpected argument '--frobnicate'",
+        ),
+    ] {
+        let out = nerve(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            stderr(&out).contains(expected),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+    for (args, expected) in [
+        (
+            &["train", "--lr", "-1"][..],
+            "`learning_rate` must be a positive number, got -1",
+        ),
+        (
+            &["train", "--data", "no-such.csv"],
+            "no such file no-such.csv, and no built-in data set",
+        ),
+        (
+            &["train", "--target", "price"],
+            "xor has no column `price`; its columns are: x0, x1, x2, x3, target",
+        ),
+    ] {
+        let out = nerve(args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(
+            err.starts_with("error: ") || err.contains("\nerror: "),
+            "{args:?}: {err}"
+        );
+        assert!(err.contains(expected), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn bad_config_and_data_files_name_the_place() {
+    let dir = temp_dir("bad-files");
+    let config = dir.join("typo.toml");
+    std::fs::write(&config, "[data]\npath = \"xor\"\n\n[train]\nepochs = 10\n").unwrap();
+    let out = nerve(&["train", "--config", config.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("typo.toml")
+            && err.contains("line 5")
+            && err.contains("unknown field `epochs`"),
+        "{err}"
+    );
+
+    let csv = dir.join("bad.csv");
+    std::fs::write(&csv, "a,b,y\n1,2,0\n3,oops,1\n").unwrap();
+    let out = nerve(&["train", "--data", csv.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("bad.csv, line 3, column `b`: expected a finite number, found `oops`"),
+        "{err}"
+    );
+
+    let labels = dir.join("labels.csv");
+    std::fs::write(&labels, "a,y\n1,0\n2,2\n").unwrap();
+    let out = nerve(&["train", "--data", labels.to_str().unwrap(), "--loss", "bce"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("target column `y`") && err.contains("is 2; expected 0 or 1"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_saved_config_repeats_the_run_exactly() {
+    let dir = temp_dir("repeat");
+    let run = dir.join("run");
+    let first = nerve(&[
+        "train",
+        "--json",
+        "--seed",
+        "3",
+        "--epochs",
+        "300",
+        "--out",
+        run.to_str().unwrap(),
+    ]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let saved = run.join("config.toml");
+    let text = std::fs::read_to_string(&saved).unwrap();
+    assert!(
+        text.contains("seed = 3") && text.contains("num_epochs = 300"),
+        "{text}"
+    );
+    let again = nerve(&["train", "--json", "--config", saved.to_str().unwrap()]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    let losses = |out: &Output| -> Vec<Value> {
+        json_lines(out).iter().map(|l| l["loss"].clone()).collect()
+    };
+    assert_eq!(losses(&first), losses(&again));
+    assert_eq!(
+        json_lines(&first).last().unwrap()["final_loss"],
+        json_lines(&again).last().unwrap()["final_loss"]
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn backends_lists_both() {
+    let out = nerve(&["backends"]);
+    assert!(out.status.success());
+    let text = stdout(&out);
+    assert!(
+        text.contains("flex") && text.contains("(default)") && text.contains("ndarray"),
+        "{text}"
+    );
+}
