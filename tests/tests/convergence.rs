@@ -96,6 +96,5 @@ fn most_seeds_converge_with_the_configured_initializer() {
             train(kind, &mlp, &config).final_loss < 1e-3
         })
         .count();
-    eprintln!("{converged} of {} seeds converged", seeds.clone().count());
     assert!(converged >= 16, "only {converged} of 20 seeds converged");
 }

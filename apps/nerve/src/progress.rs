@@ -98,7 +98,10 @@ impl Observer for Progress {
                 num_epochs,
                 unprinted,
             } => {
-                if report.epoch % *every == 0 || report.epoch == 1 || report.epoch == *num_epochs {
+                if report.epoch.is_multiple_of(*every)
+                    || report.epoch == 1
+                    || report.epoch == *num_epochs
+                {
                     print_line(report, *num_epochs);
                     *unprinted = None;
                 } else {
