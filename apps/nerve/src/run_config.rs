@@ -127,8 +127,33 @@ pub(crate) fn resolve_data(path: &str) -> Result<DataSource> {
     )
 }
 
+/// The value of `--hidden`. A newtype, because clap takes a bare `Vec` for a repeated flag.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct HiddenWidths(pub Vec<usize>);
+
+/// The value of `--batch-size`: `None` is full-batch. A newtype, because clap takes a bare
+/// `Option` for an optional flag.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct BatchSize(pub Option<usize>);
+
+impl std::str::FromStr for HiddenWidths {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        parse_hidden(text).map(HiddenWidths)
+    }
+}
+
+impl std::str::FromStr for BatchSize {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        parse_batch_size(text).map(BatchSize)
+    }
+}
+
 /// Parses `--hidden`: comma-separated widths (`5`, `64,32`), or `none` for no hidden layer.
-pub(crate) fn parse_hidden(text: &str) -> Result<Vec<usize>, String> {
+fn parse_hidden(text: &str) -> Result<Vec<usize>, String> {
     let text = text.trim();
     if text.is_empty() || text.eq_ignore_ascii_case("none") {
         return Ok(Vec::new());
@@ -144,7 +169,7 @@ pub(crate) fn parse_hidden(text: &str) -> Result<Vec<usize>, String> {
 }
 
 /// Parses `--batch-size`: a positive integer, or `full` for full-batch training.
-pub(crate) fn parse_batch_size(text: &str) -> Result<Option<usize>, String> {
+fn parse_batch_size(text: &str) -> Result<Option<usize>, String> {
     if text.trim().eq_ignore_ascii_case("full") {
         return Ok(None);
     }

@@ -15,7 +15,7 @@ use nerve_train::{OptimizerKind, StopReason, TrainOutcome, Trainer};
 use serde_json::json;
 
 use crate::progress::Progress;
-use crate::run_config::{DataSource, RunConfig, parse_batch_size, parse_hidden, resolve_data};
+use crate::run_config::{BatchSize, DataSource, HiddenWidths, RunConfig, resolve_data};
 
 /// Flags of `nerve train`. Each overrides the same setting of `--config` (or of the tutorial's
 /// config when no `--config` is given).
@@ -31,8 +31,8 @@ pub(crate) struct TrainArgs {
     #[arg(long, value_name = "COLUMN")]
     target: Option<String>,
     /// Hidden layer widths, e.g. `5` or `64,32`; `none` for a linear model.
-    #[arg(long, value_name = "WIDTHS", value_parser = parse_hidden)]
-    hidden: Option<Vec<usize>>,
+    #[arg(long, value_name = "WIDTHS", value_parser = value_parser::<HiddenWidths>)]
+    hidden: Option<HiddenWidths>,
     /// Activation after each hidden layer.
     #[arg(long, value_name = "NAME", value_parser = value_parser::<Activation>)]
     activation: Option<Activation>,
@@ -55,8 +55,8 @@ pub(crate) struct TrainArgs {
     #[arg(long, value_name = "N")]
     epochs: Option<usize>,
     /// Rows per step, or `full` for full-batch gradient descent.
-    #[arg(long, value_name = "N|full", value_parser = parse_batch_size)]
-    batch_size: Option<Option<usize>>,
+    #[arg(long, value_name = "N|full", value_parser = value_parser::<BatchSize>)]
+    batch_size: Option<BatchSize>,
     /// Stop once the gradient's global L2 norm falls below this (0: never).
     #[arg(long, value_name = "NORM", allow_negative_numbers = true)]
     tol: Option<f64>,
@@ -104,7 +104,10 @@ impl TrainArgs {
         if self.target.is_some() {
             config.data.target = self.target.clone();
         }
-        set(&mut config.model.d_hidden, &self.hidden);
+        set(
+            &mut config.model.d_hidden,
+            &self.hidden.clone().map(|h| h.0),
+        );
         set(&mut config.model.activation, &self.activation);
         set(&mut config.model.initializer, &self.initializer);
         set(&mut config.train.loss, &self.loss);
@@ -112,7 +115,7 @@ impl TrainArgs {
         set(&mut config.train.optimizer.momentum, &self.momentum);
         set(&mut config.train.learning_rate, &self.lr);
         set(&mut config.train.num_epochs, &self.epochs);
-        set(&mut config.train.batch_size, &self.batch_size);
+        set(&mut config.train.batch_size, &self.batch_size.map(|b| b.0));
         set(&mut config.train.tol, &self.tol);
         set(&mut config.train.seed, &self.seed);
         set(&mut config.backend, &self.backend);

@@ -246,6 +246,57 @@ fn a_saved_config_repeats_the_run_exactly() {
 }
 
 #[test]
+fn every_flag_is_accepted_and_applied() {
+    let out = nerve(&[
+        "train",
+        "--json",
+        "--data",
+        "xor",
+        "--target",
+        "target",
+        "--hidden",
+        "8,4",
+        "--activation",
+        "tanh",
+        "--initializer",
+        "xavier-uniform",
+        "--loss",
+        "huber",
+        "--optimizer",
+        "adam",
+        "--momentum",
+        "0",
+        "--lr",
+        "0.01",
+        "--epochs",
+        "7",
+        "--batch-size",
+        "2",
+        "--tol",
+        "0",
+        "--seed",
+        "5",
+        "--backend",
+        "ndarray",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), 8, "7 epochs and a summary");
+    assert_eq!(lines[7]["epochs_run"], 7);
+    let out = nerve(&[
+        "train",
+        "--json",
+        "--hidden",
+        "none",
+        "--batch-size",
+        "full",
+        "--epochs",
+        "2",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[test]
 fn backends_lists_both() {
     let out = nerve(&["backends"]);
     assert!(out.status.success());
