@@ -265,12 +265,29 @@ fn print_table(
         stop_text(outcome),
         seconds * 1e6 / epochs.max(1) as f64,
     )?;
-    let mut header: Vec<String> = data.feature_names().to_vec();
+    // Wide data would make an unreadable table: show the first few features, then an ellipsis.
+    const FEATURES_SHOWN: usize = 8;
+    let hidden_features = data.d_input() > FEATURES_SHOWN;
+    let shown_features = if hidden_features {
+        FEATURES_SHOWN - 1
+    } else {
+        data.d_input()
+    };
+    let mut header: Vec<String> = data.feature_names()[..shown_features].to_vec();
+    if hidden_features {
+        header.push("…".to_owned());
+    }
     header.push(data.target_name().to_owned());
     header.push("output".to_owned());
     let mut rows: Vec<Vec<String>> = Vec::new();
     for (i, output) in outputs.iter().enumerate().take(SHOWN) {
-        let mut row: Vec<String> = data.features_of(i).iter().map(|v| format!("{v}")).collect();
+        let mut row: Vec<String> = data.features_of(i)[..shown_features]
+            .iter()
+            .map(|v| format!("{v}"))
+            .collect();
+        if hidden_features {
+            row.push("…".to_owned());
+        }
         row.push(format!("{}", data.targets()[i]));
         let shown: Vec<String> = output.iter().map(|v| format!("{v:.4}")).collect();
         row.push(shown.join(" "));
