@@ -93,7 +93,7 @@ fn loss_value(loss: Loss, out: &[f64], target: &[f64], rows: usize, d_out: usize
                 .sum();
             sum / out.len() as f64
         }
-        Loss::Bce => {
+        Loss::BinaryCrossEntropy => {
             let sum: f64 = out
                 .iter()
                 .zip(target)
@@ -131,7 +131,7 @@ fn autodiff_matches_central_differences_for_every_activation_and_loss() {
                     .collect();
                 let target_host: Vec<f64> = match loss {
                     Loss::CrossEntropy => (0..rows).map(|r| (r % d_output) as f64).collect(),
-                    Loss::Bce => (0..rows * d_output)
+                    Loss::BinaryCrossEntropy => (0..rows * d_output)
                         .map(|i| ((i * 5) % 3 == 0) as u8 as f64)
                         .collect(),
                     _ => (0..rows * d_output)

@@ -113,7 +113,7 @@ fn cross_entropy_probabilities_match_pytorch_softmax() {
 fn bce_with_logits_matches_pytorch() {
     check_loss_case(
         "bce_with_logits",
-        Loss::Bce,
+        Loss::BinaryCrossEntropy,
         "logits",
         "targets",
         "grad_logits",
@@ -124,7 +124,7 @@ fn bce_with_logits_matches_pytorch() {
 fn bce_with_extreme_logits_matches_pytorch() {
     check_loss_case(
         "bce_with_logits_extreme",
-        Loss::Bce,
+        Loss::BinaryCrossEntropy,
         "logits",
         "targets",
         "grad_logits",

@@ -23,20 +23,21 @@ pub enum Loss {
     CrossEntropy,
     /// Binary cross-entropy on logits, `mean(max(z,0) - z·y + log(1 + e^-|z|))`, with targets 0
     /// or 1. For binary (or multi-label) classification with one output per label.
-    #[serde(alias = "binary-cross-entropy")]
-    Bce,
+    #[serde(rename = "bce", alias = "binary-cross-entropy")]
+    BinaryCrossEntropy,
     /// Huber loss with `δ = 1` (PyTorch's default): quadratic for errors below δ, linear above.
     /// For regression that should shrug off outliers.
     Huber,
 }
 
-#[allow(non_upper_case_globals)]
 impl Loss {
-    /// Binary cross-entropy, by its long name.
-    pub const BinaryCrossEntropy: Loss = Loss::Bce;
-
     /// Every loss, in the order listed in help texts.
-    pub const ALL: [Loss; 4] = [Loss::Mse, Loss::CrossEntropy, Loss::Bce, Loss::Huber];
+    pub const ALL: [Loss; 4] = [
+        Loss::Mse,
+        Loss::CrossEntropy,
+        Loss::BinaryCrossEntropy,
+        Loss::Huber,
+    ];
 
     /// The threshold δ of [`Loss::Huber`].
     pub const HUBER_DELTA: f32 = 1.0;
@@ -46,7 +47,7 @@ impl Loss {
         match self {
             Loss::Mse => "mse",
             Loss::CrossEntropy => "cross-entropy",
-            Loss::Bce => "bce",
+            Loss::BinaryCrossEntropy => "bce",
             Loss::Huber => "huber",
         }
     }
@@ -90,10 +91,12 @@ impl Loss {
                 .with_logits(true)
                 .init(&device)
                 .forward(output, ids.clone()),
-            (Loss::Bce, TargetsData::Binary(y)) => BinaryCrossEntropyLossConfig::new()
-                .with_logits(true)
-                .init(&device)
-                .forward(output, y.clone()),
+            (Loss::BinaryCrossEntropy, TargetsData::Binary(y)) => {
+                BinaryCrossEntropyLossConfig::new()
+                    .with_logits(true)
+                    .init(&device)
+                    .forward(output, y.clone())
+            }
             // `Loss::targets` stores the form each loss consumes, and the check above makes
             // sure these targets were prepared by this loss.
             (loss, _) => unreachable!("targets prepared by {loss} in a form it does not use"),
@@ -111,7 +114,7 @@ impl Loss {
         match self {
             Loss::Mse | Loss::Huber => output,
             Loss::CrossEntropy => burn::tensor::activation::softmax(output, 1),
-            Loss::Bce => burn::tensor::activation::sigmoid(output),
+            Loss::BinaryCrossEntropy => burn::tensor::activation::sigmoid(output),
         }
     }
 
@@ -209,7 +212,7 @@ impl FromStr for Loss {
     fn from_str(name: &str) -> Result<Self, Self::Err> {
         let wanted = name.trim().to_ascii_lowercase().replace('_', "-");
         if wanted == "binary-cross-entropy" {
-            return Ok(Loss::Bce);
+            return Ok(Loss::BinaryCrossEntropy);
         }
         Self::ALL
             .into_iter()

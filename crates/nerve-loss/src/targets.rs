@@ -79,7 +79,7 @@ impl Loss {
                 let device = values.device();
                 TargetsData::Classes(Tensor::from_data(TensorData::new(ids, [rows]), &device))
             }
-            Loss::Bce => {
+            Loss::BinaryCrossEntropy => {
                 if let Some(i) = host.iter().position(|&v| v != 0.0 && v != 1.0) {
                     let (row, column) = cell(i);
                     return Err(LossError::NotBinary {
@@ -212,7 +212,7 @@ mod tests {
             matches!(err, LossError::ClassOutOfRange { row: 1, .. }),
             "{err}"
         );
-        let err = Loss::Bce
+        let err = Loss::BinaryCrossEntropy
             .compute(
                 out.clone(),
                 tensor(&[0.0, 1.0, 1.0, 0.0, 2.0, 1.0], [3, 2], &d),
@@ -288,7 +288,10 @@ mod tests {
         for loss in Loss::ALL {
             assert_eq!(loss.name().parse::<Loss>(), Ok(loss));
         }
-        assert_eq!("binary_cross_entropy".parse::<Loss>(), Ok(Loss::Bce));
+        assert_eq!(
+            "binary_cross_entropy".parse::<Loss>(),
+            Ok(Loss::BinaryCrossEntropy)
+        );
         assert!(
             "l1".parse::<Loss>()
                 .unwrap_err()
