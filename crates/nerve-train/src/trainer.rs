@@ -214,11 +214,7 @@ impl Trainer {
         let targets = config
             .loss
             .targets(data.targets_tensor(device), model_config.d_output)
-            .map_err(|source| TrainError::Targets {
-                source_name: data.source_name().to_owned(),
-                target: data.target_name().to_owned(),
-                source,
-            })?;
+            .map_err(targets_error(data))?;
 
         let num_rows = data.len();
         let batch_size = config.batch_size.unwrap_or(num_rows).min(num_rows);
@@ -267,11 +263,7 @@ impl Trainer {
                     &tb,
                     config.learning_rate,
                 )
-                .map_err(|source| TrainError::Targets {
-                    source_name: data.source_name().to_owned(),
-                    target: data.target_name().to_owned(),
-                    source,
-                })?;
+                .map_err(targets_error(data))?;
                 model = step.model;
                 loss_sum = loss_sum + step.loss.mul_scalar(batch.len() as f64);
                 norm_sum = norm_sum + step.grad_norm_squared.sqrt();
@@ -316,10 +308,15 @@ fn evaluate(model: &Mlp, loss: Loss, data: &Dataset, device: &Device) -> Result<
     let output = model.forward(data.features_tensor(device));
     let value = loss
         .compute(output, data.targets_tensor(device))
-        .map_err(|source| TrainError::Targets {
-            source_name: data.source_name().to_owned(),
-            target: data.target_name().to_owned(),
-            source,
-        })?;
+        .map_err(targets_error(data))?;
     Ok(f64::from(value.into_scalar::<f32>()))
+}
+
+/// Wraps a loss's complaint about the targets with the data set and column it concerns.
+fn targets_error(data: &Dataset) -> impl Fn(LossError) -> TrainError + '_ {
+    |source| TrainError::Targets {
+        source_name: data.source_name().to_owned(),
+        target: data.target_name().to_owned(),
+        source,
+    }
 }
