@@ -25,5 +25,10 @@ lint:
 doc:
     RUSTDOCFLAGS="-D warnings" cargo doc --release --workspace --no-deps
 
-# The gate, cheapest first: fmt, clippy, tests, docs.
-ci: fmt lint test doc
+# Check that nerve-backend builds with each backend alone (a crate user may take only one).
+features:
+    cargo check --release -p nerve-backend --no-default-features --features flex
+    cargo check --release -p nerve-backend --no-default-features --features ndarray
+
+# The gate, cheapest first: fmt, clippy, tests, docs, single-backend builds.
+ci: fmt lint test doc features
