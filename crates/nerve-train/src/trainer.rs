@@ -204,7 +204,7 @@ impl Trainer {
             return Err(TrainError::Data {
                 source_name: data.source_name().to_owned(),
                 message: format!(
-                    "the model takes {} inputs, but the data has {} feature columns",
+                    "the model takes {} inputs, but the data has {} feature column(s)",
                     model_config.d_input,
                     data.d_input()
                 ),
@@ -318,5 +318,141 @@ fn targets_error(data: &Dataset) -> impl Fn(LossError) -> TrainError + '_ {
         source_name: data.source_name().to_owned(),
         target: data.target_name().to_owned(),
         source,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::NoopObserver;
+    use nerve_backend::BackendKind;
+    use nerve_data::Table;
+    use nerve_model::MlpConfig;
+
+    fn line() -> Dataset {
+        // y = 2x + 1 on eight points.
+        let csv: String = std::iter::once("x,y".to_owned())
+            .chain((0..8).map(|i| format!("{},{}", i as f32 / 4.0, 2.0 * i as f32 / 4.0 + 1.0)))
+            .collect::<Vec<_>>()
+            .join("\n");
+        Table::from_csv_str("line.csv", &csv)
+            .expect("valid csv")
+            .into_dataset(None)
+            .expect("two columns")
+    }
+
+    fn fit(config: TrainConfig, observer: &mut dyn Observer) -> Result<TrainOutcome, TrainError> {
+        let device = BackendKind::default()
+            .autodiff_device()
+            .expect("compiled in");
+        let model = MlpConfig::new(1, vec![], 1).init(&device);
+        Trainer::new(config).fit(model, &line(), &device, observer)
+    }
+
+    #[derive(Default)]
+    struct Recorder {
+        plan: Option<TrainPlan>,
+        epochs: Vec<usize>,
+    }
+
+    impl Observer for Recorder {
+        fn on_start(&mut self, plan: &TrainPlan) {
+            self.plan = Some(plan.clone());
+        }
+        fn on_epoch(&mut self, report: &EpochReport) {
+            self.epochs.push(report.epoch);
+        }
+    }
+
+    #[test]
+    fn stops_when_the_gradient_norm_falls_below_tol() {
+        let config = TrainConfig {
+            num_epochs: 5000,
+            learning_rate: 0.1,
+            tol: 1e-3,
+            ..TrainConfig::default()
+        };
+        let outcome = fit(config, &mut NoopObserver).expect("trains");
+        assert_eq!(outcome.stop_reason, StopReason::Converged);
+        assert!(outcome.history.len() < 5000);
+        let last = outcome.history.last().expect("at least one epoch");
+        assert!(last.grad_norm < 1e-3, "{last:?}");
+        assert!(outcome.final_loss < 1e-4, "{}", outcome.final_loss);
+    }
+
+    #[test]
+    fn mini_batches_report_every_epoch_to_the_observer() {
+        let config = TrainConfig {
+            num_epochs: 3,
+            batch_size: Some(3),
+            ..TrainConfig::default()
+        };
+        let mut recorder = Recorder::default();
+        let outcome = fit(config, &mut recorder).expect("trains");
+        assert_eq!(outcome.stop_reason, StopReason::EpochLimit);
+        let plan = recorder.plan.expect("on_start was called");
+        assert_eq!(
+            (plan.num_rows, plan.steps_per_epoch, plan.num_epochs),
+            (8, 3, 3)
+        );
+        assert_eq!(recorder.epochs, vec![1, 2, 3]);
+    }
+
+    #[test]
+    fn divergence_is_an_error_naming_the_epoch_and_the_learning_rate() {
+        let config = TrainConfig {
+            num_epochs: 500,
+            learning_rate: 10.0,
+            ..TrainConfig::default()
+        };
+        let err = fit(config, &mut NoopObserver).unwrap_err();
+        let TrainError::Diverged { epoch, .. } = err else {
+            panic!("expected divergence, got {err}")
+        };
+        assert!(epoch > 1);
+        assert!(
+            err.to_string()
+                .contains("try a smaller learning rate (now 10)"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_model_of_the_wrong_width_is_refused() {
+        let device = BackendKind::default()
+            .autodiff_device()
+            .expect("compiled in");
+        let model = MlpConfig::new(3, vec![], 1).init(&device);
+        let err = Trainer::new(TrainConfig::default())
+            .fit(model, &line(), &device, &mut NoopObserver)
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "line.csv: the model takes 3 inputs, but the data has 1 feature column(s)"
+        );
+    }
+
+    #[test]
+    fn invalid_settings_name_the_field() {
+        let bad = TrainConfig {
+            batch_size: Some(0),
+            ..TrainConfig::default()
+        };
+        assert!(
+            bad.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("`batch_size`")
+        );
+        let bad = TrainConfig {
+            optimizer: OptimizerConfig::sgd(1.5),
+            ..TrainConfig::default()
+        };
+        assert!(
+            bad.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("`momentum`")
+        );
     }
 }
