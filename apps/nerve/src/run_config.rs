@@ -34,6 +34,47 @@ pub(crate) struct DataSection {
     /// The target column; the last column when omitted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
+    /// The CSV field delimiter (one ASCII character, e.g. "," ";" "\t"); detected when omitted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delimiter: Option<Delimiter>,
+}
+
+/// A CSV field delimiter: one ASCII character. On the command line `tab`, `comma` and
+/// `semicolon` are accepted too, since a literal tab is awkward to type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub(crate) struct Delimiter(pub u8);
+
+impl std::str::FromStr for Delimiter {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "tab" | "\\t" | "\t" => Ok(Delimiter(b'\t')),
+            "comma" => Ok(Delimiter(b',')),
+            "semicolon" => Ok(Delimiter(b';')),
+            _ if text.len() == 1 && text.is_ascii() && text != "\"" => {
+                Ok(Delimiter(text.as_bytes()[0]))
+            }
+            _ => Err(format!(
+                "`{text}` is not a delimiter; expected one ASCII character such as , or ; or the word tab"
+            )),
+        }
+    }
+}
+
+impl TryFrom<String> for Delimiter {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        text.parse()
+    }
+}
+
+impl From<Delimiter> for String {
+    fn from(delimiter: Delimiter) -> Self {
+        char::from(delimiter.0).to_string()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -234,5 +275,11 @@ mod tests {
         assert_eq!(parse_batch_size("full"), Ok(None));
         assert_eq!(parse_batch_size("32"), Ok(Some(32)));
         assert!(parse_batch_size("0").is_err());
+        assert_eq!("tab".parse::<Delimiter>(), Ok(Delimiter(b'\t')));
+        assert_eq!(";".parse::<Delimiter>(), Ok(Delimiter(b';')));
+        assert!("::".parse::<Delimiter>().is_err());
+        let config = RunConfig::parse("[data]\npath = \"x.tsv\"\ndelimiter = \"\\t\"\n", "t", None)
+            .expect("valid");
+        assert_eq!(config.data.delimiter, Some(Delimiter(b'\t')));
     }
 }

@@ -15,7 +15,7 @@ use nerve_train::{OptimizerKind, StopReason, TrainOutcome, Trainer};
 use serde_json::json;
 
 use crate::progress::Progress;
-use crate::run_config::{BatchSize, DataSource, HiddenWidths, RunConfig, resolve_data};
+use crate::run_config::{BatchSize, DataSource, Delimiter, HiddenWidths, RunConfig, resolve_data};
 
 /// Flags of `nerve train`. Each overrides the same setting of `--config` (or of the tutorial's
 /// config when no `--config` is given).
@@ -27,6 +27,9 @@ pub(crate) struct TrainArgs {
     /// A CSV file with a header row, or a built-in data set's name.
     #[arg(long, value_name = "CSV|NAME")]
     data: Option<String>,
+    /// The CSV field delimiter: `,`, `;`, `tab`, ... (default: detected from the header line).
+    #[arg(long, value_name = "CHAR", value_parser = value_parser::<Delimiter>)]
+    delimiter: Option<Delimiter>,
     /// The target column (default: the last column).
     #[arg(long, value_name = "COLUMN")]
     target: Option<String>,
@@ -98,8 +101,12 @@ impl TrainArgs {
         };
         if let Some(data) = &self.data {
             config.data.path = data.clone();
-            // A new data set makes the old target column meaningless.
+            // A new data set makes the old target column and delimiter meaningless.
             config.data.target = None;
+            config.data.delimiter = None;
+        }
+        if self.delimiter.is_some() {
+            config.data.delimiter = self.delimiter;
         }
         if self.target.is_some() {
             config.data.target = self.target.clone();
@@ -180,7 +187,7 @@ fn load_data(config: &mut RunConfig) -> Result<Dataset> {
             if let Ok(absolute) = std::path::absolute(&path) {
                 config.data.path = absolute.display().to_string();
             }
-            Table::from_path(&path)?
+            Table::from_path_with_delimiter(&path, config.data.delimiter.map(|d| d.0))?
         }
         DataSource::Builtin(text) => Table::from_csv_str(&config.data.path, text)?,
     };

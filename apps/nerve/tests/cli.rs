@@ -297,6 +297,57 @@ fn every_flag_is_accepted_and_applied() {
 }
 
 #[test]
+fn semicolon_and_tab_files_are_read() {
+    let dir = temp_dir("delimiters");
+    let semicolons = dir.join("xor.csv");
+    std::fs::write(
+        &semicolons,
+        "x0;x1;x2;x3;target\r\n1;0;0;1;0\r\n0;1;0;0;1\r\n0;0;1;0;1\r\n1;1;1;1;0\r\n",
+    )
+    .unwrap();
+    let tabs = dir.join("xor.tsv");
+    std::fs::write(&tabs, "\u{feff}x0\tx1\tx2\tx3\ttarget\n1\t0\t0\t1\t0\n0\t1\t0\t0\t1\n0\t0\t1\t0\t1\n1\t1\t1\t1\t0\n").unwrap();
+    let run = |args: &[&str]| -> Value {
+        let out = nerve(args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        json_lines(&out).pop().unwrap()
+    };
+    let builtin = run(&["train", "--json"]);
+    for file in [&semicolons, &tabs] {
+        let summary = run(&["train", "--json", "--data", file.to_str().unwrap()]);
+        assert_eq!(
+            summary["final_loss"],
+            builtin["final_loss"],
+            "{}",
+            file.display()
+        );
+    }
+    let explicit = run(&[
+        "train",
+        "--json",
+        "--data",
+        tabs.to_str().unwrap(),
+        "--delimiter",
+        "tab",
+    ]);
+    assert_eq!(explicit["final_loss"], builtin["final_loss"]);
+    let out = nerve(&[
+        "train",
+        "--data",
+        semicolons.to_str().unwrap(),
+        "--delimiter",
+        ",",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("column `x0;x1;x2;x3;target`"),
+        "{}",
+        stderr(&out)
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
 fn backends_lists_both() {
     let out = nerve(&["backends"]);
     assert!(out.status.success());

@@ -22,4 +22,4 @@ mod dataset;
 mod table;
 
 pub use dataset::Dataset;
-pub use table::{DataError, Table};
+pub use table::{DataError, Table, sniff_delimiter};

@@ -1,6 +1,6 @@
 //! [`Table`]: a numeric CSV file with a header row.
 
-use std::io::Read;
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
 /// A rectangular table of numbers with named columns, read from CSV.
@@ -76,14 +76,22 @@ pub enum DataError {
 }
 
 impl Table {
-    /// Reads a CSV file. Errors name the file.
+    /// Reads a CSV file, detecting its delimiter. Errors name the file.
     pub fn from_path(path: impl AsRef<Path>) -> Result<Table, DataError> {
+        Self::from_path_with_delimiter(path, None)
+    }
+
+    /// Reads a CSV file with the given field delimiter (`None`: detect it). Errors name the file.
+    pub fn from_path_with_delimiter(
+        path: impl AsRef<Path>,
+        delimiter: Option<u8>,
+    ) -> Result<Table, DataError> {
         let path = path.as_ref();
         let file = std::fs::File::open(path).map_err(|source| DataError::Io {
             path: path.display().to_string(),
             source,
         })?;
-        Self::from_reader(&path.display().to_string(), file)
+        Self::from_reader_with_delimiter(&path.display().to_string(), file, delimiter)
     }
 
     /// Parses CSV text; `source_name` names it in errors.
@@ -92,9 +100,33 @@ impl Table {
     }
 
     /// Parses CSV from any reader; `source_name` names it in errors.
+    ///
+    /// The delimiter is detected from the header line ([`sniff_delimiter`]); quoted fields, CRLF
+    /// line endings and a UTF-8 byte-order mark are handled by the `csv` crate.
     pub fn from_reader(source_name: &str, reader: impl Read) -> Result<Table, DataError> {
+        Self::from_reader_with_delimiter(source_name, reader, None)
+    }
+
+    /// Parses CSV from any reader with the given field delimiter (`None`: detect it from the
+    /// header line); `source_name` names it in errors.
+    pub fn from_reader_with_delimiter(
+        source_name: &str,
+        reader: impl Read,
+        delimiter: Option<u8>,
+    ) -> Result<Table, DataError> {
+        // Peek at the first buffered chunk, which holds the header line of any sane file,
+        // without consuming it.
+        let mut reader = BufReader::with_capacity(64 * 1024, reader);
+        let delimiter = match delimiter {
+            Some(delimiter) => delimiter,
+            None => sniff_delimiter(reader.fill_buf().map_err(|source| DataError::Io {
+                path: source_name.to_owned(),
+                source,
+            })?),
+        };
         let mut csv = csv::ReaderBuilder::new()
             .has_headers(true)
+            .delimiter(delimiter)
             .trim(csv::Trim::All)
             .from_reader(reader);
         let csv_error = |err: csv::Error| csv_error(source_name, err);
@@ -183,6 +215,32 @@ impl Table {
     }
 }
 
+/// The field delimiter of a CSV file, guessed from its start: whichever of `,`, `;` and tab
+/// occurs most often outside double quotes on the first line; a comma on a tie or when none does.
+pub fn sniff_delimiter(start: &[u8]) -> u8 {
+    const CANDIDATES: [u8; 3] = [b',', b';', b'\t'];
+    let mut counts = [0usize; 3];
+    let mut quoted = false;
+    for &byte in start {
+        match byte {
+            b'"' => quoted = !quoted,
+            b'\n' if !quoted => break,
+            _ if quoted => {}
+            _ => {
+                if let Some(i) = CANDIDATES.iter().position(|&c| c == byte) {
+                    counts[i] += 1;
+                }
+            }
+        }
+    }
+    // `max_by_key` keeps the last maximum; scanning in reverse makes the earlier (comma) win ties.
+    let best = (0..CANDIDATES.len())
+        .rev()
+        .max_by_key(|&i| counts[i])
+        .unwrap_or(0);
+    CANDIDATES[best]
+}
+
 fn csv_error(source_name: &str, err: csv::Error) -> DataError {
     let line = err.position().map_or(0, |p| p.line());
     let message = match err.kind() {
@@ -243,6 +301,32 @@ mod tests {
             Table::from_csv_str("t.csv", "a,a\n1,2\n"),
             Err(DataError::DuplicateColumn { .. })
         ));
+    }
+
+    #[test]
+    fn delimiters_are_detected() {
+        assert_eq!(sniff_delimiter(b"a,b,c\n1;2,3\n"), b',');
+        assert_eq!(sniff_delimiter(b"a;b;c\n1,5;2,5;3\n"), b';');
+        assert_eq!(sniff_delimiter(b"a\tb\n1\t2\n"), b'\t');
+        assert_eq!(sniff_delimiter(b"\"x;y\",b\n"), b',');
+        assert_eq!(sniff_delimiter(b"single\n1\n"), b',');
+        let table = Table::from_csv_str("t.csv", "a;b\n1;2\n").expect("semicolons");
+        assert_eq!(table.row(0), [1.0, 2.0]);
+        let table = Table::from_csv_str("t.tsv", "a\tb\n1\t2\n").expect("tabs");
+        assert_eq!(table.row(0), [1.0, 2.0]);
+    }
+
+    #[test]
+    fn byte_order_mark_crlf_and_quotes_are_handled() {
+        let text = "\u{feff}\"a\",b\r\n\"1\",2\r\n3,4\r\n";
+        let table = Table::from_csv_str("t.csv", text).expect("valid csv");
+        assert_eq!(table.columns(), ["a", "b"]);
+        assert_eq!(table.num_rows(), 2);
+        assert_eq!(table.row(1), [3.0, 4.0]);
+        let forced =
+            Table::from_reader_with_delimiter("t.csv", "a;b\n1;2\n".as_bytes(), Some(b','));
+        let err = forced.unwrap_err();
+        assert!(err.to_string().contains("column `a;b`"), "{err}");
     }
 
     #[test]
