@@ -7,6 +7,8 @@ use burn::prelude::Tensor;
 use burn::tensor::activation;
 use serde::{Deserialize, Serialize};
 
+use crate::choice::parse_choice;
+
 /// The activation function applied element-wise after every hidden layer.
 ///
 /// The output layer has none: it produces raw values for regression and logits for
@@ -73,16 +75,6 @@ impl FromStr for Activation {
     type Err = String;
 
     fn from_str(name: &str) -> Result<Self, Self::Err> {
-        let wanted = name.trim().to_ascii_lowercase().replace('_', "-");
-        Self::ALL
-            .into_iter()
-            .find(|activation| activation.name() == wanted)
-            .ok_or_else(|| {
-                let names: Vec<_> = Self::ALL.iter().map(|a| a.name()).collect();
-                format!(
-                    "unknown activation `{name}`; expected one of {}",
-                    names.join(", ")
-                )
-            })
+        parse_choice(name, &Self::ALL, Self::name, "activation")
     }
 }

@@ -5,6 +5,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::choice::parse_choice;
+
 /// How the weights of each linear layer are initialised.
 ///
 /// With [`Initializer::Pytorch`] the biases are drawn like the weights, exactly as PyTorch's
@@ -91,16 +93,6 @@ impl FromStr for Initializer {
     type Err = String;
 
     fn from_str(name: &str) -> Result<Self, Self::Err> {
-        let wanted = name.trim().to_ascii_lowercase().replace('_', "-");
-        Self::ALL
-            .into_iter()
-            .find(|init| init.name() == wanted)
-            .ok_or_else(|| {
-                let names: Vec<_> = Self::ALL.iter().map(|i| i.name()).collect();
-                format!(
-                    "unknown initializer `{name}`; expected one of {}",
-                    names.join(", ")
-                )
-            })
+        parse_choice(name, &Self::ALL, Self::name, "initializer")
     }
 }

@@ -23,6 +23,7 @@
 //! ```
 
 mod activation;
+mod choice;
 mod initializer;
 mod mlp;
 
