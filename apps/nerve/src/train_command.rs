@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use burn::prelude::{Device, Module};
 use clap::Args;
 use nerve_backend::BackendKind;
@@ -140,8 +140,9 @@ pub(crate) fn run(args: TrainArgs) -> Result<()> {
     }
     let mut config = args.resolve()?;
     let data = load_data(&mut config)?;
-    let d_output = output_width(config.train.loss, &data);
+    let d_output = output_width(config.train.loss, &data)?;
     let mlp_config = config.model.mlp(data.d_input(), d_output);
+    mlp_config.validate().context("invalid [model]")?;
 
     let device = config.backend.autodiff_device()?;
     nerve_backend::seed(&device, config.train.seed);
@@ -198,15 +199,24 @@ fn load_data(config: &mut RunConfig) -> Result<Dataset> {
 
 /// One output per target column for regression and binary losses; one logit per class for
 /// cross-entropy, the classes being the integer ids `0..=max` found in the target column.
-fn output_width(loss: Loss, data: &Dataset) -> usize {
-    if loss.takes_class_ids() {
-        let max = data.targets().iter().copied().fold(0.0f32, f32::max);
-        // Out-of-range or fractional ids are reported by the loss with their row; this only
-        // sizes the network.
-        (max.max(0.0) as usize).saturating_add(1)
-    } else {
-        1
+fn output_width(loss: Loss, data: &Dataset) -> Result<usize> {
+    /// More classes than this is surely a regression target or a data error, and would make a
+    /// network too large to allocate.
+    const MAX_CLASSES: usize = 65_536;
+    if !loss.takes_class_ids() {
+        return Ok(1);
     }
+    let max = data.targets().iter().copied().fold(0.0f32, f32::max);
+    // Out-of-range or fractional ids are reported by the loss with their row; this only sizes
+    // the network, so it refuses sizes no class column can need.
+    if max >= MAX_CLASSES as f32 {
+        bail!(
+            "{}, target column `{}`: class id {max} is too large; cross-entropy expects class ids 0..n for n classes (at most {MAX_CLASSES})",
+            data.source_name(),
+            data.target_name()
+        );
+    }
+    Ok(max.max(0.0) as usize + 1)
 }
 
 /// The network's predictions for every row: values for regression, probabilities otherwise.

@@ -154,6 +154,10 @@ fn bad_flags_are_clear_errors() {
             "`learning_rate` must be a positive number, got -1",
         ),
         (
+            &["train", "--hidden", "100000000,100000000"],
+            "more than the 2147483648 nerve allows",
+        ),
+        (
             &["train", "--data", "no-such.csv"],
             "no such file no-such.csv, and no built-in data set",
         ),
@@ -207,6 +211,22 @@ fn bad_config_and_data_files_name_the_place() {
     assert!(
         err.contains("target column `y`") && err.contains("is 2; expected 0 or 1"),
         "{err}"
+    );
+
+    let huge = dir.join("huge.csv");
+    std::fs::write(&huge, "a,y\n1,0\n2,1e9\n").unwrap();
+    let out = nerve(&[
+        "train",
+        "--data",
+        huge.to_str().unwrap(),
+        "--loss",
+        "cross-entropy",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("class id 1000000000 is too large"),
+        "{}",
+        stderr(&out)
     );
     let _ = std::fs::remove_dir_all(dir);
 }

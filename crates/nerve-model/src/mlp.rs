@@ -46,6 +46,16 @@ pub enum ModelError {
     /// A dropout probability outside `[0, 1)`.
     #[error("`dropout` must be in [0, 1), got {0}")]
     Dropout(f64),
+    /// More parameters than [`MlpConfig::MAX_PARAMS`]: surely a typo in a layer width.
+    #[error(
+        "the network would have {params} parameters, more than the {max} nerve allows; check the layer widths"
+    )]
+    TooLarge {
+        /// The parameter count the widths imply.
+        params: u128,
+        /// [`MlpConfig::MAX_PARAMS`].
+        max: u128,
+    },
     /// Parameters given to [`Mlp::from_parameters`] that do not fit the configuration.
     #[error("parameter `{name}` has shape {found:?}, but the architecture needs {expected:?}")]
     ShapeMismatch {
@@ -67,6 +77,10 @@ pub enum ModelError {
 }
 
 impl MlpConfig {
+    /// The largest network [`validate`](Self::validate) accepts: 2³¹ parameters, 8 GiB of
+    /// float32 weights before gradients and optimizer state.
+    pub const MAX_PARAMS: u128 = 1 << 31;
+
     /// A network with ReLU hidden layers, no dropout and PyTorch's initialisation.
     pub fn new(d_input: usize, d_hidden: Vec<usize>, d_output: usize) -> Self {
         Self {
@@ -111,6 +125,18 @@ impl MlpConfig {
         }
         if !(0.0..1.0).contains(&self.dropout) {
             return Err(ModelError::Dropout(self.dropout));
+        }
+        // Counted in u128 so that absurd widths cannot overflow the count itself.
+        let params: u128 = self
+            .layer_dims()
+            .iter()
+            .map(|&(i, o)| (i as u128) * (o as u128) + o as u128)
+            .sum();
+        if params > Self::MAX_PARAMS {
+            return Err(ModelError::TooLarge {
+                params,
+                max: Self::MAX_PARAMS,
+            });
         }
         Ok(())
     }
@@ -348,6 +374,10 @@ mod tests {
             .validate()
             .unwrap_err();
         assert!(err.to_string().contains("dropout"));
+        let err = MlpConfig::new(4, vec![usize::MAX / 2, 3], 1)
+            .validate()
+            .unwrap_err();
+        assert!(matches!(err, ModelError::TooLarge { .. }), "{err}");
     }
 
     #[test]
