@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use nerve_backend::BackendKind;
+use nerve_data::Missing;
 use nerve_model::{Activation, Initializer, MlpConfig};
 use nerve_train::TrainConfig;
 use serde::{Deserialize, Serialize};
@@ -37,6 +38,9 @@ pub(crate) struct DataSection {
     /// The CSV field delimiter (one ASCII character, e.g. "," ";" "\t"); detected when omitted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delimiter: Option<Delimiter>,
+    /// Rows with missing values: `drop` them (and say how many) or stop with an `error`.
+    #[serde(default)]
+    pub missing: Missing,
 }
 
 /// A CSV field delimiter: one ASCII character. On the command line `tab`, `comma` and

@@ -8,7 +8,7 @@ use anyhow::{Context, Result, bail};
 use burn::prelude::{Device, Module};
 use clap::Args;
 use nerve_backend::BackendKind;
-use nerve_data::{Dataset, Table};
+use nerve_data::{CsvOptions, Dataset, Missing, Table};
 use nerve_loss::Loss;
 use nerve_model::{Activation, Initializer, Mlp};
 use nerve_train::{OptimizerKind, StopReason, TrainOutcome, Trainer};
@@ -30,6 +30,9 @@ pub(crate) struct TrainArgs {
     /// The CSV field delimiter: `,`, `;`, `tab`, ... (default: detected from the header line).
     #[arg(long, value_name = "CHAR", value_parser = value_parser::<Delimiter>)]
     delimiter: Option<Delimiter>,
+    /// Rows with missing values (empty, NA, N/A, NaN, null): `drop` (default) or `error`.
+    #[arg(long, value_name = "drop|error", value_parser = value_parser::<MissingFlag>)]
+    missing: Option<MissingFlag>,
     /// The target column (default: the last column).
     #[arg(long, value_name = "COLUMN")]
     target: Option<String>,
@@ -77,6 +80,22 @@ pub(crate) struct TrainArgs {
     json: bool,
 }
 
+/// The value of `--missing`.
+#[derive(Debug, Clone, Copy)]
+struct MissingFlag(Missing);
+
+impl std::str::FromStr for MissingFlag {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "drop" => Ok(MissingFlag(Missing::Drop)),
+            "error" => Ok(MissingFlag(Missing::Error)),
+            _ => Err(format!("unknown policy `{text}`; expected drop or error")),
+        }
+    }
+}
+
 /// Overwrites `dst` with the flag's value when the flag was given.
 fn set<T: Clone>(dst: &mut T, flag: &Option<T>) {
     if let Some(value) = flag {
@@ -108,6 +127,7 @@ impl TrainArgs {
         if self.delimiter.is_some() {
             config.data.delimiter = self.delimiter;
         }
+        set(&mut config.data.missing, &self.missing.map(|m| m.0));
         if self.target.is_some() {
             config.data.target = self.target.clone();
         }
@@ -188,10 +208,27 @@ fn load_data(config: &mut RunConfig) -> Result<Dataset> {
             if let Ok(absolute) = std::path::absolute(&path) {
                 config.data.path = absolute.display().to_string();
             }
-            Table::from_path_with_delimiter(&path, config.data.delimiter.map(|d| d.0))?
+            let options = CsvOptions {
+                delimiter: config.data.delimiter.map(|d| d.0),
+                missing: config.data.missing,
+            };
+            Table::open(&path, &options)?
         }
         DataSource::Builtin(text) => Table::from_csv_str(&config.data.path, text)?,
     };
+    if table.dropped_rows() > 0 {
+        let per_column: Vec<String> = table
+            .missing_counts()
+            .iter()
+            .map(|(column, n)| format!("`{column}` {n}"))
+            .collect();
+        eprintln!(
+            "note: left out {} of {} rows with missing values (missing per column: {}); --missing error refuses such files",
+            table.dropped_rows(),
+            table.dropped_rows() + table.num_rows(),
+            per_column.join(", ")
+        );
+    }
     let data = table.into_dataset(config.data.target.as_deref())?;
     config.data.target = Some(data.target_name().to_owned());
     Ok(data)

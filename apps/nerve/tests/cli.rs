@@ -368,6 +368,40 @@ fn semicolon_and_tab_files_are_read() {
 }
 
 #[test]
+fn rows_with_missing_values_are_dropped_with_a_note_or_refused() {
+    let dir = temp_dir("missing");
+    let csv = dir.join("gaps.csv");
+    std::fs::write(
+        &csv,
+        "x0,x1,x2,x3,target\n1,0,0,1,0\n0,1,0,0,1\nNA,1,1,,1\n0,0,1,0,1\n1,1,1,1,0\n",
+    )
+    .unwrap();
+    let out = nerve(&["train", "--data", csv.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            "left out 1 of 5 rows with missing values (missing per column: `x0` 1, `x3` 1)"
+        ),
+        "{err}"
+    );
+    let out = nerve(&[
+        "train",
+        "--data",
+        csv.to_str().unwrap(),
+        "--missing",
+        "error",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("gaps.csv, line 4, column `x0`: missing value (`NA`)"),
+        "{}",
+        stderr(&out)
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
 fn backends_lists_both() {
     let out = nerve(&["backends"]);
     assert!(out.status.success());

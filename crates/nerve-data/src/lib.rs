@@ -1,9 +1,11 @@
 //! # nerve-data
 //!
 //! Data sets for nerve. A [`Table`] is a numeric CSV file with a header row, read with the `csv`
-//! crate and checked cell by cell (errors name the source, line and column). Choosing the target
-//! column turns it into a [`Dataset`]: a feature matrix and a target column, ready to become
-//! tensors on any burn `Device`.
+//! crate and checked cell by cell (errors name the source, line and column). [`CsvOptions`] set
+//! the delimiter (detected by default: comma, semicolon or tab) and what to do with [`Missing`]
+//! values (empty, `NA`, `N/A`, `NaN`, `null`: drop the row, the default, or refuse the file).
+//! Choosing the target column turns a table into a [`Dataset`]: a feature matrix and a target
+//! column, ready to become tensors on any burn `Device`.
 //!
 //! ```
 //! use nerve_data::Table;
@@ -22,4 +24,4 @@ mod dataset;
 mod table;
 
 pub use dataset::Dataset;
-pub use table::{DataError, Table, sniff_delimiter};
+pub use table::{CsvOptions, DataError, Missing, Table, sniff_delimiter};

@@ -10,6 +10,38 @@ pub struct Table {
     columns: Vec<String>,
     /// Row-major values, `rows × columns.len()`.
     values: Vec<f32>,
+    /// Rows left out for missing values (with [`Missing::Drop`]).
+    dropped_rows: usize,
+    /// Missing cells per column, in column order, among the dropped rows.
+    missing_per_column: Vec<usize>,
+}
+
+/// What to do with a missing value: an empty cell, `NA`, `N/A`, `NaN` or `null` (any case).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Missing {
+    /// Leave out every row with a missing value; [`Table::dropped_rows`] says how many.
+    #[default]
+    Drop,
+    /// Refuse the file, naming the line and column of the first missing value.
+    Error,
+}
+
+/// How to read a CSV file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CsvOptions {
+    /// The field delimiter; `None` detects it from the header line ([`sniff_delimiter`]).
+    pub delimiter: Option<u8>,
+    /// What to do with missing values.
+    pub missing: Missing,
+}
+
+/// Whether a cell's text means "no value".
+fn is_missing(cell: &str) -> bool {
+    cell.is_empty()
+        || ["na", "n/a", "nan", "null"]
+            .iter()
+            .any(|token| cell.eq_ignore_ascii_case(token))
 }
 
 /// Why a table could not be read or used.
@@ -32,6 +64,20 @@ pub enum DataError {
         line: u64,
         /// What went wrong.
         message: String,
+    },
+    /// A missing value, with [`Missing::Error`].
+    #[error(
+        "{source_name}, line {line}, column `{column}`: missing value (`{value}`); use --missing drop to leave such rows out"
+    )]
+    Missing {
+        /// The file or data set name.
+        source_name: String,
+        /// The 1-based line of the cell.
+        line: u64,
+        /// The column's name from the header row.
+        column: String,
+        /// The cell's text.
+        value: String,
     },
     /// A cell that is not a finite number.
     #[error(
@@ -76,48 +122,37 @@ pub enum DataError {
 }
 
 impl Table {
-    /// Reads a CSV file, detecting its delimiter. Errors name the file.
+    /// Reads a CSV file with the default [`CsvOptions`]. Errors name the file.
     pub fn from_path(path: impl AsRef<Path>) -> Result<Table, DataError> {
-        Self::from_path_with_delimiter(path, None)
+        Self::open(path, &CsvOptions::default())
     }
 
-    /// Reads a CSV file with the given field delimiter (`None`: detect it). Errors name the file.
-    pub fn from_path_with_delimiter(
-        path: impl AsRef<Path>,
-        delimiter: Option<u8>,
-    ) -> Result<Table, DataError> {
+    /// Reads a CSV file. Errors name the file.
+    pub fn open(path: impl AsRef<Path>, options: &CsvOptions) -> Result<Table, DataError> {
         let path = path.as_ref();
         let file = std::fs::File::open(path).map_err(|source| DataError::Io {
             path: path.display().to_string(),
             source,
         })?;
-        Self::from_reader_with_delimiter(&path.display().to_string(), file, delimiter)
+        Self::read(&path.display().to_string(), file, options)
     }
 
-    /// Parses CSV text; `source_name` names it in errors.
+    /// Parses CSV text with the default [`CsvOptions`]; `source_name` names it in errors.
     pub fn from_csv_str(source_name: &str, text: &str) -> Result<Table, DataError> {
-        Self::from_reader(source_name, text.as_bytes())
+        Self::read(source_name, text.as_bytes(), &CsvOptions::default())
     }
 
-    /// Parses CSV from any reader; `source_name` names it in errors.
-    ///
-    /// The delimiter is detected from the header line ([`sniff_delimiter`]); quoted fields, CRLF
-    /// line endings and a UTF-8 byte-order mark are handled by the `csv` crate.
-    pub fn from_reader(source_name: &str, reader: impl Read) -> Result<Table, DataError> {
-        Self::from_reader_with_delimiter(source_name, reader, None)
-    }
-
-    /// Parses CSV from any reader with the given field delimiter (`None`: detect it from the
-    /// header line); `source_name` names it in errors.
-    pub fn from_reader_with_delimiter(
+    /// Parses CSV from any reader; `source_name` names it in errors. Quoted fields, CRLF line
+    /// endings and a UTF-8 byte-order mark are handled by the `csv` crate.
+    pub fn read(
         source_name: &str,
         reader: impl Read,
-        delimiter: Option<u8>,
+        options: &CsvOptions,
     ) -> Result<Table, DataError> {
         // Peek at the first buffered chunk, which holds the header line of any sane file,
         // without consuming it.
         let mut reader = BufReader::with_capacity(64 * 1024, reader);
-        let delimiter = match delimiter {
+        let delimiter = match options.delimiter {
             Some(delimiter) => delimiter,
             None => sniff_delimiter(reader.fill_buf().map_err(|source| DataError::Io {
                 path: source_name.to_owned(),
@@ -151,9 +186,29 @@ impl Table {
             }
         }
         let mut values = Vec::new();
+        let mut dropped_rows = 0;
+        let mut missing_per_column = vec![0; columns.len()];
         for record in csv.records() {
             let record = record.map_err(csv_error)?;
             let line = record.position().map_or(0, |p| p.line());
+            let missing: Vec<usize> = (0..record.len())
+                .filter(|&i| is_missing(&record[i]))
+                .collect();
+            if let Some(&first) = missing.first() {
+                if options.missing == Missing::Error {
+                    return Err(DataError::Missing {
+                        source_name: source_name.to_owned(),
+                        line,
+                        column: columns[first].clone(),
+                        value: record[first].to_owned(),
+                    });
+                }
+                dropped_rows += 1;
+                for i in missing {
+                    missing_per_column[i] += 1;
+                }
+                continue;
+            }
             for (cell, column) in record.iter().zip(&columns) {
                 let value = cell
                     .parse::<f32>()
@@ -169,16 +224,38 @@ impl Table {
             }
         }
         if values.is_empty() {
+            let message = if dropped_rows > 0 {
+                format!("all {dropped_rows} data rows have missing values")
+            } else {
+                "the header row is not followed by any data rows".to_owned()
+            };
             return Err(DataError::Empty {
                 source_name: source_name.to_owned(),
-                message: "the header row is not followed by any data rows".to_owned(),
+                message,
             });
         }
         Ok(Table {
             source: source_name.to_owned(),
             columns,
             values,
+            dropped_rows,
+            missing_per_column,
         })
+    }
+
+    /// How many rows were left out for missing values.
+    pub fn dropped_rows(&self) -> usize {
+        self.dropped_rows
+    }
+
+    /// The columns that had missing values in the dropped rows, with how many each.
+    pub fn missing_counts(&self) -> Vec<(&str, usize)> {
+        self.columns
+            .iter()
+            .zip(&self.missing_per_column)
+            .filter(|&(_, &n)| n > 0)
+            .map(|(name, &n)| (name.as_str(), n))
+            .collect()
     }
 
     /// The name errors use for this table (its path, or a data set's name).
@@ -323,10 +400,37 @@ mod tests {
         assert_eq!(table.columns(), ["a", "b"]);
         assert_eq!(table.num_rows(), 2);
         assert_eq!(table.row(1), [3.0, 4.0]);
-        let forced =
-            Table::from_reader_with_delimiter("t.csv", "a;b\n1;2\n".as_bytes(), Some(b','));
+        let comma = CsvOptions {
+            delimiter: Some(b','),
+            ..CsvOptions::default()
+        };
+        let forced = Table::read("t.csv", "a;b\n1;2\n".as_bytes(), &comma);
         let err = forced.unwrap_err();
         assert!(err.to_string().contains("column `a;b`"), "{err}");
+    }
+
+    #[test]
+    fn rows_with_missing_values_are_dropped_and_counted() {
+        let text = "a,b,c\n1,2,3\n,NA,3\n4,n/a,6\n7,8,NaN\n9,null,10\n";
+        let table = Table::from_csv_str("t.csv", text).expect("missing values are dropped");
+        assert_eq!(table.num_rows(), 1);
+        assert_eq!(table.dropped_rows(), 4);
+        assert_eq!(table.missing_counts(), vec![("a", 1), ("b", 3), ("c", 1)]);
+        let strict = CsvOptions {
+            missing: Missing::Error,
+            ..CsvOptions::default()
+        };
+        let err = Table::read("t.csv", text.as_bytes(), &strict).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "t.csv, line 3, column `a`: missing value (``); use --missing drop to leave such rows out"
+        );
+        let err = Table::from_csv_str("t.csv", "a,b\nNA,1\n").unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("all 1 data rows have missing values"),
+            "{err}"
+        );
     }
 
     #[test]
