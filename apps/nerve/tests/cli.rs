@@ -22,6 +22,24 @@ fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
+/// Runs `nerve` with `args` and asserts that it fails with exit `code`, without a panic, and
+/// that stderr contains `expected`.
+#[track_caller]
+fn assert_fails(args: &[&str], code: i32, expected: &str) {
+    let out = nerve(args);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(code), "{args:?}: {err}");
+    assert!(err.contains(expected), "{args:?}: {err}");
+    assert!(!err.contains("panicked"), "{args:?}: {err}");
+    if code == 1 {
+        // Errors after argument parsing go through main's one `error: ...` report.
+        assert!(
+            err.starts_with("error: ") || err.contains("\nerror: "),
+            "{args:?}: {err}"
+        );
+    }
+}
+
 fn json_lines(out: &Output) -> Vec<Value> {
     stdout(out)
         .lines()
@@ -108,14 +126,11 @@ fn json_prints_epoch_lines_then_a_summary() {
 
 #[test]
 fn unknown_backend_names_the_available_ones() {
-    let out = nerve(&["train", "--backend", "gpu"]);
-    assert_eq!(out.status.code(), Some(2));
-    let err = stderr(&out);
-    assert!(
-        err.contains("unknown backend `gpu`; available backends: flex, ndarray"),
-        "{err}"
+    assert_fails(
+        &["train", "--backend", "gpu"],
+        2,
+        "unknown backend `gpu`; available backends: flex, ndarray",
     );
-    assert!(!err.contains("panicked"), "{err}");
 }
 
 #[test]
@@ -140,13 +155,7 @@ fn bad_flags_are_clear_errors() {
             "unexpected argument '--frobnicate'",
         ),
     ] {
-        let out = nerve(args);
-        assert_eq!(out.status.code(), Some(2), "{args:?}");
-        assert!(
-            stderr(&out).contains(expected),
-            "{args:?}: {}",
-            stderr(&out)
-        );
+        assert_fails(args, 2, expected);
     }
     for (args, expected) in [
         (
@@ -166,15 +175,7 @@ fn bad_flags_are_clear_errors() {
             "xor has no column `price`; its columns are: x0, x1, x2, x3, target",
         ),
     ] {
-        let out = nerve(args);
-        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
-        let err = stderr(&out);
-        assert!(
-            err.starts_with("error: ") || err.contains("\nerror: "),
-            "{args:?}: {err}"
-        );
-        assert!(err.contains(expected), "{args:?}: {err}");
-        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert_fails(args, 1, expected);
     }
 }
 
@@ -183,50 +184,38 @@ fn bad_config_and_data_files_name_the_place() {
     let dir = temp_dir("bad-files");
     let config = dir.join("typo.toml");
     std::fs::write(&config, "[data]\npath = \"xor\"\n\n[train]\nepochs = 10\n").unwrap();
-    let out = nerve(&["train", "--config", config.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(1));
-    let err = stderr(&out);
-    assert!(
-        err.contains("typo.toml")
-            && err.contains("line 5")
-            && err.contains("unknown field `epochs`"),
-        "{err}"
-    );
+    let config = config.to_str().unwrap();
+    for expected in ["typo.toml", "line 5", "unknown field `epochs`"] {
+        assert_fails(&["train", "--config", config], 1, expected);
+    }
 
     let csv = dir.join("bad.csv");
     std::fs::write(&csv, "a,b,y\n1,2,0\n3,oops,1\n").unwrap();
-    let out = nerve(&["train", "--data", csv.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(1));
-    let err = stderr(&out);
-    assert!(
-        err.contains("bad.csv, line 3, column `b`: expected a finite number, found `oops`"),
-        "{err}"
+    assert_fails(
+        &["train", "--data", csv.to_str().unwrap()],
+        1,
+        "bad.csv, line 3, column `b`: expected a finite number, found `oops`",
     );
 
     let labels = dir.join("labels.csv");
     std::fs::write(&labels, "a,y\n1,0\n2,2\n").unwrap();
-    let out = nerve(&["train", "--data", labels.to_str().unwrap(), "--loss", "bce"]);
-    assert_eq!(out.status.code(), Some(1));
-    let err = stderr(&out);
-    assert!(
-        err.contains("target column `y`") && err.contains("is 2; expected 0 or 1"),
-        "{err}"
-    );
+    let labels_args = ["train", "--data", labels.to_str().unwrap(), "--loss", "bce"];
+    for expected in ["target column `y`", "is 2; expected 0 or 1"] {
+        assert_fails(&labels_args, 1, expected);
+    }
 
     let huge = dir.join("huge.csv");
     std::fs::write(&huge, "a,y\n1,0\n2,1e9\n").unwrap();
-    let out = nerve(&[
-        "train",
-        "--data",
-        huge.to_str().unwrap(),
-        "--loss",
-        "cross-entropy",
-    ]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("class id 1000000000 is too large"),
-        "{}",
-        stderr(&out)
+    assert_fails(
+        &[
+            "train",
+            "--data",
+            huge.to_str().unwrap(),
+            "--loss",
+            "cross-entropy",
+        ],
+        1,
+        "class id 1000000000 is too large",
     );
     let _ = std::fs::remove_dir_all(dir);
 }
@@ -351,18 +340,16 @@ fn semicolon_and_tab_files_are_read() {
         "tab",
     ]);
     assert_eq!(explicit["final_loss"], builtin["final_loss"]);
-    let out = nerve(&[
-        "train",
-        "--data",
-        semicolons.to_str().unwrap(),
-        "--delimiter",
-        ",",
-    ]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("column `x0;x1;x2;x3;target`"),
-        "{}",
-        stderr(&out)
+    assert_fails(
+        &[
+            "train",
+            "--data",
+            semicolons.to_str().unwrap(),
+            "--delimiter",
+            ",",
+        ],
+        1,
+        "column `x0;x1;x2;x3;target`",
     );
     let _ = std::fs::remove_dir_all(dir);
 }
@@ -385,18 +372,16 @@ fn rows_with_missing_values_are_dropped_with_a_note_or_refused() {
         ),
         "{err}"
     );
-    let out = nerve(&[
-        "train",
-        "--data",
-        csv.to_str().unwrap(),
-        "--missing",
-        "error",
-    ]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("gaps.csv, line 4, column `x0`: missing value (`NA`)"),
-        "{}",
-        stderr(&out)
+    assert_fails(
+        &[
+            "train",
+            "--data",
+            csv.to_str().unwrap(),
+            "--missing",
+            "error",
+        ],
+        1,
+        "gaps.csv, line 4, column `x0`: missing value (`NA`)",
     );
     let _ = std::fs::remove_dir_all(dir);
 }
