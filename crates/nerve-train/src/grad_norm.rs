@@ -16,24 +16,28 @@ pub fn global_grad_norm_squared<M: Module>(
     grads: &GradientsParams,
     device: &Device,
 ) -> Tensor<1> {
-    let mut visitor = SquaredNorm {
-        grads,
-        total: Tensor::zeros([1], &device.clone().without_autodiff()),
-    };
+    let mut visitor = SquaredNorm { grads, total: None };
     model.visit(&mut visitor);
-    visitor.total
+    // Only a model without any gradient needs a zero made for it; the training step's hot path
+    // starts from the first parameter's sum instead.
+    visitor
+        .total
+        .unwrap_or_else(|| Tensor::zeros([1], &device.clone().without_autodiff()))
 }
 
 struct SquaredNorm<'a> {
     grads: &'a GradientsParams,
-    total: Tensor<1>,
+    total: Option<Tensor<1>>,
 }
 
 impl ModuleVisitor for SquaredNorm<'_> {
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
         if let Some(grad) = self.grads.get::<D>(param.id) {
             let squared = grad.powi_scalar(2).sum();
-            self.total = self.total.clone() + squared;
+            self.total = Some(match self.total.take() {
+                Some(total) => total + squared,
+                None => squared,
+            });
         }
     }
 }
