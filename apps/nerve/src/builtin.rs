@@ -3,18 +3,56 @@
 /// The tutorial's run config, `configs/xor.toml`.
 pub(crate) const XOR_CONFIG: &str = include_str!("../../../configs/xor.toml");
 
-/// The built-in data sets: `(name, CSV text)`.
-const DATASETS: [(&str, &str); 1] = [("xor", include_str!("../../../datasets/xor.csv"))];
+/// A data set embedded in the binary (the files under `datasets/`, described in its README).
+pub(crate) struct Builtin {
+    /// The name `--data` accepts.
+    pub name: &'static str,
+    /// What it is, in a few words.
+    pub about: &'static str,
+    /// The CSV text.
+    pub csv: &'static str,
+}
 
-/// The CSV text of the built-in data set `name`.
-pub(crate) fn dataset(name: &str) -> Option<&'static str> {
-    DATASETS
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, text)| *text)
+/// The built-in data sets, smallest first.
+pub(crate) const DATASETS: [Builtin; 6] = [
+    Builtin {
+        name: "xor",
+        about: "the tutorial's 4-row parity table",
+        csv: include_str!("../../../datasets/xor.csv"),
+    },
+    Builtin {
+        name: "iris",
+        about: "Fisher's iris flowers, 3 species",
+        csv: include_str!("../../../datasets/iris.csv"),
+    },
+    Builtin {
+        name: "wine",
+        about: "chemical analysis of 3 Italian wine cultivars",
+        csv: include_str!("../../../datasets/wine.csv"),
+    },
+    Builtin {
+        name: "breast_cancer",
+        about: "Wisconsin diagnostic breast cancer, malignant or benign",
+        csv: include_str!("../../../datasets/breast_cancer.csv"),
+    },
+    Builtin {
+        name: "digits",
+        about: "8x8 images of handwritten digits",
+        csv: include_str!("../../../datasets/digits.csv"),
+    },
+    Builtin {
+        name: "diabetes",
+        about: "disease progression after one year, from 10 baseline measurements",
+        csv: include_str!("../../../datasets/diabetes.csv"),
+    },
+];
+
+/// The built-in data set `name`.
+pub(crate) fn dataset(name: &str) -> Option<&'static Builtin> {
+    DATASETS.iter().find(|d| d.name == name)
 }
 
 /// The names of the built-in data sets.
 pub(crate) fn dataset_names() -> Vec<&'static str> {
-    DATASETS.iter().map(|(name, _)| *name).collect()
+    DATASETS.iter().map(|d| d.name).collect()
 }

@@ -1,13 +1,14 @@
 //! The `nerve` command-line tool: the only part of nerve that prints.
 //!
 //! `nerve train` trains a network from a TOML run config plus flags that override it; with no
-//! arguments it trains the tutorial's network on its 4-row table. `nerve backends` lists the
-//! compiled-in CPU backends.
+//! arguments it trains the tutorial's network on its 4-row table. `nerve datasets` lists the
+//! built-in data sets; `nerve backends` the compiled-in CPU backends.
 
 // This binary is the one place allowed to print.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod builtin;
+mod datasets_command;
 mod progress;
 mod run_config;
 mod train_command;
@@ -29,6 +30,8 @@ struct Cli {
 enum Command {
     /// Train a network (with no arguments: the tutorial's 4-5-1 network on its 4-row table).
     Train(Box<train_command::TrainArgs>),
+    /// List the built-in data sets (`--data NAME`) with their rows, features, target and task.
+    Datasets,
     /// List the CPU backends compiled into this build.
     Backends,
 }
@@ -44,6 +47,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Train(args) => train_command::run(*args),
+        Command::Datasets => datasets_command::run(),
         Command::Backends => {
             list_backends();
             Ok(())

@@ -4,8 +4,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use nerve_backend::BackendKind;
-use nerve_data::Missing;
+use nerve_data::{Missing, PrepareOptions, SplitOptions, Standardize, Task};
 use nerve_model::{Activation, Initializer, MlpConfig};
+use nerve_loss::Loss;
 use nerve_train::TrainConfig;
 use serde::{Deserialize, Serialize};
 
@@ -25,6 +26,9 @@ pub(crate) struct RunConfig {
     /// Training settings.
     #[serde(default)]
     pub train: TrainConfig,
+    /// Set when neither the file nor a flag chose the loss: the task then decides it.
+    #[serde(skip)]
+    pub loss_from_task: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -35,12 +39,82 @@ pub(crate) struct DataSection {
     /// The target column; the last column when omitted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
+    /// `classification` or `regression`; inferred from the target when omitted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task: Option<Task>,
+    /// Columns to leave out (identifiers, free text).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ignore: Vec<String>,
     /// The CSV field delimiter (one ASCII character, e.g. "," ";" "\t"); detected when omitted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delimiter: Option<Delimiter>,
-    /// Rows with missing values: `drop` them (and say how many) or stop with an `error`.
+    /// Missing values: `drop` the rows (and say how many), `impute` features from the
+    /// training rows, or stop with an `error`.
     #[serde(default)]
     pub missing: Missing,
+    /// Numeric feature scaling: `z-score` or `none`.
+    #[serde(default)]
+    pub standardize: Standardize,
+    /// Whether a regression target is standardized for training (predictions are mapped back).
+    #[serde(default = "yes")]
+    pub standardize_target: bool,
+    /// The share of rows held out for the final test (none under 20 rows).
+    #[serde(default = "default_test_split")]
+    pub test_split: f64,
+    /// The share of rows held out for validation.
+    #[serde(default)]
+    pub val_split: f64,
+    /// Seeds the split, independently of the training seed.
+    #[serde(default = "default_split_seed")]
+    pub split_seed: u64,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn default_test_split() -> f64 {
+    SplitOptions::default().test
+}
+
+fn default_split_seed() -> u64 {
+    SplitOptions::default().seed
+}
+
+impl DataSection {
+    /// The defaults for the data at `path`.
+    pub(crate) fn new(path: &str) -> Self {
+        Self {
+            path: path.to_owned(),
+            target: None,
+            task: None,
+            ignore: Vec::new(),
+            delimiter: None,
+            missing: Missing::default(),
+            standardize: Standardize::default(),
+            standardize_target: true,
+            test_split: default_test_split(),
+            val_split: 0.0,
+            split_seed: default_split_seed(),
+        }
+    }
+
+    /// What nerve-data's [`prepare`](nerve_data::prepare) should do.
+    pub(crate) fn prepare_options(&self) -> PrepareOptions {
+        PrepareOptions {
+            target: self.target.clone(),
+            task: self.task,
+            ignore: self.ignore.clone(),
+            missing: self.missing,
+            standardize: self.standardize,
+            standardize_target: self.standardize_target,
+            split: SplitOptions {
+                test: self.test_split,
+                validation: self.val_split,
+                seed: self.split_seed,
+            },
+        }
+    }
 }
 
 /// A CSV field delimiter: one ASCII character. On the command line `tab`, `comma` and
@@ -112,11 +186,29 @@ impl ModelSection {
 }
 
 impl RunConfig {
+    /// The defaults for training on `path` (a CSV file or a built-in data set's name): those of
+    /// scikit-learn's MLP (one hidden layer of 100 ReLU units, Adam at 1e-3, batches of
+    /// min(200, rows), 200 epochs), the loss chosen by the task.
+    pub(crate) fn for_data(path: &str) -> RunConfig {
+        RunConfig {
+            backend: BackendKind::default(),
+            data: DataSection::new(path),
+            model: ModelSection::default(),
+            train: TrainConfig::default(),
+            loss_from_task: true,
+        }
+    }
+
     /// Parses a run config; `origin` names it in errors. Relative data paths are resolved
     /// against `base_dir` (the config file's folder) when such a file exists there.
     pub(crate) fn parse(text: &str, origin: &str, base_dir: Option<&Path>) -> Result<RunConfig> {
         let mut config: RunConfig =
             toml::from_str(text).with_context(|| format!("invalid config {origin}"))?;
+        let raw: toml::Table = toml::from_str(text)?;
+        config.loss_from_task = raw
+            .get("train")
+            .and_then(|train| train.get("loss"))
+            .is_none();
         if let Some(base) = base_dir {
             let relative = base.join(&config.data.path);
             if Path::new(&config.data.path).is_relative() && relative.is_file() {
@@ -137,7 +229,43 @@ impl RunConfig {
     pub(crate) fn validate(&self) -> Result<()> {
         self.model.mlp(1, 1).validate().context("invalid [model]")?;
         self.train.validate()?;
+        for (name, value) in [
+            ("test_split", self.data.test_split),
+            ("val_split", self.data.val_split),
+        ] {
+            if !(0.0..1.0).contains(&value) {
+                bail!("invalid [data]: `{name}` must be a fraction in [0, 1), got {value}");
+            }
+        }
+        if self.data.test_split + self.data.val_split >= 1.0 {
+            bail!("invalid [data]: `test_split` + `val_split` must leave rows for training");
+        }
         Ok(())
+    }
+
+    /// Settles the loss once the task is known: cross-entropy for classes (binary too: one
+    /// logit per class keeps labels, probabilities and metrics uniform), MSE for values. A
+    /// loss chosen explicitly must suit the task.
+    pub(crate) fn settle_loss(&mut self, task: Task, target: &str) -> Result<()> {
+        if self.loss_from_task {
+            self.train.loss = match task {
+                Task::Classification => Loss::CrossEntropy,
+                Task::Regression => Loss::Mse,
+            };
+            self.loss_from_task = false;
+        }
+        let loss = self.train.loss;
+        match task {
+            Task::Classification if !loss.takes_class_ids() && loss != Loss::BinaryCrossEntropy => bail!(
+                "the {loss} loss needs a regression target, but `{target}` is a classification target; \
+                 use --loss cross-entropy, or --task regression if its values are numbers"
+            ),
+            Task::Regression if loss.takes_class_ids() || loss == Loss::BinaryCrossEntropy => bail!(
+                "the {loss} loss needs class labels, but `{target}` is a regression target; \
+                 use --loss mse, or --task classification"
+            ),
+            _ => Ok(()),
+        }
     }
 
     /// The config as TOML text, as saved next to a run's results.
@@ -151,7 +279,7 @@ pub(crate) enum DataSource {
     /// A CSV file on disk.
     File(PathBuf),
     /// A data set embedded in the binary.
-    Builtin(&'static str),
+    Builtin(&'static crate::builtin::Builtin),
 }
 
 /// Resolves a data path: an existing file wins; otherwise a built-in data set of that name.
@@ -160,8 +288,8 @@ pub(crate) fn resolve_data(path: &str) -> Result<DataSource> {
     if file.is_file() {
         return Ok(DataSource::File(file.to_path_buf()));
     }
-    if let Some(text) = crate::builtin::dataset(path) {
-        return Ok(DataSource::Builtin(text));
+    if let Some(builtin) = crate::builtin::dataset(path) {
+        return Ok(DataSource::Builtin(builtin));
     }
     if file.exists() {
         bail!("data path {path} is not a file");
@@ -176,24 +304,11 @@ pub(crate) fn resolve_data(path: &str) -> Result<DataSource> {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct HiddenWidths(pub Vec<usize>);
 
-/// The value of `--batch-size`: `None` is full-batch. A newtype, because clap takes a bare
-/// `Option` for an optional flag.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct BatchSize(pub Option<usize>);
-
 impl std::str::FromStr for HiddenWidths {
     type Err = String;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         parse_hidden(text).map(HiddenWidths)
-    }
-}
-
-impl std::str::FromStr for BatchSize {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        parse_batch_size(text).map(BatchSize)
     }
 }
 
@@ -211,19 +326,6 @@ fn parse_hidden(text: &str) -> Result<Vec<usize>, String> {
             Ok(width) => Ok(width),
         })
         .collect()
-}
-
-/// Parses `--batch-size`: a positive integer, or `full` for full-batch training.
-fn parse_batch_size(text: &str) -> Result<Option<usize>, String> {
-    if text.trim().eq_ignore_ascii_case("full") {
-        return Ok(None);
-    }
-    match text.trim().parse::<usize>() {
-        Ok(n) if n > 0 => Ok(Some(n)),
-        _ => Err(format!(
-            "`{text}` is not a batch size; expected a positive integer or `full`"
-        )),
-    }
 }
 
 #[cfg(test)]
@@ -276,9 +378,6 @@ mod tests {
         assert_eq!(parse_hidden("none"), Ok(vec![]));
         assert!(parse_hidden("64,x").is_err());
         assert!(parse_hidden("0").is_err());
-        assert_eq!(parse_batch_size("full"), Ok(None));
-        assert_eq!(parse_batch_size("32"), Ok(Some(32)));
-        assert!(parse_batch_size("0").is_err());
         assert_eq!("tab".parse::<Delimiter>(), Ok(Delimiter(b'\t')));
         assert_eq!(";".parse::<Delimiter>(), Ok(Delimiter(b';')));
         assert!("::".parse::<Delimiter>().is_err());

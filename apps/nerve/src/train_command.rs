@@ -1,4 +1,4 @@
-//! `nerve train`: resolve the config, load the data, train, show the results.
+//! `nerve train`: resolve the config, prepare the data, train, report the metrics.
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -8,34 +8,59 @@ use anyhow::{Context, Result, bail};
 use burn::prelude::{Device, Module};
 use clap::Args;
 use nerve_backend::BackendKind;
-use nerve_data::{CsvOptions, Dataset, Missing, Table};
+use nerve_data::{
+    CsvOptions, Dataset, FeatureTransform, Missing, Prepared, Standardize, Table, Task, prepare,
+};
 use nerve_loss::Loss;
 use nerve_model::{Activation, Initializer, Mlp};
-use nerve_train::{OptimizerKind, StopReason, TrainOutcome, Trainer};
+use nerve_train::{
+    BatchSize, ClassificationMetrics, OptimizerKind, RegressionMetrics, StopReason, TrainOutcome,
+    Trainer,
+};
+use serde::Serialize;
 use serde_json::json;
 
 use crate::progress::Progress;
-use crate::run_config::{BatchSize, DataSource, Delimiter, HiddenWidths, RunConfig, resolve_data};
+use crate::run_config::{DataSource, Delimiter, HiddenWidths, RunConfig, resolve_data};
 
-/// Flags of `nerve train`. Each overrides the same setting of `--config` (or of the tutorial's
-/// config when no `--config` is given).
+/// Flags of `nerve train`. Each overrides the same setting of `--config`; without `--config`,
+/// `--data` starts from scikit-learn-like defaults and no flags at all run the tutorial's network.
 #[derive(Debug, Args)]
 pub(crate) struct TrainArgs {
-    /// A TOML run config (see configs/xor.toml); default: the tutorial's network.
+    /// A TOML run config (see configs/); default: the tutorial's network, or defaults for --data.
     #[arg(long, value_name = "FILE.toml")]
     config: Option<PathBuf>,
-    /// A CSV file with a header row, or a built-in data set's name.
+    /// A CSV file with a header row, or a built-in data set's name (see `nerve datasets`).
     #[arg(long, value_name = "CSV|NAME")]
     data: Option<String>,
-    /// The CSV field delimiter: `,`, `;`, `tab`, ... (default: detected from the header line).
-    #[arg(long, value_name = "CHAR", value_parser = value_parser::<Delimiter>)]
-    delimiter: Option<Delimiter>,
-    /// Rows with missing values (empty, NA, N/A, NaN, null): `drop` (default) or `error`.
-    #[arg(long, value_name = "drop|error", value_parser = value_parser::<MissingFlag>)]
-    missing: Option<MissingFlag>,
     /// The target column (default: the last column).
     #[arg(long, value_name = "COLUMN")]
     target: Option<String>,
+    /// classification or regression (default: inferred from the target).
+    #[arg(long, value_name = "TASK", value_parser = value_parser::<Task>)]
+    task: Option<Task>,
+    /// Columns to leave out, comma-separated (identifiers, free text).
+    #[arg(long, value_name = "COLUMNS", value_delimiter = ',')]
+    ignore: Option<Vec<String>>,
+    /// The CSV field delimiter: `,`, `;`, `tab`, ... (default: detected from the header line).
+    #[arg(long, value_name = "CHAR", value_parser = value_parser::<Delimiter>)]
+    delimiter: Option<Delimiter>,
+    /// Missing values (empty, NA, N/A, NaN, null): `drop` the rows (default), `impute` features
+    /// from the training rows, or stop with an `error`.
+    #[arg(long, value_name = "drop|impute|error", value_parser = value_parser::<Missing>)]
+    missing: Option<Missing>,
+    /// Numeric feature scaling: z-score (default) or none.
+    #[arg(long, value_name = "z-score|none", value_parser = value_parser::<Standardize>)]
+    standardize: Option<Standardize>,
+    /// The share of rows held out for the final test (default 0.2; none under 20 rows).
+    #[arg(long, value_name = "FRACTION")]
+    test_split: Option<f64>,
+    /// The share of rows held out for validation (default 0).
+    #[arg(long, value_name = "FRACTION")]
+    val_split: Option<f64>,
+    /// Seed of the train/validation/test split (default 42).
+    #[arg(long, value_name = "N")]
+    split_seed: Option<u64>,
     /// Hidden layer widths, e.g. `5` or `64,32`; `none` for a linear model.
     #[arg(long, value_name = "WIDTHS", value_parser = value_parser::<HiddenWidths>)]
     hidden: Option<HiddenWidths>,
@@ -45,7 +70,7 @@ pub(crate) struct TrainArgs {
     /// Weight initializer: pytorch, kaiming-uniform, kaiming-normal, xavier-uniform, xavier-normal.
     #[arg(long, value_name = "NAME", value_parser = value_parser::<Initializer>)]
     initializer: Option<Initializer>,
-    /// Loss: mse, cross-entropy, bce, huber.
+    /// Loss: mse, cross-entropy, bce, huber (default: cross-entropy for classes, mse for values).
     #[arg(long, value_name = "NAME", value_parser = value_parser::<Loss>)]
     loss: Option<Loss>,
     /// Optimizer: sgd or adam.
@@ -60,8 +85,8 @@ pub(crate) struct TrainArgs {
     /// Epoch limit.
     #[arg(long, value_name = "N")]
     epochs: Option<usize>,
-    /// Rows per step, or `full` for full-batch gradient descent.
-    #[arg(long, value_name = "N|full", value_parser = value_parser::<BatchSize>)]
+    /// Rows per step: a number, `auto` (min(200, rows)) or `full` (full-batch gradient descent).
+    #[arg(long, value_name = "N|auto|full", value_parser = value_parser::<BatchSize>)]
     batch_size: Option<BatchSize>,
     /// Stop once the gradient's global L2 norm falls below this (0: never).
     #[arg(long, value_name = "NORM", allow_negative_numbers = true)]
@@ -80,22 +105,6 @@ pub(crate) struct TrainArgs {
     json: bool,
 }
 
-/// The value of `--missing`.
-#[derive(Debug, Clone, Copy)]
-struct MissingFlag(Missing);
-
-impl std::str::FromStr for MissingFlag {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        match text.trim().to_ascii_lowercase().as_str() {
-            "drop" => Ok(MissingFlag(Missing::Drop)),
-            "error" => Ok(MissingFlag(Missing::Error)),
-            _ => Err(format!("unknown policy `{text}`; expected drop or error")),
-        }
-    }
-}
-
 /// Overwrites `dst` with the flag's value when the flag was given.
 fn set<T: Clone>(dst: &mut T, flag: &Option<T>) {
     if let Some(value) = flag {
@@ -112,37 +121,53 @@ where
 }
 
 impl TrainArgs {
-    /// The config file (or the tutorial's), with every given flag applied on top.
+    /// The config file (or the defaults), with every given flag applied on top.
     fn resolve(&self) -> Result<RunConfig> {
-        let mut config = match &self.config {
-            Some(path) => RunConfig::load(path)?,
-            None => RunConfig::parse(crate::builtin::XOR_CONFIG, "configs/xor.toml", None)?,
+        let mut config = match (&self.config, &self.data) {
+            (Some(path), _) => RunConfig::load(path)?,
+            (None, Some(data)) => RunConfig::for_data(data),
+            (None, None) => RunConfig::parse(crate::builtin::XOR_CONFIG, "configs/xor.toml", None)?,
         };
-        if let Some(data) = &self.data {
+        if let Some(data) = &self.data
+            && *data != config.data.path
+        {
+            // A new data set makes the old column choices meaningless.
             config.data.path = data.clone();
-            // A new data set makes the old target column and delimiter meaningless.
             config.data.target = None;
+            config.data.task = None;
+            config.data.ignore.clear();
             config.data.delimiter = None;
         }
         if self.delimiter.is_some() {
             config.data.delimiter = self.delimiter;
         }
-        set(&mut config.data.missing, &self.missing.map(|m| m.0));
         if self.target.is_some() {
             config.data.target = self.target.clone();
         }
+        if self.task.is_some() {
+            config.data.task = self.task;
+        }
+        set(&mut config.data.ignore, &self.ignore);
+        set(&mut config.data.missing, &self.missing);
+        set(&mut config.data.standardize, &self.standardize);
+        set(&mut config.data.test_split, &self.test_split);
+        set(&mut config.data.val_split, &self.val_split);
+        set(&mut config.data.split_seed, &self.split_seed);
         set(
             &mut config.model.d_hidden,
             &self.hidden.clone().map(|h| h.0),
         );
         set(&mut config.model.activation, &self.activation);
         set(&mut config.model.initializer, &self.initializer);
-        set(&mut config.train.loss, &self.loss);
+        if let Some(loss) = self.loss {
+            config.train.loss = loss;
+            config.loss_from_task = false;
+        }
         set(&mut config.train.optimizer.kind, &self.optimizer);
         set(&mut config.train.optimizer.momentum, &self.momentum);
         set(&mut config.train.learning_rate, &self.lr);
         set(&mut config.train.num_epochs, &self.epochs);
-        set(&mut config.train.batch_size, &self.batch_size.map(|b| b.0));
+        set(&mut config.train.batch_size, &self.batch_size);
         set(&mut config.train.tol, &self.tol);
         set(&mut config.train.seed, &self.seed);
         set(&mut config.backend, &self.backend);
@@ -159,9 +184,17 @@ pub(crate) fn run(args: TrainArgs) -> Result<()> {
         );
     }
     let mut config = args.resolve()?;
-    let data = load_data(&mut config)?;
-    let d_output = output_width(config.train.loss, &data)?;
-    let mlp_config = config.model.mlp(data.d_input(), d_output);
+    let table = load_table(&mut config)?;
+    let prepared = prepare(table, &config.data.prepare_options())?;
+    let target = prepared.preprocessor.target_name().to_owned();
+    // The saved config records what was inferred, so it repeats the run on any version.
+    config.data.target = Some(target.clone());
+    config.data.task = Some(prepared.task);
+    config.settle_loss(prepared.task, &target)?;
+    let d_output = output_width(config.train.loss, &prepared)?;
+    let mlp_config = config
+        .model
+        .mlp(prepared.preprocessor.d_input(), d_output);
     mlp_config.validate().context("invalid [model]")?;
 
     let device = config.backend.autodiff_device()?;
@@ -169,106 +202,297 @@ pub(crate) fn run(args: TrainArgs) -> Result<()> {
     let model = mlp_config.init(&device);
 
     if !args.json {
-        eprintln!(
-            "Training on {} ({} rows, target `{}`), backend {}, {} lr {}, {} loss, up to {} epochs\n{}",
-            data.source_name(),
-            data.len(),
-            data.target_name(),
-            config.backend,
-            config.train.optimizer.kind,
-            config.train.learning_rate,
-            config.train.loss,
-            config.train.num_epochs,
-            model.summary(),
-        );
+        eprint!("{}", describe_run(&config, &prepared, &model));
     }
     if let Some(out) = &args.out {
         save_run_config(out, &config)?;
     }
 
     let mut progress = Progress::new(args.json);
-    let outcome = Trainer::new(config.train.clone()).fit(model, &data, &device, &mut progress);
+    let outcome =
+        Trainer::new(config.train.clone()).fit(model, &prepared.train, &device, &mut progress);
     progress.finish();
     let outcome = outcome?;
 
     let plain = device.without_autodiff();
-    let outputs = predictions(&outcome.model, config.train.loss, &data, &plain);
+    let evaluate = |data: &Dataset| Evaluation::new(&outcome.model, &config, &prepared, data, &plain);
+    let train = evaluate(&prepared.train);
+    let validation = prepared.validation.as_ref().map(evaluate);
+    let test = prepared.test.as_ref().map(evaluate);
     if args.json {
-        print_json_summary(&config, &outcome, &outputs)
+        print_json_summary(&config, &prepared, &outcome, &train, validation, test)
     } else {
-        print_table(&config, &data, &outcome, &outputs)
+        print_results(&config, &prepared, &outcome, &train, validation, test)
     }
 }
 
-/// Reads the data the config names, and records its resolved location in the config.
-fn load_data(config: &mut RunConfig) -> Result<Dataset> {
-    let table = match resolve_data(&config.data.path)? {
+/// Reads the table the config names, and records its resolved location in the config.
+fn load_table(config: &mut RunConfig) -> Result<Table> {
+    let options = CsvOptions {
+        delimiter: config.data.delimiter.map(|d| d.0),
+        missing: config.data.missing,
+    };
+    Ok(match resolve_data(&config.data.path)? {
         DataSource::File(path) => {
             // The saved config must work from any folder, so it records an absolute path.
             if let Ok(absolute) = std::path::absolute(&path) {
                 config.data.path = absolute.display().to_string();
             }
-            let options = CsvOptions {
-                delimiter: config.data.delimiter.map(|d| d.0),
-                missing: config.data.missing,
-            };
             Table::open(&path, &options)?
         }
-        DataSource::Builtin(text) => Table::from_csv_str(&config.data.path, text)?,
-    };
-    if table.dropped_rows() > 0 {
-        let per_column: Vec<String> = table
-            .missing_counts()
-            .iter()
-            .map(|(column, n)| format!("`{column}` {n}"))
-            .collect();
-        eprintln!(
-            "note: left out {} of {} rows with missing values (missing per column: {}); --missing error refuses such files",
-            table.dropped_rows(),
-            table.dropped_rows() + table.num_rows(),
-            per_column.join(", ")
-        );
-    }
-    let data = table.into_dataset(config.data.target.as_deref())?;
-    config.data.target = Some(data.target_name().to_owned());
-    Ok(data)
+        DataSource::Builtin(builtin) => Table::read(builtin.name, builtin.csv.as_bytes(), &options)?,
+    })
 }
 
-/// One output per target column for regression and binary losses; one logit per class for
-/// cross-entropy, the classes being the integer ids `0..=max` found in the target column.
-fn output_width(loss: Loss, data: &Dataset) -> Result<usize> {
-    /// More classes than this is surely a regression target or a data error, and would make a
-    /// network too large to allocate.
-    const MAX_CLASSES: usize = 65_536;
-    if !loss.takes_class_ids() {
-        return Ok(1);
-    }
-    let max = data.targets().iter().copied().fold(0.0f32, f32::max);
-    // Out-of-range or fractional ids are reported by the loss with their row; this only sizes
-    // the network, so it refuses sizes no class column can need.
-    if max >= MAX_CLASSES as f32 {
+/// The network's output width: one logit per class for cross-entropy, one output otherwise
+/// (binary cross-entropy needs exactly two classes).
+fn output_width(loss: Loss, prepared: &Prepared) -> Result<usize> {
+    let labels = prepared.preprocessor.labels().unwrap_or_default();
+    if loss == Loss::BinaryCrossEntropy && labels.len() != 2 {
         bail!(
-            "{}, target column `{}`: class id {max} is too large; cross-entropy expects class ids 0..n for n classes (at most {MAX_CLASSES})",
-            data.source_name(),
-            data.target_name()
+            "the bce loss needs exactly two classes, but `{}` has {} ({}); use --loss cross-entropy",
+            prepared.preprocessor.target_name(),
+            labels.len(),
+            labels.join(", ")
         );
     }
-    Ok(max.max(0.0) as usize + 1)
+    Ok(if loss.takes_class_ids() {
+        labels.len()
+    } else {
+        1
+    })
 }
 
-/// The network's predictions for every row: values for regression, probabilities otherwise.
-fn predictions(model: &Mlp, loss: Loss, data: &Dataset, device: &Device) -> Vec<Vec<f32>> {
+/// The few lines that say what is about to happen: data, task, split, preprocessing, training.
+fn describe_run(config: &RunConfig, prepared: &Prepared, model: &Mlp) -> String {
+    let mut text = String::new();
+    let source = prepared.table.source_name();
+    let p = &prepared.preprocessor;
+    let dropped = &prepared.dropped;
+    if dropped.rows_dropped > 0 {
+        let per_column = counts(&dropped.per_column);
+        let _ = writeln!(
+            text,
+            "note: left out {} of {} rows with missing values (missing per column: {per_column}){}",
+            dropped.rows_dropped,
+            dropped.rows_before,
+            if config.data.missing == Missing::Impute {
+                "; a missing target cannot be imputed"
+            } else {
+                "; --missing impute fills features in instead"
+            }
+        );
+    }
+    if !prepared.imputed.is_empty() {
+        let _ = writeln!(
+            text,
+            "note: filled in missing values from the training rows (mean or most frequent): {}",
+            counts(&prepared.imputed)
+        );
+    }
+    let inferred = if prepared.task_inferred {
+        "inferred; --task overrides"
+    } else {
+        "as configured"
+    };
+    let what = match p.labels() {
+        Some(labels) => format!("{} classes: {}", labels.len(), shorten(labels, 10)),
+        None => "values".to_owned(),
+    };
+    let _ = writeln!(
+        text,
+        "Data: {source}, {} rows; target `{}`: {} ({inferred}), {what}",
+        prepared.table.num_rows(),
+        p.target_name(),
+        prepared.task,
+    );
+    let split = &prepared.split;
+    if prepared.split_skipped {
+        let _ = writeln!(
+            text,
+            "note: {} rows are too few to hold any out (fewer than {}): all train, and metrics are on the training rows",
+            prepared.table.num_rows(),
+            nerve_data::MIN_ROWS_TO_SPLIT
+        );
+    } else if !split.test.is_empty() || !split.validation.is_empty() {
+        let stratified = if prepared.task == Task::Classification {
+            "stratified by class, "
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            text,
+            "Split: {} train, {} validation, {} test rows ({stratified}split seed {})",
+            split.train.len(),
+            split.validation.len(),
+            split.test.len(),
+            config.data.split_seed
+        );
+    }
+    let numeric = p
+        .features
+        .iter()
+        .filter(|f| matches!(f, FeatureTransform::Numeric { .. }))
+        .count();
+    let categorical: Vec<String> = p
+        .features
+        .iter()
+        .filter_map(|f| match f {
+            FeatureTransform::Categorical {
+                column, categories, ..
+            } => Some(format!("`{column}` ({})", categories.len())),
+            FeatureTransform::Numeric { .. } => None,
+        })
+        .collect();
+    let scaling = match config.data.standardize {
+        Standardize::ZScore => "standardized on the training rows",
+        Standardize::None => "as they are",
+    };
+    let mut features = format!("{numeric} numeric ({scaling})");
+    if !categorical.is_empty() {
+        let _ = write!(features, ", one-hot {}", categorical.join(", "));
+    }
+    let _ = writeln!(text, "Features: {features} -> {} inputs", p.d_input());
+    let train = &config.train;
+    let _ = writeln!(
+        text,
+        "Training: backend {}, {} lr {}, {} loss, batch {}, up to {} epochs, seed {}",
+        config.backend,
+        train.optimizer.kind,
+        train.learning_rate,
+        train.loss,
+        train.batch_size.resolve(prepared.train.len()),
+        train.num_epochs,
+        train.seed
+    );
+    let _ = writeln!(text, "{}", model.summary());
+    text
+}
+
+/// `name n, name n` for per-column counts.
+fn counts(per_column: &[(String, usize)]) -> String {
+    let parts: Vec<String> = per_column
+        .iter()
+        .map(|(column, n)| format!("`{column}` {n}"))
+        .collect();
+    parts.join(", ")
+}
+
+/// The first `max` names, then how many more.
+fn shorten(names: &[String], max: usize) -> String {
+    if names.len() <= max {
+        names.join(", ")
+    } else {
+        format!("{}, ... ({} more)", names[..max].join(", "), names.len() - max)
+    }
+}
+
+/// The metrics of one part of the data.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+enum Metrics {
+    Classification(ClassificationMetrics),
+    Regression(RegressionMetrics),
+}
+
+/// A trained model's predictions and metrics on one data set.
+struct Evaluation {
+    rows: usize,
+    metrics: Metrics,
+    /// Per row: the prediction as text (a class name or a value in the target's units).
+    predicted: Vec<String>,
+    /// Per row: the true target as text.
+    actual: Vec<String>,
+    /// Per row, for classification: the predicted class's probability.
+    confidence: Option<Vec<f32>>,
+}
+
+impl Evaluation {
+    fn new(
+        model: &Mlp,
+        config: &RunConfig,
+        prepared: &Prepared,
+        data: &Dataset,
+        device: &Device,
+    ) -> Evaluation {
+        let loss = config.train.loss;
+        let (outputs, width) = outputs(model, loss, data, device);
+        let p = &prepared.preprocessor;
+        let rows = data.len();
+        match p.labels() {
+            Some(labels) => {
+                // Probabilities per class (softmax), or P(second class) for bce's one output.
+                let class_of = |i: usize| -> (usize, f32) {
+                    let row = &outputs[i * width..(i + 1) * width];
+                    if width == 1 {
+                        let p1 = row[0];
+                        if p1 >= 0.5 { (1, p1) } else { (0, 1.0 - p1) }
+                    } else {
+                        row.iter().copied().enumerate().fold((0, f32::MIN), |best, (k, v)| {
+                            if v > best.1 { (k, v) } else { best }
+                        })
+                    }
+                };
+                let (predicted, confidence): (Vec<usize>, Vec<f32>) = (0..rows).map(class_of).unzip();
+                let actual: Vec<usize> = data.targets().iter().map(|&t| t as usize).collect();
+                Evaluation {
+                    rows,
+                    metrics: Metrics::Classification(ClassificationMetrics::new(
+                        &actual,
+                        &predicted,
+                        labels.len(),
+                    )),
+                    predicted: predicted.iter().map(|&k| labels[k].clone()).collect(),
+                    actual: actual.iter().map(|&k| labels[k].clone()).collect(),
+                    confidence: Some(confidence),
+                }
+            }
+            None => {
+                let predicted: Vec<f32> = outputs.iter().map(|&v| p.decode_value(v)).collect();
+                let actual: Vec<f32> = data.targets().iter().map(|&v| p.decode_value(v)).collect();
+                Evaluation {
+                    rows,
+                    metrics: Metrics::Regression(RegressionMetrics::new(&actual, &predicted)),
+                    predicted: predicted.iter().map(|v| format!("{v:.4}")).collect(),
+                    actual: actual.iter().map(|v| v.to_string()).collect(),
+                    confidence: None,
+                }
+            }
+        }
+    }
+
+    /// One line: the main metrics.
+    fn headline(&self) -> String {
+        match &self.metrics {
+            Metrics::Classification(m) => {
+                format!("accuracy {:.4}, macro-F1 {:.4}", m.accuracy, m.f1_macro)
+            }
+            Metrics::Regression(m) => format!(
+                "R² {:.4}, MAE {:.4}, RMSE {:.4}",
+                m.r2, m.mae, m.rmse
+            ),
+        }
+    }
+
+    fn to_json(&self) -> serde_json::Value {
+        let mut value = serde_json::to_value(&self.metrics).unwrap_or_default();
+        value["rows"] = json!(self.rows);
+        value
+    }
+}
+
+/// The network's outputs for every row, row-major, and their width: values for regression,
+/// probabilities for classification.
+fn outputs(model: &Mlp, loss: Loss, data: &Dataset, device: &Device) -> (Vec<f32>, usize) {
     let model = model.clone().fork(device);
     let output = loss.predictions(model.forward(data.features_tensor(device)));
-    let [rows, width] = output.dims();
+    let [_, width] = output.dims();
     let values = output
         .into_data()
         .convert::<f32>()
         .try_into_vec::<f32>()
         .expect("converted to f32 above");
-    (0..rows)
-        .map(|i| values[i * width..(i + 1) * width].to_vec())
-        .collect()
+    (values, width)
 }
 
 fn save_run_config(out: &Path, config: &RunConfig) -> Result<()> {
@@ -300,13 +524,14 @@ fn stop_text(outcome: &TrainOutcome) -> &'static str {
     }
 }
 
-fn print_table(
+fn print_results(
     config: &RunConfig,
-    data: &Dataset,
+    prepared: &Prepared,
     outcome: &TrainOutcome,
-    outputs: &[Vec<f32>],
+    train: &Evaluation,
+    validation: Option<Evaluation>,
+    test: Option<Evaluation>,
 ) -> Result<()> {
-    const SHOWN: usize = 20;
     let mut text = String::new();
     let epochs = outcome.history.len();
     let seconds = outcome
@@ -315,38 +540,123 @@ fn print_table(
         .map_or(0.0, |r| r.elapsed.as_secs_f64());
     writeln!(
         text,
-        "Output after {epochs} epochs ({}, {seconds:.2}s, {:.1} µs/epoch):",
+        "Trained {epochs} epochs ({}, {seconds:.2}s, {:.1} µs/epoch); final training {} loss {:.3e}",
         stop_text(outcome),
         seconds * 1e6 / epochs.max(1) as f64,
+        config.train.loss,
+        outcome.final_loss,
     )?;
-    // Wide data would make an unreadable table: show the first few features, then an ellipsis.
-    const FEATURES_SHOWN: usize = 8;
-    let hidden_features = data.d_input() > FEATURES_SHOWN;
-    let shown_features = if hidden_features {
-        FEATURES_SHOWN - 1
-    } else {
-        data.d_input()
+    let (shown, rows) = match (&test, &validation) {
+        (Some(test), _) => (test, &prepared.split.test),
+        (None, Some(validation)) => (validation, &prepared.split.validation),
+        (None, None) => (train, &prepared.split.train),
     };
-    let mut header: Vec<String> = data.feature_names()[..shown_features].to_vec();
-    if hidden_features {
+    write_rows(&mut text, prepared, shown, rows)?;
+    writeln!(text, "Train ({} rows): {}", train.rows, train.headline())?;
+    if let Some(validation) = &validation {
+        writeln!(
+            text,
+            "Validation ({} rows): {}",
+            validation.rows,
+            validation.headline()
+        )?;
+    }
+    if let Some(test) = &test {
+        writeln!(text, "Test ({} rows): {}", test.rows, test.headline())?;
+        if let Metrics::Classification(m) = &test.metrics {
+            write_confusion(&mut text, prepared, m)?;
+        }
+    }
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(text.as_bytes())
+        .or_else(ignore_broken_pipe)?;
+    Ok(())
+}
+
+/// The first rows of an evaluated part: their file line, input columns as read, target and
+/// prediction.
+fn write_rows(
+    text: &mut String,
+    prepared: &Prepared,
+    evaluation: &Evaluation,
+    rows: &[usize],
+) -> Result<()> {
+    const SHOWN: usize = 10;
+    // Wide data would make an unreadable table: show the first few inputs, then an ellipsis.
+    const COLUMNS_SHOWN: usize = 6;
+    let table = &prepared.table;
+    let inputs: Vec<&str> = prepared
+        .preprocessor
+        .features
+        .iter()
+        .map(FeatureTransform::column)
+        .collect();
+    let hidden = inputs.len() > COLUMNS_SHOWN;
+    let shown_inputs = &inputs[..inputs.len().min(COLUMNS_SHOWN)];
+    let mut header: Vec<String> = vec!["line".to_owned()];
+    header.extend(shown_inputs.iter().map(|&c| c.to_owned()));
+    if hidden {
         header.push("…".to_owned());
     }
-    header.push(data.target_name().to_owned());
-    header.push("output".to_owned());
-    let mut rows: Vec<Vec<String>> = Vec::new();
-    for (i, output) in outputs.iter().enumerate().take(SHOWN) {
-        let mut row: Vec<String> = data.features_of(i)[..shown_features]
-            .iter()
-            .map(|v| format!("{v}"))
-            .collect();
-        if hidden_features {
-            row.push("…".to_owned());
-        }
-        row.push(format!("{}", data.targets()[i]));
-        let shown: Vec<String> = output.iter().map(|v| format!("{v:.4}")).collect();
-        row.push(shown.join(" "));
-        rows.push(row);
+    header.push(prepared.preprocessor.target_name().to_owned());
+    header.push("predicted".to_owned());
+    if evaluation.confidence.is_some() {
+        header.push("p".to_owned());
     }
+    let mut lines: Vec<Vec<String>> = Vec::new();
+    for (i, &row) in rows.iter().enumerate().take(SHOWN) {
+        let mut line = vec![table.line(row).to_string()];
+        for &name in shown_inputs {
+            line.push(table.column(name)?.display(row));
+        }
+        if hidden {
+            line.push("…".to_owned());
+        }
+        line.push(evaluation.actual[i].clone());
+        line.push(evaluation.predicted[i].clone());
+        if let Some(confidence) = &evaluation.confidence {
+            line.push(format!("{:.3}", confidence[i]));
+        }
+        lines.push(line);
+    }
+    write_aligned(text, &header, &lines)?;
+    if rows.len() > SHOWN {
+        writeln!(text, "  ... {} more rows", rows.len() - SHOWN)?;
+    }
+    Ok(())
+}
+
+/// The test confusion matrix with class names, for a handful of classes.
+fn write_confusion(
+    text: &mut String,
+    prepared: &Prepared,
+    metrics: &ClassificationMetrics,
+) -> Result<()> {
+    const MAX_CLASSES_SHOWN: usize = 12;
+    let Some(labels) = prepared.preprocessor.labels() else {
+        return Ok(());
+    };
+    if labels.len() > MAX_CLASSES_SHOWN {
+        return Ok(());
+    }
+    writeln!(text, "Confusion matrix (rows: true class, columns: predicted):")?;
+    let mut header = vec![String::new()];
+    header.extend(labels.iter().cloned());
+    let lines: Vec<Vec<String>> = labels
+        .iter()
+        .zip(&metrics.confusion_matrix)
+        .map(|(label, counts)| {
+            std::iter::once(label.clone())
+                .chain(counts.iter().map(usize::to_string))
+                .collect()
+        })
+        .collect();
+    write_aligned(text, &header, &lines)
+}
+
+/// A right-aligned table.
+fn write_aligned(text: &mut String, header: &[String], rows: &[Vec<String>]) -> Result<()> {
     let widths: Vec<usize> = (0..header.len())
         .map(|c| {
             rows.iter()
@@ -364,43 +674,45 @@ fn print_table(
             .collect();
         format!("  {}", padded.join("  "))
     };
-    writeln!(text, "{}", line(&header))?;
-    for row in &rows {
+    writeln!(text, "{}", line(header))?;
+    for row in rows {
         writeln!(text, "{}", line(row))?;
     }
-    if outputs.len() > SHOWN {
-        writeln!(text, "  ... {} more rows", outputs.len() - SHOWN)?;
-    }
-    writeln!(
-        text,
-        "Final {} loss: {:.3e} (backend {})",
-        config.train.loss, outcome.final_loss, config.backend
-    )?;
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(text.as_bytes())
-        .or_else(ignore_broken_pipe)?;
     Ok(())
 }
 
 fn print_json_summary(
     config: &RunConfig,
+    prepared: &Prepared,
     outcome: &TrainOutcome,
-    outputs: &[Vec<f32>],
+    train: &Evaluation,
+    validation: Option<Evaluation>,
+    test: Option<Evaluation>,
 ) -> Result<()> {
     let seconds = outcome
         .history
         .last()
         .map_or(0.0, |r| r.elapsed.as_secs_f64());
-    let line = json!({
+    let mut line = json!({
         "event": "summary",
+        "task": prepared.task,
+        "target": prepared.preprocessor.target_name(),
         "final_loss": outcome.final_loss,
         "epochs_run": outcome.history.len(),
         "stop_reason": outcome.stop_reason,
         "backend": config.backend.name(),
         "seconds": seconds,
-        "outputs": outputs,
+        "train": train.to_json(),
     });
+    if let Some(labels) = prepared.preprocessor.labels() {
+        line["labels"] = json!(labels);
+    }
+    if let Some(validation) = validation {
+        line["validation"] = validation.to_json();
+    }
+    if let Some(test) = test {
+        line["test"] = test.to_json();
+    }
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "{line}").or_else(ignore_broken_pipe)?;
     Ok(())

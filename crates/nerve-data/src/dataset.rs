@@ -2,9 +2,11 @@
 
 use burn::prelude::{Device, Tensor, TensorData};
 
-use crate::{DataError, Table};
+use crate::{ColumnData, DataError, Table};
 
-/// A feature matrix and one target column, row-aligned.
+/// A feature matrix and one target column, row-aligned: what a network trains on. Made by a
+/// [`Preprocessor`](crate::Preprocessor) (see [`prepare`](crate::prepare)), from a numeric table
+/// as it is ([`Table::into_dataset`]), or from vectors ([`Dataset::from_parts`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dataset {
     source: String,
@@ -13,49 +15,121 @@ pub struct Dataset {
     /// Row-major, `len() × feature_names.len()`.
     features: Vec<f32>,
     targets: Vec<f32>,
+    /// The source file line of each row, when known.
+    lines: Option<Vec<u64>>,
 }
 
 impl Table {
-    /// Splits the table into features and the `target` column (the last column when `None`).
-    /// Every other column is a feature.
+    /// The table as it is, without preprocessing: the `target` column (the last when `None`)
+    /// and every other column as a feature. Every column must be numeric and complete; use
+    /// [`prepare`](crate::prepare) for text columns, missing values, scaling and splits.
     pub fn into_dataset(self, target: Option<&str>) -> Result<Dataset, DataError> {
+        let source = self.source_name();
         let target_index = match target {
             Some(name) => self.column_index(name)?,
             None => self.columns().len() - 1,
         };
         if self.columns().len() < 2 {
-            return Err(DataError::Empty {
-                source_name: self.source_name().to_owned(),
-                message: "a data set needs at least one feature column besides the target"
-                    .to_owned(),
-            });
+            return Err(DataError::empty(
+                source,
+                "a data set needs at least one feature column besides the target",
+            ));
+        }
+        let mut numeric = Vec::with_capacity(self.columns().len());
+        for column in self.columns() {
+            match column.data() {
+                ColumnData::Numeric(values) => {
+                    if let Some(row) = values.iter().position(|v| v.is_nan()) {
+                        return Err(DataError::Missing {
+                            source_name: source.to_owned(),
+                            line: self.line(row),
+                            column: column.name().to_owned(),
+                            value: "NA".to_owned(),
+                        });
+                    }
+                    numeric.push(values.as_slice());
+                }
+                ColumnData::Categorical(c) => {
+                    let (line, value) = c.first_text();
+                    return Err(DataError::NotNumeric {
+                        source_name: source.to_owned(),
+                        line,
+                        column: column.name().to_owned(),
+                        expected: "a finite number".to_owned(),
+                        value: value.to_owned(),
+                    });
+                }
+            }
         }
         let rows = self.num_rows();
-        let mut features = Vec::with_capacity(rows * (self.columns().len() - 1));
-        let mut targets = Vec::with_capacity(rows);
-        for i in 0..rows {
-            let row = self.row(i);
-            targets.push(row[target_index]);
-            features.extend(
-                row.iter()
-                    .enumerate()
-                    .filter(|&(j, _)| j != target_index)
-                    .map(|(_, v)| *v),
-            );
+        let targets = numeric[target_index].to_vec();
+        let mut features = Vec::with_capacity(rows * (numeric.len() - 1));
+        for row in 0..rows {
+            for (j, column) in numeric.iter().enumerate() {
+                if j != target_index {
+                    features.push(column[row]);
+                }
+            }
         }
-        let mut feature_names = self.columns().to_vec();
+        let mut feature_names: Vec<String> =
+            self.column_names().iter().map(|&n| n.to_owned()).collect();
         let target_name = feature_names.remove(target_index);
+        let lines = (0..rows).map(|r| self.line(r)).collect();
         Ok(Dataset {
-            source: self.source_name().to_owned(),
+            source: source.to_owned(),
             feature_names,
             target_name,
             features,
             targets,
+            lines: Some(lines),
         })
     }
 }
 
 impl Dataset {
+    /// A data set from row-major `features` (`targets.len() × feature_names.len()`) and one
+    /// target per row; `source` names it in errors.
+    pub fn from_parts(
+        source: &str,
+        feature_names: Vec<String>,
+        target_name: &str,
+        features: Vec<f32>,
+        targets: Vec<f32>,
+    ) -> Result<Dataset, DataError> {
+        if features.len() != targets.len() * feature_names.len() {
+            return Err(DataError::Config(format!(
+                "{source}: {} feature values do not make {} rows of {} features",
+                features.len(),
+                targets.len(),
+                feature_names.len()
+            )));
+        }
+        Ok(Dataset {
+            source: source.to_owned(),
+            feature_names,
+            target_name: target_name.to_owned(),
+            features,
+            targets,
+            lines: None,
+        })
+    }
+
+    /// Records the source file line of each row (for messages about rows).
+    ///
+    /// # Panics
+    ///
+    /// When `lines` does not have one entry per row.
+    pub fn with_lines(mut self, lines: Vec<u64>) -> Dataset {
+        assert_eq!(lines.len(), self.len(), "one line per row");
+        self.lines = Some(lines);
+        self
+    }
+
+    /// The source file line of row `row`, when known.
+    pub fn line(&self, row: usize) -> Option<u64> {
+        self.lines.as_ref().map(|lines| lines[row])
+    }
+
     /// The name of the file or data set it came from.
     pub fn source_name(&self) -> &str {
         &self.source
@@ -76,7 +150,7 @@ impl Dataset {
         self.targets.len()
     }
 
-    /// Whether there are no rows (never true for a data set read from a [`Table`]).
+    /// Whether there are no rows.
     pub fn is_empty(&self) -> bool {
         self.targets.is_empty()
     }
@@ -92,9 +166,14 @@ impl Dataset {
         &self.features[i * d..(i + 1) * d]
     }
 
-    /// The target of every row.
+    /// The target of every row (a class id, or a value).
     pub fn targets(&self) -> &[f32] {
         &self.targets
+    }
+
+    /// All features, row-major `len() × d_input()`.
+    pub fn features(&self) -> &[f32] {
+        &self.features
     }
 
     /// The features as one tensor on `device`.

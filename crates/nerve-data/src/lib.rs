@@ -1,27 +1,65 @@
 //! # nerve-data
 //!
-//! Data sets for nerve. A [`Table`] is a numeric CSV file with a header row, read with the `csv`
-//! crate and checked cell by cell (errors name the source, line and column). [`CsvOptions`] set
-//! the delimiter (detected by default: comma, semicolon or tab) and what to do with [`Missing`]
-//! values (empty, `NA`, `N/A`, `NaN`, `null`: drop the row, the default, or refuse the file).
-//! Choosing the target column turns a table into a [`Dataset`]: a feature matrix and a target
-//! column, ready to become tensors on any burn `Device`.
+//! Data for nerve, doing what pandas and scikit-learn's preprocessing would, without code.
+//!
+//! - [`Table`]: a CSV file with a header row, streamed with the `csv` crate into typed
+//!   [`Column`]s — numeric when every non-missing cell is a finite number, otherwise categorical.
+//!   The delimiter (comma, semicolon, tab) is detected; quotes, CRLF and a byte-order mark are
+//!   handled; errors name the file, line and column ([`DataError`]).
+//! - [`Task`]: classification or regression, inferred from the target column.
+//! - [`Split`]: seeded train / validation / test rows, stratified by class.
+//! - [`Preprocessor`]: z-score scaling, one-hot encoding, imputation and target encoding, fitted
+//!   on the training rows only and serializable, so a model can carry it.
+//! - [`Dataset`]: features and targets, ready to become tensors on any burn `Device`.
+//! - [`prepare`] does all of it in one call.
 //!
 //! ```
-//! use nerve_data::Table;
+//! use nerve_data::{PrepareOptions, Table, Task, prepare};
 //!
 //! # fn main() -> Result<(), nerve_data::DataError> {
-//! let table = Table::from_csv_str("xor.csv", "x0,x1,target\n0,1,1\n1,1,0\n")?;
-//! let data = table.into_dataset(Some("target"))?; // `None` picks the last column
-//! assert_eq!(data.feature_names(), ["x0", "x1"]);
-//! assert_eq!(data.len(), 2);
-//! assert_eq!(data.targets(), [1.0, 0.0]);
+//! let csv = "\
+//! petal_length;colour;species
+//! 1,4;red;setosa
+//! 4,7;blue;versicolor
+//! NA;red;setosa
+//! 5,1;green;versicolor
+//! ";
+//! let table = Table::from_csv_str("flowers.csv", csv)?; // `;` and decimal commas detected
+//! let prepared = prepare(table, &PrepareOptions::default())?; // target: the last column
+//! assert_eq!(prepared.task, Task::Classification);
+//! assert_eq!(prepared.dropped.rows_dropped, 1); // the row with `NA`
+//! assert_eq!(prepared.preprocessor.labels(), Some(&["setosa".into(), "versicolor".into()][..]));
+//! // Under 20 rows nothing is held out; `colour` becomes three one-hot inputs.
+//! assert!(prepared.split_skipped);
+//! assert_eq!(
+//!     prepared.train.feature_names(),
+//!     ["petal_length", "colour=blue", "colour=green", "colour=red"]
+//! );
+//! assert_eq!(prepared.train.targets(), [0.0, 1.0, 1.0]);
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! Each step works on its own too: [`Table::from_csv_path`], [`Split::new`],
+//! [`Preprocessor::fit`] then [`Preprocessor::transform`].
 
 mod dataset;
+mod error;
+mod prepare;
+mod preprocess;
+mod split;
 mod table;
+mod task;
 
 pub use dataset::Dataset;
-pub use table::{CsvOptions, DataError, Missing, Table, sniff_delimiter};
+pub use error::DataError;
+pub use prepare::{MAX_CLASSES, MIN_ROWS_TO_SPLIT, PrepareOptions, Prepared, prepare};
+pub use preprocess::{
+    FeatureTransform, PreprocessOptions, Preprocessor, Standardize, TargetTransform,
+    TransformReport,
+};
+pub use split::{Split, SplitOptions};
+pub use table::{
+    Categorical, Column, ColumnData, CsvOptions, Missing, MissingReport, Table, sniff_delimiter,
+};
+pub use task::{Task, class_labels};

@@ -12,9 +12,9 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "lowercase")]
 pub enum OptimizerKind {
     /// Gradient descent, `θ ← θ - α∇J(θ)` (the tutorial's rule), optionally with momentum.
-    #[default]
     Sgd,
-    /// Adam (Kingma & Ba, 2015).
+    /// Adam (Kingma & Ba, 2015), the default (as in scikit-learn's MLP).
+    #[default]
     Adam,
 }
 
@@ -39,7 +39,7 @@ pub struct OptimizerConfig {
 impl Default for OptimizerConfig {
     fn default() -> Self {
         Self {
-            kind: OptimizerKind::Sgd,
+            kind: OptimizerKind::Adam,
             momentum: 0.0,
             beta_1: 0.9,
             beta_2: 0.999,

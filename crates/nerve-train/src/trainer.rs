@@ -12,7 +12,9 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
-use crate::{EpochReport, Observer, OptimizerConfig, TrainPlan, global_grad_norm_squared};
+use crate::{
+    BatchSize, EpochReport, Observer, OptimizerConfig, TrainPlan, global_grad_norm_squared,
+};
 
 /// Training settings: the `[train]` table of a run config.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -20,8 +22,8 @@ use crate::{EpochReport, Observer, OptimizerConfig, TrainPlan, global_grad_norm_
 pub struct TrainConfig {
     /// The epoch limit (the tutorial's iteration limit).
     pub num_epochs: usize,
-    /// Rows per optimizer step; `None` (or omitted) trains on the full batch.
-    pub batch_size: Option<usize>,
+    /// Rows per optimizer step.
+    pub batch_size: BatchSize,
     /// The step size α of `θ ← θ - α∇J(θ)`.
     pub learning_rate: f64,
     /// The loss to minimise.
@@ -36,10 +38,11 @@ pub struct TrainConfig {
 
 impl Default for TrainConfig {
     fn default() -> Self {
+        // scikit-learn's MLP defaults: Adam at 1e-3, batches of min(200, rows), 200 epochs.
         Self {
-            num_epochs: 100,
-            batch_size: None,
-            learning_rate: 0.01,
+            num_epochs: 200,
+            batch_size: BatchSize::Auto,
+            learning_rate: 1e-3,
             loss: Loss::Mse,
             optimizer: OptimizerConfig::default(),
             tol: 0.0,
@@ -52,7 +55,7 @@ impl TrainConfig {
     /// Checks the settings, naming the first that is out of range.
     pub fn validate(&self) -> Result<(), TrainError> {
         let invalid = |message: String| Err(TrainError::Config(message));
-        if self.batch_size == Some(0) {
+        if self.batch_size == BatchSize::Rows(0) {
             return invalid("`batch_size` must be at least 1".into());
         }
         if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
@@ -217,7 +220,7 @@ impl Trainer {
             .map_err(targets_error(data))?;
 
         let num_rows = data.len();
-        let batch_size = config.batch_size.unwrap_or(num_rows).min(num_rows);
+        let batch_size = config.batch_size.resolve(num_rows);
         let steps_per_epoch = num_rows.div_ceil(batch_size);
         observer.on_start(&TrainPlan {
             num_epochs: config.num_epochs,
@@ -341,6 +344,15 @@ mod tests {
             .expect("two columns")
     }
 
+    /// Full-batch gradient descent, the tutorial's rule.
+    fn gradient_descent() -> TrainConfig {
+        TrainConfig {
+            batch_size: BatchSize::Full,
+            optimizer: OptimizerConfig::sgd(0.0),
+            ..TrainConfig::default()
+        }
+    }
+
     fn fit(config: TrainConfig, observer: &mut dyn Observer) -> Result<TrainOutcome, TrainError> {
         let device = BackendKind::default()
             .autodiff_device()
@@ -370,7 +382,7 @@ mod tests {
             num_epochs: 5000,
             learning_rate: 0.1,
             tol: 1e-3,
-            ..TrainConfig::default()
+            ..gradient_descent()
         };
         let outcome = fit(config, &mut NoopObserver).expect("trains");
         assert_eq!(outcome.stop_reason, StopReason::Converged);
@@ -384,7 +396,7 @@ mod tests {
     fn mini_batches_report_every_epoch_to_the_observer() {
         let config = TrainConfig {
             num_epochs: 3,
-            batch_size: Some(3),
+            batch_size: BatchSize::Rows(3),
             ..TrainConfig::default()
         };
         let mut recorder = Recorder::default();
@@ -403,7 +415,7 @@ mod tests {
         let config = TrainConfig {
             num_epochs: 500,
             learning_rate: 10.0,
-            ..TrainConfig::default()
+            ..gradient_descent()
         };
         let err = fit(config, &mut NoopObserver).unwrap_err();
         let TrainError::Diverged { epoch, .. } = err else {
@@ -435,7 +447,7 @@ mod tests {
     #[test]
     fn invalid_settings_name_the_field() {
         let bad = TrainConfig {
-            batch_size: Some(0),
+            batch_size: BatchSize::Rows(0),
             ..TrainConfig::default()
         };
         assert!(

@@ -1,0 +1,328 @@
+//! [`prepare`]: from a table to training, validation and test sets in one call, doing what
+//! pandas and scikit-learn's preprocessing would: missing values, task, split, scaling, encoding.
+
+use crate::{
+    Categorical, ColumnData, DataError, Dataset, Missing, MissingReport, PreprocessOptions,
+    Preprocessor, Split, SplitOptions, Standardize, Table, Task, class_labels,
+};
+
+/// Data sets with fewer rows than this are not split: every row trains (and is evaluated).
+pub const MIN_ROWS_TO_SPLIT: usize = 20;
+
+/// A classification target with more classes than this is refused (surely a regression target).
+pub const MAX_CLASSES: usize = 65_536;
+
+/// What [`prepare`] does.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PrepareOptions {
+    /// The target column; the last column when `None`.
+    pub target: Option<String>,
+    /// The task; inferred from the target ([`Task::infer`]) when `None`.
+    pub task: Option<Task>,
+    /// Columns to leave out (identifiers, free text).
+    pub ignore: Vec<String>,
+    /// Rows with missing values.
+    pub missing: Missing,
+    /// Scaling of numeric features.
+    pub standardize: Standardize,
+    /// Whether a regression target is standardized for training.
+    pub standardize_target: bool,
+    /// Test and validation fractions and the split's seed.
+    pub split: SplitOptions,
+}
+
+impl Default for PrepareOptions {
+    fn default() -> Self {
+        Self {
+            target: None,
+            task: None,
+            ignore: Vec::new(),
+            missing: Missing::Drop,
+            standardize: Standardize::ZScore,
+            standardize_target: true,
+            split: SplitOptions::default(),
+        }
+    }
+}
+
+/// The prepared data and what was done to get it.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// The task, given or inferred.
+    pub task: Task,
+    /// Whether the task was inferred from the target column.
+    pub task_inferred: bool,
+    /// The transforms, fitted on the training rows.
+    pub preprocessor: Preprocessor,
+    /// The training rows.
+    pub train: Dataset,
+    /// The validation rows, when a validation split was asked for.
+    pub validation: Option<Dataset>,
+    /// The test rows, when a test split was made.
+    pub test: Option<Dataset>,
+    /// The rows left out for missing values (any column with [`Missing::Drop`], the target
+    /// with [`Missing::Impute`]).
+    pub dropped: MissingReport,
+    /// Missing feature cells filled in, per column, over all remaining rows ([`Missing::Impute`]).
+    pub imputed: Vec<(String, usize)>,
+    /// Set when a split was asked for but the data set has fewer than [`MIN_ROWS_TO_SPLIT`] rows.
+    pub split_skipped: bool,
+    /// The table after leaving out ignored columns and dropped rows: the raw values behind
+    /// the data sets, for display.
+    pub table: Table,
+    /// The rows of [`Prepared::table`] in each part.
+    pub split: Split,
+}
+
+/// Prepares `table` for training: leaves out ignored columns; drops (or, for features, imputes)
+/// missing values; infers the task; splits the rows (stratified by class for classification,
+/// seeded); fits the [`Preprocessor`] on the training rows and applies it to every part.
+pub fn prepare(mut table: Table, options: &PrepareOptions) -> Result<Prepared, DataError> {
+    table.remove_columns(&options.ignore)?;
+    let target = match &options.target {
+        Some(name) => table.column(name)?.name().to_owned(),
+        None => table
+            .column_names()
+            .last()
+            .map(|&name| name.to_owned())
+            .unwrap_or_default(),
+    };
+    if table.columns().len() < 2 {
+        return Err(DataError::empty(
+            table.source_name(),
+            format!("a data set needs at least one feature column besides the target `{target}`"),
+        ));
+    }
+    let dropped = match options.missing {
+        Missing::Drop => table.drop_incomplete_rows(&[])?,
+        Missing::Impute => table.drop_incomplete_rows(&[&target])?,
+        Missing::Error => {
+            refuse_missing(&table)?;
+            MissingReport {
+                rows_before: table.num_rows(),
+                ..MissingReport::default()
+            }
+        }
+    };
+    let imputed: Vec<(String, usize)> = table
+        .missing_counts()
+        .into_iter()
+        .map(|(name, n)| (name.to_owned(), n))
+        .collect();
+
+    let target_column = table.column(&target)?;
+    let task_inferred = options.task.is_none();
+    let task = options.task.unwrap_or_else(|| Task::infer(target_column));
+    let strata = match task {
+        Task::Classification => {
+            let labels = class_labels(target_column);
+            if labels.len() > MAX_CLASSES {
+                return Err(DataError::target(
+                    table.source_name(),
+                    &target,
+                    format!(
+                        "{} distinct values are too many classes (at most {MAX_CLASSES}); is this a regression target? Try --task regression",
+                        labels.len()
+                    ),
+                ));
+            }
+            Some(class_ids(&table, &target, &labels))
+        }
+        Task::Regression => None,
+    };
+
+    let num_rows = table.num_rows();
+    let wants_split = options.split.test > 0.0 || options.split.validation > 0.0;
+    let split_skipped = wants_split && num_rows < MIN_ROWS_TO_SPLIT;
+    let split = if split_skipped {
+        Split {
+            train: (0..num_rows).collect(),
+            ..Split::default()
+        }
+    } else {
+        Split::new(num_rows, strata.as_deref(), &options.split)?
+    };
+
+    let preprocessor = Preprocessor::fit(
+        &table,
+        &target,
+        task,
+        &split.train,
+        &PreprocessOptions {
+            standardize: options.standardize,
+            standardize_target: options.standardize_target,
+        },
+    )?;
+    let part = |rows: &[usize]| -> Result<Option<Dataset>, DataError> {
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        preprocessor.transform(&table, rows).map(Some)
+    };
+    let train = preprocessor.transform(&table, &split.train)?;
+    let validation = part(&split.validation)?;
+    let test = part(&split.test)?;
+    Ok(Prepared {
+        task,
+        task_inferred,
+        preprocessor,
+        train,
+        validation,
+        test,
+        dropped,
+        imputed,
+        split_skipped,
+        table,
+        split,
+    })
+}
+
+/// The first missing cell as an error, in file order.
+fn refuse_missing(table: &Table) -> Result<(), DataError> {
+    let first = table
+        .columns()
+        .iter()
+        .filter_map(|c| (0..c.len()).find(|&row| c.is_missing(row)).map(|row| (row, c)))
+        .min_by_key(|&(row, _)| row);
+    match first {
+        None => Ok(()),
+        Some((row, column)) => Err(DataError::Missing {
+            source_name: table.source_name().to_owned(),
+            line: table.line(row),
+            column: column.name().to_owned(),
+            value: "NA".to_owned(),
+        }),
+    }
+}
+
+/// Each row's class index among `labels` (for stratification; rows are complete here).
+fn class_ids(table: &Table, target: &str, labels: &[String]) -> Vec<u32> {
+    let Ok(column) = table.column(target) else {
+        return Vec::new();
+    };
+    let position = |text: &str| labels.iter().position(|l| l == text).unwrap_or(0) as u32;
+    match column.data() {
+        ColumnData::Categorical(c) => {
+            let by_code: Vec<u32> = c.levels().iter().map(|l| position(l)).collect();
+            c.codes()
+                .iter()
+                .map(|&code| match code {
+                    Categorical::MISSING => 0,
+                    code => by_code[code as usize],
+                })
+                .collect()
+        }
+        ColumnData::Numeric(values) => {
+            let mut sorted: Vec<f32> = labels.iter().filter_map(|l| l.parse().ok()).collect();
+            sorted.sort_by(f32::total_cmp);
+            values
+                .iter()
+                .map(|v| sorted.partition_point(|s| s < v) as u32)
+                .collect()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 40 rows: a numeric feature, a categorical one with gaps, a string label in the middle.
+    fn penguins() -> Table {
+        let mut text = String::from("bill,island,species,mass\n");
+        for i in 0..40 {
+            let island = match i % 4 {
+                0 => "Biscoe",
+                1 => "Dream",
+                2 => "NA",
+                _ => "Torgersen",
+            };
+            let species = if i % 5 == 0 { "Gentoo" } else { "Adelie" };
+            let bill = if i == 7 { "NA".to_owned() } else { format!("{}", 30 + i) };
+            text.push_str(&format!("{bill},{island},{species},{}\n", 3000 + 10 * i));
+        }
+        Table::from_csv_str("penguins.csv", &text).expect("valid csv")
+    }
+
+    #[test]
+    fn impute_keeps_every_row_and_stratifies() {
+        let options = PrepareOptions {
+            target: Some("species".to_owned()),
+            missing: Missing::Impute,
+            ..PrepareOptions::default()
+        };
+        let prepared = prepare(penguins(), &options).expect("prepares");
+        assert_eq!(prepared.task, Task::Classification);
+        assert!(prepared.task_inferred);
+        assert_eq!(prepared.dropped.rows_dropped, 0);
+        assert_eq!(
+            prepared.imputed,
+            vec![("bill".to_owned(), 1), ("island".to_owned(), 10)]
+        );
+        let test = prepared.test.as_ref().expect("40 rows are split");
+        assert_eq!((prepared.train.len(), test.len()), (32, 8));
+        // 8 Gentoo of 40: 2 in the test rows (label 0 is Adelie, 1 Gentoo).
+        assert_eq!(test.targets().iter().filter(|&&t| t == 1.0).count(), 2);
+        assert_eq!(
+            prepared.train.feature_names(),
+            [
+                "bill",
+                "island=Biscoe",
+                "island=Dream",
+                "island=Torgersen",
+                "mass"
+            ]
+        );
+        assert_eq!(test.line(0).map(|line| line > 1), Some(true));
+    }
+
+    #[test]
+    fn drop_regression_and_small_data() {
+        let options = PrepareOptions {
+            target: Some("mass".to_owned()),
+            ..PrepareOptions::default()
+        };
+        let prepared = prepare(penguins(), &options).expect("prepares");
+        assert_eq!(prepared.task, Task::Regression);
+        // Row 7 (bill) and every `NA` island are dropped: 40 - 10 - 1.
+        assert_eq!(prepared.dropped.rows_dropped, 11);
+        assert_eq!(prepared.preprocessor.d_output(), 1);
+        let small = Table::from_csv_str("s.csv", "x,y\n1,0\n2,1\n3,0\n").expect("valid");
+        let prepared = prepare(small, &PrepareOptions::default()).expect("prepares");
+        assert!(prepared.split_skipped);
+        assert!(prepared.test.is_none());
+        assert_eq!(prepared.train.len(), 3);
+    }
+
+    #[test]
+    fn errors_name_what_is_wrong() {
+        let options = PrepareOptions {
+            target: Some("weight".to_owned()),
+            ..PrepareOptions::default()
+        };
+        let err = prepare(penguins(), &options).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "penguins.csv has no column `weight`; its columns are: bill, island, species, mass"
+        );
+        let options = PrepareOptions {
+            target: Some("species".to_owned()),
+            task: Some(Task::Regression),
+            ..PrepareOptions::default()
+        };
+        let err = prepare(penguins(), &options).unwrap_err();
+        assert!(err.to_string().contains("column `species`: expected a number"), "{err}");
+        let options = PrepareOptions {
+            missing: Missing::Error,
+            ..PrepareOptions::default()
+        };
+        let err = prepare(penguins(), &options).unwrap_err();
+        assert!(err.to_string().contains("line 4, column `island`"), "{err}");
+        let options = PrepareOptions {
+            ignore: vec!["bill".into(), "island".into(), "species".into()],
+            ..PrepareOptions::default()
+        };
+        let err = prepare(penguins(), &options).unwrap_err();
+        assert!(err.to_string().contains("at least one feature column"), "{err}");
+    }
+}
