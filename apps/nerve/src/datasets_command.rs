@@ -36,7 +36,9 @@ pub(crate) fn run() -> Result<()> {
             builtin.about
         ));
     }
-    text.push_str("Train on one with `nerve train --data NAME`; tuned settings are in configs/NAME.toml.\n");
+    text.push_str(
+        "Train on one with `nerve train --data NAME`; tuned settings are in configs/NAME.toml.\n",
+    );
     std::io::stdout().lock().write_all(text.as_bytes())?;
     Ok(())
 }

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use nerve_backend::BackendKind;
 use nerve_data::{Missing, PrepareOptions, SplitOptions, Standardize, Task};
-use nerve_model::{Activation, Initializer, MlpConfig};
 use nerve_loss::Loss;
+use nerve_model::{Activation, Initializer, MlpConfig};
 use nerve_train::TrainConfig;
 use serde::{Deserialize, Serialize};
 
@@ -246,7 +246,7 @@ impl RunConfig {
     /// Settles the loss once the task is known: cross-entropy for classes (binary too: one
     /// logit per class keeps labels, probabilities and metrics uniform), MSE for values. A
     /// loss chosen explicitly must suit the task.
-    pub(crate) fn settle_loss(&mut self, task: Task, target: &str) -> Result<()> {
+    pub(crate) fn settle_loss(&mut self, task: Task, source: &str, target: &str) -> Result<()> {
         if self.loss_from_task {
             self.train.loss = match task {
                 Task::Classification => Loss::CrossEntropy,
@@ -256,14 +256,18 @@ impl RunConfig {
         }
         let loss = self.train.loss;
         match task {
-            Task::Classification if !loss.takes_class_ids() && loss != Loss::BinaryCrossEntropy => bail!(
-                "the {loss} loss needs a regression target, but `{target}` is a classification target; \
-                 use --loss cross-entropy, or --task regression if its values are numbers"
-            ),
-            Task::Regression if loss.takes_class_ids() || loss == Loss::BinaryCrossEntropy => bail!(
-                "the {loss} loss needs class labels, but `{target}` is a regression target; \
-                 use --loss mse, or --task classification"
-            ),
+            Task::Classification if !loss.takes_class_ids() && loss != Loss::BinaryCrossEntropy => {
+                bail!(
+                    "{source}, target column `{target}`: the {loss} loss needs a regression target, but this is a \
+                 classification target; use --loss cross-entropy, or --task regression if its values are numbers"
+                )
+            }
+            Task::Regression if loss.takes_class_ids() || loss == Loss::BinaryCrossEntropy => {
+                bail!(
+                    "{source}, target column `{target}`: the {loss} loss needs class labels, but this is a \
+                 regression target; use --loss mse, or --task classification"
+                )
+            }
             _ => Ok(()),
         }
     }
@@ -291,8 +295,11 @@ pub(crate) fn resolve_data(path: &str) -> Result<DataSource> {
     if let Some(builtin) = crate::builtin::dataset(path) {
         return Ok(DataSource::Builtin(builtin));
     }
+    if file.is_dir() {
+        bail!("data path {path} is a folder; expected a CSV file or a built-in data set's name");
+    }
     if file.exists() {
-        bail!("data path {path} is not a file");
+        bail!("data path {path} is not a regular file; expected a CSV file");
     }
     bail!(
         "no such file {path}, and no built-in data set of that name (built-in: {})",

@@ -128,16 +128,7 @@ impl TrainArgs {
             (None, Some(data)) => RunConfig::for_data(data),
             (None, None) => RunConfig::parse(crate::builtin::XOR_CONFIG, "configs/xor.toml", None)?,
         };
-        if let Some(data) = &self.data
-            && *data != config.data.path
-        {
-            // A new data set makes the old column choices meaningless.
-            config.data.path = data.clone();
-            config.data.target = None;
-            config.data.task = None;
-            config.data.ignore.clear();
-            config.data.delimiter = None;
-        }
+        set(&mut config.data.path, &self.data);
         if self.delimiter.is_some() {
             config.data.delimiter = self.delimiter;
         }
@@ -190,11 +181,9 @@ pub(crate) fn run(args: TrainArgs) -> Result<()> {
     // The saved config records what was inferred, so it repeats the run on any version.
     config.data.target = Some(target.clone());
     config.data.task = Some(prepared.task);
-    config.settle_loss(prepared.task, &target)?;
+    config.settle_loss(prepared.task, prepared.table.source_name(), &target)?;
     let d_output = output_width(config.train.loss, &prepared)?;
-    let mlp_config = config
-        .model
-        .mlp(prepared.preprocessor.d_input(), d_output);
+    let mlp_config = config.model.mlp(prepared.preprocessor.d_input(), d_output);
     mlp_config.validate().context("invalid [model]")?;
 
     let device = config.backend.autodiff_device()?;
@@ -215,7 +204,8 @@ pub(crate) fn run(args: TrainArgs) -> Result<()> {
     let outcome = outcome?;
 
     let plain = device.without_autodiff();
-    let evaluate = |data: &Dataset| Evaluation::new(&outcome.model, &config, &prepared, data, &plain);
+    let evaluate =
+        |data: &Dataset| Evaluation::new(&outcome.model, &config, &prepared, data, &plain);
     let train = evaluate(&prepared.train);
     let validation = prepared.validation.as_ref().map(evaluate);
     let test = prepared.test.as_ref().map(evaluate);
@@ -240,7 +230,9 @@ fn load_table(config: &mut RunConfig) -> Result<Table> {
             }
             Table::open(&path, &options)?
         }
-        DataSource::Builtin(builtin) => Table::read(builtin.name, builtin.csv.as_bytes(), &options)?,
+        DataSource::Builtin(builtin) => {
+            Table::read(builtin.name, builtin.csv.as_bytes(), &options)?
+        }
     })
 }
 
@@ -250,7 +242,8 @@ fn output_width(loss: Loss, prepared: &Prepared) -> Result<usize> {
     let labels = prepared.preprocessor.labels().unwrap_or_default();
     if loss == Loss::BinaryCrossEntropy && labels.len() != 2 {
         bail!(
-            "the bce loss needs exactly two classes, but `{}` has {} ({}); use --loss cross-entropy",
+            "{}, target column `{}`: the bce loss needs exactly two classes, found {} ({}); use --loss cross-entropy",
+            prepared.table.source_name(),
             prepared.preprocessor.target_name(),
             labels.len(),
             labels.join(", ")
@@ -383,7 +376,11 @@ fn shorten(names: &[String], max: usize) -> String {
     if names.len() <= max {
         names.join(", ")
     } else {
-        format!("{}, ... ({} more)", names[..max].join(", "), names.len() - max)
+        format!(
+            "{}, ... ({} more)",
+            names[..max].join(", "),
+            names.len() - max
+        )
     }
 }
 
@@ -428,12 +425,19 @@ impl Evaluation {
                         let p1 = row[0];
                         if p1 >= 0.5 { (1, p1) } else { (0, 1.0 - p1) }
                     } else {
-                        row.iter().copied().enumerate().fold((0, f32::MIN), |best, (k, v)| {
-                            if v > best.1 { (k, v) } else { best }
-                        })
+                        row.iter()
+                            .copied()
+                            .enumerate()
+                            .fold(
+                                (0, f32::MIN),
+                                |best, (k, v)| {
+                                    if v > best.1 { (k, v) } else { best }
+                                },
+                            )
                     }
                 };
-                let (predicted, confidence): (Vec<usize>, Vec<f32>) = (0..rows).map(class_of).unzip();
+                let (predicted, confidence): (Vec<usize>, Vec<f32>) =
+                    (0..rows).map(class_of).unzip();
                 let actual: Vec<usize> = data.targets().iter().map(|&t| t as usize).collect();
                 Evaluation {
                     rows,
@@ -467,10 +471,9 @@ impl Evaluation {
             Metrics::Classification(m) => {
                 format!("accuracy {:.4}, macro-F1 {:.4}", m.accuracy, m.f1_macro)
             }
-            Metrics::Regression(m) => format!(
-                "R² {:.4}, MAE {:.4}, RMSE {:.4}",
-                m.r2, m.mae, m.rmse
-            ),
+            Metrics::Regression(m) => {
+                format!("R² {:.4}, MAE {:.4}, RMSE {:.4}", m.r2, m.mae, m.rmse)
+            }
         }
     }
 
@@ -640,7 +643,10 @@ fn write_confusion(
     if labels.len() > MAX_CLASSES_SHOWN {
         return Ok(());
     }
-    writeln!(text, "Confusion matrix (rows: true class, columns: predicted):")?;
+    writeln!(
+        text,
+        "Confusion matrix (rows: true class, columns: predicted):"
+    )?;
     let mut header = vec![String::new()];
     header.extend(labels.iter().cloned());
     let lines: Vec<Vec<String>> = labels

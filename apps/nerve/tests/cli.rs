@@ -54,13 +54,18 @@ fn temp_dir(name: &str) -> std::path::PathBuf {
     dir
 }
 
+/// The tutorial's config, as a path (it is embedded in the binary too).
+fn xor_config() -> String {
+    concat!(env!("CARGO_MANIFEST_DIR"), "/../../configs/xor.toml").to_owned()
+}
+
 #[test]
 fn train_without_arguments_fits_the_tutorial_table_on_every_backend() {
     for backend in ["flex", "ndarray"] {
         let out = nerve(&["train", "--backend", backend]);
         assert!(out.status.success(), "{backend}: {}", stderr(&out));
         let text = stdout(&out);
-        // The tutorial's "Output:" table: each row's inputs, target and output.
+        // The tutorial's output table: each row's line, inputs, target and prediction.
         let rows: Vec<Vec<f64>> = text
             .lines()
             .filter_map(|line| {
@@ -68,27 +73,22 @@ fn train_without_arguments_fits_the_tutorial_table_on_every_backend() {
                     .split_whitespace()
                     .filter_map(|c| c.parse().ok())
                     .collect();
-                (cells.len() == 6).then_some(cells)
+                (cells.len() == 7).then_some(cells)
             })
             .collect();
         assert_eq!(rows.len(), 4, "{backend}: {text}");
         for row in rows {
-            assert!((row[5] - row[4]).abs() < 0.05, "{backend}: row {row:?}");
+            assert!((row[6] - row[5]).abs() < 0.05, "{backend}: row {row:?}");
         }
-        let final_line = text
-            .lines()
-            .find(|l| l.starts_with("Final mse loss:"))
-            .unwrap();
-        let loss: f64 = final_line
-            .split_whitespace()
-            .nth(3)
-            .unwrap()
-            .parse()
-            .unwrap();
-        assert!(loss < 1e-3, "{backend}: {final_line}");
+        let trained = text.lines().find(|l| l.starts_with("Trained ")).unwrap();
+        let loss: f64 = trained.rsplit(' ').next().unwrap().parse().unwrap();
+        assert!(loss < 1e-3, "{backend}: {trained}");
+        assert!(text.contains("Train (4 rows): R² 1.0000"), "{text}");
+        let err = stderr(&out);
+        assert!(err.contains(&format!("backend {backend}")), "{err}");
         assert!(
-            final_line.contains(&format!("backend {backend}")),
-            "{final_line}"
+            err.contains("target `target`: regression (as configured)"),
+            "{err}"
         );
     }
 }
@@ -113,14 +113,51 @@ fn json_prints_epoch_lines_then_a_summary() {
         epochs.len()
     );
     assert!(summary["final_loss"].as_f64().unwrap() < 1e-3);
-    let outputs = summary["outputs"].as_array().unwrap();
-    let targets = [0.0, 1.0, 1.0, 0.0];
-    assert_eq!(outputs.len(), 4);
-    for (output, target) in outputs.iter().zip(targets) {
-        assert!(
-            (output[0].as_f64().unwrap() - target).abs() < 0.05,
-            "{output}"
-        );
+    assert_eq!(summary["task"], "regression");
+    assert_eq!(summary["train"]["rows"], 4);
+    assert!(
+        summary["train"]["mse"].as_f64().unwrap() < 1e-3,
+        "{summary}"
+    );
+    assert!(summary.get("test").is_none(), "4 rows are not split");
+}
+
+#[test]
+fn built_in_data_sets_report_test_metrics() {
+    let out = nerve(&["train", "--json", "--data", "iris", "--epochs", "100"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let summary = json_lines(&out).pop().unwrap();
+    assert_eq!(summary["task"], "classification");
+    assert_eq!(
+        summary["labels"],
+        serde_json::json!(["setosa", "versicolor", "virginica"])
+    );
+    let test = &summary["test"];
+    assert_eq!(test["rows"], 30);
+    assert!(test["accuracy"].as_f64().unwrap() >= 0.9, "{test}");
+    let matrix = test["confusion_matrix"].as_array().unwrap();
+    // Stratified: 10 test rows of each species.
+    for row in matrix {
+        let n: u64 = row
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_u64().unwrap())
+            .sum();
+        assert_eq!(n, 10, "{test}");
+    }
+    let out = nerve(&["train", "--data", "diabetes", "--epochs", "20"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("Test (89 rows): R² "), "{text}");
+    let out = nerve(&["datasets"]);
+    assert!(out.status.success());
+    let text = stdout(&out);
+    for expected in [
+        "iris             150        4  species      classification, 3 classes",
+        "diabetes         442       10  progression  regression",
+    ] {
+        assert!(text.contains(expected), "{text}");
     }
 }
 
@@ -146,9 +183,18 @@ fn bad_flags_are_clear_errors() {
             "unknown activation `swish`; expected one of relu",
         ),
         (&["train", "--loss", "l1"], "unknown loss `l1`"),
+        (&["train", "--task", "ranking"], "unknown task `ranking`"),
+        (
+            &["train", "--missing", "guess"],
+            "expected drop, impute or error",
+        ),
+        (
+            &["train", "--standardize", "minmax"],
+            "expected z-score or none",
+        ),
         (
             &["train", "--batch-size", "0"],
-            "expected a positive integer or `full`",
+            "expected a positive integer, `auto` (min(200, rows)) or `full`",
         ),
         (
             &["train", "--frobnicate"],
@@ -174,6 +220,14 @@ fn bad_flags_are_clear_errors() {
             &["train", "--target", "price"],
             "xor has no column `price`; its columns are: x0, x1, x2, x3, target",
         ),
+        (
+            &["train", "--test-split", "1.5"],
+            "`test_split` must be a fraction in [0, 1), got 1.5",
+        ),
+        (
+            &["train", "--data", "iris", "--loss", "mse"],
+            "iris, target column `species`: the mse loss needs a regression target",
+        ),
     ] {
         assert_fails(args, 1, expected);
     }
@@ -189,34 +243,6 @@ fn bad_config_and_data_files_name_the_place() {
         assert_fails(&["train", "--config", config], 1, expected);
     }
 
-    let csv = dir.join("bad.csv");
-    std::fs::write(&csv, "a,b,y\n1,2,0\n3,oops,1\n").unwrap();
-    assert_fails(
-        &["train", "--data", csv.to_str().unwrap()],
-        1,
-        "bad.csv, line 3, column `b`: expected a finite number, found `oops`",
-    );
-
-    let labels = dir.join("labels.csv");
-    std::fs::write(&labels, "a,y\n1,0\n2,2\n").unwrap();
-    let labels_args = ["train", "--data", labels.to_str().unwrap(), "--loss", "bce"];
-    for expected in ["target column `y`", "is 2; expected 0 or 1"] {
-        assert_fails(&labels_args, 1, expected);
-    }
-
-    let huge = dir.join("huge.csv");
-    std::fs::write(&huge, "a,y\n1,0\n2,1e9\n").unwrap();
-    assert_fails(
-        &[
-            "train",
-            "--data",
-            huge.to_str().unwrap(),
-            "--loss",
-            "cross-entropy",
-        ],
-        1,
-        "class id 1000000000 is too large",
-    );
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -251,6 +277,28 @@ fn a_saved_config_repeats_the_run_exactly() {
         json_lines(&first).last().unwrap()["final_loss"],
         json_lines(&again).last().unwrap()["final_loss"]
     );
+
+    // On real data the saved config records what was inferred (target, task, loss), and
+    // repeats the split, the preprocessing and the training exactly.
+    let run = dir.join("iris");
+    let args = ["train", "--json", "--data", "iris", "--epochs", "20"];
+    let first = nerve(&[&args[..], &["--out", run.to_str().unwrap()]].concat());
+    assert!(first.status.success(), "{}", stderr(&first));
+    let saved = run.join("config.toml");
+    let text = std::fs::read_to_string(&saved).unwrap();
+    for expected in [
+        "target = \"species\"",
+        "task = \"classification\"",
+        "loss = \"cross-entropy\"",
+    ] {
+        assert!(text.contains(expected), "{text}");
+    }
+    let again = nerve(&["train", "--json", "--config", saved.to_str().unwrap()]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert_eq!(
+        json_lines(&first).last().unwrap()["test"],
+        json_lines(&again).last().unwrap()["test"]
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -260,9 +308,25 @@ fn every_flag_is_accepted_and_applied() {
         "train",
         "--json",
         "--data",
-        "xor",
+        "iris",
         "--target",
-        "target",
+        "petal_width_cm",
+        "--task",
+        "regression",
+        "--ignore",
+        "sepal_width_cm",
+        "--missing",
+        "impute",
+        "--standardize",
+        "none",
+        "--test-split",
+        "0.25",
+        "--val-split",
+        "0.1",
+        "--split-seed",
+        "9",
+        "--delimiter",
+        ",",
         "--hidden",
         "8,4",
         "--activation",
@@ -291,7 +355,13 @@ fn every_flag_is_accepted_and_applied() {
     assert!(out.status.success(), "{}", stderr(&out));
     let lines = json_lines(&out);
     assert_eq!(lines.len(), 8, "7 epochs and a summary");
-    assert_eq!(lines[7]["epochs_run"], 7);
+    let summary = &lines[7];
+    assert_eq!(summary["epochs_run"], 7);
+    assert_eq!(summary["target"], "petal_width_cm");
+    assert_eq!(summary["task"], "regression");
+    assert_eq!(summary["test"]["rows"], 38);
+    assert_eq!(summary["validation"]["rows"], 15);
+    assert_eq!(summary["train"]["rows"], 150 - 38 - 15);
     let out = nerve(&[
         "train",
         "--json",
@@ -322,8 +392,16 @@ fn semicolon_and_tab_files_are_read() {
         json_lines(&out).pop().unwrap()
     };
     let builtin = run(&["train", "--json"]);
+    let config = xor_config();
     for file in [&semicolons, &tabs] {
-        let summary = run(&["train", "--json", "--data", file.to_str().unwrap()]);
+        let summary = run(&[
+            "train",
+            "--json",
+            "--config",
+            &config,
+            "--data",
+            file.to_str().unwrap(),
+        ]);
         assert_eq!(
             summary["final_loss"],
             builtin["final_loss"],
@@ -334,6 +412,8 @@ fn semicolon_and_tab_files_are_read() {
     let explicit = run(&[
         "train",
         "--json",
+        "--config",
+        &config,
         "--data",
         tabs.to_str().unwrap(),
         "--delimiter",
@@ -343,13 +423,15 @@ fn semicolon_and_tab_files_are_read() {
     assert_fails(
         &[
             "train",
+            "--config",
+            &config,
             "--data",
             semicolons.to_str().unwrap(),
             "--delimiter",
             ",",
         ],
         1,
-        "column `x0;x1;x2;x3;target`",
+        "has no column `target`; its columns are: x0;x1;x2;x3;target",
     );
     let _ = std::fs::remove_dir_all(dir);
 }
@@ -370,6 +452,19 @@ fn rows_with_missing_values_are_dropped_with_a_note_or_refused() {
         err.contains(
             "left out 1 of 5 rows with missing values (missing per column: `x0` 1, `x3` 1)"
         ),
+        "{err}"
+    );
+    let out = nerve(&[
+        "train",
+        "--data",
+        csv.to_str().unwrap(),
+        "--missing",
+        "impute",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("filled in missing values from the training rows (mean or most frequent): `x0` 1, `x3` 1"),
         "{err}"
     );
     assert_fails(

@@ -182,7 +182,11 @@ fn refuse_missing(table: &Table) -> Result<(), DataError> {
     let first = table
         .columns()
         .iter()
-        .filter_map(|c| (0..c.len()).find(|&row| c.is_missing(row)).map(|row| (row, c)))
+        .filter_map(|c| {
+            (0..c.len())
+                .find(|&row| c.is_missing(row))
+                .map(|row| (row, c))
+        })
         .min_by_key(|&(row, _)| row);
     match first {
         None => Ok(()),
@@ -238,7 +242,11 @@ mod tests {
                 _ => "Torgersen",
             };
             let species = if i % 5 == 0 { "Gentoo" } else { "Adelie" };
-            let bill = if i == 7 { "NA".to_owned() } else { format!("{}", 30 + i) };
+            let bill = if i == 7 {
+                "NA".to_owned()
+            } else {
+                format!("{}", 30 + i)
+            };
             text.push_str(&format!("{bill},{island},{species},{}\n", 3000 + 10 * i));
         }
         Table::from_csv_str("penguins.csv", &text).expect("valid csv")
@@ -311,7 +319,11 @@ mod tests {
             ..PrepareOptions::default()
         };
         let err = prepare(penguins(), &options).unwrap_err();
-        assert!(err.to_string().contains("column `species`: expected a number"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("column `species`: expected a number"),
+            "{err}"
+        );
         let options = PrepareOptions {
             missing: Missing::Error,
             ..PrepareOptions::default()
@@ -323,6 +335,9 @@ mod tests {
             ..PrepareOptions::default()
         };
         let err = prepare(penguins(), &options).unwrap_err();
-        assert!(err.to_string().contains("at least one feature column"), "{err}");
+        assert!(
+            err.to_string().contains("at least one feature column"),
+            "{err}"
+        );
     }
 }

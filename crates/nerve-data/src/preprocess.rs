@@ -177,7 +177,9 @@ impl Preprocessor {
                 // only in the test rows still has an output (stratified splits make that rare).
                 let labels = class_labels(target_column);
                 if labels.len() < 2 {
-                    let only = labels.first().map_or("none".to_owned(), |l| format!("`{l}`"));
+                    let only = labels
+                        .first()
+                        .map_or("none".to_owned(), |l| format!("`{l}`"));
                     return Err(DataError::target(
                         source,
                         target,
@@ -455,7 +457,9 @@ fn fit_feature(
 /// being 1 for a constant column; `(0, 1)` when all are missing.
 fn mean_and_scale(values: impl Iterator<Item = f32> + Clone) -> (f32, f32) {
     let present = values.filter(|v| !v.is_nan()).map(f64::from);
-    let (n, sum) = present.clone().fold((0usize, 0.0), |(n, s), v| (n + 1, s + v));
+    let (n, sum) = present
+        .clone()
+        .fold((0usize, 0.0), |(n, s), v| (n + 1, s + v));
     if n == 0 {
         return (0.0, 1.0);
     }
@@ -463,7 +467,8 @@ fn mean_and_scale(values: impl Iterator<Item = f32> + Clone) -> (f32, f32) {
     let variance = present.map(|v| (v - mean) * (v - mean)).sum::<f64>() / n as f64;
     let std = variance.sqrt();
     // A column that is constant up to rounding gets scale 1, as in scikit-learn.
-    let constant = !std.is_finite() || std <= 10.0 * f64::EPSILON * mean.abs().max(f64::MIN_POSITIVE);
+    let constant =
+        !std.is_finite() || std <= 10.0 * f64::EPSILON * mean.abs().max(f64::MIN_POSITIVE);
     (mean as f32, if constant { 1.0 } else { std as f32 })
 }
 
@@ -578,8 +583,14 @@ mod tests {
     #[test]
     fn categories_are_one_hot_and_unseen_ones_are_zeros() {
         let t = table("colour,y\nred,a\nblue,b\nred,a\ngreen,b\nNA,a\n");
-        let p = Preprocessor::fit(&t, "y", Task::Classification, &[0, 1, 2, 4], &Default::default())
-            .expect("fits");
+        let p = Preprocessor::fit(
+            &t,
+            "y",
+            Task::Classification,
+            &[0, 1, 2, 4],
+            &Default::default(),
+        )
+        .expect("fits");
         assert_eq!(p.input_names(), ["colour=blue", "colour=red"]);
         assert_eq!(p.labels(), Some(&["a".to_owned(), "b".to_owned()][..]));
         let (features, report) = p.transform_features(&t, &[0, 1, 3, 4]).expect("applies");
@@ -599,15 +610,21 @@ mod tests {
             err.to_string(),
             "t.csv, target column `y`: classification needs at least two classes, found one (`a`); is this the right target column?"
         );
-        let err = Preprocessor::fit(&t, "y", Task::Regression, &[0, 1], &Default::default())
-            .unwrap_err();
+        let err =
+            Preprocessor::fit(&t, "y", Task::Regression, &[0, 1], &Default::default()).unwrap_err();
         assert_eq!(
             err.to_string(),
             "t.csv, line 2, column `y`: expected a number (regression target), found `a`"
         );
         let fitted = table("x,y\n1,a\n2,b\n");
-        let p = Preprocessor::fit(&fitted, "y", Task::Classification, &[0], &Default::default())
-            .expect("fits");
+        let p = Preprocessor::fit(
+            &fitted,
+            "y",
+            Task::Classification,
+            &[0],
+            &Default::default(),
+        )
+        .expect("fits");
         let other = table("x,y\n1,a\n2,c\n");
         let err = p.encode_targets(&other, &[0, 1]).unwrap_err();
         assert_eq!(
@@ -623,11 +640,16 @@ mod tests {
             .expect("fits");
         let reordered = table("b,extra,y,a\nx,9,0,1\nz,9,0,2\n");
         assert_eq!(
-            p.transform_features(&reordered, &[0, 1]).expect("by name").0,
+            p.transform_features(&reordered, &[0, 1])
+                .expect("by name")
+                .0,
             p.transform_features(&t, &[0, 1]).expect("same").0
         );
         let json = serde_json::to_string(&p).expect("serializes");
-        assert_eq!(serde_json::from_str::<Preprocessor>(&json).expect("parses"), p);
+        assert_eq!(
+            serde_json::from_str::<Preprocessor>(&json).expect("parses"),
+            p
+        );
         let missing = table("a,y\n1,0\n");
         assert!(p.transform_features(&missing, &[0]).is_err());
     }

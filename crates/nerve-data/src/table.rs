@@ -668,11 +668,11 @@ mod tests {
 
     #[test]
     fn binary_and_non_utf8_files_are_errors() {
-        let err = Table::read("t.bin", &b"PK\x03\x04\x00\x00"[..], &CsvOptions::default())
-            .unwrap_err();
+        let err =
+            Table::read("t.bin", &b"PK\x03\x04\x00\x00"[..], &CsvOptions::default()).unwrap_err();
         assert!(err.to_string().contains("binary file"), "{err}");
-        let err = Table::read("t.csv", &b"a,b\n1,\xff\xfe\n"[..], &CsvOptions::default())
-            .unwrap_err();
+        let err =
+            Table::read("t.csv", &b"a,b\n1,\xff\xfe\n"[..], &CsvOptions::default()).unwrap_err();
         assert!(
             err.to_string()
                 .starts_with("t.csv, line 2: column `b`: the text is not valid UTF-8"),
@@ -731,7 +731,10 @@ mod tests {
         );
         let mut table = Table::from_csv_str("t.csv", "a,b\nNA,1\n").expect("readable");
         let err = table.drop_incomplete_rows(&[]).unwrap_err();
-        assert_eq!(err.to_string(), "t.csv: all 1 data rows have missing values");
+        assert_eq!(
+            err.to_string(),
+            "t.csv: all 1 data rows have missing values"
+        );
     }
 
     #[test]

@@ -126,7 +126,10 @@ mod tests {
         assert_eq!(Task::infer(&column("y\n0\n1\n1\n")), Task::Classification);
         assert_eq!(Task::infer(&column("y\n0.5\n1\n")), Task::Regression);
         let many: String = (0..21).map(|i| format!("{i}\n")).collect();
-        assert_eq!(Task::infer(&column(&format!("y\n{many}"))), Task::Regression);
+        assert_eq!(
+            Task::infer(&column(&format!("y\n{many}"))),
+            Task::Regression
+        );
         let twenty: String = (0..20).map(|i| format!("{i}\n")).collect();
         assert_eq!(
             Task::infer(&column(&format!("y\n{twenty}"))),
@@ -141,8 +144,14 @@ mod tests {
             ["setosa", "versicolor", "virginica"]
         );
         assert_eq!(class_labels(&column("y\n10\n2\n1\n2\n")), ["1", "2", "10"]);
-        assert_eq!(class_labels(&column("y\n10\nb\n2\na\n")), ["2", "10", "a", "b"]);
-        assert_eq!("Regression".parse::<Task>().expect("a task"), Task::Regression);
+        assert_eq!(
+            class_labels(&column("y\n10\nb\n2\na\n")),
+            ["2", "10", "a", "b"]
+        );
+        assert_eq!(
+            "Regression".parse::<Task>().expect("a task"),
+            Task::Regression
+        );
         assert!("clustering".parse::<Task>().is_err());
     }
 }

@@ -81,10 +81,12 @@ impl RegressionMetrics {
             abs += (y - p).abs();
         }
         let mse = ratio(ss_res, n);
-        let r2 = match (ss_res, ss_tot) {
-            (_, tot) if tot > 0.0 => 1.0 - ss_res / tot,
-            (res, _) if res == 0.0 => 1.0,
-            _ => 0.0,
+        let r2 = if ss_tot > 0.0 {
+            1.0 - ss_res / ss_tot
+        } else if ss_res == 0.0 {
+            1.0
+        } else {
+            0.0
         };
         Self {
             mse,
@@ -114,8 +116,15 @@ mod tests {
         let predicted = [0, 0, 1, 2, 2, 1];
         let m = ClassificationMetrics::new(&actual, &predicted, 3);
         assert!((m.accuracy - 4.0 / 6.0).abs() < 1e-12);
-        assert!((m.f1_macro - (1.0 + 0.5 + 0.5) / 3.0).abs() < 1e-12, "{}", m.f1_macro);
-        assert_eq!(m.confusion_matrix, vec![vec![2, 0, 0], vec![0, 1, 1], vec![0, 1, 1]]);
+        assert!(
+            (m.f1_macro - (1.0 + 0.5 + 0.5) / 3.0).abs() < 1e-12,
+            "{}",
+            m.f1_macro
+        );
+        assert_eq!(
+            m.confusion_matrix,
+            vec![vec![2, 0, 0], vec![0, 1, 1], vec![0, 1, 1]]
+        );
         // A class that never occurs and is never predicted scores 0 in the macro mean.
         let m = ClassificationMetrics::new(&[0, 1], &[0, 1], 3);
         assert!((m.f1_macro - 2.0 / 3.0).abs() < 1e-12);
