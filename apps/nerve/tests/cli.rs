@@ -491,3 +491,31 @@ fn backends_lists_both() {
         "{text}"
     );
 }
+
+/// The bars of the data sets' anchors (`../shared/bench-anchors/RESULTS.md`: what PyTorch and
+/// scikit-learn reach on an 80/20 split): test accuracy, or R² for diabetes.
+const BARS: [(&str, &str, f64); 5] = [
+    ("iris", "accuracy", 0.93),
+    ("wine", "accuracy", 0.94),
+    ("breast_cancer", "accuracy", 0.95),
+    ("digits", "accuracy", 0.96),
+    ("diabetes", "r2", 0.30),
+];
+
+#[test]
+fn every_built_in_data_set_meets_its_bar_with_the_defaults_and_its_config() {
+    let configs = concat!(env!("CARGO_MANIFEST_DIR"), "/../../configs");
+    for (name, metric, bar) in BARS {
+        let config = format!("{configs}/{name}.toml");
+        for backend in ["flex", "ndarray"] {
+            for setup in [["--data", name], ["--config", config.as_str()]] {
+                let args = [&["train", "--json", "--backend", backend][..], &setup].concat();
+                let out = nerve(&args);
+                assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+                let summary = json_lines(&out).pop().unwrap();
+                let value = summary["test"][metric].as_f64().unwrap();
+                assert!(value >= bar, "{args:?}: test {metric} {value} < {bar}");
+            }
+        }
+    }
+}
