@@ -313,12 +313,17 @@ fn describe_run(config: &RunConfig, prepared: &Prepared, model: &Mlp) -> String 
         } else {
             ""
         };
+        let mut parts = vec![format!("{} train", split.train.len())];
+        if !split.validation.is_empty() {
+            parts.push(format!("{} validation", split.validation.len()));
+        }
+        if !split.test.is_empty() {
+            parts.push(format!("{} test", split.test.len()));
+        }
         let _ = writeln!(
             text,
-            "Split: {} train, {} validation, {} test rows ({stratified}split seed {})",
-            split.train.len(),
-            split.validation.len(),
-            split.test.len(),
+            "Split: {} rows ({stratified}split seed {})",
+            parts.join(", "),
             config.data.split_seed
         );
     }
