@@ -142,6 +142,32 @@ impl Targets {
         }
     }
 
+    /// The class id of each row, for the classification losses (cross-entropy's ids, binary
+    /// cross-entropy's 0/1); `None` for the regression losses.
+    ///
+    /// # Shapes
+    ///
+    /// - result: `[len]`
+    pub fn class_ids(&self) -> Option<Tensor<1, Int>> {
+        match &self.data {
+            TargetsData::Classes(ids) => Some(ids.clone()),
+            TargetsData::Binary(y) => Some(y.clone().flatten(0, 1)),
+            TargetsData::Values(_) => None,
+        }
+    }
+
+    /// The target values, for the regression losses; `None` for the classification losses.
+    ///
+    /// # Shapes
+    ///
+    /// - result: `[len, d_output]`
+    pub fn values(&self) -> Option<Tensor<2>> {
+        match &self.data {
+            TargetsData::Values(y) => Some(y.clone()),
+            TargetsData::Classes(_) | TargetsData::Binary(_) => None,
+        }
+    }
+
     pub(crate) fn data(&self) -> &TargetsData {
         &self.data
     }

@@ -1,11 +1,15 @@
 //! # nerve-train
 //!
-//! Where data, model and loss meet. [`TrainConfig`] holds the training settings (epochs, batch
-//! size, [`OptimizerConfig`], learning rate, the gradient-norm tolerance `tol`, the seed);
-//! [`Trainer::fit`] runs the epoch loop — seeded shuffle, mini-batches, forward, loss,
-//! backward by burn's autodiff, optimizer step — and reports every epoch to an [`Observer`]. The
-//! library never prints; the CLI's observer draws the progress bar. One training step on its
-//! own is [`train_step`]. [`ClassificationMetrics`] and [`RegressionMetrics`] score predictions.
+//! Where data, model and loss meet. [`TrainConfig`] holds the training settings: epochs,
+//! [`BatchSize`], the loss, the [`OptimizerConfig`] (SGD with momentum / Nesterov / weight
+//! decay, Adam, AdamW, RMSprop, PyTorch's defaults), the [`ScheduleConfig`] (constant, step,
+//! cosine, linear, warm-up, reduce-on-plateau), early stopping (`patience`, `min_delta`),
+//! clipping by the global gradient norm, the gradient-norm tolerance `tol` and the seed.
+//! [`Trainer::fit`] runs the epoch loop — seeded shuffle, mini-batches, forward, loss, backward
+//! by burn's autodiff, optimizer step — measures the training and validation
+//! [`PartMetrics`] on the device each epoch, and reports them to an [`Observer`]. The library
+//! never prints; the CLI's observer draws the progress bars. One training step on its own is
+//! [`train_step`]; [`ClassificationMetrics`] and [`RegressionMetrics`] score predictions.
 //!
 //! ```
 //! use nerve_data::Table;
@@ -17,14 +21,13 @@
 //! let data = Table::from_csv_str("line.csv", "x,y\n0,1\n1,3\n2,5\n3,7\n")?.into_dataset(None)?;
 //! let config = TrainConfig {
 //!     num_epochs: 500,
-//!     learning_rate: 0.05,
-//!     batch_size: BatchSize::Full,          // every row in each step: plain gradient descent
-//!     optimizer: OptimizerConfig::sgd(0.0), // the default is Adam
+//!     batch_size: BatchSize::Full,                // every row in each step: gradient descent
+//!     optimizer: OptimizerConfig::sgd(0.05, 0.0), // learning rate 0.05, no momentum
 //!     ..TrainConfig::default()
 //! };
 //! nerve_backend::seed(&device, config.seed);
 //! let model = MlpConfig::new(1, vec![], 1).init(&device); // a linear model: y = w x + b
-//! let outcome = Trainer::new(config).fit(model, &data, &device, &mut NoopObserver)?;
+//! let outcome = Trainer::new(config).fit(model, &data, None, &device, &mut NoopObserver)?;
 //! assert!(outcome.final_loss < 1e-3, "loss {}", outcome.final_loss);
 //! # Ok(())
 //! # }
@@ -35,13 +38,17 @@ mod grad_norm;
 mod metrics;
 mod observer;
 mod optimizer;
+mod schedule;
 mod trainer;
 
 pub use batch_size::BatchSize;
 pub use grad_norm::global_grad_norm_squared;
-pub use metrics::{ClassificationMetrics, RegressionMetrics};
+pub use metrics::{
+    ClassificationMetrics, MetricKind, MetricsAccumulator, PartMetrics, RegressionMetrics, Scores,
+};
 pub use observer::{EpochReport, NoopObserver, Observer, TrainPlan};
 pub use optimizer::{OptimizerConfig, OptimizerKind};
+pub use schedule::{ReduceOnPlateau, Schedule, ScheduleConfig, ScheduleKind};
 pub use trainer::{
     StepOutput, StopReason, TrainConfig, TrainError, TrainOutcome, Trainer, train_step,
 };

@@ -1,6 +1,8 @@
-//! [`Observer`]: how the trainer reports progress without printing.
+//! [`Observer`]: how the trainer reports progress without printing, and how it is told to stop.
 
 use std::time::Duration;
+
+use crate::PartMetrics;
 
 /// What a run is about to do, reported once before the first epoch.
 #[derive(Debug, Clone, PartialEq)]
@@ -11,6 +13,8 @@ pub struct TrainPlan {
     pub steps_per_epoch: usize,
     /// Training rows.
     pub num_rows: usize,
+    /// Validation rows (0 without validation data).
+    pub num_validation_rows: usize,
 }
 
 /// What happened in one epoch.
@@ -18,15 +22,34 @@ pub struct TrainPlan {
 pub struct EpochReport {
     /// The epoch, from 1.
     pub epoch: usize,
-    /// The mean training loss over the epoch's batches (weighted by batch size), each taken
-    /// before that batch's update. With full-batch training, the loss before this epoch's step.
-    pub loss: f64,
-    /// The global L2 norm of the gradient, averaged over the epoch's steps; with full-batch
-    /// training, the norm of the full gradient.
+    /// The learning rate of the epoch's steps.
+    pub lr: f64,
+    /// Training loss and metrics, accumulated over the epoch's batches (weighted by batch size),
+    /// each batch measured before its own update — scikit-learn's `loss_`. With full-batch
+    /// training, the loss before this epoch's step.
+    pub train: PartMetrics,
+    /// Validation loss and metrics after the epoch's last step, when there is validation data.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub validation: Option<PartMetrics>,
+    /// The global L2 norm of the gradient (after clipping), averaged over the epoch's steps;
+    /// with full-batch training, the norm of the full gradient.
     pub grad_norm: f64,
     /// Time since training started.
-    #[serde(serialize_with = "seconds")]
+    #[serde(rename = "seconds", serialize_with = "seconds")]
     pub elapsed: Duration,
+}
+
+impl EpochReport {
+    /// The epoch's training loss.
+    pub fn loss(&self) -> f64 {
+        self.train.loss
+    }
+
+    /// The loss that early stopping and reduce-on-plateau watch: validation when there is any,
+    /// else training.
+    pub fn monitored_loss(&self) -> f64 {
+        self.validation.as_ref().map_or(self.train.loss, |v| v.loss)
+    }
 }
 
 fn seconds<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -38,8 +61,16 @@ fn seconds<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> 
 pub trait Observer {
     /// Called once before the first epoch.
     fn on_start(&mut self, _plan: &TrainPlan) {}
+    /// Called after every optimizer step (`step` from 1 within the epoch). Nothing is read from
+    /// the device for it.
+    fn on_step(&mut self, _epoch: usize, _step: usize) {}
     /// Called after every epoch.
     fn on_epoch(&mut self, _report: &EpochReport) {}
+    /// Asked after every epoch: `true` ends training there (e.g. on Ctrl-C), with
+    /// [`StopReason::Interrupted`](crate::StopReason::Interrupted).
+    fn should_stop(&mut self) -> bool {
+        false
+    }
 }
 
 /// An observer that ignores everything.

@@ -2,6 +2,7 @@
 
 use std::time::Instant;
 
+use burn::module::{ModuleVisitor, Param};
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::prelude::{Device, Int, Module, Tensor, TensorData};
 use nerve_data::Dataset;
@@ -13,10 +14,11 @@ use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    BatchSize, EpochReport, Observer, OptimizerConfig, TrainPlan, global_grad_norm_squared,
+    BatchSize, EpochReport, MetricKind, MetricsAccumulator, Observer, OptimizerConfig, PartMetrics,
+    Schedule, ScheduleConfig, TrainPlan, global_grad_norm_squared,
 };
 
-/// Training settings: the `[train]` table of a run config.
+/// Training settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TrainConfig {
@@ -24,14 +26,23 @@ pub struct TrainConfig {
     pub num_epochs: usize,
     /// Rows per optimizer step.
     pub batch_size: BatchSize,
-    /// The step size α of `θ ← θ - α∇J(θ)`.
-    pub learning_rate: f64,
     /// The loss to minimise.
     pub loss: Loss,
-    /// The optimizer and its hyperparameters.
+    /// The optimizer, its learning rate and hyperparameters.
     pub optimizer: OptimizerConfig,
+    /// How the learning rate changes over the epochs.
+    pub schedule: ScheduleConfig,
     /// Stop early once the epoch's gradient norm falls below this; 0 never stops early.
     pub tol: f64,
+    /// Stop once the monitored loss (validation, else training) has not improved by
+    /// `min_delta` for this many epochs, and restore the best epoch's weights; 0 never stops.
+    pub patience: usize,
+    /// The improvement early stopping requires.
+    pub min_delta: f64,
+    /// Scale the whole gradient down when its global L2 norm exceeds this (PyTorch's
+    /// `clip_grad_norm_`, not burn's per-tensor clipping).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clip_grad_norm: Option<f64>,
     /// Seeds the per-epoch shuffle (the model's initialisation is seeded through the device).
     pub seed: u64,
 }
@@ -42,10 +53,13 @@ impl Default for TrainConfig {
         Self {
             num_epochs: 200,
             batch_size: BatchSize::Auto,
-            learning_rate: 1e-3,
             loss: Loss::Mse,
             optimizer: OptimizerConfig::default(),
+            schedule: ScheduleConfig::default(),
             tol: 0.0,
+            patience: 0,
+            min_delta: 0.0,
+            clip_grad_norm: None,
             seed: 42,
         }
     }
@@ -58,16 +72,22 @@ impl TrainConfig {
         if self.batch_size == BatchSize::Rows(0) {
             return invalid("`batch_size` must be at least 1".into());
         }
-        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
-            return invalid(format!(
-                "`learning_rate` must be a positive number, got {}",
-                self.learning_rate
-            ));
-        }
         if !(self.tol.is_finite() && self.tol >= 0.0) {
             return invalid(format!("`tol` must be 0 or positive, got {}", self.tol));
         }
-        self.optimizer.validate().map_err(TrainError::Config)
+        if !(self.min_delta.is_finite() && self.min_delta >= 0.0) {
+            return invalid(format!(
+                "`min_delta` must be 0 or positive, got {}",
+                self.min_delta
+            ));
+        }
+        if let Some(max) = self.clip_grad_norm
+            && !(max.is_finite() && max > 0.0)
+        {
+            return invalid(format!("`clip_grad_norm` must be positive, got {max}"));
+        }
+        self.optimizer.validate().map_err(TrainError::Config)?;
+        self.schedule.validate().map_err(TrainError::Config)
     }
 }
 
@@ -79,18 +99,40 @@ pub enum StopReason {
     EpochLimit,
     /// The gradient norm fell below `tol`.
     Converged,
+    /// The monitored loss stopped improving for `patience` epochs.
+    EarlyStopped,
+    /// The observer asked to stop (e.g. Ctrl-C).
+    Interrupted,
+    /// The loss became NaN or infinite (only in [`TrainError::Diverged`]'s last good outcome).
+    Diverged,
+}
+
+impl StopReason {
+    /// A few words for people.
+    pub fn describe(self) -> &'static str {
+        match self {
+            StopReason::EpochLimit => "epoch limit reached",
+            StopReason::Converged => "gradient norm below tol",
+            StopReason::EarlyStopped => "no improvement for `patience` epochs",
+            StopReason::Interrupted => "interrupted",
+            StopReason::Diverged => "diverged",
+        }
+    }
 }
 
 /// What a finished run produced.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct TrainOutcome {
-    /// The trained network, in inference mode on the plain (non-autodiff) device.
+    /// The trained network, in inference mode on the plain (non-autodiff) device: the best
+    /// epoch's weights when early stopping is on, else the last epoch's.
     pub model: Mlp,
     /// One report per epoch run.
     pub history: Vec<EpochReport>,
     /// Why training stopped.
     pub stop_reason: StopReason,
-    /// The loss of the trained network on the whole training set.
+    /// The epoch whose weights `model` holds (0: the initial weights).
+    pub best_epoch: usize,
+    /// The loss of `model` on the whole training set.
     pub final_loss: f64,
 }
 
@@ -129,6 +171,8 @@ pub enum TrainError {
         loss: f64,
         /// The learning rate in use.
         learning_rate: f64,
+        /// The last good state: the weights and history up to the epoch before.
+        last_good: Box<TrainOutcome>,
     },
 }
 
@@ -137,14 +181,16 @@ pub enum TrainError {
 pub struct StepOutput {
     /// The model after the update.
     pub model: Mlp,
-    /// The batch's loss before the update, detached from the graph, on the device.
+    /// The network's output for the batch before the update, detached, on the plain device.
+    pub output: Tensor<2>,
+    /// The batch's loss before the update, detached from the graph, on the plain device.
     pub loss: Tensor<1>,
-    /// The squared global gradient norm of the batch, on the device.
+    /// The squared global gradient norm of the batch (after clipping), on the plain device.
     pub grad_norm_squared: Tensor<1>,
 }
 
-/// One step of gradient descent: forward, loss, backward (burn's autodiff), optimizer update.
-/// Nothing is read back from the device.
+/// One step of gradient descent: forward, loss, backward (burn's autodiff), optional clipping
+/// by the global gradient norm, optimizer update. Nothing is read back from the device.
 ///
 /// # Shapes
 ///
@@ -156,29 +202,74 @@ pub fn train_step(
     x: Tensor<2>,
     targets: &Targets,
     learning_rate: f64,
+    clip_grad_norm: Option<f64>,
 ) -> Result<StepOutput, LossError> {
     let device = x.device();
-    let value = loss.forward(model.forward(x), targets)?;
-    let grads = GradientsParams::from_grads(value.backward(), &model);
-    let grad_norm_squared = global_grad_norm_squared(&model, &grads, &device);
+    let output = model.forward(x);
+    let value = loss.forward(output.clone(), targets)?;
+    let mut grads = GradientsParams::from_grads(value.backward(), &model);
+    let mut grad_norm_squared = global_grad_norm_squared(&model, &grads, &device);
+    if let Some(max_norm) = clip_grad_norm {
+        // scale = min(1, max / (‖g‖ + 1e-6)), computed on the device: no sync.
+        let scale = grad_norm_squared
+            .clone()
+            .sqrt()
+            .add_scalar(1e-6)
+            .recip()
+            .mul_scalar(max_norm)
+            .clamp_max(1.0);
+        grads = scale_gradients(&model, grads, scale.clone());
+        grad_norm_squared = grad_norm_squared * scale.clone() * scale;
+    }
     let model = optimizer.step(learning_rate, model, grads);
     Ok(StepOutput {
         model,
+        output: output.detach().without_autodiff(),
         loss: value.detach().without_autodiff(),
         grad_norm_squared,
     })
+}
+
+/// Multiplies every gradient of `model` by the one-element `scale`.
+fn scale_gradients(model: &Mlp, grads: GradientsParams, scale: Tensor<1>) -> GradientsParams {
+    struct Scaler {
+        grads: GradientsParams,
+        scale: Tensor<1>,
+    }
+    impl ModuleVisitor for Scaler {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            if let Some(grad) = self.grads.remove::<D>(param.id) {
+                let scale: Tensor<D> = self.scale.clone().reshape([1usize; D]);
+                self.grads.register(param.id, grad * scale);
+            }
+        }
+    }
+    let mut scaler = Scaler { grads, scale };
+    model.visit(&mut scaler);
+    scaler.grads
 }
 
 /// Runs the epoch loop of a [`TrainConfig`].
 #[derive(Debug, Clone)]
 pub struct Trainer {
     config: TrainConfig,
+    target_scale: f64,
 }
 
 impl Trainer {
     /// A trainer for `config`.
     pub fn new(config: TrainConfig) -> Self {
-        Self { config }
+        Self {
+            config,
+            target_scale: 1.0,
+        }
+    }
+
+    /// Reports regression metrics in the target's units when the network learns a target
+    /// standardized by `scale` (its standard deviation).
+    pub fn with_target_scale(mut self, scale: f64) -> Self {
+        self.target_scale = scale;
+        self
     }
 
     /// The settings.
@@ -186,13 +277,28 @@ impl Trainer {
         &self.config
     }
 
-    /// Trains `model` on `data` until the epoch limit or until the gradient norm falls below
-    /// `tol`, reporting each epoch to `observer`. `device` must be an autodiff device; the
-    /// model must have been built for `data` (`d_input` features).
+    /// What the metrics measure for a network with `d_output` outputs under this loss.
+    fn metric_kind(&self, d_output: usize) -> MetricKind {
+        match self.config.loss {
+            Loss::CrossEntropy => MetricKind::Classes {
+                num_classes: d_output,
+            },
+            Loss::BinaryCrossEntropy => MetricKind::Classes { num_classes: 2 },
+            Loss::Mse | Loss::Huber => MetricKind::Values {
+                scale: self.target_scale,
+            },
+        }
+    }
+
+    /// Trains `model` on `train`, reporting each epoch to `observer`, until the epoch limit,
+    /// the gradient-norm `tol`, early stopping (on `validation` when given) or the observer's
+    /// stop. `device` must be an autodiff device; the model must have been built for the data
+    /// (`d_input` features).
     pub fn fit(
         &self,
         model: Mlp,
-        data: &Dataset,
+        train: &Dataset,
+        validation: Option<&Dataset>,
         device: &Device,
         observer: &mut dyn Observer,
     ) -> Result<TrainOutcome, TrainError> {
@@ -203,107 +309,209 @@ impl Trainer {
             "Trainer::fit needs an autodiff device"
         );
         let model_config = model.config().clone();
-        if model_config.d_input != data.d_input() {
-            return Err(TrainError::Data {
-                source_name: data.source_name().to_owned(),
-                message: format!(
-                    "the model takes {} inputs, but the data has {} feature column(s)",
-                    model_config.d_input,
-                    data.d_input()
-                ),
-            });
+        for data in std::iter::once(train).chain(validation) {
+            if model_config.d_input != data.d_input() {
+                return Err(TrainError::Data {
+                    source_name: data.source_name().to_owned(),
+                    message: format!(
+                        "the model takes {} inputs, but the data has {} feature column(s)",
+                        model_config.d_input,
+                        data.d_input()
+                    ),
+                });
+            }
         }
-        let x = data.features_tensor(device);
-        let targets = config
-            .loss
-            .targets(data.targets_tensor(device), model_config.d_output)
-            .map_err(targets_error(data))?;
+        let plain = device.clone().without_autodiff();
+        let x = train.features_tensor(device);
+        // The targets twice: on the autodiff device for the loss, on the plain one for the
+        // metrics, which use the steps' detached outputs.
+        let prepare = |device: &Device| {
+            config
+                .loss
+                .targets(train.targets_tensor(device), model_config.d_output)
+                .map_err(targets_error(train))
+        };
+        let targets = prepare(device)?;
+        let plain_targets = prepare(&plain)?;
+        let validation = match validation.filter(|v| !v.is_empty()) {
+            Some(data) => Some((
+                data.features_tensor(&plain),
+                config
+                    .loss
+                    .targets(data.targets_tensor(&plain), model_config.d_output)
+                    .map_err(targets_error(data))?,
+            )),
+            None => None,
+        };
+        let mut schedule = Schedule::new(
+            &config.schedule,
+            config.optimizer.learning_rate,
+            config.num_epochs,
+        )
+        .map_err(TrainError::Config)?;
+        let kind = self.metric_kind(model_config.d_output);
 
-        let num_rows = data.len();
+        let num_rows = train.len();
         let batch_size = config.batch_size.resolve(num_rows);
         let steps_per_epoch = num_rows.div_ceil(batch_size);
         observer.on_start(&TrainPlan {
             num_epochs: config.num_epochs,
             steps_per_epoch,
             num_rows,
+            num_validation_rows: validation.as_ref().map_or(0, |(_, t)| t.len()),
         });
 
         let mut optimizer = config.optimizer.init();
         let mut rng = StdRng::seed_from_u64(config.seed);
         let mut order: Vec<i64> = (0..num_rows as i64).collect();
         let mut model = model;
-        let mut history = Vec::with_capacity(config.num_epochs);
+        let mut history: Vec<EpochReport> = Vec::with_capacity(config.num_epochs);
         let mut stop_reason = StopReason::EpochLimit;
-        let plain = device.clone().without_autodiff();
+        // Early stopping keeps the best weights; a divergence falls back to the last good ones.
+        let mut best: Option<(usize, f64, Mlp)> = None;
+        let mut last_good = (0, model.clone());
         let start = Instant::now();
 
         for epoch in 1..=config.num_epochs {
-            // Loss and gradient norm are summed on the device and read once per epoch, so the
-            // steps themselves never wait for the host.
-            let mut loss_sum = Tensor::<1>::zeros([1], &plain);
-            let mut norm_sum = Tensor::<1>::zeros([1], &plain);
+            let lr = schedule.next_lr();
+            // Loss, metrics and gradient norm are summed on the device and read once per
+            // epoch, so the steps themselves never wait for the host.
+            let mut metrics = MetricsAccumulator::new(kind);
+            let mut norm_sum: Option<Tensor<1>> = None;
             if steps_per_epoch > 1 {
                 order.shuffle(&mut rng);
             }
-            for batch in order.chunks(batch_size) {
-                let (xb, tb) = if steps_per_epoch == 1 {
-                    (x.clone(), targets.clone())
+            for (step, batch) in order.chunks(batch_size).enumerate() {
+                let (xb, tb, pb) = if steps_per_epoch == 1 {
+                    (x.clone(), targets.clone(), plain_targets.clone())
                 } else {
-                    let indices = Tensor::<1, Int>::from_data(
-                        TensorData::new(batch.to_vec(), [batch.len()]),
-                        device,
-                    );
+                    let rows = TensorData::new(batch.to_vec(), [batch.len()]);
+                    let indices = Tensor::<1, Int>::from_data(rows.clone(), device);
+                    let plain_indices = Tensor::<1, Int>::from_data(rows, &plain);
                     (
                         x.clone().select(0, indices.clone()),
                         targets.select(indices),
+                        plain_targets.select(plain_indices),
                     )
                 };
-                let step = train_step(
+                let output = train_step(
                     model,
                     &mut optimizer,
                     config.loss,
                     xb,
                     &tb,
-                    config.learning_rate,
+                    lr,
+                    config.clip_grad_norm,
                 )
-                .map_err(targets_error(data))?;
-                model = step.model;
-                loss_sum = loss_sum + step.loss.mul_scalar(batch.len() as f64);
-                norm_sum = norm_sum + step.grad_norm_squared.sqrt();
+                .map_err(targets_error(train))?;
+                model = output.model;
+                metrics.add(output.output, &pb, output.loss);
+                let norm = output.grad_norm_squared.sqrt();
+                norm_sum = Some(match norm_sum.take() {
+                    Some(sum) => sum + norm,
+                    None => norm,
+                });
+                observer.on_step(epoch, step + 1);
             }
-            let loss = f64::from(loss_sum.into_scalar::<f32>()) / num_rows as f64;
-            let grad_norm = f64::from(norm_sum.into_scalar::<f32>()) / steps_per_epoch as f64;
-            if !loss.is_finite() {
+            let train_metrics = metrics.finish().ok_or_else(|| TrainError::Data {
+                source_name: train.source_name().to_owned(),
+                message: "no training rows".to_owned(),
+            })?;
+            let grad_norm = norm_sum.map_or(0.0, |sum| f64::from(sum.into_scalar::<f32>()))
+                / steps_per_epoch as f64;
+            if !train_metrics.loss.is_finite() {
+                let (best_epoch, good) = last_good;
+                let good = good.valid();
+                let final_loss = evaluate(&good, config.loss, train, &plain)?;
                 return Err(TrainError::Diverged {
                     epoch,
-                    loss,
-                    learning_rate: config.learning_rate,
+                    loss: train_metrics.loss,
+                    learning_rate: lr,
+                    last_good: Box::new(TrainOutcome {
+                        model: good,
+                        history,
+                        stop_reason: StopReason::Diverged,
+                        best_epoch,
+                        final_loss,
+                    }),
                 });
             }
+            let validation_metrics = validation
+                .as_ref()
+                .map(|(vx, vt)| evaluate_part(&model, config.loss, kind, vx, vt))
+                .transpose()
+                .map_err(targets_error(train))?;
             let report = EpochReport {
                 epoch,
-                loss,
+                lr,
+                train: train_metrics,
+                validation: validation_metrics,
                 grad_norm,
                 elapsed: start.elapsed(),
             };
-            tracing::debug!(epoch, loss, grad_norm, "epoch done");
+            tracing::debug!(epoch, loss = report.loss(), grad_norm, lr, "epoch done");
             observer.on_epoch(&report);
+            let monitored = report.monitored_loss();
+            schedule.observe(monitored);
             history.push(report);
+            last_good = (epoch, model.clone());
+
+            if config.patience > 0 {
+                let improved = match &best {
+                    Some((_, best_loss, _)) => monitored < best_loss - config.min_delta,
+                    None => true,
+                };
+                if improved {
+                    best = Some((epoch, monitored, model.clone()));
+                } else if best
+                    .as_ref()
+                    .is_some_and(|(best_epoch, _, _)| epoch - best_epoch >= config.patience)
+                {
+                    stop_reason = StopReason::EarlyStopped;
+                    break;
+                }
+            }
             if config.tol > 0.0 && grad_norm < config.tol {
                 stop_reason = StopReason::Converged;
                 break;
             }
+            if observer.should_stop() {
+                stop_reason = StopReason::Interrupted;
+                break;
+            }
         }
 
+        let (best_epoch, model) = match best {
+            Some((epoch, _, model)) => (epoch, model),
+            None => (history.len(), model),
+        };
         let model = model.valid();
-        let final_loss = evaluate(&model, config.loss, data, &plain)?;
+        let final_loss = evaluate(&model, config.loss, train, &plain)?;
         Ok(TrainOutcome {
             model,
             history,
             stop_reason,
+            best_epoch,
             final_loss,
         })
     }
+}
+
+/// Loss and metrics of `model` (on the autodiff device) on one part, in one forward pass and
+/// one read from the device.
+fn evaluate_part(
+    model: &Mlp,
+    loss: Loss,
+    kind: MetricKind,
+    x: &Tensor<2>,
+    targets: &Targets,
+) -> Result<PartMetrics, LossError> {
+    let model = model.clone().valid();
+    let output = model.forward(x.clone());
+    let value = loss.forward(output.clone(), targets)?;
+    let mut metrics = MetricsAccumulator::new(kind);
+    metrics.add(output, targets, value);
+    Ok(metrics.finish().expect("one batch was added"))
 }
 
 /// The mean loss of `model` on all of `data`, computed on `device` without recording a graph.
@@ -344,11 +552,11 @@ mod tests {
             .expect("two columns")
     }
 
-    /// Full-batch gradient descent, the tutorial's rule.
-    fn gradient_descent() -> TrainConfig {
+    /// Full-batch gradient descent, the tutorial's rule, at `lr`.
+    fn gradient_descent(lr: f64) -> TrainConfig {
         TrainConfig {
             batch_size: BatchSize::Full,
-            optimizer: OptimizerConfig::sgd(0.0),
+            optimizer: OptimizerConfig::sgd(lr, 0.0),
             ..TrainConfig::default()
         }
     }
@@ -358,7 +566,7 @@ mod tests {
             .autodiff_device()
             .expect("compiled in");
         let model = MlpConfig::new(1, vec![], 1).init(&device);
-        Trainer::new(config).fit(model, &line(), &device, observer)
+        Trainer::new(config).fit(model, &line(), None, &device, observer)
     }
 
     #[derive(Default)]
@@ -380,9 +588,8 @@ mod tests {
     fn stops_when_the_gradient_norm_falls_below_tol() {
         let config = TrainConfig {
             num_epochs: 5000,
-            learning_rate: 0.1,
             tol: 1e-3,
-            ..gradient_descent()
+            ..gradient_descent(0.1)
         };
         let outcome = fit(config, &mut NoopObserver).expect("trains");
         assert_eq!(outcome.stop_reason, StopReason::Converged);
@@ -414,14 +621,20 @@ mod tests {
     fn divergence_is_an_error_naming_the_epoch_and_the_learning_rate() {
         let config = TrainConfig {
             num_epochs: 500,
-            learning_rate: 10.0,
-            ..gradient_descent()
+            ..gradient_descent(10.0)
         };
         let err = fit(config, &mut NoopObserver).unwrap_err();
-        let TrainError::Diverged { epoch, .. } = err else {
+        let TrainError::Diverged {
+            epoch, last_good, ..
+        } = &err
+        else {
             panic!("expected divergence, got {err}")
         };
-        assert!(epoch > 1);
+        assert!(*epoch > 1);
+        // The last good weights are those of the epoch before, with a finite loss.
+        assert_eq!(last_good.best_epoch, epoch - 1);
+        assert_eq!(last_good.history.len(), epoch - 1);
+        assert_eq!(last_good.stop_reason, StopReason::Diverged);
         assert!(
             err.to_string()
                 .contains("try a smaller learning rate (now 10)"),
@@ -436,7 +649,7 @@ mod tests {
             .expect("compiled in");
         let model = MlpConfig::new(3, vec![], 1).init(&device);
         let err = Trainer::new(TrainConfig::default())
-            .fit(model, &line(), &device, &mut NoopObserver)
+            .fit(model, &line(), None, &device, &mut NoopObserver)
             .unwrap_err();
         assert_eq!(
             err.to_string(),
@@ -457,7 +670,7 @@ mod tests {
                 .contains("`batch_size`")
         );
         let bad = TrainConfig {
-            optimizer: OptimizerConfig::sgd(1.5),
+            optimizer: OptimizerConfig::sgd(0.1, 1.5),
             ..TrainConfig::default()
         };
         assert!(
@@ -466,5 +679,137 @@ mod tests {
                 .to_string()
                 .contains("`momentum`")
         );
+    }
+
+    fn dataset(name: &str, slope: f32) -> Dataset {
+        let csv: String = std::iter::once("x,y".to_owned())
+            .chain((0..8).map(|i| format!("{},{}", i as f32 / 4.0, slope * i as f32 / 4.0 + 1.0)))
+            .collect::<Vec<_>>()
+            .join("\n");
+        Table::from_csv_str(name, &csv)
+            .expect("valid csv")
+            .into_dataset(None)
+            .expect("two columns")
+    }
+
+    #[test]
+    fn early_stopping_restores_the_best_epoch() {
+        let device = BackendKind::default()
+            .autodiff_device()
+            .expect("compiled in");
+        nerve_backend::seed(&device, 1);
+        let model = MlpConfig::new(1, vec![], 1).init(&device);
+        // The validation rows follow the opposite slope: fitting the training rows makes the
+        // validation loss worse, soon after the first epochs.
+        let validation = dataset("valid.csv", -2.0);
+        let config = TrainConfig {
+            num_epochs: 500,
+            patience: 5,
+            ..gradient_descent(0.1)
+        };
+        let outcome = Trainer::new(config)
+            .fit(
+                model,
+                &line(),
+                Some(&validation),
+                &device,
+                &mut NoopObserver,
+            )
+            .expect("trains");
+        assert_eq!(outcome.stop_reason, StopReason::EarlyStopped);
+        assert_eq!(outcome.history.len(), outcome.best_epoch + 5);
+        let best = &outcome.history[outcome.best_epoch - 1];
+        let best_loss = best.validation.as_ref().expect("validation").loss;
+        for report in &outcome.history {
+            assert!(report.monitored_loss() >= best_loss);
+        }
+        // The returned weights are the best epoch's: their validation loss is that epoch's.
+        let plain = device.without_autodiff();
+        let restored = evaluate(&outcome.model, Loss::Mse, &validation, &plain).expect("valid");
+        assert!(
+            (restored - best_loss).abs() < 1e-6,
+            "{restored} vs {best_loss}"
+        );
+    }
+
+    #[test]
+    fn clipping_bounds_the_global_gradient_norm() {
+        let config = TrainConfig {
+            num_epochs: 20,
+            clip_grad_norm: Some(0.01),
+            ..gradient_descent(0.1)
+        };
+        let outcome = fit(config, &mut NoopObserver).expect("trains");
+        for report in &outcome.history {
+            assert!(report.grad_norm <= 0.01 * (1.0 + 1e-4), "{report:?}");
+        }
+        let unclipped = fit(
+            TrainConfig {
+                num_epochs: 20,
+                ..gradient_descent(0.1)
+            },
+            &mut NoopObserver,
+        )
+        .expect("trains");
+        assert!(unclipped.history[0].grad_norm > 0.1);
+    }
+
+    #[test]
+    fn the_observer_can_stop_training() {
+        struct StopAtThree(usize);
+        impl Observer for StopAtThree {
+            fn on_epoch(&mut self, report: &EpochReport) {
+                self.0 = report.epoch;
+            }
+            fn should_stop(&mut self) -> bool {
+                self.0 >= 3
+            }
+        }
+        let outcome = fit(TrainConfig::default(), &mut StopAtThree(0)).expect("trains");
+        assert_eq!(outcome.stop_reason, StopReason::Interrupted);
+        assert_eq!(outcome.history.len(), 3);
+    }
+
+    #[test]
+    fn every_optimizer_and_schedule_trains() {
+        use crate::{OptimizerKind, ScheduleConfig, ScheduleKind};
+        for kind in OptimizerKind::ALL {
+            for schedule in ScheduleKind::ALL {
+                let config = TrainConfig {
+                    num_epochs: 300,
+                    batch_size: BatchSize::Full,
+                    optimizer: OptimizerConfig {
+                        kind,
+                        learning_rate: 0.05,
+                        momentum: if kind == OptimizerKind::Adam {
+                            0.0
+                        } else {
+                            0.5
+                        },
+                        nesterov: kind == OptimizerKind::Sgd,
+                        ..OptimizerConfig::default()
+                    },
+                    schedule: ScheduleConfig {
+                        name: schedule,
+                        warmup_epochs: 5,
+                        step_size: 100,
+                        gamma: 0.5,
+                        ..ScheduleConfig::default()
+                    },
+                    ..TrainConfig::default()
+                };
+                let outcome = fit(config, &mut NoopObserver).expect("trains");
+                let first = outcome.history[0].loss();
+                assert!(
+                    outcome.final_loss < first * 0.1,
+                    "{kind} with {schedule}: {first} -> {}",
+                    outcome.final_loss
+                );
+                assert!(
+                    (outcome.history[0].lr - 0.01).abs() < 1e-12,
+                    "warm-up starts at lr / 5"
+                );
+            }
+        }
     }
 }
