@@ -15,7 +15,7 @@ fn xor() -> Dataset {
         .unwrap()
 }
 
-/// The `[model]` and `[train]` tables of configs/xor.toml.
+/// The `[model]`, `[loss]`, `[optimizer]` and `[training]` tables of configs/xor.toml.
 fn xor_config() -> (MlpConfig, TrainConfig) {
     let config: toml::Table = include_str!("../../configs/xor.toml").parse().unwrap();
     let model = &config["model"];
@@ -30,14 +30,26 @@ fn xor_config() -> (MlpConfig, TrainConfig) {
     let mlp = MlpConfig::new(4, d_hidden, 1)
         .with_initializer(initializer)
         .with_activation(activation);
-    (mlp, config["train"].clone().try_into().unwrap())
+    let training = &config["training"];
+    let train = TrainConfig {
+        loss: config["loss"]["name"].as_str().unwrap().parse().unwrap(),
+        optimizer: config["optimizer"].clone().try_into().unwrap(),
+        num_epochs: training["num_epochs"].as_integer().unwrap() as usize,
+        batch_size: training["batch_size"].as_str().unwrap().parse().unwrap(),
+        tol: training["tol"].as_float().unwrap(),
+        seed: training["seed"].as_integer().unwrap() as u64,
+        ..TrainConfig::default()
+    };
+    assert_eq!(train.optimizer.kind, nerve_train::OptimizerKind::Sgd);
+    train.validate().unwrap();
+    (mlp, train)
 }
 
 fn train(kind: nerve_backend::BackendKind, mlp: &MlpConfig, train: &TrainConfig) -> TrainOutcome {
     let device = kind.autodiff_device().unwrap();
     let model = init_seeded(mlp, &device, train.seed);
     Trainer::new(train.clone())
-        .fit(model, &xor(), &device, &mut NoopObserver)
+        .fit(model, &xor(), None, &device, &mut NoopObserver)
         .unwrap()
 }
 
@@ -62,8 +74,8 @@ fn the_tutorial_network_fits_its_table_on_every_backend() {
             );
         }
         // The loss fell all the way, and the history says so.
-        let first = outcome.history.first().unwrap().loss;
-        let last = outcome.history.last().unwrap().loss;
+        let first = outcome.history.first().unwrap().loss();
+        let last = outcome.history.last().unwrap().loss();
         assert!(last < first * 1e-3, "{kind}: loss {first} -> {last}");
     }
 }
@@ -74,7 +86,7 @@ fn the_same_seed_gives_the_same_run() {
     for kind in backends() {
         let a = train(kind, &mlp, &train_config);
         let b = train(kind, &mlp, &train_config);
-        let losses = |o: &TrainOutcome| o.history.iter().map(|r| r.loss).collect::<Vec<_>>();
+        let losses = |o: &TrainOutcome| o.history.iter().map(|r| r.loss()).collect::<Vec<_>>();
         assert_eq!(losses(&a), losses(&b), "{kind}");
     }
 }

@@ -228,7 +228,16 @@ fn check_steps(step_case: &str, optimizer: OptimizerConfig) {
             .iter()
             .enumerate()
         {
-            let out = train_step(model, &mut optim, Loss::Mse, x.clone(), &targets, 0.01).unwrap();
+            let out = train_step(
+                model,
+                &mut optim,
+                Loss::Mse,
+                x.clone(),
+                &targets,
+                0.01,
+                None,
+            )
+            .unwrap();
             model = out.model;
             let what = format!("{step_case} step {} on {kind}", i + 1);
             assert_close(
@@ -254,20 +263,20 @@ fn check_steps(step_case: &str, optimizer: OptimizerConfig) {
 
 #[test]
 fn one_sgd_step_matches_torch_optim_sgd() {
-    check_steps("sgd_step", OptimizerConfig::sgd(0.0));
+    check_steps("sgd_step", OptimizerConfig::sgd(0.01, 0.0));
 }
 
 #[test]
 fn three_sgd_steps_match_torch_optim_sgd() {
-    check_steps("sgd_3_steps", OptimizerConfig::sgd(0.0));
+    check_steps("sgd_3_steps", OptimizerConfig::sgd(0.01, 0.0));
 }
 
 #[test]
 fn one_adam_step_matches_torch_optim_adam() {
-    check_steps("adam_step", OptimizerConfig::adam());
+    check_steps("adam_step", OptimizerConfig::adam(0.01));
 }
 
 #[test]
 fn three_adam_steps_match_torch_optim_adam() {
-    check_steps("adam_3_steps", OptimizerConfig::adam());
+    check_steps("adam_3_steps", OptimizerConfig::adam(0.01));
 }

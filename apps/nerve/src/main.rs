@@ -11,6 +11,7 @@ mod builtin;
 mod datasets_command;
 mod progress;
 mod run_config;
+mod run_dir;
 mod train_command;
 
 use std::process::ExitCode;
@@ -47,14 +48,14 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Train(args) => train_command::run(*args),
-        Command::Datasets => datasets_command::run(),
+        Command::Datasets => datasets_command::run().map(|()| ExitCode::SUCCESS),
         Command::Backends => {
             list_backends();
-            Ok(())
+            Ok(ExitCode::SUCCESS)
         }
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(err) => {
             eprintln!("error: {err:#}");
             ExitCode::FAILURE

@@ -1,136 +1,228 @@
-//! The trainer's [`Observer`] for the terminal: an indicatif bar, plain lines, or JSON lines.
+//! The trainer's [`Observer`] for the terminal: epoch and step bars, plain lines, or nothing;
+//! JSON lines on stdout besides; and the Ctrl-C flag.
 
 use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressStyle};
-use nerve_train::{EpochReport, Observer, TrainPlan};
-use serde_json::json;
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use nerve_train::{EpochReport, Observer, PartMetrics, Scores, TrainPlan};
 
-/// How progress is shown.
-pub(crate) enum Progress {
-    /// A progress bar with loss and ETA on stderr (stderr is a terminal).
-    Bar(Option<ProgressBar>),
-    /// One plain line on stderr every `every` epochs (stderr is not a terminal).
+/// Set by the first Ctrl-C: training ends after the current epoch.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Installs the Ctrl-C handler: the first press finishes the epoch and saves the run, the
+/// second aborts at once.
+pub(crate) fn catch_interrupts() {
+    let installed = ctrlc::set_handler(|| {
+        if INTERRUPTED.swap(true, Ordering::SeqCst) {
+            eprintln!("\ninterrupted again: aborting now");
+            std::process::exit(130);
+        }
+        eprintln!(
+            "\ninterrupted: finishing this epoch, then saving the run (Ctrl-C again aborts at once)"
+        );
+    });
+    if let Err(err) = installed {
+        tracing::warn!("Ctrl-C will abort at once: {err}");
+    }
+}
+
+/// Whether Ctrl-C was pressed.
+pub(crate) fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
+}
+
+/// How progress is shown on stderr.
+enum Display {
+    /// An epoch bar and a step bar, with a summary line per epoch kept above them.
+    Bars {
+        multi: MultiProgress,
+        epochs: ProgressBar,
+        steps: ProgressBar,
+        /// Keep one summary line every this many epochs (about a hundred lines per run).
+        keep_every: usize,
+    },
+    /// One plain line every `every` epochs (stderr is not a terminal).
     Lines {
         every: usize,
-        num_epochs: usize,
-        /// The latest epoch not yet printed, shown when training stops early.
-        unprinted: Option<EpochReport>,
+        /// The latest epoch not yet printed, shown when training stops.
+        unprinted: Option<String>,
     },
-    /// One JSON object per epoch on stdout.
-    Json,
+    /// Nothing (`--quiet`).
+    Quiet,
+}
+
+/// Shows the trainer's progress.
+pub(crate) struct Progress {
+    display: Display,
+    json: bool,
+    num_epochs: usize,
 }
 
 impl Progress {
-    /// A bar on a terminal, plain lines otherwise; JSON when asked.
-    pub(crate) fn new(json: bool) -> Self {
-        if json {
-            Progress::Json
+    /// Bars on a terminal, plain lines otherwise, nothing when `quiet`; with `json`, one JSON
+    /// object per epoch on stdout as well.
+    pub(crate) fn new(json: bool, quiet: bool) -> Self {
+        let display = if quiet {
+            Display::Quiet
         } else if std::io::stderr().is_terminal() {
-            Progress::Bar(None)
+            let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+            let epochs = multi.add(ProgressBar::hidden());
+            let steps = multi.add(ProgressBar::hidden());
+            Display::Bars {
+                multi,
+                epochs,
+                steps,
+                keep_every: 1,
+            }
         } else {
-            Progress::Lines {
+            Display::Lines {
                 every: 1,
-                num_epochs: 0,
                 unprinted: None,
             }
+        };
+        Self {
+            display,
+            json,
+            num_epochs: 0,
         }
     }
 
-    /// Removes the bar, if any, before the final output.
-    /// Removes the bar, or prints the last epoch's line if it was skipped.
+    /// Removes the bars, or prints the last epoch's line if it was skipped.
     pub(crate) fn finish(&mut self) {
-        match self {
-            Progress::Bar(Some(bar)) => bar.finish_and_clear(),
-            Progress::Lines {
-                num_epochs,
-                unprinted,
-                ..
-            } => {
-                if let Some(report) = unprinted.take() {
-                    print_line(&report, *num_epochs);
+        match &mut self.display {
+            Display::Bars { epochs, steps, .. } => {
+                steps.finish_and_clear();
+                epochs.finish_and_clear();
+            }
+            Display::Lines { unprinted, .. } => {
+                if let Some(line) = unprinted.take() {
+                    eprintln!("{line}");
                 }
             }
-            _ => {}
+            Display::Quiet => {}
         }
     }
 }
 
 impl Observer for Progress {
     fn on_start(&mut self, plan: &TrainPlan) {
-        match self {
-            Progress::Bar(bar) => {
-                let style = ProgressStyle::with_template(
-                    "{prefix} [{bar:30}] {pos}/{len} epochs  {msg}  ETA {eta}",
-                )
-                .expect("the template is valid")
-                .progress_chars("=> ");
-                let new = ProgressBar::new(plan.num_epochs as u64)
-                    .with_style(style)
-                    .with_prefix("training");
-                new.enable_steady_tick(Duration::from_millis(200));
-                *bar = Some(new);
-            }
-            Progress::Lines {
-                every, num_epochs, ..
+        self.num_epochs = plan.num_epochs;
+        match &mut self.display {
+            Display::Bars {
+                epochs,
+                steps,
+                keep_every,
+                ..
             } => {
+                let style = |template: &str| {
+                    ProgressStyle::with_template(template)
+                        .expect("the template is valid")
+                        .progress_chars("=> ")
+                };
+                epochs.set_length(plan.num_epochs as u64);
+                epochs.set_style(style("epochs [{bar:30}] {pos}/{len}  {msg}  ETA {eta}"));
+                epochs.set_draw_target(ProgressDrawTarget::stderr());
+                epochs.enable_steady_tick(Duration::from_millis(200));
+                steps.set_length(plan.steps_per_epoch as u64);
+                steps.set_style(style("steps  [{bar:30}] {pos}/{len}"));
+                steps.set_draw_target(ProgressDrawTarget::stderr());
+                *keep_every = plan.num_epochs.div_ceil(100).max(1);
+            }
+            Display::Lines { every, .. } => {
                 // About ten lines per run, whatever its length.
                 *every = plan.num_epochs.div_ceil(10).max(1);
-                *num_epochs = plan.num_epochs;
             }
-            Progress::Json => {}
+            Display::Quiet => {}
+        }
+    }
+
+    fn on_step(&mut self, _epoch: usize, step: usize) {
+        if let Display::Bars { steps, .. } = &self.display {
+            steps.set_position(step as u64);
         }
     }
 
     fn on_epoch(&mut self, report: &EpochReport) {
-        match self {
-            Progress::Bar(Some(bar)) => {
-                bar.set_position(report.epoch as u64);
-                bar.set_message(format!(
-                    "loss {:.3e}  |grad| {:.2e}",
-                    report.loss, report.grad_norm
-                ));
-            }
-            Progress::Bar(None) => {}
-            Progress::Lines {
-                every,
-                num_epochs,
-                unprinted,
+        let line = summary_line(report, self.num_epochs);
+        match &mut self.display {
+            Display::Bars {
+                multi,
+                epochs,
+                keep_every,
+                ..
             } => {
-                if report.epoch.is_multiple_of(*every)
-                    || report.epoch == 1
-                    || report.epoch == *num_epochs
-                {
-                    print_line(report, *num_epochs);
-                    *unprinted = None;
-                } else {
-                    *unprinted = Some(report.clone());
+                epochs.set_position(report.epoch as u64);
+                epochs.set_message(short_metrics(report));
+                if report.epoch.is_multiple_of(*keep_every) || report.epoch == 1 {
+                    let _ = multi.println(&line);
                 }
             }
-            Progress::Json => {
-                let line = json!({
-                    "event": "epoch",
-                    "epoch": report.epoch,
-                    "loss": report.loss,
-                    "grad_norm": report.grad_norm,
-                    "seconds": report.elapsed.as_secs_f64(),
-                });
-                let mut stdout = std::io::stdout().lock();
-                // A closed pipe (e.g. `| head`) must not turn into a panic.
-                let _ = writeln!(stdout, "{line}");
+            Display::Lines { every, unprinted } => {
+                if report.epoch.is_multiple_of(*every)
+                    || report.epoch == 1
+                    || report.epoch == self.num_epochs
+                {
+                    eprintln!("{line}");
+                    *unprinted = None;
+                } else {
+                    *unprinted = Some(line);
+                }
             }
+            Display::Quiet => {}
         }
+        if self.json {
+            let mut value = serde_json::to_value(report).unwrap_or_default();
+            value["event"] = "epoch".into();
+            let mut stdout = std::io::stdout().lock();
+            // A closed pipe (e.g. `| head`) must not turn into a panic.
+            let _ = writeln!(stdout, "{value}");
+        }
+    }
+
+    fn should_stop(&mut self) -> bool {
+        interrupted()
     }
 }
 
-fn print_line(report: &EpochReport, num_epochs: usize) {
-    eprintln!(
-        "epoch {:>width$}/{num_epochs}  loss {:.6e}  |grad| {:.3e}  {:.2}s",
+/// `loss 0.1234 acc 0.9500` for a part.
+fn part_text(part: &PartMetrics) -> String {
+    match &part.scores {
+        Scores::Classification(m) => format!("loss {:.4} acc {:.4}", part.loss, m.accuracy),
+        Scores::Regression(m) => format!("loss {:.4} r2 {:.4}", part.loss, m.r2),
+    }
+}
+
+/// The bar's message: the latest epoch's training and validation figures.
+fn short_metrics(report: &EpochReport) -> String {
+    let mut text = part_text(&report.train);
+    if let Some(validation) = &report.validation {
+        text.push_str(&format!(" | val {}", part_text(validation)));
+    }
+    text
+}
+
+/// One line per epoch: its number, rate, training and validation figures, gradient norm, time.
+pub(crate) fn summary_line(report: &EpochReport, num_epochs: usize) -> String {
+    let mut line = format!(
+        "epoch {:>width$}/{num_epochs}  lr {:.2e}  loss {:.6e}",
         report.epoch,
-        report.loss,
-        report.grad_norm,
-        report.elapsed.as_secs_f64(),
+        report.lr,
+        report.loss(),
         width = num_epochs.to_string().len(),
     );
+    match &report.train.scores {
+        Scores::Classification(m) => line.push_str(&format!("  acc {:.4}", m.accuracy)),
+        Scores::Regression(m) => line.push_str(&format!("  r2 {:.4}", m.r2)),
+    }
+    if let Some(validation) = &report.validation {
+        line.push_str(&format!("  | val {}", part_text(validation)));
+    }
+    line.push_str(&format!(
+        "  |grad| {:.3e}  {:.2}s",
+        report.grad_norm,
+        report.elapsed.as_secs_f64()
+    ));
+    line
 }

@@ -7,7 +7,7 @@ use nerve_backend::BackendKind;
 use nerve_data::{Missing, PrepareOptions, SplitOptions, Standardize, Task};
 use nerve_loss::Loss;
 use nerve_model::{Activation, Initializer, MlpConfig};
-use nerve_train::TrainConfig;
+use nerve_train::{BatchSize, OptimizerConfig, ScheduleConfig, TrainConfig};
 use serde::{Deserialize, Serialize};
 
 /// Everything a training run needs. Saved, fully resolved, as `config.toml` in the run folder,
@@ -23,12 +23,63 @@ pub(crate) struct RunConfig {
     /// The architecture, less the input and output widths, which the data decides.
     #[serde(default)]
     pub model: ModelSection,
-    /// Training settings.
+    /// The loss.
     #[serde(default)]
-    pub train: TrainConfig,
-    /// Set when neither the file nor a flag chose the loss: the task then decides it.
-    #[serde(skip)]
-    pub loss_from_task: bool,
+    pub loss: LossSection,
+    /// The optimizer and its learning rate.
+    #[serde(default)]
+    pub optimizer: OptimizerConfig,
+    /// How the learning rate changes from epoch to epoch.
+    #[serde(default)]
+    pub schedule: ScheduleConfig,
+    /// The epoch loop: epochs, batches, stopping rules, seed.
+    #[serde(default)]
+    pub training: TrainingSection,
+}
+
+/// The `[loss]` table.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct LossSection {
+    /// The loss; chosen by the task when omitted (cross-entropy for classes, MSE for values).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<Loss>,
+}
+
+/// The `[training]` table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct TrainingSection {
+    /// The epoch limit.
+    pub num_epochs: usize,
+    /// Rows per step: a number, "auto" (min(200, rows)) or "full".
+    pub batch_size: BatchSize,
+    /// Seeds initialisation and shuffling.
+    pub seed: u64,
+    /// Stop once the gradient's global L2 norm falls below this (0: never).
+    pub tol: f64,
+    /// Early stopping: epochs without improvement of the validation loss (0: off).
+    pub patience: usize,
+    /// Early stopping: the improvement that counts.
+    pub min_delta: f64,
+    /// Scale the gradient down to this global L2 norm when it is larger.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clip_grad_norm: Option<f64>,
+}
+
+impl Default for TrainingSection {
+    fn default() -> Self {
+        let defaults = TrainConfig::default();
+        Self {
+            num_epochs: defaults.num_epochs,
+            batch_size: defaults.batch_size,
+            seed: defaults.seed,
+            tol: defaults.tol,
+            patience: defaults.patience,
+            min_delta: defaults.min_delta,
+            clip_grad_norm: defaults.clip_grad_norm,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -194,8 +245,10 @@ impl RunConfig {
             backend: BackendKind::default(),
             data: DataSection::new(path),
             model: ModelSection::default(),
-            train: TrainConfig::default(),
-            loss_from_task: true,
+            loss: LossSection::default(),
+            optimizer: OptimizerConfig::default(),
+            schedule: ScheduleConfig::default(),
+            training: TrainingSection::default(),
         }
     }
 
@@ -204,11 +257,6 @@ impl RunConfig {
     pub(crate) fn parse(text: &str, origin: &str, base_dir: Option<&Path>) -> Result<RunConfig> {
         let mut config: RunConfig =
             toml::from_str(text).with_context(|| format!("invalid config {origin}"))?;
-        let raw: toml::Table = toml::from_str(text)?;
-        config.loss_from_task = raw
-            .get("train")
-            .and_then(|train| train.get("loss"))
-            .is_none();
         if let Some(base) = base_dir {
             let relative = base.join(&config.data.path);
             if Path::new(&config.data.path).is_relative() && relative.is_file() {
@@ -228,7 +276,7 @@ impl RunConfig {
     /// Checks what serde cannot: sizes and ranges.
     pub(crate) fn validate(&self) -> Result<()> {
         self.model.mlp(1, 1).validate().context("invalid [model]")?;
-        self.train.validate()?;
+        self.train_config().validate()?;
         for (name, value) in [
             ("test_split", self.data.test_split),
             ("val_split", self.data.val_split),
@@ -247,14 +295,10 @@ impl RunConfig {
     /// logit per class keeps labels, probabilities and metrics uniform), MSE for values. A
     /// loss chosen explicitly must suit the task.
     pub(crate) fn settle_loss(&mut self, task: Task, source: &str, target: &str) -> Result<()> {
-        if self.loss_from_task {
-            self.train.loss = match task {
-                Task::Classification => Loss::CrossEntropy,
-                Task::Regression => Loss::Mse,
-            };
-            self.loss_from_task = false;
-        }
-        let loss = self.train.loss;
+        let loss = *self.loss.name.get_or_insert(match task {
+            Task::Classification => Loss::CrossEntropy,
+            Task::Regression => Loss::Mse,
+        });
         match task {
             Task::Classification if !loss.takes_class_ids() && loss != Loss::BinaryCrossEntropy => {
                 bail!(
@@ -269,6 +313,36 @@ impl RunConfig {
                 )
             }
             _ => Ok(()),
+        }
+    }
+
+    /// The loss: the configured one, else MSE until [`RunConfig::settle_loss`] chooses.
+    pub(crate) fn loss(&self) -> Loss {
+        self.loss.name.unwrap_or(Loss::Mse)
+    }
+
+    /// The trainer's settings.
+    pub(crate) fn train_config(&self) -> TrainConfig {
+        let t = &self.training;
+        TrainConfig {
+            num_epochs: t.num_epochs,
+            batch_size: t.batch_size,
+            loss: self.loss(),
+            optimizer: self.optimizer.clone(),
+            schedule: self.schedule.clone(),
+            tol: t.tol,
+            patience: t.patience,
+            min_delta: t.min_delta,
+            clip_grad_norm: t.clip_grad_norm,
+            seed: t.seed,
+        }
+    }
+
+    /// The config with every default spelled out, as a run records it.
+    pub(crate) fn resolved(&self) -> RunConfig {
+        RunConfig {
+            optimizer: self.optimizer.resolved(),
+            ..self.clone()
         }
     }
 
@@ -343,15 +417,15 @@ mod tests {
     fn the_tutorial_config_parses() {
         let config = RunConfig::parse(crate::builtin::XOR_CONFIG, "xor.toml", None).expect("valid");
         assert_eq!(config.model.d_hidden, vec![5]);
-        assert_eq!(config.train.num_epochs, 1000);
-        assert_eq!(config.train.learning_rate, 0.1);
+        assert_eq!(config.training.num_epochs, 1000);
+        assert_eq!(config.optimizer.learning_rate, 0.1);
         config.validate().expect("valid ranges");
     }
 
     #[test]
     fn unknown_keys_and_bad_values_name_the_place() {
         let err = RunConfig::parse(
-            "[data]\npath = \"xor\"\n[train]\nepochs = 3\n",
+            "[data]\npath = \"xor\"\n[training]\nepochs = 3\n",
             "x.toml",
             None,
         )
@@ -360,6 +434,10 @@ mod tests {
         assert!(message.contains("x.toml"), "{message}");
         assert!(message.contains("line 4"), "{message}");
         assert!(message.contains("unknown field `epochs`"), "{message}");
+        assert!(
+            message.contains("expected one of `num_epochs`"),
+            "{message}"
+        );
         let err = RunConfig::parse(
             "backend = \"gpu\"\n[data]\npath = \"xor\"\n",
             "x.toml",

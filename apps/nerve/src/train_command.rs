@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use burn::prelude::{Device, Module};
@@ -14,14 +15,14 @@ use nerve_data::{
 use nerve_loss::Loss;
 use nerve_model::{Activation, Initializer, Mlp};
 use nerve_train::{
-    BatchSize, ClassificationMetrics, OptimizerKind, RegressionMetrics, StopReason, TrainOutcome,
-    Trainer,
+    BatchSize, ClassificationMetrics, OptimizerKind, PartMetrics, ScheduleKind, Scores,
+    TrainOutcome, Trainer,
 };
-use serde::Serialize;
 use serde_json::json;
 
-use crate::progress::Progress;
+use crate::progress::{self, Progress};
 use crate::run_config::{DataSource, Delimiter, HiddenWidths, RunConfig, resolve_data};
+use crate::run_dir::RunDir;
 
 /// Flags of `nerve train`. Each overrides the same setting of `--config`; without `--config`,
 /// `--data` starts from scikit-learn-like defaults and no flags at all run the tutorial's network.
@@ -73,15 +74,52 @@ pub(crate) struct TrainArgs {
     /// Loss: mse, cross-entropy, bce, huber (default: cross-entropy for classes, mse for values).
     #[arg(long, value_name = "NAME", value_parser = value_parser::<Loss>)]
     loss: Option<Loss>,
-    /// Optimizer: sgd or adam.
+    /// Optimizer: sgd, adam, adamw, rmsprop.
     #[arg(long, value_name = "NAME", value_parser = value_parser::<OptimizerKind>)]
     optimizer: Option<OptimizerKind>,
-    /// SGD momentum (0 = plain gradient descent).
+    /// SGD / RMSprop momentum (0 = none).
     #[arg(long, value_name = "M", allow_negative_numbers = true)]
     momentum: Option<f64>,
+    /// SGD: Nesterov momentum.
+    #[arg(long)]
+    nesterov: bool,
+    /// Weight decay (L2; decoupled for adamw, whose default is 0.01).
+    #[arg(long, value_name = "W", allow_negative_numbers = true)]
+    weight_decay: Option<f64>,
     /// Learning rate.
     #[arg(long, value_name = "RATE", allow_negative_numbers = true)]
     lr: Option<f64>,
+    /// Learning-rate schedule: constant, step, cosine, linear, plateau.
+    #[arg(long, value_name = "NAME", value_parser = value_parser::<ScheduleKind>)]
+    schedule: Option<ScheduleKind>,
+    /// Epochs of linear warm-up before the schedule.
+    #[arg(long, value_name = "N")]
+    warmup_epochs: Option<usize>,
+    /// step schedule: epochs between reductions.
+    #[arg(long, value_name = "N")]
+    step_size: Option<usize>,
+    /// step schedule: the factor of each reduction.
+    #[arg(long, value_name = "F")]
+    gamma: Option<f64>,
+    /// cosine / linear: the final learning rate; plateau: the floor.
+    #[arg(long, value_name = "RATE")]
+    min_lr: Option<f64>,
+    /// plateau schedule: epochs without improvement before the rate is cut.
+    #[arg(long, value_name = "N")]
+    plateau_patience: Option<usize>,
+    /// plateau schedule: the factor of each cut.
+    #[arg(long, value_name = "F")]
+    plateau_factor: Option<f64>,
+    /// Early stopping: stop after this many epochs without improvement of the validation loss
+    /// (the training loss without --val-split) and restore the best epoch's weights.
+    #[arg(long, value_name = "N")]
+    patience: Option<usize>,
+    /// Early stopping: the smallest decrease of the loss that counts as an improvement.
+    #[arg(long, value_name = "D")]
+    min_delta: Option<f64>,
+    /// Scale the gradient down when its global L2 norm exceeds this.
+    #[arg(long, value_name = "NORM", allow_negative_numbers = true)]
+    clip_grad_norm: Option<f64>,
     /// Epoch limit.
     #[arg(long, value_name = "N")]
     epochs: Option<usize>,
@@ -97,12 +135,19 @@ pub(crate) struct TrainArgs {
     /// CPU backend: flex or ndarray (see `nerve backends`).
     #[arg(long, value_name = "NAME", value_parser = value_parser::<BackendKind>)]
     backend: Option<BackendKind>,
-    /// Folder for the run's files (the resolved config.toml).
+    /// Folder for the run's files: config.toml, history.csv, history.jsonl, metrics.json
+    /// (default: runs/<data>-<UTC timestamp>).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
-    /// Print JSON lines (one per epoch, then a summary) instead of text.
+    /// Print JSON lines on stdout (one per epoch, then a summary); progress stays on stderr.
     #[arg(long)]
     json: bool,
+    /// No progress and no description of the run on stderr.
+    #[arg(long)]
+    quiet: bool,
+    /// Print the fully resolved config (TOML) and exit without training.
+    #[arg(long)]
+    print_config: bool,
 }
 
 /// Overwrites `dst` with the flag's value when the flag was given.
@@ -150,26 +195,48 @@ impl TrainArgs {
         );
         set(&mut config.model.activation, &self.activation);
         set(&mut config.model.initializer, &self.initializer);
-        if let Some(loss) = self.loss {
-            config.train.loss = loss;
-            config.loss_from_task = false;
+        if self.loss.is_some() {
+            config.loss.name = self.loss;
         }
-        set(&mut config.train.optimizer.kind, &self.optimizer);
-        set(&mut config.train.optimizer.momentum, &self.momentum);
-        set(&mut config.train.learning_rate, &self.lr);
-        set(&mut config.train.num_epochs, &self.epochs);
-        set(&mut config.train.batch_size, &self.batch_size);
-        set(&mut config.train.tol, &self.tol);
-        set(&mut config.train.seed, &self.seed);
+        let optimizer = &mut config.optimizer;
+        set(&mut optimizer.kind, &self.optimizer);
+        set(&mut optimizer.momentum, &self.momentum);
+        set(&mut optimizer.learning_rate, &self.lr);
+        if self.weight_decay.is_some() {
+            optimizer.weight_decay = self.weight_decay;
+        }
+        if self.nesterov {
+            optimizer.nesterov = true;
+        }
+        let schedule = &mut config.schedule;
+        set(&mut schedule.name, &self.schedule);
+        set(&mut schedule.warmup_epochs, &self.warmup_epochs);
+        set(&mut schedule.step_size, &self.step_size);
+        set(&mut schedule.gamma, &self.gamma);
+        set(&mut schedule.min_lr, &self.min_lr);
+        set(&mut schedule.patience, &self.plateau_patience);
+        set(&mut schedule.factor, &self.plateau_factor);
+        let training = &mut config.training;
+        set(&mut training.num_epochs, &self.epochs);
+        set(&mut training.batch_size, &self.batch_size);
+        set(&mut training.tol, &self.tol);
+        set(&mut training.seed, &self.seed);
+        set(&mut training.patience, &self.patience);
+        set(&mut training.min_delta, &self.min_delta);
+        if self.clip_grad_norm.is_some() {
+            training.clip_grad_norm = self.clip_grad_norm;
+        }
         set(&mut config.backend, &self.backend);
         config.validate()?;
         Ok(config)
     }
 }
 
-/// Runs `nerve train`.
-pub(crate) fn run(args: TrainArgs) -> Result<()> {
-    if cfg!(debug_assertions) && !args.json {
+/// Runs `nerve train`: exit 0 when training ends normally, 130 when interrupted (after saving
+/// the run), an error when it diverges (after saving the last good epoch's history).
+pub(crate) fn run(args: TrainArgs) -> Result<ExitCode> {
+    let chatty = !args.json && !args.quiet;
+    if cfg!(debug_assertions) && chatty {
         eprintln!(
             "warning: this is a debug build of nerve; training will be slow. Build with `cargo run --release -p nerve -- train`."
         );
@@ -182,38 +249,94 @@ pub(crate) fn run(args: TrainArgs) -> Result<()> {
     config.data.target = Some(target.clone());
     config.data.task = Some(prepared.task);
     config.settle_loss(prepared.task, prepared.table.source_name(), &target)?;
-    let d_output = output_width(config.train.loss, &prepared)?;
+    let config = config.resolved();
+    if args.print_config {
+        std::io::stdout()
+            .lock()
+            .write_all(config.to_toml()?.as_bytes())
+            .or_else(ignore_broken_pipe)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let d_output = output_width(config.loss(), &prepared)?;
     let mlp_config = config.model.mlp(prepared.preprocessor.d_input(), d_output);
     mlp_config.validate().context("invalid [model]")?;
 
     let device = config.backend.autodiff_device()?;
-    nerve_backend::seed(&device, config.train.seed);
+    nerve_backend::seed(&device, config.training.seed);
     let model = mlp_config.init(&device);
 
-    if !args.json {
+    let run_dir = RunDir::create(args.out.as_deref(), &data_name(&config.data.path))?;
+    run_dir.write_config(&config)?;
+    if chatty {
         eprint!("{}", describe_run(&config, &prepared, &model));
-    }
-    if let Some(out) = &args.out {
-        save_run_config(out, &config)?;
+        eprintln!("Run folder: {}", run_dir.path().display());
     }
 
-    let mut progress = Progress::new(args.json);
-    let outcome =
-        Trainer::new(config.train.clone()).fit(model, &prepared.train, &device, &mut progress);
+    progress::catch_interrupts();
+    let mut progress = Progress::new(args.json, args.quiet);
+    let target_scale = match &prepared.preprocessor.target {
+        nerve_data::TargetTransform::Values { scale, .. } => f64::from(*scale),
+        nerve_data::TargetTransform::Classes { .. } => 1.0,
+    };
+    let trainer = Trainer::new(config.train_config()).with_target_scale(target_scale);
+    let result = trainer.fit(
+        model,
+        &prepared.train,
+        prepared.validation.as_ref(),
+        &device,
+        &mut progress,
+    );
     progress.finish();
-    let outcome = outcome?;
+    let (outcome, divergence) = match result {
+        Ok(outcome) => (outcome, None),
+        Err(mut err) => match err.take_last_good() {
+            Some(last_good) => (last_good, Some(err)),
+            None => return Err(err.into()),
+        },
+    };
 
     let plain = device.without_autodiff();
-    let evaluate =
-        |data: &Dataset| Evaluation::new(&outcome.model, &config, &prepared, data, &plain);
-    let train = evaluate(&prepared.train);
-    let validation = prepared.validation.as_ref().map(evaluate);
-    let test = prepared.test.as_ref().map(evaluate);
-    if args.json {
-        print_json_summary(&config, &prepared, &outcome, &train, validation, test)
-    } else {
-        print_results(&config, &prepared, &outcome, &train, validation, test)
+    let evaluate = |data: &Dataset| -> Result<Evaluation> {
+        Evaluation::new(&trainer, &outcome.model, &config, &prepared, data, &plain)
+    };
+    let train = evaluate(&prepared.train)?;
+    let validation = prepared.validation.as_ref().map(evaluate).transpose()?;
+    let test = prepared.test.as_ref().map(evaluate).transpose()?;
+    let summary = summary_json(&config, &prepared, &outcome, &train, &validation, &test);
+    run_dir.write_history(&outcome.history)?;
+    run_dir.write_metrics(&summary)?;
+
+    if let Some(err) = divergence {
+        bail!(
+            "{err}. The run folder {} holds the history up to epoch {}.",
+            run_dir.path().display(),
+            outcome.history.len()
+        );
     }
+    if args.json {
+        let mut line = summary;
+        line["event"] = "summary".into();
+        writeln!(std::io::stdout().lock(), "{line}").or_else(ignore_broken_pipe)?;
+    } else {
+        print_results(&config, &prepared, &outcome, &train, validation, test)?;
+    }
+    if progress::interrupted() {
+        eprintln!(
+            "interrupted after epoch {}: the run is saved in {}",
+            outcome.history.len(),
+            run_dir.path().display()
+        );
+        return Ok(ExitCode::from(130));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The name of the data for the default run folder: a built-in name or a file's stem.
+fn data_name(path: &str) -> String {
+    Path::new(path).file_stem().map_or_else(
+        || "data".to_owned(),
+        |stem| stem.to_string_lossy().into_owned(),
+    )
 }
 
 /// Reads the table the config names, and records its resolved location in the config.
@@ -351,18 +474,38 @@ fn describe_run(config: &RunConfig, prepared: &Prepared, model: &Mlp) -> String 
         let _ = write!(features, ", one-hot {}", categorical.join(", "));
     }
     let _ = writeln!(text, "Features: {features} -> {} inputs", p.d_input());
-    let train = &config.train;
+    let training = &config.training;
+    let mut schedule = config.schedule.name.to_string();
+    if config.schedule.warmup_epochs > 0 {
+        let _ = write!(
+            schedule,
+            " after {} warm-up epochs",
+            config.schedule.warmup_epochs
+        );
+    }
     let _ = writeln!(
         text,
-        "Training: backend {}, {} lr {}, {} loss, batch {}, up to {} epochs, seed {}",
+        "Training: backend {}, {} lr {} ({schedule}), {} loss, batch {}, up to {} epochs, seed {}",
         config.backend,
-        train.optimizer.kind,
-        train.learning_rate,
-        train.loss,
-        train.batch_size.resolve(prepared.train.len()),
-        train.num_epochs,
-        train.seed
+        config.optimizer.kind,
+        config.optimizer.learning_rate,
+        config.loss(),
+        training.batch_size.resolve(prepared.train.len()),
+        training.num_epochs,
+        training.seed
     );
+    if training.patience > 0 {
+        let watched = if prepared.validation.is_some() {
+            "validation"
+        } else {
+            "training (no --val-split)"
+        };
+        let _ = writeln!(
+            text,
+            "Early stopping: after {} epochs without a {watched} loss improvement of more than {}; the best epoch's weights are kept",
+            training.patience, training.min_delta
+        );
+    }
     let _ = writeln!(text, "{}", model.summary());
     text
 }
@@ -389,18 +532,9 @@ fn shorten(names: &[String], max: usize) -> String {
     }
 }
 
-/// The metrics of one part of the data.
-#[derive(Debug, Clone, Serialize)]
-#[serde(untagged)]
-enum Metrics {
-    Classification(ClassificationMetrics),
-    Regression(RegressionMetrics),
-}
-
-/// A trained model's predictions and metrics on one data set.
+/// A trained model's metrics and predictions on one data set.
 struct Evaluation {
-    rows: usize,
-    metrics: Metrics,
+    metrics: PartMetrics,
     /// Per row: the prediction as text (a class name or a value in the target's units).
     predicted: Vec<String>,
     /// Per row: the true target as text.
@@ -411,17 +545,18 @@ struct Evaluation {
 
 impl Evaluation {
     fn new(
+        trainer: &Trainer,
         model: &Mlp,
         config: &RunConfig,
         prepared: &Prepared,
         data: &Dataset,
         device: &Device,
-    ) -> Evaluation {
-        let loss = config.train.loss;
-        let (outputs, width) = outputs(model, loss, data, device);
+    ) -> Result<Evaluation> {
+        let metrics = trainer.evaluate(model, data, device)?;
+        let (outputs, width) = outputs(model, config.loss(), data, device);
         let p = &prepared.preprocessor;
         let rows = data.len();
-        match p.labels() {
+        Ok(match p.labels() {
             Some(labels) => {
                 // Probabilities per class (softmax), or P(second class) for bce's one output.
                 let class_of = |i: usize| -> (usize, f32) {
@@ -443,48 +578,54 @@ impl Evaluation {
                 };
                 let (predicted, confidence): (Vec<usize>, Vec<f32>) =
                     (0..rows).map(class_of).unzip();
-                let actual: Vec<usize> = data.targets().iter().map(|&t| t as usize).collect();
                 Evaluation {
-                    rows,
-                    metrics: Metrics::Classification(ClassificationMetrics::new(
-                        &actual,
-                        &predicted,
-                        labels.len(),
-                    )),
+                    metrics,
                     predicted: predicted.iter().map(|&k| labels[k].clone()).collect(),
-                    actual: actual.iter().map(|&k| labels[k].clone()).collect(),
+                    actual: data
+                        .targets()
+                        .iter()
+                        .map(|&t| labels[t as usize].clone())
+                        .collect(),
                     confidence: Some(confidence),
                 }
             }
-            None => {
-                let predicted: Vec<f32> = outputs.iter().map(|&v| p.decode_value(v)).collect();
-                let actual: Vec<f32> = data.targets().iter().map(|&v| p.decode_value(v)).collect();
-                Evaluation {
-                    rows,
-                    metrics: Metrics::Regression(RegressionMetrics::new(&actual, &predicted)),
-                    predicted: predicted.iter().map(|v| format!("{v:.4}")).collect(),
-                    actual: actual.iter().map(|v| v.to_string()).collect(),
-                    confidence: None,
-                }
-            }
-        }
+            None => Evaluation {
+                metrics,
+                predicted: outputs
+                    .iter()
+                    .map(|&v| format!("{:.4}", p.decode_value(v)))
+                    .collect(),
+                actual: data
+                    .targets()
+                    .iter()
+                    .map(|&v| p.decode_value(v).to_string())
+                    .collect(),
+                confidence: None,
+            },
+        })
     }
 
     /// One line: the main metrics.
     fn headline(&self) -> String {
-        match &self.metrics {
-            Metrics::Classification(m) => {
-                format!("accuracy {:.4}, macro-F1 {:.4}", m.accuracy, m.f1_macro)
-            }
-            Metrics::Regression(m) => {
-                format!("R² {:.4}, MAE {:.4}, RMSE {:.4}", m.r2, m.mae, m.rmse)
-            }
+        let part = &self.metrics;
+        match &part.scores {
+            Scores::Classification(m) => format!(
+                "loss {:.4}, accuracy {:.4}, macro-F1 {:.4} (precision {:.4}, recall {:.4})",
+                part.loss, m.accuracy, m.f1_macro, m.precision_macro, m.recall_macro
+            ),
+            Scores::Regression(m) => format!(
+                "R² {:.4}, MAE {:.4}, RMSE {:.4} (loss {:.4})",
+                m.r2, m.mae, m.rmse, part.loss
+            ),
         }
     }
 
-    fn to_json(&self) -> serde_json::Value {
+    /// The metrics as JSON, with the class names for classification.
+    fn to_json(&self, prepared: &Prepared) -> serde_json::Value {
         let mut value = serde_json::to_value(&self.metrics).unwrap_or_default();
-        value["rows"] = json!(self.rows);
+        if let Some(labels) = prepared.preprocessor.labels() {
+            value["labels"] = json!(labels);
+        }
         value
     }
 }
@@ -501,35 +642,6 @@ fn outputs(model: &Mlp, loss: Loss, data: &Dataset, device: &Device) -> (Vec<f32
         .try_into_vec::<f32>()
         .expect("converted to f32 above");
     (values, width)
-}
-
-fn save_run_config(out: &Path, config: &RunConfig) -> Result<()> {
-    std::fs::create_dir_all(out)
-        .with_context(|| format!("cannot create run folder {}", out.display()))?;
-    write_atomically(&out.join("config.toml"), config.to_toml()?.as_bytes())
-}
-
-/// Writes `bytes` to a temporary file beside `path`, then renames it into place, so a reader
-/// never sees a half-written file and an interrupted write leaves the old one intact.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let file_name = path
-        .file_name()
-        .with_context(|| format!("{} is not a file path", path.display()))?;
-    let temporary = path.with_file_name(format!(".{}.tmp", file_name.to_string_lossy()));
-    let write = || -> std::io::Result<()> {
-        let mut file = std::fs::File::create(&temporary)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&temporary, path)
-    };
-    write().with_context(|| format!("cannot write {}", path.display()))
-}
-
-fn stop_text(outcome: &TrainOutcome) -> &'static str {
-    match outcome.stop_reason {
-        StopReason::EpochLimit => "epoch limit reached",
-        StopReason::Converged => "gradient norm below tol",
-    }
 }
 
 fn print_results(
@@ -549,29 +661,46 @@ fn print_results(
     writeln!(
         text,
         "Trained {epochs} epochs ({}, {seconds:.2}s, {:.1} µs/epoch); final training {} loss {:.3e}",
-        stop_text(outcome),
+        outcome.stop_reason.describe(),
         seconds * 1e6 / epochs.max(1) as f64,
-        config.train.loss,
+        config.loss(),
         outcome.final_loss,
     )?;
+    if outcome.best_epoch != epochs {
+        writeln!(
+            text,
+            "Kept the weights of epoch {} (the best monitored loss)",
+            outcome.best_epoch
+        )?;
+    }
     let (shown, rows) = match (&test, &validation) {
         (Some(test), _) => (test, &prepared.split.test),
         (None, Some(validation)) => (validation, &prepared.split.validation),
         (None, None) => (train, &prepared.split.train),
     };
     write_rows(&mut text, prepared, shown, rows)?;
-    writeln!(text, "Train ({} rows): {}", train.rows, train.headline())?;
+    writeln!(
+        text,
+        "Train ({} rows): {}",
+        train.metrics.rows,
+        train.headline()
+    )?;
     if let Some(validation) = &validation {
         writeln!(
             text,
             "Validation ({} rows): {}",
-            validation.rows,
+            validation.metrics.rows,
             validation.headline()
         )?;
     }
     if let Some(test) = &test {
-        writeln!(text, "Test ({} rows): {}", test.rows, test.headline())?;
-        if let Metrics::Classification(m) = &test.metrics {
+        writeln!(
+            text,
+            "Test ({} rows): {}",
+            test.metrics.rows,
+            test.headline()
+        )?;
+        if let Scores::Classification(m) = &test.metrics.scores {
             write_confusion(&mut text, prepared, m)?;
         }
     }
@@ -692,41 +821,43 @@ fn write_aligned(text: &mut String, header: &[String], rows: &[Vec<String>]) -> 
     Ok(())
 }
 
-fn print_json_summary(
+/// What `metrics.json` holds and `--json` prints last: the run's outcome and the metrics of
+/// each part.
+fn summary_json(
     config: &RunConfig,
     prepared: &Prepared,
     outcome: &TrainOutcome,
     train: &Evaluation,
-    validation: Option<Evaluation>,
-    test: Option<Evaluation>,
-) -> Result<()> {
+    validation: &Option<Evaluation>,
+    test: &Option<Evaluation>,
+) -> serde_json::Value {
     let seconds = outcome
         .history
         .last()
         .map_or(0.0, |r| r.elapsed.as_secs_f64());
-    let mut line = json!({
-        "event": "summary",
+    let mut summary = json!({
+        "nerve_version": env!("CARGO_PKG_VERSION"),
+        "data": config.data.path,
         "task": prepared.task,
         "target": prepared.preprocessor.target_name(),
-        "final_loss": outcome.final_loss,
-        "epochs_run": outcome.history.len(),
-        "stop_reason": outcome.stop_reason,
         "backend": config.backend.name(),
+        "stop_reason": outcome.stop_reason,
+        "epochs_run": outcome.history.len(),
+        "best_epoch": outcome.best_epoch,
         "seconds": seconds,
-        "train": train.to_json(),
+        "final_loss": outcome.final_loss,
+        "train": train.to_json(prepared),
     });
     if let Some(labels) = prepared.preprocessor.labels() {
-        line["labels"] = json!(labels);
+        summary["labels"] = json!(labels);
     }
     if let Some(validation) = validation {
-        line["validation"] = validation.to_json();
+        summary["validation"] = validation.to_json(prepared);
     }
     if let Some(test) = test {
-        line["test"] = test.to_json();
+        summary["test"] = test.to_json(prepared);
     }
-    let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "{line}").or_else(ignore_broken_pipe)?;
-    Ok(())
+    summary
 }
 
 fn ignore_broken_pipe(err: std::io::Error) -> std::io::Result<()> {

@@ -6,8 +6,12 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
+/// Runs `nerve` from a scratch folder, so default run folders (`runs/...`) land there.
 fn nerve(args: &[&str]) -> Output {
+    let scratch = std::env::temp_dir().join(format!("nerve-cli-cwd-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch).unwrap();
     Command::new(env!("CARGO_BIN_EXE_nerve"))
+        .current_dir(scratch)
         .args(args)
         .env("RUST_LOG", "warn")
         .output()
@@ -103,8 +107,10 @@ fn json_prints_epoch_lines_then_a_summary() {
     for (i, epoch) in epochs.iter().enumerate() {
         assert_eq!(epoch["event"], "epoch");
         assert_eq!(epoch["epoch"].as_u64().unwrap() as usize, i + 1);
-        assert!(epoch["loss"].as_f64().unwrap().is_finite());
+        assert!(epoch["train"]["loss"].as_f64().unwrap().is_finite());
+        assert!(epoch["train"]["r2"].as_f64().unwrap().is_finite());
         assert!(epoch["grad_norm"].as_f64().unwrap() >= 0.0);
+        assert_eq!(epoch["lr"], 0.1);
     }
     assert_eq!(summary["event"], "summary");
     assert_eq!(summary["backend"], "ndarray");
@@ -237,9 +243,17 @@ fn bad_flags_are_clear_errors() {
 fn bad_config_and_data_files_name_the_place() {
     let dir = temp_dir("bad-files");
     let config = dir.join("typo.toml");
-    std::fs::write(&config, "[data]\npath = \"xor\"\n\n[train]\nepochs = 10\n").unwrap();
+    std::fs::write(
+        &config,
+        "[data]\npath = \"xor\"\n\n[training]\nepochs = 10\n",
+    )
+    .unwrap();
     let config = config.to_str().unwrap();
-    for expected in ["typo.toml", "line 5", "unknown field `epochs`"] {
+    for expected in [
+        "typo.toml",
+        "line 5",
+        "unknown field `epochs`, expected one of `num_epochs`, `batch_size`",
+    ] {
         assert_fails(&["train", "--config", config], 1, expected);
     }
 
@@ -270,7 +284,10 @@ fn a_saved_config_repeats_the_run_exactly() {
     let again = nerve(&["train", "--json", "--config", saved.to_str().unwrap()]);
     assert!(again.status.success(), "{}", stderr(&again));
     let losses = |out: &Output| -> Vec<Value> {
-        json_lines(out).iter().map(|l| l["loss"].clone()).collect()
+        json_lines(out)
+            .iter()
+            .map(|l| l["train"]["loss"].clone())
+            .collect()
     };
     assert_eq!(losses(&first), losses(&again));
     assert_eq!(
@@ -289,7 +306,7 @@ fn a_saved_config_repeats_the_run_exactly() {
     for expected in [
         "target = \"species\"",
         "task = \"classification\"",
-        "loss = \"cross-entropy\"",
+        "[loss]\nname = \"cross-entropy\"",
     ] {
         assert!(text.contains(expected), "{text}");
     }
@@ -336,11 +353,34 @@ fn every_flag_is_accepted_and_applied() {
         "--loss",
         "huber",
         "--optimizer",
-        "adam",
+        "sgd",
         "--momentum",
-        "0",
+        "0.5",
+        "--nesterov",
+        "--weight-decay",
+        "0.001",
         "--lr",
         "0.01",
+        "--schedule",
+        "step",
+        "--warmup-epochs",
+        "2",
+        "--step-size",
+        "2",
+        "--gamma",
+        "0.5",
+        "--min-lr",
+        "0",
+        "--plateau-patience",
+        "3",
+        "--plateau-factor",
+        "0.5",
+        "--patience",
+        "50",
+        "--min-delta",
+        "0.001",
+        "--clip-grad-norm",
+        "5",
         "--epochs",
         "7",
         "--batch-size",
@@ -362,6 +402,30 @@ fn every_flag_is_accepted_and_applied() {
     assert_eq!(summary["test"]["rows"], 38);
     assert_eq!(summary["validation"]["rows"], 15);
     assert_eq!(summary["train"]["rows"], 150 - 38 - 15);
+    // Warm-up 0.005, 0.0075, then the step schedule 0.01, 0.01, 0.005, 0.005, 0.0025.
+    let lrs: Vec<f64> = lines[..7]
+        .iter()
+        .map(|l| l["lr"].as_f64().unwrap())
+        .collect();
+    let expected = [0.005, 0.0075, 0.01, 0.01, 0.005, 0.005, 0.0025];
+    for (lr, expected) in lrs.iter().zip(expected) {
+        assert!((lr - expected).abs() < 1e-12, "{lrs:?}");
+    }
+    for optimizer in ["adam", "adamw", "rmsprop"] {
+        let out = nerve(&[
+            "train",
+            "--json",
+            "--data",
+            "iris",
+            "--epochs",
+            "3",
+            "--optimizer",
+            optimizer,
+            "--schedule",
+            "cosine",
+        ]);
+        assert!(out.status.success(), "{optimizer}: {}", stderr(&out));
+    }
     let out = nerve(&[
         "train",
         "--json",
@@ -518,4 +582,163 @@ fn every_built_in_data_set_meets_its_bar_with_the_defaults_and_its_config() {
             }
         }
     }
+}
+
+/// A run folder's files, and its config repeating the run: the same history.csv but for the
+/// wall-clock column.
+#[test]
+fn early_stopping_writes_a_run_folder_that_repeats_exactly() {
+    let dir = temp_dir("early-stop");
+    let run = dir.join("iris");
+    let config = concat!(env!("CARGO_MANIFEST_DIR"), "/../../configs/iris.toml");
+    let out = nerve(&[
+        "train",
+        "--config",
+        config,
+        "--val-split",
+        "0.2",
+        "--patience",
+        "10",
+        "--json",
+        "--out",
+        run.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let lines = json_lines(&out);
+    let summary = lines.last().unwrap();
+    assert_eq!(summary["stop_reason"], "early_stopped", "{summary}");
+    let epochs = summary["epochs_run"].as_u64().unwrap();
+    let best = summary["best_epoch"].as_u64().unwrap();
+    assert_eq!(epochs, best + 10, "{summary}");
+    assert!(epochs < 100);
+    // Every epoch event carries training and validation metrics.
+    for line in &lines[..lines.len() - 1] {
+        assert_eq!(line["event"], "epoch");
+        for part in ["train", "validation"] {
+            for metric in [
+                "loss",
+                "accuracy",
+                "precision_macro",
+                "recall_macro",
+                "f1_macro",
+            ] {
+                assert!(line[part][metric].is_number(), "{part}.{metric}: {line}");
+            }
+        }
+    }
+    let test = &summary["test"];
+    assert_eq!(
+        test["labels"],
+        serde_json::json!(["setosa", "versicolor", "virginica"])
+    );
+    assert!(test["accuracy"].as_f64().unwrap() >= 0.9);
+    assert!(test["f1_macro"].as_f64().unwrap() >= 0.9);
+    assert_eq!(test["confusion_matrix"].as_array().unwrap().len(), 3);
+
+    for file in [
+        "config.toml",
+        "history.csv",
+        "history.jsonl",
+        "metrics.json",
+    ] {
+        assert!(run.join(file).is_file(), "{file}");
+    }
+    let metrics: Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("metrics.json")).unwrap()).unwrap();
+    assert_eq!(metrics["test"], summary["test"]);
+    assert_eq!(metrics["backend"], "flex");
+    assert!(metrics["nerve_version"].is_string());
+    let jsonl = std::fs::read_to_string(run.join("history.jsonl")).unwrap();
+    assert_eq!(jsonl.lines().count() as u64, epochs);
+
+    let again = dir.join("again");
+    let saved = run.join("config.toml");
+    let out = nerve(&[
+        "train",
+        "--config",
+        saved.to_str().unwrap(),
+        "--quiet",
+        "--out",
+        again.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let without_seconds = |path: &std::path::Path| -> Vec<String> {
+        std::fs::read_to_string(path)
+            .unwrap()
+            .lines()
+            .map(|line| line.rsplit_once(',').unwrap().0.to_owned())
+            .collect()
+    };
+    let first = without_seconds(&run.join("history.csv"));
+    assert!(
+        first[0].starts_with("epoch,lr,train_loss,train_accuracy"),
+        "{}",
+        first[0]
+    );
+    assert!(first[0].contains("val_loss"), "{}", first[0]);
+    assert_eq!(first, without_seconds(&again.join("history.csv")));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_huge_learning_rate_trips_the_divergence_guard() {
+    let dir = temp_dir("diverge");
+    let run = dir.join("run");
+    let args = [
+        "train",
+        "--data",
+        "diabetes",
+        "--lr",
+        "1e3",
+        "--optimizer",
+        "sgd",
+        "--out",
+        run.to_str().unwrap(),
+    ];
+    assert_fails(&args, 1, "training diverged at epoch ");
+    assert_fails(&args, 1, "try a smaller learning rate (now 1000)");
+    // The last good epochs are saved.
+    assert!(run.join("history.csv").is_file());
+    assert!(run.join("metrics.json").is_file());
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn print_config_shows_the_resolved_sections_and_trains_nothing() {
+    let out = nerve(&[
+        "train",
+        "--data",
+        "iris",
+        "--print-config",
+        "--patience",
+        "5",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let config: toml::Table = text.parse().unwrap();
+    for section in ["data", "model", "loss", "optimizer", "schedule", "training"] {
+        assert!(config.contains_key(section), "[{section}] in {text}");
+    }
+    assert_eq!(config["loss"]["name"].as_str(), Some("cross-entropy"));
+    assert_eq!(config["data"]["task"].as_str(), Some("classification"));
+    assert_eq!(config["training"]["patience"].as_integer(), Some(5));
+    assert_eq!(config["optimizer"]["weight_decay"].as_float(), Some(0.0));
+    assert!(stderr(&out).is_empty(), "{}", stderr(&out));
+}
+
+#[test]
+fn regression_summaries_report_errors_in_the_targets_units() {
+    let out = nerve(&[
+        "train", "--data", "diabetes", "--json", "--epochs", "30", "--quiet",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let summary = json_lines(&out).pop().unwrap();
+    let test = &summary["test"];
+    for metric in ["mse", "rmse", "mae", "r2"] {
+        assert!(test[metric].is_number(), "{metric}: {test}");
+    }
+    // Disease progression spans about 25..346: errors in those units, not standardized ones.
+    assert!(test["mae"].as_f64().unwrap() > 10.0, "{test}");
+    let rmse = test["rmse"].as_f64().unwrap();
+    assert!((rmse * rmse - test["mse"].as_f64().unwrap()).abs() < 1e-6 * rmse * rmse);
 }

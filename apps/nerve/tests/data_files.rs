@@ -99,7 +99,15 @@ fn quirky_valid_files_train() {
     let cases = cases(&dir, ".csv");
     assert!(cases.len() >= 4);
     for (name, data, args) in cases {
-        let out = train(&dir, data.as_deref(), &args, &["--json", "--epochs", "30"]);
+        let run = std::env::temp_dir().join(format!("nerve-quirky-{name}-{}", std::process::id()));
+        let run = run.to_str().unwrap();
+        let out = train(
+            &dir,
+            data.as_deref(),
+            &args,
+            &["--json", "--epochs", "30", "--out", run],
+        );
+        let _ = std::fs::remove_dir_all(run);
         let err = stderr(&out);
         assert!(out.status.success(), "{name}: {err}");
         let summary: Value =

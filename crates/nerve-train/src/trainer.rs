@@ -171,9 +171,21 @@ pub enum TrainError {
         loss: f64,
         /// The learning rate in use.
         learning_rate: f64,
-        /// The last good state: the weights and history up to the epoch before.
-        last_good: Box<TrainOutcome>,
+        /// The last good state: the weights and history up to the epoch before (taken out by
+        /// [`TrainError::take_last_good`]).
+        last_good: Option<Box<TrainOutcome>>,
     },
+}
+
+impl TrainError {
+    /// Takes the last good state out of a [`TrainError::Diverged`], to save what was learned
+    /// before the loss blew up.
+    pub fn take_last_good(&mut self) -> Option<TrainOutcome> {
+        match self {
+            TrainError::Diverged { last_good, .. } => last_good.take().map(|outcome| *outcome),
+            _ => None,
+        }
+    }
 }
 
 /// The result of one [`train_step`].
@@ -288,6 +300,32 @@ impl Trainer {
                 scale: self.target_scale,
             },
         }
+    }
+
+    /// The loss and metrics of a trained `model` (in inference mode, on the plain `device`) on
+    /// `data`, in one forward pass and one read from the device; classification metrics include
+    /// the confusion matrix.
+    pub fn evaluate(
+        &self,
+        model: &Mlp,
+        data: &Dataset,
+        device: &Device,
+    ) -> Result<PartMetrics, TrainError> {
+        let loss = self.config.loss;
+        let d_output = model.config().d_output;
+        let targets = loss
+            .targets(data.targets_tensor(device), d_output)
+            .map_err(targets_error(data))?;
+        let output = model.forward(data.features_tensor(device));
+        let value = loss
+            .forward(output.clone(), &targets)
+            .map_err(targets_error(data))?;
+        let mut metrics = MetricsAccumulator::new(self.metric_kind(d_output));
+        metrics.add(output, &targets, value);
+        metrics.finish().ok_or_else(|| TrainError::Data {
+            source_name: data.source_name().to_owned(),
+            message: "no rows to evaluate".to_owned(),
+        })
     }
 
     /// Trains `model` on `train`, reporting each epoch to `observer`, until the epoch limit,
@@ -427,13 +465,13 @@ impl Trainer {
                     epoch,
                     loss: train_metrics.loss,
                     learning_rate: lr,
-                    last_good: Box::new(TrainOutcome {
+                    last_good: Some(Box::new(TrainOutcome {
                         model: good,
                         history,
                         stop_reason: StopReason::Diverged,
                         best_epoch,
                         final_loss,
-                    }),
+                    })),
                 });
             }
             let validation_metrics = validation
@@ -624,10 +662,11 @@ mod tests {
             ..gradient_descent(10.0)
         };
         let err = fit(config, &mut NoopObserver).unwrap_err();
-        let TrainError::Diverged {
-            epoch, last_good, ..
-        } = &err
-        else {
+        let mut err = err;
+        let last_good = err
+            .take_last_good()
+            .expect("divergence keeps the last good state");
+        let TrainError::Diverged { epoch, .. } = &err else {
             panic!("expected divergence, got {err}")
         };
         assert!(*epoch > 1);

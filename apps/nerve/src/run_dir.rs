@@ -1,0 +1,150 @@
+//! The run directory: `config.toml`, `history.csv`, `history.jsonl`, `metrics.json`, each
+//! written atomically.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use anyhow::{Context, Result};
+use nerve_train::{EpochReport, PartMetrics, Scores};
+
+use crate::run_config::RunConfig;
+
+/// A run's folder.
+pub(crate) struct RunDir {
+    path: PathBuf,
+}
+
+impl RunDir {
+    /// `out`, or `runs/<data>-<UTC timestamp>` (with a suffix if that exists), created.
+    pub(crate) fn create(out: Option<&Path>, data_name: &str) -> Result<RunDir> {
+        let path = match out {
+            Some(out) => out.to_path_buf(),
+            None => default_path(data_name),
+        };
+        std::fs::create_dir_all(&path)
+            .with_context(|| format!("cannot create run folder {}", path.display()))?;
+        Ok(RunDir { path })
+    }
+
+    /// The folder.
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Writes the fully resolved config, which repeats the run with `--config`.
+    pub(crate) fn write_config(&self, config: &RunConfig) -> Result<()> {
+        write_atomically(&self.path.join("config.toml"), config.to_toml()?.as_bytes())
+    }
+
+    /// Writes `history.csv` and `history.jsonl`, one row or object per epoch.
+    pub(crate) fn write_history(&self, history: &[EpochReport]) -> Result<()> {
+        let mut csv = csv::Writer::from_writer(Vec::new());
+        if let Some(first) = history.first() {
+            let header: Vec<String> = history_row(first).into_iter().map(|(k, _)| k).collect();
+            csv.write_record(&header)?;
+        }
+        let mut jsonl = Vec::new();
+        for report in history {
+            let row: Vec<String> = history_row(report)
+                .into_iter()
+                .map(|(_, v)| v.to_string())
+                .collect();
+            csv.write_record(&row)?;
+            serde_json::to_writer(&mut jsonl, report)?;
+            jsonl.push(b'\n');
+        }
+        let csv = csv.into_inner().context("cannot format history.csv")?;
+        write_atomically(&self.path.join("history.csv"), &csv)?;
+        write_atomically(&self.path.join("history.jsonl"), &jsonl)
+    }
+
+    /// Writes `metrics.json`.
+    pub(crate) fn write_metrics(&self, metrics: &serde_json::Value) -> Result<()> {
+        let mut text = serde_json::to_vec_pretty(metrics)?;
+        text.push(b'\n');
+        write_atomically(&self.path.join("metrics.json"), &text)
+    }
+}
+
+/// `runs/<data>-<YYYYMMDD-HHMMSS>`, UTC, with `-2`, `-3`, ... when taken.
+fn default_path(data_name: &str) -> PathBuf {
+    let stamp: String = humantime::format_rfc3339_seconds(SystemTime::now())
+        .to_string()
+        .chars()
+        .filter_map(|c| match c {
+            'T' => Some('-'),
+            c if c.is_ascii_digit() => Some(c),
+            _ => None,
+        })
+        .collect();
+    let name: String = data_name
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let base = Path::new("runs").join(format!("{name}-{stamp}"));
+    let mut path = base.clone();
+    let mut n = 2;
+    while path.exists() {
+        path = PathBuf::from(format!("{}-{n}", base.display()));
+        n += 1;
+    }
+    path
+}
+
+/// The columns of one epoch: epoch, lr, the training then validation loss and metrics, the
+/// gradient norm and the seconds since the start.
+pub(crate) fn history_row(report: &EpochReport) -> Vec<(String, f64)> {
+    let mut row = vec![
+        ("epoch".to_owned(), report.epoch as f64),
+        ("lr".to_owned(), report.lr),
+    ];
+    part_columns(&mut row, "train", &report.train);
+    if let Some(validation) = &report.validation {
+        part_columns(&mut row, "val", validation);
+    }
+    row.push(("grad_norm".to_owned(), report.grad_norm));
+    row.push(("seconds".to_owned(), report.elapsed.as_secs_f64()));
+    row
+}
+
+fn part_columns(row: &mut Vec<(String, f64)>, prefix: &str, part: &PartMetrics) {
+    let mut push = |name: &str, value: f64| row.push((format!("{prefix}_{name}"), value));
+    push("loss", part.loss);
+    match &part.scores {
+        Scores::Classification(m) => {
+            push("accuracy", m.accuracy);
+            push("precision", m.precision_macro);
+            push("recall", m.recall_macro);
+            push("f1", m.f1_macro);
+        }
+        Scores::Regression(m) => {
+            push("mse", m.mse);
+            push("rmse", m.rmse);
+            push("mae", m.mae);
+            push("r2", m.r2);
+        }
+    }
+}
+
+/// Writes `bytes` to a temporary file beside `path`, then renames it into place, so a reader
+/// never sees a half-written file and an interrupted write leaves the old one intact.
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let file_name = path
+        .file_name()
+        .with_context(|| format!("{} is not a file path", path.display()))?;
+    let temporary = path.with_file_name(format!(".{}.tmp", file_name.to_string_lossy()));
+    let write = || -> std::io::Result<()> {
+        let mut file = std::fs::File::create(&temporary)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&temporary, path)
+    };
+    write().with_context(|| format!("cannot write {}", path.display()))
+}
