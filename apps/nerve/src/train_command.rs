@@ -136,7 +136,7 @@ pub(crate) struct TrainArgs {
     #[arg(long, value_name = "NAME", value_parser = value_parser::<BackendKind>)]
     backend: Option<BackendKind>,
     /// Folder for the run's files: config.toml, history.csv, history.jsonl, metrics.json
-    /// (default: runs/<data>-<UTC timestamp>).
+    /// (default: runs/DATA-UTCTIME).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// Print JSON lines on stdout (one per epoch, then a summary); progress stays on stderr.

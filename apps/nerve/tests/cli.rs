@@ -742,3 +742,51 @@ fn regression_summaries_report_errors_in_the_targets_units() {
     let rmse = test["rmse"].as_f64().unwrap();
     assert!((rmse * rmse - test["mse"].as_f64().unwrap()).abs() < 1e-6 * rmse * rmse);
 }
+
+/// The first Ctrl-C (SIGINT) finishes the epoch, saves the run folder and exits with 130.
+#[cfg(unix)]
+#[test]
+fn an_interrupt_saves_the_run_and_exits_130() {
+    use std::io::{BufRead, BufReader, Read};
+    use std::process::Stdio;
+
+    let dir = temp_dir("interrupt");
+    let run = dir.join("run");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nerve"))
+        .args(["train", "--data", "digits", "--epochs", "100000", "--out"])
+        .arg(&run)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    // Wait for the first epoch line: training is under way and the handler installed.
+    loop {
+        let mut line = String::new();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "no epoch line: {seen}"
+        );
+        seen.push_str(&line);
+        if line.starts_with("epoch ") {
+            break;
+        }
+    }
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    stderr.read_to_string(&mut seen).unwrap();
+    let exit = child.wait().unwrap();
+    assert_eq!(exit.code(), Some(130), "{seen}");
+    assert!(seen.contains("interrupted: finishing this epoch"), "{seen}");
+    assert!(seen.contains("interrupted after epoch"), "{seen}");
+    assert!(!seen.contains("panicked"), "{seen}");
+    let metrics: Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("metrics.json")).unwrap()).unwrap();
+    assert_eq!(metrics["stop_reason"], "interrupted");
+    assert!(run.join("history.csv").is_file());
+    let _ = std::fs::remove_dir_all(dir);
+}
