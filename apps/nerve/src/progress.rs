@@ -38,8 +38,8 @@ enum Display {
     /// An epoch bar and a step bar, with a summary line per epoch kept above them.
     Bars {
         multi: MultiProgress,
-        epochs: ProgressBar,
-        steps: ProgressBar,
+        /// Made by `on_start`, once the lengths are known.
+        bars: Option<(ProgressBar, ProgressBar)>,
         /// Keep one summary line every this many epochs (about a hundred lines per run).
         keep_every: usize,
     },
@@ -67,13 +67,9 @@ impl Progress {
         let display = if quiet {
             Display::Quiet
         } else if std::io::stderr().is_terminal() {
-            let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
-            let epochs = multi.add(ProgressBar::hidden());
-            let steps = multi.add(ProgressBar::hidden());
             Display::Bars {
-                multi,
-                epochs,
-                steps,
+                multi: MultiProgress::with_draw_target(ProgressDrawTarget::stderr()),
+                bars: None,
                 keep_every: 1,
             }
         } else {
@@ -92,9 +88,11 @@ impl Progress {
     /// Removes the bars, or prints the last epoch's line if it was skipped.
     pub(crate) fn finish(&mut self) {
         match &mut self.display {
-            Display::Bars { epochs, steps, .. } => {
-                steps.finish_and_clear();
-                epochs.finish_and_clear();
+            Display::Bars { bars, .. } => {
+                if let Some((epochs, steps)) = bars.take() {
+                    steps.finish_and_clear();
+                    epochs.finish_and_clear();
+                }
             }
             Display::Lines { unprinted, .. } => {
                 if let Some(line) = unprinted.take() {
@@ -111,23 +109,25 @@ impl Observer for Progress {
         self.num_epochs = plan.num_epochs;
         match &mut self.display {
             Display::Bars {
-                epochs,
-                steps,
+                multi,
+                bars,
                 keep_every,
-                ..
             } => {
                 let style = |template: &str| {
                     ProgressStyle::with_template(template)
                         .expect("the template is valid")
                         .progress_chars("=> ")
                 };
-                epochs.set_length(plan.num_epochs as u64);
-                epochs.set_style(style("epochs [{bar:30}] {pos}/{len}  {msg}  ETA {eta}"));
-                epochs.set_draw_target(ProgressDrawTarget::stderr());
+                let epochs = multi.add(
+                    ProgressBar::new(plan.num_epochs as u64)
+                        .with_style(style("epochs [{bar:30}] {pos}/{len}  {msg}  ETA {eta}")),
+                );
                 epochs.enable_steady_tick(Duration::from_millis(200));
-                steps.set_length(plan.steps_per_epoch as u64);
-                steps.set_style(style("steps  [{bar:30}] {pos}/{len}"));
-                steps.set_draw_target(ProgressDrawTarget::stderr());
+                let steps = multi.add(
+                    ProgressBar::new(plan.steps_per_epoch as u64)
+                        .with_style(style("steps  [{bar:30}] {pos}/{len}")),
+                );
+                *bars = Some((epochs, steps));
                 *keep_every = plan.num_epochs.div_ceil(100).max(1);
             }
             Display::Lines { every, .. } => {
@@ -139,7 +139,11 @@ impl Observer for Progress {
     }
 
     fn on_step(&mut self, _epoch: usize, step: usize) {
-        if let Display::Bars { steps, .. } = &self.display {
+        if let Display::Bars {
+            bars: Some((_, steps)),
+            ..
+        } = &self.display
+        {
             steps.set_position(step as u64);
         }
     }
@@ -149,12 +153,13 @@ impl Observer for Progress {
         match &mut self.display {
             Display::Bars {
                 multi,
-                epochs,
+                bars,
                 keep_every,
-                ..
             } => {
-                epochs.set_position(report.epoch as u64);
-                epochs.set_message(short_metrics(report));
+                if let Some((epochs, _)) = bars {
+                    epochs.set_position(report.epoch as u64);
+                    epochs.set_message(short_metrics(report));
+                }
                 if report.epoch.is_multiple_of(*keep_every) || report.epoch == 1 {
                     let _ = multi.println(&line);
                 }
