@@ -26,7 +26,9 @@ mod activation;
 mod choice;
 mod initializer;
 mod mlp;
+mod model_file;
 
 pub use activation::Activation;
 pub use initializer::Initializer;
 pub use mlp::{Mlp, MlpConfig, ModelError};
+pub use model_file::{FORMAT_VERSION, METADATA_KEY, ModelInfo, read_info};

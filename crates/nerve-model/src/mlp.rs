@@ -35,7 +35,7 @@ pub struct MlpConfig {
 }
 
 /// A configuration that cannot describe a network.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum ModelError {
     /// A layer width of zero.
     #[error("`{field}` must be at least 1, got 0")]
@@ -73,6 +73,39 @@ pub enum ModelError {
         expected: usize,
         /// Layers given.
         found: usize,
+    },
+    /// A model file that could not be read or written.
+    #[error("cannot {action} {path}: {source}")]
+    Io {
+        /// `read` or `write`.
+        action: &'static str,
+        /// The file.
+        path: String,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// A file that is not a nerve model file (not safetensors, truncated, no nerve metadata,
+    /// tensors missing or of the wrong shape).
+    #[error("{path}: {message}")]
+    BadFile {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A model file written by a newer nerve, in a format this one does not know.
+    #[error(
+        "{path} was written by a newer nerve (model format {found}; this nerve {version} reads format {supported} and older); upgrade nerve to use it"
+    )]
+    NewerFormat {
+        /// The file.
+        path: String,
+        /// The file's format version.
+        found: u64,
+        /// The newest format this build reads.
+        supported: u64,
+        /// This nerve's version.
+        version: &'static str,
     },
 }
 
@@ -408,13 +441,13 @@ mod tests {
             vec![(Tensor::zeros([1, 2], &device), Tensor::zeros([1], &device))],
         )
         .unwrap_err();
-        assert_eq!(
-            err,
-            ModelError::ShapeMismatch {
-                name: "layers.0.weight".into(),
-                expected: vec![2, 1],
-                found: vec![1, 2]
-            }
+        assert!(
+            matches!(
+                &err,
+                ModelError::ShapeMismatch { name, expected, found }
+                    if name == "layers.0.weight" && *expected == [2, 1] && *found == [1, 2]
+            ),
+            "{err}"
         );
     }
 
