@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use burn::module::Param;
+use burn::module::{Param, ParamId};
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::prelude::{Device, Module, Tensor};
 use serde::{Deserialize, Serialize};
@@ -268,6 +268,40 @@ impl Mlp {
             });
         }
         Ok(config.assemble(layers))
+    }
+
+    /// The ids of the parameters, `layers.0.weight`, `layers.0.bias`, `layers.1.weight`, ...
+    /// An optimizer keys its state by these ids, so a checkpoint records them.
+    pub fn param_ids(&self) -> Vec<u64> {
+        self.layers
+            .iter()
+            .flat_map(|layer| {
+                std::iter::once(layer.weight.id.val())
+                    .chain(layer.bias.as_ref().map(|bias| bias.id.val()))
+            })
+            .collect()
+    }
+
+    /// The same network with the parameter ids `ids` (as [`Mlp::param_ids`] lists them), so
+    /// an optimizer's saved state applies to it again.
+    pub fn with_param_ids(mut self, ids: &[u64]) -> Result<Mlp, ModelError> {
+        let expected = self.param_ids().len();
+        if ids.len() != expected {
+            return Err(ModelError::LayerCount {
+                expected,
+                found: ids.len(),
+            });
+        }
+        let mut ids = ids.iter();
+        for layer in &mut self.layers {
+            if let Some(&id) = ids.next() {
+                layer.weight.id = ParamId::from(id);
+            }
+            if let (Some(bias), Some(&id)) = (layer.bias.as_mut(), ids.next()) {
+                bias.id = ParamId::from(id);
+            }
+        }
+        Ok(self)
     }
 
     /// The configuration this network was built from.

@@ -50,7 +50,10 @@ impl Mlp {
         let mut tensors: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
         for (i, layer) in self.layers().iter().enumerate() {
             let bias = layer.bias.as_ref().ok_or_else(|| {
-                bad("<memory>", format!("layer {i} has no bias; nerve's layers always do"))
+                bad(
+                    "<memory>",
+                    format!("layer {i} has no bias; nerve's layers always do"),
+                )
             })?;
             tensors.push(bytes_of(format!("layers.{i}.weight"), layer.weight.val())?);
             tensors.push(bytes_of(format!("layers.{i}.bias"), bias.val())?);
@@ -112,8 +115,8 @@ impl Mlp {
             let bias = tensor::<1>(&file, &format!("layers.{i}.bias"), source, device)?;
             parameters.push((weight, bias));
         }
-        let model = Mlp::from_parameters(&info.architecture, parameters)
-            .map_err(|err| bad(source, err))?;
+        let model =
+            Mlp::from_parameters(&info.architecture, parameters).map_err(|err| bad(source, err))?;
         Ok((model, info))
     }
 }
@@ -213,7 +216,10 @@ fn tensor<const D: usize>(
     if view.shape().len() != D {
         return Err(bad(
             source,
-            format!("`{name}` has shape {:?}; expected {D} dimensions", view.shape()),
+            format!(
+                "`{name}` has shape {:?}; expected {D} dimensions",
+                view.shape()
+            ),
         ));
     }
     let values: Vec<f32> = view
@@ -258,12 +264,16 @@ mod tests {
             let mut extra = Map::new();
             extra.insert("task".into(), "classification".into());
             let bytes = original.to_safetensors(&extra).expect("serializes");
-            let (loaded, info) = Mlp::from_safetensors(&bytes, "m.safetensors", &device)
-                .expect("reads back");
+            let (loaded, info) =
+                Mlp::from_safetensors(&bytes, "m.safetensors", &device).expect("reads back");
             assert_eq!(info.format_version, FORMAT_VERSION);
             assert_eq!(info.architecture, *original.config());
             assert_eq!(info.extra["task"], "classification");
-            assert_eq!(outputs(&loaded, &device), outputs(&original, &device), "{kind}");
+            assert_eq!(
+                outputs(&loaded, &device),
+                outputs(&original, &device),
+                "{kind}"
+            );
 
             // Names and shapes as any safetensors reader sees them.
             let file = SafeTensors::deserialize(&bytes).expect("valid safetensors");
@@ -271,9 +281,17 @@ mod tests {
             names.sort();
             assert_eq!(
                 names,
-                ["layers.0.bias", "layers.0.weight", "layers.1.bias", "layers.1.weight"]
+                [
+                    "layers.0.bias",
+                    "layers.0.weight",
+                    "layers.1.bias",
+                    "layers.1.weight"
+                ]
             );
-            assert_eq!(file.tensor("layers.0.weight").expect("present").shape(), [3, 4]);
+            assert_eq!(
+                file.tensor("layers.0.weight").expect("present").shape(),
+                [3, 4]
+            );
             assert_eq!(file.tensor("layers.1.bias").expect("present").shape(), [2]);
         }
     }
@@ -281,11 +299,17 @@ mod tests {
     #[test]
     fn bad_files_are_clear_errors() {
         let device = BackendKind::default().device().expect("compiled in");
-        let bytes = model(&device).to_safetensors(&Map::new()).expect("serializes");
+        let bytes = model(&device)
+            .to_safetensors(&Map::new())
+            .expect("serializes");
         let truncated = Mlp::from_safetensors(&bytes[..bytes.len() / 2], "t", &device);
         assert!(truncated.is_err());
         let err = Mlp::from_safetensors(b"just some text", "x.csv", &device).unwrap_err();
-        assert!(err.to_string().starts_with("x.csv: not a safetensors model file"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("x.csv: not a safetensors model file"),
+            "{err}"
+        );
         // A safetensors file from elsewhere: no nerve metadata.
         let data = [0u8; 8];
         let view = TensorView::new(Dtype::F32, vec![2], &data).expect("valid view");
@@ -301,7 +325,10 @@ mod tests {
         let mut newer = bytes.clone();
         newer[at + pattern.len() - 1] = b'9';
         let err = Mlp::from_safetensors(&newer, "n", &device).unwrap_err();
-        assert!(matches!(err, ModelError::NewerFormat { found: 9, .. }), "{err}");
+        assert!(
+            matches!(err, ModelError::NewerFormat { found: 9, .. }),
+            "{err}"
+        );
         assert!(err.to_string().contains("upgrade nerve"), "{err}");
     }
 }

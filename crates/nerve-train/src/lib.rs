@@ -46,9 +46,9 @@ pub use grad_norm::global_grad_norm_squared;
 pub use metrics::{
     ClassificationMetrics, MetricKind, MetricsAccumulator, PartMetrics, RegressionMetrics, Scores,
 };
-pub use observer::{EpochReport, NoopObserver, Observer, TrainPlan};
+pub use observer::{Checkpoint, EpochReport, NoopObserver, Observer, TrainPlan};
 pub use optimizer::{OptimizerConfig, OptimizerKind};
 pub use schedule::{ReduceOnPlateau, Schedule, ScheduleConfig, ScheduleKind};
 pub use trainer::{
-    StepOutput, StopReason, TrainConfig, TrainError, TrainOutcome, Trainer, train_step,
+    Resume, StepOutput, StopReason, TrainConfig, TrainError, TrainOutcome, Trainer, train_step,
 };

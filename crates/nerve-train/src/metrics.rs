@@ -4,10 +4,10 @@
 
 use burn::prelude::{Int, Tensor};
 use nerve_loss::Targets;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How well predicted classes match the true ones.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClassificationMetrics {
     /// The share of rows predicted right.
     pub accuracy: f64,
@@ -19,7 +19,7 @@ pub struct ClassificationMetrics {
     /// The unweighted mean over classes of the F1 score.
     pub f1_macro: f64,
     /// `confusion_matrix[true][predicted]` row counts (empty in per-epoch reports).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub confusion_matrix: Vec<Vec<usize>>,
 }
 
@@ -63,7 +63,7 @@ impl ClassificationMetrics {
 }
 
 /// How close predicted values are to the true ones, in the target's units.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct RegressionMetrics {
     /// Mean squared error.
     pub mse: f64,
@@ -118,7 +118,7 @@ impl RegressionMetrics {
 }
 
 /// The metrics of one part of the data (training, validation or test rows).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PartMetrics {
     /// How many rows.
     pub rows: usize,
@@ -130,7 +130,7 @@ pub struct PartMetrics {
 }
 
 /// Classification or regression scores.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Scores {
     /// For class targets.

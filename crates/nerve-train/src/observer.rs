@@ -18,7 +18,7 @@ pub struct TrainPlan {
 }
 
 /// What happened in one epoch.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EpochReport {
     /// The epoch, from 1.
     pub epoch: usize,
@@ -29,13 +29,17 @@ pub struct EpochReport {
     /// training, the loss before this epoch's step.
     pub train: PartMetrics,
     /// Validation loss and metrics after the epoch's last step, when there is validation data.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub validation: Option<PartMetrics>,
     /// The global L2 norm of the gradient (after clipping), averaged over the epoch's steps;
     /// with full-batch training, the norm of the full gradient.
     pub grad_norm: f64,
     /// Time since training started.
-    #[serde(rename = "seconds", serialize_with = "seconds")]
+    #[serde(
+        rename = "seconds",
+        serialize_with = "seconds",
+        deserialize_with = "from_seconds"
+    )]
     pub elapsed: Duration,
 }
 
@@ -56,6 +60,36 @@ fn seconds<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> 
     s.serialize_f64(d.as_secs_f64())
 }
 
+fn from_seconds<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    let seconds = <f64 as serde::Deserialize>::deserialize(d)?;
+    Duration::try_from_secs_f64(seconds).map_err(serde::de::Error::custom)
+}
+
+/// The state of a run after an epoch, enough to continue it later with
+/// [`Trainer::resume`](crate::Trainer::resume).
+pub struct Checkpoint<'a> {
+    /// The epochs completed.
+    pub epoch: usize,
+    /// The current weights (on the autodiff device). Their parameter ids key the optimizer's
+    /// state, so a resumed model must carry the same ids ([`Mlp::param_ids`](nerve_model::Mlp::param_ids)).
+    pub model: &'a nerve_model::Mlp,
+    /// The optimizer and its state (moments, momentum buffers).
+    pub optimizer: &'a burn::optim::ModuleOptimizer,
+    /// Every epoch so far.
+    pub history: &'a [EpochReport],
+    /// With early stopping: the best epoch so far and its weights.
+    pub best: Option<(usize, &'a nerve_model::Mlp)>,
+}
+
+impl std::fmt::Debug for Checkpoint<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Checkpoint")
+            .field("epoch", &self.epoch)
+            .field("best_epoch", &self.best.map(|(epoch, _)| epoch))
+            .finish_non_exhaustive()
+    }
+}
+
 /// Receives the trainer's progress. Every method has an empty default, so an observer
 /// implements only what it shows.
 pub trait Observer {
@@ -66,6 +100,8 @@ pub trait Observer {
     fn on_step(&mut self, _epoch: usize, _step: usize) {}
     /// Called after every epoch.
     fn on_epoch(&mut self, _report: &EpochReport) {}
+    /// Called after every epoch with what it takes to continue the run later.
+    fn on_checkpoint(&mut self, _checkpoint: &Checkpoint<'_>) {}
     /// Asked after every epoch: `true` ends training there (e.g. on Ctrl-C), with
     /// [`StopReason::Interrupted`](crate::StopReason::Interrupted).
     fn should_stop(&mut self) -> bool {

@@ -14,8 +14,8 @@ use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    BatchSize, EpochReport, MetricKind, MetricsAccumulator, Observer, OptimizerConfig, PartMetrics,
-    Schedule, ScheduleConfig, TrainPlan, global_grad_norm_squared,
+    BatchSize, Checkpoint, EpochReport, MetricKind, MetricsAccumulator, Observer, OptimizerConfig,
+    PartMetrics, Schedule, ScheduleConfig, TrainPlan, global_grad_norm_squared,
 };
 
 /// Training settings.
@@ -261,6 +261,17 @@ fn scale_gradients(model: &Mlp, grads: GradientsParams, scale: Tensor<1>) -> Gra
     scaler.grads
 }
 
+/// What [`Trainer::resume`] continues from: a [`Checkpoint`](crate::Checkpoint) read back.
+#[derive(Debug)]
+pub struct Resume {
+    /// The optimizer's saved state (burn's burnpack bytes of `ModuleOptimizer::into_bytes`).
+    pub optimizer: Vec<u8>,
+    /// The epochs run so far.
+    pub history: Vec<EpochReport>,
+    /// With early stopping: the best epoch so far and its weights.
+    pub best: Option<(usize, Mlp)>,
+}
+
 /// Runs the epoch loop of a [`TrainConfig`].
 #[derive(Debug, Clone)]
 pub struct Trainer {
@@ -340,6 +351,34 @@ impl Trainer {
         device: &Device,
         observer: &mut dyn Observer,
     ) -> Result<TrainOutcome, TrainError> {
+        self.run(model, None, train, validation, device, observer)
+    }
+
+    /// Continues a run from a checkpoint: `model` holds the checkpoint's weights with their
+    /// original parameter ids, `resume` the optimizer state, history and best epoch. With the
+    /// same config and data, the run ends exactly as if it had never stopped: the shuffle
+    /// replays its earlier epochs, the schedule its rates, dropout is seeded per epoch.
+    pub fn resume(
+        &self,
+        model: Mlp,
+        resume: Resume,
+        train: &Dataset,
+        validation: Option<&Dataset>,
+        device: &Device,
+        observer: &mut dyn Observer,
+    ) -> Result<TrainOutcome, TrainError> {
+        self.run(model, Some(resume), train, validation, device, observer)
+    }
+
+    fn run(
+        &self,
+        model: Mlp,
+        resume: Option<Resume>,
+        train: &Dataset,
+        validation: Option<&Dataset>,
+        device: &Device,
+        observer: &mut dyn Observer,
+    ) -> Result<TrainOutcome, TrainError> {
         let config = &self.config;
         config.validate()?;
         assert!(
@@ -407,10 +446,44 @@ impl Trainer {
         let mut stop_reason = StopReason::EpochLimit;
         // Early stopping keeps the best weights; a divergence falls back to the last good ones.
         let mut best: Option<(usize, f64, Mlp)> = None;
-        let mut last_good = (0, model.clone());
-        let start = Instant::now();
+        let mut start = Instant::now();
+        if let Some(resume) = resume {
+            optimizer = optimizer
+                .from_bytes(burn::tensor::Bytes::from_bytes_vec(resume.optimizer))
+                .map_err(|err| {
+                    TrainError::Config(format!("cannot read the optimizer's state: {err}"))
+                })?;
+            // Replay what the finished epochs did to the shuffle and the schedule.
+            for report in &resume.history {
+                if steps_per_epoch > 1 {
+                    order.shuffle(&mut rng);
+                }
+                schedule.next_lr();
+                schedule.observe(report.monitored_loss());
+            }
+            best = resume.best.and_then(|(epoch, model)| {
+                let loss = resume.history.get(epoch.checked_sub(1)?)?.monitored_loss();
+                Some((epoch, loss, model))
+            });
+            if let Some(last) = resume.history.last() {
+                start = start.checked_sub(last.elapsed).unwrap_or(start);
+            }
+            history = resume.history;
+        }
+        let first_epoch = history.len() + 1;
+        let mut last_good = (history.len(), model.clone());
 
-        for epoch in 1..=config.num_epochs {
+        for epoch in first_epoch..=config.num_epochs {
+            if model_config.dropout > 0.0 {
+                // Dropout draws from the backend's generator; seeding it per epoch makes a
+                // resumed run draw what the uninterrupted one did.
+                device.seed(
+                    config
+                        .seed
+                        .wrapping_add(epoch as u64)
+                        .wrapping_mul(0x9E37_79B9_7F4A_7C15),
+                );
+            }
             let lr = schedule.next_lr();
             // Loss, metrics and gradient norm are summed on the device and read once per
             // epoch, so the steps themselves never wait for the host.
@@ -494,6 +567,7 @@ impl Trainer {
             history.push(report);
             last_good = (epoch, model.clone());
 
+            let mut out_of_patience = false;
             if config.patience > 0 {
                 let improved = match &best {
                     Some((_, best_loss, _)) => monitored < best_loss - config.min_delta,
@@ -501,13 +575,22 @@ impl Trainer {
                 };
                 if improved {
                     best = Some((epoch, monitored, model.clone()));
-                } else if best
-                    .as_ref()
-                    .is_some_and(|(best_epoch, _, _)| epoch - best_epoch >= config.patience)
-                {
-                    stop_reason = StopReason::EarlyStopped;
-                    break;
+                } else {
+                    out_of_patience = best
+                        .as_ref()
+                        .is_some_and(|(best_epoch, _, _)| epoch - best_epoch >= config.patience);
                 }
+            }
+            observer.on_checkpoint(&Checkpoint {
+                epoch,
+                model: &model,
+                optimizer: &optimizer,
+                history: &history,
+                best: best.as_ref().map(|(epoch, _, model)| (*epoch, model)),
+            });
+            if out_of_patience {
+                stop_reason = StopReason::EarlyStopped;
+                break;
             }
             if config.tol > 0.0 && grad_norm < config.tol {
                 stop_reason = StopReason::Converged;
@@ -520,8 +603,8 @@ impl Trainer {
         }
 
         let (best_epoch, model) = match best {
-            Some((epoch, _, model)) => (epoch, model),
-            None => (history.len(), model),
+            Some((epoch, _, model)) if config.patience > 0 => (epoch, model),
+            _ => (history.len(), model),
         };
         let model = model.valid();
         let final_loss = evaluate(&model, config.loss, train, &plain)?;
@@ -850,5 +933,101 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_resumed_run_ends_exactly_like_an_uninterrupted_one() {
+        use crate::{Checkpoint, ScheduleConfig, ScheduleKind};
+
+        /// Keeps the latest checkpoint, as files would, and stops after `stop_at` epochs.
+        struct Saver {
+            stop_at: usize,
+            saved: Option<(Vec<u8>, Vec<u8>, Vec<EpochReport>, Option<usize>)>,
+        }
+        impl Observer for Saver {
+            fn on_checkpoint(&mut self, c: &Checkpoint<'_>) {
+                let mut extra = serde_json::Map::new();
+                extra.insert("param_ids".into(), serde_json::json!(c.model.param_ids()));
+                let model = c.model.to_safetensors(&extra).expect("serializes");
+                let optimizer = c.optimizer.into_bytes().expect("serializes").to_vec();
+                let best = c.best.map(|(epoch, _)| epoch);
+                self.saved = Some((model, optimizer, c.history.to_vec(), best));
+            }
+            fn should_stop(&mut self) -> bool {
+                self.saved
+                    .as_ref()
+                    .is_some_and(|s| s.2.len() >= self.stop_at)
+            }
+        }
+
+        let device = BackendKind::default()
+            .autodiff_device()
+            .expect("compiled in");
+        let config = TrainConfig {
+            num_epochs: 12,
+            batch_size: BatchSize::Rows(3),
+            optimizer: OptimizerConfig::adam(0.05),
+            schedule: ScheduleConfig {
+                name: ScheduleKind::Cosine,
+                warmup_epochs: 2,
+                ..ScheduleConfig::default()
+            },
+            seed: 9,
+            ..TrainConfig::default()
+        };
+        let init = |device: &Device| {
+            nerve_backend::seed(device, 4);
+            MlpConfig::new(1, vec![6], 1).init(device)
+        };
+        let trainer = Trainer::new(config);
+        let whole = trainer
+            .fit(init(&device), &line(), None, &device, &mut NoopObserver)
+            .expect("trains");
+
+        let mut saver = Saver {
+            stop_at: 5,
+            saved: None,
+        };
+        let first = trainer
+            .fit(init(&device), &line(), None, &device, &mut saver)
+            .expect("trains");
+        assert_eq!(first.stop_reason, StopReason::Interrupted);
+        let (model, optimizer, history, _) = saver.saved.expect("checkpointed");
+        let (model, info) = Mlp::from_safetensors(&model, "checkpoint", &device).expect("reads");
+        let ids: Vec<u64> = serde_json::from_value(info.extra["param_ids"].clone()).expect("ids");
+        let model = model.with_param_ids(&ids).expect("same layers");
+        let resumed = trainer
+            .resume(
+                model,
+                Resume {
+                    optimizer,
+                    history,
+                    best: None,
+                },
+                &line(),
+                None,
+                &device,
+                &mut NoopObserver,
+            )
+            .expect("resumes");
+        assert_eq!(resumed.history.len(), 12);
+        for (a, b) in whole.history.iter().zip(&resumed.history) {
+            assert_eq!(
+                (a.lr, &a.train, a.grad_norm),
+                (b.lr, &b.train, b.grad_norm),
+                "epoch {}",
+                a.epoch
+            );
+        }
+        let plain = device.without_autodiff();
+        let x = line().features_tensor(&plain);
+        let outputs = |m: &Mlp| {
+            m.forward(x.clone())
+                .into_data()
+                .convert::<f32>()
+                .try_into_vec::<f32>()
+                .expect("f32")
+        };
+        assert_eq!(outputs(&whole.model), outputs(&resumed.model));
     }
 }
