@@ -8,10 +8,13 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod builtin;
+mod checkpoint;
 mod datasets_command;
+mod model_commands;
 mod progress;
 mod run_config;
 mod run_dir;
+mod saved_model;
 mod train_command;
 
 use std::process::ExitCode;
@@ -31,6 +34,12 @@ struct Cli {
 enum Command {
     /// Train a network (with no arguments: the tutorial's 4-5-1 network on its 4-row table).
     Train(Box<train_command::TrainArgs>),
+    /// Score a model file on labelled data: the metrics `nerve train` reports.
+    Eval(model_commands::EvalArgs),
+    /// Predict with a model file: one CSV line per input row.
+    Predict(model_commands::PredictArgs),
+    /// Describe a model file: architecture, preprocessing, training, metrics, weight statistics.
+    Inspect(model_commands::InspectArgs),
     /// List the built-in data sets (`--data NAME`) with their rows, features, target and task.
     Datasets,
     /// List the CPU backends compiled into this build.
@@ -48,6 +57,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Train(args) => train_command::run(*args),
+        Command::Eval(args) => model_commands::eval(args),
+        Command::Predict(args) => model_commands::predict(args),
+        Command::Inspect(args) => model_commands::inspect(args),
         Command::Datasets => datasets_command::run().map(|()| ExitCode::SUCCESS),
         Command::Backends => {
             list_backends();

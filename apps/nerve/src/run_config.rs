@@ -65,6 +65,8 @@ pub(crate) struct TrainingSection {
     /// Scale the gradient down to this global L2 norm when it is larger.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub clip_grad_norm: Option<f64>,
+    /// Write a checkpoint (for `--resume`) every this many epochs; 0: never.
+    pub checkpoint_every: usize,
 }
 
 impl Default for TrainingSection {
@@ -78,6 +80,7 @@ impl Default for TrainingSection {
             patience: defaults.patience,
             min_delta: defaults.min_delta,
             clip_grad_norm: defaults.clip_grad_norm,
+            checkpoint_every: 1,
         }
     }
 }

@@ -23,6 +23,7 @@ use serde_json::json;
 use crate::progress::{self, Progress};
 use crate::run_config::{DataSource, Delimiter, HiddenWidths, RunConfig, resolve_data};
 use crate::run_dir::RunDir;
+use crate::{checkpoint, saved_model};
 
 /// Flags of `nerve train`. Each overrides the same setting of `--config`; without `--config`,
 /// `--data` starts from scikit-learn-like defaults and no flags at all run the tutorial's network.
@@ -31,6 +32,13 @@ pub(crate) struct TrainArgs {
     /// A TOML run config (see configs/); default: the tutorial's network, or defaults for --data.
     #[arg(long, value_name = "FILE.toml")]
     config: Option<PathBuf>,
+    /// Continue an interrupted run from its folder's last checkpoint (its config.toml, its data).
+    #[arg(long, value_name = "RUN_DIR", conflicts_with = "config")]
+    resume: Option<PathBuf>,
+    /// Start from the weights (and the preprocessing) of a model file instead of random ones;
+    /// its architecture is used, and the data must fit it.
+    #[arg(long, value_name = "MODEL")]
+    init: Option<PathBuf>,
     /// A CSV file with a header row, or a built-in data set's name (see `nerve datasets`).
     #[arg(long, value_name = "CSV|NAME")]
     data: Option<String>,
@@ -139,6 +147,12 @@ pub(crate) struct TrainArgs {
     /// (default: runs/DATA-UTCTIME).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+    /// Also write the trained model to this file (it is always written to the run folder).
+    #[arg(long, value_name = "FILE.safetensors")]
+    save: Option<PathBuf>,
+    /// Write a checkpoint every N epochs (0: never), for --resume.
+    #[arg(long, value_name = "N")]
+    checkpoint_every: Option<usize>,
     /// Print JSON lines on stdout (one per epoch, then a summary); progress stays on stderr.
     #[arg(long)]
     json: bool,
@@ -168,10 +182,14 @@ where
 impl TrainArgs {
     /// The config file (or the defaults), with every given flag applied on top.
     fn resolve(&self) -> Result<RunConfig> {
-        let mut config = match (&self.config, &self.data) {
-            (Some(path), _) => RunConfig::load(path)?,
-            (None, Some(data)) => RunConfig::for_data(data),
-            (None, None) => RunConfig::parse(crate::builtin::XOR_CONFIG, "configs/xor.toml", None)?,
+        let mut config = match (&self.resume, &self.config, &self.data) {
+            (Some(dir), _, _) => RunConfig::load(&dir.join("config.toml"))
+                .with_context(|| format!("{} is not a run folder to resume", dir.display()))?,
+            (None, Some(path), _) => RunConfig::load(path)?,
+            (None, None, Some(data)) => RunConfig::for_data(data),
+            (None, None, None) => {
+                RunConfig::parse(crate::builtin::XOR_CONFIG, "configs/xor.toml", None)?
+            }
         };
         set(&mut config.data.path, &self.data);
         if self.delimiter.is_some() {
@@ -226,6 +244,7 @@ impl TrainArgs {
         if self.clip_grad_norm.is_some() {
             training.clip_grad_norm = self.clip_grad_norm;
         }
+        set(&mut training.checkpoint_every, &self.checkpoint_every);
         set(&mut config.backend, &self.backend);
         config.validate()?;
         Ok(config)
@@ -242,8 +261,25 @@ pub(crate) fn run(args: TrainArgs) -> Result<ExitCode> {
         );
     }
     let mut config = args.resolve()?;
+    let device = config.backend.autodiff_device()?;
+    let init = args
+        .init
+        .as_deref()
+        .map(|path| saved_model::load(path, &device))
+        .transpose()?;
+    if let Some(init) = &init {
+        // The file's architecture, so its weights fit.
+        let architecture = &init.info.architecture;
+        config.model.d_hidden = architecture.d_hidden.clone();
+        config.model.activation = architecture.activation;
+        config.model.dropout = architecture.dropout;
+        config.model.initializer = architecture.initializer;
+    }
     let table = load_table(&mut config)?;
-    let prepared = prepare(table, &config.data.prepare_options())?;
+    let mut prepared = prepare(table, &config.data.prepare_options())?;
+    if let Some(init) = &init {
+        use_preprocessing(&mut prepared, &init.preprocessor, args.init.as_deref())?;
+    }
     let target = prepared.preprocessor.target_name().to_owned();
     // The saved config records what was inferred, so it repeats the run on any version.
     config.data.target = Some(target.clone());
@@ -261,32 +297,62 @@ pub(crate) fn run(args: TrainArgs) -> Result<ExitCode> {
     let mlp_config = config.model.mlp(prepared.preprocessor.d_input(), d_output);
     mlp_config.validate().context("invalid [model]")?;
 
-    let device = config.backend.autodiff_device()?;
-    nerve_backend::seed(&device, config.training.seed);
-    let model = mlp_config.init(&device);
+    let model = match init {
+        Some(init) => {
+            let found = &init.info.architecture;
+            anyhow::ensure!(
+                found.d_input == mlp_config.d_input && found.d_output == mlp_config.d_output,
+                "the model in {} takes {} inputs and gives {} outputs, but this data needs {} and {}",
+                args.init.as_deref().unwrap_or(Path::new("?")).display(),
+                found.d_input,
+                found.d_output,
+                mlp_config.d_input,
+                mlp_config.d_output
+            );
+            init.model
+        }
+        None => {
+            nerve_backend::seed(&device, config.training.seed);
+            mlp_config.init(&device)
+        }
+    };
 
-    let run_dir = RunDir::create(args.out.as_deref(), &data_name(&config.data.path))?;
+    let out = args.out.as_deref().or(args.resume.as_deref());
+    let run_dir = RunDir::create(out, &data_name(&config.data.path))?;
     run_dir.write_config(&config)?;
     if chatty {
         eprint!("{}", describe_run(&config, &prepared, &model));
         eprintln!("Run folder: {}", run_dir.path().display());
     }
+    let resume = match &args.resume {
+        Some(dir) => Some(checkpoint::load(dir, &mlp_config, &device)?),
+        None => None,
+    };
 
     progress::catch_interrupts();
-    let mut progress = Progress::new(args.json, args.quiet);
+    let mut observer = checkpoint::RunObserver::new(
+        Progress::new(args.json, args.quiet),
+        run_dir.path(),
+        config.training.checkpoint_every,
+    );
     let target_scale = match &prepared.preprocessor.target {
         nerve_data::TargetTransform::Values { scale, .. } => f64::from(*scale),
         nerve_data::TargetTransform::Classes { .. } => 1.0,
     };
     let trainer = Trainer::new(config.train_config()).with_target_scale(target_scale);
-    let result = trainer.fit(
-        model,
-        &prepared.train,
-        prepared.validation.as_ref(),
-        &device,
-        &mut progress,
-    );
-    progress.finish();
+    let validation = prepared.validation.as_ref();
+    let result = match resume {
+        Some((model, resume)) => trainer.resume(
+            model,
+            resume,
+            &prepared.train,
+            validation,
+            &device,
+            &mut observer,
+        ),
+        None => trainer.fit(model, &prepared.train, validation, &device, &mut observer),
+    };
+    observer.finish()?;
     let (outcome, divergence) = match result {
         Ok(outcome) => (outcome, None),
         Err(mut err) => match err.take_last_good() {
@@ -305,10 +371,20 @@ pub(crate) fn run(args: TrainArgs) -> Result<ExitCode> {
     let summary = summary_json(&config, &prepared, &outcome, &train, &validation, &test);
     run_dir.write_history(&outcome.history)?;
     run_dir.write_metrics(&summary)?;
+    let model_path = run_dir.path().join("model.safetensors");
+    for path in std::iter::once(model_path.as_path()).chain(args.save.as_deref()) {
+        saved_model::save(
+            path,
+            &outcome.model,
+            &prepared.preprocessor,
+            &config,
+            &summary,
+        )?;
+    }
 
     if let Some(err) = divergence {
         bail!(
-            "{err}. The run folder {} holds the history up to epoch {}.",
+            "{err}. The run folder {} holds the model and history of epoch {}, the last good one.",
             run_dir.path().display(),
             outcome.history.len()
         );
@@ -322,13 +398,57 @@ pub(crate) fn run(args: TrainArgs) -> Result<ExitCode> {
     }
     if progress::interrupted() {
         eprintln!(
-            "interrupted after epoch {}: the run is saved in {}",
+            "interrupted after epoch {}: the run is saved in {}; `nerve train --resume {}` continues it",
             outcome.history.len(),
+            run_dir.path().display(),
             run_dir.path().display()
         );
         return Ok(ExitCode::from(130));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Replaces the freshly fitted preprocessing with a model's own, so its weights see inputs
+/// scaled and encoded as in its training: the parts are transformed again.
+fn use_preprocessing(
+    prepared: &mut Prepared,
+    preprocessor: &nerve_data::Preprocessor,
+    path: Option<&Path>,
+) -> Result<()> {
+    let context = || {
+        format!(
+            "the data does not fit the preprocessing of {}",
+            path.unwrap_or(Path::new("the model")).display()
+        )
+    };
+    anyhow::ensure!(
+        preprocessor.task == prepared.task,
+        "{}: the model does {}, the data {}",
+        context(),
+        preprocessor.task,
+        prepared.task
+    );
+    let table = &prepared.table;
+    let split = &prepared.split;
+    prepared.train = preprocessor
+        .transform(table, &split.train)
+        .with_context(context)?;
+    if !split.validation.is_empty() {
+        prepared.validation = Some(
+            preprocessor
+                .transform(table, &split.validation)
+                .with_context(context)?,
+        );
+    }
+    if !split.test.is_empty() {
+        prepared.test = Some(
+            preprocessor
+                .transform(table, &split.test)
+                .with_context(context)?,
+        );
+    }
+    prepared.preprocessor = preprocessor.clone();
+    Ok(())
 }
 
 /// The name of the data for the default run folder: a built-in name or a file's stem.
@@ -607,17 +727,7 @@ impl Evaluation {
 
     /// One line: the main metrics.
     fn headline(&self) -> String {
-        let part = &self.metrics;
-        match &part.scores {
-            Scores::Classification(m) => format!(
-                "loss {:.4}, accuracy {:.4}, macro-F1 {:.4} (precision {:.4}, recall {:.4})",
-                part.loss, m.accuracy, m.f1_macro, m.precision_macro, m.recall_macro
-            ),
-            Scores::Regression(m) => format!(
-                "R² {:.4}, MAE {:.4}, RMSE {:.4} (loss {:.4})",
-                m.r2, m.mae, m.rmse, part.loss
-            ),
-        }
+        headline(&self.metrics)
     }
 
     /// The metrics as JSON, with the class names for classification.
@@ -630,9 +740,28 @@ impl Evaluation {
     }
 }
 
+/// One line: a part's main metrics.
+pub(crate) fn headline(part: &PartMetrics) -> String {
+    match &part.scores {
+        Scores::Classification(m) => format!(
+            "loss {:.4}, accuracy {:.4}, macro-F1 {:.4} (precision {:.4}, recall {:.4})",
+            part.loss, m.accuracy, m.f1_macro, m.precision_macro, m.recall_macro
+        ),
+        Scores::Regression(m) => format!(
+            "R² {:.4}, MAE {:.4}, RMSE {:.4} (loss {:.4})",
+            m.r2, m.mae, m.rmse, part.loss
+        ),
+    }
+}
+
 /// The network's outputs for every row, row-major, and their width: values for regression,
 /// probabilities for classification.
-fn outputs(model: &Mlp, loss: Loss, data: &Dataset, device: &Device) -> (Vec<f32>, usize) {
+pub(crate) fn outputs(
+    model: &Mlp,
+    loss: Loss,
+    data: &Dataset,
+    device: &Device,
+) -> (Vec<f32>, usize) {
     let model = model.clone().fork(device);
     let output = loss.predictions(model.forward(data.features_tensor(device)));
     let [_, width] = output.dims();
@@ -701,7 +830,7 @@ fn print_results(
             test.headline()
         )?;
         if let Scores::Classification(m) = &test.metrics.scores {
-            write_confusion(&mut text, prepared, m)?;
+            write_confusion(&mut text, prepared.preprocessor.labels(), m)?;
         }
     }
     let mut stdout = std::io::stdout().lock();
@@ -765,13 +894,13 @@ fn write_rows(
 }
 
 /// The test confusion matrix with class names, for a handful of classes.
-fn write_confusion(
+pub(crate) fn write_confusion(
     text: &mut String,
-    prepared: &Prepared,
+    labels: Option<&[String]>,
     metrics: &ClassificationMetrics,
 ) -> Result<()> {
     const MAX_CLASSES_SHOWN: usize = 12;
-    let Some(labels) = prepared.preprocessor.labels() else {
+    let Some(labels) = labels else {
         return Ok(());
     };
     if labels.len() > MAX_CLASSES_SHOWN {
@@ -796,7 +925,11 @@ fn write_confusion(
 }
 
 /// A right-aligned table.
-fn write_aligned(text: &mut String, header: &[String], rows: &[Vec<String>]) -> Result<()> {
+pub(crate) fn write_aligned(
+    text: &mut String,
+    header: &[String],
+    rows: &[Vec<String>],
+) -> Result<()> {
     let widths: Vec<usize> = (0..header.len())
         .map(|c| {
             rows.iter()
@@ -860,7 +993,7 @@ fn summary_json(
     summary
 }
 
-fn ignore_broken_pipe(err: std::io::Error) -> std::io::Result<()> {
+pub(crate) fn ignore_broken_pipe(err: std::io::Error) -> std::io::Result<()> {
     if err.kind() == std::io::ErrorKind::BrokenPipe {
         Ok(())
     } else {

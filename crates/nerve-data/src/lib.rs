@@ -60,6 +60,7 @@ pub use preprocess::{
 };
 pub use split::{Split, SplitOptions};
 pub use table::{
-    Categorical, Column, ColumnData, CsvOptions, Missing, MissingReport, Table, sniff_delimiter,
+    Categorical, Column, ColumnData, CsvOptions, Missing, MissingReport, Table, TableReader,
+    sniff_delimiter,
 };
 pub use task::{Task, class_labels};

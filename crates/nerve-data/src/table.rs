@@ -286,18 +286,7 @@ impl Table {
 
     /// Reads a CSV file. Errors name the file.
     pub fn open(path: impl AsRef<Path>, options: &CsvOptions) -> Result<Table, DataError> {
-        let path = path.as_ref();
-        let io_error = |source| DataError::Io {
-            path: path.display().to_string(),
-            source,
-        };
-        if path.is_dir() {
-            return Err(io_error(std::io::Error::other(
-                "it is a folder; expected a CSV file",
-            )));
-        }
-        let file = std::fs::File::open(path).map_err(io_error)?;
-        Self::read(&path.display().to_string(), file, options)
+        TableReader::open(path, options)?.read_all()
     }
 
     /// Parses CSV text with the default [`CsvOptions`]; `source_name` names it in errors.
@@ -313,100 +302,7 @@ impl Table {
         reader: impl Read,
         options: &CsvOptions,
     ) -> Result<Table, DataError> {
-        // Peek at the first buffered chunk, which holds the header line of any sane file,
-        // without consuming it.
-        let mut reader = BufReader::with_capacity(256 * 1024, reader);
-        let start = reader.fill_buf().map_err(|source| DataError::Io {
-            path: source_name.to_owned(),
-            source,
-        })?;
-        if start.contains(&0) {
-            return Err(DataError::empty(
-                source_name,
-                "this looks like a binary file (it contains NUL bytes), not CSV text",
-            ));
-        }
-        let delimiter = options.delimiter.unwrap_or_else(|| sniff_delimiter(start));
-        let mut csv = csv::ReaderBuilder::new()
-            .has_headers(true)
-            .delimiter(delimiter)
-            .trim(csv::Trim::All)
-            .from_reader(reader);
-        let csv_error = |err: csv::Error| csv_error(source_name, err);
-        let header = csv.byte_headers().map_err(csv_error)?.clone();
-        let mut names = Vec::with_capacity(header.len());
-        for field in &header {
-            let name = std::str::from_utf8(field).map_err(|_| DataError::Csv {
-                source_name: source_name.to_owned(),
-                line: 1,
-                message: NOT_UTF8.to_owned(),
-            })?;
-            names.push(name.to_owned());
-        }
-        if names.iter().all(String::is_empty) {
-            return Err(DataError::empty(
-                source_name,
-                "no header row; expected column names on the first line",
-            ));
-        }
-        for (i, name) in names.iter().enumerate() {
-            if names[..i].contains(name) {
-                return Err(DataError::DuplicateColumn {
-                    source_name: source_name.to_owned(),
-                    column: name.clone(),
-                });
-            }
-        }
-        let mut builders: Vec<Builder> = names
-            .iter()
-            .map(|_| Builder::Numeric {
-                values: Vec::new(),
-                first_non_finite: None,
-            })
-            .collect();
-        let mut lines = Vec::new();
-        let mut record = csv::ByteRecord::new();
-        while csv.read_byte_record(&mut record).map_err(csv_error)? {
-            let line = record.position().map_or(0, |p| p.line());
-            for ((field, builder), name) in record.iter().zip(&mut builders).zip(&names) {
-                let text = std::str::from_utf8(field).map_err(|_| DataError::Csv {
-                    source_name: source_name.to_owned(),
-                    line,
-                    message: format!("column `{name}`: {NOT_UTF8}"),
-                })?;
-                let cell = if is_missing(text) {
-                    if options.missing == Missing::Error {
-                        return Err(DataError::Missing {
-                            source_name: source_name.to_owned(),
-                            line,
-                            column: name.clone(),
-                            value: text.to_owned(),
-                        });
-                    }
-                    None
-                } else {
-                    Some(text)
-                };
-                builder.push(cell, line, delimiter);
-            }
-            lines.push(line);
-        }
-        if lines.is_empty() {
-            return Err(DataError::empty(
-                source_name,
-                "the header row is not followed by any data rows",
-            ));
-        }
-        let columns = builders
-            .into_iter()
-            .zip(names)
-            .map(|(builder, name)| builder.finish(name, source_name))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Table {
-            source: source_name.to_owned(),
-            columns,
-            lines,
-        })
+        TableReader::new(source_name, reader, options)?.read_all()
     }
 
     /// The name errors use for this table (its path, or a data set's name).
@@ -531,6 +427,176 @@ impl Table {
             self.retain_rows(&keep);
         }
         Ok(report)
+    }
+}
+
+/// Reads a CSV file in chunks of rows, for inputs too large to hold at once (`nerve predict`).
+/// Each chunk is a [`Table`] typed on its own rows, with the file's line numbers.
+pub struct TableReader<R: Read> {
+    source: String,
+    csv: csv::Reader<BufReader<R>>,
+    names: Vec<String>,
+    delimiter: u8,
+    missing: Missing,
+    record: csv::ByteRecord,
+}
+
+impl<R: Read> std::fmt::Debug for TableReader<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TableReader")
+            .field("source", &self.source)
+            .field("columns", &self.names)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TableReader<std::fs::File> {
+    /// Opens a CSV file.
+    pub fn open(path: impl AsRef<Path>, options: &CsvOptions) -> Result<Self, DataError> {
+        let path = path.as_ref();
+        let io_error = |source| DataError::Io {
+            path: path.display().to_string(),
+            source,
+        };
+        if path.is_dir() {
+            return Err(io_error(std::io::Error::other(
+                "it is a folder; expected a CSV file",
+            )));
+        }
+        let file = std::fs::File::open(path).map_err(io_error)?;
+        Self::new(&path.display().to_string(), file, options)
+    }
+}
+
+impl<R: Read> TableReader<R> {
+    /// Reads the header row (detecting the delimiter unless `options` fixes it).
+    pub fn new(source_name: &str, reader: R, options: &CsvOptions) -> Result<Self, DataError> {
+        // Peek at the first buffered chunk, which holds the header line of any sane file,
+        // without consuming it.
+        let mut reader = BufReader::with_capacity(256 * 1024, reader);
+        let start = reader.fill_buf().map_err(|source| DataError::Io {
+            path: source_name.to_owned(),
+            source,
+        })?;
+        if start.contains(&0) {
+            return Err(DataError::empty(
+                source_name,
+                "this looks like a binary file (it contains NUL bytes), not CSV text",
+            ));
+        }
+        let delimiter = options.delimiter.unwrap_or_else(|| sniff_delimiter(start));
+        let mut csv = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .delimiter(delimiter)
+            .trim(csv::Trim::All)
+            .from_reader(reader);
+        let header = csv
+            .byte_headers()
+            .map_err(|err| csv_error(source_name, err))?
+            .clone();
+        let mut names = Vec::with_capacity(header.len());
+        for field in &header {
+            let name = std::str::from_utf8(field).map_err(|_| DataError::Csv {
+                source_name: source_name.to_owned(),
+                line: 1,
+                message: NOT_UTF8.to_owned(),
+            })?;
+            names.push(name.to_owned());
+        }
+        if names.iter().all(String::is_empty) {
+            return Err(DataError::empty(
+                source_name,
+                "no header row; expected column names on the first line",
+            ));
+        }
+        for (i, name) in names.iter().enumerate() {
+            if names[..i].contains(name) {
+                return Err(DataError::DuplicateColumn {
+                    source_name: source_name.to_owned(),
+                    column: name.clone(),
+                });
+            }
+        }
+        Ok(Self {
+            source: source_name.to_owned(),
+            csv,
+            names,
+            delimiter,
+            missing: options.missing,
+            record: csv::ByteRecord::new(),
+        })
+    }
+
+    /// The column names from the header row.
+    pub fn columns(&self) -> &[String] {
+        &self.names
+    }
+
+    /// Every remaining row as one table; no rows at all is an error.
+    pub fn read_all(mut self) -> Result<Table, DataError> {
+        self.next_chunk(usize::MAX)?.ok_or_else(|| {
+            DataError::empty(
+                &self.source,
+                "the header row is not followed by any data rows",
+            )
+        })
+    }
+
+    /// The next rows, at most `max_rows` of them; `None` at the end of the file.
+    pub fn next_chunk(&mut self, max_rows: usize) -> Result<Option<Table>, DataError> {
+        let source_name = self.source.as_str();
+        let mut builders: Vec<Builder> = self
+            .names
+            .iter()
+            .map(|_| Builder::Numeric {
+                values: Vec::new(),
+                first_non_finite: None,
+            })
+            .collect();
+        let mut lines = Vec::new();
+        while lines.len() < max_rows
+            && self
+                .csv
+                .read_byte_record(&mut self.record)
+                .map_err(|err| csv_error(source_name, err))?
+        {
+            let line = self.record.position().map_or(0, |p| p.line());
+            for ((field, builder), name) in self.record.iter().zip(&mut builders).zip(&self.names) {
+                let text = std::str::from_utf8(field).map_err(|_| DataError::Csv {
+                    source_name: source_name.to_owned(),
+                    line,
+                    message: format!("column `{name}`: {NOT_UTF8}"),
+                })?;
+                let cell = if is_missing(text) {
+                    if self.missing == Missing::Error {
+                        return Err(DataError::Missing {
+                            source_name: source_name.to_owned(),
+                            line,
+                            column: name.clone(),
+                            value: text.to_owned(),
+                        });
+                    }
+                    None
+                } else {
+                    Some(text)
+                };
+                builder.push(cell, line, self.delimiter);
+            }
+            lines.push(line);
+        }
+        if lines.is_empty() {
+            return Ok(None);
+        }
+        let columns = builders
+            .into_iter()
+            .zip(&self.names)
+            .map(|(builder, name)| builder.finish(name.clone(), source_name))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Some(Table {
+            source: source_name.to_owned(),
+            columns,
+            lines,
+        }))
     }
 }
 
@@ -746,5 +812,19 @@ mod tests {
         );
         let err = Table::from_csv_path("/tmp").unwrap_err();
         assert!(err.to_string().contains("it is a folder"), "{err}");
+    }
+
+    #[test]
+    fn chunks_keep_the_file_lines() {
+        let text = "a,b\n1,x\n2,y\n3,z\n4,w\n5,v\n";
+        let mut reader =
+            TableReader::new("t.csv", text.as_bytes(), &CsvOptions::default()).expect("header");
+        assert_eq!(reader.columns(), ["a", "b"]);
+        let mut lines = Vec::new();
+        while let Some(chunk) = reader.next_chunk(2).expect("valid rows") {
+            assert!(chunk.num_rows() <= 2);
+            lines.extend((0..chunk.num_rows()).map(|r| chunk.line(r)));
+        }
+        assert_eq!(lines, [2, 3, 4, 5, 6]);
     }
 }

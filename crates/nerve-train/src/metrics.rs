@@ -129,6 +129,15 @@ pub struct PartMetrics {
     pub scores: Scores,
 }
 
+impl PartMetrics {
+    /// Forgets the confusion matrix (per-epoch reports keep only the scores).
+    pub fn drop_confusion_matrix(&mut self) {
+        if let Scores::Classification(m) = &mut self.scores {
+            m.confusion_matrix = Vec::new();
+        }
+    }
+}
+
 /// Classification or regression scores.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]

@@ -524,10 +524,11 @@ impl Trainer {
                 });
                 observer.on_step(epoch, step + 1);
             }
-            let train_metrics = metrics.finish().ok_or_else(|| TrainError::Data {
+            let mut train_metrics = metrics.finish().ok_or_else(|| TrainError::Data {
                 source_name: train.source_name().to_owned(),
                 message: "no training rows".to_owned(),
             })?;
+            train_metrics.drop_confusion_matrix();
             let grad_norm = norm_sum.map_or(0.0, |sum| f64::from(sum.into_scalar::<f32>()))
                 / steps_per_epoch as f64;
             if !train_metrics.loss.is_finite() {
@@ -551,7 +552,11 @@ impl Trainer {
                 .as_ref()
                 .map(|(vx, vt)| evaluate_part(&model, config.loss, kind, vx, vt))
                 .transpose()
-                .map_err(targets_error(train))?;
+                .map_err(targets_error(train))?
+                .map(|mut part| {
+                    part.drop_confusion_matrix();
+                    part
+                });
             let report = EpochReport {
                 epoch,
                 lr,

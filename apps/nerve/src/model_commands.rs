@@ -1,0 +1,531 @@
+//! `nerve eval`, `nerve predict` and `nerve inspect`: using a model file.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use burn::prelude::{Device, Tensor, TensorData};
+use clap::{Args, ValueEnum};
+use nerve_backend::BackendKind;
+use nerve_data::{
+    CsvOptions, FeatureTransform, Missing, Split, SplitOptions, Table, TableReader,
+    TargetTransform, Task, TransformReport,
+};
+use nerve_train::{Scores, Trainer};
+use serde_json::json;
+
+use crate::run_config::{DataSource, Delimiter, resolve_data};
+use crate::run_dir::write_atomically;
+use crate::saved_model::{self, SavedModel};
+use crate::train_command::{headline, ignore_broken_pipe, write_aligned, write_confusion};
+
+fn value_parser<T>(text: &str) -> Result<T, String>
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    text.parse::<T>().map_err(|err| err.to_string())
+}
+
+/// Which rows `nerve eval` scores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Part {
+    /// Every row.
+    All,
+    /// The training rows of the model's own split (same data, split seed and fractions).
+    Train,
+    /// The validation rows of the model's own split.
+    Validation,
+    /// The test rows of the model's own split: reproduces the run's test metrics.
+    Test,
+}
+
+/// Flags of `nerve eval`.
+#[derive(Debug, Args)]
+pub(crate) struct EvalArgs {
+    /// A model file written by `nerve train` (e.g. runs/X/model.safetensors).
+    #[arg(long, value_name = "FILE")]
+    model: PathBuf,
+    /// A labelled CSV file (columns matched by name), or a built-in data set's name.
+    #[arg(long, value_name = "CSV|NAME")]
+    data: String,
+    /// Which rows to score: all, or the train / validation / test rows of the model's split.
+    #[arg(long, value_enum, default_value_t = Part::All)]
+    split: Part,
+    /// The CSV field delimiter (default: detected).
+    #[arg(long, value_name = "CHAR", value_parser = value_parser::<Delimiter>)]
+    delimiter: Option<Delimiter>,
+    /// CPU backend: flex or ndarray.
+    #[arg(long, value_name = "NAME", value_parser = value_parser::<BackendKind>)]
+    backend: Option<BackendKind>,
+    /// Print the metrics as one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Flags of `nerve predict`.
+#[derive(Debug, Args)]
+pub(crate) struct PredictArgs {
+    /// A model file written by `nerve train`.
+    #[arg(long, value_name = "FILE")]
+    model: PathBuf,
+    /// A CSV file with the feature columns (any order; other columns are ignored), or a
+    /// built-in data set's name.
+    #[arg(long, value_name = "CSV|NAME")]
+    data: String,
+    /// Write the predictions here (default: stdout).
+    #[arg(long, value_name = "FILE.csv")]
+    output: Option<PathBuf>,
+    /// Add one probability column per class.
+    #[arg(long)]
+    proba: bool,
+    /// Rows read and predicted at a time.
+    #[arg(long, value_name = "N", default_value_t = 65_536)]
+    batch_rows: usize,
+    /// The CSV field delimiter (default: detected).
+    #[arg(long, value_name = "CHAR", value_parser = value_parser::<Delimiter>)]
+    delimiter: Option<Delimiter>,
+    /// CPU backend: flex or ndarray.
+    #[arg(long, value_name = "NAME", value_parser = value_parser::<BackendKind>)]
+    backend: Option<BackendKind>,
+}
+
+/// Flags of `nerve inspect`.
+#[derive(Debug, Args)]
+pub(crate) struct InspectArgs {
+    /// A model file written by `nerve train`.
+    #[arg(long, value_name = "FILE")]
+    model: PathBuf,
+}
+
+fn open_model(
+    path: &std::path::Path,
+    backend: Option<BackendKind>,
+) -> Result<(SavedModel, Device)> {
+    let device = backend.unwrap_or_default().device()?;
+    let saved = saved_model::load(path, &device)?;
+    Ok((saved, device))
+}
+
+/// The rows of `data` read for a model: a file or a built-in data set, missing cells kept.
+fn open_reader(
+    data: &str,
+    delimiter: Option<Delimiter>,
+) -> Result<TableReader<Box<dyn std::io::Read>>> {
+    let options = CsvOptions {
+        delimiter: delimiter.map(|d| d.0),
+        missing: Missing::Drop,
+    };
+    Ok(match resolve_data(data)? {
+        DataSource::File(path) => {
+            let file: Box<dyn std::io::Read> = Box::new(
+                std::fs::File::open(&path)
+                    .with_context(|| format!("cannot read {}", path.display()))?,
+            );
+            TableReader::new(&path.display().to_string(), file, &options)?
+        }
+        DataSource::Builtin(builtin) => {
+            let text: Box<dyn std::io::Read> = Box::new(builtin.csv.as_bytes());
+            TableReader::new(builtin.name, text, &options)?
+        }
+    })
+}
+
+/// Runs `nerve eval`.
+pub(crate) fn eval(args: EvalArgs) -> Result<ExitCode> {
+    let (saved, device) = open_model(&args.model, args.backend)?;
+    let p = &saved.preprocessor;
+    let data_config = &saved.config.data;
+    let mut table = open_reader(&args.data, args.delimiter)?.read_all()?;
+    let present: Vec<String> = data_config
+        .ignore
+        .iter()
+        .filter(|name| table.column_index(name).is_ok())
+        .cloned()
+        .collect();
+    table.remove_columns(&present)?;
+    // Rows without a target cannot be scored; incomplete features follow the run's policy.
+    let target = p.target_name().to_owned();
+    let mut dropped = table.drop_incomplete_rows(&[&target])?.rows_dropped;
+    match data_config.missing {
+        Missing::Drop => {
+            let features: Vec<&str> = p.features.iter().map(FeatureTransform::column).collect();
+            for name in &features {
+                table.column(name)?;
+            }
+            dropped += table.drop_incomplete_rows(&features)?.rows_dropped;
+        }
+        Missing::Error => {
+            if let Some((column, _)) = table.missing_counts().first() {
+                bail!(
+                    "{}: column `{column}` has missing values, and the model was trained with --missing error",
+                    table.source_name()
+                );
+            }
+        }
+        Missing::Impute => {}
+    }
+    let rows = part_rows(&table, &saved, args.split)?;
+    let data = p.transform(&table, &rows)?;
+    let scale = match &p.target {
+        TargetTransform::Values { scale, .. } => f64::from(*scale),
+        TargetTransform::Classes { .. } => 1.0,
+    };
+    let metrics = Trainer::new(saved.config.train_config())
+        .with_target_scale(scale)
+        .evaluate(&saved.model, &data, &device)?;
+    let mut out = String::new();
+    if args.json {
+        let mut value = serde_json::to_value(&metrics)?;
+        if let Some(labels) = p.labels() {
+            value["labels"] = json!(labels);
+        }
+        value["dropped_rows"] = json!(dropped);
+        writeln!(out, "{value}")?;
+    } else {
+        if dropped > 0 {
+            eprintln!("note: left out {dropped} rows with missing values");
+        }
+        writeln!(
+            out,
+            "{} ({} rows, {} split) with {}: {}",
+            table.source_name(),
+            metrics.rows,
+            format!("{:?}", args.split).to_lowercase(),
+            args.model.display(),
+            headline(&metrics)
+        )?;
+        if let Scores::Classification(m) = &metrics.scores {
+            write_confusion(&mut out, p.labels(), m)?;
+        }
+    }
+    std::io::stdout()
+        .lock()
+        .write_all(out.as_bytes())
+        .or_else(ignore_broken_pipe)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The rows of `part` in the model's own split of `table` (as `nerve train` made it).
+fn part_rows(table: &Table, saved: &SavedModel, part: Part) -> Result<Vec<usize>> {
+    let n = table.num_rows();
+    if part == Part::All {
+        return Ok((0..n).collect());
+    }
+    let data = &saved.config.data;
+    let all: Vec<usize> = (0..n).collect();
+    let split = if n < nerve_data::MIN_ROWS_TO_SPLIT {
+        Split {
+            train: all,
+            ..Split::default()
+        }
+    } else {
+        let strata: Option<Vec<u32>> = match saved.preprocessor.task {
+            Task::Classification => Some(
+                saved
+                    .preprocessor
+                    .encode_targets(table, &all)?
+                    .iter()
+                    .map(|&id| id as u32)
+                    .collect(),
+            ),
+            Task::Regression => None,
+        };
+        let options = SplitOptions {
+            test: data.test_split,
+            validation: data.val_split,
+            seed: data.split_seed,
+        };
+        Split::new(n, strata.as_deref(), &options)?
+    };
+    Ok(match part {
+        Part::Train | Part::All => split.train,
+        Part::Validation => split.validation,
+        Part::Test => split.test,
+    })
+}
+
+/// Runs `nerve predict`: streams the rows in batches, writes one CSV line per row.
+pub(crate) fn predict(args: PredictArgs) -> Result<ExitCode> {
+    if args.batch_rows == 0 {
+        bail!("--batch-rows must be at least 1");
+    }
+    let (saved, device) = open_model(&args.model, args.backend)?;
+    let p = &saved.preprocessor;
+    let labels = p.labels();
+    if args.proba && labels.is_none() {
+        bail!("--proba needs a classification model; this one predicts values");
+    }
+    let loss = saved.config.loss();
+    let mut reader = open_reader(&args.data, args.delimiter)?;
+    let mut header = vec!["row".to_owned(), "prediction".to_owned()];
+    if args.proba
+        && let Some(labels) = labels
+    {
+        header.extend(labels.iter().map(|l| format!("p_{l}")));
+    }
+    let mut csv = csv::Writer::from_writer(Vec::new());
+    csv.write_record(&header)?;
+    let mut sink = Sink::new(args.output.clone())?;
+    sink.write(&csv.into_inner()?)?;
+    let mut report = TransformReport::default();
+    let mut row_id = 0usize;
+    while let Some(chunk) = reader.next_chunk(args.batch_rows)? {
+        let rows: Vec<usize> = (0..chunk.num_rows()).collect();
+        let (features, chunk_report) = p.transform_features(&chunk, &rows)?;
+        merge(&mut report.filled, chunk_report.filled);
+        merge(&mut report.unseen, chunk_report.unseen);
+        let x = Tensor::<2>::from_data(
+            TensorData::new(features, [rows.len(), p.d_input()]),
+            &device,
+        );
+        let output = loss.predictions(saved.model.forward(x));
+        let [_, width] = output.dims();
+        let values = output
+            .into_data()
+            .convert::<f32>()
+            .try_into_vec::<f32>()
+            .map_err(|err| anyhow::anyhow!("cannot read the predictions: {err:?}"))?;
+        let mut csv = csv::Writer::from_writer(Vec::new());
+        for out in values.chunks(width) {
+            row_id += 1;
+            let mut record = vec![row_id.to_string()];
+            match labels {
+                Some(labels) => {
+                    let probabilities: Vec<f32> = if width == 1 {
+                        vec![1.0 - out[0], out[0]]
+                    } else {
+                        out.to_vec()
+                    };
+                    let best = probabilities.iter().enumerate().fold(0, |best, (k, &v)| {
+                        if v > probabilities[best] { k } else { best }
+                    });
+                    record.push(labels[best].clone());
+                    if args.proba {
+                        record.extend(probabilities.iter().map(|v| v.to_string()));
+                    }
+                }
+                None => record.push(p.decode_value(out[0]).to_string()),
+            }
+            csv.write_record(&record)?;
+        }
+        sink.write(&csv.into_inner()?)?;
+    }
+    sink.finish()?;
+    for (column, n) in &report.unseen {
+        eprintln!(
+            "warning: {n} value(s) of `{column}` were not seen in training; they are encoded as all zeros"
+        );
+    }
+    for (column, n) in &report.filled {
+        eprintln!(
+            "warning: {n} missing value(s) of `{column}` were filled with the training rows' mean or most frequent value"
+        );
+    }
+    if row_id == 0 {
+        bail!(
+            "{}: the header row is not followed by any data rows",
+            args.data
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Adds per-column counts.
+fn merge(total: &mut Vec<(String, usize)>, more: Vec<(String, usize)>) {
+    for (column, n) in more {
+        match total.iter_mut().find(|(c, _)| *c == column) {
+            Some((_, m)) => *m += n,
+            None => total.push((column, n)),
+        }
+    }
+}
+
+/// Where predictions go: stdout as they come, or a file that appears whole at the end.
+enum Sink {
+    Stdout,
+    File { path: PathBuf, buffer: Vec<u8> },
+}
+
+impl Sink {
+    fn new(output: Option<PathBuf>) -> Result<Self> {
+        Ok(match output {
+            None => Sink::Stdout,
+            Some(path) => Sink::File {
+                path,
+                buffer: Vec::new(),
+            },
+        })
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> Result<()> {
+        match self {
+            Sink::Stdout => {
+                std::io::stdout()
+                    .lock()
+                    .write_all(bytes)
+                    .or_else(ignore_broken_pipe)?;
+            }
+            Sink::File { buffer, .. } => buffer.extend_from_slice(bytes),
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Result<()> {
+        match self {
+            Sink::Stdout => Ok(()),
+            Sink::File { path, buffer } => write_atomically(&path, &buffer),
+        }
+    }
+}
+
+/// Runs `nerve inspect`.
+pub(crate) fn inspect(args: InspectArgs) -> Result<ExitCode> {
+    let (saved, _) = open_model(&args.model, None)?;
+    let p = &saved.preprocessor;
+    let config = &saved.config;
+    let mut out = String::new();
+    writeln!(
+        out,
+        "{} (model format {}, written by nerve {})",
+        args.model.display(),
+        saved.info.format_version,
+        saved.info.nerve_version
+    )?;
+    writeln!(out, "\n{}", saved.model.summary())?;
+    writeln!(out, "\nTask: {} of `{}`", p.task, p.target_name())?;
+    match &p.target {
+        TargetTransform::Classes { labels, .. } => {
+            writeln!(out, "  {} classes: {}", labels.len(), labels.join(", "))?;
+        }
+        TargetTransform::Values { offset, scale, .. } => writeln!(
+            out,
+            "  values, standardized for training with mean {offset} and scale {scale}"
+        )?,
+    }
+    writeln!(
+        out,
+        "\nInputs: {} columns -> {} network inputs",
+        p.features.len(),
+        p.d_input()
+    )?;
+    let mut rows = Vec::new();
+    for feature in &p.features {
+        rows.push(match feature {
+            FeatureTransform::Numeric {
+                column,
+                offset,
+                scale,
+                fill,
+            } => vec![
+                column.clone(),
+                "numeric".to_owned(),
+                format!("(x - {offset}) / {scale}"),
+                format!("missing -> {fill}"),
+            ],
+            FeatureTransform::Categorical {
+                column,
+                categories,
+                fill,
+            } => vec![
+                column.clone(),
+                format!("one-hot ({})", categories.len()),
+                shorten(categories, 6),
+                format!("missing -> {fill}"),
+            ],
+        });
+    }
+    let header = ["column", "kind", "transform", "missing"].map(str::to_owned);
+    write_aligned(&mut out, &header, &rows)?;
+
+    let training = &config.training;
+    writeln!(
+        out,
+        "\nTraining: data {}, {} loss, {} lr {} ({} schedule), batch {}, up to {} epochs, seed {}, backend {}",
+        config.data.path,
+        config.loss(),
+        config.optimizer.kind,
+        config.optimizer.learning_rate,
+        config.schedule.name,
+        training.batch_size,
+        training.num_epochs,
+        training.seed,
+        config.backend
+    )?;
+    if let Some(metrics) = saved.metrics() {
+        writeln!(
+            out,
+            "  ran {} epochs ({}), kept epoch {}, {:.2}s",
+            metrics["epochs_run"],
+            metrics["stop_reason"].as_str().unwrap_or("?"),
+            metrics["best_epoch"],
+            metrics["seconds"].as_f64().unwrap_or(0.0)
+        )?;
+        for part in ["train", "validation", "test"] {
+            if let Some(m) = metrics.get(part).filter(|m| m.is_object())
+                && let Ok(part_metrics) =
+                    serde_json::from_value::<nerve_train::PartMetrics>(m.clone())
+            {
+                writeln!(
+                    out,
+                    "  {part} ({} rows): {}",
+                    part_metrics.rows,
+                    headline(&part_metrics)
+                )?;
+            }
+        }
+    }
+
+    writeln!(out, "\nWeights:")?;
+    let mut rows = Vec::new();
+    for (i, layer) in saved.model.layers().iter().enumerate() {
+        let bias = layer.bias.as_ref().map(|b| b.val().into_data());
+        let tensors = std::iter::once(("weight", layer.weight.val().into_data()))
+            .chain(bias.map(|b| ("bias", b)));
+        for (kind, data) in tensors {
+            let values = data
+                .convert::<f32>()
+                .try_into_vec::<f32>()
+                .map_err(|err| anyhow::anyhow!("cannot read the weights: {err:?}"))?;
+            let n = values.len() as f64;
+            let mean = values.iter().map(|&v| f64::from(v)).sum::<f64>() / n;
+            let var = values
+                .iter()
+                .map(|&v| (f64::from(v) - mean).powi(2))
+                .sum::<f64>()
+                / n;
+            let min = values.iter().copied().fold(f32::INFINITY, f32::min);
+            let max = values.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            rows.push(vec![
+                format!("layers.{i}.{kind}"),
+                format!("{values_len}", values_len = values.len()),
+                format!("{mean:.4}"),
+                format!("{:.4}", var.sqrt()),
+                format!("{min:.4}"),
+                format!("{max:.4}"),
+            ]);
+        }
+    }
+    let header = ["tensor", "values", "mean", "std", "min", "max"].map(str::to_owned);
+    write_aligned(&mut out, &header, &rows)?;
+    std::io::stdout()
+        .lock()
+        .write_all(out.as_bytes())
+        .or_else(ignore_broken_pipe)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The first `max` names, then how many more.
+fn shorten(names: &[String], max: usize) -> String {
+    if names.len() <= max {
+        names.join(", ")
+    } else {
+        format!(
+            "{}, ... ({} more)",
+            names[..max].join(", "),
+            names.len() - max
+        )
+    }
+}

@@ -1,0 +1,92 @@
+//! The CLI's model file: the network plus everything needed to use it — the preprocessing, the
+//! resolved run config and the final metrics — in the `nerve` metadata of a safetensors file.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use burn::prelude::Device;
+use nerve_data::{Preprocessor, Task};
+use nerve_model::{Mlp, ModelInfo};
+use serde_json::{Map, Value};
+
+use crate::run_config::RunConfig;
+
+/// A model file, read back.
+pub(crate) struct SavedModel {
+    /// The network.
+    pub model: Mlp,
+    /// The file's own description (format, version, architecture, the rest).
+    pub info: ModelInfo,
+    /// The preprocessing the network was trained with.
+    pub preprocessor: Preprocessor,
+    /// The resolved config of the run that made it.
+    pub config: RunConfig,
+}
+
+/// The metadata the CLI stores beside the architecture.
+pub(crate) fn metadata(
+    preprocessor: &Preprocessor,
+    config: &RunConfig,
+    metrics: &Value,
+) -> Result<Map<String, Value>> {
+    let mut extra = Map::new();
+    extra.insert("task".into(), serde_json::to_value(preprocessor.task)?);
+    extra.insert("preprocessing".into(), serde_json::to_value(preprocessor)?);
+    extra.insert("training".into(), serde_json::to_value(config)?);
+    extra.insert("metrics".into(), metrics.clone());
+    Ok(extra)
+}
+
+/// Writes `model` with its metadata to `path` (atomically).
+pub(crate) fn save(
+    path: &Path,
+    model: &Mlp,
+    preprocessor: &Preprocessor,
+    config: &RunConfig,
+    metrics: &Value,
+) -> Result<()> {
+    model.save_file(path, &metadata(preprocessor, config, metrics)?)?;
+    Ok(())
+}
+
+/// Reads a model file written by `nerve train`, with the network on `device`.
+pub(crate) fn load(path: &Path, device: &Device) -> Result<SavedModel> {
+    let (model, info) = Mlp::load_file(path, device)?;
+    let field = |key: &str| -> Result<Value> {
+        info.extra.get(key).cloned().with_context(|| {
+            format!(
+                "{}: the model's metadata has no `{key}`; was it written by `nerve train`?",
+                path.display()
+            )
+        })
+    };
+    let preprocessor: Preprocessor = serde_json::from_value(field("preprocessing")?)
+        .with_context(|| format!("{}: unreadable `preprocessing` metadata", path.display()))?;
+    let config: RunConfig = serde_json::from_value(field("training")?)
+        .with_context(|| format!("{}: unreadable `training` metadata", path.display()))?;
+    let (d_input, d_output) = (info.architecture.d_input, info.architecture.d_output);
+    let expected_output = match preprocessor.task {
+        Task::Classification if d_output == 1 => 1,
+        _ => preprocessor.d_output(),
+    };
+    anyhow::ensure!(
+        d_input == preprocessor.d_input() && d_output == expected_output,
+        "{}: the network ({d_input} inputs, {d_output} outputs) does not match its preprocessing ({} inputs, {} outputs)",
+        path.display(),
+        preprocessor.d_input(),
+        preprocessor.d_output()
+    );
+    Ok(SavedModel {
+        model,
+        info,
+        preprocessor,
+        config,
+    })
+}
+
+impl SavedModel {
+    /// The metrics recorded at the end of training, if any.
+    pub(crate) fn metrics(&self) -> Option<&Value> {
+        self.info.extra.get("metrics")
+    }
+}
