@@ -944,10 +944,13 @@ mod tests {
     fn a_resumed_run_ends_exactly_like_an_uninterrupted_one() {
         use crate::{Checkpoint, ScheduleConfig, ScheduleKind};
 
+        /// Model file bytes, optimizer bytes, history, best epoch.
+        type Saved = (Vec<u8>, Vec<u8>, Vec<EpochReport>, Option<usize>);
+
         /// Keeps the latest checkpoint, as files would, and stops after `stop_at` epochs.
         struct Saver {
             stop_at: usize,
-            saved: Option<(Vec<u8>, Vec<u8>, Vec<EpochReport>, Option<usize>)>,
+            saved: Option<Saved>,
         }
         impl Observer for Saver {
             fn on_checkpoint(&mut self, c: &Checkpoint<'_>) {
