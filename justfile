@@ -33,6 +33,14 @@ features:
 # The gate, cheapest first: fmt, clippy, tests, docs, single-backend builds.
 ci: fmt lint test doc features
 
-# Benchmarks: CSV reading (MB/s) and preprocessing (rows/s) on a generated ~120 MB file, with peak memory.
+# Benchmarks: the anchor workloads W1-W6 on each backend (JSON lines, then medians), then CSV
+# reading (MB/s) and preprocessing (rows/s) on a generated ~120 MB file, with peak memory.
 bench:
+    cargo run --release -p nerve -- bench
     cargo bench -p nerve-data --bench csv_throughput
+
+# Side by side with the anchors (PyTorch, scikit-learn, NumPy) on W1-W6, one at a time; needs
+# the anchors' venv (../shared/bench-anchors/setup_venv.sh). Prints medians and ratios.
+bench-compare:
+    cargo build --release -p nerve
+    python3 scripts/bench_compare.py

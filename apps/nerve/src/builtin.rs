@@ -3,6 +3,10 @@
 /// The tutorial's run config, `configs/xor.toml`.
 pub(crate) const XOR_CONFIG: &str = include_str!("../../../configs/xor.toml");
 
+/// The anchors' train/test row indices for iris, digits and diabetes (scikit-learn's
+/// `train_test_split(test_size=0.2, random_state=42)`), used by `nerve bench`.
+pub(crate) const SPLITS: &str = include_str!("../../../datasets/splits.json");
+
 /// A data set embedded in the binary (the files under `datasets/`, described in its README).
 pub(crate) struct Builtin {
     /// The name `--data` accepts.

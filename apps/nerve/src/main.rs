@@ -7,6 +7,7 @@
 // This binary is the one place allowed to print.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod bench_command;
 mod builtin;
 mod checkpoint;
 mod datasets_command;
@@ -40,6 +41,8 @@ enum Command {
     Predict(model_commands::PredictArgs),
     /// Describe a model file: architecture, preprocessing, training, metrics, weight statistics.
     Inspect(model_commands::InspectArgs),
+    /// Benchmark the anchor workloads W1-W6 on each backend (JSON lines, then a summary).
+    Bench(bench_command::BenchArgs),
     /// List the built-in data sets (`--data NAME`) with their rows, features, target and task.
     Datasets,
     /// List the CPU backends compiled into this build.
@@ -57,6 +60,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Train(args) => train_command::run(*args),
+        Command::Bench(args) => bench_command::run(args),
         Command::Eval(args) => model_commands::eval(args),
         Command::Predict(args) => model_commands::predict(args),
         Command::Inspect(args) => model_commands::inspect(args),

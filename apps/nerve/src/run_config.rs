@@ -338,6 +338,7 @@ impl RunConfig {
             min_delta: t.min_delta,
             clip_grad_norm: t.clip_grad_norm,
             seed: t.seed,
+            shuffle: true,
         }
     }
 

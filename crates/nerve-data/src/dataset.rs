@@ -188,6 +188,35 @@ impl Dataset {
         )
     }
 
+    /// The features of rows `rows` as one tensor on `device` (evaluating a large data set a
+    /// slice at a time keeps only one slice on the device).
+    ///
+    /// # Shapes
+    ///
+    /// - result: `[rows.len(), d_input]`
+    pub fn features_tensor_rows(&self, rows: std::ops::Range<usize>, device: &Device) -> Tensor<2> {
+        let d = self.d_input();
+        Tensor::from_data(
+            TensorData::new(
+                self.features[rows.start * d..rows.end * d].to_vec(),
+                [rows.len(), d],
+            ),
+            device,
+        )
+    }
+
+    /// The targets of rows `rows` as one column tensor on `device`.
+    ///
+    /// # Shapes
+    ///
+    /// - result: `[rows.len(), 1]`
+    pub fn targets_tensor_rows(&self, rows: std::ops::Range<usize>, device: &Device) -> Tensor<2> {
+        Tensor::from_data(
+            TensorData::new(self.targets[rows.clone()].to_vec(), [rows.len(), 1]),
+            device,
+        )
+    }
+
     /// The targets as one column tensor on `device`.
     ///
     /// # Shapes

@@ -45,6 +45,8 @@ pub struct TrainConfig {
     pub clip_grad_norm: Option<f64>,
     /// Seeds the per-epoch shuffle (the model's initialisation is seeded through the device).
     pub seed: u64,
+    /// Shuffle the rows at the start of each epoch (off: batches in row order).
+    pub shuffle: bool,
 }
 
 impl Default for TrainConfig {
@@ -61,6 +63,7 @@ impl Default for TrainConfig {
             min_delta: 0.0,
             clip_grad_norm: None,
             seed: 42,
+            shuffle: true,
         }
     }
 }
@@ -322,21 +325,8 @@ impl Trainer {
         data: &Dataset,
         device: &Device,
     ) -> Result<PartMetrics, TrainError> {
-        let loss = self.config.loss;
-        let d_output = model.config().d_output;
-        let targets = loss
-            .targets(data.targets_tensor(device), d_output)
-            .map_err(targets_error(data))?;
-        let output = model.forward(data.features_tensor(device));
-        let value = loss
-            .forward(output.clone(), &targets)
-            .map_err(targets_error(data))?;
-        let mut metrics = MetricsAccumulator::new(self.metric_kind(d_output));
-        metrics.add(output, &targets, value);
-        metrics.finish().ok_or_else(|| TrainError::Data {
-            source_name: data.source_name().to_owned(),
-            message: "no rows to evaluate".to_owned(),
-        })
+        let kind = self.metric_kind(model.config().d_output);
+        evaluate_rows(model, self.config.loss, kind, data, device)
     }
 
     /// Trains `model` on `train`, reporting each epoch to `observer`, until the epoch limit,
@@ -455,7 +445,7 @@ impl Trainer {
                 })?;
             // Replay what the finished epochs did to the shuffle and the schedule.
             for report in &resume.history {
-                if steps_per_epoch > 1 {
+                if steps_per_epoch > 1 && config.shuffle {
                     order.shuffle(&mut rng);
                 }
                 schedule.next_lr();
@@ -489,7 +479,7 @@ impl Trainer {
             // epoch, so the steps themselves never wait for the host.
             let mut metrics = MetricsAccumulator::new(kind);
             let mut norm_sum: Option<Tensor<1>> = None;
-            if steps_per_epoch > 1 {
+            if steps_per_epoch > 1 && config.shuffle {
                 order.shuffle(&mut rng);
             }
             for (step, batch) in order.chunks(batch_size).enumerate() {
@@ -607,6 +597,8 @@ impl Trainer {
             }
         }
 
+        // The training copies on the device are not needed any more.
+        drop((x, targets, plain_targets, validation));
         let (best_epoch, model) = match best {
             Some((epoch, _, model)) if config.patience > 0 => (epoch, model),
             _ => (history.len(), model),
@@ -642,11 +634,37 @@ fn evaluate_part(
 
 /// The mean loss of `model` on all of `data`, computed on `device` without recording a graph.
 fn evaluate(model: &Mlp, loss: Loss, data: &Dataset, device: &Device) -> Result<f64, TrainError> {
-    let output = model.forward(data.features_tensor(device));
-    let value = loss
-        .compute(output, data.targets_tensor(device))
-        .map_err(targets_error(data))?;
-    Ok(f64::from(value.into_scalar::<f32>()))
+    let kind = MetricKind::Values { scale: 1.0 };
+    Ok(evaluate_rows(model, loss, kind, data, device)?.loss)
+}
+
+/// Loss and metrics of a plain-device `model` on `data`, a slice of rows at a time so that a
+/// large data set never needs a second full copy on the device; one read at the end.
+fn evaluate_rows(
+    model: &Mlp,
+    loss: Loss,
+    kind: MetricKind,
+    data: &Dataset,
+    device: &Device,
+) -> Result<PartMetrics, TrainError> {
+    const SLICE: usize = 16_384;
+    let d_output = model.config().d_output;
+    let mut metrics = MetricsAccumulator::new(kind);
+    for start in (0..data.len()).step_by(SLICE) {
+        let rows = start..(start + SLICE).min(data.len());
+        let targets = loss
+            .targets(data.targets_tensor_rows(rows.clone(), device), d_output)
+            .map_err(targets_error(data))?;
+        let output = model.forward(data.features_tensor_rows(rows, device));
+        let value = loss
+            .forward(output.clone(), &targets)
+            .map_err(targets_error(data))?;
+        metrics.add(output, &targets, value);
+    }
+    metrics.finish().ok_or_else(|| TrainError::Data {
+        source_name: data.source_name().to_owned(),
+        message: "no rows to evaluate".to_owned(),
+    })
 }
 
 /// Wraps a loss's complaint about the targets with the data set and column it concerns.
