@@ -165,15 +165,25 @@ pub enum MetricKind {
     },
 }
 
-/// Accumulates a part's loss and metric sums on the device, batch by batch, and reads them back
-/// in one transfer: the loss, the confusion matrix (or the number right, for very many
-/// classes), or the error sums of a regression.
+/// Gathers a part's batches on the device — their mean losses, outputs and targets, as
+/// tensor handles, with no work per batch — and at the end computes the loss and metrics in a
+/// few whole-part operations and reads them back in one transfer: the loss, the confusion
+/// matrix (or the number right, for very many classes), or the error sums of a regression.
 #[derive(Debug)]
 pub struct MetricsAccumulator {
     kind: MetricKind,
     rows: usize,
-    /// The loss summed over rows, then the kind's sums, flattened.
-    sums: Option<Tensor<1>>,
+    losses: Vec<Tensor<1>>,
+    outputs: Vec<Tensor<2>>,
+    targets: Vec<TargetPart>,
+}
+
+/// One batch's targets in the form the metrics use.
+#[derive(Debug)]
+enum TargetPart {
+    Classes(Tensor<1, Int>),
+    Values(Tensor<2>),
+    Other,
 }
 
 impl MetricsAccumulator {
@@ -185,22 +195,73 @@ impl MetricsAccumulator {
         Self {
             kind,
             rows: 0,
-            sums: None,
+            losses: Vec::new(),
+            outputs: Vec::new(),
+            targets: Vec::new(),
         }
     }
 
     /// Adds one batch: its mean `loss` and the network's raw `output` for `targets`, all on the
-    /// same (non-autodiff) device. Nothing is read back.
+    /// same (non-autodiff) device. Nothing is computed or read back until
+    /// [`MetricsAccumulator::finish`].
     ///
     /// # Shapes
     ///
     /// - `output`: `[batch, d_output]`
     /// - `loss`: `[1]`
     pub fn add(&mut self, output: Tensor<2>, targets: &Targets, loss: Tensor<1>) {
-        let [rows, width] = output.dims();
-        let mut parts = vec![loss.mul_scalar(rows as f64)];
-        match (self.kind, targets.class_ids(), targets.values()) {
-            (MetricKind::Classes { num_classes }, Some(actual), _) => {
+        let rows = output.dims()[0];
+        self.losses.push(loss.mul_scalar(rows as f64));
+        self.targets
+            .push(match (self.kind, targets.class_ids(), targets.values()) {
+                (MetricKind::Classes { .. }, Some(ids), _) => TargetPart::Classes(ids),
+                (MetricKind::Values { .. }, _, Some(values)) => TargetPart::Values(values),
+                _ => TargetPart::Other,
+            });
+        self.outputs.push(output);
+        self.rows += rows;
+    }
+
+    /// The rows added so far.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Computes the loss and metrics of everything added, reads them back (one transfer);
+    /// `None` before any batch.
+    pub fn finish(self) -> Option<PartMetrics> {
+        let n = self.rows;
+        let first = self.outputs.first()?;
+        let width = first.dims()[1];
+        let cat2 = |parts: Vec<Tensor<2>>| {
+            if parts.len() == 1 {
+                parts.into_iter().next()
+            } else {
+                Some(Tensor::cat(parts, 0))
+            }
+        };
+        let loss_sum = Tensor::cat(self.losses, 0).sum();
+        let output = cat2(self.outputs)?;
+        let mut parts = vec![loss_sum];
+        let classes: Vec<Tensor<1, Int>> = self
+            .targets
+            .iter()
+            .filter_map(|t| match t {
+                TargetPart::Classes(ids) => Some(ids.clone()),
+                _ => None,
+            })
+            .collect();
+        let values: Vec<Tensor<2>> = self
+            .targets
+            .iter()
+            .filter_map(|t| match t {
+                TargetPart::Values(v) => Some(v.clone()),
+                _ => None,
+            })
+            .collect();
+        match self.kind {
+            MetricKind::Classes { num_classes } if classes.len() == self.targets.len() => {
+                let actual = Tensor::cat(classes, 0);
                 let predicted: Tensor<1, Int> = if width == 1 {
                     output.greater_elem(0.0).int().flatten(0, 1)
                 } else {
@@ -210,10 +271,10 @@ impl MetricsAccumulator {
                     let device = predicted.device();
                     let classes = Tensor::<1, Int>::arange(0..num_classes as i64, &device)
                         .unsqueeze_dim::<2>(0)
-                        .expand([rows, num_classes]);
+                        .expand([n, num_classes]);
                     let one_hot = |ids: Tensor<1, Int>| {
                         ids.unsqueeze_dim::<2>(1)
-                            .expand([rows, num_classes])
+                            .expand([n, num_classes])
                             .equal(classes.clone())
                             .float()
                     };
@@ -223,7 +284,8 @@ impl MetricsAccumulator {
                     parts.push(predicted.equal(actual).int().sum().float());
                 }
             }
-            (MetricKind::Values { .. }, _, Some(actual)) => {
+            MetricKind::Values { .. } if values.len() == self.targets.len() => {
+                let actual = cat2(values)?;
                 let error = output - actual.clone();
                 parts.push(error.clone().powi_scalar(2).sum());
                 parts.push(error.abs().sum());
@@ -233,29 +295,11 @@ impl MetricsAccumulator {
             // Targets of the other kind: only the loss is tracked.
             _ => {}
         }
-        let batch = Tensor::cat(parts, 0);
-        self.sums = Some(match self.sums.take() {
-            Some(sums) if sums.dims() == batch.dims() => sums + batch,
-            Some(sums) => sums,
-            None => batch,
-        });
-        self.rows += rows;
-    }
-
-    /// The rows added so far.
-    pub fn rows(&self) -> usize {
-        self.rows
-    }
-
-    /// Reads the sums back (one transfer) and computes the metrics; `None` before any batch.
-    pub fn finish(self) -> Option<PartMetrics> {
-        let sums: Vec<f64> = self
-            .sums?
+        let sums: Vec<f64> = Tensor::cat(parts, 0)
             .into_data()
             .convert::<f64>()
             .try_into_vec::<f64>()
             .ok()?;
-        let n = self.rows;
         let loss = ratio(sums[0], n as f64);
         let scores = match self.kind {
             MetricKind::Classes { num_classes } if sums.len() == 1 + num_classes * num_classes => {

@@ -478,7 +478,7 @@ impl Trainer {
             // Loss, metrics and gradient norm are summed on the device and read once per
             // epoch, so the steps themselves never wait for the host.
             let mut metrics = MetricsAccumulator::new(kind);
-            let mut norm_sum: Option<Tensor<1>> = None;
+            let mut norms: Vec<Tensor<1>> = Vec::with_capacity(steps_per_epoch);
             if steps_per_epoch > 1 && config.shuffle {
                 order.shuffle(&mut rng);
             }
@@ -507,11 +507,7 @@ impl Trainer {
                 .map_err(targets_error(train))?;
                 model = output.model;
                 metrics.add(output.output, &pb, output.loss);
-                let norm = output.grad_norm_squared.sqrt();
-                norm_sum = Some(match norm_sum.take() {
-                    Some(sum) => sum + norm,
-                    None => norm,
-                });
+                norms.push(output.grad_norm_squared);
                 observer.on_step(epoch, step + 1);
             }
             let mut train_metrics = metrics.finish().ok_or_else(|| TrainError::Data {
@@ -519,7 +515,7 @@ impl Trainer {
                 message: "no training rows".to_owned(),
             })?;
             train_metrics.drop_confusion_matrix();
-            let grad_norm = norm_sum.map_or(0.0, |sum| f64::from(sum.into_scalar::<f32>()))
+            let grad_norm = f64::from(Tensor::cat(norms, 0).sqrt().sum().into_scalar::<f32>())
                 / steps_per_epoch as f64;
             if !train_metrics.loss.is_finite() {
                 let (best_epoch, good) = last_good;
