@@ -19,7 +19,7 @@ use serde_json::json;
 use crate::run_config::{DataSource, Delimiter, resolve_data};
 use crate::run_dir::write_atomically;
 use crate::saved_model::{self, SavedModel};
-use crate::train_command::{headline, ignore_broken_pipe, write_aligned, write_confusion};
+use crate::train_command::{headline, ignore_broken_pipe, shorten, write_aligned, write_confusion};
 
 fn value_parser<T>(text: &str) -> Result<T, String>
 where
@@ -515,17 +515,4 @@ pub(crate) fn inspect(args: InspectArgs) -> Result<ExitCode> {
         .write_all(out.as_bytes())
         .or_else(ignore_broken_pipe)?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// The first `max` names, then how many more.
-fn shorten(names: &[String], max: usize) -> String {
-    if names.len() <= max {
-        names.join(", ")
-    } else {
-        format!(
-            "{}, ... ({} more)",
-            names[..max].join(", "),
-            names.len() - max
-        )
-    }
 }

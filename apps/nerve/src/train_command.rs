@@ -640,7 +640,7 @@ fn counts(per_column: &[(String, usize)]) -> String {
 }
 
 /// The first `max` names, then how many more.
-fn shorten(names: &[String], max: usize) -> String {
+pub(crate) fn shorten(names: &[String], max: usize) -> String {
     if names.len() <= max {
         names.join(", ")
     } else {

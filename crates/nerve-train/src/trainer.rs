@@ -997,10 +997,11 @@ mod tests {
             seed: 9,
             ..TrainConfig::default()
         };
-        let init = |device: &Device| {
-            nerve_backend::seed(device, 4);
-            MlpConfig::new(1, vec![6], 1).init(device)
-        };
+        // One initial network for both runs: the backend's generator is process-wide, and
+        // other tests draw from it concurrently.
+        let initial = MlpConfig::new(1, vec![6], 1).init(&device);
+        let _ = initial.forward(line().features_tensor(&device));
+        let init = |_: &Device| initial.clone();
         let trainer = Trainer::new(config);
         let whole = trainer
             .fit(init(&device), &line(), None, &device, &mut NoopObserver)
