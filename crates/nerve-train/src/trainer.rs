@@ -510,13 +510,17 @@ impl Trainer {
                 norms.push(output.grad_norm_squared);
                 observer.on_step(epoch, step + 1);
             }
-            let mut train_metrics = metrics.finish().ok_or_else(|| TrainError::Data {
-                source_name: train.source_name().to_owned(),
-                message: "no training rows".to_owned(),
-            })?;
+            // The metrics and the gradient norm come back in one transfer per epoch.
+            let norm_sum = Tensor::cat(norms, 0).sqrt().sum();
+            let (mut train_metrics, norm_sum) =
+                metrics
+                    .finish_with(Some(norm_sum))
+                    .ok_or_else(|| TrainError::Data {
+                        source_name: train.source_name().to_owned(),
+                        message: "no training rows".to_owned(),
+                    })?;
             train_metrics.drop_confusion_matrix();
-            let grad_norm = f64::from(Tensor::cat(norms, 0).sqrt().sum().into_scalar::<f32>())
-                / steps_per_epoch as f64;
+            let grad_norm = norm_sum / steps_per_epoch as f64;
             if !train_metrics.loss.is_finite() {
                 let (best_epoch, good) = last_good;
                 let good = good.valid();
