@@ -313,6 +313,9 @@ pub(crate) fn predict(args: PredictArgs) -> Result<ExitCode> {
         }
         sink.write(&csv.into_inner()?)?;
     }
+    if row_id == 0 {
+        bail!("{}: the header row is not followed by any data rows", args.data);
+    }
     sink.finish()?;
     for (column, n) in &report.unseen {
         eprintln!(
