@@ -314,7 +314,10 @@ pub(crate) fn predict(args: PredictArgs) -> Result<ExitCode> {
         sink.write(&csv.into_inner()?)?;
     }
     if row_id == 0 {
-        bail!("{}: the header row is not followed by any data rows", args.data);
+        bail!(
+            "{}: the header row is not followed by any data rows",
+            args.data
+        );
     }
     sink.finish()?;
     for (column, n) in &report.unseen {
@@ -325,12 +328,6 @@ pub(crate) fn predict(args: PredictArgs) -> Result<ExitCode> {
     for (column, n) in &report.filled {
         eprintln!(
             "warning: {n} missing value(s) of `{column}` were filled with the training rows' mean or most frequent value"
-        );
-    }
-    if row_id == 0 {
-        bail!(
-            "{}: the header row is not followed by any data rows",
-            args.data
         );
     }
     Ok(ExitCode::SUCCESS)
