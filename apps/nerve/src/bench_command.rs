@@ -24,6 +24,8 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use serde_json::{Value, json};
 
+use crate::value_parser;
+
 /// The workloads, in the anchors' order.
 const WORKLOADS: [&str; 6] = ["xor", "iris", "digits", "diabetes", "mnist_like", "wide"];
 
@@ -42,14 +44,6 @@ pub(crate) struct BenchArgs {
     /// Run one workload on one backend in this process (used by the parent run).
     #[arg(long, hide = true)]
     child: bool,
-}
-
-fn value_parser<T>(text: &str) -> Result<T, String>
-where
-    T: std::str::FromStr,
-    T::Err: std::fmt::Display,
-{
-    text.parse::<T>().map_err(|err| err.to_string())
 }
 
 /// Runs `nerve bench`.
@@ -331,10 +325,7 @@ fn split_data(
         standardize_target,
     };
     let p = Preprocessor::fit(&table, &target, task, &train_rows, &options)?;
-    let scale = match &p.target {
-        nerve_data::TargetTransform::Values { scale, .. } => f64::from(*scale),
-        nerve_data::TargetTransform::Classes { .. } => 1.0,
-    };
+    let scale = p.target_scale();
     Ok((
         p.transform(&table, &train_rows)?,
         p.transform(&table, &test_rows)?,

@@ -79,6 +79,15 @@ fn main() -> ExitCode {
     }
 }
 
+/// Parses a flag's value with the type's `FromStr`, for clap's `value_parser`.
+pub(crate) fn value_parser<T>(text: &str) -> Result<T, String>
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    text.parse::<T>().map_err(|err| err.to_string())
+}
+
 fn list_backends() {
     let default = BackendKind::default();
     for kind in BackendKind::available() {

@@ -19,15 +19,10 @@ use serde_json::json;
 use crate::run_config::{DataSource, Delimiter, resolve_data};
 use crate::run_dir::write_atomically;
 use crate::saved_model::{self, SavedModel};
-use crate::train_command::{headline, ignore_broken_pipe, shorten, write_aligned, write_confusion};
-
-fn value_parser<T>(text: &str) -> Result<T, String>
-where
-    T: std::str::FromStr,
-    T::Err: std::fmt::Display,
-{
-    text.parse::<T>().map_err(|err| err.to_string())
-}
+use crate::train_command::{
+    class_probabilities, headline, ignore_broken_pipe, shorten, write_aligned, write_confusion,
+};
+use crate::value_parser;
 
 /// Which rows `nerve eval` scores.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -169,12 +164,8 @@ pub(crate) fn eval(args: EvalArgs) -> Result<ExitCode> {
     }
     let rows = part_rows(&table, &saved, args.split)?;
     let data = p.transform(&table, &rows)?;
-    let scale = match &p.target {
-        TargetTransform::Values { scale, .. } => f64::from(*scale),
-        TargetTransform::Classes { .. } => 1.0,
-    };
     let metrics = Trainer::new(saved.config.train_config())
-        .with_target_scale(scale)
+        .with_target_scale(p.target_scale())
         .evaluate(&saved.model, &data, &device)?;
     let mut out = String::new();
     if args.json {
@@ -294,14 +285,7 @@ pub(crate) fn predict(args: PredictArgs) -> Result<ExitCode> {
             let mut record = vec![row_id.to_string()];
             match labels {
                 Some(labels) => {
-                    let probabilities: Vec<f32> = if width == 1 {
-                        vec![1.0 - out[0], out[0]]
-                    } else {
-                        out.to_vec()
-                    };
-                    let best = probabilities.iter().enumerate().fold(0, |best, (k, &v)| {
-                        if v > probabilities[best] { k } else { best }
-                    });
+                    let (best, probabilities) = class_probabilities(out);
                     record.push(labels[best].clone());
                     if args.proba {
                         record.extend(probabilities.iter().map(|v| v.to_string()));

@@ -23,6 +23,7 @@ use serde_json::json;
 use crate::progress::{self, Progress};
 use crate::run_config::{DataSource, Delimiter, HiddenWidths, RunConfig, resolve_data};
 use crate::run_dir::RunDir;
+use crate::value_parser;
 use crate::{checkpoint, saved_model};
 
 /// Flags of `nerve train`. Each overrides the same setting of `--config`; without `--config`,
@@ -169,14 +170,6 @@ fn set<T: Clone>(dst: &mut T, flag: &Option<T>) {
     if let Some(value) = flag {
         *dst = value.clone();
     }
-}
-
-fn value_parser<T>(text: &str) -> Result<T, String>
-where
-    T: std::str::FromStr,
-    T::Err: std::fmt::Display,
-{
-    text.parse::<T>().map_err(|err| err.to_string())
 }
 
 impl TrainArgs {
@@ -335,11 +328,8 @@ pub(crate) fn run(args: TrainArgs) -> Result<ExitCode> {
         run_dir.path(),
         config.training.checkpoint_every,
     );
-    let target_scale = match &prepared.preprocessor.target {
-        nerve_data::TargetTransform::Values { scale, .. } => f64::from(*scale),
-        nerve_data::TargetTransform::Classes { .. } => 1.0,
-    };
-    let trainer = Trainer::new(config.train_config()).with_target_scale(target_scale);
+    let trainer =
+        Trainer::new(config.train_config()).with_target_scale(prepared.preprocessor.target_scale());
     let validation = prepared.validation.as_ref();
     let result = match resume {
         Some((model, resume)) => trainer.resume(
@@ -678,23 +668,10 @@ impl Evaluation {
         let rows = data.len();
         Ok(match p.labels() {
             Some(labels) => {
-                // Probabilities per class (softmax), or P(second class) for bce's one output.
                 let class_of = |i: usize| -> (usize, f32) {
-                    let row = &outputs[i * width..(i + 1) * width];
-                    if width == 1 {
-                        let p1 = row[0];
-                        if p1 >= 0.5 { (1, p1) } else { (0, 1.0 - p1) }
-                    } else {
-                        row.iter()
-                            .copied()
-                            .enumerate()
-                            .fold(
-                                (0, f32::MIN),
-                                |best, (k, v)| {
-                                    if v > best.1 { (k, v) } else { best }
-                                },
-                            )
-                    }
+                    let (best, probabilities) =
+                        class_probabilities(&outputs[i * width..(i + 1) * width]);
+                    (best, probabilities[best])
                 };
                 let (predicted, confidence): (Vec<usize>, Vec<f32>) =
                     (0..rows).map(class_of).unzip();
@@ -738,6 +715,22 @@ impl Evaluation {
         }
         value
     }
+}
+
+/// One row's class probabilities from `Loss::predictions` (softmax per class, or bce's single
+/// P(second class) expanded to two), and the most likely class (the first on a tie, as the
+/// trainer's argmax counts it).
+pub(crate) fn class_probabilities(row: &[f32]) -> (usize, Vec<f32>) {
+    let probabilities = match row {
+        [p1] => vec![1.0 - p1, *p1],
+        _ => row.to_vec(),
+    };
+    let best =
+        probabilities.iter().enumerate().fold(
+            0,
+            |best, (k, &v)| if v > probabilities[best] { k } else { best },
+        );
+    (best, probabilities)
 }
 
 /// One line: a part's main metrics.

@@ -259,6 +259,15 @@ impl Preprocessor {
         names
     }
 
+    /// How many target units one unit of the network's regression output is (the standardized
+    /// target's scale); 1 for classification.
+    pub fn target_scale(&self) -> f64 {
+        match &self.target {
+            TargetTransform::Values { scale, .. } => f64::from(*scale),
+            TargetTransform::Classes { .. } => 1.0,
+        }
+    }
+
     /// Maps a network output for regression back to the target's units.
     pub fn decode_value(&self, output: f32) -> f32 {
         match &self.target {

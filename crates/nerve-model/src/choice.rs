@@ -1,8 +1,9 @@
-//! Parsing the name of one of a fixed set of choices (activations, initializers).
+//! Parsing the name of one of a fixed set of choices (activations, initializers; nerve-train's
+//! optimizers and schedules use it too).
 
 /// Finds the choice among `all` whose `name` matches `text`, ignoring case, surrounding
 /// whitespace and `_` versus `-`; otherwise an error naming `what` and listing every name.
-pub(crate) fn parse_choice<T: Copy>(
+pub fn parse_choice<T: Copy>(
     text: &str,
     all: &[T],
     name: fn(T) -> &'static str,

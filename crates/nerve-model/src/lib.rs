@@ -29,6 +29,7 @@ mod mlp;
 mod model_file;
 
 pub use activation::Activation;
+pub use choice::parse_choice;
 pub use initializer::Initializer;
 pub use mlp::{Mlp, MlpConfig, ModelError};
 pub use model_file::{FORMAT_VERSION, METADATA_KEY, ModelInfo, read_info};

@@ -60,17 +60,7 @@ impl FromStr for ScheduleKind {
     type Err = String;
 
     fn from_str(name: &str) -> Result<Self, Self::Err> {
-        let wanted = name.trim().to_ascii_lowercase();
-        Self::ALL
-            .into_iter()
-            .find(|kind| kind.name() == wanted)
-            .ok_or_else(|| {
-                let names: Vec<&str> = Self::ALL.iter().map(|k| k.name()).collect();
-                format!(
-                    "unknown schedule `{name}`; expected one of {}",
-                    names.join(", ")
-                )
-            })
+        nerve_model::parse_choice(name, &Self::ALL, Self::name, "schedule")
     }
 }
 
