@@ -5,7 +5,7 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use burn::prelude::{Device, Tensor, TensorData};
 use clap::{Args, ValueEnum};
 use nerve_backend::BackendKind;
@@ -16,7 +16,7 @@ use nerve_data::{
 use nerve_train::{Scores, Trainer};
 use serde_json::json;
 
-use crate::run_config::{DataSource, Delimiter, resolve_data};
+use crate::run_config::{Delimiter, resolve_data};
 use crate::run_dir::write_atomically;
 use crate::saved_model::{self, SavedModel};
 use crate::train_command::{
@@ -113,19 +113,7 @@ fn open_reader(
         delimiter: delimiter.map(|d| d.0),
         missing: Missing::Drop,
     };
-    Ok(match resolve_data(data)? {
-        DataSource::File(path) => {
-            let file: Box<dyn std::io::Read> = Box::new(
-                std::fs::File::open(&path)
-                    .with_context(|| format!("cannot read {}", path.display()))?,
-            );
-            TableReader::new(&path.display().to_string(), file, &options)?
-        }
-        DataSource::Builtin(builtin) => {
-            let text: Box<dyn std::io::Read> = Box::new(builtin.csv.as_bytes());
-            TableReader::new(builtin.name, text, &options)?
-        }
-    })
+    resolve_data(data)?.reader(&options)
 }
 
 /// Runs `nerve eval`.

@@ -1,10 +1,13 @@
 //! [`RunConfig`]: the TOML file behind `nerve train`, with flags layered on top.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use nerve_backend::BackendKind;
-use nerve_data::{Missing, PrepareOptions, SplitOptions, Standardize, Task};
+use nerve_data::{
+    CsvOptions, DataError, Missing, PrepareOptions, SplitOptions, Standardize, TableReader, Task,
+};
 use nerve_loss::Loss;
 use nerve_model::{Activation, Initializer, MlpConfig};
 use nerve_train::{BatchSize, OptimizerConfig, ScheduleConfig, TrainConfig};
@@ -362,6 +365,27 @@ pub(crate) enum DataSource {
     File(PathBuf),
     /// A data set embedded in the binary.
     Builtin(&'static crate::builtin::Builtin),
+}
+
+impl DataSource {
+    /// A streaming reader of the data's rows (`read_all` for the whole table).
+    pub(crate) fn reader(&self, options: &CsvOptions) -> Result<TableReader<Box<dyn Read>>> {
+        Ok(match self {
+            DataSource::File(path) => {
+                let name = path.display().to_string();
+                let file = std::fs::File::open(path).map_err(|source| DataError::Io {
+                    path: name.clone(),
+                    source,
+                })?;
+                TableReader::new(&name, Box::new(file) as Box<dyn Read>, options)?
+            }
+            DataSource::Builtin(builtin) => TableReader::new(
+                builtin.name,
+                Box::new(builtin.csv.as_bytes()) as Box<dyn Read>,
+                options,
+            )?,
+        })
+    }
 }
 
 /// Resolves a data path: an existing file wins; otherwise a built-in data set of that name.

@@ -455,18 +455,14 @@ fn load_table(config: &mut RunConfig) -> Result<Table> {
         delimiter: config.data.delimiter.map(|d| d.0),
         missing: config.data.missing,
     };
-    Ok(match resolve_data(&config.data.path)? {
-        DataSource::File(path) => {
-            // The saved config must work from any folder, so it records an absolute path.
-            if let Ok(absolute) = std::path::absolute(&path) {
-                config.data.path = absolute.display().to_string();
-            }
-            Table::open(&path, &options)?
-        }
-        DataSource::Builtin(builtin) => {
-            Table::read(builtin.name, builtin.csv.as_bytes(), &options)?
-        }
-    })
+    let source = resolve_data(&config.data.path)?;
+    if let DataSource::File(path) = &source
+        && let Ok(absolute) = std::path::absolute(path)
+    {
+        // The saved config must work from any folder, so it records an absolute path.
+        config.data.path = absolute.display().to_string();
+    }
+    Ok(source.reader(&options)?.read_all()?)
 }
 
 /// The network's output width: one logit per class for cross-entropy, one output otherwise
