@@ -19,11 +19,13 @@ impl RunDir {
     /// `out`, or `runs/<data>-<UTC timestamp>` (with a suffix if that exists), created.
     pub(crate) fn create(out: Option<&Path>, data_name: &str) -> Result<RunDir> {
         let path = match out {
-            Some(out) => out.to_path_buf(),
-            None => default_path(data_name),
+            Some(out) => {
+                std::fs::create_dir_all(out)
+                    .with_context(|| format!("cannot create run folder {}", out.display()))?;
+                out.to_path_buf()
+            }
+            None => create_default(data_name)?,
         };
-        std::fs::create_dir_all(&path)
-            .with_context(|| format!("cannot create run folder {}", path.display()))?;
         Ok(RunDir { path })
     }
 
@@ -67,8 +69,10 @@ impl RunDir {
     }
 }
 
-/// `runs/<data>-<YYYYMMDD-HHMMSS>`, UTC, with `-2`, `-3`, ... when taken.
-fn default_path(data_name: &str) -> PathBuf {
+/// Creates `runs/<data>-<YYYYMMDD-HHMMSS>` (UTC), or `-2`, `-3`, ... when taken. The folder is
+/// claimed by `create_dir`, which fails if it exists, so two runs started in the same second
+/// (two processes included) never share one.
+fn create_default(data_name: &str) -> Result<PathBuf> {
     let stamp: String = humantime::format_rfc3339_seconds(SystemTime::now())
         .to_string()
         .chars()
@@ -88,14 +92,24 @@ fn default_path(data_name: &str) -> PathBuf {
             }
         })
         .collect();
-    let base = Path::new("runs").join(format!("{name}-{stamp}"));
+    let runs = Path::new("runs");
+    std::fs::create_dir_all(runs)
+        .with_context(|| format!("cannot create run folder {}", runs.display()))?;
+    let base = runs.join(format!("{name}-{stamp}"));
     let mut path = base.clone();
-    let mut n = 2;
-    while path.exists() {
-        path = PathBuf::from(format!("{}-{n}", base.display()));
-        n += 1;
+    for n in 2.. {
+        match std::fs::create_dir(&path) {
+            Ok(()) => break,
+            Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {
+                path = PathBuf::from(format!("{}-{n}", base.display()));
+            }
+            Err(err) => {
+                return Err(err)
+                    .with_context(|| format!("cannot create run folder {}", path.display()));
+            }
+        }
     }
-    path
+    Ok(path)
 }
 
 /// The columns of one epoch: epoch, lr, the training then validation loss and metrics, the
@@ -139,7 +153,12 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let file_name = path
         .file_name()
         .with_context(|| format!("{} is not a file path", path.display()))?;
-    let temporary = path.with_file_name(format!(".{}.tmp", file_name.to_string_lossy()));
+    // The process id keeps two writers of the same file from sharing a temporary.
+    let temporary = path.with_file_name(format!(
+        ".{}.{}.tmp",
+        file_name.to_string_lossy(),
+        std::process::id()
+    ));
     let write = || -> std::io::Result<()> {
         let mut file = std::fs::File::create(&temporary)?;
         file.write_all(bytes)?;

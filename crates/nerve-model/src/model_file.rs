@@ -82,7 +82,12 @@ impl Mlp {
         let name = path
             .file_name()
             .ok_or_else(|| bad(&path.display().to_string(), "not a file path"))?;
-        let temporary = path.with_file_name(format!(".{}.tmp", name.to_string_lossy()));
+        // The process id keeps two writers of the same file from sharing a temporary.
+        let temporary = path.with_file_name(format!(
+            ".{}.{}.tmp",
+            name.to_string_lossy(),
+            std::process::id()
+        ));
         let mut file = std::fs::File::create(&temporary).map_err(io)?;
         file.write_all(&bytes).map_err(io)?;
         file.sync_all().map_err(io)?;
