@@ -7,6 +7,7 @@
 // This binary is the one place allowed to print.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod allocator;
 mod bench_command;
 mod builtin;
 mod checkpoint;
@@ -22,6 +23,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use nerve_backend::BackendKind;
+
+#[global_allocator]
+static ALLOCATOR: allocator::SizeSplit = allocator::SizeSplit;
 
 /// Build, train, inspect and use feed-forward neural networks.
 #[derive(Debug, Parser)]
