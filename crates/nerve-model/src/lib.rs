@@ -23,12 +23,16 @@
 //! ```
 
 mod activation;
+mod activity;
+mod attribution;
 mod choice;
 mod initializer;
 mod mlp;
 mod model_file;
 
 pub use activation::Activation;
+pub use activity::LayerActivity;
+pub use attribution::{Attributions, IntegratedGradients};
 pub use choice::parse_choice;
 pub use initializer::Initializer;
 pub use mlp::{Mlp, MlpConfig, ModelError};

@@ -333,6 +333,26 @@ impl Mlp {
         output.forward(x)
     }
 
+    /// The hidden layers' pre-activations (`z = x W + b`, before the activation), first to
+    /// last, with dropout off: what [`LayerActivity`](crate::LayerActivity) summarises.
+    ///
+    /// # Shapes
+    ///
+    /// - `x`: `[batch_size, d_input]`
+    /// - one result per hidden layer `i`: `[batch_size, d_hidden[i]]`
+    pub fn hidden_pre_activations(&self, x: Tensor<2>) -> Vec<Tensor<2>> {
+        let hidden = &self.layers[..self.layers.len() - 1];
+        let activation = self.config.activation;
+        let mut result = Vec::with_capacity(hidden.len());
+        let mut x = x;
+        for layer in hidden {
+            let z = layer.forward(x);
+            x = activation.forward(z.clone());
+            result.push(z);
+        }
+        result
+    }
+
     /// A readable description: the architecture, then each layer with its parameter count.
     ///
     /// ```text

@@ -1,0 +1,141 @@
+//! [`LayerActivity`]: how a hidden layer's units behave on a data set — the mean activation
+//! and the units that never switch on (dead ReLU units).
+
+use burn::prelude::Tensor;
+use serde::{Deserialize, Serialize};
+
+use crate::Mlp;
+
+/// What one hidden layer's units do on a set of rows.
+///
+/// A unit is *active* on a row when its pre-activation `z = x W + b` is positive: where a ReLU
+/// passes its input on and has a non-zero gradient. A unit active on no row is *dead*: for ReLU
+/// its output is always 0 and no gradient ever reaches its incoming weights, so training cannot
+/// revive it (the dead-neuron trap). For sigmoid and tanh a never-active unit is stuck below the
+/// midpoint rather than dead, and the count reads the same way.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LayerActivity {
+    /// The layer's index in the network (`layers.{layer}`).
+    pub layer: usize,
+    /// The number of units.
+    pub units: usize,
+    /// The mean activation (after the activation function) over rows and units.
+    pub mean_activation: f64,
+    /// Per unit, the share of rows on which it is active.
+    pub active_share: Vec<f64>,
+    /// Units active on no row.
+    pub dead_units: usize,
+}
+
+impl LayerActivity {
+    /// The share of the layer's units that are dead.
+    pub fn dead_fraction(&self) -> f64 {
+        if self.units == 0 {
+            0.0
+        } else {
+            self.dead_units as f64 / self.units as f64
+        }
+    }
+}
+
+impl Mlp {
+    /// The activity of every hidden layer on the rows `x` (dropout off), first to last; empty
+    /// for a network without hidden layers. Everything is summed on the device and read back
+    /// once per layer.
+    ///
+    /// # Shapes
+    ///
+    /// - `x`: `[rows, d_input]`, `rows > 0`
+    pub fn hidden_activity(&self, x: Tensor<2>) -> Vec<LayerActivity> {
+        let rows = x.dims()[0];
+        let activation = self.config().activation;
+        self.hidden_pre_activations(x)
+            .into_iter()
+            .enumerate()
+            .map(|(layer, z)| {
+                let units = z.dims()[1];
+                let active = z.clone().greater_elem(0.0).float().sum_dim(0);
+                let total = activation.forward(z).sum().reshape([1]);
+                let values = read(Tensor::cat(vec![active.reshape([units]), total], 0));
+                let active_share: Vec<f64> = values[..units]
+                    .iter()
+                    .map(|&n| f64::from(n) / rows as f64)
+                    .collect();
+                LayerActivity {
+                    layer,
+                    units,
+                    mean_activation: f64::from(values[units]) / (rows * units) as f64,
+                    dead_units: active_share.iter().filter(|&&s| s == 0.0).count(),
+                    active_share,
+                }
+            })
+            .collect()
+    }
+}
+
+/// The values of a float tensor (any float dtype, read as `f32`).
+pub(crate) fn read<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+    t.into_data()
+        .try_to_vec_as::<f32>()
+        .unwrap_or_else(|err| unreachable!("a float tensor converts to f32: {err:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::MlpConfig;
+    use burn::prelude::TensorData;
+    use nerve_backend::BackendKind;
+
+    /// A hand-built 2 -> 3 (relu) -> 1 network on four rows with non-negative inputs: unit 0
+    /// copies x0 (active where x0 > 0), unit 1 has negative weights and bias (never active:
+    /// dead), unit 2 is x0 + x1 - 1.5 (active on one row).
+    #[test]
+    fn dead_units_and_mean_activation_on_a_hand_built_network() {
+        for kind in BackendKind::ALL {
+            let device = kind.device().unwrap();
+            let weight = vec![1.0, -1.0, 1.0, 0.0, -2.0, 1.0];
+            let bias = vec![0.0, -0.5, -1.5];
+            let model = Mlp::from_parameters(
+                &MlpConfig::new(2, vec![3], 1),
+                vec![
+                    (
+                        Tensor::from_data(TensorData::new(weight, [2, 3]), &device),
+                        Tensor::from_data(TensorData::new(bias, [3]), &device),
+                    ),
+                    (
+                        Tensor::from_data(TensorData::new(vec![1.0f32, 1.0, 1.0], [3, 1]), &device),
+                        Tensor::from_data(TensorData::new(vec![0.0f32], [1]), &device),
+                    ),
+                ],
+            )
+            .unwrap();
+            let x = vec![0.0f32, 0.0, 1.0, 0.0, 0.0, 1.0, 1.0, 1.0];
+            let x = Tensor::from_data(TensorData::new(x, [4, 2]), &device);
+            let activity = model.hidden_activity(x);
+            assert_eq!(activity.len(), 1);
+            let layer = &activity[0];
+            assert_eq!(layer.units, 3);
+            assert_eq!(layer.active_share, vec![0.5, 0.0, 0.25]);
+            assert_eq!(layer.dead_units, 1);
+            assert!((layer.dead_fraction() - 1.0 / 3.0).abs() < 1e-12);
+            // Activations: unit 0 gives 0, 1, 0, 1; unit 1 nothing; unit 2 gives 0.5 on the last row.
+            assert!(
+                (layer.mean_activation - 2.5 / 12.0).abs() < 1e-6,
+                "{layer:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_network_without_hidden_layers_has_no_activity_to_report() {
+        let device = BackendKind::default().device().unwrap();
+        let model = MlpConfig::new(2, vec![], 1).init(&device);
+        assert!(
+            model
+                .hidden_activity(Tensor::zeros([3, 2], &device))
+                .is_empty()
+        );
+    }
+}
