@@ -401,6 +401,7 @@ pub(crate) fn inspect(args: InspectArgs) -> Result<ExitCode> {
                 column,
                 categories,
                 fill,
+                ..
             } => vec![
                 column.clone(),
                 format!("one-hot ({})", categories.len()),

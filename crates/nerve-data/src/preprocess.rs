@@ -78,6 +78,11 @@ pub enum FeatureTransform {
         categories: Vec<String>,
         /// Replaces a missing value: the most frequent training category.
         fill: String,
+        /// The share of training rows in each category (missing cells counted as `fill`): the
+        /// training mean of each one-hot input. Empty in model files written before nerve kept
+        /// it.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        frequencies: Vec<f32>,
     },
 }
 
@@ -257,6 +262,47 @@ impl Preprocessor {
             }
         }
         names
+    }
+
+    /// The source column of each network input: a numeric column's name, or the categorical
+    /// column's name for each of its one-hot inputs (attributions are summed back by it).
+    pub fn input_columns(&self) -> Vec<&str> {
+        self.features
+            .iter()
+            .flat_map(|feature| std::iter::repeat_n(feature.column(), feature.width()))
+            .collect()
+    }
+
+    /// The training mean of each network input, after the transforms: `(mean - offset) / scale`
+    /// for a numeric column (0 when standardized), the category's share of the training rows for
+    /// a one-hot input. The natural "average row" to compare a row against, as the baseline of
+    /// integrated gradients. (For a model file without the shares, the most frequent category
+    /// stands in: 1 for it, 0 for the others.)
+    pub fn input_means(&self) -> Vec<f32> {
+        let mut means = Vec::with_capacity(self.d_input());
+        for feature in &self.features {
+            match feature {
+                FeatureTransform::Numeric {
+                    offset,
+                    scale,
+                    fill,
+                    ..
+                } => means.push((fill - offset) / scale),
+                FeatureTransform::Categorical {
+                    categories,
+                    fill,
+                    frequencies,
+                    ..
+                } => {
+                    if frequencies.len() == categories.len() {
+                        means.extend_from_slice(frequencies);
+                    } else {
+                        means.extend(categories.iter().map(|c| f32::from(u8::from(c == fill))));
+                    }
+                }
+            }
+        }
+        means
     }
 
     /// How many target units one unit of the network's regression output is (the standardized
@@ -452,11 +498,20 @@ fn fit_feature(
                 .max_by_key(|&&(_, n)| n)
                 .map(|(level, _)| (*level).clone())
                 .unwrap_or_default();
+            let missing = train_rows.len() - seen.iter().map(|&(_, n)| n).sum::<usize>();
+            let frequencies = seen
+                .iter()
+                .map(|&(level, n)| {
+                    let n = if *level == fill { n + missing } else { n };
+                    (n as f64 / train_rows.len() as f64) as f32
+                })
+                .collect();
             let categories = seen.into_iter().map(|(level, _)| level.clone()).collect();
             Ok(FeatureTransform::Categorical {
                 column: name,
                 categories,
                 fill,
+                frequencies,
             })
         }
     }
@@ -608,6 +663,29 @@ mod tests {
         assert_eq!(report.unseen, vec![("colour".to_owned(), 1)]);
         assert_eq!(report.filled, vec![("colour".to_owned(), 1)]);
         assert_eq!(p.encode_targets(&t, &[0, 1]).expect("known"), [0.0, 1.0]);
+    }
+
+    #[test]
+    fn input_means_are_the_training_means_of_the_transformed_inputs() {
+        // Training rows 0, 1, 2, 4: x = 1, 3, 5, 7; colour = red, blue, red, missing (-> red).
+        let t = table("x,colour,y\n1,red,a\n3,blue,b\n5,red,a\n99,green,b\n7,NA,a\n");
+        let rows = [0, 1, 2, 4];
+        let p = Preprocessor::fit(&t, "y", Task::Classification, &rows, &Default::default())
+            .expect("fits");
+        assert_eq!(p.input_columns(), ["x", "colour", "colour"]);
+        assert_eq!(p.input_names(), ["x", "colour=blue", "colour=red"]);
+        let (features, _) = p.transform_features(&t, &rows).expect("applies");
+        let mut means = [0.0f32; 3];
+        for row in features.chunks(3) {
+            for (m, v) in means.iter_mut().zip(row) {
+                *m += v / rows.len() as f32;
+            }
+        }
+        let found = p.input_means();
+        for (f, m) in found.iter().zip(means) {
+            assert!((f - m).abs() < 1e-6, "{found:?} vs {means:?}");
+        }
+        assert_eq!(found[1..], [0.25, 0.75]);
     }
 
     #[test]
