@@ -10,8 +10,10 @@
 mod allocator;
 mod bench_command;
 mod builtin;
+mod charts;
 mod checkpoint;
 mod datasets_command;
+mod explain_command;
 mod model_commands;
 mod progress;
 mod run_config;
@@ -45,6 +47,10 @@ enum Command {
     Predict(model_commands::PredictArgs),
     /// Describe a model file: architecture, preprocessing, training, metrics, weight statistics.
     Inspect(model_commands::InspectArgs),
+    /// Explain a model's answers: features ranked by integrated-gradients attribution, and a chart.
+    Explain(explain_command::ExplainArgs),
+    /// Redraw a run folder's pictures (curves, confusion matrix) from its history and metrics.
+    Plot(charts::PlotArgs),
     /// Benchmark the anchor workloads W1-W6 on each backend (JSON lines, then a summary).
     Bench(bench_command::BenchArgs),
     /// List the built-in data sets (`--data NAME`) with their rows, features, target and task.
@@ -68,6 +74,8 @@ fn main() -> ExitCode {
         Command::Eval(args) => model_commands::eval(args),
         Command::Predict(args) => model_commands::predict(args),
         Command::Inspect(args) => model_commands::inspect(args),
+        Command::Explain(args) => explain_command::run(args),
+        Command::Plot(args) => charts::plot(args),
         Command::Datasets => datasets_command::run().map(|()| ExitCode::SUCCESS),
         Command::Backends => {
             list_backends();

@@ -95,7 +95,7 @@ pub(crate) struct InspectArgs {
     model: PathBuf,
 }
 
-fn open_model(
+pub(crate) fn open_model(
     path: &std::path::Path,
     backend: Option<BackendKind>,
 ) -> Result<(SavedModel, Device)> {
@@ -105,7 +105,7 @@ fn open_model(
 }
 
 /// The rows of `data` read for a model: a file or a built-in data set, missing cells kept.
-fn open_reader(
+pub(crate) fn open_reader(
     data: &str,
     delimiter: Option<Delimiter>,
 ) -> Result<TableReader<Box<dyn std::io::Read>>> {
@@ -292,6 +292,12 @@ pub(crate) fn predict(args: PredictArgs) -> Result<ExitCode> {
         );
     }
     sink.finish()?;
+    warn_about(&report);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Warns about what transforming rows for a model had to make up.
+pub(crate) fn warn_about(report: &TransformReport) {
     for (column, n) in &report.unseen {
         eprintln!(
             "warning: {n} value(s) of `{column}` were not seen in training; they are encoded as all zeros"
@@ -302,7 +308,6 @@ pub(crate) fn predict(args: PredictArgs) -> Result<ExitCode> {
             "warning: {n} missing value(s) of `{column}` were filled with the training rows' mean or most frequent value"
         );
     }
-    Ok(ExitCode::SUCCESS)
 }
 
 /// Adds per-column counts.

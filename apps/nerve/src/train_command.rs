@@ -20,6 +20,7 @@ use nerve_train::{
 };
 use serde_json::json;
 
+use crate::charts;
 use crate::progress::{self, Progress};
 use crate::run_config::{DataSource, Delimiter, HiddenWidths, RunConfig, resolve_data};
 use crate::run_dir::RunDir;
@@ -370,6 +371,12 @@ pub(crate) fn run(args: TrainArgs) -> Result<ExitCode> {
             &config,
             &summary,
         )?;
+    }
+    // The pictures come last and only warn on failure: the model and history are saved.
+    if !outcome.history.is_empty()
+        && let Err(err) = charts::draw_run(run_dir.path(), charts::Format::Svg)
+    {
+        eprintln!("warning: {err:#}");
     }
 
     if let Some(err) = divergence {

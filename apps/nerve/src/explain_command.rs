@@ -1,0 +1,423 @@
+//! `nerve explain`: which features a model's answers come from, by integrated gradients.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Result, bail};
+use burn::prelude::{Tensor, TensorData};
+use clap::Args;
+use nerve_backend::BackendKind;
+use nerve_data::{Preprocessor, Table};
+use nerve_model::{Attributions, IntegratedGradients};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand::seq::index::sample;
+use serde_json::json;
+
+use crate::charts::{self, AttributionBars, Format};
+use crate::model_commands::{open_model, open_reader, warn_about};
+use crate::run_config::Delimiter;
+use crate::train_command::{class_probabilities, ignore_broken_pipe};
+use crate::value_parser;
+
+/// Flags of `nerve explain`.
+#[derive(Debug, Args)]
+pub(crate) struct ExplainArgs {
+    /// A model file written by `nerve train`.
+    #[arg(long, value_name = "FILE")]
+    model: PathBuf,
+    /// A CSV file with the feature columns (any order; others are ignored), or a built-in data
+    /// set's name.
+    #[arg(long, value_name = "CSV|NAME")]
+    data: String,
+    /// Explain these data rows only (0 is the first row after the header), e.g. `--rows 0,5,9`:
+    /// each gets its own table.
+    #[arg(long, value_name = "N,N,...", value_delimiter = ',')]
+    rows: Vec<usize>,
+    /// Points on the path from the baseline to each row; more is more exact (see the
+    /// completeness line) and slower.
+    #[arg(long, value_name = "N", default_value_t = IntegratedGradients::default().steps)]
+    steps: usize,
+    /// Without --rows, at most this many rows (a seeded random sample of larger files).
+    #[arg(long, value_name = "N", default_value_t = 2000)]
+    max_rows: usize,
+    /// Features listed (and drawn); 0 for all.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    top: usize,
+    /// Show each category of a categorical column (`colour=red`) instead of the column's sum.
+    #[arg(long)]
+    by_category: bool,
+    /// The bar chart (default: explain.svg beside the model file; a .png name draws a PNG).
+    #[arg(long, value_name = "FILE")]
+    plot: Option<PathBuf>,
+    /// The CSV field delimiter (default: detected).
+    #[arg(long, value_name = "CHAR", value_parser = value_parser::<Delimiter>)]
+    delimiter: Option<Delimiter>,
+    /// CPU backend: flex or ndarray.
+    #[arg(long, value_name = "NAME", value_parser = value_parser::<BackendKind>)]
+    backend: Option<BackendKind>,
+    /// Print the attributions as one JSON object instead of tables.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Attributions per output, row and feature (a source column, or one-hot input with
+/// `--by-category`), in the target's units for regression.
+struct Explanation {
+    features: Vec<String>,
+    /// The outputs' names: the classes, or the target.
+    outputs: Vec<String>,
+    /// `values[k][row][feature]`.
+    values: Vec<Vec<Vec<f64>>>,
+}
+
+impl Explanation {
+    /// Sums the inputs of each feature and scales to the target's units.
+    fn new(attributions: &Attributions, p: &Preprocessor, by_category: bool) -> Self {
+        let input_features: Vec<String> = if by_category {
+            p.input_names()
+        } else {
+            p.input_columns().into_iter().map(str::to_owned).collect()
+        };
+        let mut features: Vec<String> = Vec::new();
+        let mut index = Vec::with_capacity(input_features.len());
+        for name in input_features {
+            match features.iter().position(|f| *f == name) {
+                Some(i) => index.push(i),
+                None => {
+                    index.push(features.len());
+                    features.push(name);
+                }
+            }
+        }
+        let outputs: Vec<String> = match p.labels() {
+            // A single bce logit is the second class's.
+            Some(labels) if attributions.d_output() == 1 => vec![labels[labels.len() - 1].clone()],
+            Some(labels) => labels.to_vec(),
+            None => vec![p.target_name().to_owned()],
+        };
+        let scale = p.target_scale();
+        let values = (0..attributions.d_output())
+            .map(|k| {
+                (0..attributions.rows())
+                    .map(|row| {
+                        let mut sums = vec![0.0f64; features.len()];
+                        for (&f, &a) in index.iter().zip(attributions.row(k, row)) {
+                            sums[f] += f64::from(a) * scale;
+                        }
+                        sums
+                    })
+                    .collect()
+            })
+            .collect();
+        Explanation {
+            features,
+            outputs,
+            values,
+        }
+    }
+
+    /// Per output, the mean absolute attribution of each feature over the rows.
+    fn mean_abs(&self) -> Vec<Vec<f64>> {
+        self.values
+            .iter()
+            .map(|rows| {
+                let mut sums = vec![0.0f64; self.features.len()];
+                for row in rows {
+                    for (s, a) in sums.iter_mut().zip(row) {
+                        *s += a.abs();
+                    }
+                }
+                sums.iter().map(|s| s / rows.len().max(1) as f64).collect()
+            })
+            .collect()
+    }
+}
+
+/// Runs `nerve explain`.
+pub(crate) fn run(args: ExplainArgs) -> Result<ExitCode> {
+    if args.steps == 0 {
+        bail!("--steps must be at least 1");
+    }
+    let (saved, device) = open_model(&args.model, args.backend)?;
+    let p = &saved.preprocessor;
+    let table = open_reader(&args.data, args.delimiter)?.read_all()?;
+    let n = table.num_rows();
+    let (rows, sampled) = choose_rows(&table, &args.rows, args.max_rows)?;
+    let (features, report) = p.transform_features(&table, &rows)?;
+    warn_about(&report);
+    let x = Tensor::<2>::from_data(
+        TensorData::new(features, [rows.len(), p.d_input()]),
+        &device,
+    );
+    let baseline = Tensor::<1>::from_data(TensorData::new(p.input_means(), [p.d_input()]), &device);
+    let attributions =
+        IntegratedGradients { steps: args.steps }.attribute(&saved.model, x, baseline);
+    let explanation = Explanation::new(&attributions, p, args.by_category);
+    let means = explanation.mean_abs();
+    // Overall importance: the mean over outputs of the mean absolute attribution.
+    let overall: Vec<f64> = (0..explanation.features.len())
+        .map(|f| means.iter().map(|m| m[f]).sum::<f64>() / means.len() as f64)
+        .collect();
+    let mut order: Vec<usize> = (0..explanation.features.len()).collect();
+    order.sort_by(|&a, &b| overall[b].total_cmp(&overall[a]));
+    let shown = if args.top == 0 {
+        order.len()
+    } else {
+        args.top.min(order.len())
+    };
+    let gap = completeness_gap(&attributions);
+
+    let plot = args.plot.clone().unwrap_or_else(|| {
+        args.model
+            .parent()
+            .unwrap_or_else(|| std::path::Path::new("."))
+            .join("explain.svg")
+    });
+    let format = match plot.extension().and_then(|e| e.to_str()) {
+        Some(e) if e.eq_ignore_ascii_case("png") => Format::Png,
+        _ => Format::Svg,
+    };
+    let classification = p.labels().is_some();
+    let unit = if classification { "logit" } else { "value" };
+    let bars = AttributionBars {
+        title: format!(
+            "{}: integrated gradients, {} rows",
+            table.source_name(),
+            rows.len()
+        ),
+        measure: if classification && explanation.outputs.len() > 1 {
+            "mean |attribution| to each class's logit (stacked)".to_owned()
+        } else {
+            format!(
+                "mean |attribution| to the {unit} of {}",
+                explanation.outputs[0]
+            )
+        },
+        features: order[..shown]
+            .iter()
+            .map(|&f| explanation.features[f].clone())
+            .collect(),
+        segments: explanation
+            .outputs
+            .iter()
+            .zip(&means)
+            .map(|(name, m)| (name.clone(), order[..shown].iter().map(|&f| m[f]).collect()))
+            .collect(),
+    };
+    charts::save(&bars, &plot, format)?;
+
+    let mut out = String::new();
+    if args.json {
+        let value = json!({
+            "data": table.source_name(),
+            "model": args.model,
+            "rows": rows.len(),
+            "sampled_from": sampled.then_some(n),
+            "steps": args.steps,
+            "baseline": "training mean",
+            "outputs": explanation.outputs,
+            "completeness_gap": gap,
+            "features": order.iter().map(|&f| json!({
+                "feature": explanation.features[f],
+                "mean_abs": overall[f],
+                "per_output": explanation.outputs.iter().zip(&means)
+                    .map(|(name, m)| (name.clone(), json!(m[f])))
+                    .collect::<serde_json::Map<_, _>>(),
+            })).collect::<Vec<_>>(),
+            "row_attributions": (!args.rows.is_empty()).then(|| rows.iter().enumerate().map(|(i, &row)| json!({
+                "row": row,
+                "line": table.line(row),
+                "output": (0..attributions.d_output()).map(|k| attributions.output(k, i)).collect::<Vec<_>>(),
+                "baseline_output": (0..attributions.d_output()).map(|k| attributions.baseline_output(k)).collect::<Vec<_>>(),
+                "attributions": explanation.features.iter().enumerate().map(|(f, name)| {
+                    (name.clone(), json!((0..attributions.d_output()).map(|k| explanation.values[k][i][f]).collect::<Vec<_>>()))
+                }).collect::<serde_json::Map<_, _>>(),
+            })).collect::<Vec<_>>()),
+            "plot": plot,
+        });
+        writeln!(out, "{value}")?;
+    } else {
+        let what = if sampled {
+            format!("a random sample of {} of its {n} rows", rows.len())
+        } else if args.rows.is_empty() {
+            format!("{} rows", rows.len())
+        } else {
+            format!("rows {}", join(&args.rows))
+        };
+        writeln!(
+            out,
+            "Integrated gradients of {} on {} ({what}, {} steps from the training mean)",
+            args.model.display(),
+            table.source_name(),
+            args.steps
+        )?;
+        if classification {
+            writeln!(
+                out,
+                "Mean |attribution| to each class's logit, features ranked by their mean over the classes:"
+            )?;
+        } else {
+            writeln!(
+                out,
+                "Mean |attribution| to the predicted {} (in its units), features ranked:",
+                explanation.outputs[0]
+            )?;
+        }
+        let mut header = vec!["rank".to_owned(), "feature".to_owned()];
+        if explanation.outputs.len() > 1 {
+            header.push("mean".to_owned());
+        }
+        header.extend(explanation.outputs.iter().cloned());
+        let mut table_rows = Vec::new();
+        for (rank, &f) in order[..shown].iter().enumerate() {
+            let mut line = vec![(rank + 1).to_string(), explanation.features[f].clone()];
+            if explanation.outputs.len() > 1 {
+                line.push(format!("{:.4}", overall[f]));
+            }
+            line.extend(means.iter().map(|m| format!("{:.4}", m[f])));
+            table_rows.push(line);
+        }
+        crate::train_command::write_aligned(&mut out, &header, &table_rows)?;
+        if shown < order.len() {
+            writeln!(out, "... {} more (--top 0 lists all)", order.len() - shown)?;
+        }
+        for (i, &row) in
+            rows.iter()
+                .enumerate()
+                .take(if args.rows.is_empty() { 0 } else { rows.len() })
+        {
+            write_row(
+                &mut out,
+                &table,
+                p,
+                &attributions,
+                &explanation,
+                i,
+                row,
+                shown,
+            )?;
+        }
+        writeln!(
+            out,
+            "Completeness: each row's attributions add up to its output minus the baseline's within {:.2e} on average (more --steps, smaller)",
+            gap
+        )?;
+        writeln!(out, "Wrote {}", plot.display())?;
+    }
+    std::io::stdout()
+        .lock()
+        .write_all(out.as_bytes())
+        .or_else(ignore_broken_pipe)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The rows to explain: `requested` (checked), or all, or a seeded sample of `max_rows`.
+/// Also says whether it sampled.
+fn choose_rows(table: &Table, requested: &[usize], max_rows: usize) -> Result<(Vec<usize>, bool)> {
+    let n = table.num_rows();
+    if n == 0 {
+        bail!(
+            "{}: the header row is not followed by any data rows",
+            table.source_name()
+        );
+    }
+    if !requested.is_empty() {
+        if let Some(&bad) = requested.iter().find(|&&r| r >= n) {
+            bail!(
+                "--rows: row {bad} does not exist; {} has {n} data rows, numbered 0 to {}",
+                table.source_name(),
+                n - 1
+            );
+        }
+        return Ok((requested.to_vec(), false));
+    }
+    if max_rows == 0 {
+        bail!("--max-rows must be at least 1");
+    }
+    if n <= max_rows {
+        return Ok(((0..n).collect(), false));
+    }
+    let mut rows = sample(&mut StdRng::seed_from_u64(0), n, max_rows).into_vec();
+    rows.sort_unstable();
+    Ok((rows, true))
+}
+
+/// The mean over rows and outputs of |Σ attributions − (f(x) − f(b))|.
+fn completeness_gap(a: &Attributions) -> f64 {
+    let count = (a.rows() * a.d_output()).max(1) as f64;
+    (0..a.d_output())
+        .flat_map(|k| (0..a.rows()).map(move |row| a.completeness_gap(k, row).abs()))
+        .sum::<f64>()
+        / count
+}
+
+/// One explained row: its prediction and the attributions to the predicted class's logit (or
+/// the value), largest first.
+#[allow(clippy::too_many_arguments)]
+fn write_row(
+    out: &mut String,
+    table: &Table,
+    p: &Preprocessor,
+    a: &Attributions,
+    e: &Explanation,
+    i: usize,
+    row: usize,
+    shown: usize,
+) -> Result<()> {
+    let outputs: Vec<f32> = (0..a.d_output()).map(|k| a.output(k, i)).collect();
+    let (k, prediction) = match p.labels() {
+        Some(labels) => {
+            let (best, probabilities) = class_probabilities(&outputs);
+            // With one bce logit, attribute that logit: it argues for the second class.
+            let k = if a.d_output() == 1 { 0 } else { best };
+            (
+                k,
+                format!("{} (probability {:.3})", labels[best], probabilities[best]),
+            )
+        }
+        None => (0, format!("{}", p.decode_value(outputs[0]))),
+    };
+    writeln!(
+        out,
+        "\nRow {row} (line {}): predicted {prediction}; {} {:.4} here, {:.4} at the baseline",
+        table.line(row),
+        if p.labels().is_some() {
+            format!("logit of {}", e.outputs[k])
+        } else {
+            "network output".to_owned()
+        },
+        a.output(k, i),
+        a.baseline_output(k)
+    )?;
+    let values = &e.values[k][i];
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    order.sort_by(|&x, &y| values[y].abs().total_cmp(&values[x].abs()));
+    let header = [
+        "feature".to_owned(),
+        "value".to_owned(),
+        "attribution".to_owned(),
+    ];
+    let lines: Vec<Vec<String>> = order
+        .iter()
+        .take(shown)
+        .map(|&f| {
+            let name = &e.features[f];
+            let column = name.split('=').next().unwrap_or(name);
+            let value = table
+                .column(column)
+                .map_or_else(|_| "-".to_owned(), |c| c.display(row));
+            vec![name.clone(), value, format!("{:+.4}", values[f])]
+        })
+        .collect();
+    crate::train_command::write_aligned(out, &header, &lines)
+}
+
+fn join(rows: &[usize]) -> String {
+    rows.iter()
+        .map(usize::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
