@@ -93,6 +93,16 @@ pub(crate) struct InspectArgs {
     /// A model file written by `nerve train`.
     #[arg(long, value_name = "FILE")]
     model: PathBuf,
+    /// Also run the model on this CSV (or built-in data set) and report each hidden layer's
+    /// activity: mean activation and dead units (never active on any row).
+    #[arg(long, value_name = "CSV|NAME")]
+    data: Option<String>,
+    /// The CSV field delimiter (default: detected).
+    #[arg(long, value_name = "CHAR", value_parser = value_parser::<Delimiter>)]
+    delimiter: Option<Delimiter>,
+    /// CPU backend: flex or ndarray.
+    #[arg(long, value_name = "NAME", value_parser = value_parser::<BackendKind>)]
+    backend: Option<BackendKind>,
 }
 
 pub(crate) fn open_model(
@@ -360,7 +370,7 @@ impl Sink {
 
 /// Runs `nerve inspect`.
 pub(crate) fn inspect(args: InspectArgs) -> Result<ExitCode> {
-    let (saved, _) = open_model(&args.model, None)?;
+    let (saved, device) = open_model(&args.model, args.backend)?;
     let p = &saved.preprocessor;
     let config = &saved.config;
     let mut out = String::new();
@@ -488,9 +498,116 @@ pub(crate) fn inspect(args: InspectArgs) -> Result<ExitCode> {
     }
     let header = ["tensor", "values", "mean", "std", "min", "max"].map(str::to_owned);
     write_aligned(&mut out, &header, &rows)?;
+    if let Some(data) = &args.data {
+        write_activity(&mut out, &saved, data, args.delimiter, &device)?;
+    }
     std::io::stdout()
         .lock()
         .write_all(out.as_bytes())
         .or_else(ignore_broken_pipe)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Rows read and run through the network at a time by `inspect --data`.
+const ACTIVITY_BATCH_ROWS: usize = 65_536;
+
+/// `inspect --data`: each hidden layer's mean activation and dead units on `data`.
+fn write_activity(
+    out: &mut String,
+    saved: &SavedModel,
+    data: &str,
+    delimiter: Option<Delimiter>,
+    device: &Device,
+) -> Result<()> {
+    if saved.model.layers().len() == 1 {
+        writeln!(
+            out,
+            "\nHidden activity: none (the network has no hidden layer)"
+        )?;
+        return Ok(());
+    }
+    let p = &saved.preprocessor;
+    let mut reader = open_reader(data, delimiter)?;
+    let mut report = TransformReport::default();
+    let mut layers: Vec<nerve_model::LayerActivity> = Vec::new();
+    let mut source = data.to_owned();
+    while let Some(chunk) = reader.next_chunk(ACTIVITY_BATCH_ROWS)? {
+        source = chunk.source_name().to_owned();
+        let rows: Vec<usize> = (0..chunk.num_rows()).collect();
+        let (features, chunk_report) = p.transform_features(&chunk, &rows)?;
+        merge(&mut report.filled, chunk_report.filled);
+        merge(&mut report.unseen, chunk_report.unseen);
+        let x =
+            Tensor::<2>::from_data(TensorData::new(features, [rows.len(), p.d_input()]), device);
+        let activity = saved.model.hidden_activity(x);
+        if layers.is_empty() {
+            layers = activity;
+        } else {
+            for (total, part) in layers.iter_mut().zip(&activity) {
+                total.merge(part);
+            }
+        }
+    }
+    warn_about(&report);
+    let rows_read = layers.first().map_or(0, |l| l.rows);
+    if rows_read == 0 {
+        bail!("{data}: the header row is not followed by any data rows");
+    }
+    let activation = saved.model.config().activation;
+    writeln!(
+        out,
+        "\nHidden activity on {source} ({rows_read} rows; a unit is active where its input to the {activation} is positive):"
+    )?;
+    let mut rows = Vec::new();
+    for layer in &layers {
+        let mut shares = layer.active_share.clone();
+        shares.sort_by(f64::total_cmp);
+        let median = shares.get(shares.len() / 2).copied().unwrap_or(0.0);
+        rows.push(vec![
+            format!("layers.{}", layer.layer),
+            layer.units.to_string(),
+            format!("{:.4}", layer.mean_activation),
+            format!(
+                "{} ({:.1}%)",
+                layer.dead_units,
+                100.0 * layer.dead_fraction()
+            ),
+            format!(
+                "{:.2} / {median:.2} / {:.2}",
+                shares.first().copied().unwrap_or(0.0),
+                shares.last().copied().unwrap_or(0.0)
+            ),
+        ]);
+    }
+    let header = [
+        "layer",
+        "units",
+        "mean activation",
+        "dead units",
+        "share of rows active (min / median / max)",
+    ]
+    .map(str::to_owned);
+    write_aligned(out, &header, &rows)?;
+    for layer in layers.iter().filter(|l| l.dead_units > 0) {
+        let dead: Vec<String> = layer
+            .active_share
+            .iter()
+            .enumerate()
+            .filter(|&(_, &s)| s == 0.0)
+            .map(|(i, _)| i.to_string())
+            .collect();
+        writeln!(
+            out,
+            "  layers.{} units never active: {}",
+            layer.layer,
+            shorten(&dead, 20)
+        )?;
+    }
+    if activation == nerve_model::Activation::Relu && layers.iter().any(|l| l.dead_units > 0) {
+        writeln!(
+            out,
+            "  Dead ReLU units output 0 on every row and get no gradient, so training cannot revive them; a smaller learning rate, another initializer or --activation leaky-relu avoids them."
+        )?;
+    }
+    Ok(())
 }

@@ -19,6 +19,8 @@ pub struct LayerActivity {
     pub layer: usize,
     /// The number of units.
     pub units: usize,
+    /// The number of rows summarised.
+    pub rows: usize,
     /// The mean activation (after the activation function) over rows and units.
     pub mean_activation: f64,
     /// Per unit, the share of rows on which it is active.
@@ -28,6 +30,33 @@ pub struct LayerActivity {
 }
 
 impl LayerActivity {
+    /// Adds the activity of the same layer on more rows (a data set read in slices).
+    ///
+    /// # Panics
+    ///
+    /// When `other` is another layer or has another width.
+    pub fn merge(&mut self, other: &LayerActivity) {
+        assert_eq!(
+            (self.layer, self.units),
+            (other.layer, other.units),
+            "merge the same layer"
+        );
+        let rows = self.rows + other.rows;
+        if rows == 0 {
+            return;
+        }
+        let (a, b) = (
+            self.rows as f64 / rows as f64,
+            other.rows as f64 / rows as f64,
+        );
+        self.mean_activation = self.mean_activation * a + other.mean_activation * b;
+        for (s, o) in self.active_share.iter_mut().zip(&other.active_share) {
+            *s = *s * a + o * b;
+        }
+        self.rows = rows;
+        self.dead_units = self.active_share.iter().filter(|&&s| s == 0.0).count();
+    }
+
     /// The share of the layer's units that are dead.
     pub fn dead_fraction(&self) -> f64 {
         if self.units == 0 {
@@ -64,6 +93,7 @@ impl Mlp {
                 LayerActivity {
                     layer,
                     units,
+                    rows,
                     mean_activation: f64::from(values[units]) / (rows * units) as f64,
                     dead_units: active_share.iter().filter(|&&s| s == 0.0).count(),
                     active_share,
@@ -125,6 +155,18 @@ mod tests {
                 (layer.mean_activation - 2.5 / 12.0).abs() < 1e-6,
                 "{layer:?}"
             );
+
+            // The same rows in two slices give the same summary.
+            let rows = [vec![0.0f32, 0.0, 1.0, 0.0], vec![0.0f32, 1.0, 1.0, 1.0]];
+            let mut parts = rows.into_iter().map(|x| {
+                model.hidden_activity(Tensor::from_data(TensorData::new(x, [2, 2]), &device))
+            });
+            let mut merged = parts.next().unwrap().remove(0);
+            merged.merge(&parts.next().unwrap()[0]);
+            assert_eq!(merged.rows, 4);
+            assert_eq!(merged.active_share, layer.active_share);
+            assert_eq!(merged.dead_units, 1);
+            assert!((merged.mean_activation - layer.mean_activation).abs() < 1e-9);
         }
     }
 

@@ -1,0 +1,327 @@
+//! Seeing inside a network from the command line: the pictures every run draws (`curves.svg`,
+//! `confusion.svg`), `nerve plot`, `nerve explain` and `nerve inspect --data`.
+
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn scratch() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("nerve-explain-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn nerve(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_nerve"))
+        .current_dir(scratch())
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap()
+}
+
+#[track_caller]
+fn ok(args: &[&str]) -> String {
+    let out = nerve(args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[track_caller]
+fn fails(args: &[&str], expected: &str) {
+    let out = nerve(args);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+    assert!(err.contains(expected), "{args:?}: {err}");
+    assert!(!err.contains("panicked"), "{args:?}: {err}");
+}
+
+/// Trains into a fresh run folder `name`; returns it and the JSON summary.
+fn train(name: &str, extra: &[&str]) -> (PathBuf, Value) {
+    let run = scratch().join(name);
+    let _ = std::fs::remove_dir_all(&run);
+    let args = [
+        &["train", "--json", "--quiet", "--out", run.to_str().unwrap()][..],
+        extra,
+    ]
+    .concat();
+    let stdout = ok(&args);
+    let summary = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    (run, summary)
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// An SVG's source and the texts of its `<text>` elements, after checking that it parses as
+/// XML with an `<svg>` root.
+fn svg_texts(file: &Path) -> (String, Vec<String>) {
+    let text = std::fs::read_to_string(file).unwrap();
+    let texts = {
+        let doc = roxmltree::Document::parse(&text)
+            .unwrap_or_else(|e| panic!("{} is not XML: {e}", file.display()));
+        assert_eq!(doc.root_element().tag_name().name(), "svg");
+        doc.descendants()
+            .filter(|n| n.has_tag_name("text"))
+            .filter_map(|n| n.text().map(|t| t.trim().to_owned()))
+            .collect()
+    };
+    (text, texts)
+}
+
+/// The point counts of an SVG's polylines (plotters draws each line series as one).
+fn polyline_lengths(svg: &str) -> Vec<usize> {
+    let doc = roxmltree::Document::parse(svg).unwrap();
+    doc.descendants()
+        .filter(|n| n.has_tag_name("polyline"))
+        .map(|n| {
+            n.attribute("points")
+                .unwrap_or("")
+                .split_whitespace()
+                .count()
+        })
+        .collect()
+}
+
+#[test]
+fn a_run_draws_its_curves_and_confusion_matrix_and_plot_redraws_them() {
+    let epochs = 30;
+    let (run, summary) = train(
+        "pictures",
+        &[
+            "--data",
+            "breast_cancer",
+            "--val-split",
+            "0.2",
+            "--epochs",
+            &epochs.to_string(),
+        ],
+    );
+    let (curves, texts) = svg_texts(&run.join("curves.svg"));
+    // Train and validation loss above, train and validation accuracy below: four lines of one
+    // point per epoch.
+    let lines: Vec<usize> = polyline_lengths(&curves)
+        .into_iter()
+        .filter(|&n| n > 2)
+        .collect();
+    assert_eq!(lines, vec![epochs; 4], "{lines:?}");
+    for expected in ["loss", "accuracy", "epoch", "train", "validation"] {
+        assert!(
+            texts.iter().any(|t| t == expected),
+            "{expected} in {texts:?}"
+        );
+    }
+
+    let (_, texts) = svg_texts(&run.join("confusion.svg"));
+    let matrix = summary["test"]["confusion_matrix"].as_array().unwrap();
+    let counts: Vec<String> = matrix
+        .iter()
+        .flat_map(|row| row.as_array().unwrap().iter().map(Value::to_string))
+        .collect();
+    for expected in
+        counts
+            .iter()
+            .map(String::as_str)
+            .chain(["benign", "malignant", "predicted", "true"])
+    {
+        assert!(
+            texts.iter().any(|t| t == expected),
+            "{expected} in {texts:?}"
+        );
+    }
+
+    // `nerve plot` redraws the same SVG from the run's files, and PNGs on request.
+    let before = std::fs::read(run.join("curves.svg")).unwrap();
+    std::fs::remove_file(run.join("curves.svg")).unwrap();
+    let out = ok(&["plot", path(&run)]);
+    assert!(
+        out.contains("curves.svg") && out.contains("confusion.svg"),
+        "{out}"
+    );
+    assert_eq!(std::fs::read(run.join("curves.svg")).unwrap(), before);
+    ok(&["plot", path(&run), "--png"]);
+    for name in ["curves.png", "confusion.png"] {
+        let png = std::fs::read(run.join(name)).unwrap();
+        assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "{name}");
+    }
+
+    fails(&["plot", path(&run.join("missing"))], "is not a run folder");
+    let empty = scratch().join("not-a-run");
+    std::fs::create_dir_all(&empty).unwrap();
+    fails(&["plot", path(&empty)], "history.csv");
+}
+
+#[test]
+fn a_regression_run_draws_r2_and_no_confusion_matrix() {
+    let (run, _) = train(
+        "regression-pictures",
+        &["--data", "diabetes", "--epochs", "5"],
+    );
+    let (_, texts) = svg_texts(&run.join("curves.svg"));
+    assert!(texts.iter().any(|t| t == "R²"), "{texts:?}");
+    assert!(!run.join("confusion.svg").exists());
+}
+
+#[test]
+fn explain_ranks_features_and_its_attributions_are_complete() {
+    let (run, _) = train("explain", &["--data", "breast_cancer", "--epochs", "50"]);
+    let model = run.join("model.safetensors");
+    let text = ok(&[
+        "explain",
+        "--model",
+        path(&model),
+        "--data",
+        "breast_cancer",
+    ]);
+    assert!(text.contains("rank"), "{text}");
+    assert!(
+        text.contains("benign") && text.contains("malignant"),
+        "{text}"
+    );
+    let (svg, texts) = svg_texts(&run.join("explain.svg"));
+    assert!(svg.contains("<rect"), "bars");
+    assert!(texts.iter().any(|t| t == "malignant"), "legend: {texts:?}");
+
+    let json: Value = serde_json::from_str(
+        ok(&[
+            "explain",
+            "--model",
+            path(&model),
+            "--data",
+            "breast_cancer",
+            "--json",
+            "--rows",
+            "0,7",
+            "--steps",
+            "200",
+            "--plot",
+            path(&run.join("rows.svg")),
+        ])
+        .trim(),
+    )
+    .unwrap();
+    // Ranked by the mean over the classes, largest first, every column once.
+    let features = json["features"].as_array().unwrap();
+    assert_eq!(features.len(), 30);
+    let means: Vec<f64> = features
+        .iter()
+        .map(|f| f["mean_abs"].as_f64().unwrap())
+        .collect();
+    assert!(means.windows(2).all(|w| w[0] >= w[1]), "{means:?}");
+    // Completeness: each row's attributions add up to its output minus the baseline's.
+    let rows = json["row_attributions"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    for row in rows {
+        for k in 0..2 {
+            let sum: f64 = row["attributions"]
+                .as_object()
+                .unwrap()
+                .values()
+                .map(|a| a[k].as_f64().unwrap())
+                .sum();
+            let difference =
+                row["output"][k].as_f64().unwrap() - row["baseline_output"][k].as_f64().unwrap();
+            assert!(
+                (sum - difference).abs() < 0.02 * difference.abs().max(1.0),
+                "{sum} vs {difference}"
+            );
+        }
+    }
+    assert!(run.join("rows.svg").exists());
+
+    fails(
+        &[
+            "explain",
+            "--model",
+            path(&model),
+            "--data",
+            "breast_cancer",
+            "--rows",
+            "569",
+        ],
+        "row 569 does not exist; breast_cancer has 569 data rows, numbered 0 to 568",
+    );
+    fails(
+        &["explain", "--model", path(&model), "--data", "iris"],
+        "mean_radius",
+    );
+}
+
+#[test]
+fn categorical_attributions_sum_to_their_column_or_split_by_category() {
+    let dir = scratch().join("categories");
+    std::fs::create_dir_all(&dir).unwrap();
+    let csv = dir.join("shop.csv");
+    let mut text = String::from("colour,size,price\n");
+    for i in 0..60 {
+        let colour = ["red", "green", "blue"][i % 3];
+        let size = (i % 7) as f64;
+        let price = size * 2.0 + if colour == "red" { 5.0 } else { 0.0 };
+        text.push_str(&format!("{colour},{size},{price}\n"));
+    }
+    std::fs::write(&csv, text).unwrap();
+    let (run, _) = train(
+        "categories-run",
+        &["--data", path(&csv), "--target", "price", "--epochs", "20"],
+    );
+    let model = run.join("model.safetensors");
+    let names = |extra: &[&str]| -> Vec<String> {
+        let args = [
+            &[
+                "explain",
+                "--model",
+                path(&model),
+                "--data",
+                path(&csv),
+                "--json",
+            ][..],
+            extra,
+        ]
+        .concat();
+        let json: Value = serde_json::from_str(ok(&args).trim()).unwrap();
+        let mut names: Vec<String> = json["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["feature"].as_str().unwrap().to_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(names(&[]), ["colour", "size"]);
+    assert_eq!(
+        names(&["--by-category"]),
+        ["colour=blue", "colour=green", "colour=red", "size"]
+    );
+}
+
+#[test]
+fn inspect_with_data_reports_hidden_activity() {
+    let (run, _) = train(
+        "activity",
+        &["--data", "iris", "--hidden", "8,4", "--epochs", "5"],
+    );
+    let text = ok(&[
+        "inspect",
+        "--model",
+        path(&run.join("model.safetensors")),
+        "--data",
+        "iris",
+    ]);
+    assert!(text.contains("Hidden activity on iris (150 rows"), "{text}");
+    let layer_lines = text
+        .lines()
+        .map(str::trim_start)
+        .filter(|l| l.starts_with("layers.0 ") || l.starts_with("layers.1 "))
+        .filter(|l| l.contains('%'))
+        .count();
+    assert_eq!(layer_lines, 2, "{text}");
+}
