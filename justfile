@@ -30,8 +30,17 @@ features:
     cargo check --release -p nerve-backend --no-default-features --features flex
     cargo check --release -p nerve-backend --no-default-features --features ndarray
 
-# The gate, cheapest first: fmt, clippy, tests, docs, single-backend builds.
-ci: fmt lint test doc features
+# Run the numbered examples (examples/01_neuron.rs ... 07_your_csv.rs) and check their output.
+examples:
+    scripts/run_examples.sh
+
+# Check that each crate depends only on the nerve crates ARCHITECTURE.md allows.
+deps:
+    cargo test --release -p nerve-tests --test dependencies
+
+# The gate, cheapest first: fmt, clippy, tests (the dependency rules among them), docs,
+# single-backend builds, the examples.
+ci: fmt lint test doc features examples
 
 # Benchmarks: the anchor workloads W1-W6 on each backend (JSON lines, then medians), then CSV
 # reading (MB/s) and preprocessing (rows/s) on a generated ~120 MB file, with peak memory.
