@@ -3,7 +3,13 @@
 //! Feed-forward networks (multi-layer perceptrons) on burn. [`MlpConfig`] describes one — input
 //! width, hidden layer widths, output width, [`Activation`], dropout and [`Initializer`] — and
 //! [`MlpConfig::init`] builds the [`Mlp`] module on a burn `Device`. The crate is backend-free: it
-//! never names a concrete backend, and it does no file or terminal I/O.
+//! never names a concrete backend, and it does no terminal I/O; its only file I/O is the model
+//! file ([`Mlp::save_file`], [`Mlp::load_file`]: safetensors with nerve's JSON metadata).
+//!
+//! To look inside a network: [`IntegratedGradients`] attributes each output to the inputs
+//! ([`Attributions`], by burn's autodiff along the path from a baseline row), and
+//! [`Mlp::hidden_activity`] summarises each hidden layer on some rows ([`LayerActivity`]: mean
+//! activation, dead units).
 //!
 //! ```
 //! use burn::prelude::{Module, Tensor};

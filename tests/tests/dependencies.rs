@@ -1,0 +1,97 @@
+//! The crates depend on each other only as ARCHITECTURE.md allows, read from their manifests:
+//! each library uses only the nerve crates below it (`nerve-train` is where data, model and
+//! loss meet; `nerve-data` never uses `nerve-model`), takes `nerve-backend` only to test itself
+//! (so it stays backend-free), never switches on a burn backend feature, and returns typed
+//! errors (no `anyhow`).
+
+#![allow(clippy::unwrap_used)]
+
+use std::path::Path;
+
+/// Each library crate and the nerve crates its normal dependencies may include.
+const ALLOWED: [(&str, &[&str]); 5] = [
+    ("nerve-backend", &[]),
+    ("nerve-data", &[]),
+    ("nerve-model", &[]),
+    ("nerve-loss", &[]),
+    ("nerve-train", &["nerve-data", "nerve-model", "nerve-loss"]),
+];
+
+/// burn's features that compile a concrete backend: only `nerve-backend` may switch them on.
+const BACKEND_FEATURES: [&str; 6] = ["flex", "ndarray", "wgpu", "cuda", "tch", "candle"];
+
+fn manifest(crate_name: &str) -> toml::Table {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../crates")
+        .join(crate_name)
+        .join("Cargo.toml");
+    std::fs::read_to_string(&path)
+        .unwrap()
+        .parse::<toml::Table>()
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn names(section: Option<&toml::Value>) -> Vec<String> {
+    section
+        .and_then(toml::Value::as_table)
+        .map(|t| t.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn every_crate_depends_only_on_what_the_architecture_allows() {
+    for (name, allowed) in ALLOWED {
+        let manifest = manifest(name);
+        let normal = names(manifest.get("dependencies"));
+        let nerve: Vec<&String> = normal.iter().filter(|d| d.starts_with("nerve-")).collect();
+        for dependency in &nerve {
+            assert!(
+                allowed.contains(&dependency.as_str()),
+                "{name} depends on {dependency}; ARCHITECTURE.md allows only {allowed:?}"
+            );
+        }
+        assert!(
+            !normal.iter().any(|d| d == "anyhow"),
+            "{name} is a library: typed errors (thiserror), not anyhow"
+        );
+        for dev in names(manifest.get("dev-dependencies")) {
+            assert!(
+                !dev.starts_with("nerve-") || dev == "nerve-backend" || allowed.contains(&dev.as_str()),
+                "{name}'s tests use {dev}"
+            );
+        }
+    }
+}
+
+#[test]
+fn only_nerve_backend_switches_on_a_burn_backend() {
+    for (name, _) in ALLOWED {
+        let manifest = manifest(name);
+        let text = toml::to_string(&manifest).unwrap();
+        for feature in BACKEND_FEATURES {
+            let names_it = text.contains(&format!("\"burn/{feature}\""))
+                || manifest
+                    .get("dependencies")
+                    .and_then(|d| d.get("burn"))
+                    .and_then(|b| b.get("features"))
+                    .and_then(toml::Value::as_array)
+                    .is_some_and(|f| f.iter().any(|v| v.as_str() == Some(feature)));
+            assert!(
+                name == "nerve-backend" || !names_it,
+                "{name} switches on burn's `{feature}` backend; only nerve-backend names a backend"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_rules_are_not_vacuous() {
+    // nerve-train really uses the three crates below it, and nerve-backend really switches on
+    // both CPU backends, so the checks above look at the right fields.
+    let train = names(manifest("nerve-train").get("dependencies"));
+    for dependency in ["nerve-data", "nerve-model", "nerve-loss"] {
+        assert!(train.iter().any(|d| d == dependency), "{train:?}");
+    }
+    let backend = toml::to_string(&manifest("nerve-backend")).unwrap();
+    assert!(backend.contains("\"burn/flex\"") && backend.contains("\"burn/ndarray\""));
+}
