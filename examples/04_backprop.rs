@@ -20,6 +20,8 @@
 //! differences; the slips do not, and only where a neuron is active (slip B) or silent (slip A).
 
 #![allow(clippy::print_stdout)]
+// Index loops mirror the formulas' subscripts (W1[i, j], δ1[r, j]), which is the point here.
+#![allow(clippy::needless_range_loop)]
 
 use nerve_backend::BackendKind;
 use nerve_examples::{TABLE, tutorial_table, values};
@@ -93,7 +95,7 @@ fn by_hand(p: &Params, derivation: Derivation) -> Vec<f64> {
         w2[j] = (0..ROWS).map(|r| h[r * D_HIDDEN + j] * delta2[r]).sum();
     }
     let b2: f64 = delta2.iter().sum();
-    let mut delta1 = vec![0.0; ROWS * D_HIDDEN];
+    let mut delta1 = [0.0; ROWS * D_HIDDEN];
     for r in 0..ROWS {
         for j in 0..D_HIDDEN {
             let k = r * D_HIDDEN + j;

@@ -27,11 +27,11 @@ fn main() -> anyhow::Result<()> {
         anyhow::bail!("expected two layers");
     };
     let bias = |layer: &burn::nn::Linear| -> anyhow::Result<Tensor<1>> {
-        Ok(layer
+        layer
             .bias
             .as_ref()
             .map(|b| b.val())
-            .ok_or_else(|| anyhow::anyhow!("no bias"))?)
+            .ok_or_else(|| anyhow::anyhow!("no bias"))
     };
     // The parameters as plain tensors: W1 [4, 5], b1 [5], W2 [5, 1], b2 [1].
     let (mut w1, mut b1) = (hidden.weight.val().detach(), bias(hidden)?.detach());

@@ -56,7 +56,9 @@ fn every_crate_depends_only_on_what_the_architecture_allows() {
         );
         for dev in names(manifest.get("dev-dependencies")) {
             assert!(
-                !dev.starts_with("nerve-") || dev == "nerve-backend" || allowed.contains(&dev.as_str()),
+                !dev.starts_with("nerve-")
+                    || dev == "nerve-backend"
+                    || allowed.contains(&dev.as_str()),
                 "{name}'s tests use {dev}"
             );
         }
