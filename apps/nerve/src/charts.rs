@@ -380,14 +380,15 @@ impl Confusion {
     }
 
     fn label_width(&self) -> u32 {
-        let longest = self
-            .labels
-            .iter()
-            .map(|l| l.chars().count())
-            .max()
-            .unwrap_or(1);
-        (longest as u32 * 9).clamp(40, 220) + 20
+        label_width(&self.labels, 9, 40, 220)
     }
+}
+
+/// Pixels for a column of labels at `per_char` pixels a character, within `[min, max]`, plus a
+/// gap.
+fn label_width(labels: &[String], per_char: u32, min: u32, max: u32) -> u32 {
+    let longest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(1);
+    (longest as u32 * per_char).clamp(min, max) + 20
 }
 
 impl Chart for Confusion {
@@ -483,13 +484,7 @@ pub(crate) struct AttributionBars {
 
 impl AttributionBars {
     fn label_width(&self) -> u32 {
-        let longest = self
-            .features
-            .iter()
-            .map(|l| l.chars().count())
-            .max()
-            .unwrap_or(1);
-        (longest as u32 * 8).clamp(60, 300) + 20
+        label_width(&self.features, 8, 60, 300)
     }
 }
 

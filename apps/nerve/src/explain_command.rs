@@ -8,7 +8,6 @@ use std::process::ExitCode;
 use anyhow::{Result, bail};
 use burn::prelude::{Tensor, TensorData};
 use clap::Args;
-use nerve_backend::BackendKind;
 use nerve_data::{Preprocessor, Table};
 use nerve_model::{Attributions, IntegratedGradients};
 use rand::SeedableRng;
@@ -17,10 +16,8 @@ use rand::seq::index::sample;
 use serde_json::json;
 
 use crate::charts::{self, AttributionBars, Format};
-use crate::model_commands::{open_model, open_reader, warn_about};
-use crate::run_config::Delimiter;
+use crate::model_commands::{ReadFlags, open_model, open_reader, warn_about};
 use crate::train_command::{class_probabilities, ignore_broken_pipe};
-use crate::value_parser;
 
 /// Flags of `nerve explain`.
 #[derive(Debug, Args)]
@@ -52,12 +49,8 @@ pub(crate) struct ExplainArgs {
     /// The bar chart (default: explain.svg beside the model file; a .png name draws a PNG).
     #[arg(long, value_name = "FILE")]
     plot: Option<PathBuf>,
-    /// The CSV field delimiter (default: detected).
-    #[arg(long, value_name = "CHAR", value_parser = value_parser::<Delimiter>)]
-    delimiter: Option<Delimiter>,
-    /// CPU backend: flex or ndarray.
-    #[arg(long, value_name = "NAME", value_parser = value_parser::<BackendKind>)]
-    backend: Option<BackendKind>,
+    #[command(flatten)]
+    read: ReadFlags,
     /// Print the attributions as one JSON object instead of tables.
     #[arg(long)]
     json: bool,
@@ -141,9 +134,9 @@ pub(crate) fn run(args: ExplainArgs) -> Result<ExitCode> {
     if args.steps == 0 {
         bail!("--steps must be at least 1");
     }
-    let (saved, device) = open_model(&args.model, args.backend)?;
+    let (saved, device) = open_model(&args.model, args.read.backend)?;
     let p = &saved.preprocessor;
-    let table = open_reader(&args.data, args.delimiter)?.read_all()?;
+    let table = open_reader(&args.data, args.read.delimiter)?.read_all()?;
     let n = table.num_rows();
     let (rows, sampled) = choose_rows(&table, &args.rows, args.max_rows)?;
     let (features, report) = p.transform_features(&table, &rows)?;

@@ -24,6 +24,17 @@ use crate::train_command::{
 };
 use crate::value_parser;
 
+/// Flags shared by the commands that use a model file: how its data is read and where it runs.
+#[derive(Debug, Args)]
+pub(crate) struct ReadFlags {
+    /// The CSV field delimiter (default: detected).
+    #[arg(long, value_name = "CHAR", value_parser = value_parser::<Delimiter>)]
+    pub(crate) delimiter: Option<Delimiter>,
+    /// CPU backend: flex or ndarray.
+    #[arg(long, value_name = "NAME", value_parser = value_parser::<BackendKind>)]
+    pub(crate) backend: Option<BackendKind>,
+}
+
 /// Which rows `nerve eval` scores.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Part {
@@ -49,12 +60,8 @@ pub(crate) struct EvalArgs {
     /// Which rows to score: all, or the train / validation / test rows of the model's split.
     #[arg(long, value_enum, default_value_t = Part::All)]
     split: Part,
-    /// The CSV field delimiter (default: detected).
-    #[arg(long, value_name = "CHAR", value_parser = value_parser::<Delimiter>)]
-    delimiter: Option<Delimiter>,
-    /// CPU backend: flex or ndarray.
-    #[arg(long, value_name = "NAME", value_parser = value_parser::<BackendKind>)]
-    backend: Option<BackendKind>,
+    #[command(flatten)]
+    read: ReadFlags,
     /// Print the metrics as one JSON object.
     #[arg(long)]
     json: bool,
@@ -79,12 +86,8 @@ pub(crate) struct PredictArgs {
     /// Rows read and predicted at a time.
     #[arg(long, value_name = "N", default_value_t = 65_536)]
     batch_rows: usize,
-    /// The CSV field delimiter (default: detected).
-    #[arg(long, value_name = "CHAR", value_parser = value_parser::<Delimiter>)]
-    delimiter: Option<Delimiter>,
-    /// CPU backend: flex or ndarray.
-    #[arg(long, value_name = "NAME", value_parser = value_parser::<BackendKind>)]
-    backend: Option<BackendKind>,
+    #[command(flatten)]
+    read: ReadFlags,
 }
 
 /// Flags of `nerve inspect`.
@@ -97,12 +100,8 @@ pub(crate) struct InspectArgs {
     /// activity: mean activation and dead units (never active on any row).
     #[arg(long, value_name = "CSV|NAME")]
     data: Option<String>,
-    /// The CSV field delimiter (default: detected).
-    #[arg(long, value_name = "CHAR", value_parser = value_parser::<Delimiter>)]
-    delimiter: Option<Delimiter>,
-    /// CPU backend: flex or ndarray.
-    #[arg(long, value_name = "NAME", value_parser = value_parser::<BackendKind>)]
-    backend: Option<BackendKind>,
+    #[command(flatten)]
+    read: ReadFlags,
 }
 
 pub(crate) fn open_model(
@@ -128,10 +127,10 @@ pub(crate) fn open_reader(
 
 /// Runs `nerve eval`.
 pub(crate) fn eval(args: EvalArgs) -> Result<ExitCode> {
-    let (saved, device) = open_model(&args.model, args.backend)?;
+    let (saved, device) = open_model(&args.model, args.read.backend)?;
     let p = &saved.preprocessor;
     let data_config = &saved.config.data;
-    let mut table = open_reader(&args.data, args.delimiter)?.read_all()?;
+    let mut table = open_reader(&args.data, args.read.delimiter)?.read_all()?;
     let present: Vec<String> = data_config
         .ignore
         .iter()
@@ -241,14 +240,14 @@ pub(crate) fn predict(args: PredictArgs) -> Result<ExitCode> {
     if args.batch_rows == 0 {
         bail!("--batch-rows must be at least 1");
     }
-    let (saved, device) = open_model(&args.model, args.backend)?;
+    let (saved, device) = open_model(&args.model, args.read.backend)?;
     let p = &saved.preprocessor;
     let labels = p.labels();
     if args.proba && labels.is_none() {
         bail!("--proba needs a classification model; this one predicts values");
     }
     let loss = saved.config.loss();
-    let mut reader = open_reader(&args.data, args.delimiter)?;
+    let mut reader = open_reader(&args.data, args.read.delimiter)?;
     let mut header = vec!["row".to_owned(), "prediction".to_owned()];
     if args.proba
         && let Some(labels) = labels
@@ -370,7 +369,7 @@ impl Sink {
 
 /// Runs `nerve inspect`.
 pub(crate) fn inspect(args: InspectArgs) -> Result<ExitCode> {
-    let (saved, device) = open_model(&args.model, args.backend)?;
+    let (saved, device) = open_model(&args.model, args.read.backend)?;
     let p = &saved.preprocessor;
     let config = &saved.config;
     let mut out = String::new();
@@ -499,7 +498,7 @@ pub(crate) fn inspect(args: InspectArgs) -> Result<ExitCode> {
     let header = ["tensor", "values", "mean", "std", "min", "max"].map(str::to_owned);
     write_aligned(&mut out, &header, &rows)?;
     if let Some(data) = &args.data {
-        write_activity(&mut out, &saved, data, args.delimiter, &device)?;
+        write_activity(&mut out, &saved, data, args.read.delimiter, &device)?;
     }
     std::io::stdout()
         .lock()

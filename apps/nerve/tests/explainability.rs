@@ -3,59 +3,13 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+
+use std::path::Path;
 
 use serde_json::Value;
 
-fn scratch() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("nerve-explain-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn nerve(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_nerve"))
-        .current_dir(scratch())
-        .args(args)
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap()
-}
-
-#[track_caller]
-fn ok(args: &[&str]) -> String {
-    let out = nerve(args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-#[track_caller]
-fn fails(args: &[&str], expected: &str) {
-    let out = nerve(args);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
-    assert!(err.contains(expected), "{args:?}: {err}");
-    assert!(!err.contains("panicked"), "{args:?}: {err}");
-}
-
-/// Trains into a fresh run folder `name`; returns it and the JSON summary.
-fn train(name: &str, extra: &[&str]) -> (PathBuf, Value) {
-    let run = scratch().join(name);
-    let _ = std::fs::remove_dir_all(&run);
-    let args = [
-        &["train", "--json", "--quiet", "--out", run.to_str().unwrap()][..],
-        extra,
-    ]
-    .concat();
-    let stdout = ok(&args);
-    let summary = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
-    (run, summary)
-}
+use common::{fails, ok, scratch, train};
 
 fn path(p: &Path) -> &str {
     p.to_str().unwrap()

@@ -1,0 +1,67 @@
+//! What the CLI test files share: running the built `nerve` from a scratch folder of the test
+//! binary's own, and training into a fresh run folder.
+
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+/// A folder for this test binary and process: default run folders and test files land there.
+pub(crate) fn scratch() -> PathBuf {
+    let binary = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "cli".to_owned());
+    let dir = std::env::temp_dir().join(format!("nerve-{binary}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Runs `nerve` with `args` from [`scratch`].
+pub(crate) fn nerve(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_nerve"))
+        .current_dir(scratch())
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap()
+}
+
+/// Runs `nerve`, asserts success and returns its stdout.
+#[track_caller]
+pub(crate) fn ok(args: &[&str]) -> String {
+    let out = nerve(args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Runs `nerve` and asserts that it exits 1, without a panic, saying `expected` on stderr.
+#[track_caller]
+pub(crate) fn fails(args: &[&str], expected: &str) {
+    let out = nerve(args);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+    assert!(err.contains(expected), "{args:?}: {err}");
+    assert!(!err.contains("panicked"), "{args:?}: {err}");
+}
+
+/// Trains into a fresh run folder `name` (with `--json --quiet`); returns it and the JSON
+/// summary.
+pub(crate) fn train(name: &str, extra: &[&str]) -> (PathBuf, Value) {
+    let run = scratch().join(name);
+    let _ = std::fs::remove_dir_all(&run);
+    let args = [
+        &["train", "--json", "--quiet", "--out", run.to_str().unwrap()][..],
+        extra,
+    ]
+    .concat();
+    let stdout = ok(&args);
+    let summary = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    (run, summary)
+}
