@@ -161,7 +161,16 @@ pub(crate) fn run(args: ExplainArgs) -> Result<ExitCode> {
     } else {
         args.top.min(order.len())
     };
-    let gap = completeness_gap(&attributions);
+    // Regression outputs and the gap in the target's units, like the attributions; logits as
+    // they are.
+    let decode = |output: f32| -> f32 {
+        if p.labels().is_some() {
+            output
+        } else {
+            p.decode_value(output)
+        }
+    };
+    let gap = completeness_gap(&attributions) * p.target_scale();
 
     let plot = args.plot.clone().unwrap_or_else(|| {
         args.model
@@ -223,8 +232,8 @@ pub(crate) fn run(args: ExplainArgs) -> Result<ExitCode> {
             "row_attributions": (!args.rows.is_empty()).then(|| rows.iter().enumerate().map(|(i, &row)| json!({
                 "row": row,
                 "line": table.line(row),
-                "output": (0..attributions.d_output()).map(|k| attributions.output(k, i)).collect::<Vec<_>>(),
-                "baseline_output": (0..attributions.d_output()).map(|k| attributions.baseline_output(k)).collect::<Vec<_>>(),
+                "output": (0..attributions.d_output()).map(|k| decode(attributions.output(k, i))).collect::<Vec<_>>(),
+                "baseline_output": (0..attributions.d_output()).map(|k| decode(attributions.baseline_output(k))).collect::<Vec<_>>(),
                 "attributions": explanation.features.iter().enumerate().map(|(f, name)| {
                     (name.clone(), json!((0..attributions.d_output()).map(|k| explanation.values[k][i][f]).collect::<Vec<_>>()))
                 }).collect::<serde_json::Map<_, _>>(),
@@ -295,7 +304,7 @@ pub(crate) fn run(args: ExplainArgs) -> Result<ExitCode> {
         }
         writeln!(
             out,
-            "Completeness: each row's attributions add up to its output minus the baseline's within {:.2e} on average (more --steps, smaller)",
+            "\nCompleteness: each row's attributions add up to its output minus the baseline's within {:.2e} on average (more --steps, smaller)",
             gap
         )?;
         writeln!(out, "Wrote {}", plot.display())?;
@@ -363,7 +372,7 @@ fn write_row(
     let outputs: Vec<f32> = (0..a.d_output()).map(|k| a.output(k, i)).collect();
     let (k, prediction) = match p.labels() {
         Some(labels) => {
-            let (best, probabilities) = class_probabilities(&outputs);
+            let (best, probabilities) = class_probabilities(&probabilities(&outputs));
             // With one bce logit, attribute that logit: it argues for the second class.
             let k = if a.d_output() == 1 { 0 } else { best };
             (
@@ -371,20 +380,25 @@ fn write_row(
                 format!("{} (probability {:.3})", labels[best], probabilities[best]),
             )
         }
-        None => (0, format!("{}", p.decode_value(outputs[0]))),
+        None => (0, format!("{:.4}", p.decode_value(outputs[0]))),
     };
-    writeln!(
-        out,
-        "\nRow {row} (line {}): predicted {prediction}; {} {:.4} here, {:.4} at the baseline",
-        table.line(row),
-        if p.labels().is_some() {
-            format!("logit of {}", e.outputs[k])
-        } else {
-            "network output".to_owned()
-        },
-        a.output(k, i),
-        a.baseline_output(k)
-    )?;
+    if p.labels().is_some() {
+        writeln!(
+            out,
+            "\nRow {row} (line {}): predicted {prediction}; logit of {} {:.4} here, {:.4} at the baseline",
+            table.line(row),
+            e.outputs[k],
+            a.output(k, i),
+            a.baseline_output(k)
+        )?;
+    } else {
+        writeln!(
+            out,
+            "\nRow {row} (line {}): predicted {prediction}; the baseline row predicts {:.4}",
+            table.line(row),
+            p.decode_value(a.baseline_output(0))
+        )?;
+    }
     let values = &e.values[k][i];
     let mut order: Vec<usize> = (0..values.len()).collect();
     order.sort_by(|&x, &y| values[y].abs().total_cmp(&values[x].abs()));
@@ -406,6 +420,18 @@ fn write_row(
         })
         .collect();
     crate::train_command::write_aligned(out, &header, &lines)
+}
+
+/// Class probabilities from logits: softmax, or a single bce logit's sigmoid as P(second class)
+/// (the form `Loss::predictions` gives and `class_probabilities` expects).
+fn probabilities(logits: &[f32]) -> Vec<f32> {
+    if let [z] = logits {
+        return vec![1.0 / (1.0 + (-z).exp())];
+    }
+    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let exps: Vec<f32> = logits.iter().map(|z| (z - max).exp()).collect();
+    let sum: f32 = exps.iter().sum();
+    exps.iter().map(|e| e / sum).collect()
 }
 
 fn join(rows: &[usize]) -> String {
