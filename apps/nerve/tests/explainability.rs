@@ -191,6 +191,32 @@ fn explain_ranks_features_and_its_attributions_are_complete() {
     }
     assert!(run.join("rows.svg").exists());
 
+    // A single row's prediction and probability are `nerve predict --proba`'s.
+    let text = ok(&[
+        "explain",
+        "--model",
+        path(&model),
+        "--data",
+        "breast_cancer",
+        "--rows",
+        "7",
+    ]);
+    let predictions = ok(&[
+        "predict",
+        "--model",
+        path(&model),
+        "--data",
+        "breast_cancer",
+        "--proba",
+    ]);
+    let row: Vec<&str> = predictions.lines().nth(8).unwrap().split(',').collect();
+    let probability: f64 = row[2..]
+        .iter()
+        .map(|p| p.parse::<f64>().unwrap())
+        .fold(0.0, f64::max);
+    let expected = format!("predicted {} (probability {probability:.3})", row[1]);
+    assert!(text.contains(&expected), "{expected} in {text}");
+
     fails(
         &[
             "explain",
