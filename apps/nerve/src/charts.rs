@@ -492,7 +492,8 @@ impl Chart for AttributionBars {
     fn size(&self) -> (u32, u32) {
         (
             900 + self.label_width(),
-            140 + 28 * self.features.len() as u32,
+            // Tall enough for one legend entry per segment too.
+            (140 + 28 * self.features.len() as u32).max(110 + 20 * self.segments.len() as u32),
         )
     }
 
@@ -513,7 +514,11 @@ impl Chart for AttributionBars {
             .x_label_area_size(45)
             .y_label_area_size(self.label_width())
             // A segmented range has one segment more than its values: 0..n-1 gives n rows.
-            .build_cartesian_2d(0.0..max * 1.05, (0..n - 1).into_segmented())
+            // With a legend, the right quarter stays free of bars for it.
+            .build_cartesian_2d(
+                0.0..max * if self.segments.len() > 1 { 1.35 } else { 1.05 },
+                (0..n - 1).into_segmented(),
+            )
             .map_err(plot_error)?;
         let features = &self.features;
         chart
