@@ -61,6 +61,11 @@ pub(crate) trait Chart {
 
 /// Draws `chart` and writes it to `path` atomically.
 pub(crate) fn save(chart: &impl Chart, path: &Path, format: Format) -> Result<()> {
+    write_atomically(path, &render(chart, format)?)
+}
+
+/// The bytes of `chart` drawn as `format`.
+fn render(chart: &impl Chart, format: Format) -> Result<Vec<u8>> {
     register_bundled_font()?;
     let (width, height) = chart.size();
     let bytes = match format {
@@ -93,7 +98,7 @@ pub(crate) fn save(chart: &impl Chart, path: &Path, format: Format) -> Result<()
             png
         }
     };
-    write_atomically(path, &bytes)
+    Ok(bytes)
 }
 
 fn register_bundled_font() -> Result<()> {
@@ -192,6 +197,9 @@ fn value_range<'a>(series: impl Iterator<Item = &'a Series>) -> Option<(f64, f64
     Some((lo - pad, hi + pad))
 }
 
+/// Points per line at most: a 100 000-epoch run would otherwise write megabytes of SVG.
+const MAX_POINTS: usize = 2000;
+
 /// Draws one panel of line series over the epochs, on a log scale when `log` is set.
 fn line_panel<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
@@ -232,9 +240,16 @@ fn line_panel<DB: DrawingBackend>(
                 .map_err(plot_error)?;
             for (i, s) in series.iter().enumerate() {
                 let colour = COLOURS[i % COLOURS.len()];
+                // A long run keeps at most MAX_POINTS points per line (and always its last),
+                // which is more than the chart has pixels across.
+                let stride = epochs.len().div_ceil(MAX_POINTS).max(1);
+                let last = epochs.len().saturating_sub(1);
                 let points = epochs
                     .iter()
                     .zip(&s.values)
+                    .enumerate()
+                    .filter(|&(i, _)| i % stride == 0 || i == last)
+                    .map(|(_, point)| point)
                     .filter(|(_, v)| v.is_finite() && (!log || **v > 0.0))
                     .map(|(&e, &v)| (e, v));
                 chart
@@ -695,4 +710,77 @@ pub(crate) fn plot(args: PlotArgs) -> Result<std::process::ExitCode> {
         println!("wrote {}", path.display());
     }
     Ok(std::process::ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn ticks_are_short_and_free_of_float_noise() {
+        assert_eq!(tick(0.1 + 0.2), "0.3");
+        assert_eq!(tick(200.0), "200");
+        assert_eq!(tick(0.0), "0");
+        assert_eq!(tick(1e-12), "1e-12");
+        assert_eq!(tick(-0.25), "-0.25");
+    }
+
+    fn history(epochs: usize, columns: &[&str]) -> (Vec<String>, Vec<Vec<f64>>) {
+        let header = columns.iter().map(|c| (*c).to_owned()).collect();
+        let rows = (1..=epochs)
+            .map(|e| {
+                columns
+                    .iter()
+                    .map(|c| {
+                        if *c == "epoch" {
+                            e as f64
+                        } else {
+                            1.0 / e as f64
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        (header, rows)
+    }
+
+    #[test]
+    fn curves_take_their_series_from_the_history_columns() {
+        let (header, rows) = history(3, &["epoch", "lr", "train_loss", "val_loss", "train_r2"]);
+        let curves = Curves::from_history("t", &header, &rows).unwrap();
+        let names: Vec<&str> = curves.loss.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["train", "validation"]);
+        let (metric, series) = curves.metric.unwrap();
+        assert_eq!((metric.as_str(), series.len()), ("R²", 1));
+
+        let (header, rows) = history(3, &["lr", "train_loss"]);
+        let err = Curves::from_history("t", &header, &rows).unwrap_err();
+        assert!(err.to_string().contains("`epoch`"), "{err}");
+    }
+
+    #[test]
+    fn long_runs_are_drawn_with_at_most_max_points_per_line() {
+        let (header, rows) = history(5 * MAX_POINTS + 3, &["epoch", "train_loss"]);
+        let curves = Curves::from_history("t", &header, &rows).unwrap();
+        let svg = String::from_utf8(render(&curves, Format::Svg).unwrap()).unwrap();
+        let longest = svg
+            .split("<polyline")
+            .skip(1)
+            .map(|line| {
+                let points = line.split("points=\"").nth(1).unwrap_or("");
+                points
+                    .split('"')
+                    .next()
+                    .unwrap_or("")
+                    .split_whitespace()
+                    .count()
+            })
+            .max()
+            .unwrap();
+        assert!(
+            longest > MAX_POINTS / 2 && longest <= MAX_POINTS + 1,
+            "{longest}"
+        );
+    }
 }
