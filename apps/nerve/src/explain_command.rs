@@ -256,10 +256,16 @@ pub(crate) fn run(args: ExplainArgs) -> Result<ExitCode> {
             table.source_name(),
             args.steps
         )?;
-        if classification {
+        if classification && explanation.outputs.len() > 1 {
             writeln!(
                 out,
                 "Mean |attribution| to each class's logit, features ranked by their mean over the classes:"
+            )?;
+        } else if classification {
+            writeln!(
+                out,
+                "Mean |attribution| to the logit of {} (the model's one output), features ranked:",
+                explanation.outputs[0]
             )?;
         } else {
             writeln!(
