@@ -4,11 +4,11 @@
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
     /// The file could not be opened or read.
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}")]
     Io {
         /// The path that was read.
         path: String,
-        /// The operating system's error.
+        /// The operating system's error (the error's `source`, so a report prints it once).
         source: std::io::Error,
     },
     /// The CSV itself is malformed (e.g. a row with the wrong number of fields).

@@ -810,8 +810,14 @@ mod tests {
             err.to_string().starts_with("cannot read /no/such/file.csv"),
             "{err}"
         );
+        // The reason is the error's source, which a report (anyhow's `{:#}`) prints once after it.
         let err = Table::from_csv_path("/tmp").unwrap_err();
-        assert!(err.to_string().contains("it is a folder"), "{err}");
+        assert_eq!(err.to_string(), "cannot read /tmp");
+        let source = std::error::Error::source(&err).map(ToString::to_string);
+        assert_eq!(
+            source.as_deref(),
+            Some("it is a folder; expected a CSV file")
+        );
     }
 
     #[test]

@@ -75,13 +75,13 @@ pub enum ModelError {
         found: usize,
     },
     /// A model file that could not be read or written.
-    #[error("cannot {action} {path}: {source}")]
+    #[error("cannot {action} {path}")]
     Io {
         /// `read` or `write`.
         action: &'static str,
         /// The file.
         path: String,
-        /// The operating system's error.
+        /// The operating system's error (the error's `source`, so a report prints it once).
         source: std::io::Error,
     },
     /// A file that is not a nerve model file (not safetensors, truncated, no nerve metadata,
