@@ -12,8 +12,10 @@ pub struct Dataset {
     source: String,
     feature_names: Vec<String>,
     target_name: String,
-    /// Row-major, `len() × feature_names.len()`.
-    features: Vec<f32>,
+    /// Row-major f32, `[len(), feature_names.len()]`, in a shared (reference-counted) buffer:
+    /// a tensor made from it on a CPU backend that can use the buffer as it is (flex) shares it
+    /// instead of copying, so training does not hold the features twice.
+    features: TensorData,
     targets: Vec<f32>,
     /// The source file line of each row, when known.
     lines: Option<Vec<u64>>,
@@ -75,14 +77,10 @@ impl Table {
             self.column_names().iter().map(|&n| n.to_owned()).collect();
         let target_name = feature_names.remove(target_index);
         let lines = (0..rows).map(|r| self.line(r)).collect();
-        Ok(Dataset {
-            source: source.to_owned(),
-            feature_names,
-            target_name,
-            features,
-            targets,
-            lines: Some(lines),
-        })
+        Ok(
+            Dataset::from_parts(source, feature_names, &target_name, features, targets)?
+                .with_lines(lines),
+        )
     }
 }
 
@@ -104,11 +102,13 @@ impl Dataset {
                 feature_names.len()
             )));
         }
+        let (bytes, shape, dtype) =
+            TensorData::new(features, [targets.len(), feature_names.len()]).into_parts();
         Ok(Dataset {
             source: source.to_owned(),
             feature_names,
             target_name: target_name.to_owned(),
-            features,
+            features: TensorData::from_bytes(bytes.shared(), shape, dtype),
             targets,
             lines: None,
         })
@@ -163,7 +163,7 @@ impl Dataset {
     /// The features of row `i`.
     pub fn features_of(&self, i: usize) -> &[f32] {
         let d = self.d_input();
-        &self.features[i * d..(i + 1) * d]
+        &self.features()[i * d..(i + 1) * d]
     }
 
     /// The target of every row (a class id, or a value).
@@ -173,7 +173,9 @@ impl Dataset {
 
     /// All features, row-major `len() × d_input()`.
     pub fn features(&self) -> &[f32] {
-        &self.features
+        self.features
+            .as_slice::<f32>()
+            .unwrap_or_else(|err| unreachable!("the features are f32 by construction: {err:?}"))
     }
 
     /// The features as one tensor on `device`.
@@ -182,10 +184,8 @@ impl Dataset {
     ///
     /// - result: `[len, d_input]`
     pub fn features_tensor(&self, device: &Device) -> Tensor<2> {
-        Tensor::from_data(
-            TensorData::new(self.features.clone(), [self.len(), self.d_input()]),
-            device,
-        )
+        // Cloning the shared buffer copies no values.
+        Tensor::from_data(self.features.clone(), device)
     }
 
     /// The features of rows `rows` as one tensor on `device` (evaluating a large data set a
@@ -198,7 +198,7 @@ impl Dataset {
         let d = self.d_input();
         Tensor::from_data(
             TensorData::new(
-                self.features[rows.start * d..rows.end * d].to_vec(),
+                self.features()[rows.start * d..rows.end * d].to_vec(),
                 [rows.len(), d],
             ),
             device,
