@@ -229,15 +229,12 @@ pub(crate) fn run(args: ExplainArgs) -> Result<ExitCode> {
                     .map(|(name, m)| (name.clone(), json!(m[f])))
                     .collect::<serde_json::Map<_, _>>(),
             })).collect::<Vec<_>>(),
-            "row_attributions": (!args.rows.is_empty()).then(|| rows.iter().enumerate().map(|(i, &row)| json!({
-                "row": row,
-                "line": table.line(row),
-                "output": (0..attributions.d_output()).map(|k| decode(attributions.output(k, i))).collect::<Vec<_>>(),
-                "baseline_output": (0..attributions.d_output()).map(|k| decode(attributions.baseline_output(k))).collect::<Vec<_>>(),
-                "attributions": explanation.features.iter().enumerate().map(|(f, name)| {
-                    (name.clone(), json!((0..attributions.d_output()).map(|k| explanation.values[k][i][f]).collect::<Vec<_>>()))
-                }).collect::<serde_json::Map<_, _>>(),
-            })).collect::<Vec<_>>()),
+            "row_attributions": (!args.rows.is_empty()).then(|| {
+                rows.iter()
+                    .enumerate()
+                    .map(|(i, &row)| row_json(&table, &attributions, &explanation, i, row, decode))
+                    .collect::<Vec<_>>()
+            }),
             "plot": plot,
         });
         writeln!(out, "{value}")?;
@@ -292,21 +289,20 @@ pub(crate) fn run(args: ExplainArgs) -> Result<ExitCode> {
         if shown < order.len() {
             writeln!(out, "... {} more (--top 0 lists all)", order.len() - shown)?;
         }
-        for (i, &row) in
-            rows.iter()
-                .enumerate()
-                .take(if args.rows.is_empty() { 0 } else { rows.len() })
-        {
-            write_row(
-                &mut out,
-                &table,
-                p,
-                &attributions,
-                &explanation,
-                i,
-                row,
-                shown,
-            )?;
+        // Single rows asked for with --rows get a table each.
+        if !args.rows.is_empty() {
+            for (i, &row) in rows.iter().enumerate() {
+                write_row(
+                    &mut out,
+                    &table,
+                    p,
+                    &attributions,
+                    &explanation,
+                    i,
+                    row,
+                    shown,
+                )?;
+            }
         }
         writeln!(
             out,
@@ -320,6 +316,35 @@ pub(crate) fn run(args: ExplainArgs) -> Result<ExitCode> {
         .write_all(out.as_bytes())
         .or_else(ignore_broken_pipe)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// One explained row as JSON: its outputs and the baseline's (target units for regression, logits
+/// for classes) and each feature's attribution to each output.
+fn row_json(
+    table: &Table,
+    a: &Attributions,
+    e: &Explanation,
+    i: usize,
+    row: usize,
+    decode: impl Fn(f32) -> f32,
+) -> serde_json::Value {
+    let outputs = 0..a.d_output();
+    let attributions: serde_json::Map<String, serde_json::Value> = e
+        .features
+        .iter()
+        .enumerate()
+        .map(|(f, name)| {
+            let per_output: Vec<f64> = outputs.clone().map(|k| e.values[k][i][f]).collect();
+            (name.clone(), json!(per_output))
+        })
+        .collect();
+    json!({
+        "row": row,
+        "line": table.line(row),
+        "output": outputs.clone().map(|k| decode(a.output(k, i))).collect::<Vec<_>>(),
+        "baseline_output": outputs.map(|k| decode(a.baseline_output(k))).collect::<Vec<_>>(),
+        "attributions": attributions,
+    })
 }
 
 /// The rows to explain: `requested` (checked), or all, or a seeded sample of `max_rows`.
