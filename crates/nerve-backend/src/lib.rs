@@ -24,3 +24,8 @@
 mod backend_kind;
 
 pub use backend_kind::{BackendError, BackendKind, seed};
+
+/// The README's example, compiled (and run) as a doc test so it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

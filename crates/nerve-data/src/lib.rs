@@ -64,3 +64,8 @@ pub use table::{
     sniff_delimiter,
 };
 pub use task::{Task, class_labels};
+
+/// The README's example, compiled (and run) as a doc test so it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

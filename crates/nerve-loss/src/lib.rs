@@ -34,3 +34,8 @@ mod targets;
 
 pub use loss::{Loss, LossError};
 pub use targets::Targets;
+
+/// The README's example, compiled (and run) as a doc test so it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -43,3 +43,8 @@ pub use choice::parse_choice;
 pub use initializer::Initializer;
 pub use mlp::{Mlp, MlpConfig, ModelError};
 pub use model_file::{FORMAT_VERSION, METADATA_KEY, ModelInfo, read_info};
+
+/// The README's example, compiled (and run) as a doc test so it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

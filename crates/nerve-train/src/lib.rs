@@ -52,3 +52,8 @@ pub use schedule::{ReduceOnPlateau, Schedule, ScheduleConfig, ScheduleKind};
 pub use trainer::{
     Resume, StepOutput, StopReason, TrainConfig, TrainError, TrainOutcome, Trainer, train_step,
 };
+
+/// The README's example, compiled (and run) as a doc test so it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
