@@ -335,38 +335,27 @@ impl Chart for Curves {
             .map_err(plot_error)?;
         let log = wants_log_scale(&self.loss);
         let loss_caption = if log { "loss (log scale)" } else { "loss" };
-        match &self.metric {
-            Some((name, series)) => {
+        // The metric, when there is one, gets the lower half.
+        let (loss_area, metric_area) = match &self.metric {
+            Some(_) => {
                 let (upper, lower) = root.split_vertically(root.dim_in_pixel().1 / 2);
-                // Losses fall and metrics rise: each legend goes where its curves end up least.
-                line_panel(
-                    &upper,
-                    loss_caption,
-                    "loss",
-                    &self.epochs,
-                    &self.loss,
-                    log,
-                    SeriesLabelPosition::UpperRight,
-                )?;
-                line_panel(
-                    &lower,
-                    name,
-                    name,
-                    &self.epochs,
-                    series,
-                    false,
-                    SeriesLabelPosition::LowerRight,
-                )?;
+                (upper, Some(lower))
             }
-            None => line_panel(
-                &root,
-                loss_caption,
-                "loss",
-                &self.epochs,
-                &self.loss,
-                log,
-                SeriesLabelPosition::UpperRight,
-            )?,
+            None => (root, None),
+        };
+        // Losses fall and metrics rise: each legend goes where its curves end up least.
+        line_panel(
+            &loss_area,
+            loss_caption,
+            "loss",
+            &self.epochs,
+            &self.loss,
+            log,
+            SeriesLabelPosition::UpperRight,
+        )?;
+        if let (Some(area), Some((name, series))) = (metric_area, &self.metric) {
+            let legend = SeriesLabelPosition::LowerRight;
+            line_panel(&area, name, name, &self.epochs, series, false, legend)?;
         }
         Ok(())
     }
