@@ -17,8 +17,11 @@ use serde_json::{Map, Value};
 
 use crate::{Mlp, MlpConfig, ModelError};
 
-/// The model file format this build writes and the newest it reads.
-pub const FORMAT_VERSION: u64 = 1;
+/// The model file format this build writes and the newest it reads. Version 2 added the
+/// training share of each category to the preprocessing (the baseline of `nerve explain`);
+/// version 1 files still load, and an older nerve refuses a version 2 file with "upgrade nerve"
+/// rather than an unknown-field error.
+pub const FORMAT_VERSION: u64 = 2;
 
 /// The `__metadata__` key of nerve's JSON.
 pub const METADATA_KEY: &str = "nerve";
@@ -322,11 +325,17 @@ mod tests {
         let err = Mlp::from_safetensors(&foreign, "f", &device).unwrap_err();
         assert!(err.to_string().contains("not a nerve model"), "{err}");
         // A newer format.
-        let pattern = b"\\\"format_version\\\":1";
+        let pattern = format!("\\\"format_version\\\":{FORMAT_VERSION}").into_bytes();
         let at = bytes
             .windows(pattern.len())
             .position(|w| w == pattern)
             .expect("the header holds the format version");
+        // Version 1 files (no category shares) still load.
+        let mut older = bytes.clone();
+        older[at + pattern.len() - 1] = b'1';
+        let (_, info) =
+            Mlp::from_safetensors(&older, "o", &device).expect("a version 1 file loads");
+        assert_eq!(info.format_version, 1);
         let mut newer = bytes.clone();
         newer[at + pattern.len() - 1] = b'9';
         let err = Mlp::from_safetensors(&newer, "n", &device).unwrap_err();
