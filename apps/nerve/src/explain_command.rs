@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::{Result, bail};
 use burn::prelude::{Tensor, TensorData};
 use clap::Args;
-use nerve_data::{Preprocessor, Table};
+use nerve_data::{Preprocessor, Table, TransformReport};
 use nerve_model::{Attributions, IntegratedGradients};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -16,7 +16,7 @@ use rand::seq::index::sample;
 use serde_json::json;
 
 use crate::charts::{self, AttributionBars, Format};
-use crate::model_commands::{ReadFlags, open_model, open_reader, warn_about};
+use crate::model_commands::{ReadFlags, model_inputs, open_model, open_reader, warn_about};
 use crate::train_command::{class_probabilities, ignore_broken_pipe};
 
 /// Flags of `nerve explain`.
@@ -139,12 +139,9 @@ pub(crate) fn run(args: ExplainArgs) -> Result<ExitCode> {
     let table = open_reader(&args.data, args.read.delimiter)?.read_all()?;
     let n = table.num_rows();
     let (rows, sampled) = choose_rows(&table, &args.rows, args.max_rows)?;
-    let (features, report) = p.transform_features(&table, &rows)?;
+    let mut report = TransformReport::default();
+    let x = model_inputs(p, &table, &rows, &device, &mut report)?;
     warn_about(&report);
-    let x = Tensor::<2>::from_data(
-        TensorData::new(features, [rows.len(), p.d_input()]),
-        &device,
-    );
     let baseline = Tensor::<1>::from_data(TensorData::new(p.input_means(), [p.d_input()]), &device);
     let attributions =
         IntegratedGradients { steps: args.steps }.attribute(&saved.model, x, baseline);
@@ -289,17 +286,33 @@ pub(crate) fn run(args: ExplainArgs) -> Result<ExitCode> {
         if shown < order.len() {
             writeln!(out, "... {} more (--top 0 lists all)", order.len() - shown)?;
         }
-        // Single rows asked for with --rows get a table each.
+        // Single rows asked for with --rows get a table each, with the prediction `nerve
+        // predict` makes: the loss's own predictions (softmax, sigmoid or the value) of the
+        // outputs integrated gradients computed.
         if !args.rows.is_empty() {
-            for (i, &row) in rows.iter().enumerate() {
+            let width = attributions.d_output();
+            let a = &attributions;
+            let outputs: Vec<f32> = (0..rows.len())
+                .flat_map(|i| (0..width).map(move |k| a.output(k, i)))
+                .collect();
+            let outputs =
+                Tensor::<2>::from_data(TensorData::new(outputs, [rows.len(), width]), &device);
+            let predictions = saved
+                .config
+                .loss()
+                .predictions(outputs)
+                .into_data()
+                .try_to_vec_as::<f32>()
+                .map_err(|err| anyhow::anyhow!("cannot read the predictions: {err:?}"))?;
+            for ((i, &row), prediction) in rows.iter().enumerate().zip(predictions.chunks(width)) {
                 write_row(
                     &mut out,
                     &table,
                     p,
                     &attributions,
                     &explanation,
-                    i,
-                    row,
+                    (i, row),
+                    prediction,
                     shown,
                 )?;
             }
@@ -387,8 +400,9 @@ fn completeness_gap(a: &Attributions) -> f64 {
         / count
 }
 
-/// One explained row: its prediction and the attributions to the predicted class's logit (or
-/// the value), largest first.
+/// One explained row (`i`-th attributed, data row `row`): its `prediction` (from
+/// `Loss::predictions`) and the attributions to the predicted class's logit (or the value),
+/// largest first.
 #[allow(clippy::too_many_arguments)]
 fn write_row(
     out: &mut String,
@@ -396,14 +410,13 @@ fn write_row(
     p: &Preprocessor,
     a: &Attributions,
     e: &Explanation,
-    i: usize,
-    row: usize,
+    (i, row): (usize, usize),
+    prediction: &[f32],
     shown: usize,
 ) -> Result<()> {
-    let outputs: Vec<f32> = (0..a.d_output()).map(|k| a.output(k, i)).collect();
     let (k, prediction) = match p.labels() {
         Some(labels) => {
-            let (best, probabilities) = class_probabilities(&probabilities(&outputs));
+            let (best, probabilities) = class_probabilities(prediction);
             // With one bce logit, attribute that logit: it argues for the second class.
             let k = if a.d_output() == 1 { 0 } else { best };
             (
@@ -411,7 +424,7 @@ fn write_row(
                 format!("{} (probability {:.3})", labels[best], probabilities[best]),
             )
         }
-        None => (0, format!("{:.4}", p.decode_value(outputs[0]))),
+        None => (0, format!("{:.4}", p.decode_value(prediction[0]))),
     };
     if p.labels().is_some() {
         writeln!(
@@ -451,18 +464,6 @@ fn write_row(
         })
         .collect();
     crate::train_command::write_aligned(out, &header, &lines)
-}
-
-/// Class probabilities from logits: softmax, or a single bce logit's sigmoid as P(second class)
-/// (the form `Loss::predictions` gives and `class_probabilities` expects).
-fn probabilities(logits: &[f32]) -> Vec<f32> {
-    if let [z] = logits {
-        return vec![1.0 / (1.0 + (-z).exp())];
-    }
-    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let exps: Vec<f32> = logits.iter().map(|z| (z - max).exp()).collect();
-    let sum: f32 = exps.iter().sum();
-    exps.iter().map(|e| e / sum).collect()
 }
 
 fn join(rows: &[usize]) -> String {

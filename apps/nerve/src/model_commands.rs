@@ -10,7 +10,7 @@ use burn::prelude::{Device, Tensor, TensorData};
 use clap::{Args, ValueEnum};
 use nerve_backend::BackendKind;
 use nerve_data::{
-    CsvOptions, FeatureTransform, Missing, Split, SplitOptions, Table, TableReader,
+    CsvOptions, FeatureTransform, Missing, Preprocessor, Split, SplitOptions, Table, TableReader,
     TargetTransform, Task, TransformReport,
 };
 use nerve_train::{Scores, Trainer};
@@ -262,13 +262,7 @@ pub(crate) fn predict(args: PredictArgs) -> Result<ExitCode> {
     let mut row_id = 0usize;
     while let Some(chunk) = reader.next_chunk(args.batch_rows)? {
         let rows: Vec<usize> = (0..chunk.num_rows()).collect();
-        let (features, chunk_report) = p.transform_features(&chunk, &rows)?;
-        merge(&mut report.filled, chunk_report.filled);
-        merge(&mut report.unseen, chunk_report.unseen);
-        let x = Tensor::<2>::from_data(
-            TensorData::new(features, [rows.len(), p.d_input()]),
-            &device,
-        );
+        let x = model_inputs(p, &chunk, &rows, &device, &mut report)?;
         let output = loss.predictions(saved.model.forward(x));
         let [_, width] = output.dims();
         let values = output
@@ -317,6 +311,28 @@ pub(crate) fn warn_about(report: &TransformReport) {
             "warning: {n} missing value(s) of `{column}` were filled with the training rows' mean or most frequent value"
         );
     }
+}
+
+/// The network inputs for `rows` of `table`, transformed as in training, as one tensor on
+/// `device`; what the transform made up (filled cells, unseen categories) is added to `report`.
+///
+/// # Shapes
+///
+/// - result: `[rows.len(), d_input]`
+pub(crate) fn model_inputs(
+    p: &Preprocessor,
+    table: &Table,
+    rows: &[usize],
+    device: &Device,
+    report: &mut TransformReport,
+) -> Result<Tensor<2>> {
+    let (features, made_up) = p.transform_features(table, rows)?;
+    merge(&mut report.filled, made_up.filled);
+    merge(&mut report.unseen, made_up.unseen);
+    Ok(Tensor::from_data(
+        TensorData::new(features, [rows.len(), p.d_input()]),
+        device,
+    ))
 }
 
 /// Adds per-column counts.
@@ -533,11 +549,7 @@ fn write_activity(
     while let Some(chunk) = reader.next_chunk(ACTIVITY_BATCH_ROWS)? {
         source = chunk.source_name().to_owned();
         let rows: Vec<usize> = (0..chunk.num_rows()).collect();
-        let (features, chunk_report) = p.transform_features(&chunk, &rows)?;
-        merge(&mut report.filled, chunk_report.filled);
-        merge(&mut report.unseen, chunk_report.unseen);
-        let x =
-            Tensor::<2>::from_data(TensorData::new(features, [rows.len(), p.d_input()]), device);
+        let x = model_inputs(p, &chunk, &rows, device, &mut report)?;
         let activity = saved.model.hidden_activity(x);
         if layers.is_empty() {
             layers = activity;
