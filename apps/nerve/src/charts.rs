@@ -260,14 +260,7 @@ fn line_panel<DB: DrawingBackend>(
                         PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2))
                     });
             }
-            chart
-                .configure_series_labels()
-                .label_font((FONT_NAME, 13))
-                .background_style(WHITE.mix(0.85))
-                .border_style(RGBColor(180, 180, 180))
-                .position(legend.clone())
-                .draw()
-                .map_err(plot_error)?;
+            draw_legend(&mut chart, legend.clone())?;
         }};
     }
     if log {
@@ -305,6 +298,21 @@ fn tick(v: f64) -> String {
         let text = text.trim_end_matches('0').trim_end_matches('.');
         text.to_owned()
     }
+}
+
+/// Draws the legend of `chart`'s labelled series at `position`, in the charts' one style.
+fn draw_legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+) -> Result<()> {
+    chart
+        .configure_series_labels()
+        .label_font((FONT_NAME, 13))
+        .background_style(WHITE.mix(0.85))
+        .border_style(RGBColor(180, 180, 180))
+        .position(position)
+        .draw()
+        .map_err(plot_error)
 }
 
 /// Whether a loss curve spans enough orders of magnitude to be read on a log scale.
@@ -569,14 +577,7 @@ impl Chart for AttributionBars {
             }
         }
         if self.segments.len() > 1 {
-            chart
-                .configure_series_labels()
-                .label_font((FONT_NAME, 13))
-                .background_style(WHITE.mix(0.85))
-                .border_style(RGBColor(180, 180, 180))
-                .position(SeriesLabelPosition::LowerRight)
-                .draw()
-                .map_err(plot_error)?;
+            draw_legend(&mut chart, SeriesLabelPosition::LowerRight)?;
         }
         Ok(())
     }
