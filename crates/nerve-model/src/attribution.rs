@@ -170,18 +170,6 @@ impl Attributions {
         let sum: f64 = self.row(output, row).iter().map(|&a| f64::from(a)).sum();
         sum - (f64::from(self.output(output, row)) - f64::from(self.baseline_output(output)))
     }
-
-    /// Per input, the mean absolute attribution of output `output` over all rows.
-    pub fn mean_abs(&self, output: usize) -> Vec<f64> {
-        let mut sums = vec![0.0f64; self.d_input];
-        for row in 0..self.rows {
-            for (sum, &a) in sums.iter_mut().zip(self.row(output, row)) {
-                *sum += f64::from(a.abs());
-            }
-        }
-        let rows = self.rows.max(1) as f64;
-        sums.into_iter().map(|s| s / rows).collect()
-    }
 }
 
 #[cfg(test)]
