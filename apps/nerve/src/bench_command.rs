@@ -323,6 +323,7 @@ fn split_data(
             Standardize::None
         },
         standardize_target,
+        ..PreprocessOptions::default()
     };
     let p = Preprocessor::fit(&table, &target, task, &train_rows, &options)?;
     let scale = p.target_scale();

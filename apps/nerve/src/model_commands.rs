@@ -10,8 +10,8 @@ use burn::prelude::{Device, Tensor, TensorData};
 use clap::{Args, ValueEnum};
 use nerve_backend::BackendKind;
 use nerve_data::{
-    CsvOptions, FeatureTransform, Missing, Preprocessor, Split, SplitOptions, Table, TableReader,
-    TargetTransform, Task, TransformReport,
+    CsvOptions, FeatureTransform, Missing, NaValues, Preprocessor, Split, SplitOptions, Table,
+    TableReader, TargetTransform, Task, TransformReport,
 };
 use nerve_train::{Scores, Trainer};
 use serde_json::json;
@@ -114,13 +114,21 @@ pub(crate) fn open_model(
 }
 
 /// The rows of `data` read for a model: a file or a built-in data set, missing cells kept.
+/// Only the model's columns are read, each typed as in training (never re-inferred from the
+/// rows at hand), with the run's missing-value strings and thousands separator.
 pub(crate) fn open_reader(
     data: &str,
     delimiter: Option<Delimiter>,
+    saved: &SavedModel,
 ) -> Result<TableReader<Box<dyn std::io::Read>>> {
+    let run = &saved.config.data;
     let options = CsvOptions {
         delimiter: delimiter.map(|d| d.0),
         missing: Missing::Drop,
+        na_values: NaValues::with_extra(&run.na_values),
+        thousands: run.thousands,
+        kinds: saved.preprocessor.column_kinds(),
+        skip_unlisted: true,
     };
     resolve_data(data)?.reader(&options)
 }
@@ -130,7 +138,7 @@ pub(crate) fn eval(args: EvalArgs) -> Result<ExitCode> {
     let (saved, device) = open_model(&args.model, args.read.backend)?;
     let p = &saved.preprocessor;
     let data_config = &saved.config.data;
-    let mut table = open_reader(&args.data, args.read.delimiter)?.read_all()?;
+    let mut table = open_reader(&args.data, args.read.delimiter, &saved)?.read_all()?;
     let present: Vec<String> = data_config
         .ignore
         .iter()
@@ -247,7 +255,7 @@ pub(crate) fn predict(args: PredictArgs) -> Result<ExitCode> {
         bail!("--proba needs a classification model; this one predicts values");
     }
     let loss = saved.config.loss();
-    let mut reader = open_reader(&args.data, args.read.delimiter)?;
+    let mut reader = open_reader(&args.data, args.read.delimiter, &saved)?;
     let mut header = vec!["row".to_owned(), "prediction".to_owned()];
     if args.proba
         && let Some(labels) = labels
@@ -421,22 +429,31 @@ pub(crate) fn inspect(args: InspectArgs) -> Result<ExitCode> {
                 offset,
                 scale,
                 fill,
+                ..
             } => vec![
                 column.clone(),
                 "numeric".to_owned(),
                 format!("(x - {offset}) / {scale}"),
                 format!("missing -> {fill}"),
             ],
-            FeatureTransform::Categorical {
-                column,
-                categories,
-                fill,
-                ..
-            } => vec![
+            FeatureTransform::Categorical { column, fill, .. } => vec![
                 column.clone(),
-                format!("one-hot ({})", categories.len()),
-                shorten(categories, 6),
+                format!("one-hot ({})", feature.width()),
+                shorten(
+                    &feature
+                        .input_names()
+                        .iter()
+                        .map(|name| name[column.len() + 1..].to_owned())
+                        .collect::<Vec<_>>(),
+                    6,
+                ),
                 format!("missing -> {fill}"),
+            ],
+            FeatureTransform::Date { column, order, .. } => vec![
+                column.clone(),
+                format!("date ({})", order.pattern()),
+                "year, month, day, weekday, days since the earliest, standardized".to_owned(),
+                "missing -> training means".to_owned(),
             ],
         });
     }
@@ -542,7 +559,7 @@ fn write_activity(
         return Ok(());
     }
     let p = &saved.preprocessor;
-    let mut reader = open_reader(data, delimiter)?;
+    let mut reader = open_reader(data, delimiter, saved)?;
     let mut report = TransformReport::default();
     let mut layers: Vec<nerve_model::LayerActivity> = Vec::new();
     let mut source = data.to_owned();

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use nerve_backend::BackendKind;
 use nerve_data::{
-    CsvOptions, DataError, Missing, PrepareOptions, SplitOptions, Standardize, TableReader, Task,
+    CsvOptions, DataError, Missing, NaValues, PrepareOptions, SplitOptions, Standardize,
+    TableReader, Task,
 };
 use nerve_loss::Loss;
 use nerve_model::{Activation, Initializer, MlpConfig};
@@ -109,6 +110,21 @@ pub(crate) struct DataSection {
     /// training rows, or stop with an `error`.
     #[serde(default)]
     pub missing: Missing,
+    /// More strings that mean a missing value (besides pandas' defaults).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub na_values: Vec<String>,
+    /// The thousands separator stripped from numbers; `,` is detected in comma-delimited files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thousands: Option<char>,
+    /// Columns used as categories whatever their values.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub categorical: Vec<String>,
+    /// Columns that must be numbers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub numeric: Vec<String>,
+    /// One-hot columns with more categories group the rarest into one `infrequent` input.
+    #[serde(default = "default_max_categories")]
+    pub max_categories: usize,
     /// Numeric feature scaling: `z-score` or `none`.
     #[serde(default)]
     pub standardize: Standardize,
@@ -130,6 +146,10 @@ fn yes() -> bool {
     true
 }
 
+fn default_max_categories() -> usize {
+    nerve_data::PreprocessOptions::MAX_CATEGORIES
+}
+
 fn default_test_split() -> f64 {
     SplitOptions::default().test
 }
@@ -148,11 +168,28 @@ impl DataSection {
             ignore: Vec::new(),
             delimiter: None,
             missing: Missing::default(),
+            na_values: Vec::new(),
+            thousands: None,
+            categorical: Vec::new(),
+            numeric: Vec::new(),
+            max_categories: default_max_categories(),
             standardize: Standardize::default(),
             standardize_target: true,
             test_split: default_test_split(),
             val_split: 0.0,
             split_seed: default_split_seed(),
+        }
+    }
+
+    /// How to read the file: delimiter, missing values, thousands separator, forced types.
+    pub(crate) fn csv_options(&self) -> CsvOptions {
+        CsvOptions {
+            delimiter: self.delimiter.map(|d| d.0),
+            missing: self.missing,
+            na_values: NaValues::with_extra(&self.na_values),
+            thousands: self.thousands,
+            kinds: self.prepare_options().column_kinds(),
+            skip_unlisted: false,
         }
     }
 
@@ -162,6 +199,9 @@ impl DataSection {
             target: self.target.clone(),
             task: self.task,
             ignore: self.ignore.clone(),
+            categorical: self.categorical.clone(),
+            numeric: self.numeric.clone(),
+            max_categories: self.max_categories,
             missing: self.missing,
             standardize: self.standardize,
             standardize_target: self.standardize_target,

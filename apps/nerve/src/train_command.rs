@@ -10,7 +10,7 @@ use burn::prelude::{Device, Module};
 use clap::Args;
 use nerve_backend::BackendKind;
 use nerve_data::{
-    CsvOptions, Dataset, FeatureTransform, Missing, Prepared, Standardize, Table, Task, prepare,
+    ColumnRole, Dataset, FeatureTransform, Missing, Prepared, Standardize, Table, Task, prepare,
 };
 use nerve_loss::Loss;
 use nerve_model::{Activation, Initializer, Mlp};
@@ -56,10 +56,27 @@ pub(crate) struct TrainArgs {
     /// The CSV field delimiter: `,`, `;`, `tab`, ... (default: detected from the header line).
     #[arg(long, value_name = "CHAR", value_parser = value_parser::<Delimiter>)]
     delimiter: Option<Delimiter>,
-    /// Missing values (empty, NA, N/A, NaN, null): `drop` the rows (default), `impute` features
-    /// from the training rows, or stop with an `error`.
+    /// Missing values (pandas' spellings: empty, NA, N/A, NaN, null, None, #N/A, ...): `drop`
+    /// the rows (default), `impute` features from the training rows, or stop with an `error`.
     #[arg(long, value_name = "drop|impute|error", value_parser = value_parser::<Missing>)]
     missing: Option<Missing>,
+    /// More strings that mean a missing value, comma-separated (e.g. `?,-`).
+    #[arg(long, value_name = "A,B", value_delimiter = ',')]
+    na_values: Option<Vec<String>>,
+    /// The thousands separator to strip from numbers (`,` is detected in comma-delimited
+    /// files; `.` makes `,` the decimal mark).
+    #[arg(long, value_name = "CHAR")]
+    thousands: Option<char>,
+    /// Columns to use as categories whatever their values, comma-separated.
+    #[arg(long, value_name = "COLUMNS", value_delimiter = ',')]
+    categorical: Option<Vec<String>>,
+    /// Columns that must be numbers, comma-separated (a cell that is not one is an error).
+    #[arg(long, value_name = "COLUMNS", value_delimiter = ',')]
+    numeric: Option<Vec<String>>,
+    /// One-hot columns with more categories keep the N-1 most frequent and group the rest
+    /// into one `infrequent` input (default 50).
+    #[arg(long, value_name = "N")]
+    max_categories: Option<usize>,
     /// Numeric feature scaling: z-score (default) or none.
     #[arg(long, value_name = "z-score|none", value_parser = value_parser::<Standardize>)]
     standardize: Option<Standardize>,
@@ -197,6 +214,13 @@ impl TrainArgs {
         }
         set(&mut config.data.ignore, &self.ignore);
         set(&mut config.data.missing, &self.missing);
+        set(&mut config.data.na_values, &self.na_values);
+        if self.thousands.is_some() {
+            config.data.thousands = self.thousands;
+        }
+        set(&mut config.data.categorical, &self.categorical);
+        set(&mut config.data.numeric, &self.numeric);
+        set(&mut config.data.max_categories, &self.max_categories);
         set(&mut config.data.standardize, &self.standardize);
         set(&mut config.data.test_split, &self.test_split);
         set(&mut config.data.val_split, &self.val_split);
@@ -458,10 +482,7 @@ fn data_name(path: &str) -> String {
 
 /// Reads the table the config names, and records its resolved location in the config.
 fn load_table(config: &mut RunConfig) -> Result<Table> {
-    let options = CsvOptions {
-        delimiter: config.data.delimiter.map(|d| d.0),
-        missing: config.data.missing,
-    };
+    let options = config.data.csv_options();
     let source = resolve_data(&config.data.path)?;
     if let DataSource::File(path) = &source
         && let Ok(absolute) = std::path::absolute(path)
@@ -497,6 +518,9 @@ fn describe_run(config: &RunConfig, prepared: &Prepared, model: &Mlp) -> String 
     let mut text = String::new();
     let source = prepared.table.source_name();
     let p = &prepared.preprocessor;
+    for note in &prepared.notes {
+        let _ = writeln!(text, "note: {note}");
+    }
     let dropped = &prepared.dropped;
     if dropped.rows_dropped > 0 {
         let per_column = counts(&dropped.per_column);
@@ -563,30 +587,25 @@ fn describe_run(config: &RunConfig, prepared: &Prepared, model: &Mlp) -> String 
             config.data.split_seed
         );
     }
-    let numeric = p
-        .features
+    let _ = writeln!(text, "{}", describe_features(config, p));
+    let left_out: Vec<String> = prepared
+        .roles
+        .columns
         .iter()
-        .filter(|f| matches!(f, FeatureTransform::Numeric { .. }))
-        .count();
-    let categorical: Vec<String> = p
-        .features
-        .iter()
-        .filter_map(|f| match f {
-            FeatureTransform::Categorical {
-                column, categories, ..
-            } => Some(format!("`{column}` ({})", categories.len())),
-            FeatureTransform::Numeric { .. } => None,
+        .filter_map(|(column, role)| {
+            let why = match role {
+                ColumnRole::Ignored => "--ignore",
+                ColumnRole::Identifier => "identifier",
+                ColumnRole::AllMissing => "no values",
+                _ => return None,
+            };
+            Some(format!("`{column}` ({why})"))
         })
         .collect();
-    let scaling = match config.data.standardize {
-        Standardize::ZScore => "standardized on the training rows",
-        Standardize::None => "as they are",
-    };
-    let mut features = format!("{numeric} numeric ({scaling})");
-    if !categorical.is_empty() {
-        let _ = write!(features, ", one-hot {}", categorical.join(", "));
+    if !left_out.is_empty() {
+        let _ = writeln!(text, "Left out: {}", shorten(&left_out, 10));
     }
-    let _ = writeln!(text, "Features: {features} -> {} inputs", p.d_input());
+
     let training = &config.training;
     let mut schedule = config.schedule.name.to_string();
     if config.schedule.warmup_epochs > 0 {
@@ -621,6 +640,55 @@ fn describe_run(config: &RunConfig, prepared: &Prepared, model: &Mlp) -> String 
     }
     let _ = writeln!(text, "{}", model.summary());
     text
+}
+
+/// The features line of the run description: each kind of input with its columns.
+fn describe_features(config: &RunConfig, p: &nerve_data::Preprocessor) -> String {
+    let mut numeric = Vec::new();
+    let mut one_hot = Vec::new();
+    let mut dates = Vec::new();
+    for feature in &p.features {
+        match feature {
+            FeatureTransform::Numeric { column, .. } => numeric.push(format!("`{column}`")),
+            FeatureTransform::Categorical {
+                column,
+                categories,
+                infrequent,
+                ..
+            } => one_hot.push(if infrequent.is_empty() {
+                format!("`{column}` ({})", categories.len())
+            } else {
+                format!(
+                    "`{column}` ({} + infrequent of {})",
+                    categories.len(),
+                    categories.len() + infrequent.len()
+                )
+            }),
+            FeatureTransform::Date { column, .. } => dates.push(format!("`{column}`")),
+        }
+    }
+    let scaling = match config.data.standardize {
+        Standardize::ZScore => "standardized on the training rows",
+        Standardize::None => "as they are",
+    };
+    let mut parts = Vec::new();
+    if !numeric.is_empty() {
+        parts.push(format!(
+            "{} numeric {} ({scaling})",
+            numeric.len(),
+            shorten(&numeric, 10)
+        ));
+    }
+    if !one_hot.is_empty() {
+        parts.push(format!("one-hot {}", shorten(&one_hot, 10)));
+    }
+    if !dates.is_empty() {
+        parts.push(format!(
+            "dates {} (year, month, day, weekday, days since the earliest)",
+            shorten(&dates, 10)
+        ));
+    }
+    format!("Features: {} -> {} inputs", parts.join("; "), p.d_input())
 }
 
 /// `name n, name n` for per-column counts.

@@ -261,7 +261,7 @@ fn the_file_is_plain_safetensors_with_nerve_metadata() {
     let (_, metadata) = SafeTensors::read_metadata(&bytes).unwrap();
     let nerve: Value =
         serde_json::from_str(&metadata.metadata().as_ref().unwrap()["nerve"]).unwrap();
-    assert_eq!(nerve["format_version"], 2);
+    assert_eq!(nerve["format_version"], 3);
     assert!(nerve["nerve_version"].is_string());
     assert_eq!(
         nerve["architecture"]["d_hidden"],
@@ -425,7 +425,7 @@ fn bad_model_files_are_clear_errors() {
         "foreign.safetensors",
         &safetensors::serialize([("w", view)], None).unwrap(),
     );
-    let pattern = b"\\\"format_version\\\":2";
+    let pattern = b"\\\"format_version\\\":3";
     let at = good
         .windows(pattern.len())
         .position(|w| w == pattern)

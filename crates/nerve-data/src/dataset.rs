@@ -40,7 +40,8 @@ impl Table {
         let mut numeric = Vec::with_capacity(self.columns().len());
         for column in self.columns() {
             match column.data() {
-                ColumnData::Numeric(values) => {
+                ColumnData::Numeric(numbers) => {
+                    let values = numbers.values();
                     if let Some(row) = values.iter().position(|v| v.is_nan()) {
                         return Err(DataError::Missing {
                             source_name: source.to_owned(),
@@ -49,7 +50,7 @@ impl Table {
                             value: "NA".to_owned(),
                         });
                     }
-                    numeric.push(values.as_slice());
+                    numeric.push(values);
                 }
                 ColumnData::Categorical(c) => {
                     let (line, value) = c.first_text();
@@ -61,15 +62,24 @@ impl Table {
                         value: value.to_owned(),
                     });
                 }
+                ColumnData::Date(_) => {
+                    return Err(DataError::NotNumeric {
+                        source_name: source.to_owned(),
+                        line: self.line(0),
+                        column: column.name().to_owned(),
+                        expected: "a finite number (dates need prepare())".to_owned(),
+                        value: column.display(0),
+                    });
+                }
             }
         }
         let rows = self.num_rows();
-        let targets = numeric[target_index].to_vec();
+        let targets = numeric[target_index].iter().map(|&v| v as f32).collect();
         let mut features = Vec::with_capacity(rows * (numeric.len() - 1));
         for row in 0..rows {
             for (j, column) in numeric.iter().enumerate() {
                 if j != target_index {
-                    features.push(column[row]);
+                    features.push(column[row] as f32);
                 }
             }
         }

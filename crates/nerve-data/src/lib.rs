@@ -3,9 +3,15 @@
 //! Data for nerve, doing what pandas and scikit-learn's preprocessing would, without code.
 //!
 //! - [`Table`]: a CSV file with a header row, streamed with the `csv` crate into typed
-//!   [`Column`]s — numeric when every non-missing cell is a finite number, otherwise categorical.
-//!   The delimiter (comma, semicolon, tab) is detected; quotes, CRLF and a byte-order mark are
-//!   handled; errors name the file, line and column ([`DataError`]).
+//!   [`Column`]s — numeric when every non-missing cell is a finite number (once a consistent
+//!   thousands separator, currency symbol or percent sign is stripped), dates when every one is
+//!   a date, otherwise categorical, with levels by value (`3` is `3.0`, `TRUE` is `True`).
+//!   pandas' missing-value strings are missing. The delimiter (comma, semicolon, tab) is
+//!   detected; quotes (an unclosed one is an error), LF / CRLF / CR line endings, UTF-8 and
+//!   UTF-16 byte-order marks are handled; errors name the file, physical line and column
+//!   ([`DataError`]); [`Note`]s say what was decided.
+//! - [`ColumnRoles`]: which columns are features (numeric, one-hot, dates) and which are left
+//!   out (identifiers, empty columns), decided before fitting.
 //! - [`Task`]: classification or regression, inferred from the target column.
 //! - [`Split`]: seeded train / validation / test rows, stratified by class.
 //! - [`Preprocessor`]: z-score scaling, one-hot encoding, imputation and target encoding, fitted
@@ -43,26 +49,35 @@
 //! Each step works on its own too: [`Table::from_csv_path`], [`Split::new`],
 //! [`Preprocessor::fit`] then [`Preprocessor::transform`].
 
+mod cell;
+mod column;
 mod dataset;
+mod dates;
 mod error;
+mod feature_transform;
+mod line_tracker;
+mod note;
 mod prepare;
 mod preprocess;
+mod roles;
 mod split;
 mod table;
 mod task;
 
+pub use cell::{NaValues, NumberFormat, PANDAS_NA_VALUES};
+pub use column::{Categorical, Column, ColumnData, ColumnKind, Dates, Numbers};
 pub use dataset::Dataset;
+pub use dates::{DateOrder, calendar_parts};
 pub use error::DataError;
+pub use feature_transform::{DatePart, FeatureTransform, INFREQUENT};
+pub use note::Note;
 pub use prepare::{MAX_CLASSES, MIN_ROWS_TO_SPLIT, PrepareOptions, Prepared, prepare};
 pub use preprocess::{
-    FeatureTransform, PreprocessOptions, Preprocessor, Standardize, TargetTransform,
-    TransformReport,
+    PreprocessOptions, Preprocessor, Standardize, TargetTransform, TransformReport,
 };
+pub use roles::{ColumnRole, ColumnRoles};
 pub use split::{Split, SplitOptions};
-pub use table::{
-    Categorical, Column, ColumnData, CsvOptions, Missing, MissingReport, Table, TableReader,
-    sniff_delimiter,
-};
+pub use table::{CsvOptions, Missing, MissingReport, Table, TableReader, sniff_delimiter};
 pub use task::{Task, class_labels};
 
 /// The README's example, compiled (and run) as a doc test so it stays true.

@@ -1,9 +1,11 @@
 //! [`prepare`]: from a table to training, validation and test sets in one call, doing what
 //! pandas and scikit-learn's preprocessing would: missing values, task, split, scaling, encoding.
 
+use crate::roles::assign_roles;
 use crate::{
-    Categorical, ColumnData, DataError, Dataset, Missing, MissingReport, PreprocessOptions,
-    Preprocessor, Split, SplitOptions, Standardize, Table, Task, class_labels,
+    Categorical, ColumnData, ColumnKind, ColumnRoles, DataError, Dataset, Missing, MissingReport,
+    Note, PreprocessOptions, Preprocessor, Split, SplitOptions, Standardize, Table, Task,
+    class_labels,
 };
 
 /// Data sets with fewer rows than this are not split: every row trains (and is evaluated).
@@ -21,6 +23,13 @@ pub struct PrepareOptions {
     pub task: Option<Task>,
     /// Columns to leave out (identifiers, free text).
     pub ignore: Vec<String>,
+    /// Columns to use as categories whatever their values (never left out as identifiers).
+    /// Read them with [`PrepareOptions::column_kinds`] in [`CsvOptions::kinds`](crate::CsvOptions).
+    pub categorical: Vec<String>,
+    /// Columns that must be numbers (a cell that is not one is an error).
+    pub numeric: Vec<String>,
+    /// See [`PreprocessOptions::max_categories`].
+    pub max_categories: usize,
     /// Rows with missing values.
     pub missing: Missing,
     /// Scaling of numeric features.
@@ -31,12 +40,30 @@ pub struct PrepareOptions {
     pub split: SplitOptions,
 }
 
+impl PrepareOptions {
+    /// The forced column types, for reading the table ([`CsvOptions::kinds`](crate::CsvOptions)).
+    pub fn column_kinds(&self) -> Vec<(String, ColumnKind)> {
+        let categorical = self
+            .categorical
+            .iter()
+            .map(|name| (name.clone(), ColumnKind::Categorical));
+        let numeric = self
+            .numeric
+            .iter()
+            .map(|name| (name.clone(), ColumnKind::Numeric(None)));
+        categorical.chain(numeric).collect()
+    }
+}
+
 impl Default for PrepareOptions {
     fn default() -> Self {
         Self {
             target: None,
             task: None,
             ignore: Vec::new(),
+            categorical: Vec::new(),
+            numeric: Vec::new(),
+            max_categories: PreprocessOptions::MAX_CATEGORIES,
             missing: Missing::Drop,
             standardize: Standardize::ZScore,
             standardize_target: true,
@@ -72,12 +99,20 @@ pub struct Prepared {
     pub table: Table,
     /// The rows of [`Prepared::table`] in each part.
     pub split: Split,
+    /// What each column of the file is used as.
+    pub roles: ColumnRoles,
+    /// What reading and preparing decided (columns named or left out, number formats, dates,
+    /// grouped categories, short splits), for the user to hear of.
+    pub notes: Vec<Note>,
 }
 
 /// Prepares `table` for training: leaves out ignored columns; drops (or, for features, imputes)
 /// missing values; infers the task; splits the rows (stratified by class for classification,
 /// seeded); fits the [`Preprocessor`] on the training rows and applies it to every part.
 pub fn prepare(mut table: Table, options: &PrepareOptions) -> Result<Prepared, DataError> {
+    for name in options.categorical.iter().chain(&options.numeric) {
+        table.column(name)?;
+    }
     table.remove_columns(&options.ignore)?;
     let target = match &options.target {
         Some(name) => table.column(name)?.name().to_owned(),
@@ -87,10 +122,19 @@ pub fn prepare(mut table: Table, options: &PrepareOptions) -> Result<Prepared, D
             .map(|&name| name.to_owned())
             .unwrap_or_default(),
     };
+    let roles = assign_roles(&mut table, &target, &options.ignore, &options.categorical);
     if table.columns().len() < 2 {
+        let left_out: Vec<String> = table.notes().iter().map(ToString::to_string).collect();
+        let why = if left_out.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", left_out.join("; "))
+        };
         return Err(DataError::empty(
             table.source_name(),
-            format!("a data set needs at least one feature column besides the target `{target}`"),
+            format!(
+                "a data set needs at least one feature column besides the target `{target}`{why}"
+            ),
         ));
     }
     let dropped = match options.missing {
@@ -112,7 +156,10 @@ pub fn prepare(mut table: Table, options: &PrepareOptions) -> Result<Prepared, D
 
     let target_column = table.column(&target)?;
     let task_inferred = options.task.is_none();
-    let task = options.task.unwrap_or_else(|| Task::infer(target_column));
+    let task = match options.task {
+        Some(task) => task,
+        None => infer_task(&table, &target)?,
+    };
     let strata = match task {
         Task::Classification => {
             let labels = class_labels(target_column);
@@ -143,6 +190,25 @@ pub fn prepare(mut table: Table, options: &PrepareOptions) -> Result<Prepared, D
         Split::new(num_rows, strata.as_deref(), &options.split)?
     };
 
+    if !split_skipped {
+        let requested = |fraction: f64| (fraction * num_rows as f64).ceil() as usize;
+        for (part, fraction, got) in [
+            ("test", options.split.test, split.test.len()),
+            (
+                "validation",
+                options.split.validation,
+                split.validation.len(),
+            ),
+        ] {
+            if got < requested(fraction) {
+                table.push_note(Note::SplitShort {
+                    part,
+                    requested: requested(fraction),
+                    got,
+                });
+            }
+        }
+    }
     let preprocessor = Preprocessor::fit(
         &table,
         &target,
@@ -151,8 +217,26 @@ pub fn prepare(mut table: Table, options: &PrepareOptions) -> Result<Prepared, D
         &PreprocessOptions {
             standardize: options.standardize,
             standardize_target: options.standardize_target,
+            max_categories: options.max_categories,
         },
     )?;
+    let mut notes = table.notes().to_vec();
+    for feature in &preprocessor.features {
+        if let crate::FeatureTransform::Categorical {
+            column,
+            categories,
+            infrequent,
+            ..
+        } = feature
+            && !infrequent.is_empty()
+        {
+            notes.push(Note::Infrequent {
+                column: column.clone(),
+                levels: categories.len() + infrequent.len(),
+                kept: categories.len(),
+            });
+        }
+    }
     let part = |rows: &[usize]| -> Result<Option<Dataset>, DataError> {
         if rows.is_empty() {
             return Ok(None);
@@ -174,7 +258,51 @@ pub fn prepare(mut table: Table, options: &PrepareOptions) -> Result<Prepared, D
         split_skipped,
         table,
         split,
+        roles,
+        notes,
     })
+}
+
+/// The task the target suggests ([`Task::infer`]), unless most of its classes would have a
+/// single row: then numbers are a regression target, and text is refused (a quantity whose
+/// formatting was not understood, or an identifier), with what to do about it.
+fn infer_task(table: &Table, target: &str) -> Result<Task, DataError> {
+    let column = table.column(target)?;
+    let task = Task::infer(column);
+    if task == Task::Regression {
+        return Ok(task);
+    }
+    let labels = class_labels(column);
+    let ids = class_ids(table, target, &labels);
+    let mut counts = vec![0usize; labels.len()];
+    for id in ids {
+        counts[id as usize] += 1;
+    }
+    let singletons = counts.iter().filter(|&&n| n == 1).count();
+    let rows: usize = counts.iter().sum();
+    // Tiny tables (the tutorial's) are not judged: every class there has few rows.
+    if rows < MIN_ROWS_TO_SPLIT || labels.len() <= 2 || singletons * 2 <= labels.len() {
+        return Ok(task);
+    }
+    match column.data() {
+        ColumnData::Numeric(_) => Ok(Task::Regression),
+        ColumnData::Categorical(c) => {
+            let (line, value) = c.first_text();
+            Err(DataError::target(
+                table.source_name(),
+                target,
+                format!(
+                    "{singletons} of its {} distinct values occur in a single row, so it cannot be learned as classes. If it is a quantity, fix the formatting that keeps it from reading as numbers (first such value: `{value}` on line {line}) or pass --task regression; if it is an identifier, choose another --target",
+                    labels.len()
+                ),
+            ))
+        }
+        ColumnData::Date(_) => Err(DataError::target(
+            table.source_name(),
+            target,
+            "dates cannot be a target; choose another --target",
+        )),
+    }
 }
 
 /// The first missing cell as an error, in file order.
@@ -207,6 +335,7 @@ fn class_ids(table: &Table, target: &str, labels: &[String]) -> Vec<u32> {
     let position = |text: &str| labels.iter().position(|l| l == text).unwrap_or(0) as u32;
     match column.data() {
         ColumnData::Categorical(c) => {
+            // Equal values are one level, so each level is one label, under the same text.
             let by_code: Vec<u32> = c.levels().iter().map(|l| position(l)).collect();
             c.codes()
                 .iter()
@@ -216,10 +345,33 @@ fn class_ids(table: &Table, target: &str, labels: &[String]) -> Vec<u32> {
                 })
                 .collect()
         }
-        ColumnData::Numeric(values) => {
-            let mut sorted: Vec<f32> = labels.iter().filter_map(|l| l.parse().ok()).collect();
-            sorted.sort_by(f32::total_cmp);
-            values
+        ColumnData::Numeric(numbers) => {
+            // The labels are the distinct values in ascending order ([`class_labels`]).
+            let mut sorted: Vec<f64> = numbers
+                .values()
+                .iter()
+                .copied()
+                .filter(|v| !v.is_nan())
+                .collect();
+            sorted.sort_by(f64::total_cmp);
+            sorted.dedup_by(|a, b| a == b);
+            numbers
+                .values()
+                .iter()
+                .map(|v| sorted.partition_point(|s| s < v) as u32)
+                .collect()
+        }
+        ColumnData::Date(dates) => {
+            let mut sorted: Vec<f64> = dates
+                .days()
+                .iter()
+                .copied()
+                .filter(|v| !v.is_nan())
+                .collect();
+            sorted.sort_by(f64::total_cmp);
+            sorted.dedup();
+            dates
+                .days()
                 .iter()
                 .map(|v| sorted.partition_point(|s| s < v) as u32)
                 .collect()

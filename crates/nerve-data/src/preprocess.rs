@@ -1,12 +1,12 @@
 //! [`Preprocessor`]: feature scaling, one-hot encoding, imputation and target encoding, fitted
 //! on the training rows and applied unchanged to any other rows.
 
-use std::collections::HashMap;
-
 use serde::{Deserialize, Serialize};
 
-use crate::task::natural_order;
-use crate::{Categorical, Column, ColumnData, DataError, Dataset, Table, Task, class_labels};
+use crate::cell::NumberFormat;
+use crate::column::ColumnKind;
+use crate::feature_transform::{Cell, Matcher, mean_and_scale, numeric_values};
+use crate::{DataError, Dataset, FeatureTransform, Table, Task, class_labels};
 
 /// How numeric features are scaled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -43,6 +43,15 @@ pub struct PreprocessOptions {
     /// Whether a regression target is standardized for training (and mapped back for
     /// predictions and metrics).
     pub standardize_target: bool,
+    /// A categorical feature with more training categories than this keeps the
+    /// `max_categories - 1` most frequent as inputs and groups the rest into one
+    /// `infrequent` input (scikit-learn's `OneHotEncoder(max_categories=...)`).
+    pub max_categories: usize,
+}
+
+impl PreprocessOptions {
+    /// The default of [`PreprocessOptions::max_categories`].
+    pub const MAX_CATEGORIES: usize = 50;
 }
 
 impl Default for PreprocessOptions {
@@ -50,56 +59,7 @@ impl Default for PreprocessOptions {
         Self {
             standardize: Standardize::ZScore,
             standardize_target: true,
-        }
-    }
-}
-
-/// What one input column becomes.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
-pub enum FeatureTransform {
-    /// One network input, `(x - offset) / scale`; a missing value is first replaced by `fill`.
-    Numeric {
-        /// The source column.
-        column: String,
-        /// Subtracted (the training mean, or 0 without scaling).
-        offset: f32,
-        /// Divided by (the training standard deviation, 1 for a constant column or without scaling).
-        scale: f32,
-        /// Replaces a missing value: the training mean.
-        fill: f32,
-    },
-    /// One network input per category, 1 for the row's category and 0 for the others; a
-    /// category not seen in training gives all zeros, a missing value counts as `fill`.
-    Categorical {
-        /// The source column.
-        column: String,
-        /// The categories seen in training, in natural order.
-        categories: Vec<String>,
-        /// Replaces a missing value: the most frequent training category.
-        fill: String,
-        /// The share of training rows in each category (missing cells counted as `fill`): the
-        /// training mean of each one-hot input. Empty in model files written before nerve kept
-        /// it.
-        #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        frequencies: Vec<f32>,
-    },
-}
-
-impl FeatureTransform {
-    /// The source column's name.
-    pub fn column(&self) -> &str {
-        match self {
-            FeatureTransform::Numeric { column, .. }
-            | FeatureTransform::Categorical { column, .. } => column,
-        }
-    }
-
-    /// How many network inputs it makes.
-    pub fn width(&self) -> usize {
-        match self {
-            FeatureTransform::Numeric { .. } => 1,
-            FeatureTransform::Categorical { categories, .. } => categories.len(),
+            max_categories: Self::MAX_CATEGORIES,
         }
     }
 }
@@ -123,6 +83,9 @@ pub enum TargetTransform {
         offset: f32,
         /// Divided by (the training standard deviation, or 1).
         scale: f32,
+        /// How the numbers are written (what is stripped to read them).
+        #[serde(default, skip_serializing_if = "NumberFormat::is_plain")]
+        format: NumberFormat,
     },
 }
 
@@ -149,10 +112,6 @@ pub struct TransformReport {
 }
 
 impl Preprocessor {
-    /// A categorical feature with more distinct values than this is refused: one-hot encoding
-    /// would make the network absurdly wide, and such a column is usually an identifier.
-    pub const MAX_CATEGORIES: usize = 1000;
-
     /// Fits the transforms on `train_rows` of `table`: every column but `target` is a feature.
     pub fn fit(
         table: &Table,
@@ -168,7 +127,12 @@ impl Preprocessor {
         let target_column = table.column(target)?;
         let mut features = Vec::new();
         for column in table.columns().iter().filter(|c| c.name() != target) {
-            features.push(fit_feature(column, train_rows, options, source)?);
+            features.push(FeatureTransform::fit(
+                column,
+                train_rows,
+                options.standardize,
+                options.max_categories,
+            ));
         }
         if features.is_empty() {
             return Err(DataError::empty(
@@ -205,10 +169,15 @@ impl Preprocessor {
                 } else {
                     (0.0, 1.0)
                 };
+                let format = match target_column.data() {
+                    crate::ColumnData::Numeric(numbers) => numbers.format(),
+                    _ => NumberFormat::default(),
+                };
                 TargetTransform::Values {
                     column: target.to_owned(),
                     offset,
                     scale,
+                    format,
                 }
             }
         };
@@ -249,19 +218,30 @@ impl Preprocessor {
         }
     }
 
-    /// The names of the network inputs: a numeric column's name, or `column=category` for
-    /// each one-hot input.
+    /// The names of the network inputs: a numeric column's name, `column=category` for each
+    /// one-hot input (`column=(infrequent)` for grouped categories), `column.part` for a date's.
     pub fn input_names(&self) -> Vec<String> {
-        let mut names = Vec::with_capacity(self.d_input());
-        for feature in &self.features {
-            match feature {
-                FeatureTransform::Numeric { column, .. } => names.push(column.clone()),
-                FeatureTransform::Categorical {
-                    column, categories, ..
-                } => names.extend(categories.iter().map(|c| format!("{column}={c}"))),
-            }
-        }
-        names
+        self.features
+            .iter()
+            .flat_map(FeatureTransform::input_names)
+            .collect()
+    }
+
+    /// How each column the model reads must be typed: the features as in training, and the
+    /// target (categories for classes, numbers written as in training for values). Reading new
+    /// rows with it (`CsvOptions::kinds`) never re-infers a type from the rows at hand.
+    pub fn column_kinds(&self) -> Vec<(String, ColumnKind)> {
+        let mut kinds: Vec<(String, ColumnKind)> = self
+            .features
+            .iter()
+            .map(|f| (f.column().to_owned(), f.kind()))
+            .collect();
+        let target = match &self.target {
+            TargetTransform::Classes { .. } => ColumnKind::Categorical,
+            TargetTransform::Values { format, .. } => ColumnKind::Numeric(Some(*format)),
+        };
+        kinds.push((self.target_name().to_owned(), target));
+        kinds
     }
 
     /// The source column of each network input: a numeric column's name, or the categorical
@@ -279,30 +259,10 @@ impl Preprocessor {
     /// integrated gradients. (For a model file without the shares, the most frequent category
     /// stands in: 1 for it, 0 for the others.)
     pub fn input_means(&self) -> Vec<f32> {
-        let mut means = Vec::with_capacity(self.d_input());
-        for feature in &self.features {
-            match feature {
-                FeatureTransform::Numeric {
-                    offset,
-                    scale,
-                    fill,
-                    ..
-                } => means.push((fill - offset) / scale),
-                FeatureTransform::Categorical {
-                    categories,
-                    fill,
-                    frequencies,
-                    ..
-                } => {
-                    if frequencies.len() == categories.len() {
-                        means.extend_from_slice(frequencies);
-                    } else {
-                        means.extend(categories.iter().map(|c| f32::from(u8::from(c == fill))));
-                    }
-                }
-            }
-        }
-        means
+        self.features
+            .iter()
+            .flat_map(FeatureTransform::input_means)
+            .collect()
     }
 
     /// How many target units one unit of the network's regression output is (the standardized
@@ -348,54 +308,14 @@ impl Preprocessor {
         let mut report = TransformReport::default();
         let mut first = 0;
         for feature in &self.features {
-            let column = table.column(feature.column())?;
-            let mut filled = 0;
-            match feature {
-                FeatureTransform::Numeric {
-                    offset,
-                    scale,
-                    fill,
-                    ..
-                } => {
-                    let values = numeric_values(table, column, "a number")?;
-                    for (i, &row) in rows.iter().enumerate() {
-                        let mut value = values[row];
-                        if value.is_nan() {
-                            value = *fill;
-                            filled += 1;
-                        }
-                        out[i * width + first] = (value - offset) / scale;
-                    }
-                }
-                FeatureTransform::Categorical {
-                    categories, fill, ..
-                } => {
-                    let matcher = Matcher::new(column, categories);
-                    let fill = categories.iter().position(|c| c == fill);
-                    let mut unseen = 0;
-                    for (i, &row) in rows.iter().enumerate() {
-                        let k = match matcher.get(row) {
-                            Cell::Known(k) => Some(k),
-                            Cell::Missing => {
-                                filled += 1;
-                                fill
-                            }
-                            Cell::Unknown(_) => {
-                                unseen += 1;
-                                None
-                            }
-                        };
-                        if let Some(k) = k {
-                            out[i * width + first + k] = 1.0;
-                        }
-                    }
-                    if unseen > 0 {
-                        report.unseen.push((column.name().to_owned(), unseen));
-                    }
-                }
+            let mut counts = (0, 0);
+            feature.apply(table, rows, &mut out, width, first, &mut counts)?;
+            let (filled, unseen) = counts;
+            if unseen > 0 {
+                report.unseen.push((feature.column().to_owned(), unseen));
             }
             if filled > 0 {
-                report.filled.push((column.name().to_owned(), filled));
+                report.filled.push((feature.column().to_owned(), filled));
             }
             first += feature.width();
         }
@@ -418,14 +338,14 @@ impl Preprocessor {
             TargetTransform::Values { offset, scale, .. } => {
                 let values = numeric_values(table, column, "a number (regression target)")?;
                 rows.iter()
-                    .map(|&row| match values[row] {
+                    .map(|&row| match values[row] as f32 {
                         v if v.is_nan() => Err(missing(row)),
                         v => Ok((v - offset) / scale),
                     })
                     .collect()
             }
             TargetTransform::Classes { labels, .. } => {
-                let matcher = Matcher::new(column, labels);
+                let matcher = Matcher::new(table, column, labels);
                 rows.iter()
                     .map(|&row| match matcher.get(row) {
                         Cell::Known(k) => Ok(k as f32),
@@ -441,176 +361,6 @@ impl Preprocessor {
                         )),
                     })
                     .collect()
-            }
-        }
-    }
-}
-
-fn fit_feature(
-    column: &Column,
-    train_rows: &[usize],
-    options: &PreprocessOptions,
-    source: &str,
-) -> Result<FeatureTransform, DataError> {
-    let name = column.name().to_owned();
-    match column.data() {
-        ColumnData::Numeric(values) => {
-            let (mean, scale) = mean_and_scale(train_rows.iter().map(|&r| values[r]));
-            let (offset, scale) = match options.standardize {
-                Standardize::ZScore => (mean, scale),
-                Standardize::None => (0.0, 1.0),
-            };
-            Ok(FeatureTransform::Numeric {
-                column: name,
-                offset,
-                scale,
-                fill: mean,
-            })
-        }
-        ColumnData::Categorical(c) => {
-            let mut counts = vec![0usize; c.levels().len()];
-            for &row in train_rows {
-                if let Some(code) = Some(c.codes()[row]).filter(|&k| k != Categorical::MISSING) {
-                    counts[code as usize] += 1;
-                }
-            }
-            let mut seen: Vec<(&String, usize)> = c
-                .levels()
-                .iter()
-                .zip(counts)
-                .filter(|&(_, n)| n > 0)
-                .collect();
-            if seen.len() > Preprocessor::MAX_CATEGORIES {
-                let (line, value) = c.first_text();
-                return Err(DataError::Config(format!(
-                    "{source}, column `{name}`: {} distinct text values (e.g. `{value}` on line {line}); \
-                     one-hot encoding more than {} would make the network too wide. Is it an identifier? \
-                     Leave it out with --ignore {name}",
-                    seen.len(),
-                    Preprocessor::MAX_CATEGORIES
-                )));
-            }
-            seen.sort_by(|a, b| natural_order(a.0, b.0));
-            // The most frequent category fills missing cells; ties go to the first in order.
-            let fill = seen
-                .iter()
-                .rev()
-                .max_by_key(|&&(_, n)| n)
-                .map(|(level, _)| (*level).clone())
-                .unwrap_or_default();
-            let missing = train_rows.len() - seen.iter().map(|&(_, n)| n).sum::<usize>();
-            let frequencies = seen
-                .iter()
-                .map(|&(level, n)| {
-                    let n = if *level == fill { n + missing } else { n };
-                    (n as f64 / train_rows.len() as f64) as f32
-                })
-                .collect();
-            let categories = seen.into_iter().map(|(level, _)| level.clone()).collect();
-            Ok(FeatureTransform::Categorical {
-                column: name,
-                categories,
-                fill,
-                frequencies,
-            })
-        }
-    }
-}
-
-/// The mean and population standard deviation of the non-missing values (in f64), the scale
-/// being 1 for a constant column; `(0, 1)` when all are missing.
-fn mean_and_scale(values: impl Iterator<Item = f32> + Clone) -> (f32, f32) {
-    let present = values.filter(|v| !v.is_nan()).map(f64::from);
-    let (n, sum) = present
-        .clone()
-        .fold((0usize, 0.0), |(n, s), v| (n + 1, s + v));
-    if n == 0 {
-        return (0.0, 1.0);
-    }
-    let mean = sum / n as f64;
-    let variance = present.map(|v| (v - mean) * (v - mean)).sum::<f64>() / n as f64;
-    let std = variance.sqrt();
-    // A column that is constant up to rounding gets scale 1, as in scikit-learn.
-    let constant =
-        !std.is_finite() || std <= 10.0 * f64::EPSILON * mean.abs().max(f64::MIN_POSITIVE);
-    (mean as f32, if constant { 1.0 } else { std as f32 })
-}
-
-/// The values of a column that must be numeric; a categorical column is an error naming its
-/// first text cell.
-fn numeric_values<'a>(
-    table: &Table,
-    column: &'a Column,
-    expected: &str,
-) -> Result<&'a [f32], DataError> {
-    match column.data() {
-        ColumnData::Numeric(values) => Ok(values),
-        ColumnData::Categorical(c) => {
-            let (line, value) = c.first_text();
-            Err(DataError::NotNumeric {
-                source_name: table.source_name().to_owned(),
-                line,
-                column: column.name().to_owned(),
-                expected: expected.to_owned(),
-                value: value.to_owned(),
-            })
-        }
-    }
-}
-
-/// A cell matched against a list of names (categories or class labels).
-enum Cell {
-    Missing,
-    Known(usize),
-    Unknown(String),
-}
-
-/// Matches the cells of one column against `names`: a categorical column by level code (one
-/// lookup per level, not per row), a numeric one by the number's shortest text.
-struct Matcher<'a> {
-    column: &'a Column,
-    by_code: Vec<Option<usize>>,
-    by_text: HashMap<&'a str, usize>,
-}
-
-impl<'a> Matcher<'a> {
-    fn new(column: &'a Column, names: &'a [String]) -> Self {
-        let by_text: HashMap<&str, usize> = names
-            .iter()
-            .enumerate()
-            .map(|(i, name)| (name.as_str(), i))
-            .collect();
-        let by_code = match column.data() {
-            ColumnData::Categorical(c) => c
-                .levels()
-                .iter()
-                .map(|level| by_text.get(level.as_str()).copied())
-                .collect(),
-            ColumnData::Numeric(_) => Vec::new(),
-        };
-        Self {
-            column,
-            by_code,
-            by_text,
-        }
-    }
-
-    fn get(&self, row: usize) -> Cell {
-        match self.column.data() {
-            ColumnData::Categorical(c) => match c.codes()[row] {
-                Categorical::MISSING => Cell::Missing,
-                code => match self.by_code[code as usize] {
-                    Some(k) => Cell::Known(k),
-                    None => Cell::Unknown(c.levels()[code as usize].clone()),
-                },
-            },
-            ColumnData::Numeric(values) if values[row].is_nan() => Cell::Missing,
-            ColumnData::Numeric(values) => {
-                let text = values[row].to_string();
-                match self.by_text.get(text.as_str()) {
-                    Some(&k) => Cell::Known(k),
-                    None => Cell::Unknown(text),
-                }
             }
         }
     }
@@ -638,6 +388,7 @@ mod tests {
         let raw = PreprocessOptions {
             standardize: Standardize::None,
             standardize_target: false,
+            ..PreprocessOptions::default()
         };
         let p = Preprocessor::fit(&t, "y", Task::Regression, &[0, 1], &raw).expect("fits");
         let (features, _) = p.transform_features(&t, &[2]).expect("applies");

@@ -1,141 +1,29 @@
 //! [`Table`]: a CSV file with a header row, read into typed columns.
 
-use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufReader, Read};
 use std::path::Path;
 
 use crate::DataError;
+use crate::cell::{NaValues, NumberSyntax};
+use crate::column::{Builder, Column, ColumnKind, Place};
+use crate::line_tracker::{LineTracker, QuoteProblem};
+use crate::note::Note;
 
-/// A table read from CSV: named columns of equal length, each numeric or categorical, with the
-/// file line of every row kept for error messages.
+/// A table read from CSV: named columns of equal length, each numeric, categorical or dates,
+/// with the file line of every row kept for error messages, and notes on what reading it
+/// decided (renamed or dropped columns, stripped number formats, dates).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Table {
     source: String,
     columns: Vec<Column>,
     /// The 1-based file line of each row.
     lines: Vec<u64>,
+    notes: Vec<Note>,
+    /// How numbers were read (matching categories by value uses the same rules).
+    syntax: NumberSyntax,
 }
 
-/// One column of a [`Table`].
-#[derive(Debug, Clone, PartialEq)]
-pub struct Column {
-    name: String,
-    data: ColumnData,
-}
-
-/// A column's values. A column is numeric when every non-missing cell parses as a finite
-/// number, otherwise categorical.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ColumnData {
-    /// Numbers; a missing cell is `NaN` (never a value read from the file: `NaN` there means missing).
-    Numeric(Vec<f32>),
-    /// Text values, as indices into the column's levels.
-    Categorical(Categorical),
-}
-
-/// A categorical column: its distinct values (levels, in order of first appearance) and each
-/// row's level index, [`Categorical::MISSING`] for a missing cell.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Categorical {
-    levels: Vec<String>,
-    codes: Vec<u32>,
-    /// The first cell that is not a number: its line and text (why the column is categorical).
-    first_text: (u64, String),
-}
-
-impl Categorical {
-    /// The code of a missing cell.
-    pub const MISSING: u32 = u32::MAX;
-
-    /// The distinct values, in order of first appearance.
-    pub fn levels(&self) -> &[String] {
-        &self.levels
-    }
-
-    /// Each row's index into [`Categorical::levels`], or [`Categorical::MISSING`].
-    pub fn codes(&self) -> &[u32] {
-        &self.codes
-    }
-
-    /// The file line and text of the first cell that is not a number.
-    pub fn first_text(&self) -> (u64, &str) {
-        (self.first_text.0, &self.first_text.1)
-    }
-
-    /// The text of row `row`, `None` when missing.
-    pub fn value(&self, row: usize) -> Option<&str> {
-        match self.codes[row] {
-            Self::MISSING => None,
-            code => Some(&self.levels[code as usize]),
-        }
-    }
-}
-
-impl Column {
-    /// The column's name from the header row.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// The values.
-    pub fn data(&self) -> &ColumnData {
-        &self.data
-    }
-
-    /// Whether every non-missing value is a number.
-    pub fn is_numeric(&self) -> bool {
-        matches!(self.data, ColumnData::Numeric(_))
-    }
-
-    /// The number of rows.
-    pub fn len(&self) -> usize {
-        match &self.data {
-            ColumnData::Numeric(values) => values.len(),
-            ColumnData::Categorical(c) => c.codes.len(),
-        }
-    }
-
-    /// Whether the column has no rows.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Whether row `row` is missing.
-    pub fn is_missing(&self, row: usize) -> bool {
-        match &self.data {
-            ColumnData::Numeric(values) => values[row].is_nan(),
-            ColumnData::Categorical(c) => c.codes[row] == Categorical::MISSING,
-        }
-    }
-
-    /// How many cells are missing.
-    pub fn missing_count(&self) -> usize {
-        (0..self.len()).filter(|&row| self.is_missing(row)).count()
-    }
-
-    /// The cell of row `row` as text (`NA` when missing), for display.
-    pub fn display(&self, row: usize) -> String {
-        match &self.data {
-            _ if self.is_missing(row) => "NA".to_owned(),
-            ColumnData::Numeric(values) => values[row].to_string(),
-            ColumnData::Categorical(c) => c.levels[c.codes[row] as usize].clone(),
-        }
-    }
-
-    fn retain(&mut self, keep: &[bool]) {
-        let mut row = 0;
-        let mut keep_next = || {
-            row += 1;
-            keep[row - 1]
-        };
-        match &mut self.data {
-            ColumnData::Numeric(values) => values.retain(|_| keep_next()),
-            ColumnData::Categorical(c) => c.codes.retain(|_| keep_next()),
-        }
-    }
-}
-
-/// What to do with a missing value: an empty cell, `NA`, `N/A`, `NaN` or `null` (any case).
+/// What to do with a missing value (see [`NaValues`] for what counts as one).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Missing {
@@ -165,116 +53,30 @@ impl std::str::FromStr for Missing {
 }
 
 /// How to read a CSV file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct CsvOptions {
     /// The field delimiter; `None` detects it from the header line ([`sniff_delimiter`]).
     pub delimiter: Option<u8>,
     /// What to do with missing values. Only [`Missing::Error`] acts while reading; the others
     /// keep missing cells in the table for [`prepare`](crate::prepare) to drop or fill.
     pub missing: Missing,
+    /// The strings that mean "no value" (pandas' defaults, and any extra ones).
+    pub na_values: NaValues,
+    /// A thousands separator to strip from numbers (`.` makes `,` the decimal mark); `None`
+    /// detects `,` in comma-delimited files.
+    pub thousands: Option<char>,
+    /// Columns whose type is given rather than inferred (absent names are ignored).
+    pub kinds: Vec<(String, ColumnKind)>,
+    /// Whether columns not in `kinds` are skipped (a model reads only its own columns).
+    pub skip_unlisted: bool,
 }
 
-/// Whether a cell's text means "no value".
-pub(crate) fn is_missing(cell: &str) -> bool {
-    cell.is_empty()
-        || ["na", "n/a", "nan", "null"]
+impl CsvOptions {
+    fn kind(&self, name: &str) -> Option<ColumnKind> {
+        self.kinds
             .iter()
-            .any(|token| cell.eq_ignore_ascii_case(token))
-}
-
-/// Parses a number; with a delimiter other than a comma, a decimal comma (`2,5`) is accepted too.
-fn parse_number(text: &str, delimiter: u8) -> Option<f32> {
-    match text.parse::<f32>() {
-        Ok(value) => Some(value),
-        Err(_) if delimiter != b',' && text.matches(',').count() == 1 && !text.contains('.') => {
-            text.replacen(',', ".", 1).parse().ok()
-        }
-        Err(_) => None,
-    }
-}
-
-/// Accumulates one column while reading.
-enum Builder {
-    Numeric {
-        values: Vec<f32>,
-        /// The first cell that parsed as a number but not a finite `f32` (`inf`, `1e40`).
-        first_non_finite: Option<(u64, String)>,
-    },
-    Categorical {
-        column: Categorical,
-        lookup: HashMap<String, u32>,
-    },
-}
-
-impl Builder {
-    fn push(&mut self, cell: Option<&str>, line: u64, delimiter: u8) {
-        match self {
-            Builder::Numeric {
-                values,
-                first_non_finite,
-            } => match cell.map(|text| (text, parse_number(text, delimiter))) {
-                None => values.push(f32::NAN),
-                Some((text, Some(value))) => {
-                    if !value.is_finite() && first_non_finite.is_none() {
-                        *first_non_finite = Some((line, text.to_owned()));
-                    }
-                    values.push(value);
-                }
-                Some((text, None)) => {
-                    // The first text cell: the column is categorical after all. Earlier numbers
-                    // become levels under their shortest decimal form.
-                    let mut builder = Builder::Categorical {
-                        column: Categorical {
-                            levels: Vec::new(),
-                            codes: Vec::with_capacity(values.capacity()),
-                            first_text: (line, text.to_owned()),
-                        },
-                        lookup: HashMap::new(),
-                    };
-                    for value in values.iter() {
-                        let text = (!value.is_nan()).then(|| value.to_string());
-                        builder.push(text.as_deref(), line, delimiter);
-                    }
-                    builder.push(Some(text), line, delimiter);
-                    *self = builder;
-                }
-            },
-            Builder::Categorical { column, lookup } => {
-                let code = match cell {
-                    None => Categorical::MISSING,
-                    Some(text) => match lookup.get(text) {
-                        Some(&code) => code,
-                        None => {
-                            let code = column.levels.len() as u32;
-                            column.levels.push(text.to_owned());
-                            lookup.insert(text.to_owned(), code);
-                            code
-                        }
-                    },
-                };
-                column.codes.push(code);
-            }
-        }
-    }
-
-    fn finish(self, name: String, source_name: &str) -> Result<Column, DataError> {
-        let data = match self {
-            Builder::Numeric {
-                first_non_finite: Some((line, value)),
-                ..
-            } => {
-                return Err(DataError::NotNumeric {
-                    source_name: source_name.to_owned(),
-                    line,
-                    column: name,
-                    expected: "a finite number that fits in 32-bit floating point".to_owned(),
-                    value,
-                });
-            }
-            Builder::Numeric { values, .. } => ColumnData::Numeric(values),
-            Builder::Categorical { column, .. } => ColumnData::Categorical(column),
-        };
-        Ok(Column { name, data })
+            .find(|(n, _)| n == name)
+            .map(|&(_, kind)| kind)
     }
 }
 
@@ -295,8 +97,8 @@ impl Table {
     }
 
     /// Parses CSV from any reader, streaming it; `source_name` names it in errors. Quoted
-    /// fields, CRLF line endings and a UTF-8 byte-order mark are handled by the `csv` crate;
-    /// cells are trimmed of surrounding spaces.
+    /// fields are parsed by the `csv` crate; LF, CRLF and CR line endings, UTF-8 and UTF-16
+    /// byte-order marks are handled; cells are trimmed of surrounding spaces.
     pub fn read(
         source_name: &str,
         reader: impl Read,
@@ -308,6 +110,21 @@ impl Table {
     /// The name errors use for this table (its path, or a data set's name).
     pub fn source_name(&self) -> &str {
         &self.source
+    }
+
+    /// What reading decided that a user should hear of: columns named or left out, number
+    /// formats stripped, dates recognised.
+    pub fn notes(&self) -> &[Note] {
+        &self.notes
+    }
+
+    pub(crate) fn syntax(&self) -> NumberSyntax {
+        self.syntax
+    }
+
+    /// Adds a note (preparing the data decides more).
+    pub(crate) fn push_note(&mut self, note: Note) {
+        self.notes.push(note);
     }
 
     /// The columns, in file order.
@@ -368,6 +185,11 @@ impl Table {
         Ok(())
     }
 
+    /// Removes the columns named in `names` that the table has.
+    pub(crate) fn remove_existing_columns(&mut self, names: &[String]) {
+        self.columns.retain(|c| !names.contains(&c.name));
+    }
+
     /// Keeps the rows where `keep` is true.
     ///
     /// # Panics
@@ -418,9 +240,17 @@ impl Table {
             per_column,
         };
         if report.rows_dropped == rows_before {
+            let per_column: Vec<String> = report
+                .per_column
+                .iter()
+                .map(|(column, n)| format!("`{column}` {n}"))
+                .collect();
             return Err(DataError::empty(
                 &self.source,
-                format!("all {rows_before} data rows have missing values"),
+                format!(
+                    "all {rows_before} data rows have missing values (missing per column: {})",
+                    per_column.join(", ")
+                ),
             ));
         }
         if report.rows_dropped > 0 {
@@ -430,14 +260,28 @@ impl Table {
     }
 }
 
+/// The input stack under the CSV parser: text decoded to UTF-8 (UTF-16 with a byte-order mark
+/// is transcoded, a UTF-8 byte-order mark dropped), watched for line breaks and quotes.
+type Input<R> = LineTracker<
+    BufReader<
+        std::io::Chain<std::io::Cursor<Vec<u8>>, encoding_rs_io::DecodeReaderBytes<R, Vec<u8>>>,
+    >,
+>;
+
+/// How much of a file's start is read before parsing (to detect binary data and the delimiter).
+const PEEK_BYTES: usize = 64 * 1024;
+
 /// Reads a CSV file in chunks of rows, for inputs too large to hold at once (`nerve predict`).
-/// Each chunk is a [`Table`] typed on its own rows, with the file's line numbers.
+/// Each chunk is a [`Table`] with the file's line numbers; columns named in
+/// [`CsvOptions::kinds`] are typed as given, the others on the chunk's own rows.
 pub struct TableReader<R: Read> {
     source: String,
-    csv: csv::Reader<BufReader<R>>,
+    csv: csv::Reader<Input<R>>,
     names: Vec<String>,
-    delimiter: u8,
-    missing: Missing,
+    /// Columns that had no name in the header row (0-based positions).
+    unnamed: Vec<usize>,
+    syntax: NumberSyntax,
+    options: CsvOptions,
     record: csv::ByteRecord,
 }
 
@@ -471,39 +315,50 @@ impl TableReader<std::fs::File> {
 impl<R: Read> TableReader<R> {
     /// Reads the header row (detecting the delimiter unless `options` fixes it).
     pub fn new(source_name: &str, reader: R, options: &CsvOptions) -> Result<Self, DataError> {
-        // Peek at the first buffered chunk, which holds the header line of any sane file,
-        // without consuming it.
-        let mut reader = BufReader::with_capacity(256 * 1024, reader);
-        let start = reader.fill_buf().map_err(|source| DataError::Io {
-            path: source_name.to_owned(),
-            source,
-        })?;
-        if start.contains(&0) {
-            return Err(DataError::empty(
-                source_name,
-                "this looks like a binary file (it contains NUL bytes), not CSV text",
-            ));
+        let mut decoded = encoding_rs_io::DecodeReaderBytesBuilder::new()
+            .bom_sniffing(true)
+            .strip_bom(true)
+            .utf8_passthru(true)
+            .build(reader);
+        // Read the start (which holds the header line of any sane file) to look at it, then
+        // parse it followed by the rest.
+        let mut start = Vec::with_capacity(PEEK_BYTES);
+        (&mut decoded)
+            .take(PEEK_BYTES as u64)
+            .read_to_end(&mut start)
+            .map_err(|source| DataError::Io {
+                path: source_name.to_owned(),
+                source,
+            })?;
+        if let Some(message) = binary_or_utf16(&start) {
+            return Err(DataError::empty(source_name, message));
         }
-        let delimiter = options.delimiter.unwrap_or_else(|| sniff_delimiter(start));
+        let delimiter = options.delimiter.unwrap_or_else(|| sniff_delimiter(&start));
+        let reader =
+            BufReader::with_capacity(256 * 1024, std::io::Cursor::new(start).chain(decoded));
         let mut csv = csv::ReaderBuilder::new()
             .has_headers(true)
             .delimiter(delimiter)
             .trim(csv::Trim::All)
-            .from_reader(reader);
-        let header = csv
-            .byte_headers()
-            .map_err(|err| csv_error(source_name, err))?
-            .clone();
+            .from_reader(LineTracker::new(reader, delimiter));
+        let header = match csv.byte_headers() {
+            Ok(header) => header.clone(),
+            Err(err) => return Err(read_error(source_name, &mut csv, err)),
+        };
+        csv.get_mut().line_of_record(0);
         let mut names = Vec::with_capacity(header.len());
-        for field in &header {
-            let name = std::str::from_utf8(field).map_err(|_| DataError::Csv {
-                source_name: source_name.to_owned(),
-                line: 1,
-                message: NOT_UTF8.to_owned(),
-            })?;
-            names.push(name.to_owned());
+        let mut unnamed = Vec::new();
+        for (position, field) in header.iter().enumerate() {
+            let name = std::str::from_utf8(field)
+                .map_err(|_| not_utf8(source_name, 1, None, header.as_slice()))?;
+            if name.is_empty() {
+                unnamed.push(position);
+                names.push(format!("column_{}", position + 1));
+            } else {
+                names.push(name.to_owned());
+            }
         }
-        if names.iter().all(String::is_empty) {
+        if unnamed.len() == names.len() {
             return Err(DataError::empty(
                 source_name,
                 "no header row; expected column names on the first line",
@@ -517,58 +372,91 @@ impl<R: Read> TableReader<R> {
                 });
             }
         }
+        let syntax = NumberSyntax {
+            decimal_comma: delimiter != b',',
+            thousands: options.thousands,
+        };
         Ok(Self {
             source: source_name.to_owned(),
             csv,
             names,
-            delimiter,
-            missing: options.missing,
+            unnamed,
+            syntax,
+            options: options.clone(),
             record: csv::ByteRecord::new(),
         })
     }
 
-    /// The column names from the header row.
+    /// The column names from the header row (`column_N` for an unnamed N-th column).
     pub fn columns(&self) -> &[String] {
         &self.names
     }
 
-    /// Every remaining row as one table; no rows at all is an error.
+    /// Every remaining row as one table; no rows at all is an error. An unnamed column with
+    /// no values (from a delimiter at the end of every line) is left out; an unnamed column
+    /// with values keeps its `column_N` name. Both are noted.
     pub fn read_all(mut self) -> Result<Table, DataError> {
-        self.next_chunk(usize::MAX)?.ok_or_else(|| {
+        let mut table = self.next_chunk(usize::MAX)?.ok_or_else(|| {
             DataError::empty(
                 &self.source,
                 "the header row is not followed by any data rows",
             )
-        })
+        })?;
+        let mut notes = Vec::new();
+        for &position in &self.unnamed {
+            let name = &self.names[position];
+            let Ok(index) = table.column_index(name) else {
+                continue;
+            };
+            if table.columns[index].missing_count() == table.num_rows() {
+                table.columns.remove(index);
+                notes.push(Note::EmptyColumnDropped {
+                    position: position + 1,
+                });
+            } else {
+                notes.push(Note::ColumnNamed {
+                    position: position + 1,
+                    name: name.clone(),
+                });
+            }
+        }
+        notes.append(&mut table.notes);
+        table.notes = notes;
+        Ok(table)
     }
 
     /// The next rows, at most `max_rows` of them; `None` at the end of the file.
     pub fn next_chunk(&mut self, max_rows: usize) -> Result<Option<Table>, DataError> {
         let source_name = self.source.as_str();
-        let mut builders: Vec<Builder> = self
+        let mut builders: Vec<Option<Builder>> = self
             .names
             .iter()
-            .map(|_| Builder::Numeric {
-                values: Vec::new(),
-                first_non_finite: None,
+            .map(|name| match self.options.kind(name) {
+                None if self.options.skip_unlisted => None,
+                kind => Some(Builder::new(kind)),
             })
             .collect();
         let mut lines = Vec::new();
-        while lines.len() < max_rows
-            && self
-                .csv
-                .read_byte_record(&mut self.record)
-                .map_err(|err| csv_error(source_name, err))?
-        {
-            let line = self.record.position().map_or(0, |p| p.line());
+        while lines.len() < max_rows {
+            match self.csv.read_byte_record(&mut self.record) {
+                Ok(true) => {}
+                Ok(false) => {
+                    check_quotes(source_name, self.csv.get_ref())?;
+                    break;
+                }
+                Err(err) => return Err(read_error(source_name, &mut self.csv, err)),
+            }
+            check_quotes(source_name, self.csv.get_ref())?;
+            let start = self.record.position().map_or(0, |p| p.byte());
+            let line = self.csv.get_mut().line_of_record(start);
             for ((field, builder), name) in self.record.iter().zip(&mut builders).zip(&self.names) {
-                let text = std::str::from_utf8(field).map_err(|_| DataError::Csv {
-                    source_name: source_name.to_owned(),
-                    line,
-                    message: format!("column `{name}`: {NOT_UTF8}"),
-                })?;
-                let cell = if is_missing(text) {
-                    if self.missing == Missing::Error {
+                let Some(builder) = builder else {
+                    continue;
+                };
+                let text = std::str::from_utf8(field)
+                    .map_err(|_| not_utf8(source_name, line, Some(name), self.record.as_slice()))?;
+                let cell = if self.options.na_values.contains(text) {
+                    if self.options.missing == Missing::Error {
                         return Err(DataError::Missing {
                             source_name: source_name.to_owned(),
                             line,
@@ -580,22 +468,31 @@ impl<R: Read> TableReader<R> {
                 } else {
                     Some(text)
                 };
-                builder.push(cell, line, self.delimiter);
+                let place = Place {
+                    source: source_name,
+                    column: name,
+                    line,
+                };
+                builder.push(cell, &place, &self.syntax)?;
             }
             lines.push(line);
         }
         if lines.is_empty() {
             return Ok(None);
         }
-        let columns = builders
-            .into_iter()
-            .zip(&self.names)
-            .map(|(builder, name)| builder.finish(name.clone(), source_name))
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut columns = Vec::with_capacity(builders.len());
+        for (builder, name) in builders.into_iter().zip(&self.names) {
+            if let Some(builder) = builder {
+                columns.push(builder.finish(name.clone(), source_name)?);
+            }
+        }
+        let notes = columns.iter().filter_map(Note::about_column).collect();
         Ok(Some(Table {
             source: source_name.to_owned(),
             columns,
             lines,
+            notes,
+            syntax: self.syntax,
         }))
     }
 }
@@ -611,8 +508,103 @@ pub struct MissingReport {
     pub per_column: Vec<(String, usize)>,
 }
 
-const NOT_UTF8: &str =
-    "the text is not valid UTF-8; is this a CSV file? Save it as UTF-8 text and try again";
+/// Why the start of a file is not CSV text, if it is not: NUL bytes mean binary data, or
+/// UTF-16 text without a byte-order mark (which says which order it is).
+fn binary_or_utf16(start: &[u8]) -> Option<String> {
+    if !start.contains(&0) {
+        return None;
+    }
+    let sample = &start[..start.len().min(4096) & !1];
+    let zeros_at = |parity: usize| {
+        sample
+            .iter()
+            .skip(parity)
+            .step_by(2)
+            .filter(|&&b| b == 0)
+            .count()
+    };
+    let half = sample.len() / 2;
+    let (even, odd) = (zeros_at(0), zeros_at(1));
+    Some(if half > 0 && odd * 10 >= half * 9 && even * 10 <= half {
+        "this looks like UTF-16LE text without a byte-order mark; save it as UTF-8 (or UTF-16 with a byte-order mark) and try again".to_owned()
+    } else if half > 0 && even * 10 >= half * 9 && odd * 10 <= half {
+        "this looks like UTF-16BE text without a byte-order mark; save it as UTF-8 (or UTF-16 with a byte-order mark) and try again".to_owned()
+    } else {
+        "this looks like a binary file (it contains NUL bytes), not CSV text".to_owned()
+    })
+}
+
+/// A cell (or header) that is not UTF-8, naming the encoding it most likely is in.
+fn not_utf8(source_name: &str, line: u64, column: Option<&str>, bytes: &[u8]) -> DataError {
+    let mut detector = chardetng::EncodingDetector::new();
+    detector.feed(bytes, true);
+    let guess = detector.guess(None, true);
+    let place = column.map_or(String::new(), |c| format!("column `{c}`: "));
+    DataError::Csv {
+        source_name: source_name.to_owned(),
+        line,
+        message: format!(
+            "{place}the text is not valid UTF-8; it looks like {name}. Convert the file to UTF-8 (e.g. `iconv -f {name} -t UTF-8 FILE > FILE.utf8.csv`, or \"CSV UTF-8\" in a spreadsheet's Save As) and try again",
+            name = guess.name()
+        ),
+    }
+}
+
+/// The quoting problem the tracker found, as an error.
+fn check_quotes<R: Read>(source_name: &str, tracker: &LineTracker<R>) -> Result<(), DataError> {
+    let Some(problem) = tracker.problem() else {
+        return Ok(());
+    };
+    let (line, message) = match *problem {
+        QuoteProblem::Unclosed { line } => (
+            line,
+            "a quoted field opens here and is never closed: the rest of the file would be one value. Add the closing quote (`\"`)".to_owned(),
+        ),
+        QuoteProblem::TextAfterQuote { opened, line } if opened == line => (
+            line,
+            "text follows the closing quote of a field; a quote inside a quoted field is written twice (`\"\"`)".to_owned(),
+        ),
+        QuoteProblem::TextAfterQuote { opened, line } => (
+            opened,
+            format!(
+                "a quoted field opens here and runs to line {line}, where text follows its closing quote; is the closing quote on line {opened} missing?"
+            ),
+        ),
+    };
+    Err(DataError::Csv {
+        source_name: source_name.to_owned(),
+        line,
+        message,
+    })
+}
+
+/// A parse error of the `csv` crate as a [`DataError`] with the physical line; a quoting
+/// problem, when there is one, explains it better.
+fn read_error<R: Read>(
+    source_name: &str,
+    csv: &mut csv::Reader<Input<R>>,
+    err: csv::Error,
+) -> DataError {
+    if let Err(quotes) = check_quotes(source_name, csv.get_ref()) {
+        return quotes;
+    }
+    let line = err
+        .position()
+        .map_or(0, |p| csv.get_mut().line_of_record(p.byte()));
+    let message = match err.kind() {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!("expected {expected_len} fields like the header row, found {len}"),
+        csv::ErrorKind::Utf8 { .. } => "the file is not valid UTF-8 text".to_owned(),
+        csv::ErrorKind::Io(io) => format!("cannot read: {io}"),
+        _ => err.to_string(),
+    };
+    DataError::Csv {
+        source_name: source_name.to_owned(),
+        line,
+        message,
+    }
+}
 
 /// The field delimiter of a CSV file, guessed from its start: whichever of `,`, `;` and tab
 /// occurs most often outside double quotes on the first line; a comma on a tie or when none does.
@@ -623,7 +615,7 @@ pub fn sniff_delimiter(start: &[u8]) -> u8 {
     for &byte in start {
         match byte {
             b'"' => quoted = !quoted,
-            b'\n' if !quoted => break,
+            b'\n' | b'\r' if !quoted => break,
             _ if quoted => {}
             _ => {
                 if let Some(i) = CANDIDATES.iter().position(|&c| c == byte) {
@@ -640,30 +632,15 @@ pub fn sniff_delimiter(start: &[u8]) -> u8 {
     CANDIDATES[best]
 }
 
-fn csv_error(source_name: &str, err: csv::Error) -> DataError {
-    let line = err.position().map_or(0, |p| p.line());
-    let message = match err.kind() {
-        csv::ErrorKind::UnequalLengths {
-            expected_len, len, ..
-        } => format!("expected {expected_len} fields like the header row, found {len}"),
-        csv::ErrorKind::Utf8 { .. } => "the file is not valid UTF-8 text".to_owned(),
-        _ => err.to_string(),
-    };
-    DataError::Csv {
-        source_name: source_name.to_owned(),
-        line,
-        message,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{Categorical, ColumnData};
 
-    fn numbers(table: &Table, column: usize) -> Vec<f32> {
+    fn numbers(table: &Table, column: usize) -> Vec<f64> {
         match table.columns()[column].data() {
-            ColumnData::Numeric(values) => values.clone(),
-            ColumnData::Categorical(_) => panic!("column {column} is categorical"),
+            ColumnData::Numeric(numbers) => numbers.values().to_vec(),
+            _ => panic!("column {column} is not numeric"),
         }
     }
 
@@ -692,9 +669,13 @@ mod tests {
         let ColumnData::Categorical(a) = table.columns()[0].data() else {
             panic!("a has text")
         };
-        assert_eq!(a.levels(), ["2.5", "big"]);
+        assert_eq!(
+            a.levels(),
+            ["2.50", "big"],
+            "numbers keep their first spelling"
+        );
         assert_eq!(a.value(1), None);
-        assert_eq!(table.columns()[0].display(0), "2.5");
+        assert_eq!(table.columns()[0].display(0), "2.50");
     }
 
     #[test]
@@ -799,7 +780,7 @@ mod tests {
         let err = table.drop_incomplete_rows(&[]).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "t.csv: all 1 data rows have missing values"
+            "t.csv: all 1 data rows have missing values (missing per column: `a` 1)"
         );
     }
 

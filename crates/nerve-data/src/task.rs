@@ -24,10 +24,10 @@ impl Task {
     /// [`MAX_INFERRED_CLASSES`](Self::MAX_INFERRED_CLASSES) distinct values; regression otherwise.
     pub fn infer(target: &Column) -> Task {
         match target.data() {
-            ColumnData::Categorical(_) => Task::Classification,
-            ColumnData::Numeric(values) => {
+            ColumnData::Categorical(_) | ColumnData::Date(_) => Task::Classification,
+            ColumnData::Numeric(numbers) => {
                 let mut distinct = HashSet::new();
-                for value in values.iter().filter(|v| !v.is_nan()) {
+                for value in numbers.values().iter().filter(|v| !v.is_nan()) {
                     if value.fract() != 0.0 {
                         return Task::Regression;
                     }
@@ -70,16 +70,37 @@ impl std::str::FromStr for Task {
     }
 }
 
-/// The distinct non-missing values of `column` as class labels, in a stable order that does not
-/// depend on the row order: numbers ascending, text in natural order (`2` before `10`, then
-/// alphabetical).
+/// The distinct non-missing values of `column` as class labels, each under its first spelling
+/// in the file (never through a float: `100000001` stays itself), in a stable order that does
+/// not depend on the row order: numbers ascending, text in natural order (`2` before `10`,
+/// then alphabetical).
 pub fn class_labels(column: &Column) -> Vec<String> {
     let mut labels: Vec<String> = match column.data() {
-        ColumnData::Numeric(values) => {
-            let mut distinct: Vec<f32> = values.iter().copied().filter(|v| !v.is_nan()).collect();
-            distinct.sort_by(f32::total_cmp);
+        ColumnData::Numeric(numbers) => {
+            let mut distinct: Vec<f64> = numbers
+                .values()
+                .iter()
+                .map(|&v| if v == 0.0 { 0.0 } else { v })
+                .filter(|v| !v.is_nan())
+                .collect();
+            distinct.sort_by(f64::total_cmp);
             distinct.dedup();
-            return distinct.iter().map(f32::to_string).collect();
+            return distinct.iter().map(|&v| numbers.spelling(v)).collect();
+        }
+        ColumnData::Date(dates) => {
+            let mut distinct: Vec<f64> = dates
+                .days()
+                .iter()
+                .copied()
+                .filter(|v| !v.is_nan())
+                .collect();
+            distinct.sort_by(f64::total_cmp);
+            distinct.dedup();
+            let rows: Vec<usize> = distinct
+                .iter()
+                .filter_map(|d| dates.days().iter().position(|x| x == d))
+                .collect();
+            return rows.into_iter().map(|row| column.display(row)).collect();
         }
         ColumnData::Categorical(c) => {
             let mut used = vec![false; c.levels().len()];
@@ -144,6 +165,19 @@ mod tests {
             ["setosa", "versicolor", "virginica"]
         );
         assert_eq!(class_labels(&column("y\n10\n2\n1\n2\n")), ["1", "2", "10"]);
+        // Labels are the values as first written, and equal values are one label.
+        assert_eq!(
+            class_labels(&column("y\n100000009\n100000001\n100000002\n100000001.0\n")),
+            ["100000001", "100000002", "100000009"]
+        );
+        assert_eq!(
+            class_labels(&column("y\n1.0\n0.0\n-0.0\n1\n")),
+            ["0.0", "1.0"]
+        );
+        assert_eq!(
+            class_labels(&column("y\nTrue\nfalse\nTRUE\nFalse\n")),
+            ["True", "false"]
+        );
         assert_eq!(
             class_labels(&column("y\n10\nb\n2\na\n")),
             ["2", "10", "a", "b"]

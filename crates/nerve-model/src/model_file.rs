@@ -19,9 +19,10 @@ use crate::{Mlp, MlpConfig, ModelError};
 
 /// The model file format this build writes and the newest it reads. Version 2 added the
 /// training share of each category to the preprocessing (the baseline of `nerve explain`);
-/// version 1 files still load, and an older nerve refuses a version 2 file with "upgrade nerve"
-/// rather than an unknown-field error.
-pub const FORMAT_VERSION: u64 = 2;
+/// version 3 added number formats, grouped infrequent categories and date inputs. Older files
+/// still load, and an older nerve refuses a newer file with "upgrade nerve" rather than an
+/// unknown-field error.
+pub const FORMAT_VERSION: u64 = 3;
 
 /// The `__metadata__` key of nerve's JSON.
 pub const METADATA_KEY: &str = "nerve";

@@ -11,12 +11,13 @@ use serde::{Deserialize, Serialize};
 pub struct ClassificationMetrics {
     /// The share of rows predicted right.
     pub accuracy: f64,
-    /// The unweighted mean over classes of precision (a class never predicted scores 0, as in
-    /// scikit-learn with `zero_division=0`).
+    /// The unweighted mean of precision over the classes present in the true or predicted
+    /// classes (a present class never predicted scores 0), as scikit-learn's
+    /// `precision_score(average="macro", zero_division=0)` without `labels`.
     pub precision_macro: f64,
-    /// The unweighted mean over classes of recall.
+    /// The unweighted mean of recall over the same classes.
     pub recall_macro: f64,
-    /// The unweighted mean over classes of the F1 score.
+    /// The unweighted mean of the F1 score over the same classes.
     pub f1_macro: f64,
     /// `confusion_matrix[true][predicted]` row counts (empty in per-epoch reports).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -44,19 +45,26 @@ impl ClassificationMetrics {
         let total: usize = confusion_matrix.iter().flatten().sum();
         let correct: usize = (0..k).map(|c| confusion_matrix[c][c]).sum();
         let (mut precision, mut recall, mut f1) = (0.0, 0.0, 0.0);
+        // scikit-learn averages over the labels present in the true or predicted values: a
+        // class absent from both (e.g. a one-row class that landed in training) is not counted.
+        let mut present = 0usize;
         for c in 0..k {
             let hits = confusion_matrix[c][c] as f64;
             let actual: usize = confusion_matrix[c].iter().sum();
             let predicted: usize = confusion_matrix.iter().map(|row| row[c]).sum();
+            if actual + predicted == 0 {
+                continue;
+            }
+            present += 1;
             precision += ratio(hits, predicted as f64);
             recall += ratio(hits, actual as f64);
             f1 += ratio(2.0 * hits, (actual + predicted) as f64);
         }
         Self {
             accuracy: ratio(correct as f64, total as f64),
-            precision_macro: ratio(precision, k as f64),
-            recall_macro: ratio(recall, k as f64),
-            f1_macro: ratio(f1, k as f64),
+            precision_macro: ratio(precision, present as f64),
+            recall_macro: ratio(recall, present as f64),
+            f1_macro: ratio(f1, present as f64),
             confusion_matrix,
         }
     }
@@ -387,9 +395,14 @@ mod tests {
         assert!((m.precision_macro - (2.0 / 3.0 + 1.0) / 2.0).abs() < 1e-12);
         assert!((m.recall_macro - 0.75).abs() < 1e-12);
         assert!((m.f1_macro - (0.8 + 2.0 / 3.0) / 2.0).abs() < 1e-12);
-        // A class that never occurs and is never predicted scores 0 in the macro mean.
+        // A class that never occurs and is never predicted is not in the macro mean (issue 13:
+        // scikit-learn's f1_score([0, 1], [0, 1], average="macro") is 1.0).
         let m = ClassificationMetrics::new(&[0, 1], &[0, 1], 3);
-        assert!((m.f1_macro - 2.0 / 3.0).abs() < 1e-12);
+        assert!((m.f1_macro - 1.0).abs() < 1e-12, "{}", m.f1_macro);
+        // A class predicted but never true counts, with precision 0 and recall 0:
+        // f1_score([0, 0], [0, 1], average="macro") = (2/3 + 0) / 2.
+        let m = ClassificationMetrics::new(&[0, 0], &[0, 1], 3);
+        assert!((m.f1_macro - 1.0 / 3.0).abs() < 1e-12, "{}", m.f1_macro);
     }
 
     #[test]

@@ -1,0 +1,402 @@
+//! What one CSV cell holds: missing, a number (plain or formatted), a truth value, or text.
+//!
+//! The rules are pandas' where pandas has one (`read_csv`'s default missing-value strings and
+//! truth values), and nerve's own where pandas would leave a column as text that a user means
+//! as numbers: thousands separators, currency symbols and percent signs (`"$1,187.32"`, `38%`).
+
+use std::collections::HashSet;
+
+use serde::{Deserialize, Serialize};
+
+/// pandas' default missing-value strings (`pandas._libs.parsers.STR_NA_VALUES`, pandas 3.1),
+/// matched exactly.
+pub const PANDAS_NA_VALUES: [&str; 19] = [
+    "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+    "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null",
+];
+
+/// Spellings nerve also reads as missing in any capitalisation (pandas only knows some
+/// capitalisations of each): `na`, `n/a`, `nan`, `null`.
+const ANY_CASE_NA_VALUES: [&str; 4] = ["na", "n/a", "nan", "null"];
+
+/// The strings that mean "no value": pandas' defaults, [`ANY_CASE_NA_VALUES`] in any case, and
+/// any extra strings the user names (`--na-values`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NaValues {
+    extra: HashSet<String>,
+}
+
+impl NaValues {
+    /// pandas' defaults plus `extra` (each trimmed, matched exactly).
+    pub fn with_extra<S: AsRef<str>>(extra: impl IntoIterator<Item = S>) -> Self {
+        Self {
+            extra: extra
+                .into_iter()
+                .map(|s| s.as_ref().trim().to_owned())
+                .collect(),
+        }
+    }
+
+    /// Whether a (trimmed) cell means "no value".
+    pub fn contains(&self, cell: &str) -> bool {
+        // Every default is at most 8 bytes long; longer cells skip the table lookups.
+        (cell.len() <= 8
+            && (PANDAS_NA_VALUES.contains(&cell)
+                || ANY_CASE_NA_VALUES
+                    .iter()
+                    .any(|token| cell.eq_ignore_ascii_case(token))))
+            || (!self.extra.is_empty() && self.extra.contains(cell))
+    }
+}
+
+/// How the numbers of a column are written, beyond a plain decimal number: what nerve strips
+/// before reading them. Recorded per numeric column (and in a model file), so new rows are read
+/// the same way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NumberFormat {
+    /// A thousands separator between groups of three digits (`1,362`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thousands: Option<char>,
+    /// A currency symbol before or after the number (`$1,187.32`, `12 €`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<char>,
+    /// Every value ends in `%` and is read as a fraction (`38%` is 0.38).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub percent: bool,
+}
+
+impl NumberFormat {
+    /// Whether the numbers are plain (nothing is stripped).
+    pub fn is_plain(&self) -> bool {
+        *self == NumberFormat::default()
+    }
+
+    /// What is stripped, in words (`the thousands separator `,` and the currency symbol `$``).
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(t) = self.thousands {
+            parts.push(format!("the thousands separator `{t}`"));
+        }
+        if let Some(c) = self.currency {
+            parts.push(format!("the currency symbol `{c}`"));
+        }
+        if self.percent {
+            parts.push("the percent sign (38% reads as 0.38)".to_owned());
+        }
+        parts.join(" and ")
+    }
+}
+
+/// Currency symbols nerve strips from numbers.
+const CURRENCIES: [char; 7] = ['$', '€', '£', '¥', '₹', '₩', '₽'];
+
+/// How the reader parses numbers: which decimal mark is allowed, and a thousands separator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct NumberSyntax {
+    /// A decimal comma is accepted (files delimited by `;` or tab).
+    pub(crate) decimal_comma: bool,
+    /// The thousands separator: forced by the user, or `None` to detect `,` in files whose
+    /// decimal mark is a point.
+    pub(crate) thousands: Option<char>,
+}
+
+/// A number read from a cell, and what had to be stripped to read it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct ParsedNumber {
+    pub(crate) value: f64,
+    pub(crate) format: NumberFormat,
+}
+
+impl NumberSyntax {
+    /// The decimal mark: a comma when the thousands separator is a point.
+    fn decimal_mark(&self) -> char {
+        if self.thousands == Some('.') {
+            ','
+        } else {
+            '.'
+        }
+    }
+
+    /// Parses a number: plain (`-1.5e3`, and `2,5` where a decimal comma is accepted) or
+    /// formatted (a thousands separator, a currency symbol, a percent sign). `None` for text.
+    pub(crate) fn parse(&self, text: &str) -> Option<ParsedNumber> {
+        if let Some(value) = self.parse_plain(text) {
+            return Some(ParsedNumber {
+                value,
+                format: NumberFormat::default(),
+            });
+        }
+        self.parse_formatted(text)
+    }
+
+    /// A plain decimal number; `inf` and `infinity` parse too (the caller refuses them).
+    pub(crate) fn parse_plain(&self, text: &str) -> Option<f64> {
+        let first = *text.as_bytes().first()?;
+        // Only text that starts like a number is worth parsing (Rust also accepts `inf`).
+        if !(first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.' | b'i' | b'I')) {
+            return None;
+        }
+        if self.thousands != Some('.')
+            && let Ok(value) = text.parse::<f64>()
+        {
+            return Some(value);
+        }
+        if (self.decimal_comma || self.thousands == Some('.'))
+            && text.bytes().filter(|&b| b == b',').count() == 1
+            && !text.contains('.')
+        {
+            return text.replacen(',', ".", 1).parse().ok();
+        }
+        if self.thousands == Some('.') && !text.contains(',') && !text.contains('.') {
+            return text.parse().ok();
+        }
+        None
+    }
+
+    /// A number written with a thousands separator, a currency symbol or a percent sign.
+    fn parse_formatted(&self, text: &str) -> Option<ParsedNumber> {
+        let mut format = NumberFormat::default();
+        let mut rest = text;
+        let mut negative = false;
+        let mut take_sign = |rest: &mut &str| {
+            if let Some(r) = rest.strip_prefix('-') {
+                negative = !negative;
+                *rest = r;
+            } else if let Some(r) = rest.strip_prefix('+') {
+                *rest = r;
+            }
+        };
+        take_sign(&mut rest);
+        if let Some(c) = rest.chars().next().filter(|c| CURRENCIES.contains(c)) {
+            format.currency = Some(c);
+            rest = rest[c.len_utf8()..].trim_start();
+            take_sign(&mut rest);
+        }
+        if let Some(r) = rest.strip_suffix('%') {
+            format.percent = true;
+            rest = r.trim_end();
+        }
+        if format.currency.is_none()
+            && let Some(c) = rest.chars().last().filter(|c| CURRENCIES.contains(c))
+        {
+            format.currency = Some(c);
+            rest = rest[..rest.len() - c.len_utf8()].trim_end();
+        }
+        let decimal = self.decimal_mark();
+        let (integer, fraction) = match rest.split_once(decimal) {
+            Some((i, f)) => (i, Some(f)),
+            None => (rest, None),
+        };
+        if let Some(f) = fraction
+            && (f.is_empty() || !f.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return None;
+        }
+        let thousands = match self.thousands {
+            Some(t) => Some(t),
+            // Detected only where the decimal mark is a point and a comma cannot be one.
+            None if !self.decimal_comma => Some(','),
+            None => None,
+        };
+        let mut digits = String::with_capacity(integer.len() + 8);
+        match thousands.filter(|&t| integer.contains(t)) {
+            Some(t) => {
+                let groups: Vec<&str> = integer.split(t).collect();
+                let first_ok = (1..=3).contains(&groups[0].len());
+                let rest_ok = groups[1..].iter().all(|g| g.len() == 3);
+                if !first_ok
+                    || !rest_ok
+                    || !groups.iter().all(|g| g.bytes().all(|b| b.is_ascii_digit()))
+                {
+                    return None;
+                }
+                format.thousands = Some(t);
+                groups.iter().for_each(|g| digits.push_str(g));
+            }
+            None => {
+                if integer.is_empty() || !integer.bytes().all(|b| b.is_ascii_digit()) {
+                    return None;
+                }
+                digits.push_str(integer);
+            }
+        }
+        if format.is_plain() {
+            return None;
+        }
+        if let Some(f) = fraction {
+            digits.push('.');
+            digits.push_str(f);
+        }
+        let mut value: f64 = digits.parse().ok()?;
+        if format.percent {
+            value /= 100.0;
+        }
+        if negative {
+            value = -value;
+        }
+        Some(ParsedNumber { value, format })
+    }
+}
+
+/// pandas' truth values (`True`, `TRUE`, `true`, ...), here in any capitalisation.
+pub(crate) fn parse_bool(text: &str) -> Option<bool> {
+    if text.eq_ignore_ascii_case("true") {
+        Some(true)
+    } else if text.eq_ignore_ascii_case("false") {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// What makes two cells of a categorical column the same level: equal numbers (`3`, `3.0`,
+/// `-0`, `0`), the same truth value in any capitalisation, or the same text.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum LevelKey {
+    /// A number's bits, with `-0` as `0`.
+    Number(u64),
+    /// An integer too long for a float to hold exactly, as its digits (no sign `+`, no leading zeros).
+    Integer(String),
+    /// A truth value.
+    Bool(bool),
+    /// Anything else, as written (trimmed).
+    Text(String),
+}
+
+impl LevelKey {
+    /// The key of a number.
+    pub(crate) fn number(value: f64) -> LevelKey {
+        let value = if value == 0.0 { 0.0 } else { value };
+        LevelKey::Number(value.to_bits())
+    }
+
+    /// The key of a cell's text, numbers read plainly (with a decimal comma where `syntax`
+    /// accepts one).
+    pub(crate) fn of(text: &str, syntax: &NumberSyntax) -> LevelKey {
+        if let Some(digits) = long_integer(text) {
+            return LevelKey::Integer(digits);
+        }
+        if let Some(value) = syntax.parse_plain(text).filter(|v| v.is_finite()) {
+            return LevelKey::number(value);
+        }
+        match parse_bool(text) {
+            Some(b) => LevelKey::Bool(b),
+            None => LevelKey::Text(text.to_owned()),
+        }
+    }
+}
+
+/// An integer literal of more than 15 digits (past what an f64 holds exactly), normalized.
+fn long_integer(text: &str) -> Option<String> {
+    let (negative, digits) = match text.as_bytes().first()? {
+        b'-' => (true, &text[1..]),
+        b'+' => (false, &text[1..]),
+        _ => (false, text),
+    };
+    if digits.len() <= 15 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let digits = digits.trim_start_matches('0');
+    if digits.len() <= 15 {
+        return None;
+    }
+    Some(if negative {
+        format!("-{digits}")
+    } else {
+        digits.to_owned()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const COMMA: NumberSyntax = NumberSyntax {
+        decimal_comma: false,
+        thousands: None,
+    };
+    const SEMICOLON: NumberSyntax = NumberSyntax {
+        decimal_comma: true,
+        thousands: None,
+    };
+
+    fn value(syntax: &NumberSyntax, text: &str) -> Option<f64> {
+        syntax.parse(text).map(|p| p.value)
+    }
+
+    #[test]
+    fn missing_values_are_pandas_defaults_and_extras() {
+        let na = NaValues::default();
+        for text in PANDAS_NA_VALUES {
+            assert!(na.contains(text), "{text}");
+        }
+        for text in ["Na", "NULL", "Null", "NAN", "n/A"] {
+            assert!(na.contains(text), "{text}");
+        }
+        for text in ["none", "0", "-", "?", "missing"] {
+            assert!(!na.contains(text), "{text}");
+        }
+        let na = NaValues::with_extra(["?", " - "]);
+        assert!(na.contains("?") && na.contains("-") && !na.contains("--"));
+    }
+
+    #[test]
+    fn plain_and_formatted_numbers() {
+        assert_eq!(value(&COMMA, "-1.5e3"), Some(-1500.0));
+        assert_eq!(value(&COMMA, "1,362"), Some(1362.0));
+        assert_eq!(value(&COMMA, "$1,187.32"), Some(1187.32));
+        assert_eq!(value(&COMMA, "-$5"), Some(-5.0));
+        assert_eq!(value(&COMMA, "$-5"), Some(-5.0));
+        assert_eq!(value(&COMMA, "12 €"), Some(12.0));
+        assert_eq!(value(&COMMA, "38%"), Some(0.38));
+        assert_eq!(value(&COMMA, "-2.5 %"), Some(-0.025));
+        assert_eq!(value(&COMMA, "1,234,567.5"), Some(1_234_567.5));
+        for text in [
+            "1,2", "12,34", "1,2345", ",123", "5+", "$", "%", "1.2.3", "$1.", "x1",
+        ] {
+            assert_eq!(value(&COMMA, text), None, "{text}");
+        }
+        let parsed = COMMA.parse("$1,187.32").expect("a number");
+        assert_eq!(
+            parsed.format,
+            NumberFormat {
+                thousands: Some(','),
+                currency: Some('$'),
+                percent: false
+            }
+        );
+        // Decimal commas where the delimiter is not a comma; no comma thousands there.
+        assert_eq!(value(&SEMICOLON, "2,5"), Some(2.5));
+        assert_eq!(value(&SEMICOLON, "1,362"), Some(1.362));
+        assert_eq!(value(&SEMICOLON, "€2,5"), None);
+        let dots = NumberSyntax {
+            decimal_comma: true,
+            thousands: Some('.'),
+        };
+        assert_eq!(value(&dots, "1.234,5"), Some(1234.5));
+        assert_eq!(value(&dots, "1.234"), Some(1234.0));
+        assert_eq!(value(&dots, "7"), Some(7.0));
+        let spaces = NumberSyntax {
+            decimal_comma: false,
+            thousands: Some(' '),
+        };
+        assert_eq!(value(&spaces, "1 234 567"), Some(1_234_567.0));
+    }
+
+    #[test]
+    fn levels_are_keyed_by_value() {
+        let key = |text| LevelKey::of(text, &COMMA);
+        assert_eq!(key("3"), key("3.00"));
+        assert_eq!(key("-0"), key("0"));
+        assert_eq!(key("-0.0"), key("0.0"));
+        assert_eq!(key("True"), key("TRUE"));
+        assert_eq!(key("false"), key("False"));
+        assert_ne!(key("True"), key("1"));
+        assert_ne!(key("Male"), key("male"));
+        assert_ne!(key("100000000000000001"), key("100000000000000002"));
+        assert_eq!(key("0100000000000000001"), key("+100000000000000001"));
+        assert_eq!(LevelKey::of("2,5", &SEMICOLON), key("2.5"));
+        assert_ne!(key("2,5"), key("2.5"));
+    }
+}

@@ -1,0 +1,521 @@
+//! [`FeatureTransform`]: what one input column becomes — standardized numbers, one-hot
+//! categories (the rarest grouped), or the parts of a date — fitted on the training rows.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::cell::{LevelKey, NumberFormat};
+use crate::column::{Column, ColumnData, ColumnKind};
+use crate::dates::{DateOrder, calendar_parts};
+use crate::task::natural_order;
+use crate::{Categorical, DataError, Standardize, Table};
+
+/// What one input column becomes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+pub enum FeatureTransform {
+    /// One network input, `(x - offset) / scale`; a missing value is first replaced by `fill`.
+    Numeric {
+        /// The source column.
+        column: String,
+        /// Subtracted (the training mean, or 0 without scaling).
+        offset: f32,
+        /// Divided by (the training standard deviation, 1 for a constant column or without scaling).
+        scale: f32,
+        /// Replaces a missing value: the training mean.
+        fill: f32,
+        /// How the numbers are written (what is stripped to read them).
+        #[serde(default, skip_serializing_if = "NumberFormat::is_plain")]
+        format: NumberFormat,
+    },
+    /// One network input per category, 1 for the row's category and 0 for the others; a
+    /// category not seen in training gives all zeros, a missing value counts as `fill`. With
+    /// `infrequent` levels, one more input (last) is 1 for any of them.
+    Categorical {
+        /// The source column.
+        column: String,
+        /// The categories seen in training (the most frequent, when some are grouped), in
+        /// natural order.
+        categories: Vec<String>,
+        /// Replaces a missing value: the most frequent training category.
+        fill: String,
+        /// The share of training rows in each input (missing cells counted as `fill`): the
+        /// training mean of each one-hot input. Empty in model files written before nerve kept
+        /// it.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        frequencies: Vec<f32>,
+        /// Training categories grouped into one `infrequent` input (scikit-learn's
+        /// `OneHotEncoder(max_categories=...)`), in natural order.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        infrequent: Vec<String>,
+    },
+    /// Five inputs from a date: year, month, day of month, day of week (0 = Monday) and days
+    /// since `origin`, each `(x - offset) / scale`; a missing date takes each part's `fill`.
+    Date {
+        /// The source column.
+        column: String,
+        /// How the dates are written.
+        order: DateOrder,
+        /// The earliest training date, in days since 1970-01-01.
+        origin: f64,
+        /// One entry per input, in [`DatePart::ALL`] order.
+        parts: Vec<DatePart>,
+    },
+}
+
+/// One input made from a date.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatePart {
+    /// Subtracted (the training mean, or 0 without scaling).
+    pub offset: f32,
+    /// Divided by (the training standard deviation, or 1).
+    pub scale: f32,
+    /// Replaces a missing date: the training mean.
+    pub fill: f32,
+}
+
+impl DatePart {
+    /// The names of a date's inputs, in order.
+    pub const ALL: [&'static str; 5] = ["year", "month", "day", "weekday", "days"];
+}
+
+/// The input name of a group of infrequent categories.
+pub const INFREQUENT: &str = "(infrequent)";
+
+impl FeatureTransform {
+    /// The source column's name.
+    pub fn column(&self) -> &str {
+        match self {
+            FeatureTransform::Numeric { column, .. }
+            | FeatureTransform::Categorical { column, .. }
+            | FeatureTransform::Date { column, .. } => column,
+        }
+    }
+
+    /// How many network inputs it makes.
+    pub fn width(&self) -> usize {
+        match self {
+            FeatureTransform::Numeric { .. } => 1,
+            FeatureTransform::Categorical {
+                categories,
+                infrequent,
+                ..
+            } => categories.len() + usize::from(!infrequent.is_empty()),
+            FeatureTransform::Date { parts, .. } => parts.len(),
+        }
+    }
+
+    /// How the source column must be read for this transform.
+    pub fn kind(&self) -> ColumnKind {
+        match self {
+            FeatureTransform::Numeric { format, .. } => ColumnKind::Numeric(Some(*format)),
+            FeatureTransform::Categorical { .. } => ColumnKind::Categorical,
+            FeatureTransform::Date { order, .. } => ColumnKind::Date(*order),
+        }
+    }
+
+    /// The names of its inputs: the column, `column=category`, or `column.part`.
+    pub fn input_names(&self) -> Vec<String> {
+        match self {
+            FeatureTransform::Numeric { column, .. } => vec![column.clone()],
+            FeatureTransform::Categorical {
+                column,
+                categories,
+                infrequent,
+                ..
+            } => {
+                let mut names: Vec<String> =
+                    categories.iter().map(|c| format!("{column}={c}")).collect();
+                if !infrequent.is_empty() {
+                    names.push(format!("{column}={INFREQUENT}"));
+                }
+                names
+            }
+            FeatureTransform::Date { column, .. } => DatePart::ALL
+                .iter()
+                .map(|part| format!("{column}.{part}"))
+                .collect(),
+        }
+    }
+
+    /// The training mean of each of its inputs, after the transform.
+    pub(crate) fn input_means(&self) -> Vec<f32> {
+        match self {
+            FeatureTransform::Numeric {
+                offset,
+                scale,
+                fill,
+                ..
+            } => vec![(fill - offset) / scale],
+            FeatureTransform::Categorical {
+                categories,
+                fill,
+                frequencies,
+                ..
+            } => {
+                if frequencies.len() == self.width() {
+                    frequencies.clone()
+                } else {
+                    categories
+                        .iter()
+                        .map(|c| f32::from(u8::from(c == fill)))
+                        .chain((self.width() > categories.len()).then_some(0.0))
+                        .collect()
+                }
+            }
+            FeatureTransform::Date { parts, .. } => parts
+                .iter()
+                .map(|p| (p.fill - p.offset) / p.scale)
+                .collect(),
+        }
+    }
+
+    /// Fits the transform of `column` on `train_rows`.
+    pub(crate) fn fit(
+        column: &Column,
+        train_rows: &[usize],
+        standardize: Standardize,
+        max_categories: usize,
+    ) -> FeatureTransform {
+        let name = column.name().to_owned();
+        let scaled = |(mean, scale): (f32, f32)| match standardize {
+            Standardize::ZScore => (mean, scale),
+            Standardize::None => (0.0, 1.0),
+        };
+        match column.data() {
+            ColumnData::Numeric(numbers) => {
+                let values = numbers.values();
+                let (mean, scale) = mean_and_scale(train_rows.iter().map(|&r| values[r]));
+                let (offset, scale) = scaled((mean, scale));
+                FeatureTransform::Numeric {
+                    column: name,
+                    offset,
+                    scale,
+                    fill: mean,
+                    format: numbers.format(),
+                }
+            }
+            ColumnData::Date(dates) => {
+                let days = dates.days();
+                let origin = train_rows
+                    .iter()
+                    .map(|&r| days[r])
+                    .filter(|d| !d.is_nan())
+                    .fold(f64::INFINITY, f64::min);
+                let origin = if origin.is_finite() { origin } else { 0.0 };
+                let parts = (0..DatePart::ALL.len())
+                    .map(|part| {
+                        let values = train_rows.iter().map(|&r| date_part(days[r], origin, part));
+                        let (mean, scale) = mean_and_scale(values);
+                        let (offset, scale) = scaled((mean, scale));
+                        DatePart {
+                            offset,
+                            scale,
+                            fill: mean,
+                        }
+                    })
+                    .collect();
+                FeatureTransform::Date {
+                    column: name,
+                    order: dates.order(),
+                    origin,
+                    parts,
+                }
+            }
+            ColumnData::Categorical(c) => fit_categories(name, c, train_rows, max_categories),
+        }
+    }
+
+    /// Writes the inputs of `rows` of `table` into `out` (row-major, `width` per row) from
+    /// column `first` on; counts filled and unseen cells.
+    pub(crate) fn apply(
+        &self,
+        table: &Table,
+        rows: &[usize],
+        out: &mut [f32],
+        width: usize,
+        first: usize,
+        counts: &mut (usize, usize),
+    ) -> Result<(), DataError> {
+        let column = table.column(self.column())?;
+        let (filled, unseen) = counts;
+        match self {
+            FeatureTransform::Numeric {
+                offset,
+                scale,
+                fill,
+                ..
+            } => {
+                let values = numeric_values(table, column, "a number")?;
+                for (i, &row) in rows.iter().enumerate() {
+                    let mut value = values[row] as f32;
+                    if value.is_nan() {
+                        value = *fill;
+                        *filled += 1;
+                    }
+                    out[i * width + first] = (value - offset) / scale;
+                }
+            }
+            FeatureTransform::Categorical {
+                categories,
+                fill,
+                infrequent,
+                ..
+            } => {
+                let matcher = Matcher::new(table, column, categories.iter().chain(infrequent));
+                let fill = categories.iter().position(|c| c == fill);
+                let infrequent_input = categories.len();
+                for (i, &row) in rows.iter().enumerate() {
+                    let k = match matcher.get(row) {
+                        Cell::Known(k) => Some(k.min(infrequent_input)),
+                        Cell::Missing => {
+                            *filled += 1;
+                            fill
+                        }
+                        Cell::Unknown(_) => {
+                            *unseen += 1;
+                            None
+                        }
+                    };
+                    if let Some(k) = k {
+                        out[i * width + first + k] = 1.0;
+                    }
+                }
+            }
+            FeatureTransform::Date { origin, parts, .. } => {
+                let ColumnData::Date(dates) = column.data() else {
+                    return Err(not_a_date(table, column));
+                };
+                let days = dates.days();
+                for (i, &row) in rows.iter().enumerate() {
+                    if days[row].is_nan() {
+                        *filled += 1;
+                    }
+                    for (k, p) in parts.iter().enumerate() {
+                        let value = date_part(days[row], *origin, k);
+                        let value = if value.is_nan() { p.fill } else { value };
+                        out[i * width + first + k] = (value - p.offset) / p.scale;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Part `part` (in [`DatePart::ALL`] order) of a day count; `NaN` when missing.
+fn date_part(days: f64, origin: f64, part: usize) -> f32 {
+    if days.is_nan() {
+        return f32::NAN;
+    }
+    if part == 4 {
+        return (days - origin) as f32;
+    }
+    calendar_parts(days).map_or(f32::NAN, |parts| parts[part] as f32)
+}
+
+fn fit_categories(
+    name: String,
+    c: &Categorical,
+    train_rows: &[usize],
+    max_categories: usize,
+) -> FeatureTransform {
+    let mut counts = vec![0usize; c.levels().len()];
+    for &row in train_rows {
+        if let Some(code) = Some(c.codes()[row]).filter(|&k| k != Categorical::MISSING) {
+            counts[code as usize] += 1;
+        }
+    }
+    let mut seen: Vec<(&String, usize)> = c
+        .levels()
+        .iter()
+        .zip(counts)
+        .filter(|&(_, n)| n > 0)
+        .collect();
+    // The most frequent category fills missing cells; ties go to the first in natural order.
+    seen.sort_by(|a, b| natural_order(a.0, b.0));
+    let fill = seen
+        .iter()
+        .rev()
+        .max_by_key(|&&(_, n)| n)
+        .map(|(level, _)| (*level).clone())
+        .unwrap_or_default();
+    let mut infrequent = Vec::new();
+    if seen.len() > max_categories.max(2) {
+        // Keep the max_categories - 1 most frequent (ties: natural order), group the rest.
+        let mut by_count = seen.clone();
+        by_count.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| natural_order(a.0, b.0)));
+        let kept: Vec<&String> = by_count[..max_categories.max(2) - 1]
+            .iter()
+            .map(|&(l, _)| l)
+            .collect();
+        infrequent = by_count[max_categories.max(2) - 1..]
+            .iter()
+            .map(|&(l, _)| l.clone())
+            .collect();
+        infrequent.sort_by(|a, b| natural_order(a, b));
+        seen.retain(|(l, _)| kept.contains(l));
+    }
+    let missing = train_rows.len()
+        - seen.iter().map(|&(_, n)| n).sum::<usize>()
+        - infrequent_count(c, train_rows, &infrequent);
+    let share = |n: usize| (n as f64 / train_rows.len() as f64) as f32;
+    let mut frequencies: Vec<f32> = seen
+        .iter()
+        .map(|&(level, n)| share(if *level == fill { n + missing } else { n }))
+        .collect();
+    if !infrequent.is_empty() {
+        frequencies.push(share(infrequent_count(c, train_rows, &infrequent)));
+    }
+    let categories = seen.into_iter().map(|(level, _)| level.clone()).collect();
+    FeatureTransform::Categorical {
+        column: name,
+        categories,
+        fill,
+        frequencies,
+        infrequent,
+    }
+}
+
+/// How many of `rows` are in one of the `infrequent` levels.
+fn infrequent_count(c: &Categorical, rows: &[usize], infrequent: &[String]) -> usize {
+    if infrequent.is_empty() {
+        return 0;
+    }
+    rows.iter()
+        .filter(|&&row| {
+            c.value(row)
+                .is_some_and(|v| infrequent.iter().any(|l| l == v))
+        })
+        .count()
+}
+
+/// The mean and population standard deviation of the non-missing values (in f64), the scale
+/// being 1 for a constant column; `(0, 1)` when all are missing.
+pub(crate) fn mean_and_scale<T: Into<f64>>(values: impl Iterator<Item = T> + Clone) -> (f32, f32) {
+    let present = values.map(Into::into).filter(|v: &f64| !v.is_nan());
+    let (n, sum) = present
+        .clone()
+        .fold((0usize, 0.0), |(n, s), v| (n + 1, s + v));
+    if n == 0 {
+        return (0.0, 1.0);
+    }
+    let mean = sum / n as f64;
+    let variance = present.map(|v| (v - mean) * (v - mean)).sum::<f64>() / n as f64;
+    let std = variance.sqrt();
+    // A column that is constant up to rounding gets scale 1, as in scikit-learn.
+    let constant =
+        !std.is_finite() || std <= 10.0 * f64::EPSILON * mean.abs().max(f64::MIN_POSITIVE);
+    (mean as f32, if constant { 1.0 } else { std as f32 })
+}
+
+/// The values of a column that must be numeric; a categorical column is an error naming its
+/// first text cell.
+pub(crate) fn numeric_values<'a>(
+    table: &Table,
+    column: &'a Column,
+    expected: &str,
+) -> Result<&'a [f64], DataError> {
+    match column.data() {
+        ColumnData::Numeric(numbers) => Ok(numbers.values()),
+        ColumnData::Categorical(c) => {
+            let (line, value) = c.first_text();
+            Err(DataError::NotNumeric {
+                source_name: table.source_name().to_owned(),
+                line,
+                column: column.name().to_owned(),
+                expected: expected.to_owned(),
+                value: value.to_owned(),
+            })
+        }
+        ColumnData::Date(_) => Err(DataError::NotNumeric {
+            source_name: table.source_name().to_owned(),
+            line: table.line(0),
+            column: column.name().to_owned(),
+            expected: expected.to_owned(),
+            value: column.display(0),
+        }),
+    }
+}
+
+fn not_a_date(table: &Table, column: &Column) -> DataError {
+    DataError::NotNumeric {
+        source_name: table.source_name().to_owned(),
+        line: table.line(0),
+        column: column.name().to_owned(),
+        expected: "a date, as in training".to_owned(),
+        value: column.display(0),
+    }
+}
+
+/// A cell matched against a list of names (categories or class labels).
+pub(crate) enum Cell {
+    Missing,
+    Known(usize),
+    Unknown(String),
+}
+
+/// Matches the cells of one column against `names` by value (`3` matches `3.0`, `TRUE`
+/// matches `True`): a categorical column by level (one lookup per level, not per row), a
+/// numeric one by number.
+pub(crate) struct Matcher<'a> {
+    column: &'a Column,
+    by_code: Vec<Option<usize>>,
+    by_key: HashMap<LevelKey, usize>,
+}
+
+impl<'a> Matcher<'a> {
+    pub(crate) fn new<'n>(
+        table: &Table,
+        column: &'a Column,
+        names: impl IntoIterator<Item = &'n String>,
+    ) -> Self {
+        let syntax = table.syntax();
+        let mut by_key = HashMap::new();
+        for (i, name) in names.into_iter().enumerate() {
+            by_key.entry(LevelKey::of(name, &syntax)).or_insert(i);
+        }
+        let by_code = match column.data() {
+            ColumnData::Categorical(c) => c
+                .keys()
+                .iter()
+                .map(|key| by_key.get(key).copied())
+                .collect(),
+            _ => Vec::new(),
+        };
+        Self {
+            column,
+            by_code,
+            by_key,
+        }
+    }
+
+    pub(crate) fn get(&self, row: usize) -> Cell {
+        match self.column.data() {
+            ColumnData::Categorical(c) => match c.codes()[row] {
+                Categorical::MISSING => Cell::Missing,
+                code => match self.by_code[code as usize] {
+                    Some(k) => Cell::Known(k),
+                    None => Cell::Unknown(c.levels()[code as usize].clone()),
+                },
+            },
+            _ if self.column.is_missing(row) => Cell::Missing,
+            ColumnData::Numeric(numbers) => {
+                let value = numbers.values()[row];
+                match self.by_key.get(&LevelKey::number(value)) {
+                    Some(&k) => Cell::Known(k),
+                    None => Cell::Unknown(numbers.spelling(value)),
+                }
+            }
+            ColumnData::Date(_) => {
+                let text = self.column.display(row);
+                match self.by_key.get(&LevelKey::Text(text.clone())) {
+                    Some(&k) => Cell::Known(k),
+                    None => Cell::Unknown(text),
+                }
+            }
+        }
+    }
+}
