@@ -16,7 +16,9 @@ use rand::seq::index::sample;
 use serde_json::json;
 
 use crate::charts::{self, AttributionBars, Format};
-use crate::model_commands::{ReadFlags, model_inputs, open_model, open_reader, warn_about};
+use crate::model_commands::{
+    Columns, ReadFlags, model_inputs, open_model, open_reader, warn_about,
+};
 use crate::train_command::{class_probabilities, ignore_broken_pipe};
 
 /// Flags of `nerve explain`.
@@ -136,7 +138,8 @@ pub(crate) fn run(args: ExplainArgs) -> Result<ExitCode> {
     }
     let (saved, device) = open_model(&args.model, args.read.backend)?;
     let p = &saved.preprocessor;
-    let table = open_reader(&args.data, args.read.delimiter, &saved)?.read_all()?;
+    let table =
+        open_reader(&args.data, args.read.delimiter, &saved, Columns::Features)?.read_all()?;
     let n = table.num_rows();
     let (rows, sampled) = choose_rows(&table, &args.rows, args.max_rows)?;
     let mut report = TransformReport::default();

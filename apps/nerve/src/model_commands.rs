@@ -113,21 +113,36 @@ pub(crate) fn open_model(
     Ok((saved, device))
 }
 
+/// Which of a model's columns a command reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Columns {
+    /// The features only (predict, explain, inspect): the target, if present, is not read.
+    Features,
+    /// The features and the target (eval).
+    WithTarget,
+}
+
 /// The rows of `data` read for a model: a file or a built-in data set, missing cells kept.
 /// Only the model's columns are read, each typed as in training (never re-inferred from the
-/// rows at hand), with the run's missing-value strings and thousands separator.
+/// rows at hand), with the run's delimiter (unless given), missing-value strings and
+/// thousands separator.
 pub(crate) fn open_reader(
     data: &str,
     delimiter: Option<Delimiter>,
     saved: &SavedModel,
+    columns: Columns,
 ) -> Result<TableReader<Box<dyn std::io::Read>>> {
     let run = &saved.config.data;
+    let mut kinds = saved.preprocessor.column_kinds();
+    if columns == Columns::Features {
+        kinds.retain(|(name, _)| name != saved.preprocessor.target_name());
+    }
     let options = CsvOptions {
-        delimiter: delimiter.map(|d| d.0),
+        delimiter: delimiter.or(run.delimiter).map(|d| d.0),
         missing: Missing::Drop,
         na_values: NaValues::with_extra(&run.na_values),
         thousands: run.thousands,
-        kinds: saved.preprocessor.column_kinds(),
+        kinds,
         skip_unlisted: true,
     };
     resolve_data(data)?.reader(&options)
@@ -138,7 +153,8 @@ pub(crate) fn eval(args: EvalArgs) -> Result<ExitCode> {
     let (saved, device) = open_model(&args.model, args.read.backend)?;
     let p = &saved.preprocessor;
     let data_config = &saved.config.data;
-    let mut table = open_reader(&args.data, args.read.delimiter, &saved)?.read_all()?;
+    let mut table =
+        open_reader(&args.data, args.read.delimiter, &saved, Columns::WithTarget)?.read_all()?;
     let present: Vec<String> = data_config
         .ignore
         .iter()
@@ -255,7 +271,7 @@ pub(crate) fn predict(args: PredictArgs) -> Result<ExitCode> {
         bail!("--proba needs a classification model; this one predicts values");
     }
     let loss = saved.config.loss();
-    let mut reader = open_reader(&args.data, args.read.delimiter, &saved)?;
+    let mut reader = open_reader(&args.data, args.read.delimiter, &saved, Columns::Features)?;
     let mut header = vec!["row".to_owned(), "prediction".to_owned()];
     if args.proba
         && let Some(labels) = labels
@@ -559,7 +575,7 @@ fn write_activity(
         return Ok(());
     }
     let p = &saved.preprocessor;
-    let mut reader = open_reader(data, delimiter, saved)?;
+    let mut reader = open_reader(data, delimiter, saved, Columns::Features)?;
     let mut report = TransformReport::default();
     let mut layers: Vec<nerve_model::LayerActivity> = Vec::new();
     let mut source = data.to_owned();

@@ -16,8 +16,8 @@ pub const PANDAS_NA_VALUES: [&str; 19] = [
 ];
 
 /// Spellings nerve also reads as missing in any capitalisation (pandas only knows some
-/// capitalisations of each): `na`, `n/a`, `nan`, `null`.
-const ANY_CASE_NA_VALUES: [&str; 4] = ["na", "n/a", "nan", "null"];
+/// capitalisations of each): `na`, `n/a`, `nan` (with a sign too), `null`.
+const ANY_CASE_NA_VALUES: [&str; 6] = ["na", "n/a", "nan", "-nan", "+nan", "null"];
 
 /// The strings that mean "no value": pandas' defaults, [`ANY_CASE_NA_VALUES`] in any case, and
 /// any extra strings the user names (`--na-values`).
@@ -39,13 +39,25 @@ impl NaValues {
 
     /// Whether a (trimmed) cell means "no value".
     pub fn contains(&self, cell: &str) -> bool {
-        // Every default is at most 8 bytes long; longer cells skip the table lookups.
-        (cell.len() <= 8
+        (could_be_default_na(cell.as_bytes())
             && (PANDAS_NA_VALUES.contains(&cell)
                 || ANY_CASE_NA_VALUES
                     .iter()
                     .any(|token| cell.eq_ignore_ascii_case(token))))
             || (!self.extra.is_empty() && self.extra.contains(cell))
+    }
+}
+
+/// A quick test that rules out most cells (every number, most words) before the table lookups:
+/// each default is at most 8 bytes, and starts with `#`, `<`, `N`, `n`, or with `-` or `1`
+/// followed by a `#` or an `N`/`n` somewhere.
+fn could_be_default_na(bytes: &[u8]) -> bool {
+    match bytes.first() {
+        None => true,
+        _ if bytes.len() > 8 => false,
+        Some(b'#' | b'<' | b'N' | b'n') => true,
+        Some(b'-' | b'+' | b'1') => bytes.iter().any(|b| matches!(b, b'#' | b'N' | b'n')),
+        Some(_) => false,
     }
 }
 
@@ -64,12 +76,20 @@ pub struct NumberFormat {
     /// Every value ends in `%` and is read as a fraction (`38%` is 0.38).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub percent: bool,
+    /// The decimal mark is a comma (`2,5`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub decimal_comma: bool,
 }
 
 impl NumberFormat {
-    /// Whether the numbers are plain (nothing is stripped).
+    /// Whether the numbers are plain (nothing is stripped, the decimal mark is a point).
     pub fn is_plain(&self) -> bool {
         *self == NumberFormat::default()
+    }
+
+    /// Whether something is stripped (a thousands separator, a currency symbol, a percent sign).
+    pub fn strips(&self) -> bool {
+        self.thousands.is_some() || self.currency.is_some() || self.percent
     }
 
     /// What is stripped, in words (`the thousands separator `,` and the currency symbol `$``).
@@ -106,25 +126,42 @@ pub(crate) struct NumberSyntax {
 pub(crate) struct ParsedNumber {
     pub(crate) value: f64,
     pub(crate) format: NumberFormat,
+    /// The decimal mark the cell used, when it has a fractional part.
+    pub(crate) decimal: Option<char>,
+    /// The cell used a decimal comma followed by exactly three digits (`1,234`), which reads
+    /// as a thousands separator in other conventions.
+    pub(crate) three_after_comma: bool,
 }
 
 impl NumberSyntax {
-    /// The decimal mark: a comma when the thousands separator is a point.
-    fn decimal_mark(&self) -> char {
-        if self.thousands == Some('.') {
-            ','
-        } else {
-            '.'
-        }
+    /// Whether a comma can be the decimal mark: where the delimiter is not a comma (or the
+    /// thousands separator is a point), unless the thousands separator is the comma itself.
+    fn comma_is_decimal(&self) -> bool {
+        (self.decimal_comma || self.thousands == Some('.')) && self.thousands != Some(',')
     }
 
     /// Parses a number: plain (`-1.5e3`, and `2,5` where a decimal comma is accepted) or
     /// formatted (a thousands separator, a currency symbol, a percent sign). `None` for text.
     pub(crate) fn parse(&self, text: &str) -> Option<ParsedNumber> {
         if let Some(value) = self.parse_plain(text) {
+            let comma = self.thousands != Some(',') && text.contains(',');
+            let decimal = if comma {
+                Some(',')
+            } else {
+                text.contains('.').then_some('.')
+            };
+            let three_after_comma = comma
+                && text
+                    .split_once(',')
+                    .is_some_and(|(_, f)| f.len() == 3 && f.bytes().all(|b| b.is_ascii_digit()));
             return Some(ParsedNumber {
                 value,
-                format: NumberFormat::default(),
+                format: NumberFormat {
+                    decimal_comma: comma,
+                    ..NumberFormat::default()
+                },
+                decimal,
+                three_after_comma,
             });
         }
         self.parse_formatted(text)
@@ -137,21 +174,22 @@ impl NumberSyntax {
         if !(first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.' | b'i' | b'I')) {
             return None;
         }
-        if self.thousands != Some('.')
+        let value = if self.thousands != Some('.')
             && let Ok(value) = text.parse::<f64>()
         {
-            return Some(value);
-        }
-        if (self.decimal_comma || self.thousands == Some('.'))
+            Some(value)
+        } else if self.comma_is_decimal()
             && text.bytes().filter(|&b| b == b',').count() == 1
             && !text.contains('.')
         {
-            return text.replacen(',', ".", 1).parse().ok();
-        }
-        if self.thousands == Some('.') && !text.contains(',') && !text.contains('.') {
-            return text.parse().ok();
-        }
-        None
+            text.replacen(',', ".", 1).parse().ok()
+        } else if self.thousands == Some('.') && !text.contains(',') && !text.contains('.') {
+            text.parse().ok()
+        } else {
+            None
+        };
+        // `+nan` and the like are text (the missing spellings were matched before).
+        value.filter(|v: &f64| !v.is_nan())
     }
 
     /// A number written with a thousands separator, a currency symbol or a percent sign.
@@ -183,7 +221,13 @@ impl NumberSyntax {
             format.currency = Some(c);
             rest = rest[..rest.len() - c.len_utf8()].trim_end();
         }
-        let decimal = self.decimal_mark();
+        // The decimal mark: a comma where commas are decimal and the cell has one, else a point.
+        let decimal =
+            if self.comma_is_decimal() && (self.thousands == Some('.') || rest.contains(',')) {
+                ','
+            } else {
+                '.'
+            };
         let (integer, fraction) = match rest.split_once(decimal) {
             Some((i, f)) => (i, Some(f)),
             None => (rest, None),
@@ -196,14 +240,15 @@ impl NumberSyntax {
         let thousands = match self.thousands {
             Some(t) => Some(t),
             // Detected only where the decimal mark is a point and a comma cannot be one.
-            None if !self.decimal_comma => Some(','),
+            None if !self.comma_is_decimal() => Some(','),
             None => None,
         };
         let mut digits = String::with_capacity(integer.len() + 8);
         match thousands.filter(|&t| integer.contains(t)) {
             Some(t) => {
                 let groups: Vec<&str> = integer.split(t).collect();
-                let first_ok = (1..=3).contains(&groups[0].len());
+                // A first group of `0` (`0,125`) is no thousands grouping.
+                let first_ok = (1..=3).contains(&groups[0].len()) && !groups[0].starts_with('0');
                 let rest_ok = groups[1..].iter().all(|g| g.len() == 3);
                 if !first_ok
                     || !rest_ok
@@ -221,9 +266,10 @@ impl NumberSyntax {
                 digits.push_str(integer);
             }
         }
-        if format.is_plain() {
+        if !format.strips() {
             return None;
         }
+        format.decimal_comma = decimal == ',' && fraction.is_some();
         if let Some(f) = fraction {
             digits.push('.');
             digits.push_str(f);
@@ -235,7 +281,12 @@ impl NumberSyntax {
         if negative {
             value = -value;
         }
-        Some(ParsedNumber { value, format })
+        Some(ParsedNumber {
+            value,
+            format,
+            decimal: fraction.map(|_| decimal),
+            three_after_comma: false,
+        })
     }
 }
 
@@ -277,8 +328,8 @@ impl LevelKey {
         if let Some(digits) = long_integer(text) {
             return LevelKey::Integer(digits);
         }
-        if let Some(value) = syntax.parse_plain(text).filter(|v| v.is_finite()) {
-            return LevelKey::number(value);
+        if let Some(parsed) = syntax.parse(text).filter(|p| p.value.is_finite()) {
+            return LevelKey::number(parsed.value);
         }
         match parse_bool(text) {
             Some(b) => LevelKey::Bool(b),
@@ -334,7 +385,8 @@ mod tests {
         for text in ["Na", "NULL", "Null", "NAN", "n/A"] {
             assert!(na.contains(text), "{text}");
         }
-        for text in ["none", "0", "-", "?", "missing"] {
+        assert!(na.contains("+NaN") && na.contains("-NAN"));
+        for text in ["none", "0", "-", "?", "missing", "-1", "+5", "1.5"] {
             assert!(!na.contains(text), "{text}");
         }
         let na = NaValues::with_extra(["?", " - "]);
@@ -363,13 +415,28 @@ mod tests {
             NumberFormat {
                 thousands: Some(','),
                 currency: Some('$'),
-                percent: false
+                percent: false,
+                decimal_comma: false,
             }
         );
         // Decimal commas where the delimiter is not a comma; no comma thousands there.
         assert_eq!(value(&SEMICOLON, "2,5"), Some(2.5));
         assert_eq!(value(&SEMICOLON, "1,362"), Some(1.362));
-        assert_eq!(value(&SEMICOLON, "€2,5"), None);
+        assert_eq!(value(&SEMICOLON, "€2,5"), Some(2.5));
+        assert_eq!(value(&SEMICOLON, "38,5 %"), Some(0.385));
+        assert_eq!(
+            value(&COMMA, "0,125"),
+            None,
+            "a first group of 0 is no thousands grouping"
+        );
+        assert_eq!(value(&COMMA, "+nan"), None);
+        // A thousands comma the user names is never a decimal comma.
+        let named = NumberSyntax {
+            decimal_comma: true,
+            thousands: Some(','),
+        };
+        assert_eq!(value(&named, "1,234"), Some(1234.0));
+        assert_eq!(value(&named, "12,500"), Some(12_500.0));
         let dots = NumberSyntax {
             decimal_comma: true,
             thousands: Some('.'),
@@ -397,6 +464,12 @@ mod tests {
         assert_ne!(key("100000000000000001"), key("100000000000000002"));
         assert_eq!(key("0100000000000000001"), key("+100000000000000001"));
         assert_eq!(LevelKey::of("2,5", &SEMICOLON), key("2.5"));
+        assert_eq!(
+            key("1,000"),
+            key("1000"),
+            "formatted numbers are keyed by value"
+        );
+        assert_eq!(key("$5"), key("5"));
         assert_ne!(key("2,5"), key("2.5"));
     }
 }

@@ -33,12 +33,42 @@ pub struct Numbers {
     values: Vec<f64>,
     format: NumberFormat,
     /// The first spelling of each distinct value, while there are at most [`MAX_SPELLINGS`].
-    spellings: Option<HashMap<u64, String>>,
+    spellings: Option<Spellings>,
+    /// A value read with a decimal comma followed by exactly three digits (`1,234`), when every
+    /// decimal comma was so: a US thousands separator would read the same text otherwise.
+    ambiguous_comma: Option<(u64, String)>,
 }
 
+/// Hashes a number's bits with one multiplication (Fibonacci hashing): the spellings map is
+/// probed once per numeric cell, where SipHash's cost showed in the reading benchmark.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct BitsHasher(u64);
+
+impl std::hash::Hasher for BitsHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.0 = (value ^ (value >> 29)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+type Spellings = HashMap<u64, String, std::hash::BuildHasherDefault<BitsHasher>>;
+
 /// Distinct values of a numeric column whose first spelling is kept (for class labels and for
-/// levels, should the column turn out to hold text).
-const MAX_SPELLINGS: usize = 65_536;
+/// levels, should the column turn out to hold text). A column with more distinct numbers is no
+/// class target (at most 20 integers are taken for classes), and should it turn out to hold text
+/// it has thousands of levels (an identifier, or grouped as infrequent): its earlier numbers are
+/// then named in their shortest form. A small map also keeps reading fast (measured:
+/// `cargo bench -p nerve-data --bench csv_throughput`).
+const MAX_SPELLINGS: usize = 4096;
 
 impl Numbers {
     /// One value per row, `NaN` where missing.
@@ -49,6 +79,14 @@ impl Numbers {
     /// How the numbers are written (what was stripped to read them).
     pub fn format(&self) -> NumberFormat {
         self.format
+    }
+
+    /// The first value read with a decimal comma followed by three digits (line and text), when
+    /// every decimal comma of the column was: `1,234` may mean 1234 in other conventions.
+    pub fn ambiguous_comma(&self) -> Option<(u64, &str)> {
+        self.ambiguous_comma
+            .as_ref()
+            .map(|(line, text)| (*line, text.as_str()))
     }
 
     /// How `value` was first written in the file (`1.0` stays `1.0`), or its shortest form
@@ -268,11 +306,17 @@ pub(crate) struct NumericBuilder {
     format: NumberFormat,
     /// Whether the values carry a percent sign, set by the first value.
     percent: Option<bool>,
-    spellings: Option<HashMap<u64, String>>,
+    spellings: Option<Spellings>,
     /// The first cell that parsed as a number but not a finite `f32` (`inf`, `1e40`).
     first_non_finite: Option<(u64, String)>,
     /// `Some` when the column must be numeric: with a model's format, or `None` to detect one.
     forced: Option<Option<NumberFormat>>,
+    /// The decimal mark of the values with a fractional part (one per column).
+    decimal: Option<char>,
+    /// The first decimal-comma value with three digits after the comma, and whether another
+    /// decimal-comma value was not so.
+    comma_three: Option<(u64, String)>,
+    comma_other: bool,
 }
 
 pub(crate) struct TextBuilder {
@@ -281,6 +325,8 @@ pub(crate) struct TextBuilder {
     lookup: HashMap<LevelKey, u32>,
     codes: Vec<u32>,
     first_text: Option<(u64, String)>,
+    /// The first non-missing cell (stands in for `first_text` when every cell is a number).
+    first_cell: Option<(u64, String)>,
     /// Evidence that every level is a date, and each level's fields; `None` once one is not
     /// (or when the column is forced to be categorical).
     dates: Option<(DateEvidence, Vec<DateFields>)>,
@@ -346,10 +392,12 @@ impl Builder {
                         value,
                     });
                 }
+                let ambiguous_comma = numbers.comma_three.filter(|_| !numbers.comma_other);
                 ColumnData::Numeric(Numbers {
                     values: numbers.values,
                     format: numbers.format,
                     spellings: numbers.spellings,
+                    ambiguous_comma,
                 })
             }
             Builder::Text(text) => text.finish(),
@@ -369,9 +417,24 @@ impl NumericBuilder {
             values: Vec::new(),
             format: forced.flatten().unwrap_or_default(),
             percent: forced.flatten().map(|f| f.percent),
-            spellings: Some(HashMap::new()),
+            spellings: Some(Spellings::default()),
             first_non_finite: None,
             forced,
+            decimal: None,
+            comma_three: None,
+            comma_other: false,
+        }
+    }
+
+    /// How this column's cells are read: the file's rules, or a model's recorded format on top
+    /// of them (its thousands separator and decimal comma win over the file's delimiter).
+    fn syntax(&self, file: &NumberSyntax) -> NumberSyntax {
+        match self.forced {
+            Some(Some(format)) => NumberSyntax {
+                decimal_comma: format.decimal_comma || file.decimal_comma,
+                thousands: format.thousands.or(file.thousands),
+            },
+            _ => *file,
         }
     }
 
@@ -392,11 +455,25 @@ impl NumericBuilder {
         let parsed = if !forced && long_integer_literal(text) {
             None
         } else {
-            syntax.parse(text)
+            self.syntax(syntax).parse(text)
         };
         match parsed.filter(|p| self.fits(p)) {
-            Some(ParsedNumber { value, format }) => {
+            Some(ParsedNumber {
+                value,
+                format,
+                decimal,
+                three_after_comma,
+            }) => {
                 self.adopt(format);
+                self.decimal = self.decimal.or(decimal);
+                if format.decimal_comma {
+                    if three_after_comma {
+                        self.comma_three
+                            .get_or_insert_with(|| (place.line, text.to_owned()));
+                    } else {
+                        self.comma_other = true;
+                    }
+                }
                 if !(value as f32).is_finite() && self.first_non_finite.is_none() {
                     self.first_non_finite = Some((place.line, text.to_owned()));
                 }
@@ -415,7 +492,7 @@ impl NumericBuilder {
             }
             None => match self.forced {
                 None => Ok(Some(text)),
-                Some(Some(format)) if !format.is_plain() => Err(place.error(
+                Some(Some(format)) if format.strips() => Err(place.error(
                     format!(
                         "a number written as in training (stripping {})",
                         format.describe()
@@ -428,24 +505,21 @@ impl NumericBuilder {
     }
 
     /// Whether a number's formatting agrees with the column's so far (one thousands separator,
-    /// one currency symbol, a percent sign on every value or on none).
+    /// one currency symbol, one decimal mark, a percent sign on every value or on none).
     fn fits(&self, parsed: &ParsedNumber) -> bool {
         let f = parsed.format;
         let agrees =
             |seen: Option<char>, new: Option<char>| new.is_none() || seen.is_none() || seen == new;
-        let fixed = matches!(self.forced, Some(Some(_)));
-        let new_symbol =
-            |seen: Option<char>, new: Option<char>| fixed && new.is_some() && seen.is_none();
         agrees(self.format.thousands, f.thousands)
             && agrees(self.format.currency, f.currency)
-            && !new_symbol(self.format.thousands, f.thousands)
-            && !new_symbol(self.format.currency, f.currency)
+            && agrees(self.decimal, parsed.decimal)
             && self.percent.is_none_or(|p| p == f.percent)
     }
 
     fn adopt(&mut self, format: NumberFormat) {
         self.format.thousands = self.format.thousands.or(format.thousands);
         self.format.currency = self.format.currency.or(format.currency);
+        self.format.decimal_comma |= format.decimal_comma;
         self.percent.get_or_insert(format.percent);
         self.format.percent = self.percent == Some(true);
     }
@@ -492,6 +566,7 @@ impl TextBuilder {
             lookup: HashMap::new(),
             codes: Vec::new(),
             first_text: None,
+            first_cell: None,
             dates: detect_dates.then(|| (DateEvidence::new(), Vec::new())),
         }
     }
@@ -502,6 +577,9 @@ impl TextBuilder {
             return;
         };
         let key = LevelKey::of(text, syntax);
+        if self.first_cell.is_none() {
+            self.first_cell = Some((place.line, text.to_owned()));
+        }
         if self.first_text.is_none()
             && matches!(
                 key,
@@ -555,6 +633,7 @@ impl TextBuilder {
         }
         let first_text = self
             .first_text
+            .or(self.first_cell)
             .unwrap_or_else(|| (0, self.levels.first().cloned().unwrap_or_default()));
         ColumnData::Categorical(Categorical {
             levels: self.levels,
@@ -646,13 +725,15 @@ mod tests {
         };
         assert_eq!(n.values()[0], 0.38);
         assert!(build(Some(ColumnKind::Numeric(Some(percent))), &["0.38"]).is_err());
-        assert!(
-            build(
-                Some(ColumnKind::Numeric(Some(NumberFormat::default()))),
-                &["$5"]
-            )
-            .is_err()
-        );
+        // A model's column accepts what training would have (a thousands separator, a currency
+        // symbol where it saw none), but not another symbol or a missing percent sign.
+        let plain = Some(ColumnKind::Numeric(Some(NumberFormat::default())));
+        assert!(build(plain, &["$5", "1,299"]).is_ok());
+        let dollars = NumberFormat {
+            currency: Some('$'),
+            ..NumberFormat::default()
+        };
+        assert!(build(Some(ColumnKind::Numeric(Some(dollars))), &["€5"]).is_err());
         let err = build(
             Some(ColumnKind::Date(DateOrder::Ymd)),
             &["2024-01-05", "soon"],

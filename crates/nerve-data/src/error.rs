@@ -23,7 +23,8 @@ pub enum DataError {
     },
     /// A missing value, with [`Missing::Error`](crate::Missing::Error).
     #[error(
-        "{source_name}, line {line}, column `{column}`: missing value (`{value}`); use --missing drop or --missing impute to accept such rows"
+        "{source_name}, line {line}, column `{column}`: missing value (`{}`); use --missing drop or --missing impute to accept such rows",
+        shown(.value)
     )]
     Missing {
         /// The file or data set name.
@@ -36,7 +37,10 @@ pub enum DataError {
         value: String,
     },
     /// A cell that is not a finite number where one is required.
-    #[error("{source_name}, line {line}, column `{column}`: expected {expected}, found `{value}`")]
+    #[error(
+        "{source_name}, line {line}, column `{column}`: expected {expected}, found `{}`",
+        shown(.value)
+    )]
     NotNumeric {
         /// The file or data set name.
         source_name: String,
@@ -88,6 +92,24 @@ pub enum DataError {
     /// A setting out of range (a split fraction, a name that is not a task).
     #[error("{0}")]
     Config(String),
+}
+
+/// A cell's text as an error shows it: control characters (line breaks, escapes) escaped, so
+/// the message stays one line, and long text cut to 80 characters.
+pub(crate) fn shown(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(90));
+    for (i, c) in text.chars().enumerate() {
+        if i == 80 {
+            out.push_str("...");
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 impl DataError {

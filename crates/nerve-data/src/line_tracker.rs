@@ -11,9 +11,19 @@
 use std::collections::VecDeque;
 use std::io::Read;
 
-/// What is wrong with the quoting, found while reading.
+/// What is wrong with the text, found while reading: quoting, NUL bytes, damaged UTF-16.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum QuoteProblem {
+    /// A NUL byte on `line` (binary data in a text file).
+    Nul {
+        /// Its line.
+        line: u64,
+    },
+    /// UTF-16 text that did not decode (an unpaired surrogate) on `line`.
+    Malformed {
+        /// Its line.
+        line: u64,
+    },
     /// The file ended inside a quoted field opened on `line`.
     Unclosed {
         /// The line the quoted field opened on.
@@ -62,10 +72,12 @@ pub(crate) struct LineTracker<R> {
     line: u64,
     problem: Option<QuoteProblem>,
     at_eof: bool,
+    /// The text was transcoded from UTF-16, so a U+FFFD marks a sequence that did not decode.
+    transcoded: bool,
 }
 
 impl<R: Read> LineTracker<R> {
-    pub(crate) fn new(inner: R, delimiter: u8) -> Self {
+    pub(crate) fn new(inner: R, delimiter: u8, transcoded: bool) -> Self {
         Self {
             inner,
             delimiter,
@@ -79,6 +91,13 @@ impl<R: Read> LineTracker<R> {
             line: 1,
             problem: None,
             at_eof: false,
+            transcoded,
+        }
+    }
+
+    fn note_problem(&mut self, problem: QuoteProblem) {
+        if self.problem.is_none() {
+            self.problem = Some(problem);
         }
     }
 
@@ -121,6 +140,36 @@ impl<R: Read> LineTracker<R> {
     }
 
     fn scan(&mut self, bytes: &[u8]) {
+        if self.transcoded
+            && let Some(at) = memchr::memmem::find(bytes, "\u{FFFD}".as_bytes())
+        {
+            let line = self.line + memchr::memchr_iter(b'\n', &bytes[..at]).count() as u64;
+            self.note_problem(QuoteProblem::Malformed { line });
+        }
+        // Fast path, the common case of unquoted LF text: outside quotes, with no quote and no
+        // CR in sight, only the line feeds matter, and the state after the chunk follows from
+        // its last byte.
+        if self.pending_cr.is_none()
+            && matches!(self.state, State::FieldStart | State::Unquoted)
+            && memchr::memchr2(b'"', b'\r', bytes).is_none()
+        {
+            if let Some(at) = memchr::memchr(0, bytes) {
+                let line = self.line + memchr::memchr_iter(b'\n', &bytes[..at]).count() as u64;
+                self.note_problem(QuoteProblem::Nul { line });
+            }
+            for i in memchr::memchr_iter(b'\n', bytes) {
+                self.note_break(self.offset + i as u64, 1);
+            }
+            if let Some(&last) = bytes.last() {
+                self.state = if last == b'\n' || last == self.delimiter {
+                    State::FieldStart
+                } else {
+                    State::Unquoted
+                };
+            }
+            self.offset += bytes.len() as u64;
+            return;
+        }
         for (i, &byte) in bytes.iter().enumerate() {
             let at = self.offset + i as u64;
             if let Some(cr) = self.pending_cr.take() {
@@ -131,6 +180,11 @@ impl<R: Read> LineTracker<R> {
                 self.note_break(cr, 1);
             }
             let newline = match byte {
+                0 => {
+                    let line = self.line;
+                    self.note_problem(QuoteProblem::Nul { line });
+                    false
+                }
                 b'\n' => {
                     self.note_break(at, 1);
                     true
@@ -200,7 +254,7 @@ mod tests {
 
     /// The line of each record as the tracker gives it, reading `text` with the `csv` crate.
     fn record_lines(text: &str) -> (Vec<u64>, Option<QuoteProblem>) {
-        let tracker = LineTracker::new(text.as_bytes(), b',');
+        let tracker = LineTracker::new(text.as_bytes(), b',', false);
         let mut csv = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)

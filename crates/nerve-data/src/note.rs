@@ -27,6 +27,27 @@ pub enum Note {
         /// What was stripped.
         format: NumberFormat,
     },
+    /// A column read with decimal commas, each followed by exactly three digits (`1,234` read
+    /// as 1.234): in another convention the comma separates thousands.
+    AmbiguousDecimalComma {
+        /// The column.
+        column: String,
+        /// The first such value's line.
+        line: u64,
+        /// The first such value.
+        value: String,
+    },
+    /// A column holds numbers (or dates) and some text: it is used as categories.
+    NumbersAndText {
+        /// The column.
+        column: String,
+        /// `numbers` or `dates`.
+        kind: &'static str,
+        /// The first text value's line.
+        line: u64,
+        /// The first text value.
+        value: String,
+    },
     /// A column was read as dates.
     Dates {
         /// The column.
@@ -73,19 +94,32 @@ pub enum Note {
 
 impl Note {
     /// The note that reading a column calls for: a stripped number format, or dates.
-    pub(crate) fn about_column(column: &Column) -> Option<Note> {
+    pub(crate) fn about_column(column: &Column) -> Vec<Note> {
+        let mut notes = Vec::new();
         match column.data() {
-            ColumnData::Numeric(n) if !n.format().is_plain() => Some(Note::NumberFormat {
-                column: column.name().to_owned(),
-                format: n.format(),
-            }),
-            ColumnData::Date(d) => Some(Note::Dates {
+            ColumnData::Numeric(n) => {
+                if n.format().strips() {
+                    notes.push(Note::NumberFormat {
+                        column: column.name().to_owned(),
+                        format: n.format(),
+                    });
+                }
+                if let Some((line, value)) = n.ambiguous_comma() {
+                    notes.push(Note::AmbiguousDecimalComma {
+                        column: column.name().to_owned(),
+                        line,
+                        value: value.to_owned(),
+                    });
+                }
+            }
+            ColumnData::Date(d) => notes.push(Note::Dates {
                 column: column.name().to_owned(),
                 order: d.order(),
                 ambiguous: d.ambiguous(),
             }),
-            _ => None,
+            ColumnData::Categorical(_) => {}
         }
+        notes
     }
 }
 
@@ -104,6 +138,24 @@ impl std::fmt::Display for Note {
                 f,
                 "column `{column}`: read as numbers after stripping {} (--categorical {column} keeps it as text)",
                 format.describe()
+            ),
+            Note::AmbiguousDecimalComma {
+                column,
+                line,
+                value,
+            } => write!(
+                f,
+                "column `{column}`: decimal commas (`{value}` on line {line} reads as {}); if the comma separates thousands, pass --thousands ,",
+                value.replacen(',', ".", 1)
+            ),
+            Note::NumbersAndText {
+                column,
+                kind,
+                line,
+                value,
+            } => write!(
+                f,
+                "column `{column}` holds {kind} and text (`{value}` on line {line}): used as categories (--na-values if it means missing)"
             ),
             Note::Dates {
                 column,

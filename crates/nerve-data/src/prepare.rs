@@ -113,6 +113,21 @@ pub fn prepare(mut table: Table, options: &PrepareOptions) -> Result<Prepared, D
     for name in options.categorical.iter().chain(&options.numeric) {
         table.column(name)?;
     }
+    if let Some(both) = options
+        .categorical
+        .iter()
+        .find(|c| options.numeric.contains(c))
+    {
+        return Err(DataError::Config(format!(
+            "column `{both}` is given as both --categorical and --numeric; choose one"
+        )));
+    }
+    if options.max_categories < 2 {
+        return Err(DataError::Config(format!(
+            "--max-categories must be at least 2 (one category and the infrequent group), got {}",
+            options.max_categories
+        )));
+    }
     table.remove_columns(&options.ignore)?;
     let target = match &options.target {
         Some(name) => table.column(name)?.name().to_owned(),
@@ -122,7 +137,12 @@ pub fn prepare(mut table: Table, options: &PrepareOptions) -> Result<Prepared, D
             .map(|&name| name.to_owned())
             .unwrap_or_default(),
     };
-    let roles = assign_roles(&mut table, &target, &options.ignore, &options.categorical);
+    if options.task == Some(Task::Regression) && options.categorical.contains(&target) {
+        return Err(DataError::Config(format!(
+            "the target `{target}` is given as --categorical, but --task regression needs numbers"
+        )));
+    }
+    let roles = assign_roles(&mut table, &target, &options.ignore, &options.categorical)?;
     if table.columns().len() < 2 {
         let left_out: Vec<String> = table.notes().iter().map(ToString::to_string).collect();
         let why = if left_out.is_empty() {

@@ -354,8 +354,9 @@ impl Preprocessor {
                             source,
                             column.name(),
                             format!(
-                                "line {}: class `{text}` is not one of the known classes ({})",
+                                "line {}: class `{}` is not one of the known classes ({})",
                                 table.line(row),
+                                crate::error::shown(&text),
                                 labels.join(", ")
                             ),
                         )),

@@ -1,8 +1,10 @@
 //! [`ColumnRoles`]: what each column of a table is for — the target, a numeric, one-hot or
 //! date feature, or left out (asked to be, an identifier, or without any value).
 
+use crate::cell::LevelKey;
 use crate::column::ColumnData;
-use crate::{Categorical, Note, Table};
+use crate::dates::parse_date;
+use crate::{Categorical, DataError, Note, Table};
 
 /// What one column is used as.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,12 +52,17 @@ pub(crate) const MIN_ROWS_FOR_IDENTIFIER: usize = 10;
 /// Decides the roles of `table`'s columns (after `ignored` ones were removed), leaves out
 /// identifiers and empty columns (adding a note for each), and returns the roles.
 /// `keep_categorical` are columns the user forced to be categorical: never identifiers.
+///
+/// A text column whose cells are mostly numbers (or dates) but for a few is not guessed at: as
+/// categories it would be an identifier, so it is an error naming the first odd cell and the
+/// ways out (`--na-values`, `--ignore`, `--categorical`). With few distinct values it is used as
+/// categories, with a note.
 pub(crate) fn assign_roles(
     table: &mut Table,
     target: &str,
     ignored: &[String],
     keep_categorical: &[String],
-) -> ColumnRoles {
+) -> Result<ColumnRoles, DataError> {
     let mut columns: Vec<(String, ColumnRole)> = ignored
         .iter()
         .map(|name| (name.clone(), ColumnRole::Ignored))
@@ -77,10 +84,13 @@ pub(crate) fn assign_roles(
                 ColumnData::Date(_) => ColumnRole::Date,
                 ColumnData::Categorical(c) => {
                     let distinct = used_levels(c);
-                    if !keep_categorical.contains(&name)
-                        && present >= MIN_ROWS_FOR_IDENTIFIER
-                        && distinct * 2 > present
-                    {
+                    let forced = keep_categorical.contains(&name);
+                    let identifier =
+                        !forced && present >= MIN_ROWS_FOR_IDENTIFIER && distinct * 2 > present;
+                    if !forced && name != target {
+                        check_mixed(table, &name, c, present, identifier, &mut left_out)?;
+                    }
+                    if identifier {
                         left_out.push(Note::Identifier {
                             column: name.clone(),
                             distinct,
@@ -104,7 +114,65 @@ pub(crate) fn assign_roles(
     for note in left_out {
         table.push_note(note);
     }
-    ColumnRoles { columns }
+    Ok(ColumnRoles { columns })
+}
+
+/// For a text column mostly of numbers or dates: an error when it would be left out as an
+/// identifier (one odd cell among many distinct numbers is a typo or a missing-value spelling,
+/// not a reason to drop the column), a note otherwise.
+fn check_mixed(
+    table: &Table,
+    name: &str,
+    c: &Categorical,
+    present: usize,
+    identifier: bool,
+    notes: &mut Vec<Note>,
+) -> Result<(), DataError> {
+    let is_number: Vec<bool> = c
+        .keys()
+        .iter()
+        .map(|k| matches!(k, LevelKey::Number(_)))
+        .collect();
+    let is_date: Vec<bool> = c.levels().iter().map(|l| parse_date(l).is_some()).collect();
+    let (mut numbers, mut dates, mut odd) = (0usize, 0usize, None);
+    for (row, &code) in c.codes().iter().enumerate() {
+        if code == Categorical::MISSING {
+            continue;
+        }
+        let code = code as usize;
+        numbers += usize::from(is_number[code]);
+        dates += usize::from(is_date[code]);
+        if !is_number[code] && !is_date[code] && odd.is_none() {
+            odd = Some((table.line(row), c.levels()[code].as_str()));
+        }
+    }
+    let Some((line, value)) = odd else {
+        return Ok(());
+    };
+    let (kind, count) = if numbers >= dates {
+        ("numbers", numbers)
+    } else {
+        ("dates", dates)
+    };
+    if count == 0 || count * 2 < present {
+        return Ok(());
+    }
+    if identifier {
+        return Err(DataError::Csv {
+            source_name: table.source_name().to_owned(),
+            line,
+            message: format!(
+                "column `{name}`: {count} of its {present} values are {kind}, but `{value}` is not, so as text the column would be left out as an identifier. If `{value}` means missing, pass --na-values '{value}'; otherwise fix it, or pass --ignore {name} to leave the column out or --categorical {name} to use it as categories"
+            ),
+        });
+    }
+    notes.push(Note::NumbersAndText {
+        column: name.to_owned(),
+        kind,
+        line,
+        value: value.to_owned(),
+    });
+    Ok(())
 }
 
 /// The number of levels that some row has.
@@ -134,7 +202,7 @@ mod tests {
             ));
         }
         let mut table = Table::from_csv_str("t.csv", &text).expect("reads");
-        let roles = assign_roles(&mut table, "y", &["skip".to_owned()], &[]);
+        let roles = assign_roles(&mut table, "y", &["skip".to_owned()], &[]).expect("roles");
         assert_eq!(
             roles.columns,
             vec![
@@ -160,7 +228,7 @@ mod tests {
             "{notes:?}"
         );
         let mut table = Table::from_csv_str("t.csv", &text).expect("reads");
-        let roles = assign_roles(&mut table, "y", &[], &["id".to_owned()]);
+        let roles = assign_roles(&mut table, "y", &[], &["id".to_owned()]).expect("roles");
         assert_eq!(
             roles.columns[0],
             ("id".to_owned(), ColumnRole::OneHot { levels: 12 })

@@ -21,6 +21,8 @@ pub struct Table {
     notes: Vec<Note>,
     /// How numbers were read (matching categories by value uses the same rules).
     syntax: NumberSyntax,
+    /// Every column name of the file, when some columns were not read (for messages).
+    header: Option<Vec<String>>,
 }
 
 /// What to do with a missing value (see [`NaValues`] for what counts as one).
@@ -155,7 +157,10 @@ impl Table {
             .ok_or_else(|| DataError::NoSuchColumn {
                 source_name: self.source.clone(),
                 column: name.to_owned(),
-                available: self.columns.iter().map(|c| c.name.clone()).collect(),
+                available: self
+                    .header
+                    .clone()
+                    .unwrap_or_else(|| self.columns.iter().map(|c| c.name.clone()).collect()),
             })
     }
 
@@ -262,11 +267,13 @@ impl Table {
 
 /// The input stack under the CSV parser: text decoded to UTF-8 (UTF-16 with a byte-order mark
 /// is transcoded, a UTF-8 byte-order mark dropped), watched for line breaks and quotes.
-type Input<R> = LineTracker<
-    BufReader<
-        std::io::Chain<std::io::Cursor<Vec<u8>>, encoding_rs_io::DecodeReaderBytes<R, Vec<u8>>>,
-    >,
->;
+type Input<R> = LineTracker<BufReader<std::io::Chain<Peeked, Decoded<R>>>>;
+
+/// Bytes read ahead of the parser, then given back to it.
+type Peeked = std::io::Cursor<Vec<u8>>;
+
+/// The file decoded to UTF-8 (after its first bytes were read to look for a byte-order mark).
+type Decoded<R> = encoding_rs_io::DecodeReaderBytes<std::io::Chain<Peeked, R>, Vec<u8>>;
 
 /// How much of a file's start is read before parsing (to detect binary data and the delimiter).
 const PEEK_BYTES: usize = 64 * 1024;
@@ -314,22 +321,36 @@ impl TableReader<std::fs::File> {
 
 impl<R: Read> TableReader<R> {
     /// Reads the header row (detecting the delimiter unless `options` fixes it).
-    pub fn new(source_name: &str, reader: R, options: &CsvOptions) -> Result<Self, DataError> {
+    pub fn new(source_name: &str, mut reader: R, options: &CsvOptions) -> Result<Self, DataError> {
+        let io_error = |source| DataError::Io {
+            path: source_name.to_owned(),
+            source,
+        };
+        // The byte-order mark, read before the decoder (which knows UTF-16 but not UTF-32).
+        let mut bom = Vec::with_capacity(4);
+        (&mut reader)
+            .take(4)
+            .read_to_end(&mut bom)
+            .map_err(io_error)?;
+        if bom.starts_with(&[0xFF, 0xFE, 0, 0]) || bom.starts_with(&[0, 0, 0xFE, 0xFF]) {
+            return Err(DataError::empty(
+                source_name,
+                "this is UTF-32 text; save it as UTF-8 (or UTF-16) and try again",
+            ));
+        }
+        let transcoded = bom.starts_with(&[0xFF, 0xFE]) || bom.starts_with(&[0xFE, 0xFF]);
         let mut decoded = encoding_rs_io::DecodeReaderBytesBuilder::new()
             .bom_sniffing(true)
             .strip_bom(true)
             .utf8_passthru(true)
-            .build(reader);
+            .build(std::io::Cursor::new(bom).chain(reader));
         // Read the start (which holds the header line of any sane file) to look at it, then
         // parse it followed by the rest.
         let mut start = Vec::with_capacity(PEEK_BYTES);
         (&mut decoded)
             .take(PEEK_BYTES as u64)
             .read_to_end(&mut start)
-            .map_err(|source| DataError::Io {
-                path: source_name.to_owned(),
-                source,
-            })?;
+            .map_err(io_error)?;
         if let Some(message) = binary_or_utf16(&start) {
             return Err(DataError::empty(source_name, message));
         }
@@ -340,7 +361,7 @@ impl<R: Read> TableReader<R> {
             .has_headers(true)
             .delimiter(delimiter)
             .trim(csv::Trim::All)
-            .from_reader(LineTracker::new(reader, delimiter));
+            .from_reader(LineTracker::new(reader, delimiter, transcoded));
         let header = match csv.byte_headers() {
             Ok(header) => header.clone(),
             Err(err) => return Err(read_error(source_name, &mut csv, err)),
@@ -351,12 +372,22 @@ impl<R: Read> TableReader<R> {
         for (position, field) in header.iter().enumerate() {
             let name = std::str::from_utf8(field)
                 .map_err(|_| not_utf8(source_name, 1, None, header.as_slice()))?;
+            names.push(name.to_owned());
             if name.is_empty() {
                 unnamed.push(position);
-                names.push(format!("column_{}", position + 1));
-            } else {
-                names.push(name.to_owned());
             }
+        }
+        // An unnamed column is called `column_N` (N its position), made unique if the file
+        // has a column of that name already.
+        for &position in &unnamed {
+            let base = format!("column_{}", position + 1);
+            let mut name = base.clone();
+            let mut k = 2;
+            while names.contains(&name) {
+                name = format!("{base}_{k}");
+                k += 1;
+            }
+            names[position] = name;
         }
         if unnamed.len() == names.len() {
             return Err(DataError::empty(
@@ -486,13 +517,14 @@ impl<R: Read> TableReader<R> {
                 columns.push(builder.finish(name.clone(), source_name)?);
             }
         }
-        let notes = columns.iter().filter_map(Note::about_column).collect();
+        let notes = columns.iter().flat_map(Note::about_column).collect();
         Ok(Some(Table {
             source: source_name.to_owned(),
             columns,
             lines,
             notes,
             syntax: self.syntax,
+            header: self.options.skip_unlisted.then(|| self.names.clone()),
         }))
     }
 }
@@ -511,7 +543,9 @@ pub struct MissingReport {
 /// Why the start of a file is not CSV text, if it is not: NUL bytes mean binary data, or
 /// UTF-16 text without a byte-order mark (which says which order it is).
 fn binary_or_utf16(start: &[u8]) -> Option<String> {
-    if !start.contains(&0) {
+    // A few NUL bytes in text are reported with their line while reading; many mean binary data.
+    let nuls = start.iter().filter(|&&b| b == 0).count();
+    if nuls == 0 || nuls * 10 < start.len() {
         return None;
     }
     let sample = &start[..start.len().min(4096) & !1];
@@ -556,6 +590,15 @@ fn check_quotes<R: Read>(source_name: &str, tracker: &LineTracker<R>) -> Result<
         return Ok(());
     };
     let (line, message) = match *problem {
+        QuoteProblem::Nul { line } => (
+            line,
+            "a NUL byte: binary data, not CSV text (is this the right file?)".to_owned(),
+        ),
+        QuoteProblem::Malformed { line } => (
+            line,
+            "the UTF-16 text does not decode here (an unpaired surrogate); the file may be damaged"
+                .to_owned(),
+        ),
         QuoteProblem::Unclosed { line } => (
             line,
             "a quoted field opens here and is never closed: the rest of the file would be one value. Add the closing quote (`\"`)".to_owned(),
@@ -813,5 +856,127 @@ mod tests {
             lines.extend((0..chunk.num_rows()).map(|r| chunk.line(r)));
         }
         assert_eq!(lines, [2, 3, 4, 5, 6]);
+    }
+
+    fn read(text: impl AsRef<[u8]>, options: &CsvOptions) -> Result<Table, DataError> {
+        Table::read("t.csv", text.as_ref(), options)
+    }
+
+    #[test]
+    fn decimal_marks_and_thousands_are_one_convention_per_column() {
+        // A thousands comma the user names wins over the decimal comma of `;` files.
+        let named = CsvOptions {
+            thousands: Some(','),
+            ..CsvOptions::default()
+        };
+        let table = read(
+            "price;y\n1,234;0\n999;1\n12,500;0\n\"2,000,000\";1\n",
+            &named,
+        )
+        .expect("reads");
+        assert_eq!(numbers(&table, 0), [1234.0, 999.0, 12_500.0, 2_000_000.0]);
+        // Without it, `1,234` in a tab file is a decimal comma, and a note says it may not be.
+        let table =
+            Table::from_csv_str("t.tsv", "price\ty\n1,234\t0\n999\t1\n12,500\t0\n").expect("reads");
+        assert_eq!(numbers(&table, 0), [1.234, 999.0, 12.5]);
+        let notes: Vec<String> = table.notes().iter().map(ToString::to_string).collect();
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.contains("`1,234` on line 2 reads as 1.234")),
+            "{notes:?}"
+        );
+        // One unambiguous decimal comma (`2,5`) settles it: no note.
+        let table = Table::from_csv_str("t.csv", "p;y\n1,234;0\n2,5;1\n").expect("reads");
+        assert!(table.notes().is_empty(), "{:?}", table.notes());
+        // A point and a comma both used as the decimal mark in one column: not numbers.
+        let table = Table::from_csv_str("t.csv", "preis;y\n1.234;0\n2,5;1\n999;0\n12.000;1\n")
+            .expect("reads");
+        assert!(!table.columns()[0].is_numeric());
+    }
+
+    #[test]
+    fn a_models_format_wins_over_the_files_delimiter() {
+        // Trained on a comma file with `"1,195"`: a tab file's `1,195` is 1195, not 1.195.
+        let format = crate::NumberFormat {
+            thousands: Some(','),
+            ..crate::NumberFormat::default()
+        };
+        let options = CsvOptions {
+            kinds: vec![("price".to_owned(), ColumnKind::Numeric(Some(format)))],
+            skip_unlisted: true,
+            ..CsvOptions::default()
+        };
+        let table =
+            Table::read("t.tsv", "price\ty\n1,195\t0\n3\t1\n".as_bytes(), &options).expect("reads");
+        assert_eq!(numbers(&table, 0), [1195.0, 3.0]);
+        assert_eq!(
+            table.column_names(),
+            ["price"],
+            "unlisted columns are skipped"
+        );
+        let err = table.column("prise").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "t.tsv has no column `prise`; its columns are: price, y"
+        );
+    }
+
+    #[test]
+    fn generated_names_do_not_clash() {
+        let table =
+            read("a,,column_2,y\n1,2,3,0\n2,3,4,1\n", &CsvOptions::default()).expect("reads");
+        assert_eq!(table.column_names(), ["a", "column_2_2", "column_2", "y"]);
+    }
+
+    #[test]
+    fn utf32_nul_bytes_and_damaged_utf16_are_errors_with_their_line() {
+        let mut utf32 = vec![0xFF, 0xFE, 0, 0];
+        utf32.extend("a,b\n1,2\n".chars().flat_map(|c| (c as u32).to_le_bytes()));
+        let err = read(&utf32, &CsvOptions::default()).unwrap_err();
+        assert!(err.to_string().contains("UTF-32"), "{err}");
+        let err = read("a,b\n1,2\n3,4\x00\n", &CsvOptions::default()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "t.csv, line 3: a NUL byte: binary data, not CSV text (is this the right file?)"
+        );
+        // The same past the first 64 KB.
+        let mut long = String::from("a,b\n");
+        for i in 0..20_000 {
+            long.push_str(&format!("{i},{i}\n"));
+        }
+        long.push_str("1,\x002\n");
+        let err = read(&long, &CsvOptions::default()).unwrap_err();
+        assert!(
+            err.to_string().starts_with("t.csv, line 20002: a NUL byte"),
+            "{err}"
+        );
+        let mut utf16 = vec![0xFF, 0xFE];
+        for unit in "a,b\n1,2\n3,"
+            .encode_utf16()
+            .chain([0xD800])
+            .chain("4\n".encode_utf16())
+        {
+            utf16.extend(unit.to_le_bytes());
+        }
+        let err = read(&utf16, &CsvOptions::default()).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("t.csv, line 3: the UTF-16 text does not decode"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn values_in_errors_are_one_line() {
+        let options = CsvOptions {
+            kinds: vec![("x".to_owned(), ColumnKind::Numeric(None))],
+            ..CsvOptions::default()
+        };
+        let err = read("x,y\n\"two\nlines\x1b[31m\",1\n", &options).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "t.csv, line 2, column `x`: expected a number, found `two\\nlines\\u{1b}[31m`"
+        );
     }
 }
