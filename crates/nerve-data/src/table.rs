@@ -272,8 +272,23 @@ type Input<R> = LineTracker<BufReader<std::io::Chain<Peeked, Decoded<R>>>>;
 /// Bytes read ahead of the parser, then given back to it.
 type Peeked = std::io::Cursor<Vec<u8>>;
 
-/// The file decoded to UTF-8 (after its first bytes were read to look for a byte-order mark).
-type Decoded<R> = encoding_rs_io::DecodeReaderBytes<std::io::Chain<Peeked, R>, Vec<u8>>;
+/// The file as UTF-8 text (after its first bytes were read to look for a byte-order mark).
+type Decoded<R> = Text<std::io::Chain<Peeked, R>>;
+
+/// UTF-8 input as it is, or UTF-16 transcoded to UTF-8 by `encoding_rs`.
+enum Text<R: Read> {
+    Utf8(R),
+    Utf16(encoding_rs_io::DecodeReaderBytes<R, Vec<u8>>),
+}
+
+impl<R: Read> Read for Text<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Text::Utf8(reader) => reader.read(buf),
+            Text::Utf16(reader) => reader.read(buf),
+        }
+    }
+}
 
 /// How much of a file's start is read before parsing (to detect binary data and the delimiter).
 const PEEK_BYTES: usize = 64 * 1024;
@@ -339,11 +354,18 @@ impl<R: Read> TableReader<R> {
             ));
         }
         let transcoded = bom.starts_with(&[0xFF, 0xFE]) || bom.starts_with(&[0xFE, 0xFF]);
-        let mut decoded = encoding_rs_io::DecodeReaderBytesBuilder::new()
-            .bom_sniffing(true)
-            .strip_bom(true)
-            .utf8_passthru(true)
-            .build(std::io::Cursor::new(bom).chain(reader));
+        let mut decoded = if transcoded {
+            Text::Utf16(
+                encoding_rs_io::DecodeReaderBytesBuilder::new()
+                    .bom_sniffing(true)
+                    .strip_bom(true)
+                    .build(std::io::Cursor::new(bom).chain(reader)),
+            )
+        } else {
+            // UTF-8 passes through as it is (no copy through a decoder), less its byte-order mark.
+            let skip = if bom.starts_with(&[0xEF, 0xBB, 0xBF]) { 3 } else { 0 };
+            Text::Utf8(std::io::Cursor::new(bom[skip..].to_vec()).chain(reader))
+        };
         // Read the start (which holds the header line of any sane file) to look at it, then
         // parse it followed by the rest.
         let mut start = Vec::with_capacity(PEEK_BYTES);
