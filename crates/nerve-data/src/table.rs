@@ -363,7 +363,11 @@ impl<R: Read> TableReader<R> {
             )
         } else {
             // UTF-8 passes through as it is (no copy through a decoder), less its byte-order mark.
-            let skip = if bom.starts_with(&[0xEF, 0xBB, 0xBF]) { 3 } else { 0 };
+            let skip = if bom.starts_with(&[0xEF, 0xBB, 0xBF]) {
+                3
+            } else {
+                0
+            };
             Text::Utf8(std::io::Cursor::new(bom[skip..].to_vec()).chain(reader))
         };
         // Read the start (which holds the header line of any sane file) to look at it, then
