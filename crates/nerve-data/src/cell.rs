@@ -19,7 +19,7 @@ pub const PANDAS_NA_VALUES: [&str; 19] = [
 /// capitalisations of each): `na`, `n/a`, `nan` (with a sign too), `null`.
 const ANY_CASE_NA_VALUES: [&str; 6] = ["na", "n/a", "nan", "-nan", "+nan", "null"];
 
-/// The strings that mean "no value": pandas' defaults, [`ANY_CASE_NA_VALUES`] in any case, and
+/// The strings that mean "no value": pandas' defaults, `na`, `n/a`, `nan` (signed too) and `null` in any case, and
 /// any extra strings the user names (`--na-values`).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct NaValues {
