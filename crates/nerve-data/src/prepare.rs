@@ -1,11 +1,11 @@
 //! [`prepare`]: from a table to training, validation and test sets in one call, doing what
 //! pandas and scikit-learn's preprocessing would: missing values, task, split, scaling, encoding.
 
+use crate::feature_transform::{Cell, Matcher};
 use crate::roles::assign_roles;
 use crate::{
-    Categorical, ColumnData, ColumnKind, ColumnRoles, DataError, Dataset, Missing, MissingReport,
-    Note, PreprocessOptions, Preprocessor, Split, SplitOptions, Standardize, Table, Task,
-    class_labels,
+    ColumnData, ColumnKind, ColumnRoles, DataError, Dataset, Missing, MissingReport, Note,
+    PreprocessOptions, Preprocessor, Split, SplitOptions, Standardize, Table, Task, class_labels,
 };
 
 /// Data sets with fewer rows than this are not split: every row trains (and is evaluated).
@@ -347,56 +347,20 @@ fn refuse_missing(table: &Table) -> Result<(), DataError> {
     }
 }
 
-/// Each row's class index among `labels` (for stratification; rows are complete here).
+/// Each row's class index among `labels` (for stratification and for counting rows per class),
+/// matched by value exactly as the Preprocessor matches them; a missing cell (none remain when
+/// this is called) counts as class 0.
 fn class_ids(table: &Table, target: &str, labels: &[String]) -> Vec<u32> {
     let Ok(column) = table.column(target) else {
         return Vec::new();
     };
-    let position = |text: &str| labels.iter().position(|l| l == text).unwrap_or(0) as u32;
-    match column.data() {
-        ColumnData::Categorical(c) => {
-            // Equal values are one level, so each level is one label, under the same text.
-            let by_code: Vec<u32> = c.levels().iter().map(|l| position(l)).collect();
-            c.codes()
-                .iter()
-                .map(|&code| match code {
-                    Categorical::MISSING => 0,
-                    code => by_code[code as usize],
-                })
-                .collect()
-        }
-        ColumnData::Numeric(numbers) => {
-            // The labels are the distinct values in ascending order ([`class_labels`]).
-            let mut sorted: Vec<f64> = numbers
-                .values()
-                .iter()
-                .copied()
-                .filter(|v| !v.is_nan())
-                .collect();
-            sorted.sort_by(f64::total_cmp);
-            sorted.dedup_by(|a, b| a == b);
-            numbers
-                .values()
-                .iter()
-                .map(|v| sorted.partition_point(|s| s < v) as u32)
-                .collect()
-        }
-        ColumnData::Date(dates) => {
-            let mut sorted: Vec<f64> = dates
-                .days()
-                .iter()
-                .copied()
-                .filter(|v| !v.is_nan())
-                .collect();
-            sorted.sort_by(f64::total_cmp);
-            sorted.dedup();
-            dates
-                .days()
-                .iter()
-                .map(|v| sorted.partition_point(|s| s < v) as u32)
-                .collect()
-        }
-    }
+    let matcher = Matcher::new(table, column, labels);
+    (0..column.len())
+        .map(|row| match matcher.get(row) {
+            Cell::Known(k) => k as u32,
+            Cell::Missing | Cell::Unknown(_) => 0,
+        })
+        .collect()
 }
 
 #[cfg(test)]
