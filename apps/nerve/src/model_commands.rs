@@ -445,10 +445,23 @@ pub(crate) fn inspect(args: InspectArgs) -> Result<ExitCode> {
                 offset,
                 scale,
                 fill,
-                ..
+                format,
             } => vec![
                 column.clone(),
-                "numeric".to_owned(),
+                {
+                    // What is stripped, compactly: `numeric ($ , stripped)`.
+                    let stripped: Vec<String> = [format.currency, format.thousands]
+                        .into_iter()
+                        .flatten()
+                        .map(String::from)
+                        .chain(format.percent.then(|| "%".to_owned()))
+                        .collect();
+                    if stripped.is_empty() {
+                        "numeric".to_owned()
+                    } else {
+                        format!("numeric ({} stripped)", stripped.join(" "))
+                    }
+                },
                 format!("(x - {offset}) / {scale}"),
                 format!("missing -> {fill}"),
             ],
