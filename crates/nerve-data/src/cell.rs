@@ -21,19 +21,29 @@ const ANY_CASE_NA_VALUES: [&str; 6] = ["na", "n/a", "nan", "-nan", "+nan", "null
 
 /// The strings that mean "no value": pandas' defaults, `na`, `n/a`, `nan` (signed too) and `null` in any case, and
 /// any extra strings the user names (`--na-values`).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct NaValues {
     extra: HashSet<String>,
+    /// The extra strings that are numbers: a cell equal to one as a number is missing too
+    /// (`-999` matches `-999.0`, as in pandas).
+    extra_numbers: Vec<f64>,
 }
 
 impl NaValues {
     /// pandas' defaults plus `extra` (each trimmed, matched exactly).
     pub fn with_extra<S: AsRef<str>>(extra: impl IntoIterator<Item = S>) -> Self {
+        let extra: HashSet<String> = extra
+            .into_iter()
+            .map(|s| s.as_ref().trim().to_owned())
+            .collect();
+        let extra_numbers = extra
+            .iter()
+            .filter_map(|s| s.parse::<f64>().ok())
+            .filter(|v| !v.is_nan())
+            .collect();
         Self {
-            extra: extra
-                .into_iter()
-                .map(|s| s.as_ref().trim().to_owned())
-                .collect(),
+            extra,
+            extra_numbers,
         }
     }
 
@@ -45,6 +55,10 @@ impl NaValues {
                     .iter()
                     .any(|token| cell.eq_ignore_ascii_case(token))))
             || (!self.extra.is_empty() && self.extra.contains(cell))
+            || (!self.extra_numbers.is_empty()
+                && cell
+                    .parse::<f64>()
+                    .is_ok_and(|v| self.extra_numbers.contains(&v)))
     }
 }
 
@@ -196,12 +210,19 @@ impl NumberSyntax {
     fn parse_formatted(&self, text: &str) -> Option<ParsedNumber> {
         let mut format = NumberFormat::default();
         let mut rest = text;
+        // One sign, before or after a leading currency symbol (`-$5`, `$-5`; not `-$-5`).
         let mut negative = false;
+        let mut signed = false;
         let mut take_sign = |rest: &mut &str| {
+            if signed {
+                return;
+            }
             if let Some(r) = rest.strip_prefix('-') {
-                negative = !negative;
+                negative = true;
+                signed = true;
                 *rest = r;
             } else if let Some(r) = rest.strip_prefix('+') {
+                signed = true;
                 *rest = r;
             }
         };
@@ -244,9 +265,12 @@ impl NumberSyntax {
             None => None,
         };
         let mut digits = String::with_capacity(integer.len() + 8);
-        match thousands.filter(|&t| integer.contains(t)) {
+        // A space separator stands for the no-break spaces spreadsheets write (U+00A0, U+202F).
+        let is_separator =
+            |c: char, t: char| c == t || (t == ' ' && matches!(c, '\u{a0}' | '\u{202f}'));
+        match thousands.filter(|&t| integer.chars().any(|c| is_separator(c, t))) {
             Some(t) => {
-                let groups: Vec<&str> = integer.split(t).collect();
+                let groups: Vec<&str> = integer.split(|c| is_separator(c, t)).collect();
                 // A first group of `0` (`0,125`) is no thousands grouping.
                 let first_ok = (1..=3).contains(&groups[0].len()) && !groups[0].starts_with('0');
                 let rest_ok = groups[1..].iter().all(|g| g.len() == 3);
@@ -391,6 +415,8 @@ mod tests {
         }
         let na = NaValues::with_extra(["?", " - "]);
         assert!(na.contains("?") && na.contains("-") && !na.contains("--"));
+        let na = NaValues::with_extra(["-999"]);
+        assert!(na.contains("-999.0") && na.contains("-999") && !na.contains("999"));
     }
 
     #[test]
@@ -449,6 +475,18 @@ mod tests {
             thousands: Some(' '),
         };
         assert_eq!(value(&spaces, "1 234 567"), Some(1_234_567.0));
+        assert_eq!(
+            value(&spaces, "220\u{a0}131,0"),
+            None,
+            "a decimal comma needs a `;` file"
+        );
+        let french = NumberSyntax {
+            decimal_comma: true,
+            thousands: Some(' '),
+        };
+        assert_eq!(value(&french, "220\u{a0}131,5"), Some(220_131.5));
+        assert_eq!(value(&french, "1\u{202f}000"), Some(1000.0));
+        assert_eq!(value(&COMMA, "-$-5"), None, "one sign");
     }
 
     #[test]

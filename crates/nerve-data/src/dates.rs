@@ -120,7 +120,8 @@ pub(crate) fn days_since_epoch(fields: &DateFields, order: DateOrder) -> Option<
         DateOrder::Ymd | DateOrder::Mdy => (fields.a, fields.b),
         DateOrder::Dmy => (fields.b, fields.a),
     };
-    if fields.year_first != (order == DateOrder::Ymd) {
+    // `.`-separated dates are always day first, even in a column read month first.
+    if fields.year_first != (order == DateOrder::Ymd) || (fields.dots && order == DateOrder::Mdy) {
         return None;
     }
     let date = NaiveDate::from_ymd_opt(fields.year, month, day)?;
@@ -230,7 +231,7 @@ fn parse_time(text: &str) -> Option<f64> {
         }
         None => 0.0,
     };
-    if fields.next().is_some() || hours > 23 || minutes > 59 || seconds >= 61.0 {
+    if fields.next().is_some() || hours > 23 || minutes > 59 || seconds >= 60.0 {
         return None;
     }
     Some(f64::from(hours * 3600 + minutes * 60) + seconds)
@@ -304,6 +305,16 @@ mod tests {
             days("03/05/2024", DateOrder::Mdy),
             days("2024-03-05", DateOrder::Ymd)
         );
+    }
+
+    #[test]
+    fn dots_are_day_first_and_seconds_stop_at_59() {
+        assert_eq!(days("5.3.2024", DateOrder::Mdy), None);
+        assert_eq!(
+            days("5.3.2024", DateOrder::Dmy),
+            days("2024-03-05", DateOrder::Ymd)
+        );
+        assert_eq!(parse_date("2024-12-31T23:59:60"), None);
     }
 
     #[test]

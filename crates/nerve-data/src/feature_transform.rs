@@ -344,14 +344,14 @@ fn fit_categories(
         .unwrap_or_default();
     let mut infrequent = Vec::new();
     if seen.len() > max_categories.max(2) {
-        // Keep the max_categories - 1 most frequent (ties: natural order), group the rest.
+        // Keep the max_categories - 1 most frequent and group the rest, ties broken as
+        // scikit-learn's OneHotEncoder does (a stable ascending sort of the counts over the
+        // sorted categories: of equal counts, the later categories are kept).
         let mut by_count = seen.clone();
-        by_count.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| natural_order(a.0, b.0)));
-        let kept: Vec<&String> = by_count[..max_categories.max(2) - 1]
-            .iter()
-            .map(|&(l, _)| l)
-            .collect();
-        infrequent = by_count[max_categories.max(2) - 1..]
+        by_count.sort_by_key(|&(_, n)| n);
+        let grouped = by_count.len() - (max_categories.max(2) - 1);
+        let kept: Vec<&String> = by_count[grouped..].iter().map(|&(l, _)| l).collect();
+        infrequent = by_count[..grouped]
             .iter()
             .map(|&(l, _)| l.clone())
             .collect();
@@ -517,5 +517,47 @@ impl<'a> Matcher<'a> {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grouped(letters: &str) -> (Vec<String>, Vec<String>) {
+        let text: String = letters.chars().map(|c| format!("{c},0\n")).collect();
+        let table = Table::from_csv_str("t.csv", &format!("k,y\n{text}")).expect("reads");
+        let rows: Vec<usize> = (0..table.num_rows()).collect();
+        match FeatureTransform::fit(&table.columns()[0], &rows, Standardize::ZScore, 3) {
+            FeatureTransform::Categorical {
+                categories,
+                infrequent,
+                ..
+            } => (categories, infrequent),
+            other => panic!("not categorical: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn infrequent_categories_are_the_ones_scikit_learn_groups() {
+        // OneHotEncoder(max_categories=3).fit(X).infrequent_categories_ (scikit-learn 1.9):
+        // "edcba" * 10 -> [a, b, c] (ties keep the later categories); "aaaaabcccdddee" ->
+        // [b, c, e] (c and d tie at 3: d is kept).
+        let (kept, rest) = grouped(&"edcba".repeat(10));
+        assert_eq!(
+            (kept, rest),
+            (
+                vec!["d".into(), "e".into()],
+                vec!["a".into(), "b".into(), "c".into()]
+            )
+        );
+        let (kept, rest) = grouped("aaaaabcccdddee");
+        assert_eq!(
+            (kept, rest),
+            (
+                vec!["a".into(), "d".into()],
+                vec!["b".into(), "c".into(), "e".into()]
+            )
+        );
     }
 }
