@@ -1,9 +1,9 @@
 //! [`ColumnRoles`]: what each column of a table is for — the target, a numeric, one-hot or
 //! date feature, or left out (asked to be, an identifier, or without any value).
 
-use crate::cell::LevelKey;
+use crate::cell::{LevelKey, NumberSyntax};
 use crate::column::ColumnData;
-use crate::dates::parse_date;
+use crate::dates::{DateOrder, days_since_epoch, parse_date};
 use crate::{Categorical, DataError, Note, Table};
 
 /// What one column is used as.
@@ -117,9 +117,80 @@ pub(crate) fn assign_roles(
     Ok(ColumnRoles { columns })
 }
 
+/// What a categorical level looks like, to tell a column of numbers or dates written in
+/// several ways from a column of text.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Shape {
+    Number {
+        percent: bool,
+        currency: Option<char>,
+        decimal: Option<char>,
+    },
+    Date {
+        year_first: bool,
+        day_first: bool,
+        month_first: bool,
+    },
+    Text,
+}
+
+impl Shape {
+    fn of(level: &str, key: &LevelKey, syntax: &NumberSyntax) -> Shape {
+        if let LevelKey::Number(_) = key
+            && let Some(parsed) = syntax.parse(level)
+        {
+            return Shape::Number {
+                percent: parsed.format.percent,
+                currency: parsed.format.currency,
+                decimal: parsed.decimal,
+            };
+        }
+        match parse_date(level) {
+            Some(fields) => Shape::Date {
+                year_first: days_since_epoch(&fields, DateOrder::Ymd).is_some(),
+                day_first: days_since_epoch(&fields, DateOrder::Dmy).is_some(),
+                month_first: days_since_epoch(&fields, DateOrder::Mdy).is_some(),
+            },
+            None => Shape::Text,
+        }
+    }
+
+    /// Whether two values cannot be read the same way in one column.
+    fn conflicts(self, other: Shape) -> bool {
+        let differ = |a: Option<char>, b: Option<char>| a.is_some() && b.is_some() && a != b;
+        match (self, other) {
+            (
+                Shape::Number {
+                    percent: p,
+                    currency: c,
+                    decimal: d,
+                },
+                Shape::Number {
+                    percent: q,
+                    currency: e,
+                    decimal: f,
+                },
+            ) => p != q || differ(c, e) || differ(d, f),
+            (
+                Shape::Date {
+                    year_first: y,
+                    day_first: a,
+                    month_first: m,
+                },
+                Shape::Date {
+                    year_first: z,
+                    day_first: b,
+                    month_first: n,
+                },
+            ) => !((y && z) || (a && b) || (m && n)),
+            _ => true,
+        }
+    }
+}
+
 /// For a text column mostly of numbers or dates: an error when it would be left out as an
-/// identifier (one odd cell among many distinct numbers is a typo or a missing-value spelling,
-/// not a reason to drop the column), a note otherwise.
+/// identifier (one odd cell among many distinct numbers is a typo, a missing-value spelling or
+/// a value written another way, not a reason to drop the column), a note otherwise.
 fn check_mixed(
     table: &Table,
     name: &str,
@@ -128,27 +199,28 @@ fn check_mixed(
     identifier: bool,
     notes: &mut Vec<Note>,
 ) -> Result<(), DataError> {
-    let is_number: Vec<bool> = c
-        .keys()
+    let syntax = table.syntax();
+    let shapes: Vec<Shape> = c
+        .levels()
         .iter()
-        .map(|k| matches!(k, LevelKey::Number(_)))
+        .zip(c.keys())
+        .map(|(level, key)| Shape::of(level, key, &syntax))
         .collect();
-    let is_date: Vec<bool> = c.levels().iter().map(|l| parse_date(l).is_some()).collect();
-    let (mut numbers, mut dates, mut odd) = (0usize, 0usize, None);
-    for (row, &code) in c.codes().iter().enumerate() {
-        if code == Categorical::MISSING {
-            continue;
-        }
-        let code = code as usize;
-        numbers += usize::from(is_number[code]);
-        dates += usize::from(is_date[code]);
-        if !is_number[code] && !is_date[code] && odd.is_none() {
-            odd = Some((table.line(row), c.levels()[code].as_str()));
-        }
-    }
-    let Some((line, value)) = odd else {
-        return Ok(());
-    };
+    let rows: Vec<(usize, usize)> = c
+        .codes()
+        .iter()
+        .enumerate()
+        .filter(|&(_, &code)| code != Categorical::MISSING)
+        .map(|(row, &code)| (row, code as usize))
+        .collect();
+    let numbers = rows
+        .iter()
+        .filter(|&&(_, k)| matches!(shapes[k], Shape::Number { .. }))
+        .count();
+    let dates = rows
+        .iter()
+        .filter(|&&(_, k)| matches!(shapes[k], Shape::Date { .. }))
+        .count();
     let (kind, count) = if numbers >= dates {
         ("numbers", numbers)
     } else {
@@ -157,22 +229,71 @@ fn check_mixed(
     if count == 0 || count * 2 < present {
         return Ok(());
     }
-    if identifier {
-        return Err(DataError::Csv {
-            source_name: table.source_name().to_owned(),
-            line,
-            message: format!(
-                "column `{name}`: {count} of its {present} values are {kind}, but `{value}` is not, so as text the column would be left out as an identifier. If `{value}` means missing, pass --na-values '{value}'; otherwise fix it, or pass --ignore {name} to leave the column out or --categorical {name} to use it as categories"
-            ),
-        });
-    }
-    notes.push(Note::NumbersAndText {
-        column: name.to_owned(),
-        kind,
+    let cell = |(row, k): (usize, usize)| (table.line(row), c.levels()[k].as_str());
+    let odd = rows
+        .iter()
+        .find(|&&(_, k)| shapes[k] == Shape::Text)
+        .copied();
+    let error = |message: String, line: u64| DataError::Csv {
+        source_name: table.source_name().to_owned(),
         line,
-        value: value.to_owned(),
-    });
-    Ok(())
+        message: format!("column `{name}`: {message}"),
+    };
+    let ways_out = format!(
+        "or pass --ignore {name} to leave the column out, or --categorical {name} to use it as categories"
+    );
+    match odd.map(cell) {
+        Some((line, value)) if identifier => Err(error(
+            format!(
+                "{count} of its {present} values are {kind}, but `{value}` is not, so as text the column would be left out as an identifier. If `{value}` means missing, pass --na-values '{value}'; otherwise fix it, {ways_out}"
+            ),
+            line,
+        )),
+        Some((line, value)) => {
+            notes.push(Note::NumbersAndText {
+                column: name.to_owned(),
+                kind,
+                line,
+                value: value.to_owned(),
+            });
+            Ok(())
+        }
+        None if identifier => {
+            // Every value is a number (or date), but not all written one way: the first value
+            // that cannot be read like an earlier one, and that one.
+            let mut seen: Vec<(Shape, (usize, usize))> = Vec::new();
+            let mut clash = None;
+            for &(row, k) in &rows {
+                if let Some(&(_, earlier)) = seen.iter().find(|(s, _)| s.conflicts(shapes[k])) {
+                    clash = Some((earlier, (row, k)));
+                    break;
+                }
+                if !seen.iter().any(|(s, _)| *s == shapes[k]) {
+                    seen.push((shapes[k], (row, k)));
+                }
+            }
+            let (line, example) = match clash {
+                Some((earlier, later)) => {
+                    let ((a_line, a), (b_line, b)) = (cell(earlier), cell(later));
+                    (
+                        b_line,
+                        format!("`{a}` on line {a_line}, `{b}` on line {b_line}"),
+                    )
+                }
+                None => (
+                    cell(rows[0]).0,
+                    "day/month/year and month/day/year?".to_owned(),
+                ),
+            };
+            Err(error(
+                format!(
+                    "its values are {kind}, but not written one way ({example}), so as text the column would be left out as an identifier. Write them one way, {ways_out}"
+                ),
+                line,
+            ))
+        }
+        None => Ok(()),
+    }
 }
 
 /// The number of levels that some row has.
