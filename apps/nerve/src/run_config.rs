@@ -185,7 +185,9 @@ impl DataSection {
     pub(crate) fn csv_options(&self) -> CsvOptions {
         CsvOptions {
             delimiter: self.delimiter.map(|d| d.0),
-            missing: self.missing,
+            // `--missing error` is applied by `prepare`, after columns are left out (ignored,
+            // unnamed and empty, identifiers): a missing cell there is no reason to refuse.
+            missing: Missing::Drop,
             na_values: NaValues::with_extra(&self.na_values),
             thousands: self.thousands,
             kinds: self.prepare_options().column_kinds(),
@@ -195,12 +197,14 @@ impl DataSection {
 
     /// What nerve-data's [`prepare`](nerve_data::prepare) should do.
     pub(crate) fn prepare_options(&self) -> PrepareOptions {
+        // Column names from flags are trimmed, as the header's names are.
+        let names = |list: &[String]| list.iter().map(|n| n.trim().to_owned()).collect();
         PrepareOptions {
             target: self.target.clone(),
             task: self.task,
-            ignore: self.ignore.clone(),
-            categorical: self.categorical.clone(),
-            numeric: self.numeric.clone(),
+            ignore: names(&self.ignore),
+            categorical: names(&self.categorical),
+            numeric: names(&self.numeric),
             max_categories: self.max_categories,
             missing: self.missing,
             standardize: self.standardize,

@@ -61,7 +61,12 @@ pub(crate) struct TrainArgs {
     #[arg(long, value_name = "drop|impute|error", value_parser = value_parser::<Missing>)]
     missing: Option<Missing>,
     /// More strings that mean a missing value, comma-separated (e.g. `?,-`).
-    #[arg(long, value_name = "A,B", value_delimiter = ',')]
+    #[arg(
+        long,
+        value_name = "A,B",
+        value_delimiter = ',',
+        allow_hyphen_values = true
+    )]
     na_values: Option<Vec<String>>,
     /// The thousands separator to strip from numbers (`,` is detected in comma-delimited
     /// files; `.` makes `,` the decimal mark).
@@ -549,12 +554,12 @@ fn describe_run(config: &RunConfig, prepared: &Prepared, model: &Mlp) -> String 
         "as configured"
     };
     let what = match p.labels() {
-        Some(labels) => format!("{} classes: {}", labels.len(), shorten(labels, 10)),
-        None => "values".to_owned(),
+        Some(labels) => format!(", {} classes: {}", labels.len(), shorten(labels, 10)),
+        None => String::new(),
     };
     let _ = writeln!(
         text,
-        "Data: {source}, {} rows; target `{}`: {} ({inferred}), {what}",
+        "Data: {source}, {} rows; target `{}`: {} ({inferred}){what}",
         prepared.table.num_rows(),
         p.target_name(),
         prepared.task,

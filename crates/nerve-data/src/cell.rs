@@ -90,7 +90,9 @@ pub struct NumberFormat {
     /// Every value ends in `%` and is read as a fraction (`38%` is 0.38).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub percent: bool,
-    /// The decimal mark is a comma (`2,5`).
+    /// The decimal mark is a comma (`2,5`): the convention of the file the column was read
+    /// from (delimited by `;` or tab, or `.` thousands), whether or not a value used it. A
+    /// model reads new rows by it, whatever their file's delimiter.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub decimal_comma: bool,
 }
@@ -150,7 +152,7 @@ pub(crate) struct ParsedNumber {
 impl NumberSyntax {
     /// Whether a comma can be the decimal mark: where the delimiter is not a comma (or the
     /// thousands separator is a point), unless the thousands separator is the comma itself.
-    fn comma_is_decimal(&self) -> bool {
+    pub(crate) fn comma_is_decimal(&self) -> bool {
         (self.decimal_comma || self.thousands == Some('.')) && self.thousands != Some(',')
     }
 
@@ -260,8 +262,10 @@ impl NumberSyntax {
         }
         let thousands = match self.thousands {
             Some(t) => Some(t),
-            // Detected only where the decimal mark is a point and a comma cannot be one.
+            // Detected: `,` where the decimal mark is a point; `.` where it is a comma and the
+            // cell has one (`1.234,56`; a lone `1.234` stays a decimal point, as in pandas).
             None if !self.comma_is_decimal() => Some(','),
+            None if fraction.is_some() && decimal == ',' => Some('.'),
             None => None,
         };
         let mut digits = String::with_capacity(integer.len() + 8);
@@ -309,7 +313,7 @@ impl NumberSyntax {
             value,
             format,
             decimal: fraction.map(|_| decimal),
-            three_after_comma: false,
+            three_after_comma: decimal == ',' && fraction.is_some_and(|f| f.len() == 3),
         })
     }
 }
@@ -347,13 +351,14 @@ impl LevelKey {
     }
 
     /// The key of a cell's text, numbers read plainly (with a decimal comma where `syntax`
-    /// accepts one).
+    /// accepts one): in a column of text, `$5` and `5` are different values, as are `50%`
+    /// and `0.5`. (A numeric column's formatted values are matched by their value instead.)
     pub(crate) fn of(text: &str, syntax: &NumberSyntax) -> LevelKey {
         if let Some(digits) = long_integer(text) {
             return LevelKey::Integer(digits);
         }
-        if let Some(parsed) = syntax.parse(text).filter(|p| p.value.is_finite()) {
-            return LevelKey::number(parsed.value);
+        if let Some(value) = syntax.parse_plain(text).filter(|v| v.is_finite()) {
+            return LevelKey::number(value);
         }
         match parse_bool(text) {
             Some(b) => LevelKey::Bool(b),
@@ -363,7 +368,7 @@ impl LevelKey {
 }
 
 /// An integer literal of more than 15 digits (past what an f64 holds exactly), normalized.
-fn long_integer(text: &str) -> Option<String> {
+pub(crate) fn long_integer(text: &str) -> Option<String> {
     let (negative, digits) = match text.as_bytes().first()? {
         b'-' => (true, &text[1..]),
         b'+' => (false, &text[1..]),
@@ -502,12 +507,8 @@ mod tests {
         assert_ne!(key("100000000000000001"), key("100000000000000002"));
         assert_eq!(key("0100000000000000001"), key("+100000000000000001"));
         assert_eq!(LevelKey::of("2,5", &SEMICOLON), key("2.5"));
-        assert_eq!(
-            key("1,000"),
-            key("1000"),
-            "formatted numbers are keyed by value"
-        );
-        assert_eq!(key("$5"), key("5"));
+        assert_ne!(key("$5"), key("5"), "only plain numbers are keyed by value");
+        assert_ne!(key("50%"), key("0.5"));
         assert_ne!(key("2,5"), key("2.5"));
     }
 }

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use crate::DataError;
-use crate::cell::{LevelKey, NumberFormat, NumberSyntax, ParsedNumber};
+use crate::cell::{LevelKey, NumberFormat, NumberSyntax, ParsedNumber, long_integer};
 use crate::dates::{DateEvidence, DateFields, DateOrder, days_since_epoch, parse_date};
 
 /// One column of a [`Table`](crate::Table).
@@ -56,7 +56,10 @@ impl std::hash::Hasher for BitsHasher {
     }
 
     fn write_u64(&mut self, value: u64) {
-        self.0 = (value ^ (value >> 29)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        // The table indexes by the low bits: fold the well-mixed high half into them (small
+        // integers as f64 have long runs of zero low bits).
+        let mixed = value.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        self.0 = mixed ^ (mixed >> 32);
     }
 }
 
@@ -248,7 +251,7 @@ fn format_days(days: f64) -> String {
     let Some([year, month, day, _]) = crate::dates::calendar_parts(days) else {
         return days.to_string();
     };
-    let seconds = ((days - days.floor()) * 86_400.0).round() as u32;
+    let seconds = ((days - days.floor()) * 86_400.0).floor().min(86_399.0) as u32;
     let date = format!("{year:04}-{month:02}-{day:02}");
     if seconds == 0 {
         date
@@ -431,7 +434,7 @@ impl NumericBuilder {
     fn syntax(&self, file: &NumberSyntax) -> NumberSyntax {
         match self.forced {
             Some(Some(format)) => NumberSyntax {
-                decimal_comma: format.decimal_comma || file.decimal_comma,
+                decimal_comma: format.decimal_comma,
                 thousands: format.thousands.or(file.thousands),
             },
             _ => *file,
@@ -451,11 +454,15 @@ impl NumericBuilder {
             return Ok(None);
         };
         let forced = self.forced.is_some();
+        let syntax = self.syntax(syntax);
+        if self.values.is_empty() && !matches!(self.forced, Some(Some(_))) {
+            self.format.decimal_comma = syntax.comma_is_decimal();
+        }
         // Integers longer than a float holds exactly are codes or identifiers, not quantities.
-        let parsed = if !forced && long_integer_literal(text) {
+        let parsed = if !forced && long_integer(text).is_some() {
             None
         } else {
-            self.syntax(syntax).parse(text)
+            syntax.parse(text)
         };
         match parsed.filter(|p| self.fits(p)) {
             Some(ParsedNumber {
@@ -466,7 +473,7 @@ impl NumericBuilder {
             }) => {
                 self.adopt(format);
                 self.decimal = self.decimal.or(decimal);
-                if format.decimal_comma {
+                if decimal == Some(',') {
                     if three_after_comma {
                         self.comma_three
                             .get_or_insert_with(|| (place.line, text.to_owned()));
@@ -510,6 +517,13 @@ impl NumericBuilder {
         let f = parsed.format;
         let agrees =
             |seen: Option<char>, new: Option<char>| new.is_none() || seen.is_none() || seen == new;
+        if let Some(Some(model)) = self.forced {
+            // A model's column: each cell against the model's format alone, so a row reads the
+            // same whatever rows come before it.
+            return agrees(model.thousands, f.thousands)
+                && agrees(model.currency, f.currency)
+                && model.percent == f.percent;
+        }
         agrees(self.format.thousands, f.thousands)
             && agrees(self.format.currency, f.currency)
             && agrees(self.decimal, parsed.decimal)
@@ -517,9 +531,11 @@ impl NumericBuilder {
     }
 
     fn adopt(&mut self, format: NumberFormat) {
+        if matches!(self.forced, Some(Some(_))) {
+            return;
+        }
         self.format.thousands = self.format.thousands.or(format.thousands);
         self.format.currency = self.format.currency.or(format.currency);
-        self.format.decimal_comma |= format.decimal_comma;
         self.percent.get_or_insert(format.percent);
         self.format.percent = self.percent == Some(true);
     }
@@ -533,10 +549,16 @@ impl NumericBuilder {
                 text.codes.push(Categorical::MISSING);
                 continue;
             }
-            let key = LevelKey::number(value);
+            // A non-finite number (`inf`) is text among text, as later cells will key it.
+            let spelling = self.spelling(value);
+            let key = if value.is_finite() {
+                LevelKey::number(value)
+            } else {
+                LevelKey::of(&spelling, syntax)
+            };
             let code = match text.lookup.get(&key) {
                 Some(&code) => code,
-                None => text.add_level(self.spelling(value), key, syntax),
+                None => text.add_level(spelling, key, syntax),
             };
             text.codes.push(code);
         }
@@ -550,12 +572,6 @@ impl NumericBuilder {
             .cloned()
             .unwrap_or_else(|| value.to_string())
     }
-}
-
-/// An integer literal with more than 15 digits.
-fn long_integer_literal(text: &str) -> bool {
-    let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
-    digits.len() > 15 && digits.bytes().all(|b| b.is_ascii_digit())
 }
 
 impl TextBuilder {

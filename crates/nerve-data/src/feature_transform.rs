@@ -358,9 +358,10 @@ fn fit_categories(
         infrequent.sort_by(|a, b| natural_order(a, b));
         seen.retain(|(l, _)| kept.contains(l));
     }
-    let missing = train_rows.len()
-        - seen.iter().map(|&(_, n)| n).sum::<usize>()
-        - infrequent_count(c, train_rows, &infrequent);
+    let missing = train_rows
+        .len()
+        .saturating_sub(seen.iter().map(|&(_, n)| n).sum::<usize>())
+        .saturating_sub(infrequent_count(c, train_rows, &infrequent));
     let share = |n: usize| (n as f64 / train_rows.len() as f64) as f32;
     let mut frequencies: Vec<f32> = seen
         .iter()
@@ -473,9 +474,19 @@ impl<'a> Matcher<'a> {
         names: impl IntoIterator<Item = &'n String>,
     ) -> Self {
         let syntax = table.syntax();
+        let numeric = matches!(column.data(), ColumnData::Numeric(_));
         let mut by_key = HashMap::new();
         for (i, name) in names.into_iter().enumerate() {
-            by_key.entry(LevelKey::of(name, &syntax)).or_insert(i);
+            // A numeric column's labels are its values as first written, formatted or not
+            // (`1,000`, `100000000000000001`): matched by the number they read as.
+            let key = syntax
+                .parse(name)
+                .filter(|p| numeric && p.value.is_finite())
+                .map_or_else(
+                    || LevelKey::of(name, &syntax),
+                    |p| LevelKey::number(p.value),
+                );
+            by_key.entry(key).or_insert(i);
         }
         let by_code = match column.data() {
             ColumnData::Categorical(c) => c

@@ -178,7 +178,7 @@ pub fn prepare(mut table: Table, options: &PrepareOptions) -> Result<Prepared, D
     let task_inferred = options.task.is_none();
     let task = match options.task {
         Some(task) => task,
-        None => infer_task(&table, &target)?,
+        None => infer_task(&table, &target, options.categorical.contains(&target))?,
     };
     let strata = match task {
         Task::Classification => {
@@ -286,8 +286,15 @@ pub fn prepare(mut table: Table, options: &PrepareOptions) -> Result<Prepared, D
 /// The task the target suggests ([`Task::infer`]), unless most of its classes would have a
 /// single row: then numbers are a regression target, and text is refused (a quantity whose
 /// formatting was not understood, or an identifier), with what to do about it.
-fn infer_task(table: &Table, target: &str) -> Result<Task, DataError> {
+fn infer_task(table: &Table, target: &str, forced_categorical: bool) -> Result<Task, DataError> {
     let column = table.column(target)?;
+    if let ColumnData::Date(_) = column.data() {
+        return Err(DataError::target(
+            table.source_name(),
+            target,
+            "dates cannot be a target (nerve predicts classes or numbers); choose another --target",
+        ));
+    }
     let task = Task::infer(column);
     if task == Task::Regression {
         return Ok(task);
@@ -306,6 +313,14 @@ fn infer_task(table: &Table, target: &str) -> Result<Task, DataError> {
     }
     match column.data() {
         ColumnData::Numeric(_) => Ok(Task::Regression),
+        ColumnData::Categorical(_) if forced_categorical => Err(DataError::target(
+            table.source_name(),
+            target,
+            format!(
+                "{singletons} of its {} distinct values occur in a single row, so it cannot be learned as classes; it is given as --categorical: drop that for regression, or pass --task classification to insist",
+                labels.len()
+            ),
+        )),
         ColumnData::Categorical(c) => {
             let (line, value) = c.first_text();
             Err(DataError::target(

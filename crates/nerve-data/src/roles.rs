@@ -136,8 +136,8 @@ enum Shape {
 
 impl Shape {
     fn of(level: &str, key: &LevelKey, syntax: &NumberSyntax) -> Shape {
-        if let LevelKey::Number(_) = key
-            && let Some(parsed) = syntax.parse(level)
+        if !matches!(key, LevelKey::Integer(_))
+            && let Some(parsed) = syntax.parse(level).filter(|p| p.value.is_finite())
         {
             return Shape::Number {
                 percent: parsed.format.percent,

@@ -31,7 +31,8 @@ impl Task {
                     if value.fract() != 0.0 {
                         return Task::Regression;
                     }
-                    distinct.insert(value.to_bits());
+                    // `-0` and `0` are one value.
+                    distinct.insert(if *value == 0.0 { 0u64 } else { value.to_bits() });
                     if distinct.len() > Self::MAX_INFERRED_CLASSES {
                         return Task::Regression;
                     }
