@@ -762,3 +762,78 @@ fn conflicting_type_flags_are_refused() {
         "has no column `nope`",
     );
 }
+
+#[test]
+fn review_findings_stay_fixed_end_to_end() {
+    // `--missing error` does not refuse a file for an empty column that is left out anyway.
+    let mut text = String::from("x1,x2,label,\n");
+    for i in 0..30 {
+        text.push_str(&format!("{},{},{},\n", i % 5, i % 3, ["a", "b"][i % 2]));
+    }
+    let stderr = describe(
+        &file("trailing_strict.csv", text),
+        "trailing-strict-run",
+        &["--missing", "error"],
+    );
+    assert!(stderr.contains("target `label`"), "{stderr}");
+    // A date target is refused, however many distinct dates it has.
+    let mut text = String::from("x,when\n");
+    for i in 0..40 {
+        text.push_str(&format!("{i},2024-01-{:02}\n", 1 + i % 3));
+    }
+    common::fails(
+        &["train", "--data", &file("date_target.csv", text)],
+        "dates cannot be a target",
+    );
+    // Class codes longer than a float holds, forced numeric: their own classes.
+    let mut text = String::from("x,code\n");
+    for i in 0..30 {
+        text.push_str(&format!(
+            "{},{}\n",
+            i % 2,
+            ["1000000000000001", "1000000000000002"][i % 2]
+        ));
+    }
+    let stderr = describe(
+        &file("numeric_codes.csv", text),
+        "numeric-codes-run",
+        &["--numeric", "code", "--task", "classification"],
+    );
+    assert!(
+        stderr.contains("2 classes: 1000000000000001, 1000000000000002"),
+        "{stderr}"
+    );
+    // A negative missing-value sentinel, given the obvious way, matches however it is written.
+    let mut text = String::from("x,y\n");
+    for i in 0..30 {
+        let x = if i % 10 == 3 {
+            "-999.0".to_owned()
+        } else {
+            i.to_string()
+        };
+        text.push_str(&format!("{x},{}\n", i % 2));
+    }
+    let stderr = describe(
+        &file("sentinel.csv", text),
+        "sentinel-run",
+        &["--na-values", "-999"],
+    );
+    assert!(
+        stderr.contains("`x` 3"),
+        "the three -999.0 are missing: {stderr}"
+    );
+    // A percent column with one plain number among many distinct values names both.
+    let mut text = String::from("x,p,y\n");
+    for i in 0..100 {
+        let p = if i == 40 {
+            "12".to_owned()
+        } else {
+            format!("{}.{}%", i, i % 10)
+        };
+        text.push_str(&format!("{i},{p},{}\n", i % 2));
+    }
+    common::fails(
+        &["train", "--data", &file("percent_mix.csv", text)],
+        "line 42: column `p`: its values are numbers, but not written one way (`0.0%` on line 2, `12` on line 42)",
+    );
+}

@@ -1005,4 +1005,44 @@ mod tests {
             "t.csv, line 2, column `x`: expected a number, found `two\\nlines\\u{1b}[31m`"
         );
     }
+
+    #[test]
+    fn review_findings_stay_fixed() {
+        // `€1,234` in a `;` file: a decimal comma with three digits, noted like `1,234`.
+        let table =
+            Table::from_csv_str("t.csv", "price;y\n€1,234;0\n€2,500;1\n€999;0\n").expect("reads");
+        assert_eq!(numbers(&table, 0), [1.234, 2.5, 999.0]);
+        let notes: Vec<String> = table.notes().iter().map(ToString::to_string).collect();
+        assert!(
+            notes.iter().any(|n| n.contains("`€1,234` on line 2")),
+            "{notes:?}"
+        );
+        // German thousands beside a decimal comma are found without --thousands.
+        let table = Table::from_csv_str("t.csv", "p;y\n1.234,56;0\n12.500,00;1\n999,50;0\n")
+            .expect("reads");
+        assert_eq!(numbers(&table, 0), [1234.56, 12_500.0, 999.5]);
+        // A model trained on a comma file (decimal point) reads a tab file's `1,299` as 1299,
+        // and each cell on its own: `$5` then `€7` both read.
+        let options = CsvOptions {
+            kinds: vec![(
+                "p".to_owned(),
+                ColumnKind::Numeric(Some(crate::NumberFormat::default())),
+            )],
+            ..CsvOptions::default()
+        };
+        let table = Table::read(
+            "t.tsv",
+            "p\ty\n1,299\t0\n$5\t1\n€7\t0\n".as_bytes(),
+            &options,
+        )
+        .expect("reads");
+        assert_eq!(numbers(&table, 0), [1299.0, 5.0, 7.0]);
+        // `inf` among text is one level, however it arrives.
+        let table = Table::from_csv_str("t.csv", "a,y\ninf,0\nx,1\ninf,0\n").expect("reads");
+        let ColumnData::Categorical(c) = table.columns()[0].data() else {
+            panic!("text")
+        };
+        assert_eq!(c.levels(), ["inf", "x"]);
+        assert_eq!(c.codes(), [0, 1, 0]);
+    }
 }

@@ -157,6 +157,11 @@ mod tests {
             Task::infer(&column(&format!("y\n{twenty}"))),
             Task::Classification
         );
+        // `-0` is `0`: still twenty classes.
+        assert_eq!(
+            Task::infer(&column(&format!("y\n{twenty}-0\n"))),
+            Task::Classification
+        );
     }
 
     #[test]
