@@ -49,6 +49,7 @@
 //! Each step works on its own too: [`Table::from_csv_path`], [`Split::new`],
 //! [`Preprocessor::fit`] then [`Preprocessor::transform`].
 
+mod builder;
 mod cell;
 mod column;
 mod dataset;
@@ -59,6 +60,7 @@ mod line_tracker;
 mod note;
 mod prepare;
 mod preprocess;
+mod reader;
 mod roles;
 mod split;
 mod table;
@@ -75,9 +77,10 @@ pub use prepare::{MAX_CLASSES, MIN_ROWS_TO_SPLIT, PrepareOptions, Prepared, prep
 pub use preprocess::{
     PreprocessOptions, Preprocessor, Standardize, TargetTransform, TransformReport,
 };
+pub use reader::{TableReader, sniff_delimiter};
 pub use roles::{ColumnRole, ColumnRoles};
 pub use split::{Split, SplitOptions};
-pub use table::{CsvOptions, Missing, MissingReport, Table, TableReader, sniff_delimiter};
+pub use table::{CsvOptions, Missing, MissingReport, Table};
 pub use task::{Task, class_labels};
 
 /// The README's example, compiled (and run) as a doc test so it stays true.
