@@ -56,7 +56,7 @@ impl std::str::FromStr for Missing {
 /// How to read a CSV file.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CsvOptions {
-    /// The field delimiter; `None` detects it from the header line ([`sniff_delimiter`]).
+    /// The field delimiter; `None` detects it from the header line ([`sniff_delimiter`](crate::sniff_delimiter)).
     pub delimiter: Option<u8>,
     /// What to do with missing values. Only [`Missing::Error`] acts while reading; the others
     /// keep missing cells in the table for [`prepare`](crate::prepare) to drop or fill.
