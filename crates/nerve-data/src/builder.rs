@@ -431,6 +431,10 @@ mod tests {
         assert_eq!(c.first_text(), (5, "5+"));
         let data = build(None, &["True", "true", "TRUE", "False", "false", ""]).expect("reads");
         assert_eq!(levels(&data), ["True", "False"]);
+        // Found by the pandas comparison: a formatted number read before the first text cell and
+        // the same number after it are one level (`$5`, then text, then `$5` and `5`).
+        let data = build(None, &["$5", "50%", "5+", "$5", "5", "0.5"]).expect("reads");
+        assert_eq!(levels(&data), ["$5", "50%", "5+"]);
         let data = build(Some(ColumnKind::Categorical), &["0", "-0", "0.0", "1"]).expect("reads");
         assert_eq!(levels(&data), ["0", "1"]);
     }

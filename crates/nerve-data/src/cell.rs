@@ -350,15 +350,16 @@ impl LevelKey {
         LevelKey::Number(value.to_bits())
     }
 
-    /// The key of a cell's text, numbers read plainly (with a decimal comma where `syntax`
-    /// accepts one): in a column of text, `$5` and `5` are different values, as are `50%`
-    /// and `0.5`. (A numeric column's formatted values are matched by their value instead.)
+    /// The key of a cell's text: numbers by value, formatted or not, as the numeric rule reads
+    /// them (`3`, `3.0`, `$3` and `300%` are 3). This must be so: a column read as numbers
+    /// until its first text cell keeps one spelling per value, so its earlier cells can only
+    /// be keyed by value, and later cells must be keyed alike.
     pub(crate) fn of(text: &str, syntax: &NumberSyntax) -> LevelKey {
         if let Some(digits) = long_integer(text) {
             return LevelKey::Integer(digits);
         }
-        if let Some(value) = syntax.parse_plain(text).filter(|v| v.is_finite()) {
-            return LevelKey::number(value);
+        if let Some(parsed) = syntax.parse(text).filter(|p| p.value.is_finite()) {
+            return LevelKey::number(parsed.value);
         }
         match parse_bool(text) {
             Some(b) => LevelKey::Bool(b),
@@ -507,8 +508,9 @@ mod tests {
         assert_ne!(key("100000000000000001"), key("100000000000000002"));
         assert_eq!(key("0100000000000000001"), key("+100000000000000001"));
         assert_eq!(LevelKey::of("2,5", &SEMICOLON), key("2.5"));
-        assert_ne!(key("$5"), key("5"), "only plain numbers are keyed by value");
-        assert_ne!(key("50%"), key("0.5"));
+        assert_eq!(key("$5"), key("5"), "formatted numbers are keyed by value");
+        assert_eq!(key("50%"), key("0.5"));
+        assert_eq!(key("1,000"), key("1000"));
         assert_ne!(key("2,5"), key("2.5"));
     }
 }
