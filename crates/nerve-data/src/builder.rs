@@ -292,7 +292,7 @@ impl NumericBuilder {
             };
             let code = match text.lookup.get(&key) {
                 Some(&code) => code,
-                None => text.add_level(spelling, key, syntax),
+                None => text.add_level(spelling, key),
             };
             text.codes.push(code);
         }
@@ -340,12 +340,12 @@ impl TextBuilder {
         }
         let code = match self.lookup.get(&key) {
             Some(&code) => code,
-            None => self.add_level(text.to_owned(), key, syntax),
+            None => self.add_level(text.to_owned(), key),
         };
         self.codes.push(code);
     }
 
-    fn add_level(&mut self, text: String, key: LevelKey, _syntax: &NumberSyntax) -> u32 {
+    fn add_level(&mut self, text: String, key: LevelKey) -> u32 {
         if let Some((evidence, fields)) = &mut self.dates {
             match parse_date(&text) {
                 Some(f) if evidence.add(&f) => fields.push(f),

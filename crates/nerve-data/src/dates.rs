@@ -59,8 +59,6 @@ pub(crate) struct DateEvidence {
     month_first_ok: bool,
     /// Some value uses `.` between the fields.
     dots: bool,
-    /// Some value has a time of day.
-    pub(crate) has_time: bool,
     /// Some value was seen.
     seen: bool,
 }
@@ -81,7 +79,6 @@ impl DateEvidence {
             return false;
         }
         self.seen = true;
-        self.has_time |= fields.seconds.is_some();
         if fields.year_first {
             return true;
         }
