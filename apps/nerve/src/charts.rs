@@ -519,6 +519,12 @@ impl Chart for AttributionBars {
             .copied()
             .fold(0.0f64, f64::max)
             .max(f64::MIN_POSITIVE);
+        // An axis over an infinite (or overflowing) range never finishes its ticks.
+        if totals.iter().any(|t| !t.is_finite()) || !(max * 1.35).is_finite() {
+            anyhow::bail!(
+                "the attributions are not finite numbers (the model's outputs overflow: was it saved by a run that diverged?), so there is nothing to draw"
+            );
+        }
         let n = self.features.len();
         let mut chart = ChartBuilder::on(root)
             .caption(&self.title, (FONT_NAME, 20))

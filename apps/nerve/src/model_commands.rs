@@ -424,7 +424,7 @@ pub(crate) fn inspect(args: InspectArgs) -> Result<ExitCode> {
     writeln!(out, "\nTask: {} of `{}`", p.task, p.target_name())?;
     match &p.target {
         TargetTransform::Classes { labels, .. } => {
-            writeln!(out, "  {} classes: {}", labels.len(), labels.join(", "))?;
+            writeln!(out, "  {} classes: {}", labels.len(), shorten(labels, 20))?;
         }
         TargetTransform::Values { offset, scale, .. } => writeln!(
             out,

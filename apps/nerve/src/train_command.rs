@@ -705,16 +705,13 @@ fn counts(per_column: &[(String, usize)]) -> String {
     parts.join(", ")
 }
 
-/// The first `max` names, then how many more.
+/// The first `max` names (each cut to a table cell's length), then how many more.
 pub(crate) fn shorten(names: &[String], max: usize) -> String {
+    let shown: Vec<String> = names.iter().take(max).map(|n| shorten_cell(n)).collect();
     if names.len() <= max {
-        names.join(", ")
+        shown.join(", ")
     } else {
-        format!(
-            "{}, ... ({} more)",
-            names[..max].join(", "),
-            names.len() - max
-        )
+        format!("{}, ... ({} more)", shown.join(", "), names.len() - max)
     }
 }
 
@@ -999,6 +996,10 @@ pub(crate) fn write_aligned(
     header: &[String],
     rows: &[Vec<String>],
 ) -> Result<()> {
+    let shown =
+        |cells: &[String]| -> Vec<String> { cells.iter().map(|c| shorten_cell(c)).collect() };
+    let header = shown(header);
+    let rows: Vec<Vec<String>> = rows.iter().map(|r| shown(r)).collect();
     let widths: Vec<usize> = (0..header.len())
         .map(|c| {
             rows.iter()
@@ -1008,19 +1009,35 @@ pub(crate) fn write_aligned(
                 .unwrap_or(0)
         })
         .collect();
+    // Padded by hand: `format!("{:>w$}")` panics for widths past 65,535.
     let line = |cells: &[String]| -> String {
         let padded: Vec<String> = cells
             .iter()
             .zip(&widths)
-            .map(|(cell, &w)| format!("{cell:>w$}"))
+            .map(|(cell, &w)| {
+                let pad = w.saturating_sub(cell.chars().count());
+                format!("{}{cell}", " ".repeat(pad))
+            })
             .collect();
         format!("  {}", padded.join("  "))
     };
-    writeln!(text, "{}", line(header))?;
-    for row in rows {
+    writeln!(text, "{}", line(&header))?;
+    for row in &rows {
         writeln!(text, "{}", line(row))?;
     }
     Ok(())
+}
+
+/// Table cells longer than this many characters are cut (a class label can be any length).
+const MAX_CELL_CHARS: usize = 60;
+
+/// A cell as a table shows it: at most [`MAX_CELL_CHARS`] characters, the cut marked with `...`.
+fn shorten_cell(cell: &str) -> String {
+    if cell.chars().count() <= MAX_CELL_CHARS {
+        return cell.to_owned();
+    }
+    let kept: String = cell.chars().take(MAX_CELL_CHARS - 3).collect();
+    format!("{kept}...")
 }
 
 /// What `metrics.json` holds and `--json` prints last: the run's outcome and the metrics of

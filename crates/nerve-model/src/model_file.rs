@@ -236,6 +236,17 @@ fn tensor<const D: usize>(
         .chunks_exact(4)
         .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
         .collect();
+    // A network with a NaN or infinite weight answers NaN for every row: refuse it here, once,
+    // rather than predict, explain or train on from it.
+    if let Some(at) = values.iter().position(|v| !v.is_finite()) {
+        return Err(bad(
+            source,
+            format!(
+                "`{name}` holds a non-finite weight ({} at index {at}): the training that wrote it diverged; retrain with a smaller learning rate",
+                values[at]
+            ),
+        ));
+    }
     Ok(Tensor::from_data(
         TensorData::new(values, view.shape().to_vec()),
         device,

@@ -432,7 +432,9 @@ impl Trainer {
         let mut rng = StdRng::seed_from_u64(config.seed);
         let mut order: Vec<i64> = (0..num_rows as i64).collect();
         let mut model = model;
-        let mut history: Vec<EpochReport> = Vec::with_capacity(config.num_epochs);
+        // Not `with_capacity(num_epochs)`: the limit is the user's (up to usize::MAX), and
+        // early stopping or Ctrl-C may end the run long before it.
+        let mut history: Vec<EpochReport> = Vec::with_capacity(config.num_epochs.min(1024));
         let mut stop_reason = StopReason::EpochLimit;
         // Early stopping keeps the best weights; a divergence falls back to the last good ones.
         let mut best: Option<(usize, f64, Mlp)> = None;

@@ -1,0 +1,169 @@
+//! Extreme input that once crashed or hung nerve (issue 14, first part): labels of any length,
+//! epoch limits near `usize::MAX`, models whose weights or attributions are not finite.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::{fails, nerve, ok, scratch, train};
+
+#[test]
+fn labels_of_any_length_are_shown_cut() {
+    // Issue 14.1: a label over 65,535 characters panicked the table printer ("Formatting
+    // argument out of range") in train, eval, explain and inspect.
+    let long = "x".repeat(70_000);
+    let mut text = String::from("a,b,label\n");
+    for i in 0..30 {
+        let label = if i % 2 == 1 { long.as_str() } else { "short" };
+        text.push_str(&format!("{i},{},{label}\n", i % 3));
+    }
+    let data = scratch().join("long_label.csv");
+    std::fs::write(&data, text).unwrap();
+    let data = data.to_str().unwrap();
+    let run = scratch().join("long-label-run");
+    let _ = std::fs::remove_dir_all(&run);
+    let out = ok(&[
+        "train",
+        "--data",
+        data,
+        "--epochs",
+        "2",
+        "--quiet",
+        "--out",
+        run.to_str().unwrap(),
+    ]);
+    let model = run.join("model.safetensors");
+    let model = model.to_str().unwrap();
+    for output in [
+        out,
+        ok(&["eval", "--model", model, "--data", data]),
+        ok(&[
+            "explain",
+            "--model",
+            model,
+            "--data",
+            data,
+            "--plot",
+            scratch().join("long.svg").to_str().unwrap(),
+        ]),
+        ok(&["inspect", "--model", model]),
+    ] {
+        let longest = output.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+        assert!(
+            output.contains("xxx...") && longest < 400,
+            "a line of {longest} characters"
+        );
+    }
+    // Same kind: a categorical feature value of that length.
+    let mut text = String::from("kind,b,y\n");
+    for i in 0..30 {
+        let kind = if i % 2 == 1 { long.as_str() } else { "short" };
+        text.push_str(&format!("{kind},{},{}\n", i % 3, i % 2));
+    }
+    let data = scratch().join("long_category.csv");
+    std::fs::write(&data, text).unwrap();
+    let (run, _) = train(
+        "long-category-run",
+        &["--data", data.to_str().unwrap(), "--epochs", "2"],
+    );
+    let inspect = ok(&[
+        "inspect",
+        "--model",
+        run.join("model.safetensors").to_str().unwrap(),
+    ]);
+    assert!(
+        inspect.lines().all(|l| l.chars().count() < 400),
+        "{inspect}"
+    );
+}
+
+#[test]
+fn the_epoch_limit_is_not_allocated() {
+    // Issue 14.2: `--epochs 18446744073709551615` panicked with "capacity overflow", and
+    // `--epochs 1000000000 --patience 5` aborted allocating 184 GB for the history.
+    for epochs in ["18446744073709551615", "1000000000"] {
+        let (_, summary) = train(
+            &format!("epochs-{epochs}"),
+            &[
+                "--data",
+                "iris",
+                "--epochs",
+                epochs,
+                "--patience",
+                "1",
+                "--min-delta",
+                "1",
+            ],
+        );
+        assert_eq!(summary["stop_reason"], "early_stopped", "{summary}");
+    }
+}
+
+#[test]
+fn non_finite_models_are_refused_and_charts_do_not_hang() {
+    // Issue 14.5: a model with infinite weights predicted NaN with exit 0.
+    let run = scratch().join("inf-run");
+    let _ = std::fs::remove_dir_all(&run);
+    let out = nerve(&[
+        "train",
+        "--data",
+        "iris",
+        "--optimizer",
+        "sgd",
+        "--lr",
+        "1e300",
+        "--epochs",
+        "5",
+        "--quiet",
+        "--out",
+        run.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let model = run.join("model.safetensors");
+    let model = model.to_str().unwrap();
+    for command in [
+        &["predict", "--data", "iris"][..],
+        &["eval", "--data", "iris"],
+        &["inspect"],
+        &["explain", "--data", "iris"],
+    ] {
+        let args = [&[command[0], "--model", model][..], &command[1..]].concat();
+        fails(&args, "holds a non-finite weight");
+    }
+    // Issue 14.3: explain never returned on a diverged run's model with finite weights whose
+    // attributions overflow; now it stops with a message.
+    let run = scratch().join("huge-run");
+    let _ = std::fs::remove_dir_all(&run);
+    let out = nerve(&[
+        "train",
+        "--data",
+        "iris",
+        "--optimizer",
+        "sgd",
+        "--lr",
+        "1e6",
+        "--epochs",
+        "50",
+        "--quiet",
+        "--out",
+        run.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let model = run.join("model.safetensors");
+    let started = std::time::Instant::now();
+    fails(
+        &[
+            "explain",
+            "--model",
+            model.to_str().unwrap(),
+            "--data",
+            "iris",
+        ],
+        "not finite",
+    );
+    assert!(
+        started.elapsed().as_secs() < 60,
+        "explain took {:?}",
+        started.elapsed()
+    );
+}
