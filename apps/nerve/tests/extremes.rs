@@ -167,3 +167,41 @@ fn non_finite_models_are_refused_and_charts_do_not_hang() {
         started.elapsed()
     );
 }
+
+#[test]
+fn numbers_at_the_edges_of_f32_train() {
+    // Issue 14.11: subnormal features (1e-45) got a stored scale of 0 and "diverged".
+    let mut text = String::from("x,y\n");
+    for i in 0..40 {
+        text.push_str(&format!("{:e},{}\n", (i % 7) as f64 * 1e-45, i % 2));
+    }
+    let data = scratch().join("subnormal.csv");
+    std::fs::write(&data, text).unwrap();
+    train(
+        "subnormal-run",
+        &["--data", data.to_str().unwrap(), "--epochs", "5"],
+    );
+    // Issue 14.12: values near +-3e38 overflowed in standardization (feature and target).
+    let mut text = String::from("x,z,y\n");
+    for i in 0..40 {
+        let big = |k: usize| if i % k == 0 { "-3e38" } else { "3e38" };
+        text.push_str(&format!("{},{i},{}\n", big(2), big(3)));
+    }
+    let data = scratch().join("near_max.csv");
+    std::fs::write(&data, text).unwrap();
+    let (_, summary) = train(
+        "near-max-run",
+        &[
+            "--data",
+            data.to_str().unwrap(),
+            "--task",
+            "regression",
+            "--epochs",
+            "5",
+        ],
+    );
+    assert!(
+        summary["test"]["r2"].as_f64().unwrap().is_finite(),
+        "{summary}"
+    );
+}

@@ -250,12 +250,14 @@ impl FeatureTransform {
             } => {
                 let values = numeric_values(table, column, "a number")?;
                 for (i, &row) in rows.iter().enumerate() {
-                    let mut value = values[row] as f32;
+                    let mut value = values[row];
                     if value.is_nan() {
-                        value = *fill;
+                        value = f64::from(*fill);
                         *filled += 1;
                     }
-                    out[i * width + first] = (value - offset) / scale;
+                    // In f64: values near f32's limit (3e38 minus -3e38) would overflow in f32.
+                    out[i * width + first] =
+                        ((value - f64::from(*offset)) / f64::from(*scale)) as f32;
                 }
             }
             FeatureTransform::Categorical {
@@ -406,9 +408,11 @@ pub(crate) fn mean_and_scale<T: Into<f64>>(values: impl Iterator<Item = T> + Clo
     let mean = sum / n as f64;
     let variance = present.map(|v| (v - mean) * (v - mean)).sum::<f64>() / n as f64;
     let std = variance.sqrt();
-    // A column that is constant up to rounding gets scale 1, as in scikit-learn.
-    let constant =
-        !std.is_finite() || std <= 10.0 * f64::EPSILON * mean.abs().max(f64::MIN_POSITIVE);
+    // A column that is constant up to rounding gets scale 1, as in scikit-learn; so does one
+    // whose spread is below f32's normal range (1e-45 would be stored as a scale of 0).
+    let constant = !std.is_finite()
+        || std <= 10.0 * f64::EPSILON * mean.abs().max(f64::MIN_POSITIVE)
+        || !(std as f32).is_normal();
     (mean as f32, if constant { 1.0 } else { std as f32 })
 }
 

@@ -337,10 +337,11 @@ impl Preprocessor {
         match &self.target {
             TargetTransform::Values { offset, scale, .. } => {
                 let values = numeric_values(table, column, "a number (regression target)")?;
+                // In f64, as the features: near f32's limit the difference would overflow.
                 rows.iter()
-                    .map(|&row| match values[row] as f32 {
+                    .map(|&row| match values[row] {
                         v if v.is_nan() => Err(missing(row)),
-                        v => Ok((v - offset) / scale),
+                        v => Ok(((v - f64::from(*offset)) / f64::from(*scale)) as f32),
                     })
                     .collect()
             }
