@@ -340,6 +340,12 @@ pub(crate) fn run(args: TrainArgs) -> Result<ExitCode> {
         }
     };
 
+    // The checkpoint is checked before anything is written: a refused `--resume` (another
+    // network, a damaged checkpoint) must leave the run folder as it was (issue 14).
+    let resume = match &args.resume {
+        Some(dir) => Some(checkpoint::load(dir, &mlp_config, &device)?),
+        None => None,
+    };
     let out = args.out.as_deref().or(args.resume.as_deref());
     let run_dir = RunDir::create(out, &data_name(&config.data.path))?;
     run_dir.write_config(&config)?;
@@ -347,10 +353,6 @@ pub(crate) fn run(args: TrainArgs) -> Result<ExitCode> {
         eprint!("{}", describe_run(&config, &prepared, &model));
         eprintln!("Run folder: {}", run_dir.path().display());
     }
-    let resume = match &args.resume {
-        Some(dir) => Some(checkpoint::load(dir, &mlp_config, &device)?),
-        None => None,
-    };
 
     progress::catch_interrupts();
     let mut observer = checkpoint::RunObserver::new(

@@ -205,3 +205,34 @@ fn numbers_at_the_edges_of_f32_train() {
         "{summary}"
     );
 }
+
+#[test]
+fn a_refused_resume_changes_nothing() {
+    // Issue 14.9: `--resume D --hidden 7` was refused but rewrote config.toml with `[7]`,
+    // so every later `--resume D` failed.
+    let (run, _) = train("refused-resume-run", &["--data", "iris", "--epochs", "3"]);
+    let config = std::fs::read(run.join("config.toml")).unwrap();
+    let out = nerve(&[
+        "train",
+        "--resume",
+        run.to_str().unwrap(),
+        "--hidden",
+        "7",
+        "--quiet",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(std::fs::read(run.join("config.toml")).unwrap(), config);
+    ok(&[
+        "train",
+        "--resume",
+        run.to_str().unwrap(),
+        "--epochs",
+        "5",
+        "--quiet",
+    ]);
+}
