@@ -40,12 +40,20 @@ impl RunDir {
     }
 
     /// Writes `history.csv` and `history.jsonl`, one row or object per epoch.
-    pub(crate) fn write_history(&self, history: &[EpochReport]) -> Result<()> {
+    /// With no epoch (a run that diverged in its first), `history.csv` still has its header,
+    /// made for `task` and whether there is a `validation` part.
+    pub(crate) fn write_history(
+        &self,
+        history: &[EpochReport],
+        task: nerve_data::Task,
+        validation: bool,
+    ) -> Result<()> {
         let mut csv = csv::Writer::from_writer(Vec::new());
-        if let Some(first) = history.first() {
-            let header: Vec<String> = history_row(first).into_iter().map(|(k, _)| k).collect();
-            csv.write_record(&header)?;
-        }
+        let header: Vec<String> = match history.first() {
+            Some(first) => history_row(first).into_iter().map(|(k, _)| k).collect(),
+            None => history_header(task, validation),
+        };
+        csv.write_record(&header)?;
         let mut jsonl = Vec::new();
         for report in history {
             let row: Vec<String> = history_row(report)
@@ -126,6 +134,26 @@ pub(crate) fn history_row(report: &EpochReport) -> Vec<(String, f64)> {
     row.push(("grad_norm".to_owned(), report.grad_norm));
     row.push(("seconds".to_owned(), report.elapsed.as_secs_f64()));
     row
+}
+
+/// The columns of `history.csv` for a task, as [`history_row`] names them.
+fn history_header(task: nerve_data::Task, validation: bool) -> Vec<String> {
+    let metrics: &[&str] = match task {
+        nerve_data::Task::Classification => &["accuracy", "precision", "recall", "f1"],
+        nerve_data::Task::Regression => &["mse", "rmse", "mae", "r2"],
+    };
+    let parts: &[&str] = if validation {
+        &["train", "val"]
+    } else {
+        &["train"]
+    };
+    let mut header = vec!["epoch".to_owned(), "lr".to_owned()];
+    for part in parts {
+        header.push(format!("{part}_loss"));
+        header.extend(metrics.iter().map(|m| format!("{part}_{m}")));
+    }
+    header.extend(["grad_norm".to_owned(), "seconds".to_owned()]);
+    header
 }
 
 fn part_columns(row: &mut Vec<(String, f64)>, prefix: &str, part: &PartMetrics) {

@@ -391,7 +391,11 @@ pub(crate) fn run(args: TrainArgs) -> Result<ExitCode> {
     let validation = prepared.validation.as_ref().map(evaluate).transpose()?;
     let test = prepared.test.as_ref().map(evaluate).transpose()?;
     let summary = summary_json(&config, &prepared, &outcome, &train, &validation, &test);
-    run_dir.write_history(&outcome.history)?;
+    run_dir.write_history(
+        &outcome.history,
+        prepared.task,
+        prepared.validation.is_some(),
+    )?;
     run_dir.write_metrics(&summary)?;
     let model_path = run_dir.path().join("model.safetensors");
     for path in std::iter::once(model_path.as_path()).chain(args.save.as_deref()) {

@@ -236,3 +236,31 @@ fn a_refused_resume_changes_nothing() {
         "--quiet",
     ]);
 }
+
+#[test]
+fn a_run_that_diverges_at_once_keeps_a_history_header() {
+    // Issue 14.13: history.csv was 0 bytes when the first epoch diverged.
+    let run = scratch().join("diverge-at-once-run");
+    let _ = std::fs::remove_dir_all(&run);
+    let out = nerve(&[
+        "train",
+        "--data",
+        "iris",
+        "--optimizer",
+        "sgd",
+        "--lr",
+        "1e30",
+        "--epochs",
+        "5",
+        "--quiet",
+        "--out",
+        run.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let history = std::fs::read_to_string(run.join("history.csv")).unwrap();
+    let header = history.lines().next().unwrap_or_default();
+    assert!(
+        header.starts_with("epoch,lr,train_loss,train_accuracy"),
+        "{history:?}"
+    );
+}
