@@ -136,6 +136,9 @@ pub(crate) fn run(args: ExplainArgs) -> Result<ExitCode> {
     if args.steps == 0 {
         bail!("--steps must be at least 1");
     }
+    if let Some(plot) = &args.plot {
+        crate::run_dir::check_output_file(plot, "--plot")?;
+    }
     let (saved, device) = open_model(&args.model, args.read.backend)?;
     let p = &saved.preprocessor;
     let table =

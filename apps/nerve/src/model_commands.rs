@@ -17,7 +17,7 @@ use nerve_train::{Scores, Trainer};
 use serde_json::json;
 
 use crate::run_config::{Delimiter, resolve_data};
-use crate::run_dir::write_atomically;
+use crate::run_dir::{check_output_file, write_atomically};
 use crate::saved_model::{self, SavedModel};
 use crate::train_command::{
     class_probabilities, headline, ignore_broken_pipe, shorten, write_aligned, write_confusion,
@@ -379,10 +379,13 @@ impl Sink {
     fn new(output: Option<PathBuf>) -> Result<Self> {
         Ok(match output {
             None => Sink::Stdout,
-            Some(path) => Sink::File {
-                path,
-                buffer: Vec::new(),
-            },
+            Some(path) => {
+                check_output_file(&path, "--output")?;
+                Sink::File {
+                    path,
+                    buffer: Vec::new(),
+                }
+            }
         })
     }
 

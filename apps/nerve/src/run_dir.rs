@@ -5,7 +5,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use nerve_train::{EpochReport, PartMetrics, Scores};
 
 use crate::run_config::RunConfig;
@@ -193,5 +193,59 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
         file.sync_all()?;
         std::fs::rename(&temporary, path)
     };
-    write().with_context(|| format!("cannot write {}", path.display()))
+    write().map_err(|err| {
+        // A failed write (a full disk, a folder in the way) leaves no temporary behind.
+        let _ = std::fs::remove_file(&temporary);
+        anyhow::Error::new(err).context(format!("cannot write {}", path.display()))
+    })
+}
+
+/// Checks, before any work, that `path` can name a file to write: not a folder, not ending in
+/// a path separator, in a folder that exists. (Writing is still atomic; this only refuses a
+/// hopeless path before minutes of work, and before a temporary is left beside it.)
+pub(crate) fn check_output_file(path: &Path, flag: &str) -> Result<()> {
+    let text = path.to_string_lossy();
+    if path.is_dir() || text.ends_with(std::path::MAIN_SEPARATOR) || text.ends_with('/') {
+        bail!("{flag} {} is a folder; give a file name", path.display());
+    }
+    let parent = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    if !parent.is_dir() {
+        bail!(
+            "{flag} {}: the folder {} does not exist",
+            path.display(),
+            parent.display()
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_atomic_write_leaves_no_temporary() {
+        // The rename fails: a folder stands where the file should go.
+        let dir = std::env::temp_dir().join(format!("nerve-atomic-{}", std::process::id()));
+        let target = dir.join("history.csv");
+        std::fs::create_dir_all(&target).unwrap_or_else(|err| panic!("{err}"));
+        let err = write_atomically(&target, b"epoch\n").unwrap_err();
+        assert!(format!("{err:#}").starts_with("cannot write"), "{err:#}");
+        let names: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|err| panic!("{err}"))
+            .map(|e| {
+                e.map(|e| e.file_name().to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            })
+            .collect();
+        assert_eq!(
+            names,
+            ["history.csv"],
+            "only the folder that was in the way"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

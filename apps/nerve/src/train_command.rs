@@ -283,6 +283,9 @@ pub(crate) fn run(args: TrainArgs) -> Result<ExitCode> {
             "warning: this is a debug build of nerve; training will be slow. Build with `cargo run --release -p nerve -- train`."
         );
     }
+    if let Some(save) = &args.save {
+        crate::run_dir::check_output_file(save, "--save")?;
+    }
     let mut config = args.resolve()?;
     let device = config.backend.autodiff_device()?;
     let init = args

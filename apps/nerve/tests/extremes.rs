@@ -267,3 +267,60 @@ fn a_run_that_diverges_at_once_keeps_a_history_header() {
         "{history:?}"
     );
 }
+
+#[test]
+fn hopeless_output_paths_are_refused_before_work_and_leave_nothing() {
+    // Issue 14.7: `predict --output some_dir/` failed with "Not a directory" after the work and
+    // left the whole prediction as a `.tmp` in the parent folder; `explain --plot dir/` too.
+    let (run, _) = train("output-paths-run", &["--data", "iris", "--epochs", "2"]);
+    let model = run.join("model.safetensors");
+    let model = model.to_str().unwrap();
+    let dir = scratch().join("output-paths");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let folder = format!("{}/", dir.display());
+    let missing = dir.join("no/such/folder/p.csv");
+    fails(
+        &[
+            "predict", "--model", model, "--data", "iris", "--output", &folder,
+        ],
+        "is a folder",
+    );
+    fails(
+        &[
+            "predict",
+            "--model",
+            model,
+            "--data",
+            "iris",
+            "--output",
+            missing.to_str().unwrap(),
+        ],
+        "does not exist",
+    );
+    fails(
+        &[
+            "explain",
+            "--model",
+            model,
+            "--data",
+            "iris",
+            "--plot",
+            dir.to_str().unwrap(),
+        ],
+        "is a folder",
+    );
+    fails(
+        &["train", "--data", "iris", "--save", &folder],
+        "is a folder",
+    );
+    let left: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+    assert!(left.is_empty(), "{left:?}");
+    assert!(
+        !std::fs::read_dir(scratch()).unwrap().any(|e| e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .ends_with(".tmp"))
+    );
+}
