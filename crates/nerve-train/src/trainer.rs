@@ -463,7 +463,11 @@ impl Trainer {
             history = resume.history;
         }
         let first_epoch = history.len() + 1;
+        // The weights after the last epoch whose loss was finite, and after the one before: the
+        // last epoch's final update is checked only by the next epoch's loss, so on divergence
+        // the earlier weights may be the last ones that are good (issue 14).
         let mut last_good = (history.len(), model.clone());
+        let mut before_last_good = last_good.clone();
 
         for epoch in first_epoch..=config.num_epochs {
             if model_config.dropout > 0.0 {
@@ -524,9 +528,17 @@ impl Trainer {
             train_metrics.drop_confusion_matrix();
             let grad_norm = norm_sum / steps_per_epoch as f64;
             if !train_metrics.loss.is_finite() {
-                let (best_epoch, good) = last_good;
-                let good = good.valid();
-                let final_loss = evaluate(&good, config.loss, train, &plain)?;
+                let (mut best_epoch, good) = last_good;
+                let mut good = good.valid();
+                let mut final_loss = evaluate(&good, config.loss, train, &plain)?;
+                if !final_loss.is_finite() {
+                    // The last epoch's updates already overflowed: keep the epoch before.
+                    let (epoch_before, model_before) = before_last_good;
+                    best_epoch = epoch_before;
+                    good = model_before.valid();
+                    final_loss = evaluate(&good, config.loss, train, &plain)?;
+                    history.truncate(best_epoch);
+                }
                 return Err(TrainError::Diverged {
                     epoch,
                     loss: train_metrics.loss,
@@ -562,7 +574,7 @@ impl Trainer {
             let monitored = report.monitored_loss();
             schedule.observe(monitored);
             history.push(report);
-            last_good = (epoch, model.clone());
+            before_last_good = std::mem::replace(&mut last_good, (epoch, model.clone()));
 
             let mut out_of_patience = false;
             if config.patience > 0 {
@@ -778,9 +790,15 @@ mod tests {
             panic!("expected divergence, got {err}")
         };
         assert!(*epoch > 1);
-        // The last good weights are those of the epoch before, with a finite loss.
-        assert_eq!(last_good.best_epoch, epoch - 1);
-        assert_eq!(last_good.history.len(), epoch - 1);
+        // The last good weights are those of the epoch before, or of the one before that when
+        // the epoch before's last update already overflowed; either way with a finite loss.
+        assert!(
+            [epoch - 1, epoch - 2].contains(&last_good.best_epoch),
+            "{} of {epoch}",
+            last_good.best_epoch
+        );
+        assert_eq!(last_good.history.len(), last_good.best_epoch);
+        assert!(last_good.final_loss.is_finite(), "{}", last_good.final_loss);
         assert_eq!(last_good.stop_reason, StopReason::Diverged);
         assert!(
             err.to_string()
