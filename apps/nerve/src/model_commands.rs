@@ -380,7 +380,7 @@ impl Sink {
         Ok(match output {
             None => Sink::Stdout,
             Some(path) => {
-                check_output_file(&path, "--output")?;
+                check_output_file(&path, "--output", None)?;
                 Sink::File {
                     path,
                     buffer: Vec::new(),

@@ -201,9 +201,10 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 /// Checks, before any work, that `path` can name a file to write: not a folder, not ending in
-/// a path separator, in a folder that exists. (Writing is still atomic; this only refuses a
-/// hopeless path before minutes of work, and before a temporary is left beside it.)
-pub(crate) fn check_output_file(path: &Path, flag: &str) -> Result<()> {
+/// a path separator, in a folder that exists (or lies inside `created`, a folder the command
+/// makes before writing, such as the run folder). Writing is still atomic; this only refuses a
+/// hopeless path before minutes of work, and before a temporary is left beside it.
+pub(crate) fn check_output_file(path: &Path, flag: &str, created: Option<&Path>) -> Result<()> {
     let text = path.to_string_lossy();
     if path.is_dir() || text.ends_with(std::path::MAIN_SEPARATOR) || text.ends_with('/') {
         bail!("{flag} {} is a folder; give a file name", path.display());
@@ -212,7 +213,7 @@ pub(crate) fn check_output_file(path: &Path, flag: &str) -> Result<()> {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
     };
-    if !parent.is_dir() {
+    if !parent.is_dir() && !created.is_some_and(|folder| parent.starts_with(folder)) {
         bail!(
             "{flag} {}: the folder {} does not exist",
             path.display(),

@@ -284,7 +284,9 @@ pub(crate) fn run(args: TrainArgs) -> Result<ExitCode> {
         );
     }
     if let Some(save) = &args.save {
-        crate::run_dir::check_output_file(save, "--save")?;
+        // The run folder is made before the model is saved, so `--save` may point inside it.
+        let run_folder = args.out.as_deref().or(args.resume.as_deref());
+        crate::run_dir::check_output_file(save, "--save", run_folder)?;
     }
     let mut config = args.resolve()?;
     let device = config.backend.autodiff_device()?;

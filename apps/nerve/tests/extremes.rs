@@ -171,6 +171,34 @@ fn the_last_good_model_of_a_diverged_run_is_good() {
     // Issue 14.4: the folder said it held the last good epoch, but eval on its model gave
     // loss NaN (the weights after an epoch's last update were only checked by the next
     // epoch's loss); with --lr 1e300 every saved weight was inf.
+    // Also a run whose last epoch's final update overflows: its own loss was finite, so it
+    // used to end normally (exit 0) with a model no command could use.
+    let run = scratch().join("last-good-one-epoch");
+    let _ = std::fs::remove_dir_all(&run);
+    let out = nerve(&[
+        "train",
+        "--data",
+        "iris",
+        "--optimizer",
+        "sgd",
+        "--lr",
+        "1e300",
+        "--epochs",
+        "1",
+        "--quiet",
+        "--out",
+        run.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("epoch 0, the last good one"), "{stderr}");
+    ok(&[
+        "eval",
+        "--model",
+        run.join("model.safetensors").to_str().unwrap(),
+        "--data",
+        "iris",
+    ]);
     for lr in ["1e6", "1e300"] {
         let run = scratch().join(format!("last-good-{lr}"));
         let _ = std::fs::remove_dir_all(&run);
@@ -203,15 +231,21 @@ fn the_last_good_model_of_a_diverged_run_is_good() {
             metrics["loss"].as_f64().is_some_and(f64::is_finite),
             "lr {lr}: {metrics}"
         );
-        // The history holds as many epochs as the message names.
+        // The epoch kept is one or two before the one that diverged, and the history ends there.
+        let diverged: usize = stderr
+            .split("diverged at epoch ")
+            .nth(1)
+            .and_then(|rest| rest.split(':').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap();
         let epochs = std::fs::read_to_string(run.join("history.csv"))
             .unwrap()
             .lines()
             .count()
             - 1;
         assert!(
-            stderr.contains(&format!("epoch {epochs}, the last good one")),
-            "{stderr}"
+            epochs + 1 == diverged || epochs + 2 == diverged,
+            "{epochs} kept: {stderr}"
         );
     }
 }
@@ -364,11 +398,21 @@ fn hopeless_output_paths_are_refused_before_work_and_leave_nothing() {
     );
     let left: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
     assert!(left.is_empty(), "{left:?}");
-    assert!(
-        !std::fs::read_dir(scratch()).unwrap().any(|e| e
-            .unwrap()
-            .file_name()
-            .to_string_lossy()
-            .ends_with(".tmp"))
-    );
+    // `--save` inside the run folder it makes is fine (the folder is made first).
+    let run = scratch().join("save-inside-run");
+    let _ = std::fs::remove_dir_all(&run);
+    let inside = run.join("copy.safetensors");
+    ok(&[
+        "train",
+        "--data",
+        "iris",
+        "--epochs",
+        "1",
+        "--quiet",
+        "--out",
+        run.to_str().unwrap(),
+        "--save",
+        inside.to_str().unwrap(),
+    ]);
+    assert!(inside.is_file());
 }

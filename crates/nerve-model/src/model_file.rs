@@ -92,10 +92,17 @@ impl Mlp {
             name.to_string_lossy(),
             std::process::id()
         ));
-        let mut file = std::fs::File::create(&temporary).map_err(io)?;
-        file.write_all(&bytes).map_err(io)?;
-        file.sync_all().map_err(io)?;
-        std::fs::rename(&temporary, path).map_err(io)
+        let write = || -> std::io::Result<()> {
+            let mut file = std::fs::File::create(&temporary)?;
+            file.write_all(&bytes)?;
+            file.sync_all()?;
+            std::fs::rename(&temporary, path)
+        };
+        write().map_err(|err| {
+            // A failed write (a full disk, a folder in the way) leaves no temporary behind.
+            let _ = std::fs::remove_file(&temporary);
+            io(err)
+        })
     }
 
     /// Reads a model file: the network on `device` (in inference mode if `device` is plain) and

@@ -528,28 +528,18 @@ impl Trainer {
             train_metrics.drop_confusion_matrix();
             let grad_norm = norm_sum / steps_per_epoch as f64;
             if !train_metrics.loss.is_finite() {
-                let (mut best_epoch, good) = last_good;
-                let mut good = good.valid();
-                let mut final_loss = evaluate(&good, config.loss, train, &plain)?;
-                if !final_loss.is_finite() {
-                    // The last epoch's updates already overflowed: keep the epoch before.
-                    let (epoch_before, model_before) = before_last_good;
-                    best_epoch = epoch_before;
-                    good = model_before.valid();
-                    final_loss = evaluate(&good, config.loss, train, &plain)?;
-                    history.truncate(best_epoch);
-                }
+                let last_good = keep_finite(
+                    [last_good, before_last_good],
+                    history,
+                    config.loss,
+                    train,
+                    &plain,
+                )?;
                 return Err(TrainError::Diverged {
                     epoch,
                     loss: train_metrics.loss,
                     learning_rate: lr,
-                    last_good: Some(Box::new(TrainOutcome {
-                        model: good,
-                        history,
-                        stop_reason: StopReason::Diverged,
-                        best_epoch,
-                        final_loss,
-                    })),
+                    last_good: last_good.map(Box::new),
                 });
             }
             let validation_metrics = validation
@@ -619,6 +609,19 @@ impl Trainer {
         };
         let model = model.valid();
         let final_loss = evaluate(&model, config.loss, train, &plain)?;
+        if !final_loss.is_finite() {
+            // The last epoch's final update overflowed (its own loss, measured before that
+            // update, was finite): a divergence all the same, keeping the epoch before.
+            let epoch = history.len();
+            let learning_rate = history.last().map_or(f64::NAN, |report| report.lr);
+            let last_good = keep_finite([before_last_good], history, config.loss, train, &plain)?;
+            return Err(TrainError::Diverged {
+                epoch,
+                loss: final_loss,
+                learning_rate,
+                last_good: last_good.map(Box::new),
+            });
+        }
         Ok(TrainOutcome {
             model,
             history,
@@ -627,6 +630,34 @@ impl Trainer {
             final_loss,
         })
     }
+}
+
+/// After a divergence, the newest of `candidates` (epoch, weights on the autodiff device) whose
+/// weights give a finite loss on `train`, with the history cut to its epoch; `None` when none
+/// does (then nothing is worth saving). The last epoch's final update is checked only by the
+/// next epoch's loss, so the newest candidate may already have overflowed.
+fn keep_finite<const N: usize>(
+    candidates: [(usize, Mlp); N],
+    mut history: Vec<EpochReport>,
+    loss: Loss,
+    train: &Dataset,
+    plain: &Device,
+) -> Result<Option<TrainOutcome>, TrainError> {
+    for (epoch, model) in candidates {
+        let model = model.valid();
+        let final_loss = evaluate(&model, loss, train, plain)?;
+        if final_loss.is_finite() {
+            history.truncate(epoch);
+            return Ok(Some(TrainOutcome {
+                model,
+                history,
+                stop_reason: StopReason::Diverged,
+                best_epoch: epoch,
+                final_loss,
+            }));
+        }
+    }
+    Ok(None)
 }
 
 /// Loss and metrics of `model` (on the autodiff device) on one part, in one forward pass and
