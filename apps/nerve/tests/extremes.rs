@@ -7,6 +7,35 @@ mod common;
 
 use common::{fails, nerve, ok, scratch, train};
 
+/// Trains on iris with SGD at learning rate `lr` into a fresh run folder `name` (with `extra`
+/// flags), a run meant to diverge; returns the folder and the process output.
+fn diverge(
+    name: impl AsRef<std::path::Path>,
+    lr: &str,
+    extra: &[&str],
+) -> (std::path::PathBuf, std::process::Output) {
+    let run = scratch().join(name);
+    let _ = std::fs::remove_dir_all(&run);
+    let args = [
+        &[
+            "train",
+            "--data",
+            "iris",
+            "--optimizer",
+            "sgd",
+            "--lr",
+            lr,
+            "--quiet",
+            "--out",
+            run.to_str().unwrap(),
+        ][..],
+        extra,
+    ]
+    .concat();
+    let out = nerve(&args);
+    (run, out)
+}
+
 #[test]
 fn labels_of_any_length_are_shown_cut() {
     // Issue 14.1: a label over 65,535 characters panicked the table printer ("Formatting
@@ -126,22 +155,7 @@ fn non_finite_models_are_refused_and_charts_do_not_hang() {
     }
     // Issue 14.3: explain never returned on a diverged run's model; now it finishes (the
     // model kept is finite, and non-finite attributions would stop it with a message).
-    let run = scratch().join("huge-run");
-    let _ = std::fs::remove_dir_all(&run);
-    let out = nerve(&[
-        "train",
-        "--data",
-        "iris",
-        "--optimizer",
-        "sgd",
-        "--lr",
-        "1e6",
-        "--epochs",
-        "50",
-        "--quiet",
-        "--out",
-        run.to_str().unwrap(),
-    ]);
+    let (run, out) = diverge("huge-run", "1e6", &["--epochs", "50"]);
     assert_eq!(out.status.code(), Some(1));
     let model = run.join("model.safetensors");
     let started = std::time::Instant::now();
@@ -173,22 +187,7 @@ fn the_last_good_model_of_a_diverged_run_is_good() {
     // epoch's loss); with --lr 1e300 every saved weight was inf.
     // Also a run whose last epoch's final update overflows: its own loss was finite, so it
     // used to end normally (exit 0) with a model no command could use.
-    let run = scratch().join("last-good-one-epoch");
-    let _ = std::fs::remove_dir_all(&run);
-    let out = nerve(&[
-        "train",
-        "--data",
-        "iris",
-        "--optimizer",
-        "sgd",
-        "--lr",
-        "1e300",
-        "--epochs",
-        "1",
-        "--quiet",
-        "--out",
-        run.to_str().unwrap(),
-    ]);
+    let (run, out) = diverge("last-good-one-epoch", "1e300", &["--epochs", "1"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("epoch 0, the last good one"), "{stderr}");
@@ -200,22 +199,7 @@ fn the_last_good_model_of_a_diverged_run_is_good() {
         "iris",
     ]);
     for lr in ["1e6", "1e300"] {
-        let run = scratch().join(format!("last-good-{lr}"));
-        let _ = std::fs::remove_dir_all(&run);
-        let out = nerve(&[
-            "train",
-            "--data",
-            "iris",
-            "--optimizer",
-            "sgd",
-            "--lr",
-            lr,
-            "--epochs",
-            "50",
-            "--quiet",
-            "--out",
-            run.to_str().unwrap(),
-        ]);
+        let (run, out) = diverge(format!("last-good-{lr}"), lr, &["--epochs", "50"]);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.contains("the last good one"), "{stderr}");
         let eval = ok(&[
@@ -322,24 +306,11 @@ fn a_refused_resume_changes_nothing() {
 #[test]
 fn a_run_that_diverges_at_once_keeps_a_history_header() {
     // Issue 14.13: history.csv was 0 bytes when the first epoch diverged.
-    let run = scratch().join("diverge-at-once-run");
-    let _ = std::fs::remove_dir_all(&run);
-    let out = nerve(&[
-        "train",
-        "--data",
-        "iris",
-        "--optimizer",
-        "sgd",
-        "--lr",
+    let (run, out) = diverge(
+        "diverge-at-once-run",
         "1e30",
-        "--batch-size",
-        "10",
-        "--epochs",
-        "5",
-        "--quiet",
-        "--out",
-        run.to_str().unwrap(),
-    ]);
+        &["--batch-size", "10", "--epochs", "5"],
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("diverged at epoch 1:"), "{stderr}");
     let history = std::fs::read_to_string(run.join("history.csv")).unwrap();
