@@ -420,8 +420,14 @@ pub(crate) fn run(args: TrainArgs) -> Result<ExitCode> {
     }
 
     if let Some(err) = divergence {
+        // The checkpoint may be an epoch ahead of the model kept (whose weights were chosen for
+        // a finite loss), and resuming the same config would diverge again: remove it, its
+        // state first, so `--resume` refuses plainly ("no checkpoint") rather than mismatch.
+        let checkpoint = run_dir.path().join("checkpoint");
+        let _ = std::fs::remove_file(checkpoint.join("state.json"));
+        let _ = std::fs::remove_dir_all(&checkpoint);
         bail!(
-            "{err}. The run folder {} holds the model and history of epoch {}, the last good one.",
+            "{err}. The run folder {} holds the model and history of epoch {}, the last good one (its checkpoint is removed: train again with a smaller learning rate, or from this model with --init)",
             run_dir.path().display(),
             outcome.history.len()
         );

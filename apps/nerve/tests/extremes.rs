@@ -231,6 +231,12 @@ fn the_last_good_model_of_a_diverged_run_is_good() {
             epochs + 1 == diverged || epochs + 2 == diverged,
             "{epochs} kept: {stderr}"
         );
+        // No checkpoint ahead of the model kept: --resume refuses plainly.
+        assert!(!run.join("checkpoint").exists());
+        common::fails(
+            &["train", "--resume", run.to_str().unwrap(), "--quiet"],
+            "has no checkpoint to resume from",
+        );
     }
 }
 
