@@ -289,6 +289,9 @@ pub(crate) fn run(args: TrainArgs) -> Result<ExitCode> {
         crate::run_dir::check_output_file(save, "--save", run_folder)?;
     }
     let mut config = args.resolve()?;
+    if let Some(dir) = &args.resume {
+        refuse_changed_settings(dir, &config)?;
+    }
     let device = config.backend.autodiff_device()?;
     let init = args
         .init
@@ -449,6 +452,30 @@ pub(crate) fn run(args: TrainArgs) -> Result<ExitCode> {
         return Ok(ExitCode::from(130));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--resume` continues a run as it was configured: only the epoch limit and the checkpoint
+/// interval may change; any other flag would mix two configurations in one run (issue 14).
+fn refuse_changed_settings(dir: &Path, config: &RunConfig) -> Result<()> {
+    let saved = RunConfig::load(&dir.join("config.toml"))?;
+    let mut asked = config.clone();
+    asked.training.num_epochs = saved.training.num_epochs;
+    asked.training.checkpoint_every = saved.training.checkpoint_every;
+    if asked == saved {
+        return Ok(());
+    }
+    let table = |c: &RunConfig| -> Result<toml::Table> { Ok(toml::from_str(&c.to_toml()?)?) };
+    let (asked, saved) = (table(&asked)?, table(&saved)?);
+    let changed: Vec<&str> = asked
+        .iter()
+        .filter(|(key, value)| saved.get(key.as_str()) != Some(*value))
+        .map(|(key, _)| key.as_str())
+        .collect();
+    bail!(
+        "--resume {} continues the run as configured in its config.toml; only --epochs and --checkpoint-every may change, but these settings differ: [{}]. Start a new run to change them",
+        dir.display(),
+        changed.join("], [")
+    )
 }
 
 /// Replaces the freshly fitted preprocessing with a model's own, so its weights see inputs

@@ -393,3 +393,24 @@ fn hopeless_output_paths_are_refused_before_work_and_leave_nothing() {
     ]);
     assert!(inside.is_file());
 }
+
+#[test]
+fn a_resume_with_other_settings_is_refused() {
+    // Issue 14 (found while fixing 14.9): `--resume D --optimizer sgd` on an adam run went on
+    // with SGD and rewrote config.toml, mixing two configurations in one run.
+    let (run, _) = train("other-settings-run", &["--data", "iris", "--epochs", "3"]);
+    let config = std::fs::read(run.join("config.toml")).unwrap();
+    common::fails(
+        &[
+            "train",
+            "--resume",
+            run.to_str().unwrap(),
+            "--optimizer",
+            "sgd",
+            "--epochs",
+            "5",
+        ],
+        "these settings differ: [optimizer]",
+    );
+    assert_eq!(std::fs::read(run.join("config.toml")).unwrap(), config);
+}
