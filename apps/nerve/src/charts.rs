@@ -779,4 +779,30 @@ mod tests {
             "{longest}"
         );
     }
+
+    #[test]
+    fn attribution_bars_refuse_non_finite_or_overflowing_values() {
+        // Issue 14.3: an infinite bar sent plotters' axis code into an endless loop.
+        // Infinite, NaN, and two segments whose sum overflows (1e308 + 1e308).
+        for segments in [
+            vec![vec![f64::INFINITY, 1.0]],
+            vec![vec![f64::NAN, 1.0]],
+            vec![vec![1e308, 1.0], vec![1e308, 1.0]],
+        ] {
+            let bars = AttributionBars {
+                title: "t".to_owned(),
+                measure: "m".to_owned(),
+                features: vec!["a".to_owned(), "b".to_owned()],
+                segments: segments
+                    .iter()
+                    .enumerate()
+                    .map(|(i, values)| (format!("y{i}"), values.clone()))
+                    .collect(),
+            };
+            match render(&bars, Format::Svg) {
+                Ok(_) => panic!("{segments:?} was drawn"),
+                Err(err) => assert!(err.to_string().contains("not finite"), "{err}"),
+            }
+        }
+    }
 }
