@@ -26,6 +26,8 @@ impl RunDir {
             }
             None => create_default(data_name)?,
         };
+        remove_stale_temporaries(&path);
+        remove_stale_temporaries(&path.join("checkpoint"));
         Ok(RunDir { path })
     }
 
@@ -200,6 +202,30 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     })
 }
 
+/// Removes the temporaries (`.NAME.PID.tmp`) that a killed nerve left in `dir`: those whose
+/// process is gone (on Linux, no `/proc/PID`; elsewhere none are removed). A live writer's
+/// temporary is left alone. Nothing here is worth failing a run for.
+fn remove_stale_temporaries(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name
+            .strip_prefix('.')
+            .and_then(|rest| rest.strip_suffix(".tmp"))
+            .and_then(|rest| rest.rsplit('.').next())
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let gone = Path::new("/proc").is_dir() && !Path::new(&format!("/proc/{pid}")).exists();
+        if gone && pid != std::process::id() {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// Checks, before any work, that `path` can name a file to write: not a folder, not ending in
 /// a path separator, in a folder that exists (or lies inside `created`, a folder the command
 /// makes before writing, such as the run folder). Writing is still atomic; this only refuses a
@@ -246,6 +272,25 @@ mod tests {
             names,
             ["history.csv"],
             "only the folder that was in the way"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_dead_writers_temporaries_are_removed_a_live_ones_kept() {
+        let dir = std::env::temp_dir().join(format!("nerve-stale-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap_or_else(|err| panic!("{err}"));
+        // No process has pid 4194304 (past Linux's maximum); this process is alive.
+        let dead = dir.join(".model.safetensors.4194304.tmp");
+        let live = dir.join(format!(".history.csv.{}.tmp", std::process::id()));
+        let other = dir.join("notes.tmp");
+        for path in [&dead, &live, &other] {
+            std::fs::write(path, b"x").unwrap_or_else(|err| panic!("{err}"));
+        }
+        remove_stale_temporaries(&dir);
+        assert_eq!(
+            (dead.exists(), live.exists(), other.exists()),
+            (false, true, true)
         );
         let _ = std::fs::remove_dir_all(&dir);
     }
