@@ -31,6 +31,28 @@ impl RunDir {
         Ok(RunDir { path })
     }
 
+    /// Removes the files an earlier run left in the folder (`--overwrite`), so every file in
+    /// it is this run's: nerve's own names only, nothing else the folder holds.
+    pub(crate) fn remove_earlier_run(&self) -> Result<()> {
+        for name in RUN_FILES {
+            let path = self.path.join(name);
+            let removed = if path.is_dir() {
+                std::fs::remove_dir_all(&path)
+            } else {
+                std::fs::remove_file(&path)
+            };
+            if let Err(err) = removed
+                && err.kind() != std::io::ErrorKind::NotFound
+            {
+                return Err(anyhow::Error::new(err).context(format!(
+                    "cannot remove {} of the earlier run",
+                    path.display()
+                )));
+            }
+        }
+        Ok(())
+    }
+
     /// The folder.
     pub(crate) fn path(&self) -> &Path {
         &self.path
@@ -200,6 +222,40 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
         let _ = std::fs::remove_file(&temporary);
         anyhow::Error::new(err).context(format!("cannot write {}", path.display()))
     })
+}
+
+/// The files (and the checkpoint folder) a run writes in its folder.
+const RUN_FILES: [&str; 11] = [
+    "config.toml",
+    "history.csv",
+    "history.jsonl",
+    "metrics.json",
+    "model.safetensors",
+    "curves.svg",
+    "curves.png",
+    "confusion.svg",
+    "confusion.png",
+    "explain.svg",
+    "checkpoint",
+];
+
+/// Refuses a `--out` folder that holds an earlier run's files: a run folder is one run's, and
+/// two runs' files mixed in one folder (a config from one, a model from the other) mislead.
+pub(crate) fn refuse_earlier_run(out: &Path) -> Result<()> {
+    let found: Vec<&str> = RUN_FILES
+        .iter()
+        .copied()
+        .filter(|name| out.join(name).exists())
+        .collect();
+    if !found.is_empty() {
+        bail!(
+            "--out {} holds an earlier run ({}); a run folder is one run's: choose another --out, pass --overwrite to replace it, or --resume {} to continue it",
+            out.display(),
+            found.join(", "),
+            out.display()
+        );
+    }
+    Ok(())
 }
 
 /// Removes the temporaries (`.NAME.PID.tmp`) that a killed nerve left in `dir`: those whose

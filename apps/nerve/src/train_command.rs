@@ -171,6 +171,10 @@ pub(crate) struct TrainArgs {
     /// (default: runs/DATA-UTCTIME).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+    /// Let --out name a folder that holds an earlier run: its files are replaced (nerve's own
+    /// files are removed first, so none of the earlier run's remains).
+    #[arg(long)]
+    overwrite: bool,
     /// Also write the trained model to this file (it is always written to the run folder).
     #[arg(long, value_name = "FILE.safetensors")]
     save: Option<PathBuf>,
@@ -291,6 +295,10 @@ pub(crate) fn run(args: TrainArgs) -> Result<ExitCode> {
     let mut config = args.resolve()?;
     if let Some(dir) = &args.resume {
         refuse_changed_settings(dir, &config)?;
+    } else if let Some(out) = &args.out
+        && !args.overwrite
+    {
+        crate::run_dir::refuse_earlier_run(out)?;
     }
     let device = config.backend.autodiff_device()?;
     let init = args
@@ -356,6 +364,9 @@ pub(crate) fn run(args: TrainArgs) -> Result<ExitCode> {
     };
     let out = args.out.as_deref().or(args.resume.as_deref());
     let run_dir = RunDir::create(out, &data_name(&config.data.path))?;
+    if args.resume.is_none() && args.overwrite {
+        run_dir.remove_earlier_run()?;
+    }
     run_dir.write_config(&config)?;
     if chatty {
         eprint!("{}", describe_run(&config, &prepared, &model));

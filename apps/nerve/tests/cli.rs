@@ -694,6 +694,8 @@ fn a_huge_learning_rate_trips_the_divergence_guard() {
         "sgd",
         "--out",
         run.to_str().unwrap(),
+        // Run twice into one folder: the second replaces the first (issue 14).
+        "--overwrite",
     ];
     assert_fails(&args, 1, "training diverged at epoch ");
     assert_fails(&args, 1, "try a smaller learning rate (now 1000)");

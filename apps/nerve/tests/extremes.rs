@@ -414,3 +414,51 @@ fn a_resume_with_other_settings_is_refused() {
     );
     assert_eq!(std::fs::read(run.join("config.toml")).unwrap(), config);
 }
+
+#[test]
+fn a_run_folder_is_one_runs() {
+    // Issue 14.10: two runs into one --out mixed their files (a config from one, a model from
+    // the other), and a regression run kept a classification run's confusion.svg.
+    let (run, _) = train("one-run-folder", &["--data", "iris", "--epochs", "2"]);
+    assert!(run.join("confusion.svg").is_file());
+    let config = std::fs::read(run.join("config.toml")).unwrap();
+    fails(
+        &[
+            "train",
+            "--data",
+            "diabetes",
+            "--epochs",
+            "2",
+            "--out",
+            run.to_str().unwrap(),
+        ],
+        "holds an earlier run",
+    );
+    assert_eq!(
+        std::fs::read(run.join("config.toml")).unwrap(),
+        config,
+        "a refused run changes nothing"
+    );
+    std::fs::write(run.join("notes.txt"), "mine").unwrap();
+    ok(&[
+        "train",
+        "--data",
+        "diabetes",
+        "--epochs",
+        "2",
+        "--quiet",
+        "--overwrite",
+        "--out",
+        run.to_str().unwrap(),
+    ]);
+    assert!(
+        !run.join("confusion.svg").exists(),
+        "the earlier run's chart is gone"
+    );
+    assert!(
+        run.join("notes.txt").is_file(),
+        "files that are not nerve's stay"
+    );
+    let config = std::fs::read_to_string(run.join("config.toml")).unwrap();
+    assert!(config.contains("diabetes"), "{config}");
+}
