@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{fails, nerve, ok, scratch, train};
+use common::{fails, file, nerve, ok, scratch, train};
 
 /// Trains on iris with SGD at learning rate `lr` into a fresh run folder `name` (with `extra`
 /// flags), a run meant to diverge; returns the folder and the process output.
@@ -46,9 +46,8 @@ fn labels_of_any_length_are_shown_cut() {
         let label = if i % 2 == 1 { long.as_str() } else { "short" };
         text.push_str(&format!("{i},{},{label}\n", i % 3));
     }
-    let data = scratch().join("long_label.csv");
-    std::fs::write(&data, text).unwrap();
-    let data = data.to_str().unwrap();
+    let data = file("long_label.csv", text);
+    let data = data.as_str();
     let run = scratch().join("long-label-run");
     let _ = std::fs::remove_dir_all(&run);
     let out = ok(&[
@@ -89,11 +88,10 @@ fn labels_of_any_length_are_shown_cut() {
         let kind = if i % 2 == 1 { long.as_str() } else { "short" };
         text.push_str(&format!("{kind},{},{}\n", i % 3, i % 2));
     }
-    let data = scratch().join("long_category.csv");
-    std::fs::write(&data, text).unwrap();
+    let data = file("long_category.csv", text);
     let (run, _) = train(
         "long-category-run",
-        &["--data", data.to_str().unwrap(), "--epochs", "2"],
+        &["--data", data.as_str(), "--epochs", "2"],
     );
     let inspect = ok(&[
         "inspect",
@@ -247,25 +245,20 @@ fn numbers_at_the_edges_of_f32_train() {
     for i in 0..40 {
         text.push_str(&format!("{:e},{}\n", (i % 7) as f64 * 1e-45, i % 2));
     }
-    let data = scratch().join("subnormal.csv");
-    std::fs::write(&data, text).unwrap();
-    train(
-        "subnormal-run",
-        &["--data", data.to_str().unwrap(), "--epochs", "5"],
-    );
+    let data = file("subnormal.csv", text);
+    train("subnormal-run", &["--data", data.as_str(), "--epochs", "5"]);
     // Issue 14.12: values near +-3e38 overflowed in standardization (feature and target).
     let mut text = String::from("x,z,y\n");
     for i in 0..40 {
         let big = |k: usize| if i % k == 0 { "-3e38" } else { "3e38" };
         text.push_str(&format!("{},{i},{}\n", big(2), big(3)));
     }
-    let data = scratch().join("near_max.csv");
-    std::fs::write(&data, text).unwrap();
+    let data = file("near_max.csv", text);
     let (_, summary) = train(
         "near-max-run",
         &[
             "--data",
-            data.to_str().unwrap(),
+            data.as_str(),
             "--task",
             "regression",
             "--epochs",

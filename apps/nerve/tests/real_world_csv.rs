@@ -7,16 +7,7 @@
 
 mod common;
 
-use std::path::PathBuf;
-
-use common::{nerve, ok, scratch, train};
-
-/// Writes `bytes` to a file of the scratch folder and returns its path as text.
-fn file(name: &str, bytes: impl AsRef<[u8]>) -> String {
-    let path: PathBuf = scratch().join(name);
-    std::fs::write(&path, bytes).unwrap();
-    path.to_str().unwrap().to_owned()
-}
+use common::{file, nerve, ok, scratch, train};
 
 /// The run description `nerve train` prints on stderr (a 1-epoch run into `out`).
 fn describe(data: &str, out: &str, extra: &[&str]) -> String {

@@ -5,10 +5,11 @@
 use std::collections::HashMap;
 
 use crate::DataError;
-use crate::cell::{LevelKey, NumberFormat, NumberSyntax, ParsedNumber, long_integer};
+use crate::cell::{
+    LevelKey, NumberFormat, NumberSyntax, ParsedNumber, long_integer, normalized_bits,
+};
 use crate::column::{
     Categorical, Column, ColumnData, ColumnKind, Dates, MAX_SPELLINGS, Numbers, Spellings,
-    normalized_bits,
 };
 use crate::dates::{DateEvidence, DateFields, DateOrder, days_since_epoch, parse_date};
 
@@ -300,11 +301,7 @@ impl NumericBuilder {
     }
 
     fn spelling(&self, value: f64) -> String {
-        self.spellings
-            .as_ref()
-            .and_then(|s| s.get(&normalized_bits(value)))
-            .cloned()
-            .unwrap_or_else(|| value.to_string())
+        crate::column::spelling(self.spellings.as_ref(), value)
     }
 }
 

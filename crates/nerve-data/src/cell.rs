@@ -346,8 +346,7 @@ pub(crate) enum LevelKey {
 impl LevelKey {
     /// The key of a number.
     pub(crate) fn number(value: f64) -> LevelKey {
-        let value = if value == 0.0 { 0.0 } else { value };
-        LevelKey::Number(value.to_bits())
+        LevelKey::Number(normalized_bits(value))
     }
 
     /// The key of a cell's text: numbers by value, formatted or not, as the numeric rule reads
@@ -366,6 +365,12 @@ impl LevelKey {
             None => LevelKey::Text(text.to_owned()),
         }
     }
+}
+
+/// A number's bits with `-0` as `0`: the identity of a value wherever values are compared
+/// (levels, class labels, distinct counts, first spellings).
+pub(crate) fn normalized_bits(value: f64) -> u64 {
+    if value == 0.0 { 0.0f64 } else { value }.to_bits()
 }
 
 /// An integer literal of more than 15 digits (past what an f64 holds exactly), normalized.

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use crate::cell::{LevelKey, NumberFormat};
+use crate::cell::{LevelKey, NumberFormat, normalized_bits};
 use crate::dates::DateOrder;
 
 /// One column of a [`Table`](crate::Table).
@@ -94,17 +94,16 @@ impl Numbers {
     /// How `value` was first written in the file (`1.0` stays `1.0`), or its shortest form
     /// when the column has too many distinct values to keep every spelling.
     pub fn spelling(&self, value: f64) -> String {
-        let key = normalized_bits(value);
-        self.spellings
-            .as_ref()
-            .and_then(|s| s.get(&key))
-            .cloned()
-            .unwrap_or_else(|| value.to_string())
+        spelling(self.spellings.as_ref(), value)
     }
 }
 
-pub(crate) fn normalized_bits(value: f64) -> u64 {
-    if value == 0.0 { 0.0f64 } else { value }.to_bits()
+/// How `value` was first written, from a column's spellings, or its shortest form.
+pub(crate) fn spelling(spellings: Option<&Spellings>, value: f64) -> String {
+    spellings
+        .and_then(|s| s.get(&normalized_bits(value)))
+        .cloned()
+        .unwrap_or_else(|| value.to_string())
 }
 
 /// A categorical column: its distinct values (levels, in order of first appearance, each
@@ -137,6 +136,17 @@ impl Categorical {
     /// The file line and text of the first cell that is not a number.
     pub fn first_text(&self) -> (u64, &str) {
         (self.first_text.0, &self.first_text.1)
+    }
+
+    /// Whether some row has each level (a level can lose all its rows when rows are dropped).
+    pub(crate) fn used_levels(&self) -> Vec<bool> {
+        let mut used = vec![false; self.levels.len()];
+        for &code in &self.codes {
+            if code != Self::MISSING {
+                used[code as usize] = true;
+            }
+        }
+        used
     }
 
     /// The text of row `row`, `None` when missing.

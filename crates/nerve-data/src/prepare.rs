@@ -211,19 +211,15 @@ pub fn prepare(mut table: Table, options: &PrepareOptions) -> Result<Prepared, D
     };
 
     if !split_skipped {
-        let requested = |fraction: f64| (fraction * num_rows as f64).ceil() as usize;
-        for (part, fraction, got) in [
-            ("test", options.split.test, split.test.len()),
-            (
-                "validation",
-                options.split.validation,
-                split.validation.len(),
-            ),
+        let (test_rows, validation_rows) = options.split.requested(num_rows);
+        for (part, requested, got) in [
+            ("test", test_rows, split.test.len()),
+            ("validation", validation_rows, split.validation.len()),
         ] {
-            if got < requested(fraction) {
+            if got < requested {
                 table.push_note(Note::SplitShort {
                     part,
-                    requested: requested(fraction),
+                    requested,
                     got,
                 });
             }

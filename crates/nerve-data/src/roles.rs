@@ -83,7 +83,7 @@ pub(crate) fn assign_roles(
                 ColumnData::Numeric(_) => ColumnRole::Numeric,
                 ColumnData::Date(_) => ColumnRole::Date,
                 ColumnData::Categorical(c) => {
-                    let distinct = used_levels(c);
+                    let distinct = c.used_levels().into_iter().filter(|&u| u).count();
                     let forced = keep_categorical.contains(&name);
                     let identifier =
                         !forced && present >= MIN_ROWS_FOR_IDENTIFIER && distinct * 2 > present;
@@ -294,17 +294,6 @@ fn check_mixed(
         }
         None => Ok(()),
     }
-}
-
-/// The number of levels that some row has.
-fn used_levels(c: &Categorical) -> usize {
-    let mut used = vec![false; c.levels().len()];
-    for &code in c.codes() {
-        if code != Categorical::MISSING {
-            used[code as usize] = true;
-        }
-    }
-    used.into_iter().filter(|&u| u).count()
 }
 
 #[cfg(test)]

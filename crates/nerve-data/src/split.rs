@@ -19,6 +19,15 @@ pub struct SplitOptions {
     pub seed: u64,
 }
 
+impl SplitOptions {
+    /// The rows the test and validation parts ask for out of `num_rows`: `ceil(fraction ×
+    /// num_rows)`, as scikit-learn's `train_test_split` counts. (Stratifying may give fewer.)
+    pub fn requested(&self, num_rows: usize) -> (usize, usize) {
+        let count = |fraction: f64| (fraction * num_rows as f64).ceil() as usize;
+        (count(self.test), count(self.validation))
+    }
+}
+
 impl Default for SplitOptions {
     fn default() -> Self {
         Self {
@@ -95,9 +104,9 @@ impl Split {
         let sizes: Vec<usize> = groups.iter().map(Vec::len).collect();
         // Every group keeps at least one row for training.
         let mut room: Vec<usize> = sizes.iter().map(|&n| n.saturating_sub(1)).collect();
-        let count = |fraction: f64| (fraction * num_rows as f64).ceil() as usize;
-        let test_counts = allocate(count(test), &sizes, &mut room);
-        let validation_counts = allocate(count(validation), &sizes, &mut room);
+        let (test_rows, validation_rows) = options.requested(num_rows);
+        let test_counts = allocate(test_rows, &sizes, &mut room);
+        let validation_counts = allocate(validation_rows, &sizes, &mut room);
 
         let mut split = Split::default();
         for ((group, t), v) in groups.iter().zip(test_counts).zip(validation_counts) {

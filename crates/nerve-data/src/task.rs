@@ -3,7 +3,8 @@
 use std::cmp::Ordering;
 use std::collections::HashSet;
 
-use crate::{Categorical, Column, ColumnData, DataError};
+use crate::cell::normalized_bits;
+use crate::{Column, ColumnData, DataError};
 
 /// What the target column asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -32,7 +33,7 @@ impl Task {
                         return Task::Regression;
                     }
                     // `-0` and `0` are one value.
-                    distinct.insert(if *value == 0.0 { 0u64 } else { value.to_bits() });
+                    distinct.insert(normalized_bits(*value));
                     if distinct.len() > Self::MAX_INFERRED_CLASSES {
                         return Task::Regression;
                     }
@@ -81,7 +82,7 @@ pub fn class_labels(column: &Column) -> Vec<String> {
             let mut distinct: Vec<f64> = numbers
                 .values()
                 .iter()
-                .map(|&v| if v == 0.0 { 0.0 } else { v })
+                .map(|&v| f64::from_bits(normalized_bits(v)))
                 .filter(|v| !v.is_nan())
                 .collect();
             distinct.sort_by(f64::total_cmp);
@@ -103,20 +104,13 @@ pub fn class_labels(column: &Column) -> Vec<String> {
                 .collect();
             return rows.into_iter().map(|row| column.display(row)).collect();
         }
-        ColumnData::Categorical(c) => {
-            let mut used = vec![false; c.levels().len()];
-            for &code in c.codes() {
-                if code != Categorical::MISSING {
-                    used[code as usize] = true;
-                }
-            }
-            c.levels()
-                .iter()
-                .zip(used)
-                .filter(|&(_, used)| used)
-                .map(|(level, _)| level.clone())
-                .collect()
-        }
+        ColumnData::Categorical(c) => c
+            .levels()
+            .iter()
+            .zip(c.used_levels())
+            .filter(|&(_, used)| used)
+            .map(|(level, _)| level.clone())
+            .collect(),
     };
     labels.sort_by(|a, b| natural_order(a, b));
     labels

@@ -19,6 +19,13 @@ pub(crate) fn scratch() -> PathBuf {
     dir
 }
 
+/// Writes `bytes` to a file of [`scratch`] and returns its path as text.
+pub(crate) fn file(name: &str, bytes: impl AsRef<[u8]>) -> String {
+    let path = scratch().join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
 /// Runs `nerve` with `args` from [`scratch`].
 pub(crate) fn nerve(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_nerve"))
