@@ -1,94 +1,251 @@
-//! Checkpoints in a run folder, for `nerve train --resume`: `checkpoint/model.safetensors`
-//! (the weights with their parameter ids), `checkpoint/optimizer.bpk` (burn's optimizer record),
-//! `checkpoint/best.safetensors` (with early stopping), `checkpoint/history.jsonl` and, written
-//! last, `checkpoint/state.json`. The shuffle, the schedule and dropout replay from the history
-//! and the seed, so nothing else is needed.
+//! Checkpoints in a run folder, for `nerve train --resume`, atomic as a whole.
+//!
+//! A checkpoint is a folder `checkpoint/epoch-NNNNNN/` holding `model.safetensors` (the weights
+//! with their parameter ids), `optimizer.bpk` (burn's optimizer record), `history.jsonl` and,
+//! with early stopping, `best.safetensors`. Its files are written and synced first; then
+//! `checkpoint/manifest.json` — the run id, the config's hash, the epoch, and each file's size
+//! and SHA-256 — replaces the previous manifest with one rename, and only then are older epoch
+//! folders removed. A kill at any moment leaves the manifest naming a complete checkpoint (the
+//! previous one until the rename), and `--resume` verifies every file against it. The shuffle,
+//! the schedule and dropout replay from the history and the seed, so nothing else is needed.
 
+use std::collections::BTreeMap;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use burn::prelude::Device;
 use nerve_model::{Mlp, MlpConfig};
 use nerve_train::{Checkpoint, EpochReport, Observer, Resume, TrainPlan};
-use serde_json::{Map, Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, json};
+use sha2::{Digest as _, Sha256};
 
 use crate::progress::Progress;
-use crate::run_dir::write_atomically;
+use crate::run_dir::{RunDir, sync_folder, write_atomically};
+
+/// The checkpoint folder's name in a run folder.
+pub(crate) const FOLDER: &str = "checkpoint";
+/// The manifest's name in the checkpoint folder.
+const MANIFEST: &str = "manifest.json";
+/// The manifest layout this nerve writes and reads.
+const FORMAT: u32 = 1;
+
+/// `checkpoint/manifest.json`: which epoch folder is the checkpoint, and what it must hold.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Manifest {
+    /// [`FORMAT`].
+    format: u32,
+    /// The run it belongs to (the run folder's `run.json`).
+    run_id: String,
+    /// [`crate::run_config::RunConfig::checkpoint_hash`] of the config it was written under.
+    config_sha256: String,
+    /// The epochs completed.
+    epoch: usize,
+    /// With early stopping: the best epoch so far (its weights are `best.safetensors`).
+    best_epoch: Option<usize>,
+    /// The epoch folder, inside the checkpoint folder.
+    folder: String,
+    /// Every file of the epoch folder, by name.
+    files: BTreeMap<String, FileDigest>,
+}
+
+/// A file's size and SHA-256, as the manifest records them.
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileDigest {
+    bytes: u64,
+    sha256: String,
+}
+
+impl FileDigest {
+    fn of(bytes: &[u8]) -> FileDigest {
+        FileDigest {
+            bytes: bytes.len() as u64,
+            sha256: format!("{:x}", Sha256::digest(bytes)),
+        }
+    }
+}
 
 /// Forwards progress to the display and writes a checkpoint every `every` epochs — but not
 /// more than once a second, except at the last epoch and on Ctrl-C, so that fast epochs are not
-/// slowed down by disk writes.
+/// slowed down by disk writes. A checkpoint that cannot be written stops the run after that
+/// epoch (see [`RunObserver::finish`]).
 pub(crate) struct RunObserver {
     progress: Progress,
     dir: PathBuf,
+    run_id: String,
+    config_sha256: String,
     every: usize,
     num_epochs: usize,
     last_write: Option<std::time::Instant>,
-    best_written: Option<usize>,
-    error: Option<anyhow::Error>,
+    /// The epoch of the newest checkpoint written (or resumed from).
+    written: Option<usize>,
+    error: Option<(usize, anyhow::Error)>,
 }
 
 /// The least time between two checkpoints.
 const MIN_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl RunObserver {
-    /// Checkpoints go to `run_dir/checkpoint`.
-    pub(crate) fn new(progress: Progress, run_dir: &Path, every: usize) -> Self {
-        Self {
+    /// Checkpoints go to `run_dir/checkpoint`, made now (when `every > 0`) so that a folder
+    /// that cannot hold one is reported before training. `config_sha256` is
+    /// [`crate::run_config::RunConfig::checkpoint_hash`]; `resumed_from` the epoch of the
+    /// checkpoint a `--resume` started from.
+    pub(crate) fn new(
+        progress: Progress,
+        run_dir: &RunDir,
+        config_sha256: String,
+        every: usize,
+        resumed_from: Option<usize>,
+    ) -> Result<Self> {
+        let dir = run_dir.path().join(FOLDER);
+        if every > 0 {
+            std::fs::create_dir_all(&dir).with_context(|| {
+                format!("cannot create the checkpoint folder {}", dir.display())
+            })?;
+        }
+        Ok(Self {
             progress,
-            dir: run_dir.join("checkpoint"),
+            dir,
+            run_id: run_dir.run_id().to_owned(),
+            config_sha256,
             every,
             num_epochs: 0,
             last_write: None,
-            best_written: None,
+            written: resumed_from,
             error: None,
-        }
+        })
     }
 
-    /// Ends the display; reports a checkpoint that could not be written.
-    pub(crate) fn finish(&mut self) -> Result<()> {
+    /// Ends the display. Returns the checkpoint failure that stopped the run, if any: its
+    /// epoch, the epoch of the last checkpoint written, and why.
+    pub(crate) fn finish(&mut self) -> Option<CheckpointFailure> {
         self.progress.finish();
-        match self.error.take() {
-            Some(err) => Err(err.context("cannot write the checkpoint")),
-            None => Ok(()),
-        }
+        self.error.take().map(|(epoch, error)| CheckpointFailure {
+            epoch,
+            last_written: self.written,
+            error,
+        })
     }
 
     fn write(&mut self, checkpoint: &Checkpoint<'_>) -> Result<()> {
-        std::fs::create_dir_all(&self.dir)
-            .with_context(|| format!("cannot create {}", self.dir.display()))?;
+        let name = format!("epoch-{:06}", checkpoint.epoch);
+        if self.written == Some(checkpoint.epoch) {
+            return Ok(());
+        }
+        let folder = self.dir.join(&name);
+        // A folder of this name is a kill's leftover (the manifest never named it).
+        if folder.exists() {
+            std::fs::remove_dir_all(&folder)
+                .with_context(|| format!("cannot remove {}", folder.display()))?;
+        }
+        std::fs::create_dir_all(&folder)
+            .with_context(|| format!("cannot create {}", folder.display()))?;
+        let written = self.write_files(checkpoint, &folder);
+        let files = match written {
+            Ok(files) => files,
+            Err(err) => {
+                // Frees the space a full disk needs for the model and history.
+                let _ = std::fs::remove_dir_all(&folder);
+                return Err(err);
+            }
+        };
+        let manifest = Manifest {
+            format: FORMAT,
+            run_id: self.run_id.clone(),
+            config_sha256: self.config_sha256.clone(),
+            epoch: checkpoint.epoch,
+            best_epoch: checkpoint.best.map(|(epoch, _)| epoch),
+            folder: name.clone(),
+            files,
+        };
+        let mut text = serde_json::to_vec_pretty(&manifest)?;
+        text.push(b'\n');
+        if let Err(err) = write_atomically(&self.dir.join(MANIFEST), &text) {
+            let _ = std::fs::remove_dir_all(&folder);
+            return Err(err);
+        }
+        self.written = Some(checkpoint.epoch);
+        remove_other_epochs(&self.dir, &name);
+        Ok(())
+    }
+
+    /// Writes and syncs the checkpoint's files into `folder`; returns their digests.
+    fn write_files(
+        &self,
+        checkpoint: &Checkpoint<'_>,
+        folder: &Path,
+    ) -> Result<BTreeMap<String, FileDigest>> {
         let weights = |model: &Mlp, epoch: usize| -> Result<Vec<u8>> {
             let mut extra = Map::new();
             extra.insert("param_ids".into(), json!(model.param_ids()));
             extra.insert("epoch".into(), json!(epoch));
             Ok(model.to_safetensors(&extra)?)
         };
-        write_atomically(
-            &self.dir.join("model.safetensors"),
-            &weights(checkpoint.model, checkpoint.epoch)?,
-        )?;
-        let optimizer = checkpoint
-            .optimizer
-            .into_bytes()
-            .map_err(|err| anyhow::anyhow!("cannot serialize the optimizer's state: {err}"))?;
-        write_atomically(&self.dir.join("optimizer.bpk"), &optimizer)?;
-        if let Some((epoch, model)) = checkpoint.best
-            && self.best_written != Some(epoch)
-        {
-            write_atomically(&self.dir.join("best.safetensors"), &weights(model, epoch)?)?;
-            self.best_written = Some(epoch);
+        let mut contents: Vec<(&str, Vec<u8>)> = vec![
+            (
+                "model.safetensors",
+                weights(checkpoint.model, checkpoint.epoch)?,
+            ),
+            (
+                "optimizer.bpk",
+                checkpoint
+                    .optimizer
+                    .into_bytes()
+                    .map_err(|err| {
+                        anyhow::anyhow!("cannot serialize the optimizer's state: {err}")
+                    })?
+                    .to_vec(),
+            ),
+        ];
+        if let Some((epoch, model)) = checkpoint.best {
+            contents.push(("best.safetensors", weights(model, epoch)?));
         }
         let mut history = Vec::new();
         for report in checkpoint.history {
             serde_json::to_writer(&mut history, report)?;
             history.push(b'\n');
         }
-        write_atomically(&self.dir.join("history.jsonl"), &history)?;
-        let state = json!({
-            "epoch": checkpoint.epoch,
-            "best_epoch": checkpoint.best.map(|(epoch, _)| epoch),
-        });
-        write_atomically(&self.dir.join("state.json"), state.to_string().as_bytes())
+        contents.push(("history.jsonl", history));
+        let mut files = BTreeMap::new();
+        for (name, bytes) in contents {
+            let path = folder.join(name);
+            let write = || -> std::io::Result<()> {
+                let mut file = std::fs::File::create(&path)?;
+                file.write_all(&bytes)?;
+                file.sync_all()
+            };
+            write().with_context(|| format!("cannot write {}", path.display()))?;
+            files.insert(name.to_owned(), FileDigest::of(&bytes));
+        }
+        sync_folder(folder);
+        Ok(files)
+    }
+}
+
+/// A checkpoint that could not be written, which stopped the run.
+pub(crate) struct CheckpointFailure {
+    /// The epoch whose checkpoint failed (the run stopped after it).
+    pub epoch: usize,
+    /// The epoch of the last checkpoint written, which `--resume` continues from.
+    pub last_written: Option<usize>,
+    /// Why.
+    pub error: anyhow::Error,
+}
+
+/// Removes the epoch folders (and temporaries) in `dir` other than `keep`: earlier checkpoints
+/// and a killed writer's leftovers. Nothing here is worth failing a run for.
+fn remove_other_epochs(dir: &Path, keep: &str) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with("epoch-") && name != keep {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
     }
 }
 
@@ -117,57 +274,151 @@ impl Observer for RunObserver {
         }
         self.last_write = Some(std::time::Instant::now());
         if let Err(err) = self.write(checkpoint) {
-            tracing::warn!("checkpoint not written: {err:#}");
-            self.error = Some(err);
+            tracing::warn!("checkpoint not written, stopping: {err:#}");
+            self.error = Some((checkpoint.epoch, err));
         }
     }
 
     fn should_stop(&mut self) -> bool {
-        self.progress.should_stop()
+        // A run that cannot checkpoint stops while its model and history can still be saved,
+        // rather than training on with nothing to resume from.
+        self.error.is_some() || self.progress.should_stop()
     }
 }
 
-/// Reads the checkpoint of `run_dir`: the weights (on `device`, with their parameter ids) and
-/// what [`nerve_train::Trainer::resume`] needs.
+/// Removes `run_dir`'s checkpoint, its manifest first, so a kill midway leaves none rather
+/// than a damaged one. Nothing here is worth failing for.
+pub(crate) fn remove(run_dir: &Path) {
+    let dir = run_dir.join(FOLDER);
+    let _ = std::fs::remove_file(dir.join(MANIFEST));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A checkpoint read back and verified: the weights (on the device, with their parameter ids),
+/// what [`nerve_train::Trainer::resume`] needs, and its epoch.
+pub(crate) struct Loaded {
+    pub model: Mlp,
+    pub resume: Resume,
+    pub epoch: usize,
+}
+
+/// Reads the checkpoint of `run_dir` and verifies that it is complete (every file the size and
+/// SHA-256 its manifest records), belongs to the run `run_id`, was written under the config
+/// whose [`crate::run_config::RunConfig::checkpoint_hash`] is `config_sha256`, and holds
+/// `architecture`'s network.
+///
+/// # Errors
+/// No checkpoint, an older layout, another run's or config's checkpoint, a damaged file — each
+/// named with its path.
 pub(crate) fn load(
     run_dir: &Path,
+    run_id: &str,
+    config_sha256: &str,
     architecture: &MlpConfig,
     device: &Device,
-) -> Result<(Mlp, Resume)> {
-    let dir = run_dir.join("checkpoint");
-    let state_path = dir.join("state.json");
-    let state: Value =
-        serde_json::from_str(&std::fs::read_to_string(&state_path).with_context(|| {
-            format!(
-                "{} has no checkpoint to resume from ({} is missing)",
-                run_dir.display(),
-                state_path.display()
-            )
-        })?)
-        .with_context(|| format!("{} is not valid JSON", state_path.display()))?;
-    let epoch = state["epoch"]
-        .as_u64()
-        .with_context(|| format!("{}: no `epoch`", state_path.display()))? as usize;
-    let weights = |name: &str| -> Result<Mlp> {
-        let path = dir.join(name);
-        let (model, info) = Mlp::load_file(&path, device)?;
-        if info.architecture != *architecture {
+) -> Result<Loaded> {
+    let dir = run_dir.join(FOLDER);
+    let manifest_path = dir.join(MANIFEST);
+    let text = match std::fs::read_to_string(&manifest_path) {
+        Ok(text) => text,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+            if dir.join("state.json").exists() {
+                bail!(
+                    "{}: this checkpoint was written by an older nerve, without the manifest that proves it complete; start a new run (or train from {} with --init)",
+                    dir.display(),
+                    run_dir.join("model.safetensors").display()
+                );
+            }
             bail!(
-                "{}: the checkpoint's network differs from the run's config; was config.toml edited?",
-                path.display()
+                "{} has no checkpoint to resume from ({} is missing: the run wrote none, with --checkpoint-every 0 or before its first)",
+                run_dir.display(),
+                manifest_path.display()
             );
+        }
+        Err(err) => {
+            return Err(err).with_context(|| format!("cannot read {}", manifest_path.display()));
+        }
+    };
+    let manifest: Manifest = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a checkpoint manifest", manifest_path.display()))?;
+    if manifest.format != FORMAT {
+        bail!(
+            "{}: checkpoint format {} is not one this nerve reads ({FORMAT})",
+            manifest_path.display(),
+            manifest.format
+        );
+    }
+    if manifest.run_id != run_id {
+        bail!(
+            "{}: the checkpoint belongs to another run (run id {}, but {} is run {run_id}); it was copied here from elsewhere",
+            manifest_path.display(),
+            manifest.run_id,
+            run_dir.display()
+        );
+    }
+    if manifest.config_sha256 != config_sha256 {
+        bail!(
+            "{}: the checkpoint was written under another config than {}'s (was it edited?); resuming would mix two configurations. Start a new run",
+            manifest_path.display(),
+            run_dir.join("config.toml").display()
+        );
+    }
+    let folder_name = Path::new(&manifest.folder);
+    if folder_name.components().count() != 1 || !manifest.folder.starts_with("epoch-") {
+        bail!(
+            "{}: `folder` must name an epoch folder, not {:?}",
+            manifest_path.display(),
+            manifest.folder
+        );
+    }
+    let folder = dir.join(folder_name);
+    let mut required = vec!["model.safetensors", "optimizer.bpk", "history.jsonl"];
+    if manifest.best_epoch.is_some() {
+        required.push("best.safetensors");
+    }
+    for name in &required {
+        if !manifest.files.contains_key(*name) {
+            bail!("{}: no entry for {name}", manifest_path.display());
+        }
+    }
+    let mut contents = BTreeMap::new();
+    for (name, expected) in &manifest.files {
+        let path = folder.join(name);
+        let bytes = std::fs::read(&path).with_context(|| {
+            format!(
+                "the checkpoint is incomplete: cannot read {} (its manifest lists it)",
+                path.display()
+            )
+        })?;
+        let found = FileDigest::of(&bytes);
+        if &found != expected {
+            bail!(
+                "the checkpoint is damaged: {} has {} bytes with SHA-256 {}, but its manifest says {} bytes with {}",
+                path.display(),
+                found.bytes,
+                found.sha256,
+                expected.bytes,
+                expected.sha256
+            );
+        }
+        contents.insert(name.as_str(), (path, bytes));
+    }
+    let weights = |name: &str| -> Result<Mlp> {
+        let (path, bytes) = &contents[name];
+        let source = path.display().to_string();
+        let (model, info) = Mlp::from_safetensors(bytes, &source, device)?;
+        if info.architecture != *architecture {
+            bail!("{source}: the checkpoint's network differs from the run's config");
         }
         let ids: Vec<u64> =
             serde_json::from_value(info.extra.get("param_ids").cloned().unwrap_or_default())
-                .with_context(|| format!("{}: no parameter ids", path.display()))?;
+                .with_context(|| format!("{source}: no parameter ids"))?;
         Ok(model.with_param_ids(&ids)?)
     };
     let model = weights("model.safetensors")?;
-    let optimizer = std::fs::read(dir.join("optimizer.bpk"))
-        .with_context(|| format!("cannot read {}", dir.join("optimizer.bpk").display()))?;
-    let history_path = dir.join("history.jsonl");
-    let history: Vec<EpochReport> = std::fs::read_to_string(&history_path)
-        .with_context(|| format!("cannot read {}", history_path.display()))?
+    let (history_path, history_bytes) = &contents["history.jsonl"];
+    let history: Vec<EpochReport> = std::str::from_utf8(history_bytes)
+        .with_context(|| format!("{} is not UTF-8", history_path.display()))?
         .lines()
         .enumerate()
         .map(|(i, line)| {
@@ -175,23 +426,25 @@ pub(crate) fn load(
                 .with_context(|| format!("{}, line {}", history_path.display(), i + 1))
         })
         .collect::<Result<_>>()?;
-    if history.len() != epoch {
+    if history.len() != manifest.epoch {
         bail!(
-            "{}: the history has {} epochs but the checkpoint is of epoch {epoch}",
-            dir.display(),
-            history.len()
+            "{}: the history has {} epochs but the checkpoint is of epoch {}",
+            folder.display(),
+            history.len(),
+            manifest.epoch
         );
     }
-    let best = match state["best_epoch"].as_u64() {
-        Some(best) => Some((best as usize, weights("best.safetensors")?)),
+    let best = match manifest.best_epoch {
+        Some(best) => Some((best, weights("best.safetensors")?)),
         None => None,
     };
-    Ok((
+    Ok(Loaded {
         model,
-        Resume {
-            optimizer,
+        resume: Resume {
+            optimizer: contents["optimizer.bpk"].1.clone(),
             history,
             best,
         },
-    ))
+        epoch: manifest.epoch,
+    })
 }

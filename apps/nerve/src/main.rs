@@ -18,6 +18,7 @@ mod model_commands;
 mod progress;
 mod run_config;
 mod run_dir;
+mod run_lock;
 mod saved_model;
 mod train_command;
 

@@ -401,6 +401,27 @@ impl RunConfig {
     pub(crate) fn to_toml(&self) -> Result<String> {
         Ok(toml::to_string_pretty(self)?)
     }
+
+    /// The SHA-256 (hexadecimal) of the config less what `--resume` may change (the epoch limit
+    /// and the checkpoint interval): a checkpoint records it, and `--resume` refuses one written
+    /// under another config.
+    pub(crate) fn checkpoint_hash(&self) -> Result<String> {
+        use sha2::Digest as _;
+        let fixed = self.without_resume_settings();
+        Ok(format!(
+            "{:x}",
+            sha2::Sha256::digest(fixed.to_toml()?.as_bytes())
+        ))
+    }
+
+    /// The config with the settings `--resume` may change (the epoch limit and the checkpoint
+    /// interval) set to zero: two configs of one run agree on it.
+    pub(crate) fn without_resume_settings(&self) -> RunConfig {
+        let mut fixed = self.clone();
+        fixed.training.num_epochs = 0;
+        fixed.training.checkpoint_every = 0;
+        fixed
+    }
 }
 
 /// Where a data path points.

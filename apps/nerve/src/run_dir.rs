@@ -1,5 +1,5 @@
-//! The run directory: `config.toml`, `history.csv`, `history.jsonl`, `metrics.json`, each
-//! written atomically.
+//! The run directory: `run.json`, `config.toml`, `history.csv`, `history.jsonl`,
+//! `metrics.json`, each written atomically, in a folder one run holds locked.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -7,50 +7,94 @@ use std::time::SystemTime;
 
 use anyhow::{Context, Result, bail};
 use nerve_train::{EpochReport, PartMetrics, Scores};
+use serde::{Deserialize, Serialize};
 
 use crate::run_config::RunConfig;
+use crate::run_lock::RunLock;
 
-/// A run's folder.
+/// A run's folder, locked by this process while the value lives.
 pub(crate) struct RunDir {
     path: PathBuf,
+    run_id: String,
+    _lock: RunLock,
 }
 
+/// `run.json`: who a run folder belongs to. Its run id is also in each checkpoint's manifest,
+/// so that `--resume` refuses a checkpoint that is not this run's.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RunIdentity {
+    /// Random, 16 hexadecimal digits.
+    run_id: String,
+    /// The nerve that started the run.
+    nerve_version: String,
+}
+
+/// The run identity file's name.
+const RUN_FILE: &str = "run.json";
+
 impl RunDir {
-    /// `out`, or `runs/<data>-<UTC timestamp>` (with a suffix if that exists), created.
-    pub(crate) fn create(out: Option<&Path>, data_name: &str) -> Result<RunDir> {
-        let path = match out {
-            Some(out) => {
-                std::fs::create_dir_all(out)
-                    .with_context(|| format!("cannot create run folder {}", out.display()))?;
-                out.to_path_buf()
+    /// A new run's folder: `out` (locked by `lock`, taken on it beforehand) or, without one,
+    /// `runs/<data>-<UTC timestamp>` (with a suffix if that exists), created and locked. An
+    /// earlier run's files are removed with `overwrite` (else refused); the temporaries of
+    /// killed writers are removed; `run.json` is written with a new run id.
+    ///
+    /// # Errors
+    /// The folder cannot be created, locked or written: reported here, before any training.
+    pub(crate) fn create(
+        out: Option<(&Path, RunLock)>,
+        data_name: &str,
+        overwrite: bool,
+    ) -> Result<RunDir> {
+        let (path, mut lock) = match out {
+            Some((out, lock)) => (out.to_path_buf(), lock),
+            None => {
+                let path = create_default(data_name)?;
+                let lock = RunLock::acquire(&path)?;
+                (path, lock)
             }
-            None => create_default(data_name)?,
         };
+        if overwrite {
+            remove_earlier_run(&path)?;
+        } else {
+            // Checked again under the lock: another run may have ended here meanwhile.
+            refuse_earlier_run(&path)?;
+        }
         remove_stale_temporaries(&path);
-        remove_stale_temporaries(&path.join("checkpoint"));
-        Ok(RunDir { path })
+        let identity = RunIdentity {
+            run_id: format!("{:016x}", rand::random::<u64>()),
+            nerve_version: env!("CARGO_PKG_VERSION").to_owned(),
+        };
+        let mut text = serde_json::to_vec_pretty(&identity)?;
+        text.push(b'\n');
+        write_atomically(&path.join(RUN_FILE), &text)?;
+        lock.keep_folder();
+        Ok(RunDir {
+            path,
+            run_id: identity.run_id,
+            _lock: lock,
+        })
     }
 
-    /// Removes the files an earlier run left in the folder (`--overwrite`), so every file in
-    /// it is this run's: nerve's own names only, nothing else the folder holds.
-    pub(crate) fn remove_earlier_run(&self) -> Result<()> {
-        for name in RUN_FILES {
-            let path = self.path.join(name);
-            let removed = if path.is_dir() {
-                std::fs::remove_dir_all(&path)
-            } else {
-                std::fs::remove_file(&path)
-            };
-            if let Err(err) = removed
-                && err.kind() != std::io::ErrorKind::NotFound
-            {
-                return Err(anyhow::Error::new(err).context(format!(
-                    "cannot remove {} of the earlier run",
-                    path.display()
-                )));
-            }
-        }
-        Ok(())
+    /// The folder of a run to continue (`--resume`), locked by `lock`.
+    ///
+    /// # Errors
+    /// `run.json` is missing or is not one.
+    pub(crate) fn reopen(path: &Path, mut lock: RunLock) -> Result<RunDir> {
+        let run_id = read_run_id(path)?;
+        remove_stale_temporaries(path);
+        remove_stale_temporaries(&path.join(crate::checkpoint::FOLDER));
+        lock.keep_folder();
+        Ok(RunDir {
+            path: path.to_path_buf(),
+            run_id,
+            _lock: lock,
+        })
+    }
+
+    /// The run's id, as `run.json` records it.
+    pub(crate) fn run_id(&self) -> &str {
+        &self.run_id
     }
 
     /// The folder.
@@ -215,7 +259,15 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
         let mut file = std::fs::File::create(&temporary)?;
         file.write_all(bytes)?;
         file.sync_all()?;
-        std::fs::rename(&temporary, path)
+        std::fs::rename(&temporary, path)?;
+        if let Some(folder) = path.parent() {
+            sync_folder(if folder.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                folder
+            });
+        }
+        Ok(())
     };
     write().map_err(|err| {
         // A failed write (a full disk, a folder in the way) leaves no temporary behind.
@@ -224,8 +276,31 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     })
 }
 
+/// Removes the files an earlier run left in the folder (`--overwrite`), so every file in
+/// it is this run's: nerve's own names only, nothing else the folder holds.
+fn remove_earlier_run(folder: &Path) -> Result<()> {
+    for name in RUN_FILES {
+        let path = folder.join(name);
+        let removed = if path.is_dir() {
+            std::fs::remove_dir_all(&path)
+        } else {
+            std::fs::remove_file(&path)
+        };
+        if let Err(err) = removed
+            && err.kind() != std::io::ErrorKind::NotFound
+        {
+            return Err(anyhow::Error::new(err).context(format!(
+                "cannot remove {} of the earlier run",
+                path.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// The files (and the checkpoint folder) a run writes in its folder.
-const RUN_FILES: [&str; 11] = [
+const RUN_FILES: [&str; 12] = [
+    "run.json",
     "config.toml",
     "history.csv",
     "history.jsonl",
@@ -256,6 +331,31 @@ pub(crate) fn refuse_earlier_run(out: &Path) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// The run id in `folder`'s `run.json`.
+///
+/// # Errors
+/// The file is missing (a folder of an older nerve, or not a run folder) or malformed.
+pub(crate) fn read_run_id(folder: &Path) -> Result<String> {
+    let path = folder.join(RUN_FILE);
+    let text = std::fs::read_to_string(&path).with_context(|| {
+        format!(
+            "{} has no {RUN_FILE}: it is not a run folder of this nerve (older runs cannot be resumed; train from their model with --init)",
+            folder.display()
+        )
+    })?;
+    let identity: RunIdentity = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a run identity file", path.display()))?;
+    Ok(identity.run_id)
+}
+
+/// Syncs a folder's entries (the names renamed or created in it) to disk, so a power loss
+/// cannot undo a rename that readers were told about. A no-op where folders cannot be opened.
+pub(crate) fn sync_folder(folder: &Path) {
+    if let Ok(dir) = std::fs::File::open(folder) {
+        let _ = dir.sync_all();
+    }
 }
 
 /// Removes the temporaries (`.NAME.PID.tmp`) that a killed nerve left in `dir`: those whose

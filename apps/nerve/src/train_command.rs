@@ -23,7 +23,8 @@ use serde_json::json;
 use crate::charts;
 use crate::progress::{self, Progress};
 use crate::run_config::{DataSource, Delimiter, HiddenWidths, RunConfig, resolve_data};
-use crate::run_dir::RunDir;
+use crate::run_dir::{RunDir, read_run_id};
+use crate::run_lock::RunLock;
 use crate::value_parser;
 use crate::{checkpoint, saved_model};
 
@@ -293,6 +294,12 @@ pub(crate) fn run(args: TrainArgs) -> Result<ExitCode> {
         crate::run_dir::check_output_file(save, "--save", run_folder)?;
     }
     let mut config = args.resolve()?;
+    // The folder is locked before anything in it is read for the run or written, and stays
+    // locked until the run ends: a second run on it is refused at once.
+    let lock = match args.out.as_deref().or(args.resume.as_deref()) {
+        Some(folder) if !args.print_config => Some(RunLock::acquire(folder)?),
+        _ => None,
+    };
     if let Some(dir) = &args.resume {
         refuse_changed_settings(dir, &config)?;
     } else if let Some(out) = &args.out
@@ -358,15 +365,25 @@ pub(crate) fn run(args: TrainArgs) -> Result<ExitCode> {
 
     // The checkpoint is checked before anything is written: a refused `--resume` (another
     // network, a damaged checkpoint) must leave the run folder as it was (issue 14).
+    let config_sha256 = config.checkpoint_hash()?;
     let resume = match &args.resume {
-        Some(dir) => Some(checkpoint::load(dir, &mlp_config, &device)?),
+        Some(dir) => Some(checkpoint::load(
+            dir,
+            &read_run_id(dir)?,
+            &config_sha256,
+            &mlp_config,
+            &device,
+        )?),
         None => None,
     };
-    let out = args.out.as_deref().or(args.resume.as_deref());
-    let run_dir = RunDir::create(out, &data_name(&config.data.path))?;
-    if args.resume.is_none() && args.overwrite {
-        run_dir.remove_earlier_run()?;
-    }
+    let run_dir = match (&args.resume, lock) {
+        (Some(dir), Some(lock)) => RunDir::reopen(dir, lock)?,
+        (_, lock) => RunDir::create(
+            args.out.as_deref().zip(lock),
+            &data_name(&config.data.path),
+            args.overwrite,
+        )?,
+    };
     run_dir.write_config(&config)?;
     if chatty {
         eprint!("{}", describe_run(&config, &prepared, &model));
@@ -376,16 +393,18 @@ pub(crate) fn run(args: TrainArgs) -> Result<ExitCode> {
     progress::catch_interrupts();
     let mut observer = checkpoint::RunObserver::new(
         Progress::new(args.json, args.quiet),
-        run_dir.path(),
+        &run_dir,
+        config_sha256,
         config.training.checkpoint_every,
-    );
+        resume.as_ref().map(|loaded| loaded.epoch),
+    )?;
     let trainer =
         Trainer::new(config.train_config()).with_target_scale(prepared.preprocessor.target_scale());
     let validation = prepared.validation.as_ref();
     let result = match resume {
-        Some((model, resume)) => trainer.resume(
-            model,
-            resume,
+        Some(loaded) => trainer.resume(
+            loaded.model,
+            loaded.resume,
             &prepared.train,
             validation,
             &device,
@@ -393,7 +412,7 @@ pub(crate) fn run(args: TrainArgs) -> Result<ExitCode> {
         ),
         None => trainer.fit(model, &prepared.train, validation, &device, &mut observer),
     };
-    observer.finish()?;
+    let checkpoint_failure = observer.finish();
     let (outcome, divergence) = match result {
         Ok(outcome) => (outcome, None),
         Err(mut err) => match err.take_last_good() {
@@ -437,14 +456,27 @@ pub(crate) fn run(args: TrainArgs) -> Result<ExitCode> {
         // The checkpoint may be an epoch ahead of the model kept (whose weights were chosen for
         // a finite loss), and resuming the same config would diverge again: remove it, its
         // state first, so `--resume` refuses plainly ("no checkpoint") rather than mismatch.
-        let checkpoint = run_dir.path().join("checkpoint");
-        let _ = std::fs::remove_file(checkpoint.join("state.json"));
-        let _ = std::fs::remove_dir_all(&checkpoint);
+        checkpoint::remove(run_dir.path());
         bail!(
             "{err}. The run folder {} holds the model and history of epoch {}, the last good one (its checkpoint is removed: train again with a smaller learning rate, or from this model with --init)",
             run_dir.path().display(),
             outcome.history.len()
         );
+    }
+    if let Some(failure) = checkpoint_failure {
+        let resume = match failure.last_written {
+            Some(epoch) => format!(
+                "`nerve train --resume {}` continues from the checkpoint of epoch {epoch}",
+                run_dir.path().display()
+            ),
+            None => "no checkpoint was written".to_owned(),
+        };
+        return Err(failure.error.context(format!(
+            "cannot write the checkpoint of epoch {}, so the run stopped there; the run folder {} holds the model and history of epoch {} and {resume}",
+            failure.epoch,
+            run_dir.path().display(),
+            outcome.history.len()
+        )));
     }
     if args.json {
         let mut line = summary;
@@ -468,10 +500,8 @@ pub(crate) fn run(args: TrainArgs) -> Result<ExitCode> {
 /// `--resume` continues a run as it was configured: only the epoch limit and the checkpoint
 /// interval may change; any other flag would mix two configurations in one run (issue 14).
 fn refuse_changed_settings(dir: &Path, config: &RunConfig) -> Result<()> {
-    let saved = RunConfig::load(&dir.join("config.toml"))?;
-    let mut asked = config.clone();
-    asked.training.num_epochs = saved.training.num_epochs;
-    asked.training.checkpoint_every = saved.training.checkpoint_every;
+    let saved = RunConfig::load(&dir.join("config.toml"))?.without_resume_settings();
+    let asked = config.without_resume_settings();
     if asked == saved {
         return Ok(());
     }

@@ -12,23 +12,10 @@ use std::process::Command;
 use safetensors::SafeTensors;
 use serde_json::Value;
 
-use common::{fails, nerve, ok, scratch, train};
+use common::{fails, nerve, ok, scratch, tensors, train};
 
 fn model(run: &Path) -> String {
     run.join("model.safetensors").to_str().unwrap().to_owned()
-}
-
-/// Every tensor of a model file, by name, as raw bytes.
-fn tensors(path: &str) -> Vec<(String, Vec<usize>, Vec<u8>)> {
-    let bytes = std::fs::read(path).unwrap();
-    let file = SafeTensors::deserialize(&bytes).unwrap();
-    let mut all: Vec<_> = file
-        .tensors()
-        .into_iter()
-        .map(|(name, view)| (name, view.shape().to_vec(), view.data().to_vec()))
-        .collect();
-    all.sort();
-    all
 }
 
 fn parse_csv(text: &str) -> Vec<Vec<String>> {
@@ -357,8 +344,8 @@ fn a_resumed_run_matches_an_uninterrupted_one() {
     ];
     let (whole, whole_summary) = train("whole", &[&args[..], &["--epochs", "20"]].concat());
     let (part, _) = train("part", &[&args[..], &["--epochs", "8"]].concat());
-    let state = std::fs::read_to_string(part.join("checkpoint/state.json")).unwrap();
-    assert!(state.contains("\"epoch\":8"), "{state}");
+    let manifest = std::fs::read_to_string(part.join("checkpoint/manifest.json")).unwrap();
+    assert!(manifest.contains("\"epoch\": 8,"), "{manifest}");
     let stdout = ok(&[
         "train",
         "--resume",

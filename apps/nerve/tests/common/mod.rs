@@ -3,7 +3,7 @@
 
 #![allow(dead_code, clippy::unwrap_used)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde_json::Value;
@@ -71,4 +71,17 @@ pub(crate) fn train(name: &str, extra: &[&str]) -> (PathBuf, Value) {
     let stdout = ok(&args);
     let summary = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
     (run, summary)
+}
+
+/// Every tensor of a model file, by name, with its shape and raw bytes.
+pub(crate) fn tensors(path: impl AsRef<Path>) -> Vec<(String, Vec<usize>, Vec<u8>)> {
+    let bytes = std::fs::read(path).unwrap();
+    let file = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let mut all: Vec<_> = file
+        .tensors()
+        .into_iter()
+        .map(|(name, view)| (name, view.shape().to_vec(), view.data().to_vec()))
+        .collect();
+    all.sort();
+    all
 }
