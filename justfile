@@ -42,6 +42,15 @@ deps:
 # single-backend builds, the examples.
 ci: fmt lint test doc features examples
 
+# Fuzz one target (csv, config or model_file) for SECONDS with cargo-fuzz (libFuzzer, stable
+# Rust, no sanitizer): it starts from the committed inputs in fuzz/corpus/TARGET, keeps the new
+# ones in fuzz/work/TARGET and writes a failing input to fuzz/artifacts/TARGET. Needs
+# `cargo install cargo-fuzz`; builds instrumented into its own target folder. The committed
+# inputs replay in `just test` without it (apps/nerve/src/fuzz_replay.rs).
+fuzz TARGET SECONDS="60":
+    mkdir -p fuzz/work/{{TARGET}}
+    cargo fuzz run -s none --release {{TARGET}} fuzz/work/{{TARGET}} fuzz/corpus/{{TARGET}} -- -max_total_time={{SECONDS}} -timeout=10 -rss_limit_mb=4096 -print_final_stats=1
+
 # Benchmarks: the anchor workloads W1-W6 on each backend (JSON lines, then medians), then CSV
 # reading (MB/s) and preprocessing (rows/s) on a generated ~120 MB file, with peak memory.
 bench:

@@ -3,9 +3,9 @@
 //! A checkpoint is a folder `checkpoint/epoch-NNNNNN/` holding `model.safetensors` (the weights
 //! with their parameter ids), `optimizer.bpk` (burn's optimizer record), `history.jsonl` and,
 //! with early stopping, `best.safetensors`. Its files are written and synced first; then
-//! `checkpoint/manifest.json` — the run id, the config's hash, the epoch, and each file's size
-//! and SHA-256 — replaces the previous manifest with one rename, and only then are older epoch
-//! folders removed. A kill at any moment leaves the manifest naming a complete checkpoint (the
+//! `checkpoint/manifest.json` — the run id, the hashes of the config and of the training rows,
+//! the epoch, each file's size and SHA-256, and its own SHA-256 — replaces the previous
+//! manifest with one rename, and only then are older epoch folders removed. A kill at any moment leaves the manifest naming a complete checkpoint (the
 //! previous one until the rename), and `--resume` verifies every file against it. The shuffle,
 //! the schedule and dropout replay from the history and the seed, so nothing else is needed.
 
@@ -32,7 +32,7 @@ const MANIFEST: &str = "manifest.json";
 const FORMAT: u32 = 1;
 
 /// `checkpoint/manifest.json`: which epoch folder is the checkpoint, and what it must hold.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Manifest {
     /// [`FORMAT`].
@@ -41,6 +41,8 @@ struct Manifest {
     run_id: String,
     /// [`crate::run_config::RunConfig::checkpoint_hash`] of the config it was written under.
     config_sha256: String,
+    /// [`data_hash`] of the rows it was trained on.
+    data_sha256: String,
     /// The epochs completed.
     epoch: usize,
     /// With early stopping: the best epoch so far (its weights are `best.safetensors`).
@@ -49,10 +51,35 @@ struct Manifest {
     folder: String,
     /// Every file of the epoch folder, by name.
     files: BTreeMap<String, FileDigest>,
+    /// The SHA-256 of this manifest written with this field empty: a hand edit shows.
+    sha256: String,
+}
+
+impl Manifest {
+    /// [`Manifest::sha256`] as it should be.
+    fn own_digest(&self) -> Result<String> {
+        let mut blank = self.clone();
+        blank.sha256.clear();
+        Ok(format!("{:x}", Sha256::digest(serde_json::to_vec(&blank)?)))
+    }
+}
+
+/// The SHA-256 of the rows a run trains on — the training and validation features and targets,
+/// as the network sees them — so that `--resume` refuses a data file changed since.
+pub(crate) fn data_hash(parts: &[&nerve_data::Dataset]) -> String {
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update((part.len() as u64).to_le_bytes());
+        hasher.update((part.d_input() as u64).to_le_bytes());
+        for value in part.features().iter().chain(part.targets()) {
+            hasher.update(value.to_le_bytes());
+        }
+    }
+    format!("{:x}", hasher.finalize())
 }
 
 /// A file's size and SHA-256, as the manifest records them.
-#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileDigest {
     bytes: u64,
@@ -77,6 +104,7 @@ pub(crate) struct RunObserver {
     dir: PathBuf,
     run_id: String,
     config_sha256: String,
+    data_sha256: String,
     every: usize,
     num_epochs: usize,
     last_write: Option<std::time::Instant>,
@@ -91,12 +119,13 @@ const MIN_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
 impl RunObserver {
     /// Checkpoints go to `run_dir/checkpoint`, made now (when `every > 0`) so that a folder
     /// that cannot hold one is reported before training. `config_sha256` is
-    /// [`crate::run_config::RunConfig::checkpoint_hash`]; `resumed_from` the epoch of the
-    /// checkpoint a `--resume` started from.
+    /// [`crate::run_config::RunConfig::checkpoint_hash`], `data_sha256` [`data_hash`];
+    /// `resumed_from` the epoch of the checkpoint a `--resume` started from.
     pub(crate) fn new(
         progress: Progress,
         run_dir: &RunDir,
         config_sha256: String,
+        data_sha256: String,
         every: usize,
         resumed_from: Option<usize>,
     ) -> Result<Self> {
@@ -111,12 +140,18 @@ impl RunObserver {
             dir,
             run_id: run_dir.run_id().to_owned(),
             config_sha256,
+            data_sha256,
             every,
             num_epochs: 0,
             last_write: None,
             written: resumed_from,
             error: None,
         })
+    }
+
+    /// The epoch of the newest checkpoint in the folder (written, or resumed from).
+    pub(crate) fn last_checkpoint(&self) -> Option<usize> {
+        self.written
     }
 
     /// Ends the display. Returns the checkpoint failure that stopped the run, if any: its
@@ -152,15 +187,18 @@ impl RunObserver {
                 return Err(err);
             }
         };
-        let manifest = Manifest {
+        let mut manifest = Manifest {
             format: FORMAT,
             run_id: self.run_id.clone(),
             config_sha256: self.config_sha256.clone(),
+            data_sha256: self.data_sha256.clone(),
             epoch: checkpoint.epoch,
             best_epoch: checkpoint.best.map(|(epoch, _)| epoch),
             folder: name.clone(),
             files,
+            sha256: String::new(),
         };
+        manifest.sha256 = manifest.own_digest()?;
         let mut text = serde_json::to_vec_pretty(&manifest)?;
         text.push(b'\n');
         if let Err(err) = write_atomically(&self.dir.join(MANIFEST), &text) {
@@ -235,6 +273,36 @@ pub(crate) struct CheckpointFailure {
     pub error: anyhow::Error,
 }
 
+impl CheckpointFailure {
+    /// The error a run that stopped on this failure ends with, in `run_dir`, after `epochs`
+    /// epochs, when saving its results failed too (`saving`) or not.
+    pub(crate) fn report(
+        self,
+        run_dir: &Path,
+        epochs: usize,
+        saving: Option<anyhow::Error>,
+    ) -> anyhow::Error {
+        let kept = match saving {
+            None => format!(
+                "the run folder {} holds the model and history of epoch {epochs}",
+                run_dir.display()
+            ),
+            Some(err) => format!("saving its results failed too ({err:#})"),
+        };
+        let resume = match self.last_written {
+            Some(epoch) => format!(
+                "`nerve train --resume {}` continues from the checkpoint of epoch {epoch}",
+                run_dir.display()
+            ),
+            None => "no checkpoint was written".to_owned(),
+        };
+        self.error.context(format!(
+            "cannot write the checkpoint of epoch {}, so the run stopped there; {kept}; {resume}",
+            self.epoch
+        ))
+    }
+}
+
 /// Removes the epoch folders (and temporaries) in `dir` other than `keep`: earlier checkpoints
 /// and a killed writer's leftovers. Nothing here is worth failing a run for.
 fn remove_other_epochs(dir: &Path, keep: &str) {
@@ -264,12 +332,15 @@ impl Observer for RunObserver {
     }
 
     fn on_checkpoint(&mut self, checkpoint: &Checkpoint<'_>) {
-        if self.every == 0 || !checkpoint.epoch.is_multiple_of(self.every) || self.error.is_some() {
+        if self.every == 0 || self.error.is_some() {
             return;
         }
-        let recent = self.last_write.is_some_and(|t| t.elapsed() < MIN_INTERVAL);
+        // The last epoch and an interrupted one are always checkpointed, whatever the
+        // interval: `--resume` must continue from where the run stopped.
         let last = checkpoint.epoch == self.num_epochs || crate::progress::interrupted();
-        if recent && !last {
+        let due = checkpoint.epoch.is_multiple_of(self.every);
+        let recent = self.last_write.is_some_and(|t| t.elapsed() < MIN_INTERVAL);
+        if !last && (!due || recent) {
             return;
         }
         self.last_write = Some(std::time::Instant::now());
@@ -303,9 +374,10 @@ pub(crate) struct Loaded {
 }
 
 /// Reads the checkpoint of `run_dir` and verifies that it is complete (every file the size and
-/// SHA-256 its manifest records), belongs to the run `run_id`, was written under the config
-/// whose [`crate::run_config::RunConfig::checkpoint_hash`] is `config_sha256`, and holds
-/// `architecture`'s network.
+/// SHA-256 its manifest records, the manifest its own), belongs to the run `run_id`, was
+/// written under the config whose [`crate::run_config::RunConfig::checkpoint_hash`] is
+/// `config_sha256` and on the rows whose [`data_hash`] is `data_sha256`, and holds
+/// `architecture`'s network at the epochs the manifest names.
 ///
 /// # Errors
 /// No checkpoint, an older layout, another run's or config's checkpoint, a damaged file — each
@@ -314,6 +386,7 @@ pub(crate) fn load(
     run_dir: &Path,
     run_id: &str,
     config_sha256: &str,
+    data_sha256: &str,
     architecture: &MlpConfig,
     device: &Device,
 ) -> Result<Loaded> {
@@ -348,6 +421,12 @@ pub(crate) fn load(
             manifest.format
         );
     }
+    if manifest.sha256 != manifest.own_digest()? {
+        bail!(
+            "{}: the manifest was edited or damaged (its SHA-256 does not match); the checkpoint cannot be trusted",
+            manifest_path.display()
+        );
+    }
     if manifest.run_id != run_id {
         bail!(
             "{}: the checkpoint belongs to another run (run id {}, but {} is run {run_id}); it was copied here from elsewhere",
@@ -361,6 +440,12 @@ pub(crate) fn load(
             "{}: the checkpoint was written under another config than {}'s (was it edited?); resuming would mix two configurations. Start a new run",
             manifest_path.display(),
             run_dir.join("config.toml").display()
+        );
+    }
+    if manifest.data_sha256 != data_sha256 {
+        bail!(
+            "{}: the checkpoint was trained on other rows than the data now gives (was the data file changed?); resuming would mix two data sets. Start a new run",
+            manifest_path.display()
         );
     }
     let folder_name = Path::new(&manifest.folder);
@@ -403,19 +488,22 @@ pub(crate) fn load(
         }
         contents.insert(name.as_str(), (path, bytes));
     }
-    let weights = |name: &str| -> Result<Mlp> {
+    let weights = |name: &str, epoch: usize| -> Result<Mlp> {
         let (path, bytes) = &contents[name];
         let source = path.display().to_string();
         let (model, info) = Mlp::from_safetensors(bytes, &source, device)?;
         if info.architecture != *architecture {
             bail!("{source}: the checkpoint's network differs from the run's config");
         }
+        if info.extra.get("epoch").and_then(serde_json::Value::as_u64) != Some(epoch as u64) {
+            bail!("{source}: these weights are not of epoch {epoch}, as the manifest says");
+        }
         let ids: Vec<u64> =
             serde_json::from_value(info.extra.get("param_ids").cloned().unwrap_or_default())
                 .with_context(|| format!("{source}: no parameter ids"))?;
         Ok(model.with_param_ids(&ids)?)
     };
-    let model = weights("model.safetensors")?;
+    let model = weights("model.safetensors", manifest.epoch)?;
     let (history_path, history_bytes) = &contents["history.jsonl"];
     let history: Vec<EpochReport> = std::str::from_utf8(history_bytes)
         .with_context(|| format!("{} is not UTF-8", history_path.display()))?
@@ -435,7 +523,12 @@ pub(crate) fn load(
         );
     }
     let best = match manifest.best_epoch {
-        Some(best) => Some((best, weights("best.safetensors")?)),
+        Some(best) if best <= manifest.epoch => Some((best, weights("best.safetensors", best)?)),
+        Some(best) => bail!(
+            "{}: the best epoch {best} is after the checkpoint's epoch {}",
+            manifest_path.display(),
+            manifest.epoch
+        ),
         None => None,
     };
     Ok(Loaded {

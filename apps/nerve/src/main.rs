@@ -14,6 +14,8 @@ mod charts;
 mod checkpoint;
 mod datasets_command;
 mod explain_command;
+#[cfg(test)]
+mod fuzz_replay;
 mod model_commands;
 mod progress;
 mod run_config;
@@ -67,6 +69,7 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let cli = Cli::parse();
     let result = match cli.command {

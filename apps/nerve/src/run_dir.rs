@@ -299,7 +299,10 @@ fn remove_earlier_run(folder: &Path) -> Result<()> {
 }
 
 /// The files (and the checkpoint folder) a run writes in its folder.
+/// The checkpoint goes first and `run.json` next, so that an `--overwrite` killed midway
+/// leaves no checkpoint to resume and a folder that says it is not a whole run.
 const RUN_FILES: [&str; 12] = [
+    "checkpoint",
     "run.json",
     "config.toml",
     "history.csv",
@@ -311,7 +314,6 @@ const RUN_FILES: [&str; 12] = [
     "confusion.svg",
     "confusion.png",
     "explain.svg",
-    "checkpoint",
 ];
 
 /// Refuses a `--out` folder that holds an earlier run's files: a run folder is one run's, and
@@ -341,7 +343,7 @@ pub(crate) fn read_run_id(folder: &Path) -> Result<String> {
     let path = folder.join(RUN_FILE);
     let text = std::fs::read_to_string(&path).with_context(|| {
         format!(
-            "{} has no {RUN_FILE}: it is not a run folder of this nerve (older runs cannot be resumed; train from their model with --init)",
+            "{} has no {RUN_FILE}: it is not a whole run folder of this nerve (an older nerve's run, or one whose --overwrite was interrupted), so it cannot be resumed; start a new run there with --overwrite, or train from its model with --init",
             folder.display()
         )
     })?;
@@ -400,6 +402,52 @@ pub(crate) fn check_output_file(path: &Path, flag: &str, created: Option<&Path>)
             "{flag} {}: the folder {} does not exist",
             path.display(),
             parent.display()
+        );
+    }
+    Ok(())
+}
+
+/// Checks `--save` before any work: a file name (see [`check_output_file`]) that is neither
+/// one of the run folder's own files (`run_folder`, when known) nor inside another run's folder
+/// — a run folder is one run's, and `--save` writes a copy elsewhere.
+pub(crate) fn check_save(save: &Path, run_folder: Option<&Path>) -> Result<()> {
+    check_output_file(save, "--save", run_folder)?;
+    let parent = match save.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let name = save
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    // Paths compared as the file system sees them where they exist, else as written.
+    let resolve = |path: &Path| -> PathBuf {
+        std::fs::canonicalize(path).unwrap_or_else(|_| path.components().collect())
+    };
+    let parent_resolved = resolve(parent);
+    if let Some(folder) = run_folder {
+        let folder = resolve(folder);
+        let own_file = parent_resolved == folder
+            && (RUN_FILES.contains(&name.as_str())
+                || name == RUN_FILE
+                || name == crate::run_lock::LOCK_FILE);
+        if own_file || parent_resolved.starts_with(folder.join(crate::checkpoint::FOLDER)) {
+            bail!(
+                "--save {} would replace a file of the run folder itself; --save writes a copy of the model elsewhere (the run folder always gets model.safetensors)",
+                save.display()
+            );
+        }
+        if parent_resolved.starts_with(&folder) {
+            return Ok(());
+        }
+    }
+    let in_a_run = parent_resolved
+        .ancestors()
+        .any(|dir| dir.join(RUN_FILE).is_file());
+    if in_a_run {
+        bail!(
+            "--save {}: that folder belongs to another run (it holds a {RUN_FILE}); a run folder is one run's, so save the copy elsewhere",
+            save.display()
         );
     }
     Ok(())

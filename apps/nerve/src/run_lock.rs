@@ -21,8 +21,9 @@ pub(crate) const LOCK_FILE: &str = ".nerve.lock";
 pub(crate) struct RunLock {
     file: File,
     path: PathBuf,
-    /// The folder, when this lock created it: removed again on drop if the run wrote nothing.
-    created: Option<PathBuf>,
+    /// The folders this lock created, the innermost first: removed again on drop if the run
+    /// wrote nothing in them.
+    created: Vec<PathBuf>,
 }
 
 impl RunLock {
@@ -33,14 +34,22 @@ impl RunLock {
     /// The folder cannot be created, the lock file cannot be opened, or another process holds
     /// the lock.
     pub(crate) fn acquire(folder: &Path) -> Result<RunLock> {
-        let created = if folder.is_dir() {
-            None
-        } else {
-            std::fs::create_dir_all(folder)
-                .with_context(|| format!("cannot create run folder {}", folder.display()))?;
-            Some(folder.to_path_buf())
-        };
+        let created: Vec<PathBuf> = folder
+            .ancestors()
+            .take_while(|dir| !dir.as_os_str().is_empty() && !dir.exists())
+            .map(Path::to_path_buf)
+            .collect();
+        std::fs::create_dir_all(folder)
+            .with_context(|| format!("cannot create run folder {}", folder.display()))?;
         let path = folder.join(LOCK_FILE);
+        if let Ok(meta) = std::fs::symlink_metadata(&path)
+            && !meta.file_type().is_file()
+        {
+            bail!(
+                "{} is not a regular file (a link or a folder?); nerve locks the run folder with it: remove it",
+                path.display()
+            );
+        }
         // Removing the lock file on drop races with a process that opened it just before: that
         // process would lock a file no longer in the folder. So a lock counts only when the
         // file locked is still the one at `path`; otherwise try again with the new file.
@@ -96,7 +105,7 @@ impl RunLock {
 
     /// The folder is this run's to keep: it is no longer removed on drop if empty.
     pub(crate) fn keep_folder(&mut self) {
-        self.created = None;
+        self.created.clear();
     }
 }
 
@@ -106,18 +115,20 @@ impl Drop for RunLock {
         // that locks the removed file sees it is gone and opens the path again.
         let _ = std::fs::remove_file(&self.path);
         let _ = self.file.unlock();
-        if let Some(folder) = &self.created {
-            // Fails, harmlessly, when the run wrote anything.
-            let _ = std::fs::remove_dir(folder);
+        for folder in &self.created {
+            // Fails, harmlessly, when the run wrote anything; then so would the parents.
+            if std::fs::remove_dir(folder).is_err() {
+                break;
+            }
         }
     }
 }
 
-/// Whether `file` is the file now at `path`.
+/// Whether `file` is the file now at `path` (itself, not a link to it).
 #[cfg(unix)]
 fn same_file(file: &File, path: &Path) -> bool {
     use std::os::unix::fs::MetadataExt as _;
-    match (file.metadata(), std::fs::metadata(path)) {
+    match (file.metadata(), std::fs::symlink_metadata(path)) {
         (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
         _ => false,
     }
@@ -136,8 +147,9 @@ mod tests {
 
     #[test]
     fn a_second_lock_is_refused_naming_the_holder_and_granted_after_release() {
-        let dir = std::env::temp_dir().join(format!("nerve-lock-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
+        let top = std::env::temp_dir().join(format!("nerve-lock-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&top);
+        let dir = top.join("a/b");
         let first = RunLock::acquire(&dir).unwrap_or_else(|err| panic!("{err:#}"));
         let text = std::fs::read_to_string(dir.join(LOCK_FILE)).unwrap_or_default();
         assert_eq!(text.trim(), std::process::id().to_string());
@@ -150,12 +162,31 @@ mod tests {
             "{message}"
         );
         drop(first);
-        // The folder was created by the lock and nothing else was written: it is gone.
-        assert!(!dir.exists());
+        // The folders were created by the lock and nothing else was written: they are gone.
+        assert!(!top.exists());
         let mut again = RunLock::acquire(&dir).unwrap_or_else(|err| panic!("{err:#}"));
         again.keep_folder();
         drop(again);
         assert!(dir.is_dir() && !dir.join(LOCK_FILE).exists());
+        let _ = std::fs::remove_dir_all(&top);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_lock_file_that_is_a_link_is_refused_and_its_target_untouched() {
+        let dir = std::env::temp_dir().join(format!("nerve-lock-link-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap_or_else(|err| panic!("{err}"));
+        let victim = dir.join("victim.txt");
+        std::fs::write(&victim, b"precious").unwrap_or_else(|err| panic!("{err}"));
+        std::os::unix::fs::symlink(&victim, dir.join(LOCK_FILE))
+            .unwrap_or_else(|err| panic!("{err}"));
+        let err = RunLock::acquire(&dir).unwrap_err();
+        assert!(
+            format!("{err:#}").contains("is not a regular file"),
+            "{err:#}"
+        );
+        assert_eq!(std::fs::read(&victim).unwrap_or_default(), b"precious");
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -51,19 +51,24 @@ pub(crate) fn save(
 
 /// Reads a model file written by `nerve train`, with the network on `device`.
 pub(crate) fn load(path: &Path, device: &Device) -> Result<SavedModel> {
-    let (model, info) = Mlp::load_file(path, device)?;
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    from_bytes(&bytes, &path.display().to_string(), device)
+}
+
+/// Parses the bytes of a model file written by `nerve train`; `source` names them in errors.
+pub(crate) fn from_bytes(bytes: &[u8], source: &str, device: &Device) -> Result<SavedModel> {
+    let (model, info) = Mlp::from_safetensors(bytes, source, device)?;
     let field = |key: &str| -> Result<Value> {
         info.extra.get(key).cloned().with_context(|| {
             format!(
-                "{}: the model's metadata has no `{key}`; was it written by `nerve train`?",
-                path.display()
+                "{source}: the model's metadata has no `{key}`; was it written by `nerve train`?"
             )
         })
     };
     let preprocessor: Preprocessor = serde_json::from_value(field("preprocessing")?)
-        .with_context(|| format!("{}: unreadable `preprocessing` metadata", path.display()))?;
+        .with_context(|| format!("{source}: unreadable `preprocessing` metadata"))?;
     let config: RunConfig = serde_json::from_value(field("training")?)
-        .with_context(|| format!("{}: unreadable `training` metadata", path.display()))?;
+        .with_context(|| format!("{source}: unreadable `training` metadata"))?;
     let (d_input, d_output) = (info.architecture.d_input, info.architecture.d_output);
     let expected_output = match preprocessor.task {
         Task::Classification if d_output == 1 => 1,
@@ -71,8 +76,7 @@ pub(crate) fn load(path: &Path, device: &Device) -> Result<SavedModel> {
     };
     anyhow::ensure!(
         d_input == preprocessor.d_input() && d_output == expected_output,
-        "{}: the network ({d_input} inputs, {d_output} outputs) does not match its preprocessing ({} inputs, {} outputs)",
-        path.display(),
+        "{source}: the network ({d_input} inputs, {d_output} outputs) does not match its preprocessing ({} inputs, {} outputs)",
         preprocessor.d_input(),
         preprocessor.d_output()
     );

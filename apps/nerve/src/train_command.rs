@@ -36,7 +36,11 @@ pub(crate) struct TrainArgs {
     #[arg(long, value_name = "FILE.toml")]
     config: Option<PathBuf>,
     /// Continue an interrupted run from its folder's last checkpoint (its config.toml, its data).
-    #[arg(long, value_name = "RUN_DIR", conflicts_with = "config")]
+    #[arg(
+        long,
+        value_name = "RUN_DIR",
+        conflicts_with_all = ["config", "out", "overwrite", "init"]
+    )]
     resume: Option<PathBuf>,
     /// Start from the weights (and the preprocessing) of a model file instead of random ones;
     /// its architecture is used, and the data must fit it.
@@ -281,7 +285,11 @@ impl TrainArgs {
 
 /// Runs `nerve train`: exit 0 when training ends normally, 130 when interrupted (after saving
 /// the run), an error when it diverges (after saving the last good epoch's history).
-pub(crate) fn run(args: TrainArgs) -> Result<ExitCode> {
+pub(crate) fn run(mut args: TrainArgs) -> Result<ExitCode> {
+    // `runs/x/.` and `runs/x/` name `runs/x` (create_dir_all fails on a trailing `.`).
+    for folder in [&mut args.out, &mut args.resume].into_iter().flatten() {
+        *folder = folder.components().collect();
+    }
     let chatty = !args.json && !args.quiet;
     if cfg!(debug_assertions) && chatty {
         eprintln!(
@@ -291,7 +299,7 @@ pub(crate) fn run(args: TrainArgs) -> Result<ExitCode> {
     if let Some(save) = &args.save {
         // The run folder is made before the model is saved, so `--save` may point inside it.
         let run_folder = args.out.as_deref().or(args.resume.as_deref());
-        crate::run_dir::check_output_file(save, "--save", run_folder)?;
+        crate::run_dir::check_save(save, run_folder)?;
     }
     let mut config = args.resolve()?;
     // The folder is locked before anything in it is read for the run or written, and stays
@@ -366,14 +374,31 @@ pub(crate) fn run(args: TrainArgs) -> Result<ExitCode> {
     // The checkpoint is checked before anything is written: a refused `--resume` (another
     // network, a damaged checkpoint) must leave the run folder as it was (issue 14).
     let config_sha256 = config.checkpoint_hash()?;
+    let data_sha256 = checkpoint::data_hash(
+        &std::iter::once(&prepared.train)
+            .chain(prepared.validation.as_ref())
+            .collect::<Vec<_>>(),
+    );
     let resume = match &args.resume {
-        Some(dir) => Some(checkpoint::load(
-            dir,
-            &read_run_id(dir)?,
-            &config_sha256,
-            &mlp_config,
-            &device,
-        )?),
+        Some(dir) => {
+            let loaded = checkpoint::load(
+                dir,
+                &read_run_id(dir)?,
+                &config_sha256,
+                &data_sha256,
+                &mlp_config,
+                &device,
+            )?;
+            anyhow::ensure!(
+                config.training.num_epochs >= loaded.epoch,
+                "--resume {}: its checkpoint is of epoch {}, past --epochs {}; give --epochs {} or more",
+                dir.display(),
+                loaded.epoch,
+                config.training.num_epochs,
+                loaded.epoch
+            );
+            Some(loaded)
+        }
         None => None,
     };
     let run_dir = match (&args.resume, lock) {
@@ -395,6 +420,7 @@ pub(crate) fn run(args: TrainArgs) -> Result<ExitCode> {
         Progress::new(args.json, args.quiet),
         &run_dir,
         config_sha256,
+        data_sha256,
         config.training.checkpoint_every,
         resume.as_ref().map(|loaded| loaded.epoch),
     )?;
@@ -413,6 +439,7 @@ pub(crate) fn run(args: TrainArgs) -> Result<ExitCode> {
         None => trainer.fit(model, &prepared.train, validation, &device, &mut observer),
     };
     let checkpoint_failure = observer.finish();
+    let last_checkpoint = observer.last_checkpoint();
     let (outcome, divergence) = match result {
         Ok(outcome) => (outcome, None),
         Err(mut err) => match err.take_last_good() {
@@ -429,22 +456,30 @@ pub(crate) fn run(args: TrainArgs) -> Result<ExitCode> {
     let validation = prepared.validation.as_ref().map(evaluate).transpose()?;
     let test = prepared.test.as_ref().map(evaluate).transpose()?;
     let summary = summary_json(&config, &prepared, &outcome, &train, &validation, &test);
-    run_dir.write_history(
-        &outcome.history,
-        prepared.task,
-        prepared.validation.is_some(),
-    )?;
-    run_dir.write_metrics(&summary)?;
-    let model_path = run_dir.path().join("model.safetensors");
-    for path in std::iter::once(model_path.as_path()).chain(args.save.as_deref()) {
-        saved_model::save(
-            path,
-            &outcome.model,
-            &prepared.preprocessor,
-            &config,
-            &summary,
+    // The model first: on a nearly full disk it is what matters most.
+    let save = || -> Result<()> {
+        let model_path = run_dir.path().join("model.safetensors");
+        for path in std::iter::once(model_path.as_path()).chain(args.save.as_deref()) {
+            saved_model::save(
+                path,
+                &outcome.model,
+                &prepared.preprocessor,
+                &config,
+                &summary,
+            )?;
+        }
+        run_dir.write_history(
+            &outcome.history,
+            prepared.task,
+            prepared.validation.is_some(),
         )?;
+        run_dir.write_metrics(&summary)
+    };
+    let saved = save();
+    if let Some(failure) = checkpoint_failure {
+        return Err(failure.report(run_dir.path(), outcome.history.len(), saved.err()));
     }
+    saved?;
     // The pictures come last and only warn on failure: the model and history are saved.
     if !outcome.history.is_empty()
         && let Err(err) = charts::draw_run(run_dir.path(), charts::Format::Svg)
@@ -463,21 +498,6 @@ pub(crate) fn run(args: TrainArgs) -> Result<ExitCode> {
             outcome.history.len()
         );
     }
-    if let Some(failure) = checkpoint_failure {
-        let resume = match failure.last_written {
-            Some(epoch) => format!(
-                "`nerve train --resume {}` continues from the checkpoint of epoch {epoch}",
-                run_dir.path().display()
-            ),
-            None => "no checkpoint was written".to_owned(),
-        };
-        return Err(failure.error.context(format!(
-            "cannot write the checkpoint of epoch {}, so the run stopped there; the run folder {} holds the model and history of epoch {} and {resume}",
-            failure.epoch,
-            run_dir.path().display(),
-            outcome.history.len()
-        )));
-    }
     if args.json {
         let mut line = summary;
         line["event"] = "summary".into();
@@ -486,12 +506,26 @@ pub(crate) fn run(args: TrainArgs) -> Result<ExitCode> {
         print_results(&config, &prepared, &outcome, &train, validation, test)?;
     }
     if progress::interrupted() {
-        eprintln!(
-            "interrupted after epoch {}: the run is saved in {}; `nerve train --resume {}` continues it",
-            outcome.history.len(),
-            run_dir.path().display(),
-            run_dir.path().display()
-        );
+        if outcome.stop_reason != nerve_train::StopReason::Interrupted {
+            eprintln!(
+                "interrupted while saving; training had ended, and the run is saved in {}",
+                run_dir.path().display()
+            );
+        } else {
+            let resume = match last_checkpoint {
+                Some(epoch) => format!(
+                    "`nerve train --resume {}` continues it from epoch {epoch}",
+                    run_dir.path().display()
+                ),
+                None => "no checkpoint was written (--checkpoint-every 0), so it cannot be resumed"
+                    .to_owned(),
+            };
+            eprintln!(
+                "interrupted after epoch {}: the run is saved in {}; {resume}",
+                outcome.history.len(),
+                run_dir.path().display()
+            );
+        }
         return Ok(ExitCode::from(130));
     }
     Ok(ExitCode::SUCCESS)
@@ -506,17 +540,30 @@ fn refuse_changed_settings(dir: &Path, config: &RunConfig) -> Result<()> {
         return Ok(());
     }
     let table = |c: &RunConfig| -> Result<toml::Table> { Ok(toml::from_str(&c.to_toml()?)?) };
-    let (asked, saved) = (table(&asked)?, table(&saved)?);
-    let changed: Vec<&str> = asked
-        .iter()
-        .filter(|(key, value)| saved.get(key.as_str()) != Some(*value))
-        .map(|(key, _)| key.as_str())
-        .collect();
+    let mut changed = Vec::new();
+    changed_keys("", &table(&asked)?, &table(&saved)?, &mut changed);
     bail!(
-        "--resume {} continues the run as configured in its config.toml; only --epochs and --checkpoint-every may change, but these settings differ: [{}]. Start a new run to change them",
+        "--resume {} continues the run as configured in its config.toml; only --epochs and --checkpoint-every may change, but these settings differ: {}. Start a new run to change them",
         dir.display(),
-        changed.join("], [")
+        changed.join(", ")
     )
+}
+
+/// The dotted keys (`training.seed`) whose values differ between two TOML tables.
+fn changed_keys(prefix: &str, a: &toml::Table, b: &toml::Table, out: &mut Vec<String>) {
+    let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    for key in keys {
+        let name = format!("{prefix}{key}");
+        match (a.get(key), b.get(key)) {
+            (Some(toml::Value::Table(x)), Some(toml::Value::Table(y))) => {
+                changed_keys(&format!("{name}."), x, y, out);
+            }
+            (x, y) if x != y => out.push(name),
+            _ => {}
+        }
+    }
 }
 
 /// Replaces the freshly fitted preprocessing with a model's own, so its weights see inputs

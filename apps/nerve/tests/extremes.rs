@@ -403,7 +403,7 @@ fn a_resume_with_other_settings_is_refused() {
             "--epochs",
             "5",
         ],
-        "these settings differ: [optimizer]",
+        "these settings differ: optimizer.name.",
     );
     assert_eq!(std::fs::read(run.join("config.toml")).unwrap(), config);
 }

@@ -433,6 +433,219 @@ fn a_full_disk_stops_the_run_keeping_the_model_and_no_temporary() {
 }
 
 #[test]
+fn a_full_disk_late_in_a_run_names_the_checkpoint_to_resume() {
+    // Found by a review: checkpoints fit for a few hundred epochs, then the disk filled; the
+    // run ended with only "cannot write history.jsonl", naming neither epoch nor checkpoint.
+    let mount = scratch().join("full-disk-late");
+    let Some(_tmpfs) = Tmpfs::mount(&mount, "700k") else {
+        eprintln!("skipped: cannot mount a tmpfs here (not root)");
+        return;
+    };
+    let dir = mount.join("run");
+    let out = nerve(
+        &[
+            &["train", "--quiet", "--out", dir.to_str().unwrap()][..],
+            &ARGS[..ARGS.len() - 6],
+            &["--epochs", "3000", "--val-split", "0.2"],
+        ]
+        .concat(),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("so the run stopped there")
+            && stderr.contains("continues from the checkpoint of epoch")
+            && stderr.contains("No space left on device")
+            && !stderr.contains("\u{1b}["),
+        "{stderr}"
+    );
+    assert!(
+        check_files(&dir).is_empty(),
+        "temporaries left on a full disk"
+    );
+    // The model is saved first, so it is there even when the history no longer fits.
+    ok(&[
+        "inspect",
+        "--model",
+        dir.join("model.safetensors").to_str().unwrap(),
+    ]);
+}
+
+#[test]
+fn ctrl_c_between_checkpoint_intervals_still_checkpoints_the_epoch_it_stopped_at() {
+    // Found by a review: with --checkpoint-every 1000, Ctrl-C at epoch 650 said "--resume
+    // continues it", and --resume found no checkpoint.
+    let dir = scratch().join("interrupt-interval");
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = dir.to_str().unwrap();
+    let child = spawn(
+        &[
+            &[
+                "train",
+                "--quiet",
+                "--out",
+                out,
+                "--checkpoint-every",
+                "1000",
+            ][..],
+            ARGS,
+        ]
+        .concat(),
+    );
+    // Wait for training to start (the config is written just before), then a little more.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !dir.join("config.toml").exists() {
+        assert!(Instant::now() < deadline);
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(130));
+    let manifest: Value =
+        serde_json::from_str(&text(&dir.join("checkpoint/manifest.json"))).unwrap();
+    let epochs = text(&dir.join("history.csv")).lines().count() as u64 - 1;
+    assert_eq!(manifest["epoch"].as_u64(), Some(epochs));
+    let (reference, _) = train("interrupt-reference", ARGS);
+    ok(&["train", "--resume", out, "--quiet"]);
+    assert_eq!(
+        tensors(dir.join("model.safetensors")),
+        tensors(reference.join("model.safetensors"))
+    );
+}
+
+#[test]
+fn resume_refuses_what_would_mix_two_runs() {
+    let args = [
+        "--data",
+        "iris",
+        "--epochs",
+        "6",
+        "--patience",
+        "100",
+        "--val-split",
+        "0.2",
+    ];
+    let (run, _) = train("resume-mix", &args);
+    let out = run.to_str().unwrap();
+    let before = snapshot(&run);
+    // --out or --init beside --resume: a usage error (the run continues in its own folder,
+    // from its own checkpoint).
+    for extra in [
+        &["--out", "elsewhere"][..],
+        &["--init", "m.safetensors"],
+        &["--overwrite"],
+    ] {
+        let attempt = nerve(&[&["train", "--resume", out][..], extra].concat());
+        assert_eq!(attempt.status.code(), Some(2), "{extra:?}");
+        assert!(String::from_utf8_lossy(&attempt.stderr).contains("cannot be used with"));
+    }
+    // --epochs below the checkpoint's epoch.
+    fails(
+        &["train", "--resume", out, "--epochs", "3"],
+        "past --epochs 3; give --epochs 6 or more",
+    );
+    // A changed setting is named by its key.
+    fails(
+        &["train", "--resume", out, "--seed", "1"],
+        "these settings differ: training.seed.",
+    );
+    // A hand-edited manifest (the best epoch moved).
+    let manifest_path = run.join("checkpoint/manifest.json");
+    let manifest = text(&manifest_path);
+    let edited = manifest.replacen("\"best_epoch\": ", "\"best_epoch\": 1", 1);
+    assert_ne!(edited, manifest);
+    std::fs::write(&manifest_path, &edited).unwrap();
+    fails(
+        &["train", "--resume", out, "--epochs", "9"],
+        "the manifest was edited or damaged",
+    );
+    std::fs::write(&manifest_path, &manifest).unwrap();
+    assert_eq!(snapshot(&run), before);
+
+    // The data file changed since the checkpoint: other rows.
+    let csv_path = scratch().join("resume-data.csv");
+    let mut csv = String::from("a,b,y\n");
+    for i in 0..60 {
+        csv.push_str(&format!("{},{},{}\n", i % 7, i % 5, i % 2));
+    }
+    std::fs::write(&csv_path, &csv).unwrap();
+    let (run, _) = train(
+        "resume-data",
+        &["--data", csv_path.to_str().unwrap(), "--epochs", "4"],
+    );
+    csv.push_str("3,3,1\n");
+    std::fs::write(&csv_path, &csv).unwrap();
+    fails(
+        &["train", "--resume", run.to_str().unwrap(), "--epochs", "8"],
+        "trained on other rows than the data now gives",
+    );
+}
+
+#[test]
+fn save_never_replaces_a_run_folders_files() {
+    let (other, _) = train("save-other", &["--data", "iris", "--epochs", "2"]);
+    let own = scratch().join("save-own");
+    let _ = std::fs::remove_dir_all(&own);
+    for (save, expected) in [
+        (
+            own.join("run.json"),
+            "would replace a file of the run folder itself",
+        ),
+        (
+            own.join("config.toml"),
+            "would replace a file of the run folder itself",
+        ),
+        (
+            own.join("checkpoint/manifest.json"),
+            "would replace a file of the run folder itself",
+        ),
+        (
+            other.join("model.safetensors"),
+            "that folder belongs to another run",
+        ),
+        (
+            other.join("copy.safetensors"),
+            "that folder belongs to another run",
+        ),
+    ] {
+        fails(
+            &[
+                "train",
+                "--data",
+                "iris",
+                "--epochs",
+                "2",
+                "--out",
+                own.to_str().unwrap(),
+                "--save",
+                save.to_str().unwrap(),
+            ],
+            expected,
+        );
+    }
+    // A copy inside the run's own folder, under a name of its own, is fine.
+    let copy = own.join("copy.safetensors");
+    ok(&[
+        "train",
+        "--data",
+        "iris",
+        "--epochs",
+        "2",
+        "--out",
+        own.to_str().unwrap(),
+        "--save",
+        copy.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(copy.is_file() && check_files(&own).is_empty());
+}
+
+#[test]
 fn damaged_foreign_and_half_written_checkpoints() {
     let args = ["--data", "iris", "--epochs", "6", "--patience", "100"];
     let (run, summary) = train("checkpoint-kinds", &args);
@@ -491,6 +704,30 @@ fn damaged_foreign_and_half_written_checkpoints() {
     fails(
         &["train", "--resume", run.to_str().unwrap(), "--epochs", "9"],
         "the checkpoint belongs to another run",
+    );
+
+    // Issue 14.10: a new run over an old one with --checkpoint-every 0 resumed the old run's
+    // checkpoint under the new config. Now the old checkpoint goes with --overwrite, and
+    // the run id would refuse it anyway.
+    let (run, _) = train("checkpoint-replaced", &args);
+    let out = run.to_str().unwrap();
+    ok(&[
+        "train",
+        "--data",
+        "diabetes",
+        "--epochs",
+        "2",
+        "--checkpoint-every",
+        "0",
+        "--out",
+        out,
+        "--overwrite",
+        "--quiet",
+    ]);
+    assert!(!run.join("checkpoint").exists());
+    fails(
+        &["train", "--resume", out, "--epochs", "4"],
+        "has no checkpoint to resume from",
     );
 
     // config.toml edited after the checkpoint: refused by the config's hash.

@@ -358,7 +358,7 @@ fn a_resumed_run_matches_an_uninterrupted_one() {
     let resumed: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
     assert_eq!(resumed["epochs_run"], 20);
     assert_eq!(resumed["test"], whole_summary["test"]);
-    assert_eq!(tensors(&model(&whole)), tensors(&model(&part)));
+    assert_eq!(tensors(model(&whole)), tensors(model(&part)));
     fails(
         &["train", "--resume", scratch().to_str().unwrap()],
         "is not a run folder to resume",
@@ -376,7 +376,7 @@ fn init_starts_from_a_model_and_zero_epochs_just_write_it() {
         &["--data", "iris", "--init", &model(&run), "--epochs", "0"],
     );
     assert_eq!(summary["epochs_run"], 0);
-    assert_eq!(tensors(&model(&run)), tensors(&model(&copy)));
+    assert_eq!(tensors(model(&run)), tensors(model(&copy)));
     let config = std::fs::read_to_string(copy.join("config.toml")).unwrap();
     assert!(config.contains("d_hidden = [7]"), "{config}");
     fails(
