@@ -23,7 +23,13 @@ use nerve_train::{BatchSize, NoopObserver, OptimizerConfig, Scores, TrainConfig,
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
     let path = args.next().map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../datasets/iris.csv"),
+        || {
+            // `cargo run` sets the variable at run time: the checkout being run, even when the
+            // binary was built from another one sharing the target folder.
+            let manifest = std::env::var("CARGO_MANIFEST_DIR")
+                .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned());
+            PathBuf::from(manifest).join("../datasets/iris.csv")
+        },
         PathBuf::from,
     );
     let target = args.next();

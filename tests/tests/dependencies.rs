@@ -21,7 +21,11 @@ const ALLOWED: [(&str, &[&str]); 5] = [
 const BACKEND_FEATURES: [&str; 6] = ["flex", "ndarray", "wgpu", "cuda", "tch", "candle"];
 
 fn manifest(crate_name: &str) -> toml::Table {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+    // At run time (cargo sets it): a binary built from another checkout that shares the
+    // target folder must read this checkout's manifests.
+    let manifest = std::env::var("CARGO_MANIFEST_DIR")
+        .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned());
+    let path = Path::new(&manifest)
         .join("../crates")
         .join(crate_name)
         .join("Cargo.toml");

@@ -11,7 +11,11 @@ mod targets;
 /// Runs `body` on every input of `target`; a panic names the input. The seeds made from valid
 /// files (`seed_*` but for the bad-file corpus) must go all the way through.
 fn replay(target: &str, body: fn(&[u8]) -> bool) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz");
+    // At run time (cargo sets it), so a binary built from another checkout sharing the target
+    // folder replays this checkout's inputs.
+    let manifest = std::env::var("CARGO_MANIFEST_DIR")
+        .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned());
+    let root = Path::new(&manifest).join("../../fuzz");
     let mut count = 0;
     for folder in [root.join("corpus"), root.join("regressions")] {
         let Ok(entries) = std::fs::read_dir(folder.join(target)) else {

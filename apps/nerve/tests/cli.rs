@@ -2,6 +2,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::process::{Command, Output};
 
 use serde_json::Value;
@@ -60,7 +62,7 @@ fn temp_dir(name: &str) -> std::path::PathBuf {
 
 /// The tutorial's config, as a path (it is embedded in the binary too).
 fn xor_config() -> String {
-    concat!(env!("CARGO_MANIFEST_DIR"), "/../../configs/xor.toml").to_owned()
+    common::repo_file("configs/xor.toml")
 }
 
 #[test]
@@ -568,7 +570,7 @@ const BARS: [(&str, &str, f64); 5] = [
 
 #[test]
 fn every_built_in_data_set_meets_its_bar_with_the_defaults_and_its_config() {
-    let configs = concat!(env!("CARGO_MANIFEST_DIR"), "/../../configs");
+    let configs = &common::repo_file("configs");
     for (name, metric, bar) in BARS {
         let config = format!("{configs}/{name}.toml");
         for backend in ["flex", "ndarray"] {
@@ -590,7 +592,7 @@ fn every_built_in_data_set_meets_its_bar_with_the_defaults_and_its_config() {
 fn early_stopping_writes_a_run_folder_that_repeats_exactly() {
     let dir = temp_dir("early-stop");
     let run = dir.join("iris");
-    let config = concat!(env!("CARGO_MANIFEST_DIR"), "/../../configs/iris.toml");
+    let config = &common::repo_file("configs/iris.toml");
     let out = nerve(&[
         "train",
         "--config",

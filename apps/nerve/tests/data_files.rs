@@ -8,15 +8,15 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde_json::Value;
 
 fn corpus(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/data")
-        .join(name)
+    Path::new(&common::repo_file("tests/data")).join(name)
 }
 
 /// The cases of a corpus: (name, data file if any, extra args).

@@ -149,10 +149,7 @@ fn a_trained_model_evaluates_predicts_and_inspects() {
 
 #[test]
 fn unseen_categories_warn_and_regression_predicts_in_target_units() {
-    let penguins = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../tests/data/quirky/penguins.csv"
-    );
+    let penguins = &common::repo_file("tests/data/quirky/penguins.csv");
     let (run, _) = train(
         "penguins",
         &[
@@ -306,7 +303,7 @@ print(float(np.abs(p - ours).max()))
 "#;
     let predictions_file = scratch().join("wine-predictions.csv");
     std::fs::write(&predictions_file, predictions).unwrap();
-    let wine = concat!(env!("CARGO_MANIFEST_DIR"), "/../../datasets/wine.csv");
+    let wine = &common::repo_file("datasets/wine.csv");
     let out = Command::new("python3")
         .args([
             "-c",

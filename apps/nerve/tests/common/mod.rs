@@ -8,6 +8,20 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
+/// A file of the repository, by its path from the root. The root is found from cargo's
+/// `CARGO_MANIFEST_DIR` at run time: a test binary built from another checkout that shares the
+/// target folder (CI's, say) would otherwise read that checkout's files, or none.
+pub(crate) fn repo_file(path: &str) -> String {
+    let manifest = std::env::var("CARGO_MANIFEST_DIR")
+        .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned());
+    Path::new(&manifest)
+        .join("../..")
+        .join(path)
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
 /// A folder for this test binary and process: default run folders and test files land there.
 pub(crate) fn scratch() -> PathBuf {
     let binary = std::env::current_exe()
