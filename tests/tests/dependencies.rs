@@ -2,11 +2,11 @@
 //! each library uses only the nerve crates below it (`nerve-train` is where data, model and
 //! loss meet; `nerve-data` never uses `nerve-model`), takes `nerve-backend` only to test itself
 //! (so it stays backend-free), never switches on a burn backend feature, and returns typed
-//! errors (no `anyhow`).
+//! errors (no `anyhow`). In the app, no command module imports another.
 
 #![allow(clippy::unwrap_used)]
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Each library crate and the nerve crates its normal dependencies may include.
 const ALLOWED: [(&str, &[&str]); 5] = [
@@ -100,4 +100,65 @@ fn the_rules_are_not_vacuous() {
     }
     let backend = toml::to_string(&manifest("nerve-backend")).unwrap();
     assert!(backend.contains("\"burn/flex\"") && backend.contains("\"burn/ndarray\""));
+}
+
+/// The app's command modules (`apps/nerve/src/commands/NAME.rs` or `NAME/`), with each file's
+/// text.
+fn command_files() -> Vec<(String, PathBuf, String)> {
+    let manifest = std::env::var("CARGO_MANIFEST_DIR")
+        .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned());
+    let commands = Path::new(&manifest).join("../apps/nerve/src/commands");
+    let mut files = Vec::new();
+    let mut stack = vec![commands.clone()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") && path != commands.join("mod.rs")
+            {
+                let relative = path.strip_prefix(&commands).unwrap();
+                let command = relative
+                    .components()
+                    .next()
+                    .unwrap()
+                    .as_os_str()
+                    .to_string_lossy()
+                    .trim_end_matches(".rs")
+                    .to_owned();
+                let text = std::fs::read_to_string(&path).unwrap();
+                files.push((command, path, text));
+            }
+        }
+    }
+    files
+}
+
+#[test]
+fn no_command_imports_another() {
+    // Commands share the modules above them (output, model input, charts, the run folder);
+    // a helper one command needs from another belongs there (ARCHITECTURE.md).
+    let files = command_files();
+    let names: Vec<&str> = files
+        .iter()
+        .map(|(command, _, _)| command.as_str())
+        .collect();
+    assert!(
+        names.contains(&"train") && names.contains(&"predict"),
+        "{names:?}"
+    );
+    for (command, path, text) in &files {
+        for other in &names {
+            if other == command {
+                continue;
+            }
+            for reference in [format!("commands::{other}::"), format!("super::{other}::")] {
+                assert!(
+                    !text.contains(&reference),
+                    "{} (command `{command}`) uses `{reference}`",
+                    path.display()
+                );
+            }
+        }
+    }
 }

@@ -689,25 +689,6 @@ fn confusion_of(metrics: &serde_json::Value, title: &str) -> Option<Confusion> {
     })
 }
 
-/// Flags of `nerve plot`.
-#[derive(Debug, clap::Args)]
-pub(crate) struct PlotArgs {
-    /// A run folder written by `nerve train` (holding history.csv and metrics.json).
-    run_dir: std::path::PathBuf,
-    /// Draw PNG files instead of SVG.
-    #[arg(long)]
-    png: bool,
-}
-
-/// Runs `nerve plot`.
-pub(crate) fn plot(args: PlotArgs) -> Result<std::process::ExitCode> {
-    let format = if args.png { Format::Png } else { Format::Svg };
-    for path in draw_run(&args.run_dir, format)? {
-        println!("wrote {}", path.display());
-    }
-    Ok(std::process::ExitCode::SUCCESS)
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

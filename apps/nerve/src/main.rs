@@ -8,21 +8,19 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod allocator;
-mod bench_command;
 mod builtin;
 mod charts;
 mod checkpoint;
-mod datasets_command;
-mod explain_command;
+mod commands;
 #[cfg(test)]
 mod fuzz_replay;
-mod model_commands;
+mod model_input;
+mod output;
 mod progress;
 mod run_config;
 mod run_dir;
 mod run_lock;
 mod saved_model;
-mod train_command;
 
 use std::process::ExitCode;
 
@@ -43,19 +41,19 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Train a network (with no arguments: the tutorial's 4-5-1 network on its 4-row table).
-    Train(Box<train_command::TrainArgs>),
+    Train(Box<commands::train::TrainArgs>),
     /// Score a model file on labelled data: the metrics `nerve train` reports.
-    Eval(model_commands::EvalArgs),
+    Eval(commands::eval::EvalArgs),
     /// Predict with a model file: one CSV line per input row.
-    Predict(model_commands::PredictArgs),
+    Predict(commands::predict::PredictArgs),
     /// Describe a model file: architecture, preprocessing, training, metrics, weight statistics.
-    Inspect(model_commands::InspectArgs),
+    Inspect(commands::inspect::InspectArgs),
     /// Explain a model's answers: features ranked by integrated-gradients attribution, and a chart.
-    Explain(explain_command::ExplainArgs),
+    Explain(commands::explain::ExplainArgs),
     /// Redraw a run folder's pictures (curves, confusion matrix) from its history and metrics.
-    Plot(charts::PlotArgs),
+    Plot(commands::plot::PlotArgs),
     /// Benchmark the anchor workloads W1-W6 on each backend (JSON lines, then a summary).
-    Bench(bench_command::BenchArgs),
+    Bench(commands::bench::BenchArgs),
     /// List the built-in data sets (`--data NAME`) with their rows, features, target and task.
     Datasets,
     /// List the CPU backends compiled into this build.
@@ -73,14 +71,14 @@ fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Train(args) => train_command::run(*args),
-        Command::Bench(args) => bench_command::run(args),
-        Command::Eval(args) => model_commands::eval(args),
-        Command::Predict(args) => model_commands::predict(args),
-        Command::Inspect(args) => model_commands::inspect(args),
-        Command::Explain(args) => explain_command::run(args),
-        Command::Plot(args) => charts::plot(args),
-        Command::Datasets => datasets_command::run().map(|()| ExitCode::SUCCESS),
+        Command::Train(args) => commands::train::run(*args),
+        Command::Bench(args) => commands::bench::run(args),
+        Command::Eval(args) => commands::eval::eval(args),
+        Command::Predict(args) => commands::predict::predict(args),
+        Command::Inspect(args) => commands::inspect::inspect(args),
+        Command::Explain(args) => commands::explain::run(args),
+        Command::Plot(args) => commands::plot::plot(args),
+        Command::Datasets => commands::datasets::run().map(|()| ExitCode::SUCCESS),
         Command::Backends => {
             list_backends();
             Ok(ExitCode::SUCCESS)
@@ -88,11 +86,23 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        // A reader that stopped early (`nerve predict ... | head`) is not an error, as for
+        // ripgrep and coreutils: every command's output ends here, quietly.
+        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// Whether `err` comes from writing to a pipe whose reader has gone.
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 /// Parses a flag's value with the type's `FromStr`, for clap's `value_parser`.

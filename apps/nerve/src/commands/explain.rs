@@ -16,10 +16,8 @@ use rand::seq::index::sample;
 use serde_json::json;
 
 use crate::charts::{self, AttributionBars, Format};
-use crate::model_commands::{
-    Columns, ReadFlags, model_inputs, open_model, open_reader, warn_about,
-};
-use crate::train_command::{class_probabilities, ignore_broken_pipe};
+use crate::model_input::{Columns, ReadFlags, model_inputs, open_model, open_reader, warn_about};
+use crate::output::class_probabilities;
 
 /// Flags of `nerve explain`.
 #[derive(Debug, Args)]
@@ -288,7 +286,7 @@ pub(crate) fn run(args: ExplainArgs) -> Result<ExitCode> {
             line.extend(means.iter().map(|m| format!("{:.4}", m[f])));
             table_rows.push(line);
         }
-        crate::train_command::write_aligned(&mut out, &header, &table_rows)?;
+        crate::output::write_aligned(&mut out, &header, &table_rows)?;
         if shown < order.len() {
             writeln!(out, "... {} more (--top 0 lists all)", order.len() - shown)?;
         }
@@ -330,10 +328,7 @@ pub(crate) fn run(args: ExplainArgs) -> Result<ExitCode> {
         )?;
         writeln!(out, "Wrote {}", plot.display())?;
     }
-    std::io::stdout()
-        .lock()
-        .write_all(out.as_bytes())
-        .or_else(ignore_broken_pipe)?;
+    std::io::stdout().lock().write_all(out.as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -469,7 +464,7 @@ fn write_row(
             vec![name.clone(), value, format!("{:+.4}", values[f])]
         })
         .collect();
-    crate::train_command::write_aligned(out, &header, &lines)
+    crate::output::write_aligned(out, &header, &lines)
 }
 
 fn join(rows: &[usize]) -> String {

@@ -1,0 +1,156 @@
+//! `nerve eval`: a model's metrics on a CSV, or on the part of its training data it held out.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Result, bail};
+use clap::{Args, ValueEnum};
+use nerve_data::{FeatureTransform, Missing, Split, SplitOptions, Table, Task};
+use nerve_train::{Scores, Trainer};
+use serde_json::json;
+
+use crate::model_input::{Columns, ReadFlags, open_model, open_reader};
+use crate::output::{headline, write_confusion};
+use crate::saved_model::SavedModel;
+
+/// Which rows `nerve eval` scores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Part {
+    /// Every row.
+    All,
+    /// The training rows of the model's own split (same data, split seed and fractions).
+    Train,
+    /// The validation rows of the model's own split.
+    Validation,
+    /// The test rows of the model's own split: reproduces the run's test metrics.
+    Test,
+}
+
+/// Flags of `nerve eval`.
+#[derive(Debug, Args)]
+pub(crate) struct EvalArgs {
+    /// A model file written by `nerve train` (e.g. runs/X/model.safetensors).
+    #[arg(long, value_name = "FILE")]
+    model: PathBuf,
+    /// A labelled CSV file (columns matched by name), or a built-in data set's name.
+    #[arg(long, value_name = "CSV|NAME")]
+    data: String,
+    /// Which rows to score: all, or the train / validation / test rows of the model's split.
+    #[arg(long, value_enum, default_value_t = Part::All)]
+    split: Part,
+    #[command(flatten)]
+    read: ReadFlags,
+    /// Print the metrics as one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs `nerve eval`.
+pub(crate) fn eval(args: EvalArgs) -> Result<ExitCode> {
+    let (saved, device) = open_model(&args.model, args.read.backend)?;
+    let p = &saved.preprocessor;
+    let data_config = &saved.config.data;
+    let mut table =
+        open_reader(&args.data, args.read.delimiter, &saved, Columns::WithTarget)?.read_all()?;
+    let present: Vec<String> = data_config
+        .ignore
+        .iter()
+        .filter(|name| table.column_index(name).is_ok())
+        .cloned()
+        .collect();
+    table.remove_columns(&present)?;
+    // Rows without a target cannot be scored; incomplete features follow the run's policy.
+    let target = p.target_name().to_owned();
+    let mut dropped = table.drop_incomplete_rows(&[&target])?.rows_dropped;
+    match data_config.missing {
+        Missing::Drop => {
+            let features: Vec<&str> = p.features.iter().map(FeatureTransform::column).collect();
+            for name in &features {
+                table.column(name)?;
+            }
+            dropped += table.drop_incomplete_rows(&features)?.rows_dropped;
+        }
+        Missing::Error => {
+            if let Some((column, _)) = table.missing_counts().first() {
+                bail!(
+                    "{}: column `{column}` has missing values, and the model was trained with --missing error",
+                    table.source_name()
+                );
+            }
+        }
+        Missing::Impute => {}
+    }
+    let rows = part_rows(&table, &saved, args.split)?;
+    let data = p.transform(&table, &rows)?;
+    let metrics = Trainer::new(saved.config.train_config())
+        .with_target_scale(p.target_scale())
+        .evaluate(&saved.model, &data, &device)?;
+    let mut out = String::new();
+    if args.json {
+        let mut value = serde_json::to_value(&metrics)?;
+        if let Some(labels) = p.labels() {
+            value["labels"] = json!(labels);
+        }
+        value["dropped_rows"] = json!(dropped);
+        writeln!(out, "{value}")?;
+    } else {
+        if dropped > 0 {
+            eprintln!("note: left out {dropped} rows with missing values");
+        }
+        writeln!(
+            out,
+            "{} ({} rows, {} split) with {}: {}",
+            table.source_name(),
+            metrics.rows,
+            format!("{:?}", args.split).to_lowercase(),
+            args.model.display(),
+            headline(&metrics)
+        )?;
+        if let Scores::Classification(m) = &metrics.scores {
+            write_confusion(&mut out, p.labels(), m)?;
+        }
+    }
+    std::io::stdout().lock().write_all(out.as_bytes())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The rows of `part` in the model's own split of `table` (as `nerve train` made it).
+fn part_rows(table: &Table, saved: &SavedModel, part: Part) -> Result<Vec<usize>> {
+    let n = table.num_rows();
+    if part == Part::All {
+        return Ok((0..n).collect());
+    }
+    let data = &saved.config.data;
+    let all: Vec<usize> = (0..n).collect();
+    let split = if n < nerve_data::MIN_ROWS_TO_SPLIT {
+        Split {
+            train: all,
+            ..Split::default()
+        }
+    } else {
+        let strata: Option<Vec<u32>> = match saved.preprocessor.task {
+            Task::Classification => Some(
+                saved
+                    .preprocessor
+                    .encode_targets(table, &all)?
+                    .iter()
+                    .map(|&id| id as u32)
+                    .collect(),
+            ),
+            Task::Regression => None,
+        };
+        let options = SplitOptions {
+            test: data.test_split,
+            validation: data.val_split,
+            seed: data.split_seed,
+        };
+        Split::new(n, strata.as_deref(), &options)?
+    };
+    Ok(match part {
+        Part::Train | Part::All => split.train,
+        Part::Validation => split.validation,
+        Part::Test => split.test,
+    })
+}

@@ -1,0 +1,138 @@
+//! `nerve predict`: a model's answers for every row of a CSV, streamed in chunks.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Result, bail};
+use clap::Args;
+use nerve_data::TransformReport;
+
+use crate::model_input::{Columns, ReadFlags, model_inputs, open_model, open_reader, warn_about};
+use crate::output::class_probabilities;
+use crate::run_dir::{check_output_file, write_atomically};
+
+/// Flags of `nerve predict`.
+#[derive(Debug, Args)]
+pub(crate) struct PredictArgs {
+    /// A model file written by `nerve train`.
+    #[arg(long, value_name = "FILE")]
+    model: PathBuf,
+    /// A CSV file with the feature columns (any order; other columns are ignored), or a
+    /// built-in data set's name.
+    #[arg(long, value_name = "CSV|NAME")]
+    data: String,
+    /// Write the predictions here (default: stdout).
+    #[arg(long, value_name = "FILE.csv")]
+    output: Option<PathBuf>,
+    /// Add one probability column per class.
+    #[arg(long)]
+    proba: bool,
+    /// Rows read and predicted at a time.
+    #[arg(long, value_name = "N", default_value_t = 65_536)]
+    batch_rows: usize,
+    #[command(flatten)]
+    read: ReadFlags,
+}
+
+/// Runs `nerve predict`: streams the rows in batches, writes one CSV line per row.
+pub(crate) fn predict(args: PredictArgs) -> Result<ExitCode> {
+    if args.batch_rows == 0 {
+        bail!("--batch-rows must be at least 1");
+    }
+    let (saved, device) = open_model(&args.model, args.read.backend)?;
+    let p = &saved.preprocessor;
+    let labels = p.labels();
+    if args.proba && labels.is_none() {
+        bail!("--proba needs a classification model; this one predicts values");
+    }
+    let loss = saved.config.loss();
+    let mut reader = open_reader(&args.data, args.read.delimiter, &saved, Columns::Features)?;
+    let mut header = vec!["row".to_owned(), "prediction".to_owned()];
+    if args.proba
+        && let Some(labels) = labels
+    {
+        header.extend(labels.iter().map(|l| format!("p_{l}")));
+    }
+    let mut csv = csv::Writer::from_writer(Vec::new());
+    csv.write_record(&header)?;
+    let mut sink = Sink::new(args.output.clone())?;
+    sink.write(&csv.into_inner()?)?;
+    let mut report = TransformReport::default();
+    let mut row_id = 0usize;
+    while let Some(chunk) = reader.next_chunk(args.batch_rows)? {
+        let rows: Vec<usize> = (0..chunk.num_rows()).collect();
+        let x = model_inputs(p, &chunk, &rows, &device, &mut report)?;
+        let output = loss.predictions(saved.model.forward(x));
+        let [_, width] = output.dims();
+        let values = output
+            .into_data()
+            .convert::<f32>()
+            .try_into_vec::<f32>()
+            .map_err(|err| anyhow::anyhow!("cannot read the predictions: {err:?}"))?;
+        let mut csv = csv::Writer::from_writer(Vec::new());
+        for out in values.chunks(width) {
+            row_id += 1;
+            let mut record = vec![row_id.to_string()];
+            match labels {
+                Some(labels) => {
+                    let (best, probabilities) = class_probabilities(out);
+                    record.push(labels[best].clone());
+                    if args.proba {
+                        record.extend(probabilities.iter().map(|v| v.to_string()));
+                    }
+                }
+                None => record.push(p.decode_value(out[0]).to_string()),
+            }
+            csv.write_record(&record)?;
+        }
+        sink.write(&csv.into_inner()?)?;
+    }
+    if row_id == 0 {
+        bail!(
+            "{}: the header row is not followed by any data rows",
+            args.data
+        );
+    }
+    sink.finish()?;
+    warn_about(&report);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Where predictions go: stdout as they come, or a file that appears whole at the end.
+enum Sink {
+    Stdout,
+    File { path: PathBuf, buffer: Vec<u8> },
+}
+
+impl Sink {
+    fn new(output: Option<PathBuf>) -> Result<Self> {
+        Ok(match output {
+            None => Sink::Stdout,
+            Some(path) => {
+                check_output_file(&path, "--output", None)?;
+                Sink::File {
+                    path,
+                    buffer: Vec::new(),
+                }
+            }
+        })
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> Result<()> {
+        match self {
+            Sink::Stdout => {
+                std::io::stdout().lock().write_all(bytes)?;
+            }
+            Sink::File { buffer, .. } => buffer.extend_from_slice(bytes),
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Result<()> {
+        match self {
+            Sink::Stdout => Ok(()),
+            Sink::File { path, buffer } => write_atomically(&path, &buffer),
+        }
+    }
+}

@@ -1,0 +1,196 @@
+//! The description of a run printed before training: data, features, network, settings.
+
+use std::fmt::Write as _;
+
+use nerve_data::{ColumnRole, FeatureTransform, Missing, Prepared, Standardize, Task};
+use nerve_model::Mlp;
+
+use crate::output::shorten;
+use crate::run_config::RunConfig;
+
+/// The few lines that say what is about to happen: data, task, split, preprocessing, training.
+pub(super) fn describe_run(config: &RunConfig, prepared: &Prepared, model: &Mlp) -> String {
+    let mut text = String::new();
+    let source = prepared.table.source_name();
+    let p = &prepared.preprocessor;
+    for note in &prepared.notes {
+        let _ = writeln!(text, "note: {note}");
+    }
+    let dropped = &prepared.dropped;
+    if dropped.rows_dropped > 0 {
+        let per_column = counts(&dropped.per_column);
+        let _ = writeln!(
+            text,
+            "note: left out {} of {} rows with missing values (missing per column: {per_column}){}",
+            dropped.rows_dropped,
+            dropped.rows_before,
+            if config.data.missing == Missing::Impute {
+                "; a missing target cannot be imputed"
+            } else {
+                "; --missing impute fills features in instead"
+            }
+        );
+    }
+    if !prepared.imputed.is_empty() {
+        let _ = writeln!(
+            text,
+            "note: filled in missing values from the training rows (mean or most frequent): {}",
+            counts(&prepared.imputed)
+        );
+    }
+    let inferred = if prepared.task_inferred {
+        "inferred; --task overrides"
+    } else {
+        "as configured"
+    };
+    let what = match p.labels() {
+        Some(labels) => format!(", {} classes: {}", labels.len(), shorten(labels, 10)),
+        None => String::new(),
+    };
+    let _ = writeln!(
+        text,
+        "Data: {source}, {} rows; target `{}`: {} ({inferred}){what}",
+        prepared.table.num_rows(),
+        p.target_name(),
+        prepared.task,
+    );
+    let split = &prepared.split;
+    if prepared.split_skipped {
+        let _ = writeln!(
+            text,
+            "note: {} rows are too few to hold any out (fewer than {}): all train, and metrics are on the training rows",
+            prepared.table.num_rows(),
+            nerve_data::MIN_ROWS_TO_SPLIT
+        );
+    } else if !split.test.is_empty() || !split.validation.is_empty() {
+        let stratified = if prepared.task == Task::Classification {
+            "stratified by class, "
+        } else {
+            ""
+        };
+        let mut parts = vec![format!("{} train", split.train.len())];
+        if !split.validation.is_empty() {
+            parts.push(format!("{} validation", split.validation.len()));
+        }
+        if !split.test.is_empty() {
+            parts.push(format!("{} test", split.test.len()));
+        }
+        let _ = writeln!(
+            text,
+            "Split: {} rows ({stratified}split seed {})",
+            parts.join(", "),
+            config.data.split_seed
+        );
+    }
+    let _ = writeln!(text, "{}", describe_features(config, p));
+    let left_out: Vec<String> = prepared
+        .roles
+        .columns
+        .iter()
+        .filter_map(|(column, role)| {
+            let why = match role {
+                ColumnRole::Ignored => "--ignore",
+                ColumnRole::Identifier => "identifier",
+                ColumnRole::AllMissing => "no values",
+                _ => return None,
+            };
+            Some(format!("`{column}` ({why})"))
+        })
+        .collect();
+    if !left_out.is_empty() {
+        let _ = writeln!(text, "Left out: {}", shorten(&left_out, 10));
+    }
+
+    let training = &config.training;
+    let mut schedule = config.schedule.name.to_string();
+    if config.schedule.warmup_epochs > 0 {
+        let _ = write!(
+            schedule,
+            " after {} warm-up epochs",
+            config.schedule.warmup_epochs
+        );
+    }
+    let _ = writeln!(
+        text,
+        "Training: backend {}, {} lr {} ({schedule}), {} loss, batch {}, up to {} epochs, seed {}",
+        config.backend,
+        config.optimizer.kind,
+        config.optimizer.learning_rate,
+        config.loss(),
+        training.batch_size.resolve(prepared.train.len()),
+        training.num_epochs,
+        training.seed
+    );
+    if training.patience > 0 {
+        let watched = if prepared.validation.is_some() {
+            "validation"
+        } else {
+            "training (no --val-split)"
+        };
+        let _ = writeln!(
+            text,
+            "Early stopping: after {} epochs without a {watched} loss improvement of more than {}; the best epoch's weights are kept",
+            training.patience, training.min_delta
+        );
+    }
+    let _ = writeln!(text, "{}", model.summary());
+    text
+}
+
+/// The features line of the run description: each kind of input with its columns.
+fn describe_features(config: &RunConfig, p: &nerve_data::Preprocessor) -> String {
+    let mut numeric = Vec::new();
+    let mut one_hot = Vec::new();
+    let mut dates = Vec::new();
+    for feature in &p.features {
+        match feature {
+            FeatureTransform::Numeric { column, .. } => numeric.push(format!("`{column}`")),
+            FeatureTransform::Categorical {
+                column,
+                categories,
+                infrequent,
+                ..
+            } => one_hot.push(if infrequent.is_empty() {
+                format!("`{column}` ({})", categories.len())
+            } else {
+                format!(
+                    "`{column}` ({} + infrequent of {})",
+                    categories.len(),
+                    categories.len() + infrequent.len()
+                )
+            }),
+            FeatureTransform::Date { column, .. } => dates.push(format!("`{column}`")),
+        }
+    }
+    let scaling = match config.data.standardize {
+        Standardize::ZScore => "standardized on the training rows",
+        Standardize::None => "as they are",
+    };
+    let mut parts = Vec::new();
+    if !numeric.is_empty() {
+        parts.push(format!(
+            "{} numeric {} ({scaling})",
+            numeric.len(),
+            shorten(&numeric, 10)
+        ));
+    }
+    if !one_hot.is_empty() {
+        parts.push(format!("one-hot {}", shorten(&one_hot, 10)));
+    }
+    if !dates.is_empty() {
+        parts.push(format!(
+            "dates {} (year, month, day, weekday, days since the earliest)",
+            shorten(&dates, 10)
+        ));
+    }
+    format!("Features: {} -> {} inputs", parts.join("; "), p.d_input())
+}
+
+/// `name n, name n` for per-column counts.
+fn counts(per_column: &[(String, usize)]) -> String {
+    let parts: Vec<String> = per_column
+        .iter()
+        .map(|(column, n)| format!("`{column}` {n}"))
+        .collect();
+    parts.join(", ")
+}

@@ -1,0 +1,391 @@
+//! `nerve train`: a run from flags and config to a run folder.
+
+mod args;
+mod describe;
+mod results;
+
+pub(crate) use args::TrainArgs;
+
+use std::io::Write as _;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use describe::describe_run;
+use nerve_data::{Dataset, Prepared, Table, prepare};
+use nerve_loss::Loss;
+use nerve_train::Trainer;
+use results::{Evaluation, print_results, summary_json};
+
+use crate::charts;
+use crate::progress::{self, Progress};
+use crate::run_config::{DataSource, RunConfig, resolve_data};
+use crate::run_dir::{RunDir, read_run_id};
+use crate::run_lock::RunLock;
+use crate::{checkpoint, saved_model};
+
+/// Runs `nerve train`: exit 0 when training ends normally, 130 when interrupted (after saving
+/// the run), an error when it diverges (after saving the last good epoch's history).
+pub(crate) fn run(mut args: TrainArgs) -> Result<ExitCode> {
+    // `runs/x/.` and `runs/x/` name `runs/x` (create_dir_all fails on a trailing `.`).
+    for folder in [&mut args.out, &mut args.resume].into_iter().flatten() {
+        *folder = folder.components().collect();
+    }
+    let chatty = !args.json && !args.quiet;
+    if cfg!(debug_assertions) && chatty {
+        eprintln!(
+            "warning: this is a debug build of nerve; training will be slow. Build with `cargo run --release -p nerve -- train`."
+        );
+    }
+    if let Some(save) = &args.save {
+        // The run folder is made before the model is saved, so `--save` may point inside it.
+        let run_folder = args.out.as_deref().or(args.resume.as_deref());
+        crate::run_dir::check_save(save, run_folder)?;
+    }
+    let mut config = args.resolve()?;
+    // The folder is locked before anything in it is read for the run or written, and stays
+    // locked until the run ends: a second run on it is refused at once.
+    let lock = match args.out.as_deref().or(args.resume.as_deref()) {
+        Some(folder) if !args.print_config => Some(RunLock::acquire(folder)?),
+        _ => None,
+    };
+    if let Some(dir) = &args.resume {
+        refuse_changed_settings(dir, &config)?;
+    } else if let Some(out) = &args.out
+        && !args.overwrite
+    {
+        crate::run_dir::refuse_earlier_run(out)?;
+    }
+    let device = config.backend.autodiff_device()?;
+    let init = args
+        .init
+        .as_deref()
+        .map(|path| saved_model::load(path, &device))
+        .transpose()?;
+    if let Some(init) = &init {
+        // The file's architecture, so its weights fit.
+        let architecture = &init.info.architecture;
+        config.model.d_hidden = architecture.d_hidden.clone();
+        config.model.activation = architecture.activation;
+        config.model.dropout = architecture.dropout;
+        config.model.initializer = architecture.initializer;
+    }
+    let table = load_table(&mut config)?;
+    let mut prepared = prepare(table, &config.data.prepare_options())?;
+    if let Some(init) = &init {
+        use_preprocessing(&mut prepared, &init.preprocessor, args.init.as_deref())?;
+    }
+    let target = prepared.preprocessor.target_name().to_owned();
+    // The saved config records what was inferred, so it repeats the run on any version.
+    config.data.target = Some(target.clone());
+    config.data.task = Some(prepared.task);
+    config.settle_loss(prepared.task, prepared.table.source_name(), &target)?;
+    let config = config.resolved();
+    if args.print_config {
+        std::io::stdout()
+            .lock()
+            .write_all(config.to_toml()?.as_bytes())?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let d_output = output_width(config.loss(), &prepared)?;
+    let mlp_config = config.model.mlp(prepared.preprocessor.d_input(), d_output);
+    mlp_config.validate().context("invalid [model]")?;
+
+    let model = match init {
+        Some(init) => {
+            let found = &init.info.architecture;
+            anyhow::ensure!(
+                found.d_input == mlp_config.d_input && found.d_output == mlp_config.d_output,
+                "the model in {} takes {} inputs and gives {} outputs, but this data needs {} and {}",
+                args.init.as_deref().unwrap_or(Path::new("?")).display(),
+                found.d_input,
+                found.d_output,
+                mlp_config.d_input,
+                mlp_config.d_output
+            );
+            init.model
+        }
+        None => {
+            nerve_backend::seed(&device, config.training.seed);
+            mlp_config.init(&device)
+        }
+    };
+
+    // The checkpoint is checked before anything is written: a refused `--resume` (another
+    // network, a damaged checkpoint) must leave the run folder as it was (issue 14).
+    let config_sha256 = config.checkpoint_hash()?;
+    let data_sha256 = checkpoint::data_hash(
+        &std::iter::once(&prepared.train)
+            .chain(prepared.validation.as_ref())
+            .collect::<Vec<_>>(),
+    );
+    let resume = match &args.resume {
+        Some(dir) => {
+            let loaded = checkpoint::load(
+                dir,
+                &read_run_id(dir)?,
+                &config_sha256,
+                &data_sha256,
+                &mlp_config,
+                &device,
+            )?;
+            anyhow::ensure!(
+                config.training.num_epochs >= loaded.epoch,
+                "--resume {}: its checkpoint is of epoch {}, past --epochs {}; give --epochs {} or more",
+                dir.display(),
+                loaded.epoch,
+                config.training.num_epochs,
+                loaded.epoch
+            );
+            Some(loaded)
+        }
+        None => None,
+    };
+    let run_dir = match (&args.resume, lock) {
+        (Some(dir), Some(lock)) => RunDir::reopen(dir, lock)?,
+        (_, lock) => RunDir::create(
+            args.out.as_deref().zip(lock),
+            &data_name(&config.data.path),
+            args.overwrite,
+        )?,
+    };
+    run_dir.write_config(&config)?;
+    if chatty {
+        eprint!("{}", describe_run(&config, &prepared, &model));
+        eprintln!("Run folder: {}", run_dir.path().display());
+    }
+
+    progress::catch_interrupts();
+    let mut observer = checkpoint::RunObserver::new(
+        Progress::new(args.json, args.quiet),
+        &run_dir,
+        config_sha256,
+        data_sha256,
+        config.training.checkpoint_every,
+        resume.as_ref().map(|loaded| loaded.epoch),
+    )?;
+    let trainer =
+        Trainer::new(config.train_config()).with_target_scale(prepared.preprocessor.target_scale());
+    let validation = prepared.validation.as_ref();
+    let result = match resume {
+        Some(loaded) => trainer.resume(
+            loaded.model,
+            loaded.resume,
+            &prepared.train,
+            validation,
+            &device,
+            &mut observer,
+        ),
+        None => trainer.fit(model, &prepared.train, validation, &device, &mut observer),
+    };
+    let checkpoint_failure = observer.finish();
+    let last_checkpoint = observer.last_checkpoint();
+    let (outcome, divergence) = match result {
+        Ok(outcome) => (outcome, None),
+        Err(mut err) => match err.take_last_good() {
+            Some(last_good) => (last_good, Some(err)),
+            None => return Err(err.into()),
+        },
+    };
+
+    let plain = device.without_autodiff();
+    let evaluate = |data: &Dataset| -> Result<Evaluation> {
+        Evaluation::new(&trainer, &outcome.model, &config, &prepared, data, &plain)
+    };
+    let train = evaluate(&prepared.train)?;
+    let validation = prepared.validation.as_ref().map(evaluate).transpose()?;
+    let test = prepared.test.as_ref().map(evaluate).transpose()?;
+    let summary = summary_json(&config, &prepared, &outcome, &train, &validation, &test);
+    // The model first: on a nearly full disk it is what matters most.
+    let save = || -> Result<()> {
+        let model_path = run_dir.path().join("model.safetensors");
+        for path in std::iter::once(model_path.as_path()).chain(args.save.as_deref()) {
+            saved_model::save(
+                path,
+                &outcome.model,
+                &prepared.preprocessor,
+                &config,
+                &summary,
+            )?;
+        }
+        run_dir.write_history(
+            &outcome.history,
+            prepared.task,
+            prepared.validation.is_some(),
+        )?;
+        run_dir.write_metrics(&summary)
+    };
+    let saved = save();
+    if let Some(failure) = checkpoint_failure {
+        return Err(failure.report(run_dir.path(), outcome.history.len(), saved.err()));
+    }
+    saved?;
+    // The pictures come last and only warn on failure: the model and history are saved.
+    if !outcome.history.is_empty()
+        && let Err(err) = charts::draw_run(run_dir.path(), charts::Format::Svg)
+    {
+        eprintln!("warning: {err:#}");
+    }
+
+    if let Some(err) = divergence {
+        // The checkpoint may be an epoch ahead of the model kept (whose weights were chosen for
+        // a finite loss), and resuming the same config would diverge again: remove it, its
+        // state first, so `--resume` refuses plainly ("no checkpoint") rather than mismatch.
+        checkpoint::remove(run_dir.path());
+        bail!(
+            "{err}. The run folder {} holds the model and history of epoch {}, the last good one (its checkpoint is removed: train again with a smaller learning rate, or from this model with --init)",
+            run_dir.path().display(),
+            outcome.history.len()
+        );
+    }
+    if args.json {
+        let mut line = summary;
+        line["event"] = "summary".into();
+        writeln!(std::io::stdout().lock(), "{line}")?;
+    } else {
+        print_results(&config, &prepared, &outcome, &train, validation, test)?;
+    }
+    if progress::interrupted() {
+        if outcome.stop_reason != nerve_train::StopReason::Interrupted {
+            eprintln!(
+                "interrupted while saving; training had ended, and the run is saved in {}",
+                run_dir.path().display()
+            );
+        } else {
+            let resume = match last_checkpoint {
+                Some(epoch) => format!(
+                    "`nerve train --resume {}` continues it from epoch {epoch}",
+                    run_dir.path().display()
+                ),
+                None => "no checkpoint was written (--checkpoint-every 0), so it cannot be resumed"
+                    .to_owned(),
+            };
+            eprintln!(
+                "interrupted after epoch {}: the run is saved in {}; {resume}",
+                outcome.history.len(),
+                run_dir.path().display()
+            );
+        }
+        return Ok(ExitCode::from(130));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `--resume` continues a run as it was configured: only the epoch limit and the checkpoint
+/// interval may change; any other flag would mix two configurations in one run (issue 14).
+fn refuse_changed_settings(dir: &Path, config: &RunConfig) -> Result<()> {
+    let saved = RunConfig::load(&dir.join("config.toml"))?.without_resume_settings();
+    let asked = config.without_resume_settings();
+    if asked == saved {
+        return Ok(());
+    }
+    let table = |c: &RunConfig| -> Result<toml::Table> { Ok(toml::from_str(&c.to_toml()?)?) };
+    let mut changed = Vec::new();
+    changed_keys("", &table(&asked)?, &table(&saved)?, &mut changed);
+    bail!(
+        "--resume {} continues the run as configured in its config.toml; only --epochs and --checkpoint-every may change, but these settings differ: {}. Start a new run to change them",
+        dir.display(),
+        changed.join(", ")
+    )
+}
+
+/// The dotted keys (`training.seed`) whose values differ between two TOML tables.
+fn changed_keys(prefix: &str, a: &toml::Table, b: &toml::Table, out: &mut Vec<String>) {
+    let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    for key in keys {
+        let name = format!("{prefix}{key}");
+        match (a.get(key), b.get(key)) {
+            (Some(toml::Value::Table(x)), Some(toml::Value::Table(y))) => {
+                changed_keys(&format!("{name}."), x, y, out);
+            }
+            (x, y) if x != y => out.push(name),
+            _ => {}
+        }
+    }
+}
+
+/// Replaces the freshly fitted preprocessing with a model's own, so its weights see inputs
+/// scaled and encoded as in its training: the parts are transformed again.
+fn use_preprocessing(
+    prepared: &mut Prepared,
+    preprocessor: &nerve_data::Preprocessor,
+    path: Option<&Path>,
+) -> Result<()> {
+    let context = || {
+        format!(
+            "the data does not fit the preprocessing of {}",
+            path.unwrap_or(Path::new("the model")).display()
+        )
+    };
+    anyhow::ensure!(
+        preprocessor.task == prepared.task,
+        "{}: the model does {}, the data {}",
+        context(),
+        preprocessor.task,
+        prepared.task
+    );
+    let table = &prepared.table;
+    let split = &prepared.split;
+    prepared.train = preprocessor
+        .transform(table, &split.train)
+        .with_context(context)?;
+    if !split.validation.is_empty() {
+        prepared.validation = Some(
+            preprocessor
+                .transform(table, &split.validation)
+                .with_context(context)?,
+        );
+    }
+    if !split.test.is_empty() {
+        prepared.test = Some(
+            preprocessor
+                .transform(table, &split.test)
+                .with_context(context)?,
+        );
+    }
+    prepared.preprocessor = preprocessor.clone();
+    Ok(())
+}
+
+/// The name of the data for the default run folder: a built-in name or a file's stem.
+fn data_name(path: &str) -> String {
+    Path::new(path).file_stem().map_or_else(
+        || "data".to_owned(),
+        |stem| stem.to_string_lossy().into_owned(),
+    )
+}
+
+/// Reads the table the config names, and records its resolved location in the config.
+fn load_table(config: &mut RunConfig) -> Result<Table> {
+    let options = config.data.csv_options();
+    let source = resolve_data(&config.data.path)?;
+    if let DataSource::File(path) = &source
+        && let Ok(absolute) = std::path::absolute(path)
+    {
+        // The saved config must work from any folder, so it records an absolute path.
+        config.data.path = absolute.display().to_string();
+    }
+    Ok(source.reader(&options)?.read_all()?)
+}
+
+/// The network's output width: one logit per class for cross-entropy, one output otherwise
+/// (binary cross-entropy needs exactly two classes).
+fn output_width(loss: Loss, prepared: &Prepared) -> Result<usize> {
+    let labels = prepared.preprocessor.labels().unwrap_or_default();
+    if loss == Loss::BinaryCrossEntropy && labels.len() != 2 {
+        bail!(
+            "{}, target column `{}`: the bce loss needs exactly two classes, found {} ({}); use --loss cross-entropy",
+            prepared.table.source_name(),
+            prepared.preprocessor.target_name(),
+            labels.len(),
+            labels.join(", ")
+        );
+    }
+    Ok(if loss.takes_class_ids() {
+        labels.len()
+    } else {
+        1
+    })
+}

@@ -1,0 +1,266 @@
+//! A run's results: evaluation of each part, the printed report and the JSON summary.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+
+use anyhow::Result;
+use burn::prelude::{Device, Module};
+use nerve_data::{Dataset, FeatureTransform, Prepared};
+use nerve_loss::Loss;
+use nerve_model::Mlp;
+use nerve_train::{PartMetrics, Scores, TrainOutcome, Trainer};
+use serde_json::json;
+
+use crate::output::{class_probabilities, headline, write_aligned, write_confusion};
+use crate::run_config::RunConfig;
+
+/// A trained model's metrics and predictions on one data set.
+pub(super) struct Evaluation {
+    metrics: PartMetrics,
+    /// Per row: the prediction as text (a class name or a value in the target's units).
+    predicted: Vec<String>,
+    /// Per row: the true target as text.
+    actual: Vec<String>,
+    /// Per row, for classification: the predicted class's probability.
+    confidence: Option<Vec<f32>>,
+}
+
+impl Evaluation {
+    pub(super) fn new(
+        trainer: &Trainer,
+        model: &Mlp,
+        config: &RunConfig,
+        prepared: &Prepared,
+        data: &Dataset,
+        device: &Device,
+    ) -> Result<Evaluation> {
+        let metrics = trainer.evaluate(model, data, device)?;
+        let (outputs, width) = outputs(model, config.loss(), data, device);
+        let p = &prepared.preprocessor;
+        let rows = data.len();
+        Ok(match p.labels() {
+            Some(labels) => {
+                let class_of = |i: usize| -> (usize, f32) {
+                    let (best, probabilities) =
+                        class_probabilities(&outputs[i * width..(i + 1) * width]);
+                    (best, probabilities[best])
+                };
+                let (predicted, confidence): (Vec<usize>, Vec<f32>) =
+                    (0..rows).map(class_of).unzip();
+                Evaluation {
+                    metrics,
+                    predicted: predicted.iter().map(|&k| labels[k].clone()).collect(),
+                    actual: data
+                        .targets()
+                        .iter()
+                        .map(|&t| labels[t as usize].clone())
+                        .collect(),
+                    confidence: Some(confidence),
+                }
+            }
+            None => Evaluation {
+                metrics,
+                predicted: outputs
+                    .iter()
+                    .map(|&v| format!("{:.4}", p.decode_value(v)))
+                    .collect(),
+                actual: data
+                    .targets()
+                    .iter()
+                    .map(|&v| p.decode_value(v).to_string())
+                    .collect(),
+                confidence: None,
+            },
+        })
+    }
+
+    /// One line: the main metrics.
+    fn headline(&self) -> String {
+        headline(&self.metrics)
+    }
+
+    /// The metrics as JSON, with the class names for classification.
+    fn to_json(&self, prepared: &Prepared) -> serde_json::Value {
+        let mut value = serde_json::to_value(&self.metrics).unwrap_or_default();
+        if let Some(labels) = prepared.preprocessor.labels() {
+            value["labels"] = json!(labels);
+        }
+        value
+    }
+}
+
+/// The network's outputs for every row, row-major, and their width: values for regression,
+/// probabilities for classification.
+pub(crate) fn outputs(
+    model: &Mlp,
+    loss: Loss,
+    data: &Dataset,
+    device: &Device,
+) -> (Vec<f32>, usize) {
+    let model = model.clone().fork(device);
+    let output = loss.predictions(model.forward(data.features_tensor(device)));
+    let [_, width] = output.dims();
+    let values = output
+        .into_data()
+        .convert::<f32>()
+        .try_into_vec::<f32>()
+        .expect("converted to f32 above");
+    (values, width)
+}
+
+pub(super) fn print_results(
+    config: &RunConfig,
+    prepared: &Prepared,
+    outcome: &TrainOutcome,
+    train: &Evaluation,
+    validation: Option<Evaluation>,
+    test: Option<Evaluation>,
+) -> Result<()> {
+    let mut text = String::new();
+    let epochs = outcome.history.len();
+    let seconds = outcome
+        .history
+        .last()
+        .map_or(0.0, |r| r.elapsed.as_secs_f64());
+    writeln!(
+        text,
+        "Trained {epochs} epochs ({}, {seconds:.2}s, {:.1} µs/epoch); final training {} loss {:.3e}",
+        outcome.stop_reason.describe(),
+        seconds * 1e6 / epochs.max(1) as f64,
+        config.loss(),
+        outcome.final_loss,
+    )?;
+    if outcome.best_epoch != epochs {
+        writeln!(
+            text,
+            "Kept the weights of epoch {} (the best monitored loss)",
+            outcome.best_epoch
+        )?;
+    }
+    let (shown, rows) = match (&test, &validation) {
+        (Some(test), _) => (test, &prepared.split.test),
+        (None, Some(validation)) => (validation, &prepared.split.validation),
+        (None, None) => (train, &prepared.split.train),
+    };
+    write_rows(&mut text, prepared, shown, rows)?;
+    writeln!(
+        text,
+        "Train ({} rows): {}",
+        train.metrics.rows,
+        train.headline()
+    )?;
+    if let Some(validation) = &validation {
+        writeln!(
+            text,
+            "Validation ({} rows): {}",
+            validation.metrics.rows,
+            validation.headline()
+        )?;
+    }
+    if let Some(test) = &test {
+        writeln!(
+            text,
+            "Test ({} rows): {}",
+            test.metrics.rows,
+            test.headline()
+        )?;
+        if let Scores::Classification(m) = &test.metrics.scores {
+            write_confusion(&mut text, prepared.preprocessor.labels(), m)?;
+        }
+    }
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(text.as_bytes())?;
+    Ok(())
+}
+
+/// The first rows of an evaluated part: their file line, input columns as read, target and
+/// prediction.
+fn write_rows(
+    text: &mut String,
+    prepared: &Prepared,
+    evaluation: &Evaluation,
+    rows: &[usize],
+) -> Result<()> {
+    const SHOWN: usize = 10;
+    // Wide data would make an unreadable table: show the first few inputs, then an ellipsis.
+    const COLUMNS_SHOWN: usize = 6;
+    let table = &prepared.table;
+    let inputs: Vec<&str> = prepared
+        .preprocessor
+        .features
+        .iter()
+        .map(FeatureTransform::column)
+        .collect();
+    let hidden = inputs.len() > COLUMNS_SHOWN;
+    let shown_inputs = &inputs[..inputs.len().min(COLUMNS_SHOWN)];
+    let mut header: Vec<String> = vec!["line".to_owned()];
+    header.extend(shown_inputs.iter().map(|&c| c.to_owned()));
+    if hidden {
+        header.push("…".to_owned());
+    }
+    header.push(prepared.preprocessor.target_name().to_owned());
+    header.push("predicted".to_owned());
+    if evaluation.confidence.is_some() {
+        header.push("p".to_owned());
+    }
+    let mut lines: Vec<Vec<String>> = Vec::new();
+    for (i, &row) in rows.iter().enumerate().take(SHOWN) {
+        let mut line = vec![table.line(row).to_string()];
+        for &name in shown_inputs {
+            line.push(table.column(name)?.display(row));
+        }
+        if hidden {
+            line.push("…".to_owned());
+        }
+        line.push(evaluation.actual[i].clone());
+        line.push(evaluation.predicted[i].clone());
+        if let Some(confidence) = &evaluation.confidence {
+            line.push(format!("{:.3}", confidence[i]));
+        }
+        lines.push(line);
+    }
+    write_aligned(text, &header, &lines)?;
+    if rows.len() > SHOWN {
+        writeln!(text, "  ... {} more rows", rows.len() - SHOWN)?;
+    }
+    Ok(())
+}
+
+/// What `metrics.json` holds and `--json` prints last: the run's outcome and the metrics of
+/// each part.
+pub(super) fn summary_json(
+    config: &RunConfig,
+    prepared: &Prepared,
+    outcome: &TrainOutcome,
+    train: &Evaluation,
+    validation: &Option<Evaluation>,
+    test: &Option<Evaluation>,
+) -> serde_json::Value {
+    let seconds = outcome
+        .history
+        .last()
+        .map_or(0.0, |r| r.elapsed.as_secs_f64());
+    let mut summary = json!({
+        "nerve_version": env!("CARGO_PKG_VERSION"),
+        "data": config.data.path,
+        "task": prepared.task,
+        "target": prepared.preprocessor.target_name(),
+        "backend": config.backend.name(),
+        "stop_reason": outcome.stop_reason,
+        "epochs_run": outcome.history.len(),
+        "best_epoch": outcome.best_epoch,
+        "seconds": seconds,
+        "final_loss": outcome.final_loss,
+        "train": train.to_json(prepared),
+    });
+    if let Some(labels) = prepared.preprocessor.labels() {
+        summary["labels"] = json!(labels);
+    }
+    if let Some(validation) = validation {
+        summary["validation"] = validation.to_json(prepared);
+    }
+    if let Some(test) = test {
+        summary["test"] = test.to_json(prepared);
+    }
+    summary
+}

@@ -1,0 +1,115 @@
+//! Reading data for a saved model, shared by eval, predict, inspect and explain: the model file,
+//! a reader typed by the model's columns, and the transformed inputs with what was unusual.
+
+use anyhow::Result;
+use burn::prelude::{Device, Tensor, TensorData};
+use clap::Args;
+use nerve_backend::BackendKind;
+use nerve_data::{
+    CsvOptions, Missing, NaValues, Preprocessor, Table, TableReader, TransformReport,
+};
+
+use crate::run_config::{Delimiter, resolve_data};
+use crate::saved_model::{self, SavedModel};
+use crate::value_parser;
+
+/// Flags shared by the commands that use a model file: how its data is read and where it runs.
+#[derive(Debug, Args)]
+pub(crate) struct ReadFlags {
+    /// The CSV field delimiter (default: detected).
+    #[arg(long, value_name = "CHAR", value_parser = value_parser::<Delimiter>)]
+    pub(crate) delimiter: Option<Delimiter>,
+    /// CPU backend: flex or ndarray.
+    #[arg(long, value_name = "NAME", value_parser = value_parser::<BackendKind>)]
+    pub(crate) backend: Option<BackendKind>,
+}
+
+pub(crate) fn open_model(
+    path: &std::path::Path,
+    backend: Option<BackendKind>,
+) -> Result<(SavedModel, Device)> {
+    let device = backend.unwrap_or_default().device()?;
+    let saved = saved_model::load(path, &device)?;
+    Ok((saved, device))
+}
+
+/// Which of a model's columns a command reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Columns {
+    /// The features only (predict, explain, inspect): the target, if present, is not read.
+    Features,
+    /// The features and the target (eval).
+    WithTarget,
+}
+
+/// The rows of `data` read for a model: a file or a built-in data set, missing cells kept.
+/// Only the model's columns are read, each typed as in training (never re-inferred from the
+/// rows at hand), with the run's delimiter (unless given), missing-value strings and
+/// thousands separator.
+pub(crate) fn open_reader(
+    data: &str,
+    delimiter: Option<Delimiter>,
+    saved: &SavedModel,
+    columns: Columns,
+) -> Result<TableReader<Box<dyn std::io::Read>>> {
+    let run = &saved.config.data;
+    let mut kinds = saved.preprocessor.column_kinds();
+    if columns == Columns::Features {
+        kinds.retain(|(name, _)| name != saved.preprocessor.target_name());
+    }
+    let options = CsvOptions {
+        delimiter: delimiter.or(run.delimiter).map(|d| d.0),
+        missing: Missing::Drop,
+        na_values: NaValues::with_extra(&run.na_values),
+        thousands: run.thousands,
+        kinds,
+        skip_unlisted: true,
+    };
+    resolve_data(data)?.reader(&options)
+}
+
+/// Warns about what transforming rows for a model had to make up.
+pub(crate) fn warn_about(report: &TransformReport) {
+    for (column, n) in &report.unseen {
+        eprintln!(
+            "warning: {n} value(s) of `{column}` were not seen in training; they are encoded as all zeros"
+        );
+    }
+    for (column, n) in &report.filled {
+        eprintln!(
+            "warning: {n} missing value(s) of `{column}` were filled with the training rows' mean or most frequent value"
+        );
+    }
+}
+
+/// The network inputs for `rows` of `table`, transformed as in training, as one tensor on
+/// `device`; what the transform made up (filled cells, unseen categories) is added to `report`.
+///
+/// # Shapes
+///
+/// - result: `[rows.len(), d_input]`
+pub(crate) fn model_inputs(
+    p: &Preprocessor,
+    table: &Table,
+    rows: &[usize],
+    device: &Device,
+    report: &mut TransformReport,
+) -> Result<Tensor<2>> {
+    let (features, made_up) = p.transform_features(table, rows)?;
+    merge(&mut report.filled, made_up.filled);
+    merge(&mut report.unseen, made_up.unseen);
+    Ok(Tensor::from_data(
+        TensorData::new(features, [rows.len(), p.d_input()]),
+        device,
+    ))
+}
+
+/// Adds per-column counts.
+fn merge(total: &mut Vec<(String, usize)>, more: Vec<(String, usize)>) {
+    for (column, n) in more {
+        match total.iter_mut().find(|(c, _)| *c == column) {
+            Some((_, m)) => *m += n,
+            None => total.push((column, n)),
+        }
+    }
+}

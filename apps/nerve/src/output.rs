@@ -1,0 +1,128 @@
+//! What commands print, shared by all: aligned tables with cut cells, the metrics headline,
+//! the confusion matrix, class probabilities, shortened name lists.
+
+use std::fmt::Write as _;
+
+use anyhow::Result;
+use nerve_train::{ClassificationMetrics, PartMetrics, Scores};
+
+/// The first `max` names (each cut to a table cell's length), then how many more.
+pub(crate) fn shorten(names: &[String], max: usize) -> String {
+    let shown: Vec<String> = names.iter().take(max).map(|n| shorten_cell(n)).collect();
+    if names.len() <= max {
+        shown.join(", ")
+    } else {
+        format!("{}, ... ({} more)", shown.join(", "), names.len() - max)
+    }
+}
+
+/// One row's class probabilities from `Loss::predictions` (softmax per class, or bce's single
+/// P(second class) expanded to two), and the most likely class (the first on a tie, as the
+/// trainer's argmax counts it).
+pub(crate) fn class_probabilities(row: &[f32]) -> (usize, Vec<f32>) {
+    let probabilities = match row {
+        [p1] => vec![1.0 - p1, *p1],
+        _ => row.to_vec(),
+    };
+    let best =
+        probabilities.iter().enumerate().fold(
+            0,
+            |best, (k, &v)| if v > probabilities[best] { k } else { best },
+        );
+    (best, probabilities)
+}
+
+/// One line: a part's main metrics.
+pub(crate) fn headline(part: &PartMetrics) -> String {
+    match &part.scores {
+        Scores::Classification(m) => format!(
+            "loss {:.4}, accuracy {:.4}, macro-F1 {:.4} (precision {:.4}, recall {:.4})",
+            part.loss, m.accuracy, m.f1_macro, m.precision_macro, m.recall_macro
+        ),
+        Scores::Regression(m) => format!(
+            "R² {:.4}, MAE {:.4}, RMSE {:.4} (loss {:.4})",
+            m.r2, m.mae, m.rmse, part.loss
+        ),
+    }
+}
+
+/// The test confusion matrix with class names, for a handful of classes.
+pub(crate) fn write_confusion(
+    text: &mut String,
+    labels: Option<&[String]>,
+    metrics: &ClassificationMetrics,
+) -> Result<()> {
+    const MAX_CLASSES_SHOWN: usize = 12;
+    let Some(labels) = labels else {
+        return Ok(());
+    };
+    if labels.len() > MAX_CLASSES_SHOWN {
+        return Ok(());
+    }
+    writeln!(
+        text,
+        "Confusion matrix (rows: true class, columns: predicted):"
+    )?;
+    let mut header = vec![String::new()];
+    header.extend(labels.iter().cloned());
+    let lines: Vec<Vec<String>> = labels
+        .iter()
+        .zip(&metrics.confusion_matrix)
+        .map(|(label, counts)| {
+            std::iter::once(label.clone())
+                .chain(counts.iter().map(usize::to_string))
+                .collect()
+        })
+        .collect();
+    write_aligned(text, &header, &lines)
+}
+
+/// A right-aligned table.
+pub(crate) fn write_aligned(
+    text: &mut String,
+    header: &[String],
+    rows: &[Vec<String>],
+) -> Result<()> {
+    let shown =
+        |cells: &[String]| -> Vec<String> { cells.iter().map(|c| shorten_cell(c)).collect() };
+    let header = shown(header);
+    let rows: Vec<Vec<String>> = rows.iter().map(|r| shown(r)).collect();
+    let widths: Vec<usize> = (0..header.len())
+        .map(|c| {
+            rows.iter()
+                .map(|r| r[c].chars().count())
+                .chain(std::iter::once(header[c].chars().count()))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    // Padded by hand: `format!("{:>w$}")` panics for widths past 65,535.
+    let line = |cells: &[String]| -> String {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(cell, &w)| {
+                let pad = w.saturating_sub(cell.chars().count());
+                format!("{}{cell}", " ".repeat(pad))
+            })
+            .collect();
+        format!("  {}", padded.join("  "))
+    };
+    writeln!(text, "{}", line(&header))?;
+    for row in &rows {
+        writeln!(text, "{}", line(row))?;
+    }
+    Ok(())
+}
+
+/// Table cells longer than this many characters are cut (a class label can be any length).
+const MAX_CELL_CHARS: usize = 60;
+
+/// A cell as a table shows it: at most [`MAX_CELL_CHARS`] characters, the cut marked with `...`.
+fn shorten_cell(cell: &str) -> String {
+    if cell.chars().count() <= MAX_CELL_CHARS {
+        return cell.to_owned();
+    }
+    let kept: String = cell.chars().take(MAX_CELL_CHARS - 3).collect();
+    format!("{kept}...")
+}
