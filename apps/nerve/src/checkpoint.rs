@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use burn::prelude::Device;
+use nerve_data::Preprocessor;
 use nerve_model::{Mlp, MlpConfig};
 use nerve_train::{Checkpoint, EpochReport, Observer, Resume, TrainPlan};
 use serde::{Deserialize, Serialize};
@@ -105,6 +106,8 @@ pub(crate) struct RunObserver {
     run_id: String,
     config_sha256: String,
     data_sha256: String,
+    /// The run's preprocessing, as JSON, stored with the weights.
+    preprocessing: serde_json::Value,
     every: usize,
     num_epochs: usize,
     last_write: Option<std::time::Instant>,
@@ -120,12 +123,14 @@ impl RunObserver {
     /// Checkpoints go to `run_dir/checkpoint`, made now (when `every > 0`) so that a folder
     /// that cannot hold one is reported before training. `config_sha256` is
     /// [`crate::run_config::RunConfig::checkpoint_hash`], `data_sha256` [`data_hash`];
+    /// `preprocessor` is stored with the weights (a resumed run transforms its rows with it);
     /// `resumed_from` the epoch of the checkpoint a `--resume` started from.
     pub(crate) fn new(
         progress: Progress,
         run_dir: &RunDir,
         config_sha256: String,
         data_sha256: String,
+        preprocessor: &Preprocessor,
         every: usize,
         resumed_from: Option<usize>,
     ) -> Result<Self> {
@@ -141,6 +146,7 @@ impl RunObserver {
             run_id: run_dir.run_id().to_owned(),
             config_sha256,
             data_sha256,
+            preprocessing: serde_json::to_value(preprocessor)?,
             every,
             num_epochs: 0,
             last_write: None,
@@ -220,6 +226,7 @@ impl RunObserver {
             let mut extra = Map::new();
             extra.insert("param_ids".into(), json!(model.param_ids()));
             extra.insert("epoch".into(), json!(epoch));
+            extra.insert("preprocessing".into(), self.preprocessing.clone());
             Ok(model.to_safetensors(&extra)?)
         };
         let mut contents: Vec<(&str, Vec<u8>)> = vec![
@@ -365,31 +372,24 @@ pub(crate) fn remove(run_dir: &Path) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// A checkpoint read back and verified: the weights (on the device, with their parameter ids),
-/// what [`nerve_train::Trainer::resume`] needs, and its epoch.
-pub(crate) struct Loaded {
-    pub model: Mlp,
-    pub resume: Resume,
-    pub epoch: usize,
+/// A checkpoint whose files are verified (see [`open`]), held in memory, not yet loaded.
+pub(crate) struct Verified {
+    manifest: Manifest,
+    manifest_path: PathBuf,
+    folder: PathBuf,
+    contents: BTreeMap<String, (PathBuf, Vec<u8>)>,
+    preprocessor: Preprocessor,
 }
 
-/// Reads the checkpoint of `run_dir` and verifies that it is complete (every file the size and
-/// SHA-256 its manifest records, the manifest its own), belongs to the run `run_id`, was
-/// written under the config whose [`crate::run_config::RunConfig::checkpoint_hash`] is
-/// `config_sha256` and on the rows whose [`data_hash`] is `data_sha256`, and holds
-/// `architecture`'s network at the epochs the manifest names.
+/// Reads the checkpoint of `run_dir` and verifies that it is complete (exactly the files it
+/// should hold, each the size and SHA-256 its manifest records, the manifest its own),
+/// belongs to the run `run_id`, and was written under the config whose
+/// [`crate::run_config::RunConfig::checkpoint_hash`] is `config_sha256`.
 ///
 /// # Errors
 /// No checkpoint, an older layout, another run's or config's checkpoint, a damaged file — each
 /// named with its path.
-pub(crate) fn load(
-    run_dir: &Path,
-    run_id: &str,
-    config_sha256: &str,
-    data_sha256: &str,
-    architecture: &MlpConfig,
-    device: &Device,
-) -> Result<Loaded> {
+pub(crate) fn open(run_dir: &Path, run_id: &str, config_sha256: &str) -> Result<Verified> {
     let dir = run_dir.join(FOLDER);
     let manifest_path = dir.join(MANIFEST);
     let text = match std::fs::read_to_string(&manifest_path) {
@@ -442,12 +442,6 @@ pub(crate) fn load(
             run_dir.join("config.toml").display()
         );
     }
-    if manifest.data_sha256 != data_sha256 {
-        bail!(
-            "{}: the checkpoint was trained on other rows than the data now gives (was the data file changed?); resuming would mix two data sets. Start a new run",
-            manifest_path.display()
-        );
-    }
     let folder_name = Path::new(&manifest.folder);
     if folder_name.components().count() != 1 || !manifest.folder.starts_with("epoch-") {
         bail!(
@@ -461,10 +455,15 @@ pub(crate) fn load(
     if manifest.best_epoch.is_some() {
         required.push("best.safetensors");
     }
-    for name in &required {
-        if !manifest.files.contains_key(*name) {
-            bail!("{}: no entry for {name}", manifest_path.display());
-        }
+    let listed: Vec<&str> = manifest.files.keys().map(String::as_str).collect();
+    required.sort_unstable();
+    if listed != required {
+        bail!(
+            "{}: the checkpoint should hold {} but its manifest lists {}",
+            manifest_path.display(),
+            required.join(", "),
+            listed.join(", ")
+        );
     }
     let mut contents = BTreeMap::new();
     for (name, expected) in &manifest.files {
@@ -486,58 +485,182 @@ pub(crate) fn load(
                 expected.sha256
             );
         }
-        contents.insert(name.as_str(), (path, bytes));
+        contents.insert(name.clone(), (path, bytes));
     }
-    let weights = |name: &str, epoch: usize| -> Result<Mlp> {
-        let (path, bytes) = &contents[name];
-        let source = path.display().to_string();
-        let (model, info) = Mlp::from_safetensors(bytes, &source, device)?;
-        if info.architecture != *architecture {
-            bail!("{source}: the checkpoint's network differs from the run's config");
-        }
-        if info.extra.get("epoch").and_then(serde_json::Value::as_u64) != Some(epoch as u64) {
-            bail!("{source}: these weights are not of epoch {epoch}, as the manifest says");
-        }
-        let ids: Vec<u64> =
-            serde_json::from_value(info.extra.get("param_ids").cloned().unwrap_or_default())
-                .with_context(|| format!("{source}: no parameter ids"))?;
-        Ok(model.with_param_ids(&ids)?)
-    };
-    let model = weights("model.safetensors", manifest.epoch)?;
-    let (history_path, history_bytes) = &contents["history.jsonl"];
-    let history: Vec<EpochReport> = std::str::from_utf8(history_bytes)
-        .with_context(|| format!("{} is not UTF-8", history_path.display()))?
-        .lines()
-        .enumerate()
-        .map(|(i, line)| {
-            serde_json::from_str(line)
-                .with_context(|| format!("{}, line {}", history_path.display(), i + 1))
-        })
-        .collect::<Result<_>>()?;
-    if history.len() != manifest.epoch {
-        bail!(
-            "{}: the history has {} epochs but the checkpoint is of epoch {}",
-            folder.display(),
-            history.len(),
-            manifest.epoch
-        );
-    }
-    let best = match manifest.best_epoch {
-        Some(best) if best <= manifest.epoch => Some((best, weights("best.safetensors", best)?)),
-        Some(best) => bail!(
-            "{}: the best epoch {best} is after the checkpoint's epoch {}",
-            manifest_path.display(),
-            manifest.epoch
-        ),
-        None => None,
-    };
-    Ok(Loaded {
-        model,
-        resume: Resume {
-            optimizer: contents["optimizer.bpk"].1.clone(),
-            history,
-            best,
-        },
-        epoch: manifest.epoch,
+    let (model_path, model_bytes) = &contents["model.safetensors"];
+    let info = nerve_model::read_info(model_bytes, &model_path.display().to_string())?;
+    let preprocessor: Preprocessor = info
+        .extra
+        .get("preprocessing")
+        .cloned()
+        .map(serde_json::from_value)
+        .transpose()?
+        .with_context(|| format!("{}: no preprocessing", model_path.display()))?;
+    Ok(Verified {
+        manifest,
+        manifest_path,
+        folder,
+        contents,
+        preprocessor,
     })
+}
+
+/// A checkpoint loaded: the weights (on the device, with their parameter ids), what
+/// [`nerve_train::Trainer::resume`] needs, and its epoch.
+pub(crate) struct Loaded {
+    pub model: Mlp,
+    pub resume: Resume,
+    pub epoch: usize,
+}
+
+impl Verified {
+    /// The preprocessing the checkpoint's run fitted (or took from `--init`): a resumed run
+    /// transforms its rows with it, so they are the rows it trained on.
+    pub(crate) fn preprocessor(&self) -> &Preprocessor {
+        &self.preprocessor
+    }
+
+    /// The epoch the checkpoint is of.
+    pub(crate) fn epoch(&self) -> usize {
+        self.manifest.epoch
+    }
+
+    /// Loads the checkpoint after checking that it was trained on the rows whose [`data_hash`]
+    /// is `data_sha256` and holds `architecture`'s network at the epochs its manifest names.
+    ///
+    /// # Errors
+    /// Other rows, another network, weights of another epoch, an unreadable history.
+    pub(crate) fn load(
+        self,
+        data_sha256: &str,
+        architecture: &MlpConfig,
+        device: &Device,
+    ) -> Result<Loaded> {
+        let Verified {
+            manifest,
+            manifest_path,
+            folder,
+            contents,
+            ..
+        } = self;
+        if manifest.data_sha256 != data_sha256 {
+            bail!(
+                "{}: the checkpoint was trained on other rows than the data now gives (was the data file changed?); resuming would mix two data sets. Start a new run",
+                manifest_path.display()
+            );
+        }
+        let weights = |name: &str, epoch: usize| -> Result<Mlp> {
+            let (path, bytes) = &contents[name];
+            let source = path.display().to_string();
+            let (model, info) = Mlp::from_safetensors(bytes, &source, device)?;
+            if info.architecture != *architecture {
+                bail!("{source}: the checkpoint's network differs from the run's config");
+            }
+            if info.extra.get("epoch").and_then(serde_json::Value::as_u64) != Some(epoch as u64) {
+                bail!("{source}: these weights are not of epoch {epoch}, as the manifest says");
+            }
+            let ids: Vec<u64> =
+                serde_json::from_value(info.extra.get("param_ids").cloned().unwrap_or_default())
+                    .with_context(|| format!("{source}: no parameter ids"))?;
+            Ok(model.with_param_ids(&ids)?)
+        };
+        let model = weights("model.safetensors", manifest.epoch)?;
+        let (history_path, history_bytes) = &contents["history.jsonl"];
+        let history: Vec<EpochReport> = std::str::from_utf8(history_bytes)
+            .with_context(|| format!("{} is not UTF-8", history_path.display()))?
+            .lines()
+            .enumerate()
+            .map(|(i, line)| {
+                serde_json::from_str(line)
+                    .with_context(|| format!("{}, line {}", history_path.display(), i + 1))
+            })
+            .collect::<Result<_>>()?;
+        if history.len() != manifest.epoch {
+            bail!(
+                "{}: the history has {} epochs but the checkpoint is of epoch {}",
+                folder.display(),
+                history.len(),
+                manifest.epoch
+            );
+        }
+        let best = match manifest.best_epoch {
+            Some(best) if best <= manifest.epoch => {
+                Some((best, weights("best.safetensors", best)?))
+            }
+            Some(best) => bail!(
+                "{}: the best epoch {best} is after the checkpoint's epoch {}",
+                manifest_path.display(),
+                manifest.epoch
+            ),
+            None => None,
+        };
+        Ok(Loaded {
+            model,
+            resume: Resume {
+                optimizer: contents["optimizer.bpk"].1.clone(),
+                history,
+                best,
+            },
+            epoch: manifest.epoch,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Writes a checkpoint folder whose manifest lists `files` (any bytes) with `best_epoch`,
+    /// its digests and its own SHA-256 all correct, as a hand edit that recomputed them would.
+    fn forged(dir: &Path, files: &[&str], best_epoch: Option<usize>) {
+        let folder = dir.join(FOLDER).join("epoch-000002");
+        std::fs::create_dir_all(&folder).unwrap_or_else(|err| panic!("{err}"));
+        let mut digests = BTreeMap::new();
+        for name in files {
+            std::fs::write(folder.join(name), name.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+            digests.insert((*name).to_owned(), FileDigest::of(name.as_bytes()));
+        }
+        let mut manifest = Manifest {
+            format: FORMAT,
+            run_id: "r".to_owned(),
+            config_sha256: "c".to_owned(),
+            data_sha256: "d".to_owned(),
+            epoch: 2,
+            best_epoch,
+            folder: "epoch-000002".to_owned(),
+            files: digests,
+            sha256: String::new(),
+        };
+        manifest.sha256 = manifest.own_digest().unwrap_or_else(|err| panic!("{err}"));
+        let text = serde_json::to_vec(&manifest).unwrap_or_else(|err| panic!("{err}"));
+        std::fs::write(dir.join(FOLDER).join(MANIFEST), text).unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    #[test]
+    fn a_manifest_must_list_exactly_the_files_its_epochs_need() {
+        // Found by a review: `best_epoch` set to null (digest recomputed) while
+        // best.safetensors was still listed resumed without the best weights.
+        let dir = std::env::temp_dir().join(format!("nerve-manifest-{}", std::process::id()));
+        let base = ["history.jsonl", "model.safetensors", "optimizer.bpk"];
+        let with_best = [&base[..], &["best.safetensors"]].concat();
+        for (files, best, listed) in [
+            (&with_best[..], None, "best.safetensors, history.jsonl"),
+            (
+                &base[..],
+                Some(1),
+                "history.jsonl, model.safetensors, optimizer.bpk",
+            ),
+            (&base[..2], None, "history.jsonl, model.safetensors"),
+        ] {
+            let _ = std::fs::remove_dir_all(&dir);
+            forged(&dir, files, best);
+            let err = open(&dir, "r", "c").err().map(|err| format!("{err:#}"));
+            let err = err.unwrap_or_else(|| panic!("{files:?} with best {best:?} was accepted"));
+            assert!(
+                err.contains("the checkpoint should hold") && err.contains(listed),
+                "{err}"
+            );
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -414,13 +414,25 @@ impl RunConfig {
         ))
     }
 
-    /// The config with the settings `--resume` may change (the epoch limit and the checkpoint
-    /// interval) set to zero: two configs of one run agree on it.
+    /// The config with the settings `--resume` may change set to zero: two configs of one run
+    /// agree on it. Those are the checkpoint interval and the epoch limit, unless the schedule
+    /// is laid out over the limit ([`RunConfig::schedule_spans_epochs`]).
     pub(crate) fn without_resume_settings(&self) -> RunConfig {
         let mut fixed = self.clone();
-        fixed.training.num_epochs = 0;
+        if !self.schedule_spans_epochs() {
+            fixed.training.num_epochs = 0;
+        }
         fixed.training.checkpoint_every = 0;
         fixed
+    }
+
+    /// Whether the learning-rate schedule is laid out over the epoch limit (cosine and linear
+    /// decay to `min_lr` at the last epoch), so that another limit is another schedule.
+    pub(crate) fn schedule_spans_epochs(&self) -> bool {
+        matches!(
+            self.schedule.name,
+            nerve_train::ScheduleKind::Cosine | nerve_train::ScheduleKind::Linear
+        )
     }
 }
 

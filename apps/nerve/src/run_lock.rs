@@ -87,6 +87,12 @@ impl RunLock {
             if !same_file(&file, &path) {
                 continue;
             }
+            if linked_elsewhere(&file) {
+                bail!(
+                    "{} has other names (a hard link); nerve writes its pid into it to lock the run folder: remove it",
+                    path.display()
+                );
+            }
             file.set_len(0)
                 .and_then(|()| file.rewind())
                 .and_then(|()| writeln!(file, "{}", std::process::id()))
@@ -132,6 +138,20 @@ fn same_file(file: &File, path: &Path) -> bool {
         (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
         _ => false,
     }
+}
+
+/// Whether `file` has other names (hard links): writing the pid into it would change a file
+/// elsewhere.
+#[cfg(unix)]
+fn linked_elsewhere(file: &File) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    file.metadata().is_ok_and(|meta| meta.nlink() > 1)
+}
+
+/// Whether `file` has other names (hard links; not checked outside Unix).
+#[cfg(not(unix))]
+fn linked_elsewhere(_file: &File) -> bool {
+    false
 }
 
 /// Whether `file` is the file now at `path` (Windows refuses to remove an open file, so the
@@ -186,6 +206,12 @@ mod tests {
             format!("{err:#}").contains("is not a regular file"),
             "{err:#}"
         );
+        assert_eq!(std::fs::read(&victim).unwrap_or_default(), b"precious");
+        // A hard link: the same.
+        std::fs::remove_file(dir.join(LOCK_FILE)).unwrap_or_else(|err| panic!("{err}"));
+        std::fs::hard_link(&victim, dir.join(LOCK_FILE)).unwrap_or_else(|err| panic!("{err}"));
+        let err = RunLock::acquire(&dir).unwrap_err();
+        assert!(format!("{err:#}").contains("a hard link"), "{err:#}");
         assert_eq!(std::fs::read(&victim).unwrap_or_default(), b"precious");
         let _ = std::fs::remove_dir_all(&dir);
     }

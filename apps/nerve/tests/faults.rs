@@ -434,41 +434,44 @@ fn a_full_disk_stops_the_run_keeping_the_model_and_no_temporary() {
 
 #[test]
 fn a_full_disk_late_in_a_run_names_the_checkpoint_to_resume() {
-    // Found by a review: checkpoints fit for a few hundred epochs, then the disk filled; the
-    // run ended with only "cannot write history.jsonl", naming neither epoch nor checkpoint.
-    let mount = scratch().join("full-disk-late");
-    let Some(_tmpfs) = Tmpfs::mount(&mount, "700k") else {
-        eprintln!("skipped: cannot mount a tmpfs here (not root)");
-        return;
-    };
-    let dir = mount.join("run");
-    let out = nerve(
-        &[
-            &["train", "--quiet", "--out", dir.to_str().unwrap()][..],
-            &ARGS[..ARGS.len() - 6],
-            &["--epochs", "3000", "--val-split", "0.2"],
-        ]
-        .concat(),
-    );
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains("so the run stopped there")
-            && stderr.contains("continues from the checkpoint of epoch")
-            && stderr.contains("No space left on device")
-            && !stderr.contains("\u{1b}["),
-        "{stderr}"
-    );
-    assert!(
-        check_files(&dir).is_empty(),
-        "temporaries left on a full disk"
-    );
-    // The model is saved first, so it is there even when the history no longer fits.
-    ok(&[
-        "inspect",
-        "--model",
-        dir.join("model.safetensors").to_str().unwrap(),
-    ]);
+    // Found by reviews: checkpoints fit for a few hundred epochs, then the disk filled — in a
+    // checkpoint (3000 epochs) or while saving the results after the last one (700 epochs);
+    // the run ended with only "cannot write history.jsonl", naming no checkpoint.
+    for epochs in ["3000", "700"] {
+        let mount = scratch().join(format!("full-disk-late-{epochs}"));
+        let Some(_tmpfs) = Tmpfs::mount(&mount, "700k") else {
+            eprintln!("skipped: cannot mount a tmpfs here (not root)");
+            return;
+        };
+        let dir = mount.join("run");
+        let out = nerve(
+            &[
+                &["train", "--quiet", "--out", dir.to_str().unwrap()][..],
+                &ARGS[..ARGS.len() - 6],
+                &["--epochs", epochs, "--val-split", "0.2"],
+            ]
+            .concat(),
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(
+            stderr.contains("continues from")
+                && stderr.contains("checkpoint of epoch")
+                && stderr.contains("No space left on device")
+                && !stderr.contains("\u{1b}["),
+            "{epochs}: {stderr}"
+        );
+        assert!(
+            check_files(&dir).is_empty(),
+            "temporaries left on a full disk"
+        );
+        // The model is saved first, so it is there even when the history no longer fits.
+        ok(&[
+            "inspect",
+            "--model",
+            dir.join("model.safetensors").to_str().unwrap(),
+        ]);
+    }
 }
 
 #[test]
@@ -587,6 +590,124 @@ fn resume_refuses_what_would_mix_two_runs() {
 }
 
 #[test]
+fn a_run_from_init_resumes_with_the_init_models_preprocessing() {
+    // Found by a review: a resumed `--init` run refitted the preprocessing and was refused as
+    // "trained on other rows".
+    let (base, _) = train(
+        "init-base",
+        &["--data", "iris", "--epochs", "5", "--split-seed", "7"],
+    );
+    let init = base.join("model.safetensors");
+    let args = [
+        "--data",
+        "iris",
+        "--epochs",
+        "12",
+        "--init",
+        init.to_str().unwrap(),
+    ];
+    let (whole, _) = train("init-whole", &args);
+    let part_args = [
+        "--data",
+        "iris",
+        "--epochs",
+        "6",
+        "--init",
+        init.to_str().unwrap(),
+    ];
+    let (part, _) = train("init-part", &part_args);
+    ok(&[
+        "train",
+        "--resume",
+        part.to_str().unwrap(),
+        "--epochs",
+        "12",
+        "--quiet",
+    ]);
+    assert_eq!(
+        tensors(part.join("model.safetensors")),
+        tensors(whole.join("model.safetensors"))
+    );
+}
+
+#[test]
+fn a_schedule_laid_over_the_epoch_limit_keeps_it_on_resume() {
+    // Found by a review: a cosine run resumed with more epochs jumped from the end of one
+    // schedule into the middle of another.
+    let args = ["--data", "iris", "--epochs", "8", "--schedule", "cosine"];
+    let (run, _) = train("cosine-run", &args);
+    let out = run.to_str().unwrap();
+    fails(
+        &["train", "--resume", out, "--epochs", "12"],
+        "the cosine schedule spans the run's 8 epochs",
+    );
+    // The same limit resumes (here: nothing left to train); a step schedule may grow.
+    ok(&["train", "--resume", out, "--epochs", "8", "--quiet"]);
+    let (run, _) = train(
+        "step-run",
+        &["--data", "iris", "--epochs", "8", "--schedule", "step"],
+    );
+    ok(&[
+        "train",
+        "--resume",
+        run.to_str().unwrap(),
+        "--epochs",
+        "12",
+        "--quiet",
+    ]);
+}
+
+#[test]
+fn refused_commands_leave_the_disk_as_it_was() {
+    // Found by a review: a schedule burn refused only once training began, after --overwrite
+    // had removed the earlier run; `a/b/../c` left `a/b` behind.
+    let (run, _) = train("refused-overwrite", &["--data", "iris", "--epochs", "2"]);
+    let before = snapshot(&run);
+    fails(
+        &[
+            "train",
+            "--data",
+            "iris",
+            "--out",
+            run.to_str().unwrap(),
+            "--overwrite",
+            "--schedule",
+            "cosine",
+            "--min-lr",
+            "1",
+        ],
+        "Minimum learning rate",
+    );
+    assert_eq!(snapshot(&run), before);
+    let top = scratch().join("refused-parents");
+    let _ = std::fs::remove_dir_all(&top);
+    for out in [top.join("a/b/../c"), top.join("p/q/r")] {
+        fails(
+            &[
+                "train",
+                "--data",
+                "no-such.csv",
+                "--out",
+                out.to_str().unwrap(),
+            ],
+            "no-such.csv",
+        );
+    }
+    assert!(!top.exists(), "a refused command left folders behind");
+    // --out inside another run's folder (its checkpoint folder, say) is refused.
+    fails(
+        &[
+            "train",
+            "--data",
+            "iris",
+            "--out",
+            run.join("checkpoint/inner").to_str().unwrap(),
+        ],
+        "lies inside the run folder",
+    );
+}
+
+#[test]
 fn save_never_replaces_a_run_folders_files() {
     let (other, _) = train("save-other", &["--data", "iris", "--epochs", "2"]);
     let own = scratch().join("save-own");
@@ -600,17 +721,24 @@ fn save_never_replaces_a_run_folders_files() {
             own.join("config.toml"),
             "would replace a file of the run folder itself",
         ),
+        (own.join("checkpoint/manifest.json"), "does not exist"),
+        (other.join("model.safetensors"), "is another run's folder"),
+        (other.join("copy.safetensors"), "is another run's folder"),
+        // Other spellings of the same places.
         (
-            own.join("checkpoint/manifest.json"),
+            own.join("../save-own/config.toml"),
             "would replace a file of the run folder itself",
         ),
         (
-            other.join("model.safetensors"),
-            "that folder belongs to another run",
+            other.join("../save-other/copy.safetensors"),
+            "is another run's folder",
         ),
+        // A folder the run does not make.
+        (own.join("sub/m.safetensors"), "does not exist"),
+        // A file that is not a model: the data itself.
         (
-            other.join("copy.safetensors"),
-            "that folder belongs to another run",
+            PathBuf::from(common::file("save-data.csv", "a,y\n1,0\n2,1\n")),
+            "not a model file",
         ),
     ] {
         fails(

@@ -90,7 +90,15 @@ impl TrainConfig {
             return invalid(format!("`clip_grad_norm` must be positive, got {max}"));
         }
         self.optimizer.validate().map_err(TrainError::Config)?;
-        self.schedule.validate().map_err(TrainError::Config)
+        // Built once here, so that a schedule burn refuses (a cosine `min_lr` above the
+        // learning rate, say) is refused with the rest, before a caller does any work.
+        crate::Schedule::new(
+            &self.schedule,
+            self.optimizer.learning_rate,
+            self.num_epochs,
+        )
+        .map(drop)
+        .map_err(TrainError::Config)
     }
 }
 

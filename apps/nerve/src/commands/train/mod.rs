@@ -27,9 +27,10 @@ use crate::{checkpoint, saved_model};
 /// Runs `nerve train`: exit 0 when training ends normally, 130 when interrupted (after saving
 /// the run), an error when it diverges (after saving the last good epoch's history).
 pub(crate) fn run(mut args: TrainArgs) -> Result<ExitCode> {
-    // `runs/x/.` and `runs/x/` name `runs/x` (create_dir_all fails on a trailing `.`).
+    // `runs/x/.` and `runs/x/` name `runs/x` (create_dir_all fails on a trailing `.`), and
+    // `a/b/../c` names `a/c` (creating it must not make `a/b`).
     for folder in [&mut args.out, &mut args.resume].into_iter().flatten() {
-        *folder = folder.components().collect();
+        *folder = crate::run_dir::lexical(folder);
     }
     let chatty = !args.json && !args.quiet;
     if cfg!(debug_assertions) && chatty {
@@ -43,6 +44,9 @@ pub(crate) fn run(mut args: TrainArgs) -> Result<ExitCode> {
         crate::run_dir::check_save(save, run_folder)?;
     }
     let mut config = args.resolve()?;
+    if let Some(out) = &args.out {
+        crate::run_dir::refuse_nested_run(out)?;
+    }
     // The folder is locked before anything in it is read for the run or written, and stays
     // locked until the run ends: a second run on it is refused at once.
     let lock = match args.out.as_deref().or(args.resume.as_deref()) {
@@ -87,6 +91,27 @@ pub(crate) fn run(mut args: TrainArgs) -> Result<ExitCode> {
             .write_all(config.to_toml()?.as_bytes())?;
         return Ok(ExitCode::SUCCESS);
     }
+    // The checkpoint is checked before anything is written: a refused `--resume` (another
+    // network, a damaged checkpoint) must leave the run folder as it was (issue 14). Its rows
+    // are transformed with the preprocessing it trained with (fitted, or an `--init` model's).
+    let config_sha256 = config.checkpoint_hash()?;
+    let checkpoint = match &args.resume {
+        Some(dir) => {
+            let verified = checkpoint::open(dir, &read_run_id(dir)?, &config_sha256)?;
+            let source = dir.join(checkpoint::FOLDER);
+            use_preprocessing(&mut prepared, verified.preprocessor(), Some(&source))?;
+            anyhow::ensure!(
+                config.training.num_epochs >= verified.epoch(),
+                "--resume {}: its checkpoint is of epoch {}, past --epochs {}; give --epochs {} or more",
+                dir.display(),
+                verified.epoch(),
+                config.training.num_epochs,
+                verified.epoch()
+            );
+            Some(verified)
+        }
+        None => None,
+    };
     let d_output = output_width(config.loss(), &prepared)?;
     let mlp_config = config.model.mlp(prepared.preprocessor.d_input(), d_output);
     mlp_config.validate().context("invalid [model]")?;
@@ -111,36 +136,14 @@ pub(crate) fn run(mut args: TrainArgs) -> Result<ExitCode> {
         }
     };
 
-    // The checkpoint is checked before anything is written: a refused `--resume` (another
-    // network, a damaged checkpoint) must leave the run folder as it was (issue 14).
-    let config_sha256 = config.checkpoint_hash()?;
     let data_sha256 = checkpoint::data_hash(
         &std::iter::once(&prepared.train)
             .chain(prepared.validation.as_ref())
             .collect::<Vec<_>>(),
     );
-    let resume = match &args.resume {
-        Some(dir) => {
-            let loaded = checkpoint::load(
-                dir,
-                &read_run_id(dir)?,
-                &config_sha256,
-                &data_sha256,
-                &mlp_config,
-                &device,
-            )?;
-            anyhow::ensure!(
-                config.training.num_epochs >= loaded.epoch,
-                "--resume {}: its checkpoint is of epoch {}, past --epochs {}; give --epochs {} or more",
-                dir.display(),
-                loaded.epoch,
-                config.training.num_epochs,
-                loaded.epoch
-            );
-            Some(loaded)
-        }
-        None => None,
-    };
+    let resume = checkpoint
+        .map(|verified| verified.load(&data_sha256, &mlp_config, &device))
+        .transpose()?;
     let run_dir = match (&args.resume, lock) {
         (Some(dir), Some(lock)) => RunDir::reopen(dir, lock)?,
         (_, lock) => RunDir::create(
@@ -161,6 +164,7 @@ pub(crate) fn run(mut args: TrainArgs) -> Result<ExitCode> {
         &run_dir,
         config_sha256,
         data_sha256,
+        &prepared.preprocessor,
         config.training.checkpoint_every,
         resume.as_ref().map(|loaded| loaded.epoch),
     )?;
@@ -219,7 +223,20 @@ pub(crate) fn run(mut args: TrainArgs) -> Result<ExitCode> {
     if let Some(failure) = checkpoint_failure {
         return Err(failure.report(run_dir.path(), outcome.history.len(), saved.err()));
     }
-    saved?;
+    saved.map_err(|err| {
+        // Training is done; say what can still be had from the run folder.
+        let resume = match last_checkpoint {
+            Some(epoch) => format!(
+                "`nerve train --resume {}` (once there is room) continues from its checkpoint of epoch {epoch}",
+                run_dir.path().display()
+            ),
+            None => "it wrote no checkpoint".to_owned(),
+        };
+        err.context(format!(
+            "the run trained {} epochs but its results could not all be saved; {resume}",
+            outcome.history.len()
+        ))
+    })?;
     // The pictures come last and only warn on failure: the model and history are saved.
     if !outcome.history.is_empty()
         && let Err(err) = charts::draw_run(run_dir.path(), charts::Format::Svg)
@@ -282,6 +299,15 @@ fn refuse_changed_settings(dir: &Path, config: &RunConfig) -> Result<()> {
     let table = |c: &RunConfig| -> Result<toml::Table> { Ok(toml::from_str(&c.to_toml()?)?) };
     let mut changed = Vec::new();
     changed_keys("", &table(&asked)?, &table(&saved)?, &mut changed);
+    if changed == ["training.num_epochs"] {
+        bail!(
+            "--resume {}: the {} schedule spans the run's {} epochs, so --epochs cannot change when it resumes (the learning rate would jump to another schedule's); resume with --epochs {}, or start a new run (--init from its model)",
+            dir.display(),
+            config.schedule.name,
+            saved.training.num_epochs,
+            saved.training.num_epochs
+        );
+    }
     bail!(
         "--resume {} continues the run as configured in its config.toml; only --epochs and --checkpoint-every may change, but these settings differ: {}. Start a new run to change them",
         dir.display(),
