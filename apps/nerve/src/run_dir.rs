@@ -1,7 +1,6 @@
 //! The run directory: `run.json`, `config.toml`, `history.csv`, `history.jsonl`,
 //! `metrics.json`, each written atomically, in a folder one run holds locked.
 
-use std::io::Write as _;
 use std::path::{Component, Path, PathBuf};
 use std::time::SystemTime;
 
@@ -243,37 +242,10 @@ fn part_columns(row: &mut Vec<(String, f64)>, prefix: &str, part: &PartMetrics) 
     }
 }
 
-/// Writes `bytes` to a temporary file beside `path`, then renames it into place, so a reader
-/// never sees a half-written file and an interrupted write leaves the old one intact.
+/// [`nerve_model::write_atomically`], with the path in the error.
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let file_name = path
-        .file_name()
-        .with_context(|| format!("{} is not a file path", path.display()))?;
-    // The process id keeps two writers of the same file from sharing a temporary.
-    let temporary = path.with_file_name(format!(
-        ".{}.{}.tmp",
-        file_name.to_string_lossy(),
-        std::process::id()
-    ));
-    let write = || -> std::io::Result<()> {
-        let mut file = std::fs::File::create(&temporary)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&temporary, path)?;
-        if let Some(folder) = path.parent() {
-            sync_folder(if folder.as_os_str().is_empty() {
-                Path::new(".")
-            } else {
-                folder
-            });
-        }
-        Ok(())
-    };
-    write().map_err(|err| {
-        // A failed write (a full disk, a folder in the way) leaves no temporary behind.
-        let _ = std::fs::remove_file(&temporary);
-        anyhow::Error::new(err).context(format!("cannot write {}", path.display()))
-    })
+    nerve_model::write_atomically(path, bytes)
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// Removes the files an earlier run left in the folder (`--overwrite`), so every file in
@@ -298,7 +270,6 @@ fn remove_earlier_run(folder: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The files (and the checkpoint folder) a run writes in its folder.
 /// The checkpoint goes first and `run.json` next, so that an `--overwrite` killed midway
 /// leaves no checkpoint to resume and a folder that says it is not a whole run.
 const RUN_FILES: [&str; 12] = [

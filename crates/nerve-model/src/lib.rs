@@ -30,6 +30,7 @@
 
 mod activation;
 mod activity;
+mod atomic_write;
 mod attribution;
 mod choice;
 mod initializer;
@@ -38,6 +39,7 @@ mod model_file;
 
 pub use activation::Activation;
 pub use activity::LayerActivity;
+pub use atomic_write::write_atomically;
 pub use attribution::{Attributions, IntegratedGradients};
 pub use choice::parse_choice;
 pub use initializer::Initializer;

@@ -8,7 +8,6 @@
 //! load the weights.
 
 use std::collections::HashMap;
-use std::io::Write as _;
 use std::path::Path;
 
 use burn::prelude::{Device, Tensor, TensorData};
@@ -78,30 +77,10 @@ impl Mlp {
     /// so a reader never sees half a file and a failed write leaves an older file intact.
     pub fn save_file(&self, path: &Path, extra: &Map<String, Value>) -> Result<(), ModelError> {
         let bytes = self.to_safetensors(extra)?;
-        let io = |source| ModelError::Io {
+        crate::write_atomically(path, &bytes).map_err(|source| ModelError::Io {
             action: "write",
             path: path.display().to_string(),
             source,
-        };
-        let name = path
-            .file_name()
-            .ok_or_else(|| bad(&path.display().to_string(), "not a file path"))?;
-        // The process id keeps two writers of the same file from sharing a temporary.
-        let temporary = path.with_file_name(format!(
-            ".{}.{}.tmp",
-            name.to_string_lossy(),
-            std::process::id()
-        ));
-        let write = || -> std::io::Result<()> {
-            let mut file = std::fs::File::create(&temporary)?;
-            file.write_all(&bytes)?;
-            file.sync_all()?;
-            std::fs::rename(&temporary, path)
-        };
-        write().map_err(|err| {
-            // A failed write (a full disk, a folder in the way) leaves no temporary behind.
-            let _ = std::fs::remove_file(&temporary);
-            io(err)
         })
     }
 
