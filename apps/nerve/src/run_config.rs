@@ -209,11 +209,16 @@ impl DataSection {
             missing: self.missing,
             standardize: self.standardize,
             standardize_target: self.standardize_target,
-            split: SplitOptions {
-                test: self.test_split,
-                validation: self.val_split,
-                seed: self.split_seed,
-            },
+            split: self.split_options(),
+        }
+    }
+
+    /// How the rows are split, as `prepare` and `eval --part` split them.
+    pub(crate) fn split_options(&self) -> SplitOptions {
+        SplitOptions {
+            test: self.test_split,
+            validation: self.val_split,
+            seed: self.split_seed,
         }
     }
 }

@@ -73,7 +73,7 @@ pub use dates::{DateOrder, calendar_parts};
 pub use error::DataError;
 pub use feature_transform::{DatePart, FeatureTransform, INFREQUENT};
 pub use note::Note;
-pub use prepare::{MAX_CLASSES, MIN_ROWS_TO_SPLIT, PrepareOptions, Prepared, prepare};
+pub use prepare::{MAX_CLASSES, MIN_ROWS_TO_SPLIT, PrepareOptions, Prepared, class_ids, prepare};
 pub use preprocess::{
     PreprocessOptions, Preprocessor, Standardize, TargetTransform, TransformReport,
 };

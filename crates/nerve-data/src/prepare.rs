@@ -106,6 +106,36 @@ pub struct Prepared {
     pub notes: Vec<Note>,
 }
 
+impl Prepared {
+    /// Replaces the fitted preprocessing with `preprocessor` (a saved model's, so that its
+    /// weights see inputs scaled and encoded as in their training): every part is transformed
+    /// again with it.
+    ///
+    /// # Errors
+    /// The preprocessor is for another task, or the table lacks a column it needs or holds a
+    /// value it cannot encode.
+    pub fn use_preprocessor(&mut self, preprocessor: &Preprocessor) -> Result<(), DataError> {
+        if preprocessor.task != self.task {
+            return Err(DataError::Config(format!(
+                "the model does {}, the data {}",
+                preprocessor.task, self.task
+            )));
+        }
+        let part = |rows: &[usize]| -> Result<Option<Dataset>, DataError> {
+            if rows.is_empty() {
+                return Ok(None);
+            }
+            preprocessor.transform(&self.table, rows).map(Some)
+        };
+        let train = preprocessor.transform(&self.table, &self.split.train)?;
+        let validation = part(&self.split.validation)?;
+        let test = part(&self.split.test)?;
+        (self.train, self.validation, self.test) = (train, validation, test);
+        self.preprocessor = preprocessor.clone();
+        Ok(())
+    }
+}
+
 /// Prepares `table` for training: leaves out ignored columns; drops (or, for features, imputes)
 /// missing values; infers the task; splits the rows (stratified by class for classification,
 /// seeded); fits the [`Preprocessor`] on the training rows and applies it to every part.
@@ -157,17 +187,7 @@ pub fn prepare(mut table: Table, options: &PrepareOptions) -> Result<Prepared, D
             ),
         ));
     }
-    let dropped = match options.missing {
-        Missing::Drop => table.drop_incomplete_rows(&[])?,
-        Missing::Impute => table.drop_incomplete_rows(&[&target])?,
-        Missing::Error => {
-            refuse_missing(&table)?;
-            MissingReport {
-                rows_before: table.num_rows(),
-                ..MissingReport::default()
-            }
-        }
-    };
+    let dropped = table.apply_missing(options.missing, &target)?;
     let imputed: Vec<(String, usize)> = table
         .missing_counts()
         .into_iter()
@@ -199,16 +219,7 @@ pub fn prepare(mut table: Table, options: &PrepareOptions) -> Result<Prepared, D
     };
 
     let num_rows = table.num_rows();
-    let wants_split = options.split.test > 0.0 || options.split.validation > 0.0;
-    let split_skipped = wants_split && num_rows < MIN_ROWS_TO_SPLIT;
-    let split = if split_skipped {
-        Split {
-            train: (0..num_rows).collect(),
-            ..Split::default()
-        }
-    } else {
-        Split::new(num_rows, strata.as_deref(), &options.split)?
-    };
+    let (split, split_skipped) = Split::of_rows(num_rows, strata.as_deref(), &options.split)?;
 
     if !split_skipped {
         let (test_rows, validation_rows) = options.split.requested(num_rows);
@@ -336,32 +347,10 @@ fn infer_task(table: &Table, target: &str, forced_categorical: bool) -> Result<T
     }
 }
 
-/// The first missing cell as an error, in file order.
-fn refuse_missing(table: &Table) -> Result<(), DataError> {
-    let first = table
-        .columns()
-        .iter()
-        .filter_map(|c| {
-            (0..c.len())
-                .find(|&row| c.is_missing(row))
-                .map(|row| (row, c))
-        })
-        .min_by_key(|&(row, _)| row);
-    match first {
-        None => Ok(()),
-        Some((row, column)) => Err(DataError::Missing {
-            source_name: table.source_name().to_owned(),
-            line: table.line(row),
-            column: column.name().to_owned(),
-            value: "NA".to_owned(),
-        }),
-    }
-}
-
 /// Each row's class index among `labels` (for stratification and for counting rows per class),
-/// matched by value exactly as the Preprocessor matches them; a missing cell (none remain when
-/// this is called) counts as class 0.
-fn class_ids(table: &Table, target: &str, labels: &[String]) -> Vec<u32> {
+/// matched by value exactly as the Preprocessor matches them; a missing cell or an unknown
+/// label counts as class 0. With a model's labels, it reproduces the strata of its split.
+pub fn class_ids(table: &Table, target: &str, labels: &[String]) -> Vec<u32> {
     let Ok(column) = table.column(target) else {
         return Vec::new();
     };
@@ -397,6 +386,32 @@ mod tests {
             text.push_str(&format!("{bill},{island},{species},{}\n", 3000 + 10 * i));
         }
         Table::from_csv_str("penguins.csv", &text).expect("valid csv")
+    }
+
+    #[test]
+    fn a_split_is_reproduced_from_the_rows_the_options_and_the_labels() {
+        // `nerve eval --part` rebuilds a run's split from its table, its saved options and
+        // the model's class labels: it must be the split `prepare` made.
+        let options = PrepareOptions {
+            target: Some("species".to_owned()),
+            split: SplitOptions {
+                test: 0.25,
+                validation: 0.2,
+                seed: 7,
+            },
+            ..PrepareOptions::default()
+        };
+        let prepared = prepare(penguins(), &options).expect("prepares");
+        let labels = prepared.preprocessor.labels().expect("classes");
+        let strata = class_ids(&prepared.table, "species", labels);
+        let (split, skipped) =
+            Split::of_rows(prepared.table.num_rows(), Some(&strata), &options.split)
+                .expect("splits");
+        assert!(!skipped && !split.validation.is_empty() && !split.test.is_empty());
+        assert_eq!(split, prepared.split);
+        // Too few rows: not split, and said so.
+        let (small, skipped) = Split::of_rows(5, None, &options.split).expect("splits");
+        assert!(skipped && small.train == [0, 1, 2, 3, 4]);
     }
 
     #[test]

@@ -51,6 +51,29 @@ pub struct Split {
 }
 
 impl Split {
+    /// The split [`prepare`](crate::prepare) makes, reproducible from the same rows and
+    /// options (as `nerve eval --part` does): [`Split::new`], except that a table of fewer than
+    /// [`MIN_ROWS_TO_SPLIT`](crate::MIN_ROWS_TO_SPLIT) rows is not split — every row trains, and
+    /// the second value says that a split was asked for but skipped.
+    ///
+    /// # Errors
+    /// As [`Split::new`].
+    pub fn of_rows(
+        num_rows: usize,
+        strata: Option<&[u32]>,
+        options: &SplitOptions,
+    ) -> Result<(Split, bool), DataError> {
+        let wants_split = options.test > 0.0 || options.validation > 0.0;
+        if wants_split && num_rows < crate::MIN_ROWS_TO_SPLIT {
+            let all = Split {
+                train: (0..num_rows).collect(),
+                ..Split::default()
+            };
+            return Ok((all, true));
+        }
+        Ok((Split::new(num_rows, strata, options)?, false))
+    }
+
     /// Splits `num_rows` rows. The test part gets `ceil(test × num_rows)` rows and the
     /// validation part `ceil(validation × num_rows)`, as scikit-learn's `train_test_split` counts.
     ///

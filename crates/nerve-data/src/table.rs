@@ -211,6 +211,47 @@ impl Table {
         });
     }
 
+    /// Applies a missing-value policy to every column, as training does and a saved model's
+    /// evaluation repeats: [`Missing::Drop`] leaves out rows with any missing cell,
+    /// [`Missing::Impute`] only rows without a `target` (features are filled later), and
+    /// [`Missing::Error`] refuses the first missing cell, naming its line and column.
+    ///
+    /// # Errors
+    /// A missing cell under [`Missing::Error`]; an empty table afterwards.
+    pub fn apply_missing(
+        &mut self,
+        policy: Missing,
+        target: &str,
+    ) -> Result<MissingReport, DataError> {
+        match policy {
+            Missing::Drop => self.drop_incomplete_rows(&[]),
+            Missing::Impute => self.drop_incomplete_rows(&[target]),
+            Missing::Error => {
+                let first = self
+                    .columns()
+                    .iter()
+                    .filter_map(|c| {
+                        (0..c.len())
+                            .find(|&row| c.is_missing(row))
+                            .map(|row| (row, c))
+                    })
+                    .min_by_key(|&(row, _)| row);
+                match first {
+                    None => Ok(MissingReport {
+                        rows_before: self.num_rows(),
+                        ..MissingReport::default()
+                    }),
+                    Some((row, column)) => Err(DataError::Missing {
+                        source_name: self.source_name().to_owned(),
+                        line: self.line(row),
+                        column: column.name().to_owned(),
+                        value: "NA".to_owned(),
+                    }),
+                }
+            }
+        }
+    }
+
     /// Leaves out every row with a missing cell in any of `columns` (all columns when empty)
     /// and says what went, per column. An empty table afterwards is an error.
     pub fn drop_incomplete_rows(&mut self, columns: &[&str]) -> Result<MissingReport, DataError> {

@@ -5,9 +5,9 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use clap::{Args, ValueEnum};
-use nerve_data::{FeatureTransform, Missing, Split, SplitOptions, Table, Task};
+use nerve_data::{Split, Table};
 use nerve_train::{Scores, Trainer};
 use serde_json::json;
 
@@ -64,24 +64,10 @@ pub(crate) fn eval(args: EvalArgs) -> Result<ExitCode> {
     // Rows without a target cannot be scored; incomplete features follow the run's policy.
     let target = p.target_name().to_owned();
     let mut dropped = table.drop_incomplete_rows(&[&target])?.rows_dropped;
-    match data_config.missing {
-        Missing::Drop => {
-            let features: Vec<&str> = p.features.iter().map(FeatureTransform::column).collect();
-            for name in &features {
-                table.column(name)?;
-            }
-            dropped += table.drop_incomplete_rows(&features)?.rows_dropped;
-        }
-        Missing::Error => {
-            if let Some((column, _)) = table.missing_counts().first() {
-                bail!(
-                    "{}: column `{column}` has missing values, and the model was trained with --missing error",
-                    table.source_name()
-                );
-            }
-        }
-        Missing::Impute => {}
-    }
+    // The table holds only the model's columns: the run's policy applies to them all.
+    dropped += table
+        .apply_missing(data_config.missing, &target)?
+        .rows_dropped;
     let rows = part_rows(&table, &saved, args.split)?;
     let data = p.transform(&table, &rows)?;
     let metrics = Trainer::new(saved.config.train_config())
@@ -122,32 +108,11 @@ fn part_rows(table: &Table, saved: &SavedModel, part: Part) -> Result<Vec<usize>
     if part == Part::All {
         return Ok((0..n).collect());
     }
-    let data = &saved.config.data;
-    let all: Vec<usize> = (0..n).collect();
-    let split = if n < nerve_data::MIN_ROWS_TO_SPLIT {
-        Split {
-            train: all,
-            ..Split::default()
-        }
-    } else {
-        let strata: Option<Vec<u32>> = match saved.preprocessor.task {
-            Task::Classification => Some(
-                saved
-                    .preprocessor
-                    .encode_targets(table, &all)?
-                    .iter()
-                    .map(|&id| id as u32)
-                    .collect(),
-            ),
-            Task::Regression => None,
-        };
-        let options = SplitOptions {
-            test: data.test_split,
-            validation: data.val_split,
-            seed: data.split_seed,
-        };
-        Split::new(n, strata.as_deref(), &options)?
-    };
+    let preprocessor = &saved.preprocessor;
+    let strata = preprocessor
+        .labels()
+        .map(|labels| nerve_data::class_ids(table, preprocessor.target_name(), labels));
+    let (split, _) = Split::of_rows(n, strata.as_deref(), &saved.config.data.split_options())?;
     Ok(match part {
         Part::Train | Part::All => split.train,
         Part::Validation => split.validation,

@@ -77,7 +77,11 @@ pub(crate) fn run(mut args: TrainArgs) -> Result<ExitCode> {
     let table = load_table(&mut config)?;
     let mut prepared = prepare(table, &config.data.prepare_options())?;
     if let Some(init) = &init {
-        use_preprocessing(&mut prepared, &init.preprocessor, args.init.as_deref())?;
+        use_preprocessing(
+            &mut prepared,
+            &init.preprocessor,
+            args.init.as_deref().unwrap_or(Path::new("the model")),
+        )?;
     }
     let target = prepared.preprocessor.target_name().to_owned();
     // The saved config records what was inferred, so it repeats the run on any version.
@@ -99,7 +103,7 @@ pub(crate) fn run(mut args: TrainArgs) -> Result<ExitCode> {
         Some(dir) => {
             let verified = checkpoint::open(dir, &read_run_id(dir)?, &config_sha256)?;
             let source = dir.join(checkpoint::FOLDER);
-            use_preprocessing(&mut prepared, verified.preprocessor(), Some(&source))?;
+            use_preprocessing(&mut prepared, verified.preprocessor(), &source)?;
             anyhow::ensure!(
                 config.training.num_epochs >= verified.epoch(),
                 "--resume {}: its checkpoint is of epoch {}, past --epochs {}; give --epochs {} or more",
@@ -332,47 +336,19 @@ fn changed_keys(prefix: &str, a: &toml::Table, b: &toml::Table, out: &mut Vec<St
     }
 }
 
-/// Replaces the freshly fitted preprocessing with a model's own, so its weights see inputs
-/// scaled and encoded as in its training: the parts are transformed again.
+/// Replaces the freshly fitted preprocessing with `preprocessor` (from the model or checkpoint
+/// at `path`), naming it when the data does not fit.
 fn use_preprocessing(
     prepared: &mut Prepared,
     preprocessor: &nerve_data::Preprocessor,
-    path: Option<&Path>,
+    path: &Path,
 ) -> Result<()> {
-    let context = || {
+    prepared.use_preprocessor(preprocessor).with_context(|| {
         format!(
             "the data does not fit the preprocessing of {}",
-            path.unwrap_or(Path::new("the model")).display()
+            path.display()
         )
-    };
-    anyhow::ensure!(
-        preprocessor.task == prepared.task,
-        "{}: the model does {}, the data {}",
-        context(),
-        preprocessor.task,
-        prepared.task
-    );
-    let table = &prepared.table;
-    let split = &prepared.split;
-    prepared.train = preprocessor
-        .transform(table, &split.train)
-        .with_context(context)?;
-    if !split.validation.is_empty() {
-        prepared.validation = Some(
-            preprocessor
-                .transform(table, &split.validation)
-                .with_context(context)?,
-        );
-    }
-    if !split.test.is_empty() {
-        prepared.test = Some(
-            preprocessor
-                .transform(table, &split.test)
-                .with_context(context)?,
-        );
-    }
-    prepared.preprocessor = preprocessor.clone();
-    Ok(())
+    })
 }
 
 /// The name of the data for the default run folder: a built-in name or a file's stem.
