@@ -16,6 +16,7 @@ mod commands;
 mod fuzz_replay;
 mod model_input;
 mod output;
+mod output_paths;
 mod progress;
 mod run_config;
 mod run_dir;

@@ -135,7 +135,7 @@ pub(crate) fn run(args: ExplainArgs) -> Result<ExitCode> {
         bail!("--steps must be at least 1");
     }
     if let Some(plot) = &args.plot {
-        crate::run_dir::check_output_file(plot, "--plot", None)?;
+        crate::output_paths::check_output_file(plot, "--plot", None)?;
     }
     let (saved, device) = open_model(&args.model, args.read.backend)?;
     let p = &saved.preprocessor;

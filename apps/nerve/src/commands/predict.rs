@@ -10,7 +10,8 @@ use nerve_data::TransformReport;
 
 use crate::model_input::{Columns, ReadFlags, model_inputs, open_model, open_reader, warn_about};
 use crate::output::class_probabilities;
-use crate::run_dir::{check_output_file, write_atomically};
+use crate::output_paths::check_output_file;
+use crate::run_dir::write_atomically;
 
 /// Flags of `nerve predict`.
 #[derive(Debug, Args)]

@@ -30,7 +30,7 @@ pub(crate) fn run(mut args: TrainArgs) -> Result<ExitCode> {
     // `runs/x/.` and `runs/x/` name `runs/x` (create_dir_all fails on a trailing `.`), and
     // `a/b/../c` names `a/c` (creating it must not make `a/b`).
     for folder in [&mut args.out, &mut args.resume].into_iter().flatten() {
-        *folder = crate::run_dir::lexical(folder);
+        *folder = crate::output_paths::lexical(folder);
     }
     let chatty = !args.json && !args.quiet;
     if cfg!(debug_assertions) && chatty {
@@ -41,11 +41,11 @@ pub(crate) fn run(mut args: TrainArgs) -> Result<ExitCode> {
     if let Some(save) = &args.save {
         // The run folder is made before the model is saved, so `--save` may point inside it.
         let run_folder = args.out.as_deref().or(args.resume.as_deref());
-        crate::run_dir::check_save(save, run_folder)?;
+        crate::output_paths::check_save(save, run_folder)?;
     }
     let mut config = args.resolve()?;
     if let Some(out) = &args.out {
-        crate::run_dir::refuse_nested_run(out)?;
+        crate::output_paths::refuse_nested_run(out)?;
     }
     // The folder is locked before anything in it is read for the run or written, and stays
     // locked until the run ends: a second run on it is refused at once.
