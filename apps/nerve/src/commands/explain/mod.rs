@@ -17,7 +17,10 @@ use serde_json::json;
 
 use crate::charts::{self, AttributionBars, Format};
 use crate::model_input::{Columns, ReadFlags, model_inputs, open_model, open_reader, warn_about};
-use crate::output::class_probabilities;
+
+mod rows;
+
+use rows::{completeness_gap, join, row_json, write_row};
 
 /// Flags of `nerve explain`.
 #[derive(Debug, Args)]
@@ -332,35 +335,6 @@ pub(crate) fn run(args: ExplainArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// One explained row as JSON: its outputs and the baseline's (target units for regression, logits
-/// for classes) and each feature's attribution to each output.
-fn row_json(
-    table: &Table,
-    a: &Attributions,
-    e: &Explanation,
-    i: usize,
-    row: usize,
-    decode: impl Fn(f32) -> f32,
-) -> serde_json::Value {
-    let outputs = 0..a.d_output();
-    let attributions: serde_json::Map<String, serde_json::Value> = e
-        .features
-        .iter()
-        .enumerate()
-        .map(|(f, name)| {
-            let per_output: Vec<f64> = outputs.clone().map(|k| e.values[k][i][f]).collect();
-            (name.clone(), json!(per_output))
-        })
-        .collect();
-    json!({
-        "row": row,
-        "line": table.line(row),
-        "output": outputs.clone().map(|k| decode(a.output(k, i))).collect::<Vec<_>>(),
-        "baseline_output": outputs.map(|k| decode(a.baseline_output(k))).collect::<Vec<_>>(),
-        "attributions": attributions,
-    })
-}
-
 /// The rows to explain: `requested` (checked), or all, or a seeded sample of `max_rows`.
 /// Also says whether it sampled.
 fn choose_rows(table: &Table, requested: &[usize], max_rows: usize) -> Result<(Vec<usize>, bool)> {
@@ -390,86 +364,4 @@ fn choose_rows(table: &Table, requested: &[usize], max_rows: usize) -> Result<(V
     let mut rows = sample(&mut StdRng::seed_from_u64(0), n, max_rows).into_vec();
     rows.sort_unstable();
     Ok((rows, true))
-}
-
-/// The mean over rows and outputs of |Σ attributions − (f(x) − f(b))|.
-fn completeness_gap(a: &Attributions) -> f64 {
-    let count = (a.rows() * a.d_output()).max(1) as f64;
-    (0..a.d_output())
-        .flat_map(|k| (0..a.rows()).map(move |row| a.completeness_gap(k, row).abs()))
-        .sum::<f64>()
-        / count
-}
-
-/// One explained row (`i`-th attributed, data row `row`): its `prediction` (from
-/// `Loss::predictions`) and the attributions to the predicted class's logit (or the value),
-/// largest first.
-#[allow(clippy::too_many_arguments)]
-fn write_row(
-    out: &mut String,
-    table: &Table,
-    p: &Preprocessor,
-    a: &Attributions,
-    e: &Explanation,
-    (i, row): (usize, usize),
-    prediction: &[f32],
-    shown: usize,
-) -> Result<()> {
-    let (k, prediction) = match p.labels() {
-        Some(labels) => {
-            let (best, probabilities) = class_probabilities(prediction);
-            // With one bce logit, attribute that logit: it argues for the second class.
-            let k = if a.d_output() == 1 { 0 } else { best };
-            (
-                k,
-                format!("{} (probability {:.3})", labels[best], probabilities[best]),
-            )
-        }
-        None => (0, format!("{:.4}", p.decode_value(prediction[0]))),
-    };
-    if p.labels().is_some() {
-        writeln!(
-            out,
-            "\nRow {row} (line {}): predicted {prediction}; logit of {} {:.4} here, {:.4} at the baseline",
-            table.line(row),
-            e.outputs[k],
-            a.output(k, i),
-            a.baseline_output(k)
-        )?;
-    } else {
-        writeln!(
-            out,
-            "\nRow {row} (line {}): predicted {prediction}; the baseline row predicts {:.4}",
-            table.line(row),
-            p.decode_value(a.baseline_output(0))
-        )?;
-    }
-    let values = &e.values[k][i];
-    let mut order: Vec<usize> = (0..values.len()).collect();
-    order.sort_by(|&x, &y| values[y].abs().total_cmp(&values[x].abs()));
-    let header = [
-        "feature".to_owned(),
-        "value".to_owned(),
-        "attribution".to_owned(),
-    ];
-    let lines: Vec<Vec<String>> = order
-        .iter()
-        .take(shown)
-        .map(|&f| {
-            let name = &e.features[f];
-            let column = name.split('=').next().unwrap_or(name);
-            let value = table
-                .column(column)
-                .map_or_else(|_| "-".to_owned(), |c| c.display(row));
-            vec![name.clone(), value, format!("{:+.4}", values[f])]
-        })
-        .collect();
-    crate::output::write_aligned(out, &header, &lines)
-}
-
-fn join(rows: &[usize]) -> String {
-    rows.iter()
-        .map(usize::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
 }
