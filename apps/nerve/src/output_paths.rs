@@ -8,7 +8,9 @@ use anyhow::{Result, bail};
 use crate::run_dir::{RUN_FILE, RUN_FILES};
 
 /// `path` with `.` and `..` folded as written (`a/b/../c` is `a/c`; a leading `..` stays), so
-/// that creating it makes no folder it only passes through.
+/// that creating it makes no folder it only passes through. Unlike the operating system, it
+/// does not follow a link before a `..` (`link/../x` is `./x`): `--out` names folders to make,
+/// and is read as written.
 pub(crate) fn lexical(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for component in path.components() {
@@ -100,9 +102,7 @@ pub(crate) fn check_save(save: &Path, run_folder: Option<&Path>) -> Result<()> {
     if let Some(folder) = run_folder {
         let folder = resolved(folder);
         let own_file = parent == folder
-            && (RUN_FILES.contains(&name.as_str())
-                || name == RUN_FILE
-                || name == crate::run_lock::LOCK_FILE);
+            && (RUN_FILES.contains(&name.as_str()) || name == crate::run_lock::LOCK_FILE);
         if own_file || parent.starts_with(folder.join(crate::checkpoint::FOLDER)) {
             bail!(
                 "--save {} would replace a file of the run folder itself; --save writes a copy of the model elsewhere (the run folder always gets model.safetensors)",

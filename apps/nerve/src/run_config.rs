@@ -213,7 +213,7 @@ impl DataSection {
         }
     }
 
-    /// How the rows are split, as `prepare` and `eval --part` split them.
+    /// How the rows are split, as `prepare` and `eval --split` split them.
     pub(crate) fn split_options(&self) -> SplitOptions {
         SplitOptions {
             test: self.test_split,

@@ -53,11 +53,10 @@ impl RunDir {
                 (path, lock)
             }
         };
+        // Without `overwrite`, the caller has refused a folder holding an earlier run, under
+        // the lock.
         if overwrite {
             remove_earlier_run(&path)?;
-        } else {
-            // Checked again under the lock: another run may have ended here meanwhile.
-            refuse_earlier_run(&path)?;
         }
         remove_stale_temporaries(&path);
         let identity = RunIdentity {
@@ -323,14 +322,6 @@ pub(crate) fn read_run_id(folder: &Path) -> Result<String> {
     Ok(identity.run_id)
 }
 
-/// Syncs a folder's entries (the names renamed or created in it) to disk, so a power loss
-/// cannot undo a rename that readers were told about. A no-op where folders cannot be opened.
-pub(crate) fn sync_folder(folder: &Path) {
-    if let Ok(dir) = std::fs::File::open(folder) {
-        let _ = dir.sync_all();
-    }
-}
-
 /// Removes the temporaries (`.NAME.PID.tmp`) that a killed nerve left in `dir`: those whose
 /// process is gone (on Linux, no `/proc/PID`; elsewhere none are removed). A live writer's
 /// temporary is left alone. Nothing here is worth failing a run for.
@@ -358,29 +349,6 @@ fn remove_stale_temporaries(dir: &Path) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_failed_atomic_write_leaves_no_temporary() {
-        // The rename fails: a folder stands where the file should go.
-        let dir = std::env::temp_dir().join(format!("nerve-atomic-{}", std::process::id()));
-        let target = dir.join("history.csv");
-        std::fs::create_dir_all(&target).unwrap_or_else(|err| panic!("{err}"));
-        let err = write_atomically(&target, b"epoch\n").unwrap_err();
-        assert!(format!("{err:#}").starts_with("cannot write"), "{err:#}");
-        let names: Vec<String> = std::fs::read_dir(&dir)
-            .unwrap_or_else(|err| panic!("{err}"))
-            .map(|e| {
-                e.map(|e| e.file_name().to_string_lossy().into_owned())
-                    .unwrap_or_default()
-            })
-            .collect();
-        assert_eq!(
-            names,
-            ["history.csv"],
-            "only the folder that was in the way"
-        );
-        let _ = std::fs::remove_dir_all(&dir);
-    }
 
     #[test]
     fn a_dead_writers_temporaries_are_removed_a_live_ones_kept() {

@@ -335,6 +335,8 @@ fn a_checkpoint_that_cannot_be_written_stops_the_run_with_its_model_saved() {
     assert!(epochs > 0);
     let summary: Value = serde_json::from_str(&text(&dir.join("metrics.json"))).unwrap();
     assert_eq!(summary["epochs_run"], epochs);
+    // Found by a review: the run was recorded as "interrupted".
+    assert_eq!(summary["stop_reason"], "checkpoint_failed");
     ok(&[
         "eval",
         "--model",
@@ -519,6 +521,38 @@ fn ctrl_c_between_checkpoint_intervals_still_checkpoints_the_epoch_it_stopped_at
         tensors(dir.join("model.safetensors")),
         tensors(reference.join("model.safetensors"))
     );
+}
+
+#[test]
+fn the_epoch_a_run_stops_at_is_its_last_checkpoint() {
+    // Found by a review: early stopping (or --tol) ended a run a few epochs after its last
+    // throttled checkpoint, so --resume replayed them.
+    for (name, stop) in [
+        (
+            "stop-patience",
+            &[
+                "--patience",
+                "3",
+                "--min-delta",
+                "0.5",
+                "--val-split",
+                "0.2",
+            ][..],
+        ),
+        ("stop-tol", &["--tol", "1e9"]),
+    ] {
+        let (run, summary) = train(
+            name,
+            &[&["--data", "iris", "--epochs", "500"][..], stop].concat(),
+        );
+        let manifest: Value =
+            serde_json::from_str(&text(&run.join("checkpoint/manifest.json"))).unwrap();
+        assert_eq!(manifest["epoch"], summary["epochs_run"], "{name}");
+        assert!(
+            summary["epochs_run"].as_u64().unwrap() < 500,
+            "{name}: {summary}"
+        );
+    }
 }
 
 #[test]

@@ -390,7 +390,7 @@ mod tests {
 
     #[test]
     fn a_split_is_reproduced_from_the_rows_the_options_and_the_labels() {
-        // `nerve eval --part` rebuilds a run's split from its table, its saved options and
+        // `nerve eval --split` rebuilds a run's split from its table, its saved options and
         // the model's class labels: it must be the split `prepare` made.
         let options = PrepareOptions {
             target: Some("species".to_owned()),

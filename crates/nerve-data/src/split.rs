@@ -52,7 +52,7 @@ pub struct Split {
 
 impl Split {
     /// The split [`prepare`](crate::prepare) makes, reproducible from the same rows and
-    /// options (as `nerve eval --part` does): [`Split::new`], except that a table of fewer than
+    /// options (as `nerve eval --split` does): [`Split::new`], except that a table of fewer than
     /// [`MIN_ROWS_TO_SPLIT`](crate::MIN_ROWS_TO_SPLIT) rows is not split — every row trains, and
     /// the second value says that a split was asked for but skipped.
     ///

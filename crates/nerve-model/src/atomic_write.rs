@@ -11,7 +11,8 @@ use std::path::Path;
 ///
 /// The temporary, from the `tempfile` crate, is named `.NAME.RANDOM.PID.tmp`: hidden, and
 /// carrying the writer's process id, so that a later run can tell a killed writer's leftover
-/// from a live one's.
+/// from a live one's. It is created as `File::create` would (mode 0666 less the umask, not
+/// tempfile's private 0600), so the file others read stays readable to them.
 ///
 /// # Errors
 /// The folder cannot hold the temporary (missing, unwritable, full) or the rename fails (a
@@ -24,20 +25,27 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
     };
-    let mut temporary = tempfile::Builder::new()
-        .prefix(&format!(".{}.", name.to_string_lossy()))
-        .suffix(&format!(".{}.tmp", std::process::id()))
-        .rand_bytes(6)
-        .tempfile_in(folder)?;
+    let prefix = format!(".{}.", name.to_string_lossy());
+    let suffix = format!(".{}.tmp", std::process::id());
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(&suffix).rand_bytes(6);
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let mut temporary = builder.tempfile_in(folder)?;
     temporary.write_all(bytes)?;
     temporary.as_file().sync_all()?;
     // On failure the temporary is removed when `persist`'s error drops it.
     temporary.persist(path).map_err(|err| err.error)?;
+    sync_folder(folder);
+    Ok(())
+}
+
+/// Syncs a folder's entries (names renamed or created in it) to disk, so that a power loss
+/// cannot undo them. A no-op where folders cannot be opened (Windows).
+pub fn sync_folder(folder: &Path) {
     if let Ok(dir) = std::fs::File::open(folder) {
-        // Where folders can be opened (Unix), the new name is made durable.
         let _ = dir.sync_all();
     }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -53,6 +61,20 @@ mod tests {
         write_atomically(&path, b"one").unwrap_or_else(|err| panic!("{err}"));
         write_atomically(&path, b"two").unwrap_or_else(|err| panic!("{err}"));
         assert_eq!(std::fs::read(&path).unwrap_or_default(), b"two");
+        #[cfg(unix)]
+        {
+            // As File::create makes it: readable by others under the usual umask 022.
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(&path)
+                .map(|m| m.permissions().mode())
+                .unwrap_or(0);
+            let umask_allows_reading = std::fs::File::create(dir.join("probe"))
+                .and_then(|f| f.metadata())
+                .map(|m| m.permissions().mode() & 0o044)
+                .unwrap_or(0);
+            assert_eq!(mode & 0o044, umask_allows_reading, "{mode:o}");
+            let _ = std::fs::remove_file(dir.join("probe"));
+        }
         // A folder in the way of the rename: an error, and no temporary left.
         let blocked = dir.join("blocked");
         std::fs::create_dir_all(blocked.join("inside")).unwrap_or_else(|err| panic!("{err}"));

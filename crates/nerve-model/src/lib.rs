@@ -39,7 +39,7 @@ mod model_file;
 
 pub use activation::Activation;
 pub use activity::LayerActivity;
-pub use atomic_write::write_atomically;
+pub use atomic_write::{sync_folder, write_atomically};
 pub use attribution::{Attributions, IntegratedGradients};
 pub use choice::parse_choice;
 pub use initializer::Initializer;

@@ -79,6 +79,10 @@ pub struct Checkpoint<'a> {
     pub history: &'a [EpochReport],
     /// With early stopping: the best epoch so far and its weights.
     pub best: Option<(usize, &'a nerve_model::Mlp)>,
+    /// Whether the run ends after this epoch (the epoch limit, early stopping, `tol`, or the
+    /// observer asked to stop): an observer that skips checkpoints to save time must keep this
+    /// one, since a resumed run continues from it.
+    pub last: bool,
 }
 
 impl std::fmt::Debug for Checkpoint<'_> {
@@ -86,6 +90,7 @@ impl std::fmt::Debug for Checkpoint<'_> {
         f.debug_struct("Checkpoint")
             .field("epoch", &self.epoch)
             .field("best_epoch", &self.best.map(|(epoch, _)| epoch))
+            .field("last", &self.last)
             .finish_non_exhaustive()
     }
 }
@@ -100,10 +105,16 @@ pub trait Observer {
     fn on_step(&mut self, _epoch: usize, _step: usize) {}
     /// Called after every epoch.
     fn on_epoch(&mut self, _report: &EpochReport) {}
-    /// Called after every epoch with what it takes to continue the run later.
-    fn on_checkpoint(&mut self, _checkpoint: &Checkpoint<'_>) {}
-    /// Asked after every epoch: `true` ends training there (e.g. on Ctrl-C), with
-    /// [`StopReason::Interrupted`](crate::StopReason::Interrupted).
+    /// Called after every epoch, after [`Observer::should_stop`], with what it takes to
+    /// continue the run later. Returns whether the checkpoint was kept: `false` (a disk that
+    /// is full, say) ends training after this epoch with
+    /// [`StopReason::CheckpointFailed`](crate::StopReason::CheckpointFailed), rather than
+    /// training on with nothing to resume from.
+    fn on_checkpoint(&mut self, _checkpoint: &Checkpoint<'_>) -> bool {
+        true
+    }
+    /// Asked once after every epoch, before [`Observer::on_checkpoint`]: `true` ends training
+    /// there (e.g. on Ctrl-C), with [`StopReason::Interrupted`](crate::StopReason::Interrupted).
     fn should_stop(&mut self) -> bool {
         false
     }

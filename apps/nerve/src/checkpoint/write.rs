@@ -12,7 +12,7 @@ use serde_json::{Map, json};
 
 use super::{FOLDER, FORMAT, FileDigest, MANIFEST, Manifest};
 use crate::progress::Progress;
-use crate::run_dir::{RunDir, sync_folder, write_atomically};
+use crate::run_dir::{RunDir, write_atomically};
 
 /// Forwards progress to the display and writes a checkpoint every `every` epochs — but not
 /// more than once a second, except at the last epoch and on Ctrl-C, so that fast epochs are not
@@ -27,7 +27,6 @@ pub(crate) struct RunObserver {
     /// The run's preprocessing, as JSON, stored with the weights.
     preprocessing: serde_json::Value,
     every: usize,
-    num_epochs: usize,
     last_write: Option<std::time::Instant>,
     /// The epoch of the newest checkpoint written (or resumed from).
     written: Option<usize>,
@@ -66,7 +65,6 @@ impl RunObserver {
             data_sha256,
             preprocessing: serde_json::to_value(preprocessor)?,
             every,
-            num_epochs: 0,
             last_write: None,
             written: resumed_from,
             error: None,
@@ -183,7 +181,7 @@ impl RunObserver {
             write().with_context(|| format!("cannot write {}", path.display()))?;
             files.insert(name.to_owned(), FileDigest::of(&bytes));
         }
-        sync_folder(folder);
+        nerve_model::sync_folder(folder);
         Ok(files)
     }
 }
@@ -228,8 +226,8 @@ impl CheckpointFailure {
     }
 }
 
-/// Removes the epoch folders (and temporaries) in `dir` other than `keep`: earlier checkpoints
-/// and a killed writer's leftovers. Nothing here is worth failing a run for.
+/// Removes the epoch folders in `dir` other than `keep`: earlier checkpoints and a killed
+/// writer's half-written one. Nothing here is worth failing a run for.
 fn remove_other_epochs(dir: &Path, keep: &str) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
@@ -244,7 +242,6 @@ fn remove_other_epochs(dir: &Path, keep: &str) {
 
 impl Observer for RunObserver {
     fn on_start(&mut self, plan: &TrainPlan) {
-        self.num_epochs = plan.num_epochs;
         self.progress.on_start(plan);
     }
 
@@ -256,28 +253,30 @@ impl Observer for RunObserver {
         self.progress.on_epoch(report);
     }
 
-    fn on_checkpoint(&mut self, checkpoint: &Checkpoint<'_>) {
+    fn on_checkpoint(&mut self, checkpoint: &Checkpoint<'_>) -> bool {
         if self.every == 0 || self.error.is_some() {
-            return;
+            return true;
         }
-        // The last epoch and an interrupted one are always checkpointed, whatever the
-        // interval: `--resume` must continue from where the run stopped.
-        let last = checkpoint.epoch == self.num_epochs || crate::progress::interrupted();
+        // The epoch a run ends at (its limit, early stopping, Ctrl-C) is always checkpointed,
+        // whatever the interval: `--resume` must continue from where the run stopped.
         let due = checkpoint.epoch.is_multiple_of(self.every);
         let recent = self.last_write.is_some_and(|t| t.elapsed() < MIN_INTERVAL);
-        if !last && (!due || recent) {
-            return;
+        if !checkpoint.last && (!due || recent) {
+            return true;
         }
         self.last_write = Some(std::time::Instant::now());
-        if let Err(err) = self.write(checkpoint) {
-            tracing::warn!("checkpoint not written, stopping: {err:#}");
-            self.error = Some((checkpoint.epoch, err));
+        match self.write(checkpoint) {
+            Ok(()) => true,
+            Err(err) => {
+                // The run stops while its model and history can still be saved.
+                tracing::warn!("checkpoint not written, stopping: {err:#}");
+                self.error = Some((checkpoint.epoch, err));
+                false
+            }
         }
     }
 
     fn should_stop(&mut self) -> bool {
-        // A run that cannot checkpoint stops while its model and history can still be saved,
-        // rather than training on with nothing to resume from.
-        self.error.is_some() || self.progress.should_stop()
+        self.progress.should_stop()
     }
 }

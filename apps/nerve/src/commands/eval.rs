@@ -66,7 +66,18 @@ pub(crate) fn eval(args: EvalArgs) -> Result<ExitCode> {
     let mut dropped = table.drop_incomplete_rows(&[&target])?.rows_dropped;
     // The table holds only the model's columns: the run's policy applies to them all.
     dropped += table
-        .apply_missing(data_config.missing, &target)?
+        .apply_missing(data_config.missing, &target)
+        .map_err(|err| match err {
+            nerve_data::DataError::Missing {
+                source_name,
+                line,
+                column,
+                ..
+            } => anyhow::anyhow!(
+                "{source_name}, line {line}, column `{column}`: a missing value, and the model was trained with --missing error, so eval refuses it too"
+            ),
+            other => other.into(),
+        })?
         .rows_dropped;
     let rows = part_rows(&table, &saved, args.split)?;
     let data = p.transform(&table, &rows)?;

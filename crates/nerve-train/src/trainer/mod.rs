@@ -43,6 +43,8 @@ pub enum StopReason {
     EarlyStopped,
     /// The observer asked to stop (e.g. Ctrl-C).
     Interrupted,
+    /// The observer could not keep a checkpoint (e.g. a full disk).
+    CheckpointFailed,
     /// The loss became NaN or infinite (only in [`TrainError::Diverged`]'s last good outcome).
     Diverged,
 }
@@ -55,6 +57,7 @@ impl StopReason {
             StopReason::Converged => "gradient norm below tol",
             StopReason::EarlyStopped => "no improvement for `patience` epochs",
             StopReason::Interrupted => "interrupted",
+            StopReason::CheckpointFailed => "a checkpoint could not be written",
             StopReason::Diverged => "diverged",
         }
     }
@@ -375,24 +378,32 @@ impl Trainer {
             history.push(report);
             before_last_good = std::mem::replace(&mut last_good, (epoch, model.clone()));
 
+            // Whether the run ends here is decided before the checkpoint, and the observer is
+            // asked once, so the epoch a run stops at is always the one it checkpoints last.
             let out_of_patience = early_stopping.observe(epoch, monitored, &model);
-            observer.on_checkpoint(&Checkpoint {
+            let converged = config.tol > 0.0 && grad_norm < config.tol;
+            let interrupted = !out_of_patience && !converged && observer.should_stop();
+            let kept = observer.on_checkpoint(&Checkpoint {
                 epoch,
                 model: &model,
                 optimizer: &optimizer,
                 history: &history,
                 best: early_stopping.best(),
+                last: out_of_patience || converged || interrupted || epoch == config.num_epochs,
             });
-            if out_of_patience {
-                stop_reason = StopReason::EarlyStopped;
-                break;
-            }
-            if config.tol > 0.0 && grad_norm < config.tol {
-                stop_reason = StopReason::Converged;
-                break;
-            }
-            if observer.should_stop() {
-                stop_reason = StopReason::Interrupted;
+            let stop = if out_of_patience {
+                Some(StopReason::EarlyStopped)
+            } else if converged {
+                Some(StopReason::Converged)
+            } else if interrupted {
+                Some(StopReason::Interrupted)
+            } else if !kept {
+                Some(StopReason::CheckpointFailed)
+            } else {
+                None
+            };
+            if let Some(reason) = stop {
+                stop_reason = reason;
                 break;
             }
         }

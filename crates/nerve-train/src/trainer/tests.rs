@@ -300,13 +300,14 @@ fn a_resumed_run_ends_exactly_like_an_uninterrupted_one() {
         saved: Option<Saved>,
     }
     impl Observer for Saver {
-        fn on_checkpoint(&mut self, c: &Checkpoint<'_>) {
+        fn on_checkpoint(&mut self, c: &Checkpoint<'_>) -> bool {
             let mut extra = serde_json::Map::new();
             extra.insert("param_ids".into(), serde_json::json!(c.model.param_ids()));
             let model = c.model.to_safetensors(&extra).expect("serializes");
             let optimizer = c.optimizer.into_bytes().expect("serializes").to_vec();
             let best = c.best.map(|(epoch, _)| epoch);
             self.saved = Some((model, optimizer, c.history.to_vec(), best));
+            true
         }
         fn should_stop(&mut self) -> bool {
             self.saved

@@ -161,8 +161,8 @@ pub(crate) struct TrainArgs {
     /// (default: runs/DATA-UTCTIME).
     #[arg(long, value_name = "DIR")]
     pub(super) out: Option<PathBuf>,
-    /// Let --out name a folder that holds an earlier run: its files are replaced (nerve's own
-    /// files are removed first, so none of the earlier run's remains).
+    /// Let --out name a folder that holds an earlier run: nerve's own files of that run are
+    /// removed first (files nerve did not name, such as a --save copy, stay).
     #[arg(long)]
     pub(super) overwrite: bool,
     /// Also write the trained model to this file (it is always written to the run folder).

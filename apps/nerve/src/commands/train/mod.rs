@@ -259,14 +259,18 @@ pub(crate) fn run(mut args: TrainArgs) -> Result<ExitCode> {
             outcome.history.len()
         );
     }
-    if args.json {
+    let printed = if args.json {
         let mut line = summary;
         line["event"] = "summary".into();
-        writeln!(std::io::stdout().lock(), "{line}")?;
+        writeln!(std::io::stdout().lock(), "{line}").map_err(anyhow::Error::from)
     } else {
-        print_results(&config, &prepared, &outcome, &train, validation, test)?;
-    }
-    if progress::interrupted() {
+        print_results(&config, &prepared, &outcome, &train, validation, test)
+    };
+    // An interrupted run says how to resume it and exits 130 even when its reader has gone
+    // (a broken pipe ends the printing, not the run's report).
+    if !progress::interrupted() {
+        printed?;
+    } else {
         if outcome.stop_reason != nerve_train::StopReason::Interrupted {
             eprintln!(
                 "interrupted while saving; training had ended, and the run is saved in {}",
