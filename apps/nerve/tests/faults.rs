@@ -391,43 +391,58 @@ impl Drop for Tmpfs {
     }
 }
 
-#[test]
-fn a_full_disk_stops_the_run_keeping_the_model_and_no_temporary() {
-    // Issue 14.7/14.8: a full disk left 6–33 MB temporaries and discarded the run.
-    let mount = scratch().join("full-disk");
-    let Some(_tmpfs) = Tmpfs::mount(&mount, "700k") else {
+/// Trains with `args` into a run folder on a tmpfs of `size` (`None` without root), and
+/// checks what every full disk must leave: exit 1 saying so, no temporary, every file whole,
+/// the model saved (it is written first). Returns the folder (with the mount, unmounted on
+/// drop) and stderr.
+fn on_a_full_disk(name: &str, size: &str, args: &[&str]) -> Option<(Tmpfs, PathBuf, String)> {
+    let mount = scratch().join(name);
+    let Some(tmpfs) = Tmpfs::mount(&mount, size) else {
         // Mounting needs root, which CI has; elsewhere the write-failure tests above stand.
         eprintln!("skipped: cannot mount a tmpfs here (not root)");
-        return;
+        return None;
     };
-    // ~300 KB of weights: a checkpoint (the weights and Adam's two moments, ~900 KB) cannot
-    // fit, the model and history can.
     let dir = mount.join("run");
     let out = nerve(
         &[
             &["train", "--quiet", "--out", dir.to_str().unwrap()][..],
-            &["--data", "digits", "--hidden", "1000", "--epochs", "3"],
+            args,
         ]
         .concat(),
     );
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
-        stderr.contains("cannot write the checkpoint of epoch 1")
-            && stderr.contains("No space left on device")
-            && stderr.contains("no checkpoint was written"),
+        stderr.contains("No space left on device") && !stderr.contains("\u{1b}["),
         "{stderr}"
     );
     assert!(
         check_files(&dir).is_empty(),
         "temporaries left on a full disk"
     );
-    assert_eq!(text(&dir.join("history.csv")).lines().count(), 2);
     ok(&[
         "inspect",
         "--model",
         dir.join("model.safetensors").to_str().unwrap(),
     ]);
+    Some((tmpfs, dir, stderr))
+}
+
+#[test]
+fn a_full_disk_stops_the_run_keeping_the_model_and_no_temporary() {
+    // Issue 14.7/14.8: a full disk left 6–33 MB temporaries and discarded the run.
+    // ~300 KB of weights: a checkpoint (the weights and Adam's two moments, ~900 KB) cannot
+    // fit, the model and history can.
+    let args = ["--data", "digits", "--hidden", "1000", "--epochs", "3"];
+    let Some((_tmpfs, dir, stderr)) = on_a_full_disk("full-disk", "700k", &args) else {
+        return;
+    };
+    assert!(
+        stderr.contains("cannot write the checkpoint of epoch 1")
+            && stderr.contains("no checkpoint was written"),
+        "{stderr}"
+    );
+    assert_eq!(text(&dir.join("history.csv")).lines().count(), 2);
     fails(
         &["train", "--resume", dir.to_str().unwrap()],
         "has no checkpoint to resume from",
@@ -440,39 +455,20 @@ fn a_full_disk_late_in_a_run_names_the_checkpoint_to_resume() {
     // checkpoint (3000 epochs) or while saving the results after the last one (700 epochs);
     // the run ended with only "cannot write history.jsonl", naming no checkpoint.
     for epochs in ["3000", "700"] {
-        let mount = scratch().join(format!("full-disk-late-{epochs}"));
-        let Some(_tmpfs) = Tmpfs::mount(&mount, "700k") else {
-            eprintln!("skipped: cannot mount a tmpfs here (not root)");
+        let args = [
+            &ARGS[..ARGS.len() - 6],
+            &["--epochs", epochs, "--val-split", "0.2"],
+        ]
+        .concat();
+        let Some((_tmpfs, _, stderr)) =
+            on_a_full_disk(&format!("full-disk-late-{epochs}"), "700k", &args)
+        else {
             return;
         };
-        let dir = mount.join("run");
-        let out = nerve(
-            &[
-                &["train", "--quiet", "--out", dir.to_str().unwrap()][..],
-                &ARGS[..ARGS.len() - 6],
-                &["--epochs", epochs, "--val-split", "0.2"],
-            ]
-            .concat(),
-        );
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{stderr}");
         assert!(
-            stderr.contains("continues from")
-                && stderr.contains("checkpoint of epoch")
-                && stderr.contains("No space left on device")
-                && !stderr.contains("\u{1b}["),
+            stderr.contains("continues from") && stderr.contains("checkpoint of epoch"),
             "{epochs}: {stderr}"
         );
-        assert!(
-            check_files(&dir).is_empty(),
-            "temporaries left on a full disk"
-        );
-        // The model is saved first, so it is there even when the history no longer fits.
-        ok(&[
-            "inspect",
-            "--model",
-            dir.join("model.safetensors").to_str().unwrap(),
-        ]);
     }
 }
 
