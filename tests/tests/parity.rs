@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-use burn::prelude::{Device, Tensor};
+use burn::prelude::{Device, Tensor, TensorData};
 use nerve_loss::Loss;
 use nerve_model::{Mlp, MlpConfig};
 use nerve_tests::{ATOL, RTOL, assert_close, backends, case, host, tensor, values};
@@ -106,6 +106,52 @@ fn cross_entropy_probabilities_match_pytorch_softmax() {
                 RTOL,
             );
         }
+    }
+}
+
+#[test]
+fn probabilities_have_one_column_per_class() {
+    // bce's single logit becomes [1 - sigmoid, sigmoid]; cross-entropy's rows are softmax;
+    // regression outputs pass through. Checked against the formulas, on both backends.
+    for kind in backends() {
+        let device = kind.device().unwrap();
+        let logits = [-2.0f32, 0.0, 3.5];
+        let x = Tensor::<2>::from_data(TensorData::new(logits.to_vec(), [3, 1]), &device);
+        let got = host(Loss::BinaryCrossEntropy.probabilities(x.clone()));
+        let expected: Vec<f64> = logits
+            .iter()
+            .flat_map(|&z| {
+                let p = 1.0 / (1.0 + (-f64::from(z)).exp());
+                [1.0 - p, p]
+            })
+            .collect();
+        assert_close(
+            &format!("bce probabilities on {kind}"),
+            &got,
+            &expected,
+            ATOL,
+            RTOL,
+        );
+        let values = host(Loss::Mse.probabilities(x.clone()));
+        assert_close(
+            &format!("mse passes through on {kind}"),
+            &values,
+            &host(x),
+            0.0,
+            0.0,
+        );
+        let rows = Tensor::<2>::from_data(
+            TensorData::new(vec![1.0f32, 2.0, 0.5, -1.0], [2, 2]),
+            &device,
+        );
+        let softmax = host(Loss::CrossEntropy.probabilities(rows.clone()));
+        assert_close(
+            &format!("cross-entropy probabilities on {kind}"),
+            &softmax,
+            &host(Loss::CrossEntropy.predictions(rows)),
+            0.0,
+            0.0,
+        );
     }
 }
 

@@ -16,20 +16,13 @@ pub(crate) fn shorten(names: &[String], max: usize) -> String {
     }
 }
 
-/// One row's class probabilities from `Loss::predictions` (softmax per class, or bce's single
-/// P(second class) expanded to two), and the most likely class (the first on a tie, as the
-/// trainer's argmax counts it).
-pub(crate) fn class_probabilities(row: &[f32]) -> (usize, Vec<f32>) {
-    let probabilities = match row {
-        [p1] => vec![1.0 - p1, *p1],
-        _ => row.to_vec(),
-    };
-    let best =
-        probabilities.iter().enumerate().fold(
-            0,
-            |best, (k, &v)| if v > probabilities[best] { k } else { best },
-        );
-    (best, probabilities)
+/// The most likely class of one row of `Loss::probabilities` (one column per class): the first
+/// on a tie, as the trainer's argmax counts it.
+pub(crate) fn most_likely(probabilities: &[f32]) -> usize {
+    probabilities.iter().enumerate().fold(
+        0,
+        |best, (k, &v)| if v > probabilities[best] { k } else { best },
+    )
 }
 
 /// One line: a part's main metrics.

@@ -346,29 +346,15 @@ impl RunConfig {
         Ok(())
     }
 
-    /// Settles the loss once the task is known: cross-entropy for classes (binary too: one
-    /// logit per class keeps labels, probabilities and metrics uniform), MSE for values. A
-    /// loss chosen explicitly must suit the task.
+    /// Settles the loss once the task is known ([`nerve_train::default_loss`]); a loss chosen
+    /// explicitly must suit the task ([`nerve_train::check_loss`]).
     pub(crate) fn settle_loss(&mut self, task: Task, source: &str, target: &str) -> Result<()> {
-        let loss = *self.loss.name.get_or_insert(match task {
-            Task::Classification => Loss::CrossEntropy,
-            Task::Regression => Loss::Mse,
-        });
-        match task {
-            Task::Classification if !loss.takes_class_ids() && loss != Loss::BinaryCrossEntropy => {
-                bail!(
-                    "{source}, target column `{target}`: the {loss} loss needs a regression target, but this is a \
-                 classification target; use --loss cross-entropy, or --task regression if its values are numbers"
-                )
-            }
-            Task::Regression if loss.takes_class_ids() || loss == Loss::BinaryCrossEntropy => {
-                bail!(
-                    "{source}, target column `{target}`: the {loss} loss needs class labels, but this is a \
-                 regression target; use --loss mse, or --task classification"
-                )
-            }
-            _ => Ok(()),
-        }
+        let loss = *self
+            .loss
+            .name
+            .get_or_insert(nerve_train::default_loss(task));
+        nerve_train::check_loss(loss, task)
+            .map_err(|message| anyhow::anyhow!("{source}, target column `{target}`: {message}"))
     }
 
     /// The loss: the configured one, else MSE until [`RunConfig::settle_loss`] chooses.

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use burn::prelude::Device;
-use nerve_data::{Preprocessor, Task};
+use nerve_data::Preprocessor;
 use nerve_model::{Mlp, ModelInfo};
 use serde_json::{Map, Value};
 
@@ -70,10 +70,13 @@ pub(crate) fn from_bytes(bytes: &[u8], source: &str, device: &Device) -> Result<
     let config: RunConfig = serde_json::from_value(field("training")?)
         .with_context(|| format!("{source}: unreadable `training` metadata"))?;
     let (d_input, d_output) = (info.architecture.d_input, info.architecture.d_output);
-    let expected_output = match preprocessor.task {
-        Task::Classification if d_output == 1 => 1,
-        _ => preprocessor.d_output(),
-    };
+    // A file whose config names no loss trained with the task's default.
+    let loss = config
+        .loss
+        .name
+        .unwrap_or(nerve_train::default_loss(preprocessor.task));
+    let expected_output = nerve_train::output_width(loss, preprocessor.labels())
+        .map_err(|message| anyhow::anyhow!("{source}: {message}"))?;
     anyhow::ensure!(
         d_input == preprocessor.d_input() && d_output == expected_output,
         "{source}: the network ({d_input} inputs, {d_output} outputs) does not match its preprocessing ({} inputs, {} outputs)",

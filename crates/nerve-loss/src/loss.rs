@@ -118,6 +118,25 @@ impl Loss {
         }
     }
 
+    /// What a network's outputs say under this loss, with one column per class for the class
+    /// losses: softmax for cross-entropy, and for bce the single logit's sigmoid `p` as the two
+    /// columns `[1 − p, p]` (P of the first class, P of the second); the outputs themselves for
+    /// the regression losses. What `nerve predict --proba` prints.
+    ///
+    /// # Shapes
+    ///
+    /// - `output`: `[batch_size, d_output]`
+    /// - result: `[batch_size, classes]` (2 for bce), or `[batch_size, d_output]` for regression
+    pub fn probabilities(self, output: Tensor<2>) -> Tensor<2> {
+        match self {
+            Loss::BinaryCrossEntropy => {
+                let p = burn::tensor::activation::sigmoid(output);
+                Tensor::cat(vec![p.clone().neg().add_scalar(1.0), p], 1)
+            }
+            other => other.predictions(output),
+        }
+    }
+
     /// [`Loss::targets`] then [`Loss::forward`]: convenient for one-off evaluations; a training
     /// loop prepares its targets once instead.
     pub fn compute(self, output: Tensor<2>, targets: Tensor<2>) -> Result<Tensor<1>, LossError> {

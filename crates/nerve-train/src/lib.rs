@@ -39,6 +39,7 @@ mod metrics;
 mod observer;
 mod optimizer;
 mod schedule;
+mod task_rules;
 mod trainer;
 
 pub use batch_size::BatchSize;
@@ -49,6 +50,7 @@ pub use metrics::{
 pub use observer::{Checkpoint, EpochReport, NoopObserver, Observer, TrainPlan};
 pub use optimizer::{OptimizerConfig, OptimizerKind};
 pub use schedule::{ReduceOnPlateau, Schedule, ScheduleConfig, ScheduleKind};
+pub use task_rules::{check_loss, default_loss, output_width};
 pub use trainer::{
     Resume, StepOutput, StopReason, TrainConfig, TrainError, TrainOutcome, Trainer, train_step,
 };

@@ -9,7 +9,7 @@ use clap::Args;
 use nerve_data::TransformReport;
 
 use crate::model_input::{Columns, ReadFlags, model_inputs, open_model, open_reader, warn_about};
-use crate::output::class_probabilities;
+use crate::output::most_likely;
 use crate::output_paths::check_output_file;
 use crate::run_dir::write_atomically;
 
@@ -64,7 +64,7 @@ pub(crate) fn predict(args: PredictArgs) -> Result<ExitCode> {
     while let Some(chunk) = reader.next_chunk(args.batch_rows)? {
         let rows: Vec<usize> = (0..chunk.num_rows()).collect();
         let x = model_inputs(p, &chunk, &rows, &device, &mut report)?;
-        let output = loss.predictions(saved.model.forward(x));
+        let output = loss.probabilities(saved.model.forward(x));
         let [_, width] = output.dims();
         let values = output
             .into_data()
@@ -77,10 +77,9 @@ pub(crate) fn predict(args: PredictArgs) -> Result<ExitCode> {
             let mut record = vec![row_id.to_string()];
             match labels {
                 Some(labels) => {
-                    let (best, probabilities) = class_probabilities(out);
-                    record.push(labels[best].clone());
+                    record.push(labels[most_likely(out)].clone());
                     if args.proba {
-                        record.extend(probabilities.iter().map(|v| v.to_string()));
+                        record.extend(out.iter().map(|v| v.to_string()));
                     }
                 }
                 None => record.push(p.decode_value(out[0]).to_string()),

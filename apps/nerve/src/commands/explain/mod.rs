@@ -304,14 +304,14 @@ pub(crate) fn run(args: ExplainArgs) -> Result<ExitCode> {
                 .collect();
             let outputs =
                 Tensor::<2>::from_data(TensorData::new(outputs, [rows.len(), width]), &device);
-            let predictions = saved
-                .config
-                .loss()
-                .predictions(outputs)
+            let predictions = saved.config.loss().probabilities(outputs);
+            let [_, classes] = predictions.dims();
+            let predictions = predictions
                 .into_data()
                 .try_to_vec_as::<f32>()
                 .map_err(|err| anyhow::anyhow!("cannot read the predictions: {err:?}"))?;
-            for ((i, &row), prediction) in rows.iter().enumerate().zip(predictions.chunks(width)) {
+            for ((i, &row), prediction) in rows.iter().enumerate().zip(predictions.chunks(classes))
+            {
                 write_row(
                     &mut out,
                     &table,

@@ -8,7 +8,7 @@ use nerve_data::{Preprocessor, Table};
 use nerve_model::Attributions;
 use serde_json::json;
 
-use crate::output::class_probabilities;
+use crate::output::most_likely;
 
 use super::Explanation;
 
@@ -51,7 +51,7 @@ pub(super) fn completeness_gap(a: &Attributions) -> f64 {
 }
 
 /// One explained row (`i`-th attributed, data row `row`): its `prediction` (from
-/// `Loss::predictions`) and the attributions to the predicted class's logit (or the value),
+/// `Loss::probabilities`) and the attributions to the predicted class's logit (or the value),
 /// largest first.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn write_row(
@@ -66,12 +66,12 @@ pub(super) fn write_row(
 ) -> Result<()> {
     let (k, prediction) = match p.labels() {
         Some(labels) => {
-            let (best, probabilities) = class_probabilities(prediction);
+            let best = most_likely(prediction);
             // With one bce logit, attribute that logit: it argues for the second class.
             let k = if a.d_output() == 1 { 0 } else { best };
             (
                 k,
-                format!("{} (probability {:.3})", labels[best], probabilities[best]),
+                format!("{} (probability {:.3})", labels[best], prediction[best]),
             )
         }
         None => (0, format!("{:.4}", p.decode_value(prediction[0]))),

@@ -379,19 +379,11 @@ fn load_table(config: &mut RunConfig) -> Result<Table> {
 /// The network's output width: one logit per class for cross-entropy, one output otherwise
 /// (binary cross-entropy needs exactly two classes).
 fn output_width(loss: Loss, prepared: &Prepared) -> Result<usize> {
-    let labels = prepared.preprocessor.labels().unwrap_or_default();
-    if loss == Loss::BinaryCrossEntropy && labels.len() != 2 {
-        bail!(
-            "{}, target column `{}`: the bce loss needs exactly two classes, found {} ({}); use --loss cross-entropy",
+    nerve_train::output_width(loss, prepared.preprocessor.labels()).map_err(|message| {
+        anyhow::anyhow!(
+            "{}, target column `{}`: {message}",
             prepared.table.source_name(),
-            prepared.preprocessor.target_name(),
-            labels.len(),
-            labels.join(", ")
-        );
-    }
-    Ok(if loss.takes_class_ids() {
-        labels.len()
-    } else {
-        1
+            prepared.preprocessor.target_name()
+        )
     })
 }

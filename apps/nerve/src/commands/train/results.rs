@@ -11,7 +11,7 @@ use nerve_model::Mlp;
 use nerve_train::{PartMetrics, Scores, TrainOutcome, Trainer};
 use serde_json::json;
 
-use crate::output::{class_probabilities, headline, write_aligned, write_confusion};
+use crate::output::{headline, most_likely, write_aligned, write_confusion};
 use crate::run_config::RunConfig;
 
 /// A trained model's metrics and predictions on one data set.
@@ -41,8 +41,8 @@ impl Evaluation {
         Ok(match p.labels() {
             Some(labels) => {
                 let class_of = |i: usize| -> (usize, f32) {
-                    let (best, probabilities) =
-                        class_probabilities(&outputs[i * width..(i + 1) * width]);
+                    let probabilities = &outputs[i * width..(i + 1) * width];
+                    let best = most_likely(probabilities);
                     (best, probabilities[best])
                 };
                 let (predicted, confidence): (Vec<usize>, Vec<f32>) =
@@ -90,7 +90,7 @@ impl Evaluation {
 }
 
 /// The network's outputs for every row, row-major, and their width: values for regression,
-/// probabilities for classification.
+/// one probability per class for classification (`Loss::probabilities`).
 pub(crate) fn outputs(
     model: &Mlp,
     loss: Loss,
@@ -98,7 +98,7 @@ pub(crate) fn outputs(
     device: &Device,
 ) -> (Vec<f32>, usize) {
     let model = model.clone().fork(device);
-    let output = loss.predictions(model.forward(data.features_tensor(device)));
+    let output = loss.probabilities(model.forward(data.features_tensor(device)));
     let [_, width] = output.dims();
     let values = output
         .into_data()
