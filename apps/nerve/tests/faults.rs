@@ -398,7 +398,12 @@ impl Drop for Tmpfs {
 fn on_a_full_disk(name: &str, size: &str, args: &[&str]) -> Option<(Tmpfs, PathBuf, String)> {
     let mount = scratch().join(name);
     let Some(tmpfs) = Tmpfs::mount(&mount, size) else {
-        // Mounting needs root, which CI has; elsewhere the write-failure tests above stand.
+        // Mounting needs root, which CI has (and requires, with NERVE_REQUIRE_TMPFS);
+        // elsewhere the write-failure tests above stand.
+        assert!(
+            std::env::var_os("NERVE_REQUIRE_TMPFS").is_none(),
+            "NERVE_REQUIRE_TMPFS is set but a tmpfs cannot be mounted"
+        );
         eprintln!("skipped: cannot mount a tmpfs here (not root)");
         return None;
     };
