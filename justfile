@@ -49,7 +49,7 @@ ci: fmt lint test doc features examples
 # inputs replay in `just test` without it (apps/nerve/src/fuzz_replay.rs).
 fuzz TARGET SECONDS="60":
     mkdir -p fuzz/work/{{TARGET}}
-    cargo fuzz run -s none --release {{TARGET}} fuzz/work/{{TARGET}} fuzz/corpus/{{TARGET}} -- -max_total_time={{SECONDS}} -timeout=10 -rss_limit_mb=4096 -print_final_stats=1
+    cargo fuzz run -s none --release --debug-assertions {{TARGET}} fuzz/work/{{TARGET}} fuzz/corpus/{{TARGET}} -- -max_total_time={{SECONDS}} -timeout=10 -rss_limit_mb=4096 -print_final_stats=1
 
 # Benchmarks: the anchor workloads W1-W6 on each backend (JSON lines, then medians), then CSV
 # reading (MB/s) and preprocessing (rows/s) on a generated ~120 MB file, with peak memory.
