@@ -747,6 +747,10 @@ fn save_never_replaces_a_run_folders_files() {
     let (other, _) = train("save-other", &["--data", "iris", "--epochs", "2"]);
     let own = scratch().join("save-own");
     let _ = std::fs::remove_dir_all(&own);
+    let out = own.to_str().unwrap();
+    let save_args = [
+        "train", "--data", "iris", "--epochs", "2", "--out", out, "--save",
+    ];
     for (save, expected) in [
         (
             own.join("run.json"),
@@ -776,35 +780,12 @@ fn save_never_replaces_a_run_folders_files() {
             "not a model file",
         ),
     ] {
-        fails(
-            &[
-                "train",
-                "--data",
-                "iris",
-                "--epochs",
-                "2",
-                "--out",
-                own.to_str().unwrap(),
-                "--save",
-                save.to_str().unwrap(),
-            ],
-            expected,
-        );
+        let save = save.to_str().unwrap();
+        fails(&[&save_args[..], &[save]].concat(), expected);
     }
     // A copy inside the run's own folder, under a name of its own, is fine.
     let copy = own.join("copy.safetensors");
-    ok(&[
-        "train",
-        "--data",
-        "iris",
-        "--epochs",
-        "2",
-        "--out",
-        own.to_str().unwrap(),
-        "--save",
-        copy.to_str().unwrap(),
-        "--quiet",
-    ]);
+    ok(&[&save_args[..], &[copy.to_str().unwrap(), "--quiet"]].concat());
     assert!(copy.is_file() && check_files(&own).is_empty());
 }
 
