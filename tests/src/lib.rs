@@ -11,6 +11,15 @@ use burn::prelude::{Device, Int, Tensor, TensorData};
 use nerve_backend::BackendKind;
 use serde_json::Value;
 
+/// A file of the repository, by its path from the root. The root is found from cargo's
+/// `CARGO_MANIFEST_DIR` at run time: a test binary built from another checkout that shares the
+/// target folder (CI's, say) would otherwise read that checkout's files, or none.
+pub fn repo_path(path: &str) -> std::path::PathBuf {
+    let manifest = std::env::var("CARGO_MANIFEST_DIR")
+        .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned());
+    std::path::Path::new(&manifest).join("..").join(path)
+}
+
 /// The PyTorch parity fixtures.
 pub fn fixtures() -> Value {
     serde_json::from_str(include_str!("../fixtures/parity.json")).unwrap()

@@ -6,7 +6,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Each library crate and the nerve crates its normal dependencies may include.
 const ALLOWED: [(&str, &[&str]); 5] = [
@@ -21,14 +21,7 @@ const ALLOWED: [(&str, &[&str]); 5] = [
 const BACKEND_FEATURES: [&str; 6] = ["flex", "ndarray", "wgpu", "cuda", "tch", "candle"];
 
 fn manifest(crate_name: &str) -> toml::Table {
-    // At run time (cargo sets it): a binary built from another checkout that shares the
-    // target folder must read this checkout's manifests.
-    let manifest = std::env::var("CARGO_MANIFEST_DIR")
-        .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned());
-    let path = Path::new(&manifest)
-        .join("../crates")
-        .join(crate_name)
-        .join("Cargo.toml");
+    let path = nerve_tests::repo_path(&format!("crates/{crate_name}/Cargo.toml"));
     std::fs::read_to_string(&path)
         .unwrap()
         .parse::<toml::Table>()
@@ -105,9 +98,7 @@ fn the_rules_are_not_vacuous() {
 /// The app's command modules (`apps/nerve/src/commands/NAME.rs` or `NAME/`), with each file's
 /// text.
 fn command_files() -> Vec<(String, PathBuf, String)> {
-    let manifest = std::env::var("CARGO_MANIFEST_DIR")
-        .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned());
-    let commands = Path::new(&manifest).join("../apps/nerve/src/commands");
+    let commands = nerve_tests::repo_path("apps/nerve/src/commands");
     let mut files = Vec::new();
     let mut stack = vec![commands.clone()];
     while let Some(dir) = stack.pop() {

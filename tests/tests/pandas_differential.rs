@@ -137,9 +137,9 @@ fn nerve_reads_csv_columns_as_pandas_does_but_for_documented_differences() {
     let dir =
         std::env::temp_dir().join(format!("nerve-pandas-differential-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let manifest = std::env::var("CARGO_MANIFEST_DIR")
-        .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned());
-    let script = &format!("{manifest}/fixtures/csv_differential.py");
+    let script = &nerve_tests::repo_path("tests/fixtures/csv_differential.py")
+        .display()
+        .to_string();
     let out = Command::new("python3")
         .args([
             script,

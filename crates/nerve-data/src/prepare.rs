@@ -115,6 +115,10 @@ impl Prepared {
     /// The preprocessor is for another task, or the table lacks a column it needs or holds a
     /// value it cannot encode.
     pub fn use_preprocessor(&mut self, preprocessor: &Preprocessor) -> Result<(), DataError> {
+        // The preprocessing just fitted (a resumed run's own, say): the parts are already its.
+        if *preprocessor == self.preprocessor {
+            return Ok(());
+        }
         if preprocessor.task != self.task {
             return Err(DataError::Config(format!(
                 "the model does {}, the data {}",
