@@ -120,19 +120,16 @@ impl RunDir {
             None => history_header(task, validation),
         };
         csv.write_record(&header)?;
-        let mut jsonl = Vec::new();
         for report in history {
             let row: Vec<String> = history_row(report)
                 .into_iter()
                 .map(|(_, v)| v.to_string())
                 .collect();
             csv.write_record(&row)?;
-            serde_json::to_writer(&mut jsonl, report)?;
-            jsonl.push(b'\n');
         }
         let csv = csv.into_inner().context("cannot format history.csv")?;
         write_atomically(&self.path.join("history.csv"), &csv)?;
-        write_atomically(&self.path.join("history.jsonl"), &jsonl)
+        write_atomically(&self.path.join("history.jsonl"), &history_jsonl(history)?)
     }
 
     /// Writes `metrics.json`.
@@ -184,6 +181,16 @@ fn create_default(data_name: &str) -> Result<PathBuf> {
         }
     }
     Ok(path)
+}
+
+/// `history.jsonl`'s bytes (the run folder's and a checkpoint's): one JSON object per epoch.
+pub(crate) fn history_jsonl(history: &[EpochReport]) -> Result<Vec<u8>> {
+    let mut jsonl = Vec::new();
+    for report in history {
+        serde_json::to_writer(&mut jsonl, report)?;
+        jsonl.push(b'\n');
+    }
+    Ok(jsonl)
 }
 
 /// The columns of one epoch: epoch, lr, the training then validation loss and metrics, the

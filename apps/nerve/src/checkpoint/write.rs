@@ -12,7 +12,7 @@ use serde_json::{Map, json};
 
 use super::{FOLDER, FORMAT, FileDigest, MANIFEST, Manifest};
 use crate::progress::Progress;
-use crate::run_dir::{RunDir, write_atomically};
+use crate::run_dir::{RunDir, history_jsonl, write_atomically};
 
 /// Forwards progress to the display and writes a checkpoint every `every` epochs — but not
 /// more than once a second, except at the last epoch and on Ctrl-C, so that fast epochs are not
@@ -164,12 +164,7 @@ impl RunObserver {
         if let Some((epoch, model)) = checkpoint.best {
             contents.push(("best.safetensors", weights(model, epoch)?));
         }
-        let mut history = Vec::new();
-        for report in checkpoint.history {
-            serde_json::to_writer(&mut history, report)?;
-            history.push(b'\n');
-        }
-        contents.push(("history.jsonl", history));
+        contents.push(("history.jsonl", history_jsonl(checkpoint.history)?));
         let mut files = BTreeMap::new();
         for (name, bytes) in contents {
             let path = folder.join(name);
