@@ -55,7 +55,7 @@ fn main() -> anyhow::Result<()> {
         .ok_or_else(|| anyhow::anyhow!("too few rows to hold out a test split"))?;
     println!(
         "task: {} of `{}`; {} training rows, {} test rows; {} network inputs",
-        prepared.task,
+        prepared.task(),
         p.target_name(),
         prepared.train.len(),
         test.len(),
@@ -63,7 +63,7 @@ fn main() -> anyhow::Result<()> {
     );
 
     // Train: cross-entropy over one logit per class, or the MSE for values.
-    let loss = match prepared.task {
+    let loss = match prepared.task() {
         Task::Classification => Loss::CrossEntropy,
         Task::Regression => Loss::Mse,
     };

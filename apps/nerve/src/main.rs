@@ -21,6 +21,7 @@ mod progress;
 mod run_config;
 mod run_dir;
 mod run_lock;
+mod run_summary;
 mod saved_model;
 
 use std::process::ExitCode;

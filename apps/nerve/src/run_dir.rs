@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::run_config::RunConfig;
 use crate::run_lock::RunLock;
+use crate::run_summary::RunSummary;
 
 /// A run's folder, locked by this process while the value lives.
 pub(crate) struct RunDir {
@@ -133,10 +134,8 @@ impl RunDir {
     }
 
     /// Writes `metrics.json`.
-    pub(crate) fn write_metrics(&self, metrics: &serde_json::Value) -> Result<()> {
-        let mut text = serde_json::to_vec_pretty(metrics)?;
-        text.push(b'\n');
-        write_atomically(&self.path.join("metrics.json"), &text)
+    pub(crate) fn write_metrics(&self, summary: &RunSummary) -> Result<()> {
+        write_atomically(&self.path.join("metrics.json"), &summary.to_bytes()?)
     }
 }
 

@@ -10,6 +10,7 @@ use nerve_model::{Mlp, ModelInfo};
 use serde_json::{Map, Value};
 
 use crate::run_config::RunConfig;
+use crate::run_summary::RunSummary;
 
 /// A model file, read back.
 pub(crate) struct SavedModel {
@@ -27,13 +28,13 @@ pub(crate) struct SavedModel {
 pub(crate) fn metadata(
     preprocessor: &Preprocessor,
     config: &RunConfig,
-    metrics: &Value,
+    metrics: &RunSummary,
 ) -> Result<Map<String, Value>> {
     let mut extra = Map::new();
-    extra.insert("task".into(), serde_json::to_value(preprocessor.task)?);
+    extra.insert("task".into(), serde_json::to_value(preprocessor.task())?);
     extra.insert("preprocessing".into(), serde_json::to_value(preprocessor)?);
     extra.insert("training".into(), serde_json::to_value(config)?);
-    extra.insert("metrics".into(), metrics.clone());
+    extra.insert("metrics".into(), serde_json::to_value(metrics)?);
     Ok(extra)
 }
 
@@ -43,7 +44,7 @@ pub(crate) fn save(
     model: &Mlp,
     preprocessor: &Preprocessor,
     config: &RunConfig,
-    metrics: &Value,
+    metrics: &RunSummary,
 ) -> Result<()> {
     model.save_file(path, &metadata(preprocessor, config, metrics)?)?;
     Ok(())
@@ -74,7 +75,7 @@ pub(crate) fn from_bytes(bytes: &[u8], source: &str, device: &Device) -> Result<
     let loss = config
         .loss
         .name
-        .unwrap_or(nerve_train::default_loss(preprocessor.task));
+        .unwrap_or(nerve_train::default_loss(preprocessor.task()));
     let expected_output = nerve_train::output_width(loss, preprocessor.labels())
         .map_err(|message| anyhow::anyhow!("{source}: {message}"))?;
     anyhow::ensure!(
@@ -92,8 +93,10 @@ pub(crate) fn from_bytes(bytes: &[u8], source: &str, device: &Device) -> Result<
 }
 
 impl SavedModel {
-    /// The metrics recorded at the end of training, if any.
-    pub(crate) fn metrics(&self) -> Option<&Value> {
-        self.info.extra.get("metrics")
+    /// The metrics recorded at the end of training: `None` when the file has none (a model
+    /// saved by the library) or they are not a run summary this nerve reads.
+    pub(crate) fn metrics(&self) -> Option<RunSummary> {
+        let value = self.info.extra.get("metrics")?;
+        serde_json::from_value(value.clone()).ok()
     }
 }

@@ -32,7 +32,7 @@
 //! ";
 //! let table = Table::from_csv_str("flowers.csv", csv)?; // `;` and decimal commas detected
 //! let prepared = prepare(table, &PrepareOptions::default())?; // target: the last column
-//! assert_eq!(prepared.task, Task::Classification);
+//! assert_eq!(prepared.task(), Task::Classification);
 //! assert_eq!(prepared.dropped.rows_dropped, 1); // the row with `NA`
 //! assert_eq!(prepared.preprocessor.labels(), Some(&["setosa".into(), "versicolor".into()][..]));
 //! // Under 20 rows nothing is held out; `colour` becomes three one-hot inputs.

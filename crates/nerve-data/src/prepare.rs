@@ -75,8 +75,6 @@ impl Default for PrepareOptions {
 /// The prepared data and what was done to get it.
 #[derive(Debug, Clone)]
 pub struct Prepared {
-    /// The task, given or inferred.
-    pub task: Task,
     /// Whether the task was inferred from the target column.
     pub task_inferred: bool,
     /// The transforms, fitted on the training rows.
@@ -107,6 +105,11 @@ pub struct Prepared {
 }
 
 impl Prepared {
+    /// The task, given or inferred (as the target is encoded: [`Preprocessor::task`]).
+    pub fn task(&self) -> Task {
+        self.preprocessor.task()
+    }
+
     /// Replaces the fitted preprocessing with `preprocessor` (a saved model's, so that its
     /// weights see inputs scaled and encoded as in their training): every part is transformed
     /// again with it.
@@ -119,10 +122,11 @@ impl Prepared {
         if *preprocessor == self.preprocessor {
             return Ok(());
         }
-        if preprocessor.task != self.task {
+        if preprocessor.task() != self.task() {
             return Err(DataError::Config(format!(
                 "the model does {}, the data {}",
-                preprocessor.task, self.task
+                preprocessor.task(),
+                self.task()
             )));
         }
         let part = |rows: &[usize]| -> Result<Option<Dataset>, DataError> {
@@ -278,7 +282,6 @@ pub fn prepare(mut table: Table, options: &PrepareOptions) -> Result<Prepared, D
     let validation = part(&split.validation)?;
     let test = part(&split.test)?;
     Ok(Prepared {
-        task,
         task_inferred,
         preprocessor,
         train,
@@ -426,7 +429,7 @@ mod tests {
             ..PrepareOptions::default()
         };
         let prepared = prepare(penguins(), &options).expect("prepares");
-        assert_eq!(prepared.task, Task::Classification);
+        assert_eq!(prepared.task(), Task::Classification);
         assert!(prepared.task_inferred);
         assert_eq!(prepared.dropped.rows_dropped, 0);
         assert_eq!(
@@ -457,7 +460,7 @@ mod tests {
             ..PrepareOptions::default()
         };
         let prepared = prepare(penguins(), &options).expect("prepares");
-        assert_eq!(prepared.task, Task::Regression);
+        assert_eq!(prepared.task(), Task::Regression);
         // Row 7 (bill) and every `NA` island are dropped: 40 - 10 - 1.
         assert_eq!(prepared.dropped.rows_dropped, 11);
         assert_eq!(prepared.preprocessor.d_output(), 1);

@@ -91,15 +91,54 @@ pub enum TargetTransform {
 
 /// Feature and target transforms fitted on training rows. Serializable, so a model file can
 /// carry exactly the preprocessing its network was trained with.
+///
+/// The task is the target's encoding ([`Preprocessor::task`]): classes or values. The file form
+/// also names it (`"task"`, for readers of the JSON), and reading checks the two agree.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(into = "PreprocessorFile", try_from = "PreprocessorFile")]
 pub struct Preprocessor {
-    /// Classification or regression.
-    pub task: Task,
     /// One transform per input column, in input order.
     pub features: Vec<FeatureTransform>,
     /// The target's encoding.
     pub target: TargetTransform,
+}
+
+/// [`Preprocessor`] as a model file holds it.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PreprocessorFile {
+    task: Task,
+    features: Vec<FeatureTransform>,
+    target: TargetTransform,
+}
+
+impl From<Preprocessor> for PreprocessorFile {
+    fn from(p: Preprocessor) -> Self {
+        PreprocessorFile {
+            task: p.task(),
+            features: p.features,
+            target: p.target,
+        }
+    }
+}
+
+impl TryFrom<PreprocessorFile> for Preprocessor {
+    type Error = String;
+
+    fn try_from(file: PreprocessorFile) -> Result<Self, Self::Error> {
+        let preprocessor = Preprocessor {
+            features: file.features,
+            target: file.target,
+        };
+        if preprocessor.task() != file.task {
+            return Err(format!(
+                "the task is {} but the target is encoded for {}",
+                file.task,
+                preprocessor.task()
+            ));
+        }
+        Ok(preprocessor)
+    }
 }
 
 /// What [`Preprocessor::transform_features`] had to make up.
@@ -181,11 +220,15 @@ impl Preprocessor {
                 }
             }
         };
-        Ok(Preprocessor {
-            task,
-            features,
-            target,
-        })
+        Ok(Preprocessor { features, target })
+    }
+
+    /// Classification (the target is encoded as classes) or regression (as values).
+    pub fn task(&self) -> Task {
+        match self.target {
+            TargetTransform::Classes { .. } => Task::Classification,
+            TargetTransform::Values { .. } => Task::Regression,
+        }
     }
 
     /// The number of network inputs.
@@ -489,6 +532,14 @@ mod tests {
         assert_eq!(
             serde_json::from_str::<Preprocessor>(&json).expect("parses"),
             p
+        );
+        // The file names the task beside the target's encoding; the two must agree.
+        assert!(json.contains(r#""task":"regression""#), "{json}");
+        let contradicting = json.replace(r#""task":"regression""#, r#""task":"classification""#);
+        let err = serde_json::from_str::<Preprocessor>(&contradicting).unwrap_err();
+        assert!(
+            err.to_string().contains("target is encoded for regression"),
+            "{err}"
         );
         let missing = table("a,y\n1,0\n");
         assert!(p.transform_features(&missing, &[0]).is_err());

@@ -36,6 +36,7 @@
 mod batch_size;
 mod grad_norm;
 mod metrics;
+pub mod non_finite;
 mod observer;
 mod optimizer;
 mod schedule;

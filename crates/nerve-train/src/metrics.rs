@@ -10,14 +10,18 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClassificationMetrics {
     /// The share of rows predicted right.
+    #[serde(deserialize_with = "crate::non_finite::or_null")]
     pub accuracy: f64,
     /// The unweighted mean of precision over the classes present in the true or predicted
     /// classes (a present class never predicted scores 0), as scikit-learn's
     /// `precision_score(average="macro", zero_division=0)` without `labels`.
+    #[serde(deserialize_with = "crate::non_finite::or_null")]
     pub precision_macro: f64,
     /// The unweighted mean of recall over the same classes.
+    #[serde(deserialize_with = "crate::non_finite::or_null")]
     pub recall_macro: f64,
     /// The unweighted mean of the F1 score over the same classes.
+    #[serde(deserialize_with = "crate::non_finite::or_null")]
     pub f1_macro: f64,
     /// `confusion_matrix[true][predicted]` row counts (empty in per-epoch reports).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -74,13 +78,17 @@ impl ClassificationMetrics {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct RegressionMetrics {
     /// Mean squared error.
+    #[serde(deserialize_with = "crate::non_finite::or_null")]
     pub mse: f64,
     /// Root mean squared error.
+    #[serde(deserialize_with = "crate::non_finite::or_null")]
     pub rmse: f64,
     /// Mean absolute error.
+    #[serde(deserialize_with = "crate::non_finite::or_null")]
     pub mae: f64,
     /// Coefficient of determination, `1 - SS_res / SS_tot` (0 when the targets are constant
     /// and the predictions are not exact, as scikit-learn reports).
+    #[serde(deserialize_with = "crate::non_finite::or_null")]
     pub r2: f64,
 }
 
@@ -131,6 +139,7 @@ pub struct PartMetrics {
     /// How many rows.
     pub rows: usize,
     /// The mean loss.
+    #[serde(deserialize_with = "crate::non_finite::or_null")]
     pub loss: f64,
     /// Task-specific scores.
     #[serde(flatten)]

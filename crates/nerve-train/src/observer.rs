@@ -23,6 +23,7 @@ pub struct EpochReport {
     /// The epoch, from 1.
     pub epoch: usize,
     /// The learning rate of the epoch's steps.
+    #[serde(deserialize_with = "crate::non_finite::or_null")]
     pub lr: f64,
     /// Training loss and metrics, accumulated over the epoch's batches (weighted by batch size),
     /// each batch measured before its own update — scikit-learn's `loss_`. With full-batch
@@ -33,6 +34,7 @@ pub struct EpochReport {
     pub validation: Option<PartMetrics>,
     /// The global L2 norm of the gradient (after clipping), averaged over the epoch's steps;
     /// with full-batch training, the norm of the full gradient.
+    #[serde(deserialize_with = "crate::non_finite::or_null")]
     pub grad_norm: f64,
     /// Time since training started.
     #[serde(

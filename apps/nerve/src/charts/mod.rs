@@ -14,6 +14,8 @@ use plotters::prelude::*;
 use plotters::style::{FontStyle, register_font};
 
 use crate::run_dir::write_atomically;
+use crate::run_summary::RunSummary;
+use nerve_train::Scores;
 
 mod attribution;
 mod confusion;
@@ -136,20 +138,10 @@ pub(crate) fn draw_run(dir: &Path, format: Format) -> Result<Vec<std::path::Path
     if !dir.is_dir() {
         bail!("{} is not a run folder (no such directory)", dir.display());
     }
-    let metrics: Option<serde_json::Value> = match std::fs::read(&metrics_path) {
-        Ok(bytes) => Some(
-            serde_json::from_slice(&bytes)
-                .with_context(|| format!("{} is not valid JSON", metrics_path.display()))?,
-        ),
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
-        Err(err) => {
-            return Err(err).with_context(|| format!("cannot read {}", metrics_path.display()));
-        }
-    };
+    let metrics = RunSummary::read(&metrics_path)?;
     let title = metrics
         .as_ref()
-        .and_then(|m| m["data"].as_str())
-        .map_or_else(|| dir.display().to_string(), str::to_owned);
+        .map_or_else(|| dir.display().to_string(), |m| m.data.clone());
     let (header, rows) = read_history(&history_path)?;
     let mut written = Vec::new();
     let curves = Curves::from_history(&format!("training of {title}"), &header, &rows)
@@ -208,14 +200,20 @@ fn read_history(path: &Path) -> Result<(Vec<String>, Vec<Vec<f64>>)> {
 }
 
 /// The confusion matrix of `metrics.json`'s test part, else validation, else train.
-fn confusion_of(metrics: &serde_json::Value, title: &str) -> Option<Confusion> {
-    let (part, value) = ["test", "validation", "train"]
-        .into_iter()
-        .map(|part| (part, &metrics[part]))
-        .find(|(_, value)| value["confusion_matrix"].is_array())?;
-    let matrix: Vec<Vec<usize>> = serde_json::from_value(value["confusion_matrix"].clone()).ok()?;
-    let labels: Vec<String> = serde_json::from_value(value["labels"].clone())
-        .unwrap_or_else(|_| (0..matrix.len()).map(|i| i.to_string()).collect());
+fn confusion_of(metrics: &RunSummary, title: &str) -> Option<Confusion> {
+    let (part, matrix, labels) =
+        metrics
+            .parts()
+            .rev()
+            .find_map(|(part, summary)| match &summary.metrics.scores {
+                Scores::Classification(m) if !m.confusion_matrix.is_empty() => {
+                    Some((part, &m.confusion_matrix, summary.labels.as_ref()))
+                }
+                _ => None,
+            })?;
+    let labels: Vec<String> = labels
+        .cloned()
+        .unwrap_or_else(|| (0..matrix.len()).map(|i| i.to_string()).collect());
     if labels.len() != matrix.len() || matrix.iter().any(|row| row.len() != labels.len()) {
         return None;
     }
@@ -223,7 +221,7 @@ fn confusion_of(metrics: &serde_json::Value, title: &str) -> Option<Confusion> {
     Some(Confusion {
         title: format!("{title}: {part} rows ({rows})"),
         labels,
-        matrix,
+        matrix: matrix.clone(),
     })
 }
 

@@ -43,7 +43,7 @@ pub(crate) fn inspect(args: InspectArgs) -> Result<ExitCode> {
         saved.info.nerve_version
     )?;
     writeln!(out, "\n{}", saved.model.summary())?;
-    writeln!(out, "\nTask: {} of `{}`", p.task, p.target_name())?;
+    writeln!(out, "\nTask: {} of `{}`", p.task(), p.target_name())?;
     match &p.target {
         TargetTransform::Classes { labels, .. } => {
             writeln!(out, "  {} classes: {}", labels.len(), shorten(labels, 20))?;
@@ -129,23 +129,20 @@ pub(crate) fn inspect(args: InspectArgs) -> Result<ExitCode> {
         writeln!(
             out,
             "  ran {} epochs ({}), kept epoch {}, {:.2}s",
-            metrics["epochs_run"],
-            metrics["stop_reason"].as_str().unwrap_or("?"),
-            metrics["best_epoch"],
-            metrics["seconds"].as_f64().unwrap_or(0.0)
+            metrics.epochs_run,
+            serde_json::to_value(metrics.stop_reason)?
+                .as_str()
+                .unwrap_or("?"),
+            metrics.best_epoch,
+            metrics.seconds
         )?;
-        for part in ["train", "validation", "test"] {
-            if let Some(m) = metrics.get(part).filter(|m| m.is_object())
-                && let Ok(part_metrics) =
-                    serde_json::from_value::<nerve_train::PartMetrics>(m.clone())
-            {
-                writeln!(
-                    out,
-                    "  {part} ({} rows): {}",
-                    part_metrics.rows,
-                    headline(&part_metrics)
-                )?;
-            }
+        for (part, summary) in metrics.parts() {
+            writeln!(
+                out,
+                "  {part} ({} rows): {}",
+                summary.metrics.rows,
+                headline(&summary.metrics)
+            )?;
         }
     }
 

@@ -9,7 +9,7 @@ use nerve_model::Mlp;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::{
     Checkpoint, EpochReport, MetricKind, MetricsAccumulator, Observer, PartMetrics, Schedule,
@@ -32,7 +32,7 @@ use evaluation::{evaluate, evaluate_part, evaluate_rows, keep_finite};
 pub use step::{StepOutput, train_step};
 
 /// Why training stopped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StopReason {
     /// All `num_epochs` ran.

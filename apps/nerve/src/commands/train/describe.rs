@@ -52,7 +52,7 @@ pub(super) fn describe_run(config: &RunConfig, prepared: &Prepared, model: &Mlp)
         "Data: {source}, {} rows; target `{}`: {} ({inferred}){what}",
         prepared.table.num_rows(),
         p.target_name(),
-        prepared.task,
+        prepared.task(),
     );
     let split = &prepared.split;
     if prepared.split_skipped {
@@ -63,7 +63,7 @@ pub(super) fn describe_run(config: &RunConfig, prepared: &Prepared, model: &Mlp)
             nerve_data::MIN_ROWS_TO_SPLIT
         );
     } else if !split.test.is_empty() || !split.validation.is_empty() {
-        let stratified = if prepared.task == Task::Classification {
+        let stratified = if prepared.task() == Task::Classification {
             "stratified by class, "
         } else {
             ""

@@ -15,7 +15,7 @@ use describe::describe_run;
 use nerve_data::{Dataset, Prepared, Table, prepare};
 use nerve_loss::Loss;
 use nerve_train::Trainer;
-use results::{Evaluation, print_results, summary_json};
+use results::{Evaluation, print_results, summary};
 
 use crate::charts;
 use crate::progress::{self, Progress};
@@ -86,8 +86,8 @@ pub(crate) fn run(mut args: TrainArgs) -> Result<ExitCode> {
     let target = prepared.preprocessor.target_name().to_owned();
     // The saved config records what was inferred, so it repeats the run on any version.
     config.data.target = Some(target.clone());
-    config.data.task = Some(prepared.task);
-    config.settle_loss(prepared.task, prepared.table.source_name(), &target)?;
+    config.data.task = Some(prepared.task());
+    config.settle_loss(prepared.task(), prepared.table.source_name(), &target)?;
     let config = config.resolved();
     if args.print_config {
         std::io::stdout()
@@ -203,7 +203,7 @@ pub(crate) fn run(mut args: TrainArgs) -> Result<ExitCode> {
     let train = evaluate(&prepared.train)?;
     let validation = prepared.validation.as_ref().map(evaluate).transpose()?;
     let test = prepared.test.as_ref().map(evaluate).transpose()?;
-    let summary = summary_json(&config, &prepared, &outcome, &train, &validation, &test);
+    let summary = summary(&config, &prepared, &outcome, &train, &validation, &test);
     // The model first: on a nearly full disk it is what matters most.
     let save = || -> Result<()> {
         let model_path = run_dir.path().join("model.safetensors");
@@ -218,7 +218,7 @@ pub(crate) fn run(mut args: TrainArgs) -> Result<ExitCode> {
         }
         run_dir.write_history(
             &outcome.history,
-            prepared.task,
+            prepared.task(),
             prepared.validation.is_some(),
         )?;
         run_dir.write_metrics(&summary)
@@ -260,7 +260,7 @@ pub(crate) fn run(mut args: TrainArgs) -> Result<ExitCode> {
         );
     }
     let printed = if args.json {
-        let mut line = summary;
+        let mut line = serde_json::to_value(&summary)?;
         line["event"] = "summary".into();
         writeln!(std::io::stdout().lock(), "{line}").map_err(anyhow::Error::from)
     } else {

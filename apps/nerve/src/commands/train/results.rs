@@ -9,10 +9,10 @@ use nerve_data::{Dataset, FeatureTransform, Prepared};
 use nerve_loss::Loss;
 use nerve_model::Mlp;
 use nerve_train::{PartMetrics, Scores, TrainOutcome, Trainer};
-use serde_json::json;
 
 use crate::output::{headline, most_likely, write_aligned, write_confusion};
 use crate::run_config::RunConfig;
+use crate::run_summary::{PartSummary, RunSummary};
 
 /// A trained model's metrics and predictions on one data set.
 pub(super) struct Evaluation {
@@ -77,15 +77,6 @@ impl Evaluation {
     /// One line: the main metrics.
     fn headline(&self) -> String {
         headline(&self.metrics)
-    }
-
-    /// The metrics as JSON, with the class names for classification.
-    fn to_json(&self, prepared: &Prepared) -> serde_json::Value {
-        let mut value = serde_json::to_value(&self.metrics).unwrap_or_default();
-        if let Some(labels) = prepared.preprocessor.labels() {
-            value["labels"] = json!(labels);
-        }
-        value
     }
 }
 
@@ -228,39 +219,33 @@ fn write_rows(
 
 /// What `metrics.json` holds and `--json` prints last: the run's outcome and the metrics of
 /// each part.
-pub(super) fn summary_json(
+pub(super) fn summary(
     config: &RunConfig,
     prepared: &Prepared,
     outcome: &TrainOutcome,
     train: &Evaluation,
     validation: &Option<Evaluation>,
     test: &Option<Evaluation>,
-) -> serde_json::Value {
-    let seconds = outcome
-        .history
-        .last()
-        .map_or(0.0, |r| r.elapsed.as_secs_f64());
-    let mut summary = json!({
-        "nerve_version": env!("CARGO_PKG_VERSION"),
-        "data": config.data.path,
-        "task": prepared.task,
-        "target": prepared.preprocessor.target_name(),
-        "backend": config.backend.name(),
-        "stop_reason": outcome.stop_reason,
-        "epochs_run": outcome.history.len(),
-        "best_epoch": outcome.best_epoch,
-        "seconds": seconds,
-        "final_loss": outcome.final_loss,
-        "train": train.to_json(prepared),
-    });
-    if let Some(labels) = prepared.preprocessor.labels() {
-        summary["labels"] = json!(labels);
+) -> RunSummary {
+    let labels = prepared.preprocessor.labels();
+    let part = |e: &Evaluation| PartSummary::new(e.metrics.clone(), labels);
+    RunSummary {
+        nerve_version: env!("CARGO_PKG_VERSION").to_owned(),
+        data: config.data.path.clone(),
+        task: prepared.task(),
+        target: prepared.preprocessor.target_name().to_owned(),
+        backend: config.backend.name().to_owned(),
+        stop_reason: outcome.stop_reason,
+        epochs_run: outcome.history.len(),
+        best_epoch: outcome.best_epoch,
+        seconds: outcome
+            .history
+            .last()
+            .map_or(0.0, |r| r.elapsed.as_secs_f64()),
+        final_loss: outcome.final_loss,
+        labels: labels.map(<[String]>::to_vec),
+        train: part(train),
+        validation: validation.as_ref().map(part),
+        test: test.as_ref().map(part),
     }
-    if let Some(validation) = validation {
-        summary["validation"] = validation.to_json(prepared);
-    }
-    if let Some(test) = test {
-        summary["test"] = test.to_json(prepared);
-    }
-    summary
 }
