@@ -1,6 +1,7 @@
 //! The crates depend on each other only as ARCHITECTURE.md allows, read from their manifests:
-//! each library uses only the nerve crates below it (`nerve-train` is where data, model and
-//! loss meet; `nerve-data` never uses `nerve-model`), takes `nerve-backend` only to test itself
+//! each library uses only the nerve crates below it (`nerve-choice` under all, for parsing
+//! names; `nerve-train` is where data, model and loss meet; `nerve-data` never uses
+//! `nerve-model`), takes `nerve-backend` only to test itself
 //! (so it stays backend-free), never switches on a burn backend feature, and returns typed
 //! errors (no `anyhow`). In the app, no command module imports another.
 
@@ -9,12 +10,16 @@
 use std::path::PathBuf;
 
 /// Each library crate and the nerve crates its normal dependencies may include.
-const ALLOWED: [(&str, &[&str]); 5] = [
-    ("nerve-backend", &[]),
-    ("nerve-data", &[]),
-    ("nerve-model", &[]),
-    ("nerve-loss", &[]),
-    ("nerve-train", &["nerve-data", "nerve-model", "nerve-loss"]),
+const ALLOWED: [(&str, &[&str]); 6] = [
+    ("nerve-choice", &[]),
+    ("nerve-backend", &["nerve-choice"]),
+    ("nerve-data", &["nerve-choice"]),
+    ("nerve-model", &["nerve-choice"]),
+    ("nerve-loss", &["nerve-choice"]),
+    (
+        "nerve-train",
+        &["nerve-choice", "nerve-data", "nerve-model", "nerve-loss"],
+    ),
 ];
 
 /// burn's features that compile a concrete backend: only `nerve-backend` may switch them on.

@@ -116,6 +116,46 @@ where
     text.parse::<T>().map_err(|err| err.to_string())
 }
 
+/// clap's parser of a named choice (an activation, a loss, a task...): read by the type's
+/// `FromStr`, which every nerve choice implements with [`nerve_choice::parse`], and listed as
+/// the flag's possible values in `--help`.
+#[derive(Clone)]
+pub(crate) struct ChoiceParser<C>(std::marker::PhantomData<C>);
+
+/// The [`ChoiceParser`] of `C`, for `#[arg(value_parser = choice::<C>())]`.
+pub(crate) fn choice<C>() -> ChoiceParser<C> {
+    ChoiceParser(std::marker::PhantomData)
+}
+
+impl<C> clap::builder::TypedValueParser for ChoiceParser<C>
+where
+    C: nerve_choice::Choice + std::str::FromStr + Send + Sync,
+    C::Err: std::fmt::Display,
+{
+    type Value = C;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<C, clap::Error> {
+        // clap's own function parser, so the error names the flag as for any other value.
+        let parse: fn(&str) -> Result<C, String> = value_parser::<C>;
+        parse.parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(
+            C::all()
+                .iter()
+                .map(|c| clap::builder::PossibleValue::new(c.name())),
+        ))
+    }
+}
+
 fn list_backends() {
     let default = BackendKind::default();
     for kind in BackendKind::available() {

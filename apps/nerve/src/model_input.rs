@@ -11,7 +11,7 @@ use nerve_data::{
 
 use crate::run_config::{Delimiter, resolve_data};
 use crate::saved_model::{self, SavedModel};
-use crate::value_parser;
+use crate::{choice, value_parser};
 
 /// Flags shared by the commands that use a model file: how its data is read and where it runs.
 #[derive(Debug, Args)]
@@ -19,8 +19,8 @@ pub(crate) struct ReadFlags {
     /// The CSV field delimiter (default: detected).
     #[arg(long, value_name = "CHAR", value_parser = value_parser::<Delimiter>)]
     pub(crate) delimiter: Option<Delimiter>,
-    /// CPU backend: flex or ndarray.
-    #[arg(long, value_name = "NAME", value_parser = value_parser::<BackendKind>)]
+    /// CPU backend (see `nerve backends`).
+    #[arg(long, value_name = "NAME", value_parser = choice::<BackendKind>())]
     pub(crate) backend: Option<BackendKind>,
 }
 

@@ -145,17 +145,27 @@ impl fmt::Display for BackendKind {
     }
 }
 
+impl nerve_choice::Choice for BackendKind {
+    const KIND: &'static str = "backend";
+
+    fn all() -> &'static [Self] {
+        &Self::ALL
+    }
+
+    fn name(self) -> &'static str {
+        BackendKind::name(self)
+    }
+}
+
 impl FromStr for BackendKind {
     type Err = BackendError;
 
-    /// Parses a backend name, case-insensitively. A known backend that is not compiled in is
-    /// refused here already, so a bad `--backend` fails before any work starts.
+    /// Parses a backend name as every nerve choice is parsed ([`nerve_choice::find`]). A known
+    /// backend that is not compiled in is refused here already, so a bad `--backend` fails
+    /// before any work starts; an unknown one lists the backends compiled in.
     fn from_str(name: &str) -> Result<Self, Self::Err> {
-        let wanted = name.trim().to_ascii_lowercase();
-        let kind = Self::ALL
-            .into_iter()
-            .find(|kind| kind.name() == wanted)
-            .ok_or_else(|| BackendError::Unknown {
+        let kind =
+            nerve_choice::find::<BackendKind>(name).ok_or_else(|| BackendError::Unknown {
                 name: name.to_owned(),
                 available: Self::available(),
             })?;

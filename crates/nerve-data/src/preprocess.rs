@@ -21,17 +21,34 @@ pub enum Standardize {
     None,
 }
 
+impl nerve_choice::Choice for Standardize {
+    const KIND: &'static str = "scaling";
+
+    fn all() -> &'static [Self] {
+        &[Standardize::ZScore, Standardize::None]
+    }
+
+    /// The name used in configs and on the command line (as serde writes it).
+    fn name(self) -> &'static str {
+        match self {
+            Standardize::ZScore => "z-score",
+            Standardize::None => "none",
+        }
+    }
+
+    fn aliases(self) -> &'static [&'static str] {
+        match self {
+            Standardize::ZScore => &["zscore", "standard"],
+            Standardize::None => &[],
+        }
+    }
+}
+
 impl std::str::FromStr for Standardize {
     type Err = DataError;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        match text.trim().to_ascii_lowercase().as_str() {
-            "z-score" | "zscore" | "standard" => Ok(Standardize::ZScore),
-            "none" => Ok(Standardize::None),
-            _ => Err(DataError::Config(format!(
-                "unknown scaling `{text}`; expected z-score or none"
-            ))),
-        }
+        nerve_choice::parse(text).map_err(|e| DataError::Config(e.to_string()))
     }
 }
 

@@ -38,18 +38,28 @@ pub enum Missing {
     Error,
 }
 
+impl nerve_choice::Choice for Missing {
+    const KIND: &'static str = "missing-value policy";
+
+    fn all() -> &'static [Self] {
+        &[Missing::Drop, Missing::Impute, Missing::Error]
+    }
+
+    /// The name used in configs and on the command line (as serde writes it).
+    fn name(self) -> &'static str {
+        match self {
+            Missing::Drop => "drop",
+            Missing::Impute => "impute",
+            Missing::Error => "error",
+        }
+    }
+}
+
 impl std::str::FromStr for Missing {
     type Err = DataError;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        match text.trim().to_ascii_lowercase().as_str() {
-            "drop" => Ok(Missing::Drop),
-            "impute" => Ok(Missing::Impute),
-            "error" => Ok(Missing::Error),
-            _ => Err(DataError::Config(format!(
-                "unknown missing-value policy `{text}`; expected drop, impute or error"
-            ))),
-        }
+        nerve_choice::parse(text).map_err(|e| DataError::Config(e.to_string()))
     }
 }
 

@@ -58,17 +58,23 @@ impl std::fmt::Display for Task {
     }
 }
 
+impl nerve_choice::Choice for Task {
+    const KIND: &'static str = "task";
+
+    fn all() -> &'static [Self] {
+        &[Task::Classification, Task::Regression]
+    }
+
+    fn name(self) -> &'static str {
+        Task::name(self)
+    }
+}
+
 impl std::str::FromStr for Task {
     type Err = DataError;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        match text.trim().to_ascii_lowercase().as_str() {
-            "classification" => Ok(Task::Classification),
-            "regression" => Ok(Task::Regression),
-            _ => Err(DataError::Config(format!(
-                "unknown task `{text}`; expected classification or regression"
-            ))),
-        }
+        nerve_choice::parse(text).map_err(|e| DataError::Config(e.to_string()))
     }
 }
 

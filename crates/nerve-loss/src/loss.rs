@@ -225,23 +225,29 @@ impl fmt::Display for Loss {
     }
 }
 
+impl nerve_choice::Choice for Loss {
+    const KIND: &'static str = "loss";
+
+    fn all() -> &'static [Self] {
+        &Self::ALL
+    }
+
+    fn name(self) -> &'static str {
+        Loss::name(self)
+    }
+
+    fn aliases(self) -> &'static [&'static str] {
+        match self {
+            Loss::BinaryCrossEntropy => &["binary-cross-entropy"],
+            _ => &[],
+        }
+    }
+}
+
 impl FromStr for Loss {
     type Err = String;
 
     fn from_str(name: &str) -> Result<Self, Self::Err> {
-        let wanted = name.trim().to_ascii_lowercase().replace('_', "-");
-        if wanted == "binary-cross-entropy" {
-            return Ok(Loss::BinaryCrossEntropy);
-        }
-        Self::ALL
-            .into_iter()
-            .find(|loss| loss.name() == wanted)
-            .ok_or_else(|| {
-                let names: Vec<_> = Self::ALL.iter().map(|l| l.name()).collect();
-                format!(
-                    "unknown loss `{name}`; expected one of {}",
-                    names.join(", ")
-                )
-            })
+        nerve_choice::parse(name).map_err(|e| e.to_string())
     }
 }

@@ -7,8 +7,6 @@ use burn::prelude::Tensor;
 use burn::tensor::activation;
 use serde::{Deserialize, Serialize};
 
-use crate::choice::parse_choice;
-
 /// The activation function applied element-wise after every hidden layer.
 ///
 /// The output layer has none: it produces raw values for regression and logits for
@@ -71,10 +69,51 @@ impl fmt::Display for Activation {
     }
 }
 
+impl nerve_choice::Choice for Activation {
+    const KIND: &'static str = "activation";
+
+    fn all() -> &'static [Self] {
+        &Self::ALL
+    }
+
+    fn name(self) -> &'static str {
+        Activation::name(self)
+    }
+}
+
 impl FromStr for Activation {
     type Err = String;
 
     fn from_str(name: &str) -> Result<Self, Self::Err> {
-        parse_choice(name, &Self::ALL, Self::name, "activation")
+        nerve_choice::parse(name).map_err(|e| e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Activation, Initializer};
+
+    #[test]
+    fn names_parse_forgivingly_and_errors_list_the_choices() {
+        for activation in Activation::ALL {
+            assert_eq!(activation.name().parse::<Activation>(), Ok(activation));
+        }
+        assert_eq!(
+            " Leaky_ReLU ".parse::<Activation>(),
+            Ok(Activation::LeakyRelu)
+        );
+        assert_eq!(
+            "KAIMING_UNIFORM".parse::<Initializer>(),
+            Ok(Initializer::KaimingUniform)
+        );
+        assert_eq!(
+            "swish".parse::<Activation>().unwrap_err(),
+            "unknown activation `swish`; expected one of relu, sigmoid, tanh, gelu, leaky-relu"
+        );
+        assert!(
+            "he".parse::<Initializer>()
+                .unwrap_err()
+                .starts_with("unknown initializer `he`; expected one of pytorch, kaiming-uniform")
+        );
     }
 }

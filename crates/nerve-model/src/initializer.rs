@@ -5,8 +5,6 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::choice::parse_choice;
-
 /// How the weights of each linear layer are initialised.
 ///
 /// With [`Initializer::Pytorch`] the biases are drawn like the weights, exactly as PyTorch's
@@ -89,10 +87,22 @@ impl fmt::Display for Initializer {
     }
 }
 
+impl nerve_choice::Choice for Initializer {
+    const KIND: &'static str = "initializer";
+
+    fn all() -> &'static [Self] {
+        &Self::ALL
+    }
+
+    fn name(self) -> &'static str {
+        Initializer::name(self)
+    }
+}
+
 impl FromStr for Initializer {
     type Err = String;
 
     fn from_str(name: &str) -> Result<Self, Self::Err> {
-        parse_choice(name, &Self::ALL, Self::name, "initializer")
+        nerve_choice::parse(name).map_err(|e| e.to_string())
     }
 }

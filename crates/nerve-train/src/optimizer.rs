@@ -210,10 +210,22 @@ impl fmt::Display for OptimizerKind {
     }
 }
 
+impl nerve_choice::Choice for OptimizerKind {
+    const KIND: &'static str = "optimizer";
+
+    fn all() -> &'static [Self] {
+        &Self::ALL
+    }
+
+    fn name(self) -> &'static str {
+        OptimizerKind::name(self)
+    }
+}
+
 impl FromStr for OptimizerKind {
     type Err = String;
 
     fn from_str(name: &str) -> Result<Self, Self::Err> {
-        nerve_model::parse_choice(name, &Self::ALL, Self::name, "optimizer")
+        nerve_choice::parse(name).map_err(|e| e.to_string())
     }
 }

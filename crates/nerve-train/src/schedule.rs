@@ -56,11 +56,23 @@ impl fmt::Display for ScheduleKind {
     }
 }
 
+impl nerve_choice::Choice for ScheduleKind {
+    const KIND: &'static str = "schedule";
+
+    fn all() -> &'static [Self] {
+        &Self::ALL
+    }
+
+    fn name(self) -> &'static str {
+        ScheduleKind::name(self)
+    }
+}
+
 impl FromStr for ScheduleKind {
     type Err = String;
 
     fn from_str(name: &str) -> Result<Self, Self::Err> {
-        nerve_model::parse_choice(name, &Self::ALL, Self::name, "schedule")
+        nerve_choice::parse(name).map_err(|e| e.to_string())
     }
 }
 

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use clap::{Args, ValueEnum};
+use clap::Args;
 use nerve_data::{Split, Table};
 use nerve_train::{Scores, Trainer};
 use serde_json::json;
@@ -16,7 +16,7 @@ use crate::output::{headline, write_confusion};
 use crate::saved_model::SavedModel;
 
 /// Which rows `nerve eval` scores.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Part {
     /// Every row.
     All,
@@ -26,6 +26,31 @@ enum Part {
     Validation,
     /// The test rows of the model's own split: reproduces the run's test metrics.
     Test,
+}
+
+impl nerve_choice::Choice for Part {
+    const KIND: &'static str = "split";
+
+    fn all() -> &'static [Self] {
+        &[Part::All, Part::Train, Part::Validation, Part::Test]
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Part::All => "all",
+            Part::Train => "train",
+            Part::Validation => "validation",
+            Part::Test => "test",
+        }
+    }
+}
+
+impl std::str::FromStr for Part {
+    type Err = nerve_choice::UnknownChoice;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        nerve_choice::parse(text)
+    }
 }
 
 /// Flags of `nerve eval`.
@@ -38,7 +63,7 @@ pub(crate) struct EvalArgs {
     #[arg(long, value_name = "CSV|NAME")]
     data: String,
     /// Which rows to score: all, or the train / validation / test rows of the model's split.
-    #[arg(long, value_enum, default_value_t = Part::All)]
+    #[arg(long, value_name = "PART", value_parser = crate::choice::<Part>(), default_value = "all")]
     split: Part,
     #[command(flatten)]
     read: ReadFlags,

@@ -16,7 +16,7 @@ use nerve_model::MlpConfig;
 use nerve_train::{EpochReport, NoopObserver, Observer, Scores, TrainConfig, TrainPlan, Trainer};
 use serde_json::{Value, json};
 
-use crate::value_parser;
+use crate::choice;
 
 mod workloads;
 
@@ -32,7 +32,7 @@ pub(crate) struct BenchArgs {
     #[arg(long, value_name = "NAMES", value_delimiter = ',')]
     workload: Vec<String>,
     /// Backends to run (default: every compiled-in one).
-    #[arg(long, value_name = "NAMES", value_delimiter = ',', value_parser = value_parser::<BackendKind>)]
+    #[arg(long, value_name = "NAMES", value_delimiter = ',', value_parser = choice::<BackendKind>())]
     backend: Vec<BackendKind>,
     /// Timed repeats per workload and backend; repeat r uses seed r. The summary reports medians.
     #[arg(long, value_name = "N", default_value_t = 3)]

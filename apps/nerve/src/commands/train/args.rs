@@ -11,7 +11,7 @@ use nerve_model::{Activation, Initializer};
 use nerve_train::{BatchSize, OptimizerKind, ScheduleKind};
 
 use crate::run_config::{Delimiter, HiddenWidths, RunConfig};
-use crate::value_parser;
+use crate::{choice, value_parser};
 
 /// Flags of `nerve train`. Each overrides the same setting of `--config`; without `--config`,
 /// `--data` starts from scikit-learn-like defaults and no flags at all run the tutorial's network.
@@ -37,8 +37,8 @@ pub(crate) struct TrainArgs {
     /// The target column (default: the last column).
     #[arg(long, value_name = "COLUMN")]
     pub(super) target: Option<String>,
-    /// classification or regression (default: inferred from the target).
-    #[arg(long, value_name = "TASK", value_parser = value_parser::<Task>)]
+    /// The task (default: inferred from the target).
+    #[arg(long, value_name = "TASK", value_parser = choice::<Task>())]
     pub(super) task: Option<Task>,
     /// Columns to leave out, comma-separated (identifiers, free text).
     #[arg(long, value_name = "COLUMNS", value_delimiter = ',')]
@@ -48,7 +48,7 @@ pub(crate) struct TrainArgs {
     pub(super) delimiter: Option<Delimiter>,
     /// Missing values (pandas' spellings: empty, NA, N/A, NaN, null, None, #N/A, ...): `drop`
     /// the rows (default), `impute` features from the training rows, or stop with an `error`.
-    #[arg(long, value_name = "drop|impute|error", value_parser = value_parser::<Missing>)]
+    #[arg(long, value_name = "POLICY", value_parser = choice::<Missing>())]
     pub(super) missing: Option<Missing>,
     /// More strings that mean a missing value, comma-separated (e.g. `?,-`).
     #[arg(
@@ -72,8 +72,8 @@ pub(crate) struct TrainArgs {
     /// into one `infrequent` input (default 50).
     #[arg(long, value_name = "N")]
     pub(super) max_categories: Option<usize>,
-    /// Numeric feature scaling: z-score (default) or none.
-    #[arg(long, value_name = "z-score|none", value_parser = value_parser::<Standardize>)]
+    /// Numeric feature scaling (default: z-score).
+    #[arg(long, value_name = "SCALING", value_parser = choice::<Standardize>())]
     pub(super) standardize: Option<Standardize>,
     /// The share of rows held out for the final test (default 0.2; none under 20 rows).
     #[arg(long, value_name = "FRACTION")]
@@ -88,16 +88,16 @@ pub(crate) struct TrainArgs {
     #[arg(long, value_name = "WIDTHS", value_parser = value_parser::<HiddenWidths>)]
     pub(super) hidden: Option<HiddenWidths>,
     /// Activation after each hidden layer.
-    #[arg(long, value_name = "NAME", value_parser = value_parser::<Activation>)]
+    #[arg(long, value_name = "NAME", value_parser = choice::<Activation>())]
     pub(super) activation: Option<Activation>,
-    /// Weight initializer: pytorch, kaiming-uniform, kaiming-normal, xavier-uniform, xavier-normal.
-    #[arg(long, value_name = "NAME", value_parser = value_parser::<Initializer>)]
+    /// Weight initializer (default: pytorch).
+    #[arg(long, value_name = "NAME", value_parser = choice::<Initializer>())]
     pub(super) initializer: Option<Initializer>,
-    /// Loss: mse, cross-entropy, bce, huber (default: cross-entropy for classes, mse for values).
-    #[arg(long, value_name = "NAME", value_parser = value_parser::<Loss>)]
+    /// Loss (default: cross-entropy for classes, mse for values).
+    #[arg(long, value_name = "NAME", value_parser = choice::<Loss>())]
     pub(super) loss: Option<Loss>,
-    /// Optimizer: sgd, adam, adamw, rmsprop.
-    #[arg(long, value_name = "NAME", value_parser = value_parser::<OptimizerKind>)]
+    /// Optimizer.
+    #[arg(long, value_name = "NAME", value_parser = choice::<OptimizerKind>())]
     pub(super) optimizer: Option<OptimizerKind>,
     /// SGD / RMSprop momentum (0 = none).
     #[arg(long, value_name = "M", allow_negative_numbers = true)]
@@ -111,8 +111,8 @@ pub(crate) struct TrainArgs {
     /// Learning rate.
     #[arg(long, value_name = "RATE", allow_negative_numbers = true)]
     pub(super) lr: Option<f64>,
-    /// Learning-rate schedule: constant, step, cosine, linear, plateau.
-    #[arg(long, value_name = "NAME", value_parser = value_parser::<ScheduleKind>)]
+    /// Learning-rate schedule.
+    #[arg(long, value_name = "NAME", value_parser = choice::<ScheduleKind>())]
     pub(super) schedule: Option<ScheduleKind>,
     /// Epochs of linear warm-up before the schedule.
     #[arg(long, value_name = "N")]
@@ -154,8 +154,8 @@ pub(crate) struct TrainArgs {
     /// Seed for initialisation and shuffling.
     #[arg(long, value_name = "N")]
     pub(super) seed: Option<u64>,
-    /// CPU backend: flex or ndarray (see `nerve backends`).
-    #[arg(long, value_name = "NAME", value_parser = value_parser::<BackendKind>)]
+    /// CPU backend (see `nerve backends`).
+    #[arg(long, value_name = "NAME", value_parser = choice::<BackendKind>())]
     pub(super) backend: Option<BackendKind>,
     /// Folder for the run's files: config.toml, history.csv, history.jsonl, metrics.json
     /// (default: runs/DATA-UTCTIME).
