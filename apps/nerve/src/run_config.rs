@@ -10,7 +10,7 @@ use nerve_data::{
     TableReader, Task,
 };
 use nerve_loss::Loss;
-use nerve_model::{Activation, Initializer, MlpConfig};
+use nerve_model::MlpConfig;
 use nerve_train::{BatchSize, OptimizerConfig, ScheduleConfig, TrainConfig};
 use serde::{Deserialize, Serialize};
 
@@ -24,9 +24,10 @@ pub(crate) struct RunConfig {
     pub backend: BackendKind,
     /// Where the rows come from.
     pub data: DataSection,
-    /// The architecture, less the input and output widths, which the data decides.
+    /// The architecture. Its input and output widths are the data's: undecided (0, left out of
+    /// the text) here, set by [`RunConfig::architecture`].
     #[serde(default)]
-    pub model: ModelSection,
+    pub model: MlpConfig,
     /// The loss.
     #[serde(default)]
     pub loss: LossSection,
@@ -50,7 +51,11 @@ pub(crate) struct LossSection {
     pub name: Option<Loss>,
 }
 
-/// The `[training]` table.
+/// The `[training]` table: [`TrainConfig`]'s epoch-loop settings (its defaults), plus the
+/// checkpoint interval. Not a `TrainConfig` itself: the file keeps `[loss]`, `[optimizer]` and
+/// `[schedule]` as tables of their own (those two are the library's configs, embedded), and
+/// serde's `flatten`, which could merge the rest, turns off `deny_unknown_fields`.
+/// [`RunConfig::train_config`] puts the pieces together.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub(crate) struct TrainingSection {
@@ -261,36 +266,6 @@ impl From<Delimiter> for String {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub(crate) struct ModelSection {
-    pub d_hidden: Vec<usize>,
-    pub activation: Activation,
-    pub dropout: f64,
-    pub initializer: Initializer,
-}
-
-impl Default for ModelSection {
-    fn default() -> Self {
-        Self {
-            d_hidden: vec![100],
-            activation: Activation::Relu,
-            dropout: 0.0,
-            initializer: Initializer::default(),
-        }
-    }
-}
-
-impl ModelSection {
-    /// The full architecture for data with `d_input` features and `d_output` outputs.
-    pub(crate) fn mlp(&self, d_input: usize, d_output: usize) -> MlpConfig {
-        MlpConfig::new(d_input, self.d_hidden.clone(), d_output)
-            .with_activation(self.activation)
-            .with_dropout(self.dropout)
-            .with_initializer(self.initializer)
-    }
-}
-
 impl RunConfig {
     /// The defaults for training on `path` (a CSV file or a built-in data set's name): those of
     /// scikit-learn's MLP (one hidden layer of 100 ReLU units, Adam at 1e-3, batches of
@@ -299,7 +274,7 @@ impl RunConfig {
         RunConfig {
             backend: BackendKind::default(),
             data: DataSection::new(path),
-            model: ModelSection::default(),
+            model: MlpConfig::default(),
             loss: LossSection::default(),
             optimizer: OptimizerConfig::default(),
             schedule: ScheduleConfig::default(),
@@ -330,7 +305,17 @@ impl RunConfig {
 
     /// Checks what serde cannot: sizes and ranges.
     pub(crate) fn validate(&self) -> Result<()> {
-        self.model.mlp(1, 1).validate().context("invalid [model]")?;
+        for (name, width) in [
+            ("d_input", self.model.d_input),
+            ("d_output", self.model.d_output),
+        ] {
+            if width != 0 {
+                bail!("invalid [model]: `{name}` is decided by the data; remove it");
+            }
+        }
+        self.architecture(1, 1)
+            .validate()
+            .context("invalid [model]")?;
         self.train_config().validate()?;
         for (name, value) in [
             ("test_split", self.data.test_split),
@@ -355,6 +340,11 @@ impl RunConfig {
             .get_or_insert(nerve_train::default_loss(task));
         nerve_train::check_loss(loss, task)
             .map_err(|message| anyhow::anyhow!("{source}, target column `{target}`: {message}"))
+    }
+
+    /// The full architecture for data with `d_input` features and `d_output` outputs.
+    pub(crate) fn architecture(&self, d_input: usize, d_output: usize) -> MlpConfig {
+        self.model.clone().with_widths(d_input, d_output)
     }
 
     /// The loss: the configured one, else MSE until [`RunConfig::settle_loss`] chooses.
@@ -541,6 +531,40 @@ mod tests {
         )
         .unwrap_err();
         assert!(format!("{err:#}").contains("available backends"), "{err:#}");
+    }
+
+    #[test]
+    fn the_model_table_is_an_mlp_config_whose_widths_are_the_data_s() {
+        // A partial [model] table takes the library's defaults for the rest.
+        let config = RunConfig::parse(
+            "[data]\npath = \"xor\"\n[model]\nactivation = \"tanh\"\n",
+            "m.toml",
+            None,
+        )
+        .expect("valid");
+        assert_eq!(config.model.d_hidden, vec![100]);
+        assert_eq!(config.architecture(4, 3).d_input, 4);
+        let text = config.to_toml().expect("serialisable");
+        assert!(!text.contains("d_input") && !text.contains("d_output"), "{text}");
+        // Widths are the data's: a file that sets one is refused by name (another instance:
+        // d_output), and an unknown key still is.
+        for key in ["d_input", "d_output"] {
+            let config = RunConfig::parse(
+                &format!("[data]\npath = \"xor\"\n[model]\n{key} = 3\n"),
+                "m.toml",
+                None,
+            )
+            .expect("parses");
+            let err = format!("{:#}", config.validate().unwrap_err());
+            assert!(err.contains(&format!("`{key}` is decided by the data")), "{err}");
+        }
+        let err = RunConfig::parse(
+            "[data]\npath = \"xor\"\n[model]\nhidden = [3]\n",
+            "m.toml",
+            None,
+        )
+        .unwrap_err();
+        assert!(format!("{err:#}").contains("unknown field `hidden`"), "{err:#}");
     }
 
     #[test]

@@ -14,24 +14,40 @@ use crate::{Activation, Initializer};
 /// Every hidden layer is a linear layer followed by [`activation`](Self::activation) and, while
 /// training, dropout. The output layer is linear only. This is the single source of truth for
 /// the architecture: the TOML `[model]` table, the CLI flags and a saved model all hold one.
+///
+/// A width of 0 means "not decided yet": a run config leaves `d_input` and `d_output` to the
+/// data, so they are 0 there and left out of its text; [`validate`](Self::validate) refuses a
+/// network with a zero width. Fields left out of a table take [`MlpConfig::default`]'s values.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct MlpConfig {
     /// Number of input features.
+    #[serde(skip_serializing_if = "undecided")]
     pub d_input: usize,
     /// Width of each hidden layer, first to last; empty for a linear model.
     pub d_hidden: Vec<usize>,
     /// Number of outputs (one per target column, or one logit per class).
+    #[serde(skip_serializing_if = "undecided")]
     pub d_output: usize,
     /// Activation after each hidden layer.
-    #[serde(default)]
     pub activation: Activation,
     /// Probability of zeroing a hidden unit while training, in `[0, 1)`; 0 turns dropout off.
-    #[serde(default)]
     pub dropout: f64,
     /// How weights and biases are drawn before training.
-    #[serde(default)]
     pub initializer: Initializer,
+}
+
+/// Whether a width is still to be decided (0).
+fn undecided(width: &usize) -> bool {
+    *width == 0
+}
+
+impl Default for MlpConfig {
+    /// scikit-learn's `MLPClassifier` default: one hidden layer of 100 ReLU units; the widths
+    /// of the input and output undecided (0) until the data sets them ([`MlpConfig::with_widths`]).
+    fn default() -> Self {
+        Self::new(0, vec![100], 0)
+    }
 }
 
 /// A configuration that cannot describe a network.
@@ -124,6 +140,13 @@ impl MlpConfig {
             dropout: 0.0,
             initializer: Initializer::default(),
         }
+    }
+
+    /// Sets the input and output widths (the data's feature count and target width).
+    pub fn with_widths(mut self, d_input: usize, d_output: usize) -> Self {
+        self.d_input = d_input;
+        self.d_output = d_output;
+        self
     }
 
     /// Sets the hidden-layer activation.

@@ -5,6 +5,8 @@
 use nerve_data::Task;
 use nerve_loss::Loss;
 
+use crate::MetricKind;
+
 /// The loss a task trains with unless one is chosen: cross-entropy for classes (binary too:
 /// one logit per class keeps labels, probabilities and metrics uniform), MSE for values.
 pub fn default_loss(task: Task) -> Loss {
@@ -54,6 +56,21 @@ pub fn output_width(loss: Loss, labels: Option<&[String]>) -> Result<usize, Stri
     })
 }
 
+/// What the metrics of a network with `d_output` outputs measure under `loss`: classes for the
+/// class losses (two for bce's single logit), values for the regression losses, reported in
+/// units `target_scale` times the network's (a standardized target's standard deviation).
+pub(crate) fn metric_kind(loss: Loss, d_output: usize, target_scale: f64) -> MetricKind {
+    match loss {
+        Loss::CrossEntropy => MetricKind::Classes {
+            num_classes: d_output,
+        },
+        Loss::BinaryCrossEntropy => MetricKind::Classes { num_classes: 2 },
+        Loss::Mse | Loss::Huber => MetricKind::Values {
+            scale: target_scale,
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -74,5 +91,13 @@ mod tests {
         assert!(check_loss(Loss::Huber, Task::Classification).is_err());
         assert!(check_loss(Loss::CrossEntropy, Task::Regression).is_err());
         assert_eq!(default_loss(Task::Regression), Loss::Mse);
+        assert_eq!(
+            metric_kind(Loss::BinaryCrossEntropy, 1, 1.0),
+            MetricKind::Classes { num_classes: 2 }
+        );
+        assert_eq!(
+            metric_kind(Loss::Huber, 1, 3.0),
+            MetricKind::Values { scale: 3.0 }
+        );
     }
 }

@@ -1,10 +1,12 @@
 //! The epoch loop's tests: convergence, early stopping, divergence, resuming.
 
+use super::evaluation::evaluate;
 use super::*;
 use crate::NoopObserver;
 use crate::*;
 use nerve_backend::BackendKind;
 use nerve_data::Table;
+use nerve_loss::Loss;
 use nerve_model::MlpConfig;
 
 fn line() -> Dataset {

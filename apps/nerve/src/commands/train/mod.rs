@@ -67,12 +67,8 @@ pub(crate) fn run(mut args: TrainArgs) -> Result<ExitCode> {
         .map(|path| saved_model::load(path, &device))
         .transpose()?;
     if let Some(init) = &init {
-        // The file's architecture, so its weights fit.
-        let architecture = &init.info.architecture;
-        config.model.d_hidden = architecture.d_hidden.clone();
-        config.model.activation = architecture.activation;
-        config.model.dropout = architecture.dropout;
-        config.model.initializer = architecture.initializer;
+        // The file's architecture, so its weights fit; the data decides the widths again.
+        config.model = init.info.architecture.clone().with_widths(0, 0);
     }
     let table = load_table(&mut config)?;
     let mut prepared = prepare(table, &config.data.prepare_options())?;
@@ -117,7 +113,7 @@ pub(crate) fn run(mut args: TrainArgs) -> Result<ExitCode> {
         None => None,
     };
     let d_output = output_width(config.loss(), &prepared)?;
-    let mlp_config = config.model.mlp(prepared.preprocessor.d_input(), d_output);
+    let mlp_config = config.architecture(prepared.preprocessor.d_input(), d_output);
     mlp_config.validate().context("invalid [model]")?;
 
     let model = match init {
