@@ -545,7 +545,10 @@ mod tests {
         assert_eq!(config.model.d_hidden, vec![100]);
         assert_eq!(config.architecture(4, 3).d_input, 4);
         let text = config.to_toml().expect("serialisable");
-        assert!(!text.contains("d_input") && !text.contains("d_output"), "{text}");
+        assert!(
+            !text.contains("d_input") && !text.contains("d_output"),
+            "{text}"
+        );
         // Widths are the data's: a file that sets one is refused by name (another instance:
         // d_output), and an unknown key still is.
         for key in ["d_input", "d_output"] {
@@ -556,7 +559,10 @@ mod tests {
             )
             .expect("parses");
             let err = format!("{:#}", config.validate().unwrap_err());
-            assert!(err.contains(&format!("`{key}` is decided by the data")), "{err}");
+            assert!(
+                err.contains(&format!("`{key}` is decided by the data")),
+                "{err}"
+            );
         }
         let err = RunConfig::parse(
             "[data]\npath = \"xor\"\n[model]\nhidden = [3]\n",
@@ -564,7 +570,10 @@ mod tests {
             None,
         )
         .unwrap_err();
-        assert!(format!("{err:#}").contains("unknown field `hidden`"), "{err:#}");
+        assert!(
+            format!("{err:#}").contains("unknown field `hidden`"),
+            "{err:#}"
+        );
     }
 
     #[test]

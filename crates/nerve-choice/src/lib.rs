@@ -12,6 +12,11 @@
 
 use std::fmt;
 
+/// The README's example, compiled (and run) as a doc test so it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 /// An enum of named settings.
 pub trait Choice: Copy + Eq + 'static {
     /// What one choice is called in messages: `"activation"`, `"missing-value policy"`.
@@ -27,6 +32,60 @@ pub trait Choice: Copy + Eq + 'static {
     fn aliases(self) -> &'static [&'static str] {
         &[]
     }
+}
+
+/// Implements [`Choice`], `Display` (the name) and `FromStr` (by [`parse`], the error as text)
+/// for an enum with an inherent `const ALL: [Self; N]` and `fn name(self) -> &'static str`:
+///
+/// ```
+/// # #[derive(Debug, Clone, Copy, PartialEq, Eq)] enum Shape { Square, Circle }
+/// # impl Shape {
+/// #     const ALL: [Shape; 2] = [Shape::Square, Shape::Circle];
+/// #     fn name(self) -> &'static str { match self { Shape::Square => "square", Shape::Circle => "circle" } }
+/// # }
+/// nerve_choice::named_choice!(Shape, "shape");
+/// assert_eq!("CIRCLE".parse::<Shape>(), Ok(Shape::Circle));
+/// assert_eq!(Shape::Square.to_string(), "square");
+/// ```
+///
+/// A third argument, a `fn(Self) -> &'static [&'static str]`, gives [`Choice::aliases`].
+#[macro_export]
+macro_rules! named_choice {
+    ($ty:ty, $kind:literal) => {
+        $crate::named_choice!($ty, $kind, |_| &[]);
+    };
+    ($ty:ty, $kind:literal, $aliases:expr) => {
+        impl $crate::Choice for $ty {
+            const KIND: &'static str = $kind;
+
+            fn all() -> &'static [Self] {
+                &<$ty>::ALL
+            }
+
+            fn name(self) -> &'static str {
+                <$ty>::name(self)
+            }
+
+            fn aliases(self) -> &'static [&'static str] {
+                let aliases: fn($ty) -> &'static [&'static str] = $aliases;
+                aliases(self)
+            }
+        }
+
+        impl ::std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(<$ty>::name(*self))
+            }
+        }
+
+        impl ::std::str::FromStr for $ty {
+            type Err = String;
+
+            fn from_str(text: &str) -> Result<Self, Self::Err> {
+                $crate::parse(text).map_err(|e| e.to_string())
+            }
+        }
+    };
 }
 
 /// The choice `text` names, if any (see the crate docs for what matches).

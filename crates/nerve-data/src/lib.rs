@@ -57,6 +57,7 @@ mod dates;
 mod error;
 mod feature_transform;
 mod line_tracker;
+mod matcher;
 mod note;
 mod prepare;
 mod preprocess;

@@ -1,7 +1,7 @@
 //! [`prepare`]: from a table to training, validation and test sets in one call, doing what
 //! pandas and scikit-learn's preprocessing would: missing values, task, split, scaling, encoding.
 
-use crate::feature_transform::{Cell, Matcher};
+use crate::matcher::{Cell, Matcher};
 use crate::roles::assign_roles;
 use crate::{
     ColumnData, ColumnKind, ColumnRoles, DataError, Dataset, Missing, MissingReport, Note,

@@ -5,7 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::cell::NumberFormat;
 use crate::column::ColumnKind;
-use crate::feature_transform::{Cell, Matcher, mean_and_scale, numeric_values};
+use crate::feature_transform::{mean_and_scale, numeric_values};
+use crate::matcher::{Cell, Matcher};
 use crate::{DataError, Dataset, FeatureTransform, Table, Task, class_labels};
 
 /// How numeric features are scaled.

@@ -1,8 +1,5 @@
 //! [`Loss`]: which loss to train with, and its forward pass.
 
-use std::fmt;
-use std::str::FromStr;
-
 use burn::nn::loss::{
     BinaryCrossEntropyLossConfig, CrossEntropyLossConfig, HuberLossConfig, MseLoss, Reduction,
 };
@@ -146,6 +143,12 @@ impl Loss {
     }
 }
 
+// `binary-cross-entropy`: PyTorch's name for bce.
+nerve_choice::named_choice!(Loss, "loss", |loss| match loss {
+    Loss::BinaryCrossEntropy => &["binary-cross-entropy"],
+    _ => &[],
+});
+
 /// Why a loss could not be computed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum LossError {
@@ -217,37 +220,4 @@ pub enum LossError {
         /// The loss the targets were prepared for.
         prepared_for: Loss,
     },
-}
-
-impl fmt::Display for Loss {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl nerve_choice::Choice for Loss {
-    const KIND: &'static str = "loss";
-
-    fn all() -> &'static [Self] {
-        &Self::ALL
-    }
-
-    fn name(self) -> &'static str {
-        Loss::name(self)
-    }
-
-    fn aliases(self) -> &'static [&'static str] {
-        match self {
-            Loss::BinaryCrossEntropy => &["binary-cross-entropy"],
-            _ => &[],
-        }
-    }
-}
-
-impl FromStr for Loss {
-    type Err = String;
-
-    fn from_str(name: &str) -> Result<Self, Self::Err> {
-        nerve_choice::parse(name).map_err(|e| e.to_string())
-    }
 }

@@ -1,8 +1,5 @@
 //! [`Activation`]: the non-linearity applied after each hidden layer.
 
-use std::fmt;
-use std::str::FromStr;
-
 use burn::prelude::Tensor;
 use burn::tensor::activation;
 use serde::{Deserialize, Serialize};
@@ -63,31 +60,7 @@ impl Activation {
     }
 }
 
-impl fmt::Display for Activation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl nerve_choice::Choice for Activation {
-    const KIND: &'static str = "activation";
-
-    fn all() -> &'static [Self] {
-        &Self::ALL
-    }
-
-    fn name(self) -> &'static str {
-        Activation::name(self)
-    }
-}
-
-impl FromStr for Activation {
-    type Err = String;
-
-    fn from_str(name: &str) -> Result<Self, Self::Err> {
-        nerve_choice::parse(name).map_err(|e| e.to_string())
-    }
-}
+nerve_choice::named_choice!(Activation, "activation");
 
 #[cfg(test)]
 mod tests {

@@ -1,8 +1,5 @@
 //! [`Initializer`]: how the weights of each layer are drawn before training.
 
-use std::fmt;
-use std::str::FromStr;
-
 use serde::{Deserialize, Serialize};
 
 /// How the weights of each linear layer are initialised.
@@ -81,28 +78,4 @@ impl Initializer {
     }
 }
 
-impl fmt::Display for Initializer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl nerve_choice::Choice for Initializer {
-    const KIND: &'static str = "initializer";
-
-    fn all() -> &'static [Self] {
-        &Self::ALL
-    }
-
-    fn name(self) -> &'static str {
-        Initializer::name(self)
-    }
-}
-
-impl FromStr for Initializer {
-    type Err = String;
-
-    fn from_str(name: &str) -> Result<Self, Self::Err> {
-        nerve_choice::parse(name).map_err(|e| e.to_string())
-    }
-}
+nerve_choice::named_choice!(Initializer, "initializer");

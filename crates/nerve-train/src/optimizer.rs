@@ -1,8 +1,5 @@
 //! [`OptimizerConfig`]: the gradient-descent rule, built on burn's optimizers.
 
-use std::fmt;
-use std::str::FromStr;
-
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;
 use burn::optim::{AdamConfig, AdamWConfig, ModuleOptimizer, RmsPropConfig, SgdConfig};
@@ -204,28 +201,4 @@ impl OptimizerKind {
     }
 }
 
-impl fmt::Display for OptimizerKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl nerve_choice::Choice for OptimizerKind {
-    const KIND: &'static str = "optimizer";
-
-    fn all() -> &'static [Self] {
-        &Self::ALL
-    }
-
-    fn name(self) -> &'static str {
-        OptimizerKind::name(self)
-    }
-}
-
-impl FromStr for OptimizerKind {
-    type Err = String;
-
-    fn from_str(name: &str) -> Result<Self, Self::Err> {
-        nerve_choice::parse(name).map_err(|e| e.to_string())
-    }
-}
+nerve_choice::named_choice!(OptimizerKind, "optimizer");

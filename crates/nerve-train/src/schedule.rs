@@ -2,7 +2,6 @@
 //! and linear schedulers, an optional linear warm-up, and reduce-on-plateau (which burn lacks).
 
 use std::fmt;
-use std::str::FromStr;
 
 use burn::lr_scheduler::cosine::CosineAnnealingLrSchedulerConfig;
 use burn::lr_scheduler::linear::LinearLrSchedulerConfig;
@@ -50,31 +49,7 @@ impl ScheduleKind {
     }
 }
 
-impl fmt::Display for ScheduleKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl nerve_choice::Choice for ScheduleKind {
-    const KIND: &'static str = "schedule";
-
-    fn all() -> &'static [Self] {
-        &Self::ALL
-    }
-
-    fn name(self) -> &'static str {
-        ScheduleKind::name(self)
-    }
-}
-
-impl FromStr for ScheduleKind {
-    type Err = String;
-
-    fn from_str(name: &str) -> Result<Self, Self::Err> {
-        nerve_choice::parse(name).map_err(|e| e.to_string())
-    }
-}
+nerve_choice::named_choice!(ScheduleKind, "schedule");
 
 /// The `[schedule]` table of a run config. The learning rate is set once per epoch; every
 /// count is in epochs.
