@@ -15,6 +15,8 @@ pub(crate) struct Builtin {
     pub about: &'static str,
     /// The CSV text.
     pub csv: &'static str,
+    /// Its tuned run config (`configs/NAME.toml`), which `--config NAME` reads.
+    pub config: &'static str,
 }
 
 /// The built-in data sets, smallest first.
@@ -23,31 +25,37 @@ pub(crate) const DATASETS: [Builtin; 6] = [
         name: "xor",
         about: "the tutorial's 4-row parity table",
         csv: include_str!("../../../datasets/xor.csv"),
+        config: XOR_CONFIG,
     },
     Builtin {
         name: "iris",
         about: "Fisher's iris flowers, 3 species",
         csv: include_str!("../../../datasets/iris.csv"),
+        config: include_str!("../../../configs/iris.toml"),
     },
     Builtin {
         name: "wine",
         about: "chemical analysis of 3 Italian wine cultivars",
         csv: include_str!("../../../datasets/wine.csv"),
+        config: include_str!("../../../configs/wine.toml"),
     },
     Builtin {
         name: "breast_cancer",
         about: "Wisconsin diagnostic breast cancer, malignant or benign",
         csv: include_str!("../../../datasets/breast_cancer.csv"),
+        config: include_str!("../../../configs/breast_cancer.toml"),
     },
     Builtin {
         name: "digits",
         about: "8x8 images of handwritten digits",
         csv: include_str!("../../../datasets/digits.csv"),
+        config: include_str!("../../../configs/digits.toml"),
     },
     Builtin {
         name: "diabetes",
         about: "disease progression after one year, from 10 baseline measurements",
         csv: include_str!("../../../datasets/diabetes.csv"),
+        config: include_str!("../../../configs/diabetes.toml"),
     },
 ];
 
@@ -59,4 +67,9 @@ pub(crate) fn dataset(name: &str) -> Option<&'static Builtin> {
 /// The names of the built-in data sets.
 pub(crate) fn dataset_names() -> Vec<&'static str> {
     DATASETS.iter().map(|d| d.name).collect()
+}
+
+/// The names `--config` accepts besides files: every built-in data set's.
+pub(crate) fn config_names() -> Vec<&'static str> {
+    dataset_names()
 }

@@ -26,7 +26,7 @@ mod saved_model;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use nerve_backend::BackendKind;
 
 #[global_allocator]
@@ -71,7 +71,8 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    let cli = Cli::parse();
+    let command = Cli::command().mut_subcommand("train", commands::train::with_defaults);
+    let cli = Cli::from_arg_matches(&command.get_matches()).unwrap_or_else(|err| err.exit());
     let result = match cli.command {
         Command::Train(args) => commands::train::run(*args),
         Command::Bench(args) => commands::bench::run(args),
@@ -161,5 +162,57 @@ fn list_backends() {
     for kind in BackendKind::available() {
         let marker = if kind == default { " (default)" } else { "" };
         println!("{:<8} {}{marker}", kind.name(), kind.description());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{ArgAction, CommandFactory};
+
+    use super::*;
+
+    /// Every flag of every command says what it is when not given: a default clap shows, a
+    /// `[default: ...]` or `(default: ...)` in its help, or it is a switch (off unless given).
+    #[test]
+    fn every_flag_names_its_default() {
+        let mut command = Cli::command().mut_subcommand("train", commands::train::with_defaults);
+        command.build();
+        let mut silent = Vec::new();
+        for sub in command.get_subcommands() {
+            for arg in sub.get_arguments() {
+                let switch = matches!(
+                    arg.get_action(),
+                    ArgAction::SetTrue | ArgAction::Help | ArgAction::HelpLong | ArgAction::Version
+                );
+                if arg.is_positional() || arg.is_hide_set() || arg.is_required_set() || switch {
+                    continue;
+                }
+                let help = arg.get_help().map(ToString::to_string).unwrap_or_default();
+                if arg.get_default_values().is_empty() && !help.contains("default") {
+                    silent.push(format!("{} --{}", sub.get_name(), arg.get_id()));
+                }
+            }
+        }
+        assert!(
+            silent.is_empty(),
+            "flags whose help names no default: {silent:?}"
+        );
+    }
+
+    /// `train`'s flags all sit under a heading.
+    #[test]
+    fn train_flags_are_grouped() {
+        let mut command = Cli::command();
+        command.build();
+        let train = command.find_subcommand("train").expect("train exists");
+        for arg in train.get_arguments() {
+            if arg.get_id() != "help" {
+                assert!(
+                    arg.get_help_heading().is_some(),
+                    "--{} has no heading",
+                    arg.get_id()
+                );
+            }
+        }
     }
 }

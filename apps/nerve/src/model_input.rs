@@ -20,15 +20,15 @@ pub(crate) struct ReadFlags {
     #[arg(long, value_name = "CHAR", value_parser = value_parser::<Delimiter>)]
     pub(crate) delimiter: Option<Delimiter>,
     /// CPU backend (see `nerve backends`).
-    #[arg(long, value_name = "NAME", value_parser = choice::<BackendKind>())]
-    pub(crate) backend: Option<BackendKind>,
+    #[arg(long, value_name = "NAME", value_parser = choice::<BackendKind>(), default_value_t = BackendKind::default())]
+    pub(crate) backend: BackendKind,
 }
 
 pub(crate) fn open_model(
     path: &std::path::Path,
-    backend: Option<BackendKind>,
+    backend: BackendKind,
 ) -> Result<(SavedModel, Device)> {
-    let device = backend.unwrap_or_default().device()?;
+    let device = backend.device()?;
     let saved = saved_model::load(path, &device)?;
     Ok((saved, device))
 }

@@ -482,7 +482,14 @@ impl std::str::FromStr for HiddenWidths {
 /// Parses `--hidden`: comma-separated widths (`5`, `64,32`), or `none` for no hidden layer.
 fn parse_hidden(text: &str) -> Result<Vec<usize>, String> {
     let text = text.trim();
-    if text.is_empty() || text.eq_ignore_ascii_case("none") {
+    if text.is_empty() {
+        // An empty value is more often a shell variable left unset than a wish for a linear
+        // model: that one is spelled out.
+        return Err(
+            "no layer widths given; expected e.g. 64,32, or `none` for no hidden layer".into(),
+        );
+    }
+    if text.eq_ignore_ascii_case("none") {
         return Ok(Vec::new());
     }
     text.split(',')
@@ -590,6 +597,12 @@ mod tests {
     fn flag_parsers() {
         assert_eq!(parse_hidden("64, 32"), Ok(vec![64, 32]));
         assert_eq!(parse_hidden("none"), Ok(vec![]));
+        assert!(
+            parse_hidden("")
+                .unwrap_err()
+                .contains("`none` for no hidden layer")
+        );
+        assert!(parse_hidden("  ").is_err());
         assert!(parse_hidden("64,x").is_err());
         assert!(parse_hidden("0").is_err());
         assert_eq!("tab".parse::<Delimiter>(), Ok(Delimiter(b'\t')));

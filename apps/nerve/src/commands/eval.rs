@@ -53,14 +53,20 @@ impl std::str::FromStr for Part {
     }
 }
 
+const EXAMPLES: &str = "\
+Examples:
+  nerve eval -m runs/iris/model.safetensors -d iris --split test   # metrics.json's test part
+  nerve eval -m model.safetensors -d labelled_2026.csv --json";
+
 /// Flags of `nerve eval`.
 #[derive(Debug, Args)]
+#[command(after_help = EXAMPLES)]
 pub(crate) struct EvalArgs {
     /// A model file written by `nerve train` (e.g. runs/X/model.safetensors).
-    #[arg(long, value_name = "FILE")]
+    #[arg(short, long, value_name = "FILE")]
     model: PathBuf,
     /// A labelled CSV file (columns matched by name), or a built-in data set's name.
-    #[arg(long, value_name = "CSV|NAME")]
+    #[arg(short, long, value_name = "FILE|NAME")]
     data: String,
     /// Which rows to score: all, or the train / validation / test rows of the model's split.
     #[arg(long, value_name = "PART", value_parser = crate::choice::<Part>(), default_value = "all")]

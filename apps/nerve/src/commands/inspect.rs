@@ -15,15 +15,22 @@ use crate::output::{headline, shorten, write_aligned};
 use crate::run_config::Delimiter;
 use crate::saved_model::SavedModel;
 
+const EXAMPLES: &str = "\
+Examples:
+  nerve inspect -m runs/iris/model.safetensors
+  nerve inspect -m model.safetensors -d iris     # also the hidden units' activity on that data";
+
 /// Flags of `nerve inspect`.
 #[derive(Debug, Args)]
+#[command(after_help = EXAMPLES)]
 pub(crate) struct InspectArgs {
     /// A model file written by `nerve train`.
-    #[arg(long, value_name = "FILE")]
+    #[arg(short, long, value_name = "FILE")]
     model: PathBuf,
     /// Also run the model on this CSV (or built-in data set) and report each hidden layer's
-    /// activity: mean activation and dead units (never active on any row).
-    #[arg(long, value_name = "CSV|NAME")]
+    /// activity: mean activation and dead units (never active on any row) (default: the model
+    /// file alone).
+    #[arg(short, long, value_name = "FILE|NAME")]
     data: Option<String>,
     #[command(flatten)]
     read: ReadFlags,

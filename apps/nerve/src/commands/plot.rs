@@ -4,8 +4,14 @@ use anyhow::Result;
 
 use crate::charts::{Format, draw_run};
 
+const EXAMPLES: &str = "\
+Examples:
+  nerve plot runs/iris-20261130-101500
+  nerve plot runs/iris --png";
+
 /// Flags of `nerve plot`.
 #[derive(Debug, clap::Args)]
+#[command(after_help = EXAMPLES)]
 pub(crate) struct PlotArgs {
     /// A run folder written by `nerve train` (holding history.csv and metrics.json).
     run_dir: std::path::PathBuf,

@@ -13,18 +13,25 @@ use crate::output::most_likely;
 use crate::output_paths::check_output_file;
 use crate::run_dir::write_atomically;
 
+const EXAMPLES: &str = "\
+Examples:
+  nerve predict -m runs/iris/model.safetensors -d new_flowers.csv > predictions.csv
+  nerve predict -m model.safetensors -d customers.csv --keep customer_id --proba -o scores.csv
+  zcat big.csv.gz | nerve predict -m model.safetensors -d - --batch-rows 10000";
+
 /// Flags of `nerve predict`.
 #[derive(Debug, Args)]
+#[command(after_help = EXAMPLES)]
 pub(crate) struct PredictArgs {
     /// A model file written by `nerve train`.
-    #[arg(long, value_name = "FILE")]
+    #[arg(short, long, value_name = "FILE")]
     model: PathBuf,
     /// A CSV file with the feature columns (any order; other columns are ignored), or a
     /// built-in data set's name.
-    #[arg(long, value_name = "CSV|NAME")]
+    #[arg(short, long, value_name = "FILE|NAME")]
     data: String,
     /// Write the predictions here (default: stdout).
-    #[arg(long, value_name = "FILE.csv")]
+    #[arg(short, long, value_name = "FILE.csv")]
     output: Option<PathBuf>,
     /// Add one probability column per class.
     #[arg(long)]

@@ -22,18 +22,25 @@ mod rows;
 
 use rows::{completeness_gap, join, row_json, write_row};
 
+const EXAMPLES: &str = "\
+Examples:
+  nerve explain -m runs/diabetes/model.safetensors -d diabetes
+  nerve explain -m model.safetensors -d customers.csv --rows 0,5 --by-category
+  nerve explain -m model.safetensors -d iris --plot why.png --json";
+
 /// Flags of `nerve explain`.
 #[derive(Debug, Args)]
+#[command(after_help = EXAMPLES)]
 pub(crate) struct ExplainArgs {
     /// A model file written by `nerve train`.
-    #[arg(long, value_name = "FILE")]
+    #[arg(short, long, value_name = "FILE")]
     model: PathBuf,
     /// A CSV file with the feature columns (any order; others are ignored), or a built-in data
     /// set's name.
-    #[arg(long, value_name = "CSV|NAME")]
+    #[arg(short, long, value_name = "FILE|NAME")]
     data: String,
     /// Explain these data rows only (0 is the first row after the header), e.g. `--rows 0,5,9`:
-    /// each gets its own table.
+    /// each gets its own table (default: every row, up to --max-rows, summarised).
     #[arg(long, value_name = "N,N,...", value_delimiter = ',')]
     rows: Vec<usize>,
     /// Points on the path from the baseline to each row; more is more exact (see the

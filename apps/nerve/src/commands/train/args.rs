@@ -15,171 +15,331 @@ use crate::{choice, value_parser};
 
 /// Flags of `nerve train`. Each overrides the same setting of `--config`; without `--config`,
 /// `--data` starts from scikit-learn-like defaults and no flags at all run the tutorial's network.
+/// Every key of a run config has a flag (`tests/cli.rs` walks `--print-config`'s keys); the
+/// defaults shown in `--help` are read from [`RunConfig::for_data`] ([`with_defaults`]).
 #[derive(Debug, Args)]
+#[command(after_help = EXAMPLES)]
 pub(crate) struct TrainArgs {
-    /// A TOML run config (see configs/); default: the tutorial's network, or defaults for --data.
-    #[arg(long, value_name = "FILE.toml")]
-    pub(super) config: Option<PathBuf>,
-    /// Continue an interrupted run from its folder's last checkpoint (its config.toml, its data).
-    #[arg(
-        long,
-        value_name = "RUN_DIR",
-        conflicts_with_all = ["config", "out", "overwrite", "init"]
-    )]
-    pub(super) resume: Option<PathBuf>,
-    /// Start from the weights (and the preprocessing) of a model file instead of random ones;
-    /// its architecture is used, and the data must fit it.
-    #[arg(long, value_name = "MODEL")]
-    pub(super) init: Option<PathBuf>,
-    /// A CSV file with a header row, or a built-in data set's name (see `nerve datasets`).
-    #[arg(long, value_name = "CSV|NAME")]
+    /// A CSV file (`.csv`, `.csv.gz`, `-` for stdin) or a built-in data set's name (see
+    /// `nerve datasets`) (default: --config's, or with neither the tutorial's XOR table).
+    #[arg(short, long, value_name = "FILE|NAME", help_heading = "Data")]
     pub(super) data: Option<String>,
     /// The target column (default: the last column).
-    #[arg(long, value_name = "COLUMN")]
+    #[arg(short, long, value_name = "COLUMN", help_heading = "Data")]
     pub(super) target: Option<String>,
     /// The task (default: inferred from the target).
-    #[arg(long, value_name = "TASK", value_parser = choice::<Task>())]
+    #[arg(long, value_name = "TASK", value_parser = choice::<Task>(), help_heading = "Data")]
     pub(super) task: Option<Task>,
-    /// Columns to leave out, comma-separated (identifiers, free text).
-    #[arg(long, value_name = "COLUMNS", value_delimiter = ',')]
+    /// Columns to leave out, comma-separated: identifiers, free text (default: none).
+    #[arg(
+        long,
+        value_name = "COLUMNS",
+        value_delimiter = ',',
+        help_heading = "Data"
+    )]
     pub(super) ignore: Option<Vec<String>>,
     /// The CSV field delimiter: `,`, `;`, `tab`, ... (default: detected from the header line).
-    #[arg(long, value_name = "CHAR", value_parser = value_parser::<Delimiter>)]
+    #[arg(long, value_name = "CHAR", value_parser = value_parser::<Delimiter>, help_heading = "Data")]
     pub(super) delimiter: Option<Delimiter>,
     /// Missing values (pandas' spellings: empty, NA, N/A, NaN, null, None, #N/A, ...): `drop`
-    /// the rows (default), `impute` features from the training rows, or stop with an `error`.
-    #[arg(long, value_name = "POLICY", value_parser = choice::<Missing>())]
+    /// the rows, `impute` features from the training rows, or stop with an `error`.
+    #[arg(long, value_name = "POLICY", value_parser = choice::<Missing>(), help_heading = "Data")]
     pub(super) missing: Option<Missing>,
-    /// More strings that mean a missing value, comma-separated (e.g. `?,-`).
+    /// More strings that mean a missing value, comma-separated, e.g. `?,-` (default: none).
     #[arg(
         long,
         value_name = "A,B",
         value_delimiter = ',',
-        allow_hyphen_values = true
+        allow_hyphen_values = true,
+        help_heading = "Data"
     )]
     pub(super) na_values: Option<Vec<String>>,
-    /// The thousands separator to strip from numbers (`,` is detected in comma-delimited
-    /// files; `.` makes `,` the decimal mark).
-    #[arg(long, value_name = "CHAR")]
+    /// The thousands separator to strip from numbers; `.` makes `,` the decimal mark (default:
+    /// `,` detected in comma-delimited files).
+    #[arg(long, value_name = "CHAR", help_heading = "Data")]
     pub(super) thousands: Option<char>,
-    /// Columns to use as categories whatever their values, comma-separated.
-    #[arg(long, value_name = "COLUMNS", value_delimiter = ',')]
+    /// Columns to use as categories whatever their values, comma-separated (default: none).
+    #[arg(
+        long,
+        value_name = "COLUMNS",
+        value_delimiter = ',',
+        help_heading = "Data"
+    )]
     pub(super) categorical: Option<Vec<String>>,
-    /// Columns that must be numbers, comma-separated (a cell that is not one is an error).
-    #[arg(long, value_name = "COLUMNS", value_delimiter = ',')]
+    /// Columns that must be numbers, comma-separated (default: none).
+    #[arg(
+        long,
+        value_name = "COLUMNS",
+        value_delimiter = ',',
+        help_heading = "Data"
+    )]
     pub(super) numeric: Option<Vec<String>>,
     /// One-hot columns with more categories keep the N-1 most frequent and group the rest
-    /// into one `infrequent` input (default 50).
-    #[arg(long, value_name = "N")]
+    /// into one `infrequent` input.
+    #[arg(long, value_name = "N", help_heading = "Data")]
     pub(super) max_categories: Option<usize>,
-    /// Numeric feature scaling (default: z-score).
-    #[arg(long, value_name = "SCALING", value_parser = choice::<Standardize>())]
+    /// Numeric feature scaling.
+    #[arg(long, value_name = "SCALING", value_parser = choice::<Standardize>(), help_heading = "Data")]
     pub(super) standardize: Option<Standardize>,
-    /// The share of rows held out for the final test (default 0.2; none under 20 rows).
-    #[arg(long, value_name = "FRACTION")]
+    /// Standardize a regression target for training (predictions are mapped back).
+    #[arg(long, value_name = "BOOL", help_heading = "Data")]
+    pub(super) standardize_target: Option<bool>,
+    /// The share of rows held out for the final test (none under 20 rows).
+    #[arg(long, value_name = "FRACTION", help_heading = "Data")]
     pub(super) test_split: Option<f64>,
-    /// The share of rows held out for validation (default 0).
-    #[arg(long, value_name = "FRACTION")]
+    /// The share of rows held out for validation.
+    #[arg(long, value_name = "FRACTION", help_heading = "Data")]
     pub(super) val_split: Option<f64>,
-    /// Seed of the train/validation/test split (default 42).
-    #[arg(long, value_name = "N")]
+    /// Seed of the train/validation/test split.
+    #[arg(long, value_name = "N", help_heading = "Data")]
     pub(super) split_seed: Option<u64>,
+
     /// Hidden layer widths, e.g. `5` or `64,32`; `none` for a linear model.
-    #[arg(long, value_name = "WIDTHS", value_parser = value_parser::<HiddenWidths>)]
+    #[arg(long, value_name = "WIDTHS", value_parser = value_parser::<HiddenWidths>, help_heading = "Model")]
     pub(super) hidden: Option<HiddenWidths>,
     /// Activation after each hidden layer.
-    #[arg(long, value_name = "NAME", value_parser = choice::<Activation>())]
+    #[arg(long, value_name = "NAME", value_parser = choice::<Activation>(), help_heading = "Model")]
     pub(super) activation: Option<Activation>,
-    /// Weight initializer (default: pytorch).
-    #[arg(long, value_name = "NAME", value_parser = choice::<Initializer>())]
+    /// Probability of zeroing a hidden unit while training, in [0, 1).
+    #[arg(long, value_name = "P", help_heading = "Model")]
+    pub(super) dropout: Option<f64>,
+    /// Weight initializer.
+    #[arg(long, value_name = "NAME", value_parser = choice::<Initializer>(), help_heading = "Model")]
     pub(super) initializer: Option<Initializer>,
-    /// Loss (default: cross-entropy for classes, mse for values).
-    #[arg(long, value_name = "NAME", value_parser = choice::<Loss>())]
+
+    /// The loss (default: cross-entropy for classes, mse for values).
+    #[arg(long, value_name = "NAME", value_parser = choice::<Loss>(), help_heading = "Loss")]
     pub(super) loss: Option<Loss>,
-    /// Optimizer.
-    #[arg(long, value_name = "NAME", value_parser = choice::<OptimizerKind>())]
+
+    /// The optimizer.
+    #[arg(long, value_name = "NAME", value_parser = choice::<OptimizerKind>(), help_heading = "Optimizer")]
     pub(super) optimizer: Option<OptimizerKind>,
-    /// SGD / RMSprop momentum (0 = none).
-    #[arg(long, value_name = "M", allow_negative_numbers = true)]
-    pub(super) momentum: Option<f64>,
-    /// SGD: Nesterov momentum.
-    #[arg(long)]
-    pub(super) nesterov: bool,
-    /// Weight decay (L2; decoupled for adamw, whose default is 0.01).
-    #[arg(long, value_name = "W", allow_negative_numbers = true)]
-    pub(super) weight_decay: Option<f64>,
     /// Learning rate.
-    #[arg(long, value_name = "RATE", allow_negative_numbers = true)]
+    #[arg(
+        long,
+        value_name = "RATE",
+        allow_negative_numbers = true,
+        help_heading = "Optimizer"
+    )]
     pub(super) lr: Option<f64>,
+    /// SGD / RMSprop momentum (0 = none).
+    #[arg(
+        long,
+        value_name = "M",
+        allow_negative_numbers = true,
+        help_heading = "Optimizer"
+    )]
+    pub(super) momentum: Option<f64>,
+    /// SGD: Nesterov momentum (default: off).
+    #[arg(long, help_heading = "Optimizer")]
+    pub(super) nesterov: bool,
+    /// Weight decay: L2, decoupled for adamw (default: 0; adamw 0.01).
+    #[arg(
+        long,
+        value_name = "W",
+        allow_negative_numbers = true,
+        help_heading = "Optimizer"
+    )]
+    pub(super) weight_decay: Option<f64>,
+    /// Adam / AdamW: the first moment's decay.
+    #[arg(long, value_name = "B", help_heading = "Optimizer")]
+    pub(super) beta_1: Option<f32>,
+    /// Adam / AdamW: the second moment's decay.
+    #[arg(long, value_name = "B", help_heading = "Optimizer")]
+    pub(super) beta_2: Option<f32>,
+    /// Adam / AdamW / RMSprop: added to the denominator for stability.
+    #[arg(long, value_name = "E", help_heading = "Optimizer")]
+    pub(super) epsilon: Option<f32>,
+    /// RMSprop: the squared gradients' smoothing constant.
+    #[arg(long, value_name = "A", help_heading = "Optimizer")]
+    pub(super) alpha: Option<f32>,
+
     /// Learning-rate schedule.
-    #[arg(long, value_name = "NAME", value_parser = choice::<ScheduleKind>())]
+    #[arg(long, value_name = "NAME", value_parser = choice::<ScheduleKind>(), help_heading = "Schedule")]
     pub(super) schedule: Option<ScheduleKind>,
     /// Epochs of linear warm-up before the schedule.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", help_heading = "Schedule")]
     pub(super) warmup_epochs: Option<usize>,
-    /// step schedule: epochs between reductions.
-    #[arg(long, value_name = "N")]
+    /// step: epochs between reductions.
+    #[arg(long, value_name = "N", help_heading = "Schedule")]
     pub(super) step_size: Option<usize>,
-    /// step schedule: the factor of each reduction.
-    #[arg(long, value_name = "F")]
+    /// step: the factor of each reduction.
+    #[arg(long, value_name = "F", help_heading = "Schedule")]
     pub(super) gamma: Option<f64>,
     /// cosine / linear: the final learning rate; plateau: the floor.
-    #[arg(long, value_name = "RATE")]
+    #[arg(long, value_name = "RATE", help_heading = "Schedule")]
     pub(super) min_lr: Option<f64>,
-    /// plateau schedule: epochs without improvement before the rate is cut.
-    #[arg(long, value_name = "N")]
+    /// plateau: epochs without improvement before the rate is cut.
+    #[arg(long, value_name = "N", help_heading = "Schedule")]
     pub(super) plateau_patience: Option<usize>,
-    /// plateau schedule: the factor of each cut.
-    #[arg(long, value_name = "F")]
+    /// plateau: the factor of each cut.
+    #[arg(long, value_name = "F", help_heading = "Schedule")]
     pub(super) plateau_factor: Option<f64>,
-    /// Early stopping: stop after this many epochs without improvement of the validation loss
-    /// (the training loss without --val-split) and restore the best epoch's weights.
-    #[arg(long, value_name = "N")]
-    pub(super) patience: Option<usize>,
-    /// Early stopping: the smallest decrease of the loss that counts as an improvement.
-    #[arg(long, value_name = "D")]
-    pub(super) min_delta: Option<f64>,
-    /// Scale the gradient down when its global L2 norm exceeds this.
-    #[arg(long, value_name = "NORM", allow_negative_numbers = true)]
-    pub(super) clip_grad_norm: Option<f64>,
-    /// Epoch limit.
-    #[arg(long, value_name = "N")]
+    /// plateau: the relative improvement that counts.
+    #[arg(long, value_name = "T", help_heading = "Schedule")]
+    pub(super) plateau_threshold: Option<f64>,
+    /// plateau: epochs to wait after a cut before watching again.
+    #[arg(long, value_name = "N", help_heading = "Schedule")]
+    pub(super) plateau_cooldown: Option<usize>,
+
+    /// Epoch limit (0 only with --init: evaluates and saves that model as it is).
+    #[arg(short, long, value_name = "N", help_heading = "Training")]
     pub(super) epochs: Option<usize>,
     /// Rows per step: a number, `auto` (min(200, rows)) or `full` (full-batch gradient descent).
-    #[arg(long, value_name = "N|auto|full", value_parser = value_parser::<BatchSize>)]
+    #[arg(long, value_name = "N|auto|full", value_parser = value_parser::<BatchSize>, help_heading = "Training")]
     pub(super) batch_size: Option<BatchSize>,
-    /// Stop once the gradient's global L2 norm falls below this (0: never).
-    #[arg(long, value_name = "NORM", allow_negative_numbers = true)]
+    /// Early stopping: stop after this many epochs without improvement of the validation loss
+    /// (the training loss without --val-split) and restore the best epoch's weights; 0: off.
+    #[arg(long, value_name = "N", help_heading = "Training")]
+    pub(super) patience: Option<usize>,
+    /// Early stopping: the smallest decrease of the loss that counts as an improvement.
+    #[arg(long, value_name = "D", help_heading = "Training")]
+    pub(super) min_delta: Option<f64>,
+    /// Scale the gradient down when its global L2 norm exceeds this (default: no clipping).
+    #[arg(
+        long,
+        value_name = "NORM",
+        allow_negative_numbers = true,
+        help_heading = "Training"
+    )]
+    pub(super) clip_grad_norm: Option<f64>,
+    /// Stop once the gradient's global L2 norm falls below this; 0: never.
+    #[arg(
+        long,
+        value_name = "NORM",
+        allow_negative_numbers = true,
+        help_heading = "Training"
+    )]
     pub(super) tol: Option<f64>,
     /// Seed for initialisation and shuffling.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", help_heading = "Training")]
     pub(super) seed: Option<u64>,
     /// CPU backend (see `nerve backends`).
-    #[arg(long, value_name = "NAME", value_parser = choice::<BackendKind>())]
+    #[arg(long, value_name = "NAME", value_parser = choice::<BackendKind>(), help_heading = "Training")]
     pub(super) backend: Option<BackendKind>,
-    /// Folder for the run's files: config.toml, history.csv, history.jsonl, metrics.json
-    /// (default: runs/DATA-UTCTIME).
-    #[arg(long, value_name = "DIR")]
+
+    /// A TOML run config, as a run folder's config.toml, or a built-in data set's tuned config
+    /// by name (`--config iris`; see `nerve datasets`). Flags override its settings (default:
+    /// defaults for --data, or with no --data the tutorial's network).
+    #[arg(short, long, value_name = "FILE|NAME", help_heading = "Config")]
+    pub(super) config: Option<String>,
+    /// Start from the weights (and the preprocessing) of a model file instead of random ones;
+    /// its architecture is used, and the data must fit it (default: random weights).
+    #[arg(long, value_name = "MODEL", help_heading = "Config")]
+    pub(super) init: Option<PathBuf>,
+    /// Continue an interrupted run from its folder's last checkpoint (its config.toml, its
+    /// data); only --epochs and --checkpoint-every may change (default: a new run).
+    #[arg(
+        long,
+        value_name = "RUN_DIR",
+        conflicts_with_all = ["config", "out", "overwrite", "init"],
+        help_heading = "Config"
+    )]
+    pub(super) resume: Option<PathBuf>,
+    /// Print the fully resolved config (TOML) and exit without training.
+    #[arg(long, help_heading = "Config")]
+    pub(super) print_config: bool,
+
+    /// Folder for the run's files: config.toml, history.csv, history.jsonl, metrics.json, the
+    /// model and charts (default: runs/DATA-UTCTIME).
+    #[arg(short, long, value_name = "DIR", help_heading = "Output")]
     pub(super) out: Option<PathBuf>,
     /// Let --out name a folder that holds an earlier run: nerve's own files of that run are
     /// removed first (files nerve did not name, such as a --save copy, stay).
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub(super) overwrite: bool,
-    /// Also write the trained model to this file (it is always written to the run folder).
-    #[arg(long, value_name = "FILE.safetensors")]
+    /// Also write the trained model to this file (default: only the run folder's copy).
+    #[arg(long, value_name = "FILE.safetensors", help_heading = "Output")]
     pub(super) save: Option<PathBuf>,
-    /// Write a checkpoint every N epochs (0: never), for --resume.
-    #[arg(long, value_name = "N")]
+    /// Write a checkpoint every N epochs, for --resume; 0: never.
+    #[arg(long, value_name = "N", help_heading = "Output")]
     pub(super) checkpoint_every: Option<usize>,
     /// Print JSON lines on stdout (one per epoch, then a summary); progress stays on stderr.
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub(super) json: bool,
     /// No progress and no description of the run on stderr.
-    #[arg(long)]
+    #[arg(short, long, help_heading = "Output")]
     pub(super) quiet: bool,
-    /// Print the fully resolved config (TOML) and exit without training.
-    #[arg(long)]
-    pub(super) print_config: bool,
+}
+
+/// `nerve train --help`'s examples.
+const EXAMPLES: &str = "\
+Examples:
+  nerve train                                   the tutorial's 4-5-1 network on XOR
+  nerve train --data iris                       a built-in data set, scikit-learn-like defaults
+  nerve train --config iris                     the same with its tuned settings
+  nerve train -d churn.csv -t Churn --ignore customer_id --val-split 0.2 --patience 20
+  nerve train -d prices.csv.gz --hidden 64,32 --dropout 0.1 --lr 3e-4 -e 500 -o runs/prices
+  nerve train --resume runs/prices -e 800       continue a run to 800 epochs";
+
+/// Appends to each `train` flag's help the default it takes with `--data` (from
+/// [`RunConfig::for_data`], so the text cannot drift from the code): clap cannot show it
+/// itself, since a flag left out must leave `--config`'s value alone.
+pub(crate) fn with_defaults(command: clap::Command) -> clap::Command {
+    let d = RunConfig::for_data("DATA");
+    let (data, model, optimizer, schedule, training) =
+        (&d.data, &d.model, &d.optimizer, &d.schedule, &d.training);
+    let hidden: Vec<String> = model.d_hidden.iter().map(usize::to_string).collect();
+    let defaults: [(&str, String); 34] = [
+        (
+            "missing",
+            nerve_choice::Choice::name(data.missing).to_owned(),
+        ),
+        ("max_categories", data.max_categories.to_string()),
+        (
+            "standardize",
+            nerve_choice::Choice::name(data.standardize).to_owned(),
+        ),
+        ("standardize_target", data.standardize_target.to_string()),
+        ("test_split", data.test_split.to_string()),
+        ("val_split", data.val_split.to_string()),
+        ("split_seed", data.split_seed.to_string()),
+        ("hidden", hidden.join(",")),
+        ("activation", model.activation.to_string()),
+        ("dropout", model.dropout.to_string()),
+        ("initializer", model.initializer.to_string()),
+        ("optimizer", optimizer.kind.to_string()),
+        ("lr", optimizer.learning_rate.to_string()),
+        ("momentum", optimizer.momentum.to_string()),
+        ("beta_1", optimizer.beta_1.to_string()),
+        ("beta_2", optimizer.beta_2.to_string()),
+        ("epsilon", format!("{:e}", optimizer.epsilon)),
+        ("alpha", optimizer.alpha.to_string()),
+        ("schedule", schedule.name.to_string()),
+        ("warmup_epochs", schedule.warmup_epochs.to_string()),
+        ("step_size", schedule.step_size.to_string()),
+        ("gamma", schedule.gamma.to_string()),
+        ("min_lr", schedule.min_lr.to_string()),
+        ("plateau_patience", schedule.patience.to_string()),
+        ("plateau_factor", schedule.factor.to_string()),
+        ("plateau_threshold", schedule.threshold.to_string()),
+        ("plateau_cooldown", schedule.cooldown.to_string()),
+        ("epochs", training.num_epochs.to_string()),
+        ("batch_size", training.batch_size.to_string()),
+        ("patience", training.patience.to_string()),
+        ("min_delta", training.min_delta.to_string()),
+        ("tol", training.tol.to_string()),
+        ("seed", training.seed.to_string()),
+        ("checkpoint_every", training.checkpoint_every.to_string()),
+    ];
+    // `mut_args` keeps the flags in order (`mut_arg` would move each to the end, and with it
+    // its heading).
+    command.mut_args(|arg| {
+        let default = match arg.get_id().as_str() {
+            "backend" => Some(BackendKind::default().to_string()),
+            id => defaults
+                .iter()
+                .find(|(name, _)| *name == id)
+                .map(|(_, value)| value.clone()),
+        };
+        match default {
+            Some(value) => {
+                let help = arg.get_help().map(ToString::to_string).unwrap_or_default();
+                arg.help(format!("{help} [default: {value}]"))
+            }
+            None => arg,
+        }
+    })
 }
 
 /// Overwrites `dst` with the flag's value when the flag was given.
@@ -195,7 +355,7 @@ impl TrainArgs {
         let mut config = match (&self.resume, &self.config, &self.data) {
             (Some(dir), _, _) => RunConfig::load(&dir.join("config.toml"))
                 .with_context(|| format!("{} is not a run folder to resume", dir.display()))?,
-            (None, Some(path), _) => RunConfig::load(path)?,
+            (None, Some(config), _) => load_config(config)?,
             (None, None, Some(data)) => RunConfig::for_data(data),
             (None, None, None) => {
                 RunConfig::parse(crate::builtin::XOR_CONFIG, "configs/xor.toml", None)?
@@ -221,6 +381,10 @@ impl TrainArgs {
         set(&mut config.data.numeric, &self.numeric);
         set(&mut config.data.max_categories, &self.max_categories);
         set(&mut config.data.standardize, &self.standardize);
+        set(
+            &mut config.data.standardize_target,
+            &self.standardize_target,
+        );
         set(&mut config.data.test_split, &self.test_split);
         set(&mut config.data.val_split, &self.val_split);
         set(&mut config.data.split_seed, &self.split_seed);
@@ -230,6 +394,7 @@ impl TrainArgs {
         );
         set(&mut config.model.activation, &self.activation);
         set(&mut config.model.initializer, &self.initializer);
+        set(&mut config.model.dropout, &self.dropout);
         if self.loss.is_some() {
             config.loss.name = self.loss;
         }
@@ -243,6 +408,10 @@ impl TrainArgs {
         if self.nesterov {
             optimizer.nesterov = true;
         }
+        set(&mut optimizer.beta_1, &self.beta_1);
+        set(&mut optimizer.beta_2, &self.beta_2);
+        set(&mut optimizer.epsilon, &self.epsilon);
+        set(&mut optimizer.alpha, &self.alpha);
         let schedule = &mut config.schedule;
         set(&mut schedule.name, &self.schedule);
         set(&mut schedule.warmup_epochs, &self.warmup_epochs);
@@ -251,6 +420,8 @@ impl TrainArgs {
         set(&mut schedule.min_lr, &self.min_lr);
         set(&mut schedule.patience, &self.plateau_patience);
         set(&mut schedule.factor, &self.plateau_factor);
+        set(&mut schedule.threshold, &self.plateau_threshold);
+        set(&mut schedule.cooldown, &self.plateau_cooldown);
         let training = &mut config.training;
         set(&mut training.num_epochs, &self.epochs);
         set(&mut training.batch_size, &self.batch_size);
@@ -266,4 +437,25 @@ impl TrainArgs {
         config.validate()?;
         Ok(config)
     }
+}
+
+/// `--config`: a file, else a built-in data set's tuned config by name.
+fn load_config(config: &str) -> Result<RunConfig> {
+    let path = std::path::Path::new(config);
+    if path.is_file() {
+        return RunConfig::load(path);
+    }
+    if let Some(builtin) = crate::builtin::dataset(config) {
+        return RunConfig::parse(
+            builtin.config,
+            &format!("configs/{config}.toml (built in)"),
+            None,
+        );
+    }
+    RunConfig::load(path).with_context(|| {
+        format!(
+            "--config {config} is neither a file nor a built-in config (built-in: {})",
+            crate::builtin::config_names().join(", ")
+        )
+    })
 }

@@ -4,7 +4,7 @@ mod args;
 mod describe;
 mod results;
 
-pub(crate) use args::TrainArgs;
+pub(crate) use args::{TrainArgs, with_defaults};
 
 use std::io::Write as _;
 use std::path::Path;
@@ -44,6 +44,11 @@ pub(crate) fn run(mut args: TrainArgs) -> Result<ExitCode> {
         crate::output_paths::check_save(save, run_folder)?;
     }
     let mut config = args.resolve()?;
+    if config.training.num_epochs == 0 && args.init.is_none() {
+        bail!(
+            "--epochs 0 would save an untrained model of random weights; give at least 1 epoch, or use --init MODEL to evaluate and save that model as it is"
+        );
+    }
     if let Some(out) = &args.out {
         crate::output_paths::refuse_nested_run(out)?;
     }
