@@ -6,7 +6,7 @@ use burn::prelude::{Device, Tensor, TensorData};
 use clap::Args;
 use nerve_backend::BackendKind;
 use nerve_data::{
-    CsvOptions, Missing, NaValues, Preprocessor, Table, TableReader, TransformReport,
+    ColumnKind, CsvOptions, Missing, NaValues, Preprocessor, Table, TableReader, TransformReport,
 };
 
 use crate::run_config::{Delimiter, resolve_data};
@@ -46,17 +46,28 @@ pub(crate) enum Columns {
 /// Only the model's columns are read, each typed as in training (never re-inferred from the
 /// rows at hand), with the run's delimiter (unless given), missing-value strings and
 /// thousands separator.
+///
+/// `keep` names more columns to read as text exactly as written (`predict --keep`). Every
+/// column read is checked against the header here, before any row is: a missing one is an
+/// error naming it and the file's columns.
 pub(crate) fn open_reader(
     data: &str,
     delimiter: Option<Delimiter>,
     saved: &SavedModel,
     columns: Columns,
+    keep: &[String],
 ) -> Result<TableReader<Box<dyn std::io::Read>>> {
     let run = &saved.config.data;
     let mut kinds = saved.preprocessor.column_kinds();
     if columns == Columns::Features {
         kinds.retain(|(name, _)| name != saved.preprocessor.target_name());
     }
+    for name in keep {
+        if !kinds.iter().any(|(n, _)| n == name) {
+            kinds.push((name.clone(), ColumnKind::Text));
+        }
+    }
+    let needed: Vec<String> = kinds.iter().map(|(name, _)| name.clone()).collect();
     let options = CsvOptions {
         delimiter: delimiter.or(run.delimiter).map(|d| d.0),
         missing: Missing::Drop,
@@ -65,7 +76,16 @@ pub(crate) fn open_reader(
         kinds,
         skip_unlisted: true,
     };
-    resolve_data(data)?.reader(&options)
+    let reader = resolve_data(data)?.reader(&options)?;
+    if let Some(column) = needed.iter().find(|n| !reader.columns().contains(n)) {
+        return Err(nerve_data::DataError::NoSuchColumn {
+            source_name: data.to_owned(),
+            column: column.clone(),
+            available: reader.columns().to_vec(),
+        }
+        .into());
+    }
+    Ok(reader)
 }
 
 /// Warns about what transforming rows for a model had to make up.

@@ -419,8 +419,10 @@ impl RunConfig {
 
 /// Where a data path points.
 pub(crate) enum DataSource {
-    /// A CSV file on disk.
+    /// A CSV file on disk (plain or gzip).
     File(PathBuf),
+    /// Standard input (`-`).
+    Stdin,
     /// A data set embedded in the binary.
     Builtin(&'static crate::builtin::Builtin),
 }
@@ -437,6 +439,11 @@ impl DataSource {
                 })?;
                 TableReader::new(&name, Box::new(file) as Box<dyn Read>, options)?
             }
+            DataSource::Stdin => TableReader::new(
+                "stdin",
+                Box::new(std::io::stdin()) as Box<dyn Read>,
+                options,
+            )?,
             DataSource::Builtin(builtin) => TableReader::new(
                 builtin.name,
                 Box::new(builtin.csv.as_bytes()) as Box<dyn Read>,
@@ -446,8 +453,12 @@ impl DataSource {
     }
 }
 
-/// Resolves a data path: an existing file wins; otherwise a built-in data set of that name.
+/// Resolves a data path: `-` is standard input; an existing file wins; otherwise a built-in
+/// data set of that name.
 pub(crate) fn resolve_data(path: &str) -> Result<DataSource> {
+    if path == "-" {
+        return Ok(DataSource::Stdin);
+    }
     let file = Path::new(path);
     if file.is_file() {
         return Ok(DataSource::File(file.to_path_buf()));

@@ -76,7 +76,8 @@ fn a_trained_model_evaluates_predicts_and_inspects() {
         .collect();
     let mut correct = 0;
     for (i, row) in rows[1..].iter().enumerate() {
-        assert_eq!(row[0], (i + 1).to_string());
+        // `row` is 0-based, the DataFrame index of the data rows (issue 16).
+        assert_eq!(row[0], i.to_string());
         let p: Vec<f64> = row[2..].iter().map(|v| v.parse().unwrap()).collect();
         assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-4, "{row:?}");
         let best = (0..3).fold(0, |b, k| if p[k] > p[b] { k } else { b });

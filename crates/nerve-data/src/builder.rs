@@ -68,6 +68,8 @@ pub(crate) struct TextBuilder {
     /// Evidence that every level is a date, and each level's fields; `None` once one is not
     /// (or when the column is forced to be categorical).
     dates: Option<(DateEvidence, Vec<DateFields>)>,
+    /// Levels keyed by their exact text ([`ColumnKind::Text`]), not by value.
+    exact: bool,
 }
 
 impl Builder {
@@ -79,6 +81,10 @@ impl Builder {
                 Builder::Numeric(NumericBuilder::new(Some(format)))
             }
             Some(ColumnKind::Categorical) => Builder::Text(TextBuilder::new(false)),
+            Some(ColumnKind::Text) => Builder::Text(TextBuilder {
+                exact: true,
+                ..TextBuilder::new(false)
+            }),
             Some(ColumnKind::Date(order)) => Builder::Date {
                 days: Vec::new(),
                 order,
@@ -315,6 +321,7 @@ impl TextBuilder {
             first_text: None,
             first_cell: None,
             dates: detect_dates.then(|| (DateEvidence::new(), Vec::new())),
+            exact: false,
         }
     }
 
@@ -323,7 +330,11 @@ impl TextBuilder {
             self.codes.push(Categorical::MISSING);
             return;
         };
-        let key = LevelKey::of(text, syntax);
+        let key = if self.exact {
+            LevelKey::Text(text.to_owned())
+        } else {
+            LevelKey::of(text, syntax)
+        };
         if self.first_cell.is_none() {
             self.first_cell = Some((place.line, text.to_owned()));
         }
@@ -415,6 +426,19 @@ mod tests {
             ColumnData::Categorical(c) => c.levels().to_vec(),
             other => panic!("not categorical: {other:?}"),
         }
+    }
+
+    #[test]
+    fn text_columns_keep_every_spelling_apart() {
+        let cells = ["007", "7", "7.0", "TRUE", "true", "2024-03-05", ""];
+        let data = build(Some(ColumnKind::Text), &cells).expect("reads");
+        assert_eq!(
+            levels(&data),
+            ["007", "7", "7.0", "TRUE", "true", "2024-03-05"]
+        );
+        // By value, the same cells are three levels (and no date column).
+        let data = build(Some(ColumnKind::Categorical), &cells).expect("reads");
+        assert_eq!(levels(&data), ["007", "TRUE", "2024-03-05"]);
     }
 
     #[test]

@@ -285,4 +285,7 @@ pub enum ColumnKind {
     Categorical,
     /// Dates in this field order.
     Date(DateOrder),
+    /// Text exactly as written (trimmed): categories keyed by their spelling, so `007` and `7`
+    /// stay apart. For columns carried through untouched (identifiers), never for features.
+    Text,
 }

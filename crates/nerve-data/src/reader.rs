@@ -12,15 +12,34 @@ use crate::line_tracker::{LineTracker, QuoteProblem};
 use crate::note::Note;
 use crate::table::{CsvOptions, Missing, Table};
 
-/// The input stack under the CSV parser: text decoded to UTF-8 (UTF-16 with a byte-order mark
-/// is transcoded, a UTF-8 byte-order mark dropped), watched for line breaks and quotes.
+/// The input stack under the CSV parser: the bytes decompressed (gzip, found by its magic
+/// bytes), decoded to UTF-8 (UTF-16 with a byte-order mark is transcoded, a UTF-8 byte-order
+/// mark dropped), watched for line breaks and quotes.
 type Input<R> = LineTracker<BufReader<std::io::Chain<Peeked, Decoded<R>>>>;
 
 /// Bytes read ahead of the parser, then given back to it.
 type Peeked = std::io::Cursor<Vec<u8>>;
 
 /// The file as UTF-8 text (after its first bytes were read to look for a byte-order mark).
-type Decoded<R> = Text<std::io::Chain<Peeked, R>>;
+type Decoded<R> = Text<std::io::Chain<Peeked, Bytes<R>>>;
+
+/// The file's bytes as they are, or gunzipped (every member of a multi-member file, as `zcat`).
+enum Bytes<R: Read> {
+    Plain(std::io::Chain<Peeked, R>),
+    Gzip(Box<flate2::read::MultiGzDecoder<std::io::Chain<Peeked, R>>>),
+}
+
+impl<R: Read> Read for Bytes<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Bytes::Plain(reader) => reader.read(buf),
+            Bytes::Gzip(reader) => reader.read(buf),
+        }
+    }
+}
+
+/// gzip's magic bytes (RFC 1952).
+const GZIP_MAGIC: [u8; 2] = [0x1F, 0x8B];
 
 /// UTF-8 input as it is, or UTF-16 transcoded to UTF-8 by `encoding_rs`.
 enum Text<R: Read> {
@@ -83,10 +102,34 @@ impl TableReader<std::fs::File> {
 
 impl<R: Read> TableReader<R> {
     /// Reads the header row (detecting the delimiter unless `options` fixes it).
+    ///
+    /// A gzip file (`.csv.gz`, found by its magic bytes whatever its name) is read through
+    /// `flate2`'s decoder; what follows applies to the text inside.
     pub fn new(source_name: &str, mut reader: R, options: &CsvOptions) -> Result<Self, DataError> {
         let io_error = |source| DataError::Io {
             path: source_name.to_owned(),
             source,
+        };
+        let mut magic = Vec::with_capacity(2);
+        (&mut reader)
+            .take(2)
+            .read_to_end(&mut magic)
+            .map_err(io_error)?;
+        let gzip = magic == GZIP_MAGIC;
+        let head = std::io::Cursor::new(magic).chain(reader);
+        let mut reader = if gzip {
+            Bytes::Gzip(Box::new(flate2::read::MultiGzDecoder::new(head)))
+        } else {
+            Bytes::Plain(head)
+        };
+        // A damaged gzip stream fails while reading; say what the file was taken for.
+        let io_error = |source: std::io::Error| DataError::Io {
+            path: source_name.to_owned(),
+            source: if gzip {
+                std::io::Error::new(source.kind(), format!("reading it as gzip: {source}"))
+            } else {
+                source
+            },
         };
         // The byte-order mark, read before the decoder (which knows UTF-16 but not UTF-32).
         let mut bom = Vec::with_capacity(4);
@@ -435,4 +478,57 @@ pub fn sniff_delimiter(start: &[u8]) -> u8 {
         .max_by_key(|&i| counts[i])
         .unwrap_or(0);
     CANDIDATES[best]
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write as _;
+
+    use super::*;
+
+    fn gzip(text: &[u8]) -> Vec<u8> {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        encoder.write_all(text).unwrap();
+        encoder.finish().unwrap()
+    }
+
+    fn read(bytes: Vec<u8>) -> Result<Table, DataError> {
+        TableReader::new(
+            "t.csv.gz",
+            std::io::Cursor::new(bytes),
+            &CsvOptions::default(),
+        )?
+        .read_all()
+    }
+
+    #[test]
+    fn gzip_is_read_as_the_text_inside_whatever_the_name() {
+        let text = b"a;b\n1;x\n2,5;y\n";
+        let plain = read(text.to_vec()).unwrap();
+        let zipped = read(gzip(text)).unwrap();
+        assert_eq!(zipped.columns(), plain.columns());
+        assert_eq!(zipped.num_rows(), 2);
+        // Another instance: two members (`cat a.gz b.gz`), as zcat reads them; and UTF-16 inside.
+        let mut two = gzip(b"a,b\n1,x\n");
+        two.extend(gzip(b"2,y\n"));
+        assert_eq!(read(two).unwrap().num_rows(), 2);
+        let utf16: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain("a,b\n1,x\n".encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        assert_eq!(read(gzip(&utf16)).unwrap().num_rows(), 1);
+    }
+
+    #[test]
+    fn a_damaged_gzip_file_says_it_was_read_as_gzip() {
+        let mut bytes = gzip(&b"a,b\n".repeat(2000));
+        bytes.truncate(bytes.len() / 2);
+        let err = read(bytes).unwrap_err();
+        let source = std::error::Error::source(&err).map(ToString::to_string);
+        let text = format!("{err}: {}", source.unwrap_or_default());
+        assert!(
+            text.contains("t.csv.gz") && text.contains("as gzip"),
+            "{text}"
+        );
+    }
 }

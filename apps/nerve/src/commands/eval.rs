@@ -83,8 +83,14 @@ pub(crate) fn eval(args: EvalArgs) -> Result<ExitCode> {
     let (saved, device) = open_model(&args.model, args.read.backend)?;
     let p = &saved.preprocessor;
     let data_config = &saved.config.data;
-    let mut table =
-        open_reader(&args.data, args.read.delimiter, &saved, Columns::WithTarget)?.read_all()?;
+    let mut table = open_reader(
+        &args.data,
+        args.read.delimiter,
+        &saved,
+        Columns::WithTarget,
+        &[],
+    )?
+    .read_all()?;
     let present: Vec<String> = data_config
         .ignore
         .iter()

@@ -211,7 +211,7 @@ fn write_activity(
         return Ok(());
     }
     let p = &saved.preprocessor;
-    let mut reader = open_reader(data, delimiter, saved, Columns::Features)?;
+    let mut reader = open_reader(data, delimiter, saved, Columns::Features, &[])?;
     let mut report = TransformReport::default();
     let mut layers: Vec<nerve_model::LayerActivity> = Vec::new();
     let mut source = data.to_owned();

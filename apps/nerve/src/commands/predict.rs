@@ -36,6 +36,10 @@ pub(crate) struct PredictArgs {
     /// Add one probability column per class.
     #[arg(long)]
     proba: bool,
+    /// Copy these columns (identifiers, say) into the output, exactly as written, between
+    /// `row` and the prediction (default: none).
+    #[arg(long, value_name = "COLUMNS", value_delimiter = ',')]
+    keep: Vec<String>,
     /// Rows read and predicted at a time.
     #[arg(long, value_name = "N", default_value_t = 65_536)]
     batch_rows: usize,
@@ -55,17 +59,29 @@ pub(crate) fn predict(args: PredictArgs) -> Result<ExitCode> {
         bail!("--proba needs a classification model; this one predicts values");
     }
     let loss = saved.config.loss();
-    let mut reader = open_reader(&args.data, args.read.delimiter, &saved, Columns::Features)?;
-    let mut header = vec!["row".to_owned(), "prediction".to_owned()];
+    let keep: Vec<String> = args.keep.iter().map(|k| k.trim().to_owned()).collect();
+    // Everything that can be checked is, before anything is written: the model, the output
+    // path, and the columns against the header.
+    let mut sink = Sink::new(args.output.clone())?;
+    let mut reader = open_reader(
+        &args.data,
+        args.read.delimiter,
+        &saved,
+        Columns::Features,
+        &keep,
+    )?;
+    let mut header = vec!["row".to_owned()];
+    header.extend(keep.iter().cloned());
+    header.push("prediction".to_owned());
     if args.proba
         && let Some(labels) = labels
     {
         header.extend(labels.iter().map(|l| format!("p_{l}")));
     }
     let mut csv = csv::Writer::from_writer(Vec::new());
+    // The header goes out with the first chunk's rows, so a file whose first chunk fails
+    // leaves no output at all.
     csv.write_record(&header)?;
-    let mut sink = Sink::new(args.output.clone())?;
-    sink.write(&csv.into_inner()?)?;
     let mut report = TransformReport::default();
     let mut row_id = 0usize;
     while let Some(chunk) = reader.next_chunk(args.batch_rows)? {
@@ -78,10 +94,23 @@ pub(crate) fn predict(args: PredictArgs) -> Result<ExitCode> {
             .convert::<f32>()
             .try_into_vec::<f32>()
             .map_err(|err| anyhow::anyhow!("cannot read the predictions: {err:?}"))?;
-        let mut csv = csv::Writer::from_writer(Vec::new());
-        for out in values.chunks(width) {
-            row_id += 1;
+        let kept: Vec<&nerve_data::Column> = keep
+            .iter()
+            .map(|name| chunk.column(name))
+            .collect::<Result<_, _>>()?;
+        for (i, out) in values.chunks(width).enumerate() {
+            // 0-based over the data rows, as a DataFrame's index: `row` joins back to
+            // `pandas.read_csv(data)`.
             let mut record = vec![row_id.to_string()];
+            row_id += 1;
+            // A missing cell is an empty field, as pandas writes one.
+            record.extend(kept.iter().map(|column| {
+                if column.is_missing(i) {
+                    String::new()
+                } else {
+                    column.display(i)
+                }
+            }));
             match labels {
                 Some(labels) => {
                     record.push(labels[most_likely(out)].clone());
@@ -94,6 +123,7 @@ pub(crate) fn predict(args: PredictArgs) -> Result<ExitCode> {
             csv.write_record(&record)?;
         }
         sink.write(&csv.into_inner()?)?;
+        csv = csv::Writer::from_writer(Vec::new());
     }
     if row_id == 0 {
         bail!(

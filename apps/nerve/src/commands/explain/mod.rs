@@ -149,8 +149,14 @@ pub(crate) fn run(args: ExplainArgs) -> Result<ExitCode> {
     }
     let (saved, device) = open_model(&args.model, args.read.backend)?;
     let p = &saved.preprocessor;
-    let table =
-        open_reader(&args.data, args.read.delimiter, &saved, Columns::Features)?.read_all()?;
+    let table = open_reader(
+        &args.data,
+        args.read.delimiter,
+        &saved,
+        Columns::Features,
+        &[],
+    )?
+    .read_all()?;
     let n = table.num_rows();
     let (rows, sampled) = choose_rows(&table, &args.rows, args.max_rows)?;
     let mut report = TransformReport::default();

@@ -356,12 +356,25 @@ fn use_preprocessing(
     })
 }
 
-/// The name of the data for the default run folder: a built-in name or a file's stem.
+/// The name of the data for the default run folder: a built-in name, a file's name less its
+/// extensions (`churn.csv.gz` is `churn`), or `stdin`.
 fn data_name(path: &str) -> String {
-    Path::new(path).file_stem().map_or_else(
-        || "data".to_owned(),
-        |stem| stem.to_string_lossy().into_owned(),
-    )
+    if path == "-" {
+        return "stdin".to_owned();
+    }
+    let name = Path::new(path)
+        .file_name()
+        .map_or_else(|| "data".to_owned(), |n| n.to_string_lossy().into_owned());
+    let name = name.strip_suffix(".gz").unwrap_or(&name);
+    let name = [".csv", ".tsv", ".txt", ".parquet"]
+        .iter()
+        .find_map(|ext| name.strip_suffix(ext))
+        .unwrap_or(name);
+    if name.is_empty() {
+        "data".to_owned()
+    } else {
+        name.to_owned()
+    }
 }
 
 /// Reads the table the config names, and records its resolved location in the config.
