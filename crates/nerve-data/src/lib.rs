@@ -59,6 +59,8 @@ mod feature_transform;
 mod line_tracker;
 mod matcher;
 mod note;
+#[cfg(feature = "parquet")]
+mod parquet_input;
 mod prepare;
 mod preprocess;
 mod reader;

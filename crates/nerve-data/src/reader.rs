@@ -100,6 +100,103 @@ impl TableReader<std::fs::File> {
     }
 }
 
+impl TableReader<Box<dyn Read>> {
+    /// Opens a data file, whatever its kind (found by its first bytes, not its name): CSV, plain
+    /// or gzip, or Parquet (with the `parquet` feature; read through the same typing rules, see
+    /// the crate's Parquet notes).
+    ///
+    /// # Errors
+    /// As [`TableReader::open`]; a Parquet file without the feature, or one that cannot be read.
+    pub fn from_path(path: impl AsRef<Path>, options: &CsvOptions) -> Result<Self, DataError> {
+        let path = path.as_ref();
+        let name = path.display().to_string();
+        let io_error = |source| DataError::Io {
+            path: name.clone(),
+            source,
+        };
+        if path.is_dir() {
+            return Err(io_error(std::io::Error::other(
+                "it is a folder; expected a CSV file",
+            )));
+        }
+        let mut file = std::fs::File::open(path).map_err(io_error)?;
+        let mut magic = Vec::with_capacity(4);
+        (&mut file)
+            .take(4)
+            .read_to_end(&mut magic)
+            .map_err(io_error)?;
+        if magic.as_slice() == PARQUET_MAGIC {
+            #[cfg(feature = "parquet")]
+            {
+                let text = crate::parquet_input::ParquetText::new(&name, file)?;
+                return Self::new(&name, Box::new(text), &parquet_options(options));
+            }
+            #[cfg(not(feature = "parquet"))]
+            return Err(no_parquet(&name));
+        }
+        let input: Box<dyn Read> = Box::new(std::io::Cursor::new(magic).chain(file));
+        Self::new(&name, input, options)
+    }
+
+    /// Reads a stream (standard input, say): CSV, plain or gzip, or Parquet, which is read into
+    /// memory first (its index is at its end).
+    ///
+    /// # Errors
+    /// As [`TableReader::new`]; Parquet as in [`TableReader::from_path`].
+    pub fn from_reader(
+        source_name: &str,
+        mut reader: impl Read + 'static,
+        options: &CsvOptions,
+    ) -> Result<Self, DataError> {
+        let io_error = |source| DataError::Io {
+            path: source_name.to_owned(),
+            source,
+        };
+        let mut magic = Vec::with_capacity(4);
+        (&mut reader)
+            .take(4)
+            .read_to_end(&mut magic)
+            .map_err(io_error)?;
+        if magic.as_slice() == PARQUET_MAGIC {
+            #[cfg(feature = "parquet")]
+            {
+                let mut bytes = magic;
+                reader.read_to_end(&mut bytes).map_err(io_error)?;
+                let text =
+                    crate::parquet_input::ParquetText::new(source_name, bytes::Bytes::from(bytes))?;
+                return Self::new(source_name, Box::new(text), &parquet_options(options));
+            }
+            #[cfg(not(feature = "parquet"))]
+            return Err(no_parquet(source_name));
+        }
+        Self::new(
+            source_name,
+            Box::new(std::io::Cursor::new(magic).chain(reader)),
+            options,
+        )
+    }
+}
+
+/// Parquet's magic bytes, at the start of every Parquet file.
+const PARQUET_MAGIC: &[u8; 4] = b"PAR1";
+
+/// The CSV options for a Parquet file's text: written with commas, whatever was asked.
+#[cfg(feature = "parquet")]
+fn parquet_options(options: &CsvOptions) -> CsvOptions {
+    CsvOptions {
+        delimiter: Some(b','),
+        ..options.clone()
+    }
+}
+
+#[cfg(not(feature = "parquet"))]
+fn no_parquet(source_name: &str) -> DataError {
+    DataError::empty(
+        source_name,
+        "this is a Parquet file, and this nerve was built without Parquet support; build it with `--features parquet` (or convert the file to CSV)",
+    )
+}
+
 impl<R: Read> TableReader<R> {
     /// Reads the header row (detecting the delimiter unless `options` fixes it).
     ///
