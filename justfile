@@ -34,13 +34,19 @@ features:
 examples:
     scripts/run_examples.sh
 
+# Parquet input, an optional feature (it adds ~3.5 minutes of crates, and shifts features of
+# crates burn shares, so burn builds a second time): lint it and run its tests.
+parquet:
+    cargo clippy --release -p nerve --features parquet --all-targets -- -D warnings
+    cargo test --release -p nerve --features parquet --test parquet
+
 # Check that each crate depends only on the nerve crates ARCHITECTURE.md allows.
 deps:
     cargo test --release -p nerve-tests --test dependencies
 
 # The gate, cheapest first: fmt, clippy, tests (the dependency rules among them), docs,
-# single-backend builds, the examples.
-ci: fmt lint test doc features examples
+# single-backend builds, the examples, the Parquet feature.
+ci: fmt lint test doc features examples parquet
 
 # Fuzz one target (csv, config or model_file) for SECONDS with cargo-fuzz (libFuzzer, stable
 # Rust, no sanitizer): it starts from the committed inputs in fuzz/corpus/TARGET, keeps the new

@@ -6,8 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use nerve_backend::BackendKind;
 use nerve_data::{
-    CsvOptions, DataError, Missing, NaValues, PrepareOptions, SplitOptions, Standardize,
-    TableReader, Task,
+    CsvOptions, Missing, NaValues, PrepareOptions, SplitOptions, Standardize, TableReader, Task,
 };
 use nerve_loss::Loss;
 use nerve_model::MlpConfig;
@@ -419,7 +418,7 @@ impl RunConfig {
 
 /// Where a data path points.
 pub(crate) enum DataSource {
-    /// A CSV file on disk (plain or gzip).
+    /// A data file on disk: CSV (plain or gzip) or Parquet.
     File(PathBuf),
     /// Standard input (`-`).
     Stdin,
@@ -431,19 +430,8 @@ impl DataSource {
     /// A streaming reader of the data's rows (`read_all` for the whole table).
     pub(crate) fn reader(&self, options: &CsvOptions) -> Result<TableReader<Box<dyn Read>>> {
         Ok(match self {
-            DataSource::File(path) => {
-                let name = path.display().to_string();
-                let file = std::fs::File::open(path).map_err(|source| DataError::Io {
-                    path: name.clone(),
-                    source,
-                })?;
-                TableReader::new(&name, Box::new(file) as Box<dyn Read>, options)?
-            }
-            DataSource::Stdin => TableReader::new(
-                "stdin",
-                Box::new(std::io::stdin()) as Box<dyn Read>,
-                options,
-            )?,
+            DataSource::File(path) => TableReader::from_path(path, options)?,
+            DataSource::Stdin => TableReader::from_reader("stdin", std::io::stdin(), options)?,
             DataSource::Builtin(builtin) => TableReader::new(
                 builtin.name,
                 Box::new(builtin.csv.as_bytes()) as Box<dyn Read>,

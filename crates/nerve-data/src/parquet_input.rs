@@ -1,8 +1,10 @@
 //! Parquet files, read through the CSV typing rules: each record batch (Apache `parquet` with its
 //! Arrow arrays) is written as CSV text and streamed into [`TableReader`], so a Parquet column is
-//! typed exactly as the same column of a CSV file — numbers in their shortest round-trip form,
-//! booleans as `true`/`false` (categories, as in a CSV), dates as ISO `YYYY-MM-DD`, strings as
-//! they are, nulls (and float NaN) as missing cells.
+//! typed exactly as the same column of a CSV file that pandas writes from the same data —
+//! numbers in their shortest round-trip form (`170.0`, `0.1`), booleans `True`/`False`
+//! (categories, as in a CSV), dates ISO `YYYY-MM-DD` (timestamps with a time of day as
+//! `YYYY-MM-DD HH:MM:SS`, which read as text), strings as they are, dictionary columns as their
+//! values, nulls (and float NaN) as missing cells.
 //!
 //! Written by hand rather than with `arrow-csv`: its writer spells floats and dates in its own
 //! ways, and this one is the one place where Parquet's types meet nerve's cells.
@@ -138,19 +140,23 @@ fn cell(array: &dyn Array, row: usize) -> Result<String, String> {
             array.as_primitive::<$t>().value(row).to_string()
         };
     }
+    // Floats as pandas writes them to CSV (Python's repr: `170.0`, `0.1`, `1e-07` alike), NaN
+    // as missing.
     let float = |value: f64| {
         if value.is_nan() {
             String::new()
-        } else if value == value.trunc() && value.abs() < 1e15 {
-            // An integral float as the integer it is (`3`, as a CSV file writes it).
-            format!("{value:.0}")
         } else {
-            // Shortest round-trip form (`0.1`, `1e-7`).
             format!("{value:?}")
         }
     };
     Ok(match array.data_type() {
-        DataType::Boolean => array.as_boolean().value(row).to_string(),
+        // As pandas writes them (`True`); read by value, any spelling is one category.
+        DataType::Boolean => if array.as_boolean().value(row) {
+            "True"
+        } else {
+            "False"
+        }
+        .to_owned(),
         DataType::Int8 => int!(Int8Type),
         DataType::Int16 => int!(Int16Type),
         DataType::Int32 => int!(Int32Type),
