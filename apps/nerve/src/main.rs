@@ -15,6 +15,7 @@ mod commands;
 #[cfg(test)]
 mod fuzz_replay;
 mod model_input;
+mod numbers;
 mod output;
 mod output_paths;
 mod progress;

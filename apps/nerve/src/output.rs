@@ -6,6 +6,8 @@ use std::fmt::Write as _;
 use anyhow::Result;
 use nerve_train::{ClassificationMetrics, PartMetrics, Scores};
 
+use crate::numbers::{score, value};
+
 /// The first `max` names (each cut to a table cell's length), then how many more.
 pub(crate) fn shorten(names: &[String], max: usize) -> String {
     let shown: Vec<String> = names.iter().take(max).map(|n| shorten_cell(n)).collect();
@@ -29,12 +31,19 @@ pub(crate) fn most_likely(probabilities: &[f32]) -> usize {
 pub(crate) fn headline(part: &PartMetrics) -> String {
     match &part.scores {
         Scores::Classification(m) => format!(
-            "loss {:.4}, accuracy {:.4}, macro-F1 {:.4} (precision {:.4}, recall {:.4})",
-            part.loss, m.accuracy, m.f1_macro, m.precision_macro, m.recall_macro
+            "loss {}, accuracy {}, macro-F1 {} (precision {}, recall {})",
+            value(part.loss),
+            score(m.accuracy),
+            score(m.f1_macro),
+            score(m.precision_macro),
+            score(m.recall_macro)
         ),
         Scores::Regression(m) => format!(
-            "R² {:.4}, MAE {:.4}, RMSE {:.4} (loss {:.4})",
-            m.r2, m.mae, m.rmse, part.loss
+            "R² {}, MAE {}, RMSE {} (loss {})",
+            score(m.r2),
+            value(m.mae),
+            value(m.rmse),
+            value(part.loss)
         ),
     }
 }

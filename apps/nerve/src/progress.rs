@@ -8,6 +8,8 @@ use std::time::Duration;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use nerve_train::{EpochReport, Observer, PartMetrics, Scores, TrainPlan};
 
+use crate::numbers::{duration, score, significant, value};
+
 /// Set by the first Ctrl-C: training ends after the current epoch.
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
@@ -40,12 +42,9 @@ enum Display {
         multi: MultiProgress,
         /// Made by `on_start`, once the lengths are known.
         bars: Option<(ProgressBar, ProgressBar)>,
-        /// Keep one summary line every this many epochs (about a hundred lines per run).
-        keep_every: usize,
     },
-    /// One plain line every `every` epochs (stderr is not a terminal).
+    /// Plain lines (stderr is not a terminal).
     Lines {
-        every: usize,
         /// The latest epoch not yet printed, shown when training stops.
         unprinted: Option<String>,
     },
@@ -58,7 +57,22 @@ pub(crate) struct Progress {
     display: Display,
     json: bool,
     num_epochs: usize,
+    /// A line is kept every this many epochs: about [`LINES_PER_RUN`] per run.
+    every: usize,
+    /// When the last line was kept (time since the start), so long runs get one at least every
+    /// [`LINE_INTERVAL`].
+    last_line: Duration,
+    /// Whether the learning rate moves (a schedule or warm-up): shown in each line then.
+    lr_changes: bool,
+    /// Whether the epoch lines' header was printed.
+    header_shown: bool,
 }
+
+/// Epoch lines of a run, about (first and last epochs aside).
+const LINES_PER_RUN: usize = 20;
+
+/// A long run keeps an epoch line at least this often besides.
+const LINE_INTERVAL: Duration = Duration::from_secs(30);
 
 impl Progress {
     /// Bars on a terminal, plain lines otherwise, nothing when `quiet`; with `json`, one JSON
@@ -70,19 +84,38 @@ impl Progress {
             Display::Bars {
                 multi: MultiProgress::with_draw_target(ProgressDrawTarget::stderr()),
                 bars: None,
-                keep_every: 1,
             }
         } else {
-            Display::Lines {
-                every: 1,
-                unprinted: None,
-            }
+            Display::Lines { unprinted: None }
         };
         Self {
             display,
             json,
             num_epochs: 0,
+            every: 1,
+            last_line: Duration::ZERO,
+            lr_changes: false,
+            header_shown: false,
         }
+    }
+
+    /// Shows the learning rate in each epoch line (when a schedule moves it).
+    pub(crate) fn with_learning_rate(mut self, changes: bool) -> Self {
+        self.lr_changes = changes;
+        self
+    }
+
+    /// Whether the epoch line of `report` is kept: the first and last epochs, every
+    /// [`Progress::every`]-th, and one at least every [`LINE_INTERVAL`].
+    fn keeps(&mut self, report: &EpochReport) -> bool {
+        let keep = report.epoch == 1
+            || report.epoch == self.num_epochs
+            || report.epoch.is_multiple_of(self.every)
+            || report.elapsed >= self.last_line + LINE_INTERVAL;
+        if keep {
+            self.last_line = report.elapsed;
+        }
+        keep
     }
 
     /// Removes the bars, or prints the last epoch's line if it was skipped.
@@ -107,12 +140,9 @@ impl Progress {
 impl Observer for Progress {
     fn on_start(&mut self, plan: &TrainPlan) {
         self.num_epochs = plan.num_epochs;
+        self.every = plan.num_epochs.div_ceil(LINES_PER_RUN).max(1);
         match &mut self.display {
-            Display::Bars {
-                multi,
-                bars,
-                keep_every,
-            } => {
+            Display::Bars { multi, bars } => {
                 let style = |template: &str| {
                     ProgressStyle::with_template(template)
                         .expect("the template is valid")
@@ -128,13 +158,8 @@ impl Observer for Progress {
                         .with_style(style("steps  [{bar:30}] {pos}/{len}")),
                 );
                 *bars = Some((epochs, steps));
-                *keep_every = plan.num_epochs.div_ceil(100).max(1);
             }
-            Display::Lines { every, .. } => {
-                // About ten lines per run, whatever its length.
-                *every = plan.num_epochs.div_ceil(10).max(1);
-            }
-            Display::Quiet => {}
+            Display::Lines { .. } | Display::Quiet => {}
         }
     }
 
@@ -149,26 +174,32 @@ impl Observer for Progress {
     }
 
     fn on_epoch(&mut self, report: &EpochReport) {
-        let line = summary_line(report, self.num_epochs);
+        let line = summary_line(report, self.num_epochs, self.lr_changes);
+        let keep = self.keeps(report);
+        // The header goes above the first line kept (the first epoch's, or a resumed run's).
+        let header = (keep && !self.header_shown)
+            .then(|| header_line(report, self.num_epochs, self.lr_changes));
+        if header.is_some() {
+            self.header_shown = true;
+        }
         match &mut self.display {
-            Display::Bars {
-                multi,
-                bars,
-                keep_every,
-            } => {
+            Display::Bars { multi, bars } => {
                 if let Some((epochs, _)) = bars {
                     epochs.set_position(report.epoch as u64);
                     epochs.set_message(short_metrics(report));
                 }
-                if report.epoch.is_multiple_of(*keep_every) || report.epoch == 1 {
+                if keep {
+                    if let Some(header) = &header {
+                        let _ = multi.println(header);
+                    }
                     let _ = multi.println(&line);
                 }
             }
-            Display::Lines { every, unprinted } => {
-                if report.epoch.is_multiple_of(*every)
-                    || report.epoch == 1
-                    || report.epoch == self.num_epochs
-                {
+            Display::Lines { unprinted } => {
+                if keep {
+                    if let Some(header) = &header {
+                        eprintln!("{header}");
+                    }
                     eprintln!("{line}");
                     *unprinted = None;
                 } else {
@@ -191,11 +222,13 @@ impl Observer for Progress {
     }
 }
 
-/// `loss 0.1234 acc 0.9500` for a part.
+/// `loss 0.07239 acc 0.9500` for a part.
 fn part_text(part: &PartMetrics) -> String {
     match &part.scores {
-        Scores::Classification(m) => format!("loss {:.4} acc {:.4}", part.loss, m.accuracy),
-        Scores::Regression(m) => format!("loss {:.4} r2 {:.4}", part.loss, m.r2),
+        Scores::Classification(m) => {
+            format!("loss {} acc {}", value(part.loss), score(m.accuracy))
+        }
+        Scores::Regression(m) => format!("loss {} r2 {}", value(part.loss), score(m.r2)),
     }
 }
 
@@ -203,31 +236,80 @@ fn part_text(part: &PartMetrics) -> String {
 fn short_metrics(report: &EpochReport) -> String {
     let mut text = part_text(&report.train);
     if let Some(validation) = &report.validation {
-        text.push_str(&format!(" | val {}", part_text(validation)));
+        text.push_str(&format!("  val {}", part_text(validation)));
     }
     text
 }
 
-/// One line per epoch: its number, rate, training and validation figures, gradient norm, time.
-pub(crate) fn summary_line(report: &EpochReport, num_epochs: usize) -> String {
-    let mut line = format!(
-        "epoch {:>width$}/{num_epochs}  lr {:.2e}  loss {:.6e}",
-        report.epoch,
-        report.lr,
-        report.loss(),
-        width = num_epochs.to_string().len(),
-    );
-    match &report.train.scores {
-        Scores::Classification(m) => line.push_str(&format!("  acc {:.4}", m.accuracy)),
-        Scores::Regression(m) => line.push_str(&format!("  r2 {:.4}", m.r2)),
+/// The columns of the epoch lines: their names and widths (right-aligned but the first, the
+/// epoch, as wide as `epoch/num_epochs`).
+fn columns(report: &EpochReport, num_epochs: usize, lr_changes: bool) -> Vec<(String, usize)> {
+    let metric = match report.train.scores {
+        Scores::Classification(_) => "acc",
+        Scores::Regression(_) => "r2",
+    };
+    let epoch_width = (2 * num_epochs.to_string().len() + 1).max(5);
+    let mut columns = vec![
+        ("epoch".to_owned(), epoch_width),
+        ("loss".to_owned(), 10),
+        (metric.to_owned(), 9),
+    ];
+    if report.validation.is_some() {
+        columns.push(("val loss".to_owned(), 10));
+        columns.push((format!("val {metric}"), 9));
     }
+    if lr_changes {
+        columns.push(("lr".to_owned(), 9));
+    }
+    columns.push(("grad".to_owned(), 9));
+    columns.push(("time".to_owned(), 11));
+    columns
+}
+
+/// The header over the epoch lines.
+pub(crate) fn header_line(report: &EpochReport, num_epochs: usize, lr_changes: bool) -> String {
+    columns(report, num_epochs, lr_changes)
+        .iter()
+        .enumerate()
+        .map(|(i, (name, width))| align(name, *width, i == 0))
+        .collect()
+}
+
+/// One line per epoch under [`header_line`], within 80 columns for runs of up to 9 999 epochs:
+/// the epoch, the training then validation loss and metric, the learning rate when
+/// `lr_changes` (a schedule moves it), the gradient norm, the time so far.
+pub(crate) fn summary_line(report: &EpochReport, num_epochs: usize, lr_changes: bool) -> String {
+    let score_of = |part: &PartMetrics| match &part.scores {
+        Scores::Classification(m) => score(m.accuracy),
+        Scores::Regression(m) => score(m.r2),
+    };
+    let mut cells = vec![
+        format!("{}/{num_epochs}", report.epoch),
+        value(report.train.loss),
+        score_of(&report.train),
+    ];
     if let Some(validation) = &report.validation {
-        line.push_str(&format!("  | val {}", part_text(validation)));
+        cells.push(value(validation.loss));
+        cells.push(score_of(validation));
     }
-    line.push_str(&format!(
-        "  |grad| {:.3e}  {:.2}s",
-        report.grad_norm,
-        report.elapsed.as_secs_f64()
-    ));
-    line
+    if lr_changes {
+        cells.push(significant(report.lr, 3));
+    }
+    cells.push(significant(report.grad_norm, 3));
+    cells.push(duration(report.elapsed.as_secs_f64()));
+    columns(report, num_epochs, lr_changes)
+        .iter()
+        .zip(cells)
+        .enumerate()
+        .map(|(i, ((_, width), cell))| align(&cell, *width, i == 0))
+        .collect()
+}
+
+/// `text` padded to `width`: on the right for the first column, on the left for the others.
+fn align(text: &str, width: usize, first: bool) -> String {
+    if first {
+        format!("{text:<width$}")
+    } else {
+        format!("{text:>width$}")
+    }
 }

@@ -10,6 +10,7 @@ use nerve_loss::Loss;
 use nerve_model::Mlp;
 use nerve_train::{PartMetrics, Scores, TrainOutcome, Trainer};
 
+use crate::numbers;
 use crate::output::{headline, most_likely, write_aligned, write_confusion};
 use crate::run_config::RunConfig;
 use crate::run_summary::{PartSummary, RunSummary};
@@ -62,12 +63,12 @@ impl Evaluation {
                 metrics,
                 predicted: outputs
                     .iter()
-                    .map(|&v| format!("{:.4}", p.decode_value(v)))
+                    .map(|&v| numbers::value(f64::from(p.decode_value(v))))
                     .collect(),
                 actual: data
                     .targets()
                     .iter()
-                    .map(|&v| p.decode_value(v).to_string())
+                    .map(|&v| numbers::value(f64::from(p.decode_value(v))))
                     .collect(),
                 confidence: None,
             },
@@ -115,11 +116,12 @@ pub(super) fn print_results(
         .map_or(0.0, |r| r.elapsed.as_secs_f64());
     writeln!(
         text,
-        "Trained {epochs} epochs ({}, {seconds:.2}s, {:.1} µs/epoch); final training {} loss {:.3e}",
+        "Trained {epochs} epochs ({}, {}, {}/epoch); final training {} loss {}",
         outcome.stop_reason.describe(),
-        seconds * 1e6 / epochs.max(1) as f64,
+        numbers::duration(seconds),
+        numbers::duration(seconds / epochs.max(1) as f64),
         config.loss(),
-        outcome.final_loss,
+        numbers::value(outcome.final_loss),
     )?;
     if outcome.best_epoch != epochs {
         writeln!(
@@ -203,7 +205,13 @@ fn write_rows(
         if hidden {
             line.push("…".to_owned());
         }
-        line.push(evaluation.actual[i].clone());
+        // The target as the file writes it (`65`, not the float 64.99999 it round-trips to).
+        let target = prepared.preprocessor.target_name();
+        line.push(
+            table
+                .column(target)
+                .map_or_else(|_| evaluation.actual[i].clone(), |c| c.display(row)),
+        );
         line.push(evaluation.predicted[i].clone());
         if let Some(confidence) = &evaluation.confidence {
             line.push(format!("{:.3}", confidence[i]));

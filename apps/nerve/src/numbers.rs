@@ -1,0 +1,96 @@
+//! How numbers read in every line nerve prints for people (JSON and CSV outputs keep full
+//! precision): one policy.
+//!
+//! - Measured values (losses, errors, predictions, weights, gradient norms, learning rates):
+//!   four significant digits (all of an integer part: `226973`), plain (`0.07239`, `1.188`),
+//!   in scientific notation only
+//!   below 0.001 or from a million on (`5.000e-5`, `1.250e6`).
+//! - Scores bounded by 1 (accuracy, precision, recall, F1, R²): four decimals (`0.9500`), as
+//!   scikit-learn's reports align them.
+//! - Durations: the unit that keeps them short (`350 µs`, `1.2 ms`, `2.41 s`, `3 min 5 s`).
+
+/// A measured value with four significant digits (see the module docs).
+pub(crate) fn value(v: f64) -> String {
+    significant(v, 4)
+}
+
+/// `v` with `digits` significant digits, plain between 0.001 and a million.
+pub(crate) fn significant(v: f64, digits: usize) -> String {
+    if v == 0.0 {
+        return "0".to_owned();
+    }
+    if !v.is_finite() {
+        return format!("{v}");
+    }
+    let digits = digits.max(1);
+    let scientific = format!("{:.*e}", digits - 1, v);
+    // Rounded first, so that a value rounding up to a new power of ten (9.99996) is written as
+    // that power's (10.00).
+    let rounded: f64 = scientific.parse().unwrap_or(v);
+    let magnitude = rounded.abs();
+    if !(1e-3..1e6).contains(&magnitude) {
+        return scientific;
+    }
+    let exponent = magnitude.log10().floor() as i64;
+    if exponent >= digits as i64 - 1 {
+        // Every digit of the integer part is kept (226973, not 227000).
+        return format!("{v:.0}");
+    }
+    let decimals = (digits as i64 - 1 - exponent) as usize;
+    format!("{rounded:.decimals$}")
+}
+
+/// A score bounded by 1, with four decimals.
+pub(crate) fn score(v: f64) -> String {
+    format!("{v:.4}")
+}
+
+/// A duration in the unit that keeps it short.
+pub(crate) fn duration(seconds: f64) -> String {
+    if !seconds.is_finite() || seconds < 0.0 {
+        return format!("{seconds} s");
+    }
+    if seconds < 1e-3 {
+        format!("{} µs", significant(seconds * 1e6, 3))
+    } else if seconds < 1.0 {
+        format!("{} ms", significant(seconds * 1e3, 3))
+    } else if seconds < 60.0 {
+        format!("{} s", significant(seconds, 3))
+    } else if seconds < 3600.0 {
+        let whole = seconds.round() as u64;
+        format!("{} min {} s", whole / 60, whole % 60)
+    } else {
+        let minutes = (seconds / 60.0).round() as u64;
+        format!("{} h {} min", minutes / 60, minutes % 60)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_have_four_significant_digits_and_plain_notation_in_range() {
+        assert_eq!(value(0.07239064), "0.07239");
+        assert_eq!(value(1.187542), "1.188");
+        assert_eq!(value(226972.6), "226973");
+        assert_eq!(value(5e-5), "5.000e-5");
+        assert_eq!(value(0.001), "0.001000");
+        assert_eq!(value(-2.5), "-2.500");
+        assert_eq!(value(64.99999), "65.00");
+        assert_eq!(value(9.99996), "10.00");
+        assert_eq!(value(1.5e6), "1.500e6");
+        assert_eq!(value(0.0), "0");
+        assert_eq!(value(f64::NAN), "NaN");
+    }
+
+    #[test]
+    fn durations_take_the_short_unit() {
+        assert_eq!(duration(0.000_35), "350 µs");
+        assert_eq!(duration(0.226_972_6), "227 ms");
+        assert_eq!(duration(0.001_2), "1.20 ms");
+        assert_eq!(duration(2.414), "2.41 s");
+        assert_eq!(duration(185.0), "3 min 5 s");
+        assert_eq!(duration(7260.0), "2 h 1 min");
+    }
+}
