@@ -15,6 +15,10 @@ pub(crate) struct Curves {
     pub(crate) loss: Vec<Series>,
     /// The metric's name (`accuracy`, `R²`) and its series; absent when the history has none.
     pub(crate) metric: Option<(String, Vec<Series>)>,
+    /// The epoch whose weights the run kept (early stopping's best), marked on both panels.
+    pub(crate) kept_epoch: Option<f64>,
+    /// The loss axis's name: the loss and its scale (`mse, standardized target`).
+    pub(crate) loss_label: String,
 }
 
 /// One line: a name and one value per epoch.
@@ -61,7 +65,21 @@ impl Curves {
             epochs,
             loss,
             metric,
+            kept_epoch: None,
+            loss_label: "loss".to_owned(),
         })
+    }
+
+    /// Marks the epoch whose weights were kept.
+    pub(crate) fn with_kept_epoch(mut self, epoch: usize) -> Self {
+        self.kept_epoch = Some(epoch as f64);
+        self
+    }
+
+    /// Names the loss axis.
+    pub(crate) fn with_loss_label(mut self, label: String) -> Self {
+        self.loss_label = label;
+        self
     }
 }
 
@@ -87,14 +105,15 @@ fn value_range<'a>(series: impl Iterator<Item = &'a Series>) -> Option<(f64, f64
 /// Points per line at most: a 100 000-epoch run would otherwise write megabytes of SVG.
 const MAX_POINTS: usize = 2000;
 
-/// Draws one panel of line series over the epochs, on a log scale when `log` is set.
+/// Draws one panel of line series over the epochs (`caption` names it and its y axis), on a
+/// log scale when `log` is set, with the `kept` epoch marked.
 fn line_panel<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     caption: &str,
-    y_name: &str,
     epochs: &[f64],
     series: &[Series],
     log: bool,
+    kept: Option<f64>,
     legend: SeriesLabelPosition,
 ) -> Result<()> {
     let first = epochs.first().copied().unwrap_or(1.0);
@@ -115,10 +134,22 @@ fn line_panel<DB: DrawingBackend>(
             chart
                 .configure_mesh()
                 .x_desc("epoch")
-                .y_desc(y_name)
+                .y_desc(caption)
                 .x_label_formatter(&|e: &f64| format!("{e:.0}"))
-                // Float noise around 0 on a linear axis (-1e-16) reads as 0.
-                .y_label_formatter(&|v: &f64| tick(if v.abs() < noise { 0.0 } else { *v }))
+                // Float noise around 0 on a linear axis (-1e-16) reads as 0; a log axis is
+                // labelled at its decades only (its other ticks would print over each other).
+                .y_label_formatter(&|v: &f64| {
+                    if log {
+                        let decade = v.log10();
+                        if (decade - decade.round()).abs() < 1e-9 {
+                            tick(*v)
+                        } else {
+                            String::new()
+                        }
+                    } else {
+                        tick(if v.abs() < noise { 0.0 } else { *v })
+                    }
+                })
                 // A log axis needs more candidates to label every decade it spans.
                 .y_labels(if log { 30 } else { 10 })
                 .label_style((FONT_NAME, 13))
@@ -145,6 +176,23 @@ fn line_panel<DB: DrawingBackend>(
                     .label(s.name.as_str())
                     .legend(move |(x, y)| {
                         PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2))
+                    });
+            }
+            if let Some(epoch) = kept {
+                // The kept epoch: a dashed vertical line over the panel, named in the legend.
+                let (y0, y1) = (chart.y_range().start, chart.y_range().end);
+                let mark = RGBColor(40, 40, 40);
+                chart
+                    .draw_series(DashedLineSeries::new(
+                        [(epoch, y0), (epoch, y1)],
+                        6,
+                        4,
+                        mark.stroke_width(2),
+                    ))
+                    .map_err(plot_error)?
+                    .label(format!("kept: epoch {epoch:.0}"))
+                    .legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 20, y)], mark.stroke_width(2))
                     });
             }
             draw_legend(&mut chart, legend.clone())?;
@@ -200,7 +248,11 @@ impl Chart for Curves {
             .titled(&self.title, (FONT_NAME, 22))
             .map_err(plot_error)?;
         let log = wants_log_scale(&self.loss);
-        let loss_caption = if log { "loss (log scale)" } else { "loss" };
+        let loss_caption = if log {
+            format!("{} (log scale)", self.loss_label)
+        } else {
+            self.loss_label.clone()
+        };
         // The metric, when there is one, gets the lower half.
         let (loss_area, metric_area) = match &self.metric {
             Some(_) => {
@@ -212,16 +264,17 @@ impl Chart for Curves {
         // Losses fall and metrics rise: each legend goes where its curves end up least.
         line_panel(
             &loss_area,
-            loss_caption,
-            "loss",
+            &loss_caption,
             &self.epochs,
             &self.loss,
             log,
+            self.kept_epoch,
             SeriesLabelPosition::UpperRight,
         )?;
         if let (Some(area), Some((name, series))) = (metric_area, &self.metric) {
             let legend = SeriesLabelPosition::LowerRight;
-            line_panel(&area, name, name, &self.epochs, series, false, legend)?;
+            let kept = self.kept_epoch;
+            line_panel(&area, name, &self.epochs, series, false, kept, legend)?;
         }
         Ok(())
     }

@@ -139,13 +139,41 @@ pub(crate) fn draw_run(dir: &Path, format: Format) -> Result<Vec<std::path::Path
         bail!("{} is not a run folder (no such directory)", dir.display());
     }
     let metrics = RunSummary::read(&metrics_path)?;
-    let title = metrics
-        .as_ref()
-        .map_or_else(|| dir.display().to_string(), |m| m.data.clone());
+    // The data file's name (not its whole path) and the target.
+    let title = metrics.as_ref().map_or_else(
+        || dir.display().to_string(),
+        |m| {
+            let name = Path::new(&m.data)
+                .file_name()
+                .map_or_else(|| m.data.clone(), |n| n.to_string_lossy().into_owned());
+            format!("{name}, target `{}`", m.target)
+        },
+    );
+    // The loss and its scale, from the run's config when it has one.
+    let loss_label = crate::run_config::RunConfig::load(&dir.join("config.toml"))
+        .ok()
+        .map_or_else(
+            || "loss".to_owned(),
+            |config| {
+                let standardized = metrics
+                    .as_ref()
+                    .is_some_and(|m| m.task == nerve_data::Task::Regression)
+                    && config.data.standardize_target;
+                if standardized {
+                    format!("{} loss, standardized target", config.loss())
+                } else {
+                    format!("{} loss", config.loss())
+                }
+            },
+        );
     let (header, rows) = read_history(&history_path)?;
     let mut written = Vec::new();
-    let curves = Curves::from_history(&format!("training of {title}"), &header, &rows)
-        .with_context(|| format!("{}", history_path.display()))?;
+    let mut curves = Curves::from_history(&format!("training on {title}"), &header, &rows)
+        .with_context(|| format!("{}", history_path.display()))?
+        .with_loss_label(loss_label);
+    if let Some(metrics) = &metrics {
+        curves = curves.with_kept_epoch(metrics.best_epoch);
+    }
     let path = dir.join(format!("curves.{}", format.extension()));
     save(&curves, &path, format)?;
     written.push(path);
