@@ -67,7 +67,15 @@ fn a_run_draws_its_curves_and_confusion_matrix_and_plot_redraws_them() {
         .filter(|&n| n > 2)
         .collect();
     assert_eq!(lines, vec![epochs; 4], "{lines:?}");
-    for expected in ["loss", "accuracy", "epoch", "train", "validation"] {
+    // The loss axis names the loss (issue 16), the kept epoch is in the legend.
+    for expected in [
+        "cross-entropy loss",
+        "accuracy",
+        "epoch",
+        "train",
+        "validation",
+        &format!("kept: epoch {}", summary["best_epoch"]),
+    ] {
         assert!(
             texts.iter().any(|t| t == expected),
             "{expected} in {texts:?}"
