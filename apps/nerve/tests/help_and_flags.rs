@@ -228,6 +228,14 @@ fn help_is_grouped_with_defaults_examples_and_short_flags() {
 /// broken: every line fits.
 #[test]
 fn help_lines_fit_the_width() {
+    // The examples fit 80 columns (they are not wrapped).
+    for command in ["train", "predict", "eval", "explain", "inspect", "plot"] {
+        let out = nerve(&[command, "--help"]);
+        let help = String::from_utf8_lossy(&out.stdout).into_owned();
+        for line in help.lines().skip_while(|l| *l != "Examples:") {
+            assert!(line.chars().count() <= 80, "{command}: {line}");
+        }
+    }
     for command in [
         "train", "predict", "eval", "explain", "inspect", "plot", "bench",
     ] {
@@ -259,6 +267,26 @@ fn empty_hidden_and_zero_epochs_are_refused_with_the_spelling_that_works() {
         assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
         assert!(err.contains("untrained model"), "{err}");
         assert!(err.contains("--init"), "{err}");
+    }
+}
+
+/// A negative number given to a numeric flag reaches its range check (not "unexpected
+/// argument '-0'").
+#[test]
+fn negative_values_are_checked_as_values() {
+    for (flag, value, expected) in [
+        ("--dropout", "-0.1", "dropout"),
+        ("--val-split", "-0.5", "val_split"),
+        ("--epochs", "-1", "invalid digit"),
+    ] {
+        let out = nerve(&["train", "--data", "iris", flag, value, "--print-config"]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{flag} {value}");
+        assert!(
+            !err.contains("unexpected argument"),
+            "{flag} {value}: {err}"
+        );
+        assert!(err.contains(expected), "{flag} {value}: {err}");
     }
 }
 

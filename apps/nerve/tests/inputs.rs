@@ -168,6 +168,19 @@ print(json.dumps(joined))
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(&format!("has no column `{missing}`")), "{err}");
     }
+    // Output columns that could not be told apart are refused, as is an empty name.
+    for (keep, expected) in [
+        ("customer_id,customer_id", "two output columns of that name"),
+        ("prediction", "two output columns of that name"),
+        ("row", "two output columns of that name"),
+        ("customer_id,", "empty column"),
+    ] {
+        let out = common::nerve(&["predict", "-m", model, "-d", &data, "--keep", keep]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{keep}: {err}");
+        assert!(err.contains(expected), "{keep}: {err}");
+        assert!(out.stdout.is_empty());
+    }
     // A bad row in the first chunk leaves no output (not even the header).
     let bad = file(
         "bad-row.csv",

@@ -13,7 +13,7 @@ use crate::run_config::RunConfig;
 /// --data NAME` would infer it, and the tuned config's where it says otherwise) and what it is.
 pub(crate) fn run() -> Result<()> {
     let mut text = format!(
-        "{:<14} {:>5} {:>8}  {:<12} {:<26} {}\n",
+        "{:<14} {:>5} {:>8}  {:<12} {:<27} {}\n",
         "name", "rows", "features", "target", "task", "about"
     );
     let mut notes = String::new();
@@ -41,7 +41,7 @@ pub(crate) fn run() -> Result<()> {
             ));
         }
         text.push_str(&format!(
-            "{:<14} {:>5} {:>8}  {:<12} {:<26} {}\n",
+            "{:<14} {:>5} {:>8}  {:<12} {:<27} {}\n",
             builtin.name,
             table.num_rows(),
             table.columns().len() - 1,

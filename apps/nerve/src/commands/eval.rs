@@ -55,7 +55,7 @@ impl std::str::FromStr for Part {
 
 const EXAMPLES: &str = "\
 Examples:
-  nerve eval -m runs/iris/model.safetensors -d iris --split test   # metrics.json's test part
+  nerve eval -m runs/iris/model.safetensors -d iris --split test
   nerve eval -m model.safetensors -d labelled_2026.csv --json";
 
 /// Flags of `nerve eval`.

@@ -18,7 +18,7 @@ use crate::saved_model::SavedModel;
 const EXAMPLES: &str = "\
 Examples:
   nerve inspect -m runs/iris/model.safetensors
-  nerve inspect -m model.safetensors -d iris     # also the hidden units' activity on that data";
+  nerve inspect -m model.safetensors -d iris   # and hidden units' activity";
 
 /// Flags of `nerve inspect`.
 #[derive(Debug, Args)]

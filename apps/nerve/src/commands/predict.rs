@@ -15,9 +15,9 @@ use crate::run_dir::write_atomically;
 
 const EXAMPLES: &str = "\
 Examples:
-  nerve predict -m runs/iris/model.safetensors -d new_flowers.csv > predictions.csv
-  nerve predict -m model.safetensors -d customers.csv --keep customer_id --proba -o scores.csv
-  zcat big.csv.gz | nerve predict -m model.safetensors -d - --batch-rows 10000";
+  nerve predict -m runs/iris/model.safetensors -d new.csv > predictions.csv
+  nerve predict -m model.safetensors -d customers.csv --keep id --proba -o p.csv
+  zcat big.csv.gz | nerve predict -m model.safetensors -d -";
 
 /// Flags of `nerve predict`.
 #[derive(Debug, Args)]
@@ -36,8 +36,9 @@ pub(crate) struct PredictArgs {
     /// Add one probability column per class.
     #[arg(long)]
     proba: bool,
-    /// Copy these columns (identifiers, say) into the output, exactly as written, between
-    /// `row` and the prediction (default: none).
+    /// Copy these columns (identifiers, say) into the output between `row` and the
+    /// prediction, as written (trimmed; a missing-value spelling such as NA is an empty cell;
+    /// `007` stays `007`) (default: none).
     #[arg(long, value_name = "COLUMNS", value_delimiter = ',')]
     keep: Vec<String>,
     /// Rows read and predicted at a time.
@@ -60,6 +61,25 @@ pub(crate) fn predict(args: PredictArgs) -> Result<ExitCode> {
     }
     let loss = saved.config.loss();
     let keep: Vec<String> = args.keep.iter().map(|k| k.trim().to_owned()).collect();
+    // The output's columns must be told apart when it is read back.
+    let mut names: Vec<String> = vec!["row".to_owned(), "prediction".to_owned()];
+    if args.proba
+        && let Some(labels) = labels
+    {
+        names.extend(labels.iter().map(|l| format!("p_{l}")));
+    }
+    for name in &keep {
+        if name.is_empty() {
+            bail!("--keep names an empty column; give column names separated by commas");
+        }
+        if names.contains(name) {
+            bail!(
+                "--keep `{name}` would make two output columns of that name (the output has `row`, the kept columns, `prediction`{})",
+                if args.proba { " and `p_<class>`" } else { "" }
+            );
+        }
+        names.push(name.clone());
+    }
     // Everything that can be checked is, before anything is written: the model, the output
     // path, and the columns against the header.
     let mut sink = Sink::new(args.output.clone())?;

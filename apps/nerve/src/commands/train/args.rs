@@ -76,7 +76,12 @@ pub(crate) struct TrainArgs {
     pub(super) numeric: Option<Vec<String>>,
     /// One-hot columns with more categories keep the N-1 most frequent and group the rest
     /// into one `infrequent` input.
-    #[arg(long, value_name = "N", help_heading = "Data")]
+    #[arg(
+        long,
+        value_name = "N",
+        help_heading = "Data",
+        allow_negative_numbers = true
+    )]
     pub(super) max_categories: Option<usize>,
     /// Numeric feature scaling.
     #[arg(long, value_name = "SCALING", value_parser = choice::<Standardize>(), help_heading = "Data")]
@@ -85,13 +90,28 @@ pub(crate) struct TrainArgs {
     #[arg(long, value_name = "BOOL", help_heading = "Data")]
     pub(super) standardize_target: Option<bool>,
     /// The share of rows held out for the final test (none under 20 rows).
-    #[arg(long, value_name = "FRACTION", help_heading = "Data")]
+    #[arg(
+        long,
+        value_name = "FRACTION",
+        help_heading = "Data",
+        allow_negative_numbers = true
+    )]
     pub(super) test_split: Option<f64>,
     /// The share of rows held out for validation.
-    #[arg(long, value_name = "FRACTION", help_heading = "Data")]
+    #[arg(
+        long,
+        value_name = "FRACTION",
+        help_heading = "Data",
+        allow_negative_numbers = true
+    )]
     pub(super) val_split: Option<f64>,
     /// Seed of the train/validation/test split.
-    #[arg(long, value_name = "N", help_heading = "Data")]
+    #[arg(
+        long,
+        value_name = "N",
+        help_heading = "Data",
+        allow_negative_numbers = true
+    )]
     pub(super) split_seed: Option<u64>,
 
     /// Hidden layer widths, e.g. `5` or `64,32`; `none` for a linear model.
@@ -101,7 +121,12 @@ pub(crate) struct TrainArgs {
     #[arg(long, value_name = "NAME", value_parser = choice::<Activation>(), help_heading = "Model")]
     pub(super) activation: Option<Activation>,
     /// Probability of zeroing a hidden unit while training, in [0, 1).
-    #[arg(long, value_name = "P", help_heading = "Model")]
+    #[arg(
+        long,
+        value_name = "P",
+        help_heading = "Model",
+        allow_negative_numbers = true
+    )]
     pub(super) dropout: Option<f64>,
     /// Weight initializer.
     #[arg(long, value_name = "NAME", value_parser = choice::<Initializer>(), help_heading = "Model")]
@@ -142,58 +167,134 @@ pub(crate) struct TrainArgs {
     )]
     pub(super) weight_decay: Option<f64>,
     /// Adam / AdamW: the first moment's decay.
-    #[arg(long, value_name = "B", help_heading = "Optimizer")]
+    #[arg(
+        long,
+        value_name = "B",
+        help_heading = "Optimizer",
+        allow_negative_numbers = true
+    )]
     pub(super) beta_1: Option<f32>,
     /// Adam / AdamW: the second moment's decay.
-    #[arg(long, value_name = "B", help_heading = "Optimizer")]
+    #[arg(
+        long,
+        value_name = "B",
+        help_heading = "Optimizer",
+        allow_negative_numbers = true
+    )]
     pub(super) beta_2: Option<f32>,
     /// Adam / AdamW / RMSprop: added to the denominator for stability.
-    #[arg(long, value_name = "E", help_heading = "Optimizer")]
+    #[arg(
+        long,
+        value_name = "E",
+        help_heading = "Optimizer",
+        allow_negative_numbers = true
+    )]
     pub(super) epsilon: Option<f32>,
     /// RMSprop: the squared gradients' smoothing constant.
-    #[arg(long, value_name = "A", help_heading = "Optimizer")]
+    #[arg(
+        long,
+        value_name = "A",
+        help_heading = "Optimizer",
+        allow_negative_numbers = true
+    )]
     pub(super) alpha: Option<f32>,
 
     /// Learning-rate schedule.
     #[arg(long, value_name = "NAME", value_parser = choice::<ScheduleKind>(), help_heading = "Schedule")]
     pub(super) schedule: Option<ScheduleKind>,
     /// Epochs of linear warm-up before the schedule.
-    #[arg(long, value_name = "N", help_heading = "Schedule")]
+    #[arg(
+        long,
+        value_name = "N",
+        help_heading = "Schedule",
+        allow_negative_numbers = true
+    )]
     pub(super) warmup_epochs: Option<usize>,
     /// step: epochs between reductions.
-    #[arg(long, value_name = "N", help_heading = "Schedule")]
+    #[arg(
+        long,
+        value_name = "N",
+        help_heading = "Schedule",
+        allow_negative_numbers = true
+    )]
     pub(super) step_size: Option<usize>,
     /// step: the factor of each reduction.
-    #[arg(long, value_name = "F", help_heading = "Schedule")]
+    #[arg(
+        long,
+        value_name = "F",
+        help_heading = "Schedule",
+        allow_negative_numbers = true
+    )]
     pub(super) gamma: Option<f64>,
     /// cosine / linear: the final learning rate; plateau: the floor.
-    #[arg(long, value_name = "RATE", help_heading = "Schedule")]
+    #[arg(
+        long,
+        value_name = "RATE",
+        help_heading = "Schedule",
+        allow_negative_numbers = true
+    )]
     pub(super) min_lr: Option<f64>,
     /// plateau: epochs without improvement before the rate is cut.
-    #[arg(long, value_name = "N", help_heading = "Schedule")]
+    #[arg(
+        long,
+        value_name = "N",
+        help_heading = "Schedule",
+        allow_negative_numbers = true
+    )]
     pub(super) plateau_patience: Option<usize>,
     /// plateau: the factor of each cut.
-    #[arg(long, value_name = "F", help_heading = "Schedule")]
+    #[arg(
+        long,
+        value_name = "F",
+        help_heading = "Schedule",
+        allow_negative_numbers = true
+    )]
     pub(super) plateau_factor: Option<f64>,
     /// plateau: the relative improvement that counts.
-    #[arg(long, value_name = "T", help_heading = "Schedule")]
+    #[arg(
+        long,
+        value_name = "T",
+        help_heading = "Schedule",
+        allow_negative_numbers = true
+    )]
     pub(super) plateau_threshold: Option<f64>,
     /// plateau: epochs to wait after a cut before watching again.
-    #[arg(long, value_name = "N", help_heading = "Schedule")]
+    #[arg(
+        long,
+        value_name = "N",
+        help_heading = "Schedule",
+        allow_negative_numbers = true
+    )]
     pub(super) plateau_cooldown: Option<usize>,
 
     /// Epoch limit (0 only with --init: evaluates and saves that model as it is).
-    #[arg(short, long, value_name = "N", help_heading = "Training")]
+    #[arg(
+        short,
+        long,
+        value_name = "N",
+        help_heading = "Training",
+        allow_negative_numbers = true
+    )]
     pub(super) epochs: Option<usize>,
     /// Rows per step: a number, `auto` (min(200, rows)) or `full` (full-batch gradient descent).
     #[arg(long, value_name = "N|auto|full", value_parser = value_parser::<BatchSize>, help_heading = "Training")]
     pub(super) batch_size: Option<BatchSize>,
     /// Early stopping: stop after this many epochs without improvement of the validation loss
     /// (the training loss without --val-split) and restore the best epoch's weights; 0: off.
-    #[arg(long, value_name = "N", help_heading = "Training")]
+    #[arg(
+        long,
+        value_name = "N",
+        help_heading = "Training",
+        allow_negative_numbers = true
+    )]
     pub(super) patience: Option<usize>,
     /// Early stopping: the smallest decrease of the loss that counts as an improvement.
-    #[arg(long, value_name = "D", help_heading = "Training")]
+    #[arg(
+        long,
+        value_name = "D",
+        help_heading = "Training",
+        allow_negative_numbers = true
+    )]
     pub(super) min_delta: Option<f64>,
     /// Scale the gradient down when its global L2 norm exceeds this (default: no clipping).
     #[arg(
@@ -212,7 +313,12 @@ pub(crate) struct TrainArgs {
     )]
     pub(super) tol: Option<f64>,
     /// Seed for initialisation and shuffling.
-    #[arg(long, value_name = "N", help_heading = "Training")]
+    #[arg(
+        long,
+        value_name = "N",
+        help_heading = "Training",
+        allow_negative_numbers = true
+    )]
     pub(super) seed: Option<u64>,
     /// CPU backend (see `nerve backends`).
     #[arg(long, value_name = "NAME", value_parser = choice::<BackendKind>(), help_heading = "Training")]
@@ -252,7 +358,12 @@ pub(crate) struct TrainArgs {
     #[arg(long, value_name = "FILE.safetensors", help_heading = "Output")]
     pub(super) save: Option<PathBuf>,
     /// Write a checkpoint every N epochs, for --resume; 0: never.
-    #[arg(long, value_name = "N", help_heading = "Output")]
+    #[arg(
+        long,
+        value_name = "N",
+        help_heading = "Output",
+        allow_negative_numbers = true
+    )]
     pub(super) checkpoint_every: Option<usize>,
     /// Print JSON lines on stdout (one per epoch, then a summary); progress stays on stderr.
     #[arg(long, help_heading = "Output")]
@@ -265,12 +376,12 @@ pub(crate) struct TrainArgs {
 /// `nerve train --help`'s examples.
 const EXAMPLES: &str = "\
 Examples:
-  nerve train                                   the tutorial's 4-5-1 network on XOR
-  nerve train --data iris                       a built-in data set, scikit-learn-like defaults
-  nerve train --config iris                     the same with its tuned settings
-  nerve train -d churn.csv -t Churn --ignore customer_id --val-split 0.2 --patience 20
-  nerve train -d prices.csv.gz --hidden 64,32 --dropout 0.1 --lr 3e-4 -e 500 -o runs/prices
-  nerve train --resume runs/prices -e 800       continue a run to 800 epochs";
+  nerve train                        # the tutorial's 4-5-1 network on XOR
+  nerve train --data iris            # a built-in data set, default settings
+  nerve train --config iris          # the same with its tuned settings
+  nerve train -d churn.csv -t Churn --ignore id --val-split 0.2 --patience 20
+  nerve train -d prices.csv.gz --hidden 64,32 --dropout 0.1 -e 500 -o runs/p
+  nerve train --resume runs/p -e 800 # continue that run to 800 epochs";
 
 /// Appends to each `train` flag's help the default it takes with `--data` (from
 /// [`RunConfig::for_data`], so the text cannot drift from the code): clap cannot show it

@@ -112,7 +112,7 @@ pub(super) fn describe_run(config: &RunConfig, prepared: &Prepared, model: &Mlp)
     }
     let _ = writeln!(
         text,
-        "Training: backend {}, {} lr {} ({schedule}), {} loss, batch {}, up to {} epochs, seed {}",
+        "Training: backend {}, {} lr {} ({schedule}), {} loss, batch {}, up to {} epoch(s), seed {}",
         config.backend,
         config.optimizer.kind,
         config.optimizer.learning_rate,
