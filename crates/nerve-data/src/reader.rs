@@ -120,11 +120,7 @@ impl TableReader<Box<dyn Read>> {
             )));
         }
         let mut file = std::fs::File::open(path).map_err(io_error)?;
-        let mut magic = Vec::with_capacity(4);
-        (&mut file)
-            .take(4)
-            .read_to_end(&mut magic)
-            .map_err(io_error)?;
+        let magic = read_start(&mut file, 4, &name)?;
         if magic.as_slice() == PARQUET_MAGIC {
             #[cfg(feature = "parquet")]
             {
@@ -148,20 +144,17 @@ impl TableReader<Box<dyn Read>> {
         mut reader: impl Read + 'static,
         options: &CsvOptions,
     ) -> Result<Self, DataError> {
-        let io_error = |source| DataError::Io {
-            path: source_name.to_owned(),
-            source,
-        };
-        let mut magic = Vec::with_capacity(4);
-        (&mut reader)
-            .take(4)
-            .read_to_end(&mut magic)
-            .map_err(io_error)?;
+        let magic = read_start(&mut reader, 4, source_name)?;
         if magic.as_slice() == PARQUET_MAGIC {
             #[cfg(feature = "parquet")]
             {
                 let mut bytes = magic;
-                reader.read_to_end(&mut bytes).map_err(io_error)?;
+                reader
+                    .read_to_end(&mut bytes)
+                    .map_err(|source| DataError::Io {
+                        path: source_name.to_owned(),
+                        source,
+                    })?;
                 let text =
                     crate::parquet_input::ParquetText::new(source_name, bytes::Bytes::from(bytes))?;
                 return Self::new(source_name, Box::new(text), &parquet_options(options));
@@ -175,6 +168,19 @@ impl TableReader<Box<dyn Read>> {
             options,
         )
     }
+}
+
+/// The first `n` bytes of `reader` (fewer at its end), to tell what kind of file it is.
+fn read_start(reader: &mut impl Read, n: u64, source_name: &str) -> Result<Vec<u8>, DataError> {
+    let mut start = Vec::with_capacity(n as usize);
+    reader
+        .take(n)
+        .read_to_end(&mut start)
+        .map_err(|source| DataError::Io {
+            path: source_name.to_owned(),
+            source,
+        })?;
+    Ok(start)
 }
 
 /// Parquet's magic bytes, at the start of every Parquet file.
@@ -203,15 +209,7 @@ impl<R: Read> TableReader<R> {
     /// A gzip file (`.csv.gz`, found by its magic bytes whatever its name) is read through
     /// `flate2`'s decoder; what follows applies to the text inside.
     pub fn new(source_name: &str, mut reader: R, options: &CsvOptions) -> Result<Self, DataError> {
-        let io_error = |source| DataError::Io {
-            path: source_name.to_owned(),
-            source,
-        };
-        let mut magic = Vec::with_capacity(2);
-        (&mut reader)
-            .take(2)
-            .read_to_end(&mut magic)
-            .map_err(io_error)?;
+        let magic = read_start(&mut reader, 2, source_name)?;
         let gzip = magic == GZIP_MAGIC;
         let head = std::io::Cursor::new(magic).chain(reader);
         let mut reader = if gzip {
