@@ -38,6 +38,8 @@ pub(crate) struct ParquetText {
     position: usize,
     /// Rows written so far (for the line of a bad cell).
     rows: usize,
+    /// The column names (for messages).
+    names: Vec<String>,
 }
 
 impl ParquetText {
@@ -67,6 +69,7 @@ impl ParquetText {
             buffer: csv.into_inner().unwrap_or_default(),
             position: 0,
             rows: 0,
+            names,
         })
     }
 
@@ -82,9 +85,8 @@ impl ParquetText {
                 self.rows + 1
             ))
         })?;
-        self.buffer.clear();
         self.position = 0;
-        let text = batch_as_csv(&batch, self.rows).map_err(std::io::Error::other)?;
+        let text = batch_as_csv(&batch, &self.names, self.rows).map_err(std::io::Error::other)?;
         self.rows += batch.num_rows();
         self.buffer = text;
         Ok(true)
@@ -105,14 +107,12 @@ impl Read for ParquetText {
     }
 }
 
-/// A batch's rows as CSV lines; `first_row` counts the rows before it.
-fn batch_as_csv(batch: &RecordBatch, first_row: usize) -> Result<Vec<u8>, String> {
-    let names: Vec<String> = batch
-        .schema()
-        .fields()
-        .iter()
-        .map(|f| f.name().clone())
-        .collect();
+/// A batch's rows as CSV lines; `names` are its columns', `first_row` counts the rows before it.
+fn batch_as_csv(
+    batch: &RecordBatch,
+    names: &[String],
+    first_row: usize,
+) -> Result<Vec<u8>, String> {
     let mut csv = csv::Writer::from_writer(Vec::with_capacity(batch.num_rows() * 16));
     let mut record: Vec<String> = vec![String::new(); batch.num_columns()];
     for row in 0..batch.num_rows() {

@@ -83,21 +83,25 @@ impl<R: Read> std::fmt::Debug for TableReader<R> {
 }
 
 impl TableReader<std::fs::File> {
-    /// Opens a CSV file.
+    /// Opens a CSV file (plain or gzip).
     pub fn open(path: impl AsRef<Path>, options: &CsvOptions) -> Result<Self, DataError> {
         let path = path.as_ref();
-        let io_error = |source| DataError::Io {
-            path: path.display().to_string(),
-            source,
-        };
-        if path.is_dir() {
-            return Err(io_error(std::io::Error::other(
-                "it is a folder; expected a CSV file",
-            )));
-        }
-        let file = std::fs::File::open(path).map_err(io_error)?;
-        Self::new(&path.display().to_string(), file, options)
+        Self::new(&path.display().to_string(), open_file(path)?, options)
     }
+}
+
+/// Opens `path` for reading; a folder or an unreadable file is an error naming it.
+fn open_file(path: &Path) -> Result<std::fs::File, DataError> {
+    let io_error = |source| DataError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    if path.is_dir() {
+        return Err(io_error(std::io::Error::other(
+            "it is a folder; expected a CSV file",
+        )));
+    }
+    std::fs::File::open(path).map_err(io_error)
 }
 
 impl TableReader<Box<dyn Read>> {
@@ -110,16 +114,7 @@ impl TableReader<Box<dyn Read>> {
     pub fn from_path(path: impl AsRef<Path>, options: &CsvOptions) -> Result<Self, DataError> {
         let path = path.as_ref();
         let name = path.display().to_string();
-        let io_error = |source| DataError::Io {
-            path: name.clone(),
-            source,
-        };
-        if path.is_dir() {
-            return Err(io_error(std::io::Error::other(
-                "it is a folder; expected a CSV file",
-            )));
-        }
-        let mut file = std::fs::File::open(path).map_err(io_error)?;
+        let mut file = open_file(path)?;
         let magic = read_start(&mut file, 4, &name)?;
         if magic.as_slice() == PARQUET_MAGIC {
             #[cfg(feature = "parquet")]
@@ -612,6 +607,22 @@ mod tests {
             .chain("a,b\n1,x\n".encode_utf16().flat_map(u16::to_le_bytes))
             .collect();
         assert_eq!(read(gzip(&utf16)).unwrap().num_rows(), 1);
+    }
+
+    /// `Table::open` finds the kind of a file as the CLI does (by its first bytes): a gzip file
+    /// whatever its name, and a folder refused by name.
+    #[test]
+    fn table_open_reads_a_gzip_file_by_its_bytes() {
+        let dir = std::env::temp_dir().join(format!("nerve-open-gz-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("named-plain.csv");
+        std::fs::write(&path, gzip(b"a,b\n1,x\n2,y\n")).unwrap();
+        let table = Table::open(&path, &CsvOptions::default()).unwrap();
+        assert_eq!(table.num_rows(), 2);
+        let err = Table::open(&dir, &CsvOptions::default()).unwrap_err();
+        let source = std::error::Error::source(&err).map(ToString::to_string);
+        assert!(source.unwrap_or_default().contains("folder"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -97,9 +97,10 @@ impl Table {
         Self::open(path, &CsvOptions::default())
     }
 
-    /// Reads a CSV file. Errors name the file.
+    /// Reads a data file: CSV (plain or gzip), or Parquet with the `parquet` feature
+    /// ([`TableReader::from_path`]). Errors name the file.
     pub fn open(path: impl AsRef<Path>, options: &CsvOptions) -> Result<Table, DataError> {
-        TableReader::open(path, options)?.read_all()
+        TableReader::from_path(path, options)?.read_all()
     }
 
     /// Parses CSV text with the default [`CsvOptions`]; `source_name` names it in errors.

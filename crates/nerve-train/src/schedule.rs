@@ -77,6 +77,14 @@ pub struct ScheduleConfig {
     pub cooldown: usize,
 }
 
+impl ScheduleConfig {
+    /// Whether the learning rate stays at its initial value every epoch: the constant schedule
+    /// without warm-up. (`plateau` may cut it, so it counts as moving.)
+    pub fn is_constant(&self) -> bool {
+        self.name == ScheduleKind::Constant && self.warmup_epochs == 0
+    }
+}
+
 impl Default for ScheduleConfig {
     fn default() -> Self {
         // PyTorch's defaults for StepLR (gamma 0.1) and ReduceLROnPlateau.
@@ -276,6 +284,17 @@ impl ReduceOnPlateau {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_constant_schedule_without_warm_up_keeps_the_rate() {
+        let mut config = ScheduleConfig::default();
+        assert!(config.is_constant());
+        config.warmup_epochs = 2;
+        assert!(!config.is_constant());
+        config.warmup_epochs = 0;
+        config.name = ScheduleKind::Plateau;
+        assert!(!config.is_constant());
+    }
 
     fn rates(config: ScheduleConfig, lr: f64, epochs: usize) -> Vec<f64> {
         let mut schedule = Schedule::new(&config, lr, epochs).expect("valid");

@@ -23,7 +23,8 @@ pub(crate) fn run() -> Result<()> {
             .columns()
             .last()
             .expect("a table has at least one column");
-        let task = match Task::infer(target) {
+        let inferred = Task::infer(target);
+        let task = match inferred {
             Task::Classification => {
                 format!("classification, {} classes", class_labels(target).len())
             }
@@ -31,7 +32,7 @@ pub(crate) fn run() -> Result<()> {
         };
         let config = RunConfig::parse(builtin.config, builtin.name, None)?;
         if let Some(tuned) = config.data.task
-            && tuned != Task::infer(target)
+            && tuned != inferred
         {
             notes.push_str(&format!(
                 "{}: its tuned config (`--config {}`) trains it as {tuned} ({} loss).\n",

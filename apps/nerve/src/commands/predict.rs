@@ -61,24 +61,26 @@ pub(crate) fn predict(args: PredictArgs) -> Result<ExitCode> {
     }
     let loss = saved.config.loss();
     let keep: Vec<String> = args.keep.iter().map(|k| k.trim().to_owned()).collect();
-    // The output's columns must be told apart when it is read back.
-    let mut names: Vec<String> = vec!["row".to_owned(), "prediction".to_owned()];
+    // The output's columns: row, the kept ones, the prediction, the probabilities. They must be
+    // told apart when the output is read back.
+    let mut header = vec!["row".to_owned()];
+    header.extend(keep.iter().cloned());
+    header.push("prediction".to_owned());
     if args.proba
         && let Some(labels) = labels
     {
-        names.extend(labels.iter().map(|l| format!("p_{l}")));
+        header.extend(labels.iter().map(|l| format!("p_{l}")));
     }
-    for name in &keep {
+    for (i, name) in header.iter().enumerate() {
         if name.is_empty() {
             bail!("--keep names an empty column; give column names separated by commas");
         }
-        if names.contains(name) {
+        if header[..i].contains(name) {
             bail!(
                 "--keep `{name}` would make two output columns of that name (the output has `row`, the kept columns, `prediction`{})",
                 if args.proba { " and `p_<class>`" } else { "" }
             );
         }
-        names.push(name.clone());
     }
     // Everything that can be checked is, before anything is written: the model, the output
     // path, and the columns against the header.
@@ -90,14 +92,6 @@ pub(crate) fn predict(args: PredictArgs) -> Result<ExitCode> {
         Columns::Features,
         &keep,
     )?;
-    let mut header = vec!["row".to_owned()];
-    header.extend(keep.iter().cloned());
-    header.push("prediction".to_owned());
-    if args.proba
-        && let Some(labels) = labels
-    {
-        header.extend(labels.iter().map(|l| format!("p_{l}")));
-    }
     let mut csv = csv::Writer::from_writer(Vec::new());
     // The header goes out with the first chunk's rows, so a file whose first chunk fails
     // leaves no output at all.

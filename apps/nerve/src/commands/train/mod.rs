@@ -165,10 +165,7 @@ pub(crate) fn run(mut args: TrainArgs) -> Result<ExitCode> {
 
     progress::catch_interrupts();
     let mut observer = checkpoint::RunObserver::new(
-        Progress::new(args.json, args.quiet).with_learning_rate(
-            config.schedule.name != nerve_train::ScheduleKind::Constant
-                || config.schedule.warmup_epochs > 0,
-        ),
+        Progress::new(args.json, args.quiet).with_learning_rate(!config.schedule.is_constant()),
         &run_dir,
         config_sha256,
         data_sha256,
