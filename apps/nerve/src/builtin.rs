@@ -23,37 +23,37 @@ pub(crate) struct Builtin {
 pub(crate) const DATASETS: [Builtin; 6] = [
     Builtin {
         name: "xor",
-        about: "the tutorial's 4-row parity table",
+        about: "the tutorial's XOR table",
         csv: include_str!("../../../datasets/xor.csv"),
         config: XOR_CONFIG,
     },
     Builtin {
         name: "iris",
-        about: "Fisher's iris flowers, 3 species",
+        about: "Fisher's iris flowers",
         csv: include_str!("../../../datasets/iris.csv"),
         config: include_str!("../../../configs/iris.toml"),
     },
     Builtin {
         name: "wine",
-        about: "chemical analysis of 3 Italian wine cultivars",
+        about: "chemistry of 3 cultivars",
         csv: include_str!("../../../datasets/wine.csv"),
         config: include_str!("../../../configs/wine.toml"),
     },
     Builtin {
         name: "breast_cancer",
-        about: "Wisconsin diagnostic breast cancer, malignant or benign",
+        about: "Wisconsin tumour cells",
         csv: include_str!("../../../datasets/breast_cancer.csv"),
         config: include_str!("../../../configs/breast_cancer.toml"),
     },
     Builtin {
         name: "digits",
-        about: "8x8 images of handwritten digits",
+        about: "8x8 handwritten digits",
         csv: include_str!("../../../datasets/digits.csv"),
         config: include_str!("../../../configs/digits.toml"),
     },
     Builtin {
         name: "diabetes",
-        about: "disease progression after one year, from 10 baseline measurements",
+        about: "progression after 1 year",
         csv: include_str!("../../../datasets/diabetes.csv"),
         config: include_str!("../../../configs/diabetes.toml"),
     },

@@ -16,7 +16,7 @@ use crate::{choice, value_parser};
 /// Flags shared by the commands that use a model file: how its data is read and where it runs.
 #[derive(Debug, Args)]
 pub(crate) struct ReadFlags {
-    /// The CSV field delimiter (default: detected).
+    /// The CSV field delimiter [default: detected]
     #[arg(long, value_name = "CHAR", value_parser = value_parser::<Delimiter>)]
     pub(crate) delimiter: Option<Delimiter>,
     /// CPU backend (see `nerve backends`).

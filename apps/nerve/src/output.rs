@@ -18,6 +18,50 @@ pub(crate) fn shorten(names: &[String], max: usize) -> String {
     }
 }
 
+/// Where a command's text goes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Stream {
+    Stdout,
+    Stderr,
+}
+
+/// The columns prose printed on `stream` is wrapped to, found as clap finds its help's width:
+/// the terminal's width when `stream` is a terminal, else `COLUMNS` when set; else `None`, and
+/// a pipe or file gets whole lines (for grep and logs).
+pub(crate) fn line_width(stream: Stream) -> Option<usize> {
+    let terminal = match stream {
+        Stream::Stdout => terminal_size::terminal_size_of(std::io::stdout()),
+        Stream::Stderr => terminal_size::terminal_size_of(std::io::stderr()),
+    };
+    terminal
+        .map(|(terminal_size::Width(w), _)| usize::from(w))
+        .or_else(|| std::env::var("COLUMNS").ok()?.trim().parse().ok())
+        .filter(|&w| w > 0)
+}
+
+/// `text` with each line longer than `width` broken at spaces (textwrap), the continuation
+/// lines indented by two; lines that start with a space (tables) and words longer than a line
+/// are left whole. `None`: `text` as it is.
+pub(crate) fn wrap(text: &str, width: Option<usize>) -> String {
+    let Some(width) = width else {
+        return text.to_owned();
+    };
+    let options = textwrap::Options::new(width)
+        .subsequent_indent("  ")
+        .break_words(false);
+    let mut wrapped = String::with_capacity(text.len() + text.len() / width.max(1) * 3);
+    for line in text.split_inclusive('\n') {
+        let (body, end) = line.strip_suffix('\n').map_or((line, ""), |b| (b, "\n"));
+        if body.starts_with(' ') || body.chars().count() <= width {
+            wrapped.push_str(line);
+        } else {
+            wrapped.push_str(&textwrap::fill(body, &options));
+            wrapped.push_str(end);
+        }
+    }
+    wrapped
+}
+
 /// The most likely class of one row of `Loss::probabilities` (one column per class): the first
 /// on a tie, as the trainer's argmax counts it.
 pub(crate) fn most_likely(probabilities: &[f32]) -> usize {
@@ -127,4 +171,38 @@ fn shorten_cell(cell: &str) -> String {
     }
     let kept: String = cell.chars().take(MAX_CELL_CHARS - 3).collect();
     format!("{kept}...")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_lines_wrap_at_spaces_and_tables_stay_whole() {
+        let long = format!("Features: {}", vec!["`pixel_0_0`,"; 20].join(" "));
+        let table = format!("  {}", "x ".repeat(60));
+        let text = wrap(&format!("short\n{long}\n{table}\nend"), Some(80));
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "short");
+        assert!(lines[1].starts_with("Features: `pixel_0_0`,"), "{text}");
+        let continued: Vec<&&str> = lines.iter().filter(|l| l.starts_with("  `pixel")).collect();
+        assert!(!continued.is_empty(), "{text}");
+        assert!(
+            lines
+                .iter()
+                .filter(|l| l.contains("pixel"))
+                .all(|l| l.chars().count() <= 80)
+        );
+        // Every word kept, in order.
+        let words = |t: &str| t.split_whitespace().map(str::to_owned).collect::<Vec<_>>();
+        assert_eq!(words(&text), words(&format!("short {long} {table} end")));
+        assert!(lines.contains(&table.as_str()));
+        assert_eq!(*lines.last().unwrap_or(&""), "end");
+        assert!(!text.ends_with('\n'));
+        // A word longer than a line is not cut.
+        let url = "x".repeat(100);
+        assert_eq!(wrap(&format!("{url}\n"), Some(80)), format!("{url}\n"));
+        // No width (a pipe): whole lines.
+        assert_eq!(wrap(&long, None), long);
+    }
 }

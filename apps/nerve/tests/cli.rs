@@ -162,8 +162,8 @@ fn built_in_data_sets_report_test_metrics() {
     assert!(out.status.success());
     let text = stdout(&out);
     for expected in [
-        "iris             150        4  species      classification, 3 classes",
-        "diabetes         442       10  progression  regression",
+        "iris            150         4  species      3 classes   Fisher's iris flowers",
+        "diabetes        442        10  progression  regression  progression after 1 year",
     ] {
         assert!(text.contains(expected), "{text}");
     }

@@ -150,7 +150,16 @@ fn explain_ranks_features_and_its_attributions_are_complete() {
     );
     let (svg, texts) = svg_texts(&run.join("explain.svg"));
     assert!(svg.contains("<rect"), "bars");
-    assert!(texts.iter().any(|t| t == "malignant"), "legend: {texts:?}");
+    // Binary: signed bars either side of zero, towards each class, under the target's name.
+    for expected in ["diagnosis", "towards malignant", "towards benign"] {
+        assert!(texts.iter().any(|t| t == expected), "legend: {texts:?}");
+    }
+    assert!(
+        texts
+            .iter()
+            .any(|t| t.starts_with('-') && t[1..].parse::<f64>().is_ok()),
+        "a negative side on the axis: {texts:?}"
+    );
 
     let json: Value = serde_json::from_str(
         ok(&[
@@ -198,6 +207,30 @@ fn explain_ranks_features_and_its_attributions_are_complete() {
         }
     }
     assert!(run.join("rows.svg").exists());
+    // The signed means are those of the log-odds' attributions (the second class's logit minus
+    // the first's), over the rows explained.
+    assert_eq!(json["direction"]["positive"], "towards malignant");
+    for feature in features {
+        let name = feature["feature"].as_str().unwrap();
+        let log_odds: Vec<f64> = rows
+            .iter()
+            .map(|row| {
+                let a = &row["attributions"][name];
+                a[1].as_f64().unwrap() - a[0].as_f64().unwrap()
+            })
+            .collect();
+        let mean = |part: fn(f64) -> f64| log_odds.iter().map(|&a| part(a)).sum::<f64>() / 2.0;
+        let positive = feature["mean_positive"].as_f64().unwrap();
+        let negative = feature["mean_negative"].as_f64().unwrap();
+        assert!(
+            (positive - mean(|a| a.max(0.0))).abs() < 1e-5,
+            "{name}: {positive}"
+        );
+        assert!(
+            (negative - mean(|a| a.min(0.0))).abs() < 1e-5,
+            "{name}: {negative}"
+        );
+    }
 
     // A single row's prediction and probability are `nerve predict --proba`'s.
     let text = ok(&[
@@ -258,7 +291,16 @@ fn categorical_attributions_sum_to_their_column_or_split_by_category() {
     std::fs::write(&csv, text).unwrap();
     let (run, _) = train(
         "categories-run",
-        &["--data", path(&csv), "--target", "price", "--epochs", "20"],
+        &[
+            "--data",
+            path(&csv),
+            "--target",
+            "price",
+            "--task",
+            "regression",
+            "--epochs",
+            "20",
+        ],
     );
     let model = run.join("model.safetensors");
     let names = |extra: &[&str]| -> Vec<String> {
@@ -285,6 +327,33 @@ fn categorical_attributions_sum_to_their_column_or_split_by_category() {
         names
     };
     assert_eq!(names(&[]), ["colour", "size"]);
+    // Regression: one output, so the positive and negative parts' widths add up to its mean
+    // |attribution|, and the legend says which way the target moves.
+    let json: Value = serde_json::from_str(
+        ok(&[
+            "explain",
+            "--model",
+            path(&model),
+            "--data",
+            path(&csv),
+            "--json",
+        ])
+        .trim(),
+    )
+    .unwrap();
+    for feature in json["features"].as_array().unwrap() {
+        let width =
+            feature["mean_positive"].as_f64().unwrap() - feature["mean_negative"].as_f64().unwrap();
+        let mean_abs = feature["mean_abs"].as_f64().unwrap();
+        assert!(
+            (width - mean_abs).abs() < 1e-9 * mean_abs.max(1.0),
+            "{feature}"
+        );
+    }
+    let (_, texts) = svg_texts(&run.join("explain.svg"));
+    for expected in ["price", "raises price", "lowers price"] {
+        assert!(texts.iter().any(|t| t == expected), "legend: {texts:?}");
+    }
     assert_eq!(
         names(&["--by-category"]),
         ["colour=blue", "colour=green", "colour=red", "size"]
@@ -312,4 +381,34 @@ fn inspect_with_data_reports_hidden_activity() {
         .filter(|l| l.contains('%'))
         .count();
     assert_eq!(layer_lines, 2, "{text}");
+}
+
+/// More than two classes: one stacked bar segment per class, the legend titled with the target
+/// and the axis starting at zero (sizes, not directions).
+#[test]
+fn multiclass_attributions_are_stacked_under_a_titled_legend() {
+    let (run, _) = train("explain-iris", &["--data", "iris", "--epochs", "5"]);
+    let json: Value = serde_json::from_str(
+        ok(&[
+            "explain",
+            "--model",
+            path(&run.join("model.safetensors")),
+            "--data",
+            "iris",
+            "--json",
+        ])
+        .trim(),
+    )
+    .unwrap();
+    assert!(json["direction"].is_null(), "{json}");
+    let (_, texts) = svg_texts(&run.join("explain.svg"));
+    for expected in ["species", "setosa", "versicolor", "virginica"] {
+        assert!(texts.iter().any(|t| t == expected), "legend: {texts:?}");
+    }
+    assert!(
+        !texts
+            .iter()
+            .any(|t| t.starts_with('-') && t[1..].parse::<f64>().is_ok()),
+        "no negative side: {texts:?}"
+    );
 }

@@ -314,3 +314,60 @@ fn built_in_configs_are_reachable_by_name() {
         "{text}"
     );
 }
+
+/// What a run prints (its description, epoch table, preview, results) and `nerve datasets`
+/// fit the terminal (`COLUMNS` stands in for one, as for clap): wide data (64 pixel columns,
+/// 30 long names) wraps at spaces or drops preview columns. Piped without `COLUMNS`, lines stay
+/// whole (for grep).
+#[test]
+fn what_commands_print_fits_the_terminal() {
+    let run = |args: &[&str], columns: Option<&str>| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_nerve"));
+        command.current_dir(common::scratch()).args(args);
+        match columns {
+            Some(c) => command.env("COLUMNS", c),
+            None => command.env_remove("COLUMNS"),
+        };
+        let out = command.output().unwrap();
+        assert!(out.status.success(), "{args:?}");
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    };
+    for data in ["digits", "breast_cancer", "diabetes"] {
+        let dir = common::scratch().join(format!("width-{data}"));
+        let args = [
+            "train",
+            "--data",
+            data,
+            "--epochs",
+            "2",
+            "--output",
+            dir.to_str().unwrap(),
+        ];
+        let text = run(&args, Some("80"));
+        for line in text.lines() {
+            assert!(
+                line.chars().count() <= 80,
+                "{data}: {} columns: {line}",
+                line.chars().count()
+            );
+        }
+        // Piped without COLUMNS: the description's lines stay whole.
+        if data == "digits" {
+            let piped = run(&args, None);
+            assert!(
+                piped
+                    .lines()
+                    .any(|l| l.starts_with("Features: 64 numeric") && l.contains("-> 64 inputs")),
+                "{piped}"
+            );
+        }
+    }
+    let text = run(&["datasets"], Some("80"));
+    for line in text.lines() {
+        assert!(line.chars().count() <= 80, "datasets: {line}");
+    }
+}

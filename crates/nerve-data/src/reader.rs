@@ -2,7 +2,7 @@
 //! (UTF-16 transcoding, the line tracker, the `csv` parser), the header row, and the errors of
 //! reading, each naming the file and physical line.
 
-use std::io::{BufReader, Read};
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
 use crate::DataError;
@@ -26,7 +26,63 @@ type Decoded<R> = Text<std::io::Chain<Peeked, Bytes<R>>>;
 /// The file's bytes as they are, or gunzipped (every member of a multi-member file, as `zcat`).
 enum Bytes<R: Read> {
     Plain(std::io::Chain<Peeked, R>),
-    Gzip(Box<flate2::read::MultiGzDecoder<std::io::Chain<Peeked, R>>>),
+    Gzip(Box<GzipMembers<std::io::Chain<Peeked, R>>>),
+}
+
+/// The text of every member of a gzip file in turn, each decoded by `flate2`.
+///
+/// `flate2::read::MultiGzDecoder` does the same, but bytes after the last member that are not
+/// gzip come out as "unexpected end of file" or "invalid gzip header", which reads as a damaged
+/// member; here they are named for what they are (`zcat` warns of "trailing garbage" and
+/// Python's `gzip` refuses it; a data reader should not guess, so this refuses too).
+struct GzipMembers<R: Read> {
+    /// The member being read, over the rest of the file; `None` once the file has ended.
+    member: Option<flate2::bufread::GzDecoder<BufReader<R>>>,
+}
+
+impl<R: Read> GzipMembers<R> {
+    fn new(reader: R) -> Self {
+        Self {
+            member: Some(flate2::bufread::GzDecoder::new(BufReader::new(reader))),
+        }
+    }
+}
+
+impl<R: Read> Read for GzipMembers<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            let Some(member) = self.member.as_mut() else {
+                return Ok(0);
+            };
+            let n = member.read(buf)?;
+            if n > 0 || buf.is_empty() {
+                return Ok(n);
+            }
+            // The member ended: the file ends, another member starts, or something else follows.
+            let mut rest = self
+                .member
+                .take()
+                .map(flate2::bufread::GzDecoder::into_inner);
+            let Some(reader) = rest.as_mut() else {
+                return Ok(0);
+            };
+            let next = reader.fill_buf()?;
+            if next.is_empty() {
+                return Ok(0);
+            }
+            if !next.starts_with(&GZIP_MAGIC) {
+                let head: Vec<String> = next.iter().take(8).map(|b| format!("{b:02x}")).collect();
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!(
+                        "the compressed data is complete, but more bytes follow that are not gzip (starting {}); the file has something appended after it",
+                        head.join(" ")
+                    ),
+                ));
+            }
+            self.member = rest.map(flate2::bufread::GzDecoder::new);
+        }
+    }
 }
 
 impl<R: Read> Read for Bytes<R> {
@@ -208,7 +264,7 @@ impl<R: Read> TableReader<R> {
         let gzip = magic == GZIP_MAGIC;
         let head = std::io::Cursor::new(magic).chain(reader);
         let mut reader = if gzip {
-            Bytes::Gzip(Box::new(flate2::read::MultiGzDecoder::new(head)))
+            Bytes::Gzip(Box::new(GzipMembers::new(head)))
         } else {
             Bytes::Plain(head)
         };
@@ -227,6 +283,19 @@ impl<R: Read> TableReader<R> {
             .take(4)
             .read_to_end(&mut bom)
             .map_err(io_error)?;
+        // Compressed twice, or a format that compresses itself: say so rather than "binary".
+        if gzip && bom.as_slice() == PARQUET_MAGIC {
+            return Err(DataError::empty(
+                source_name,
+                "this is a Parquet file inside gzip; Parquet compresses its own columns, so gunzip it and read the .parquet file",
+            ));
+        }
+        if gzip && bom.starts_with(&GZIP_MAGIC) {
+            return Err(DataError::empty(
+                source_name,
+                "this is gzip inside gzip (compressed twice); gunzip it once and read the result",
+            ));
+        }
         if bom.starts_with(&[0xFF, 0xFE, 0, 0]) || bom.starts_with(&[0, 0, 0xFE, 0xFF]) {
             return Err(DataError::empty(
                 source_name,
@@ -623,6 +692,28 @@ mod tests {
         let source = std::error::Error::source(&err).map(ToString::to_string);
         assert!(source.unwrap_or_default().contains("folder"), "{err}");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// What follows a complete gzip stream, or sits inside one, is named for what it is.
+    #[test]
+    fn bytes_after_gzip_and_formats_inside_it_are_named() {
+        let mut trailing = gzip(b"a,b\n1,x\n");
+        trailing.extend(b"garbage appended by a broken upload");
+        let mut short = gzip(b"a,b\n1,x\n");
+        short.extend([0u8; 3]);
+        for bytes in [trailing, short] {
+            let err = read(bytes).unwrap_err();
+            let source = std::error::Error::source(&err).map(ToString::to_string);
+            let text = format!("{err}: {}", source.unwrap_or_default());
+            assert!(
+                text.contains("t.csv.gz") && text.contains("more bytes follow that are not gzip"),
+                "{text}"
+            );
+        }
+        let parquet = read(gzip(b"PAR1\x15\x04\x15\x10")).unwrap_err().to_string();
+        assert!(parquet.contains("Parquet file inside gzip"), "{parquet}");
+        let twice = read(gzip(&gzip(b"a,b\n1,x\n"))).unwrap_err().to_string();
+        assert!(twice.contains("gzip inside gzip"), "{twice}");
     }
 
     #[test]

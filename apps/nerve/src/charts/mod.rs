@@ -21,7 +21,7 @@ mod attribution;
 mod confusion;
 mod curves;
 
-pub(crate) use attribution::AttributionBars;
+pub(crate) use attribution::{AttributionBars, Bars};
 use confusion::Confusion;
 use curves::Curves;
 

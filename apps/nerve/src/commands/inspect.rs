@@ -28,8 +28,8 @@ pub(crate) struct InspectArgs {
     #[arg(short, long, value_name = "FILE")]
     model: PathBuf,
     /// Also run the model on this CSV (or built-in data set) and report each hidden layer's
-    /// activity: mean activation and dead units (never active on any row) (default: the model
-    /// file alone).
+    /// activity: mean activation and dead units (never active on any row) [default: the model file
+    /// alone]
     #[arg(short, long, value_name = "FILE|NAME")]
     data: Option<String>,
     #[command(flatten)]

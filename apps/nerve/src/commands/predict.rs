@@ -30,15 +30,15 @@ pub(crate) struct PredictArgs {
     /// built-in data set's name.
     #[arg(short, long, value_name = "FILE|NAME")]
     data: String,
-    /// Write the predictions here (default: stdout).
+    /// Write the predictions here [default: stdout]
     #[arg(short, long, value_name = "FILE.csv")]
     output: Option<PathBuf>,
     /// Add one probability column per class.
     #[arg(long)]
     proba: bool,
-    /// Copy these columns (identifiers, say) into the output between `row` and the
-    /// prediction, as written (trimmed; a missing-value spelling such as NA is an empty cell;
-    /// `007` stays `007`) (default: none).
+    /// Copy these columns (identifiers, say) into the output between `row` and the prediction, as
+    /// written (trimmed; a missing-value spelling such as NA is an empty cell; `007` stays `007`)
+    /// [default: none]
     #[arg(long, value_name = "COLUMNS", value_delimiter = ',')]
     keep: Vec<String>,
     /// Rows read and predicted at a time.

@@ -28,10 +28,10 @@ const WORKLOADS: [&str; 6] = ["xor", "iris", "digits", "diabetes", "mnist_like",
 /// Flags of `nerve bench`.
 #[derive(Debug, Args)]
 pub(crate) struct BenchArgs {
-    /// Workloads to run: xor, iris, digits, diabetes, mnist_like, wide (default: all).
+    /// Workloads to run: xor, iris, digits, diabetes, mnist_like, wide [default: all]
     #[arg(long, value_name = "NAMES", value_delimiter = ',')]
     workload: Vec<String>,
-    /// Backends to run (default: every compiled-in one).
+    /// Backends to run [default: every compiled-in one]
     #[arg(long, value_name = "NAMES", value_delimiter = ',', value_parser = choice::<BackendKind>())]
     backend: Vec<BackendKind>,
     /// Timed repeats per workload and backend; repeat r uses seed r. The summary reports medians.

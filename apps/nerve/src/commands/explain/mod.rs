@@ -15,7 +15,7 @@ use rand::rngs::StdRng;
 use rand::seq::index::sample;
 use serde_json::json;
 
-use crate::charts::{self, AttributionBars, Format};
+use crate::charts::{self, AttributionBars, Bars, Format};
 use crate::model_input::{Columns, ReadFlags, model_inputs, open_model, open_reader, warn_about};
 
 mod rows;
@@ -40,7 +40,7 @@ pub(crate) struct ExplainArgs {
     #[arg(short, long, value_name = "FILE|NAME")]
     data: String,
     /// Explain these data rows only (0 is the first row after the header), e.g. `--rows 0,5,9`:
-    /// each gets its own table (default: every row, up to --max-rows, summarised).
+    /// each gets its own table [default: every row, up to --max-rows, summarised]
     #[arg(long, value_name = "N,N,...", value_delimiter = ',')]
     rows: Vec<usize>,
     /// Points on the path from the baseline to each row; more is more exact (see the
@@ -56,7 +56,7 @@ pub(crate) struct ExplainArgs {
     /// Show each category of a categorical column (`colour=red`) instead of the column's sum.
     #[arg(long)]
     by_category: bool,
-    /// The bar chart (default: explain.svg beside the model file; a .png name draws a PNG).
+    /// The bar chart [default: explain.svg beside the model file; a .png name draws a PNG]
     #[arg(long, value_name = "FILE")]
     plot: Option<PathBuf>,
     #[command(flatten)]
@@ -122,6 +122,49 @@ impl Explanation {
         }
     }
 
+    /// The one direction a regression or binary model's answer moves in, and each row's signed
+    /// attribution to it; `None` for more than two classes.
+    ///
+    /// Regression: the target's value, in its units. Binary: the log-odds of the second class,
+    /// its logit with one output (BCE) or the difference of the two logits with two (softmax):
+    /// integrated gradients is linear in the output it explains, so the attributions of
+    /// `z₁ − z₀` are those of `z₁` minus those of `z₀` (Sundararajan et al., 2017, "Axiomatic
+    /// Attribution for Deep Networks", the linearity axiom).
+    fn direction(&self, p: &Preprocessor) -> Option<Direction> {
+        let labels = p.labels();
+        let (positive, negative, rows) = match (labels, self.values.as_slice()) {
+            (None, [values]) => (
+                format!("raises {}", p.target_name()),
+                format!("lowers {}", p.target_name()),
+                values.clone(),
+            ),
+            (Some([away, towards]), [values]) => (
+                format!("towards {towards}"),
+                format!("towards {away}"),
+                values.clone(),
+            ),
+            (Some([away, towards]), [zero, one]) => (
+                format!("towards {towards}"),
+                format!("towards {away}"),
+                one.iter()
+                    .zip(zero)
+                    .map(|(a, b)| a.iter().zip(b).map(|(a, b)| a - b).collect())
+                    .collect(),
+            ),
+            _ => return None,
+        };
+        let n = rows.len().max(1) as f64;
+        let mean_part = |keep: fn(f64) -> f64| -> Vec<f64> {
+            (0..self.features.len())
+                .map(|f| rows.iter().map(|row| keep(row[f])).sum::<f64>() / n)
+                .collect()
+        };
+        Some(Direction {
+            positive: (positive, mean_part(|a| a.max(0.0))),
+            negative: (negative, mean_part(|a| a.min(0.0))),
+        })
+    }
+
     /// Per output, the mean absolute attribution of each feature over the rows.
     fn mean_abs(&self) -> Vec<Vec<f64>> {
         self.values
@@ -137,6 +180,14 @@ impl Explanation {
             })
             .collect()
     }
+}
+
+/// Per feature, the mean over the rows of the positive parts and of the negative parts of its
+/// attribution to one direction (see [`Explanation::direction`]), each with what it means
+/// (`towards malignant`, `lowers progression`).
+struct Direction {
+    positive: (String, Vec<f64>),
+    negative: (String, Vec<f64>),
 }
 
 /// Runs `nerve explain`.
@@ -200,31 +251,46 @@ pub(crate) fn run(args: ExplainArgs) -> Result<ExitCode> {
         _ => Format::Svg,
     };
     let classification = p.labels().is_some();
-    let unit = if classification { "logit" } else { "value" };
+    let direction = explanation.direction(p);
+    let top = &order[..shown];
+    let pick = |values: &[f64]| -> Vec<f64> { top.iter().map(|&f| values[f]).collect() };
     let bars = AttributionBars {
         title: format!(
             "{}: integrated gradients, {} rows",
             table.source_name(),
             rows.len()
         ),
-        measure: if classification && explanation.outputs.len() > 1 {
-            "mean |attribution| to each class's logit (stacked)".to_owned()
-        } else {
-            format!(
-                "mean |attribution| to the {unit} of {}",
-                explanation.outputs[0]
-            )
+        measure: match (&direction, classification) {
+            (Some(_), true) => format!(
+                "mean attribution to the log-odds of {}, its positive and negative parts",
+                p.labels()
+                    .map_or("", |labels| labels[labels.len() - 1].as_str())
+            ),
+            (Some(_), false) => format!(
+                "mean attribution to {} (in its units), its positive and negative parts",
+                p.target_name()
+            ),
+            (None, _) => "mean |attribution| to each class's logit, stacked".to_owned(),
         },
-        features: order[..shown]
+        features: top
             .iter()
             .map(|&f| explanation.features[f].clone())
             .collect(),
-        segments: explanation
-            .outputs
-            .iter()
-            .zip(&means)
-            .map(|(name, m)| (name.clone(), order[..shown].iter().map(|&f| m[f]).collect()))
-            .collect(),
+        legend_title: p.target_name().to_owned(),
+        bars: match &direction {
+            Some(d) => Bars::Signed {
+                positive: (d.positive.0.clone(), pick(&d.positive.1)),
+                negative: (d.negative.0.clone(), pick(&d.negative.1)),
+            },
+            None => Bars::Stacked(
+                explanation
+                    .outputs
+                    .iter()
+                    .zip(&means)
+                    .map(|(name, m)| (name.clone(), pick(m)))
+                    .collect(),
+            ),
+        },
     };
     charts::save(&bars, &plot, format)?;
 
@@ -245,7 +311,13 @@ pub(crate) fn run(args: ExplainArgs) -> Result<ExitCode> {
                 "per_output": explanation.outputs.iter().zip(&means)
                     .map(|(name, m)| (name.clone(), json!(m[f])))
                     .collect::<serde_json::Map<_, _>>(),
+                "mean_positive": direction.as_ref().map(|d| d.positive.1[f]),
+                "mean_negative": direction.as_ref().map(|d| d.negative.1[f]),
             })).collect::<Vec<_>>(),
+            "direction": direction.as_ref().map(|d| json!({
+                "positive": d.positive.0,
+                "negative": d.negative.0,
+            })),
             "row_attributions": (!args.rows.is_empty()).then(|| {
                 rows.iter()
                     .enumerate()
@@ -293,6 +365,10 @@ pub(crate) fn run(args: ExplainArgs) -> Result<ExitCode> {
             header.push("mean".to_owned());
         }
         header.extend(explanation.outputs.iter().cloned());
+        if let Some(d) = &direction {
+            header.push(d.positive.0.clone());
+            header.push(d.negative.0.clone());
+        }
         let mut table_rows = Vec::new();
         for (rank, &f) in order[..shown].iter().enumerate() {
             let mut line = vec![(rank + 1).to_string(), explanation.features[f].clone()];
@@ -300,11 +376,28 @@ pub(crate) fn run(args: ExplainArgs) -> Result<ExitCode> {
                 line.push(format!("{:.4}", overall[f]));
             }
             line.extend(means.iter().map(|m| format!("{:.4}", m[f])));
+            if let Some(d) = &direction {
+                line.push(format!("{:+.4}", d.positive.1[f]));
+                line.push(format!("{:+.4}", d.negative.1[f]));
+            }
             table_rows.push(line);
         }
         crate::output::write_aligned(&mut out, &header, &table_rows)?;
         if shown < order.len() {
             writeln!(out, "... {} more (--top 0 lists all)", order.len() - shown)?;
+        }
+        if let Some(d) = &direction {
+            writeln!(
+                out,
+                "`{}` and `{}`: the mean of each feature's positive and of its negative attributions{}; together, their widths are the bar in the chart",
+                d.positive.0,
+                d.negative.0,
+                if classification {
+                    " to the log-odds"
+                } else {
+                    ""
+                }
+            )?;
         }
         // Single rows asked for with --rows get a table each, with the prediction `nerve
         // predict` makes: the loss's own predictions (softmax, sigmoid or the value) of the

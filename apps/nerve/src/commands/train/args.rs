@@ -20,17 +20,17 @@ use crate::{choice, value_parser};
 #[derive(Debug, Args)]
 #[command(after_help = EXAMPLES)]
 pub(crate) struct TrainArgs {
-    /// A CSV file (`.csv`, `.csv.gz`, `-` for stdin) or a built-in data set's name (see
-    /// `nerve datasets`) (default: --config's, or with neither the tutorial's XOR table).
+    /// A CSV file (`.csv`, `.csv.gz`, `-` for stdin) or a built-in data set's name (see `nerve
+    /// datasets`) [default: --config's, or with neither the tutorial's XOR table]
     #[arg(short, long, value_name = "FILE|NAME", help_heading = "Data")]
     pub(super) data: Option<String>,
-    /// The target column (default: the last column).
+    /// The target column [default: the last column]
     #[arg(short, long, value_name = "COLUMN", help_heading = "Data")]
     pub(super) target: Option<String>,
-    /// The task (default: inferred from the target).
+    /// The task [default: inferred from the target]
     #[arg(long, value_name = "TASK", value_parser = choice::<Task>(), help_heading = "Data")]
     pub(super) task: Option<Task>,
-    /// Columns to leave out, comma-separated: identifiers, free text (default: none).
+    /// Columns to leave out, comma-separated: identifiers, free text [default: none]
     #[arg(
         long,
         value_name = "COLUMNS",
@@ -38,14 +38,14 @@ pub(crate) struct TrainArgs {
         help_heading = "Data"
     )]
     pub(super) ignore: Option<Vec<String>>,
-    /// The CSV field delimiter: `,`, `;`, `tab`, ... (default: detected from the header line).
+    /// The CSV field delimiter: `,`, `;`, `tab`, ... [default: detected from the header line]
     #[arg(long, value_name = "CHAR", value_parser = value_parser::<Delimiter>, help_heading = "Data")]
     pub(super) delimiter: Option<Delimiter>,
     /// Missing values (pandas' spellings: empty, NA, N/A, NaN, null, None, #N/A, ...): `drop`
     /// the rows, `impute` features from the training rows, or stop with an `error`.
     #[arg(long, value_name = "POLICY", value_parser = choice::<Missing>(), help_heading = "Data")]
     pub(super) missing: Option<Missing>,
-    /// More strings that mean a missing value, comma-separated, e.g. `?,-` (default: none).
+    /// More strings that mean a missing value, comma-separated, e.g. `?,-` [default: none]
     #[arg(
         long,
         value_name = "A,B",
@@ -54,11 +54,11 @@ pub(crate) struct TrainArgs {
         help_heading = "Data"
     )]
     pub(super) na_values: Option<Vec<String>>,
-    /// The thousands separator to strip from numbers; `.` makes `,` the decimal mark (default:
-    /// `,` detected in comma-delimited files).
+    /// The thousands separator to strip from numbers; `.` makes `,` the decimal mark [default: `,`
+    /// detected in comma-delimited files]
     #[arg(long, value_name = "CHAR", help_heading = "Data")]
     pub(super) thousands: Option<char>,
-    /// Columns to use as categories whatever their values, comma-separated (default: none).
+    /// Columns to use as categories whatever their values, comma-separated [default: none]
     #[arg(
         long,
         value_name = "COLUMNS",
@@ -66,7 +66,7 @@ pub(crate) struct TrainArgs {
         help_heading = "Data"
     )]
     pub(super) categorical: Option<Vec<String>>,
-    /// Columns that must be numbers, comma-separated (default: none).
+    /// Columns that must be numbers, comma-separated [default: none]
     #[arg(
         long,
         value_name = "COLUMNS",
@@ -132,7 +132,7 @@ pub(crate) struct TrainArgs {
     #[arg(long, value_name = "NAME", value_parser = choice::<Initializer>(), help_heading = "Model")]
     pub(super) initializer: Option<Initializer>,
 
-    /// The loss (default: cross-entropy for classes, mse for values).
+    /// The loss [default: cross-entropy for classes, mse for values]
     #[arg(long, value_name = "NAME", value_parser = choice::<Loss>(), help_heading = "Loss")]
     pub(super) loss: Option<Loss>,
 
@@ -155,10 +155,10 @@ pub(crate) struct TrainArgs {
         help_heading = "Optimizer"
     )]
     pub(super) momentum: Option<f64>,
-    /// SGD: Nesterov momentum (default: off).
+    /// SGD: Nesterov momentum [default: off]
     #[arg(long, help_heading = "Optimizer")]
     pub(super) nesterov: bool,
-    /// Weight decay: L2, decoupled for adamw (default: 0; adamw 0.01).
+    /// Weight decay: L2, decoupled for adamw [default: 0; adamw 0.01]
     #[arg(
         long,
         value_name = "W",
@@ -296,7 +296,7 @@ pub(crate) struct TrainArgs {
         allow_negative_numbers = true
     )]
     pub(super) min_delta: Option<f64>,
-    /// Scale the gradient down when its global L2 norm exceeds this (default: no clipping).
+    /// Scale the gradient down when its global L2 norm exceeds this [default: no clipping]
     #[arg(
         long,
         value_name = "NORM",
@@ -324,17 +324,17 @@ pub(crate) struct TrainArgs {
     #[arg(long, value_name = "NAME", value_parser = choice::<BackendKind>(), help_heading = "Training")]
     pub(super) backend: Option<BackendKind>,
 
-    /// A TOML run config, as a run folder's config.toml, or a built-in data set's tuned config
-    /// by name (`--config iris`; see `nerve datasets`). Flags override its settings (default:
-    /// defaults for --data, or with no --data the tutorial's network).
+    /// A TOML run config, as a run folder's config.toml, or a built-in data set's tuned config by
+    /// name (`--config iris`; see `nerve datasets`). Flags override its settings [default:
+    /// defaults for --data, or with no --data the tutorial's network]
     #[arg(short, long, value_name = "FILE|NAME", help_heading = "Config")]
     pub(super) config: Option<String>,
-    /// Start from the weights (and the preprocessing) of a model file instead of random ones;
-    /// its architecture is used, and the data must fit it (default: random weights).
+    /// Start from the weights (and the preprocessing) of a model file instead of random ones; its
+    /// architecture is used, and the data must fit it [default: random weights]
     #[arg(long, value_name = "MODEL", help_heading = "Config")]
     pub(super) init: Option<PathBuf>,
-    /// Continue an interrupted run from its folder's last checkpoint (its config.toml, its
-    /// data); only --epochs and --checkpoint-every may change (default: a new run).
+    /// Continue an interrupted run from its folder's last checkpoint (its config.toml, its data);
+    /// only --epochs and --checkpoint-every may change [default: a new run]
     #[arg(
         long,
         value_name = "RUN_DIR",
@@ -346,15 +346,15 @@ pub(crate) struct TrainArgs {
     #[arg(long, help_heading = "Config")]
     pub(super) print_config: bool,
 
-    /// Folder for the run's files: config.toml, history.csv, history.jsonl, metrics.json, the
-    /// model and charts (default: runs/DATA-UTCTIME).
+    /// Folder for the run's files: config.toml, history.csv, history.jsonl, metrics.json, the model
+    /// and charts [default: runs/DATA-UTCTIME]
     #[arg(short, long, value_name = "DIR", help_heading = "Output")]
     pub(super) out: Option<PathBuf>,
     /// Let --out name a folder that holds an earlier run: nerve's own files of that run are
     /// removed first (files nerve did not name, such as a --save copy, stay).
     #[arg(long, help_heading = "Output")]
     pub(super) overwrite: bool,
-    /// Also write the trained model to this file (default: only the run folder's copy).
+    /// Also write the trained model to this file [default: only the run folder's copy]
     #[arg(long, value_name = "FILE.safetensors", help_heading = "Output")]
     pub(super) save: Option<PathBuf>,
     /// Write a checkpoint every N epochs, for --resume; 0: never.

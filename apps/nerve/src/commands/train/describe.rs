@@ -134,7 +134,10 @@ pub(super) fn describe_run(config: &RunConfig, prepared: &Prepared, model: &Mlp)
         );
     }
     let _ = writeln!(text, "{}", model.summary());
-    text
+    crate::output::wrap(
+        &text,
+        crate::output::line_width(crate::output::Stream::Stderr),
+    )
 }
 
 /// The features line of the run description: each kind of input with its columns.

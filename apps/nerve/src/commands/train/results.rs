@@ -11,7 +11,7 @@ use nerve_model::Mlp;
 use nerve_train::{PartMetrics, Scores, TrainOutcome, Trainer};
 
 use crate::numbers;
-use crate::output::{headline, most_likely, write_aligned, write_confusion};
+use crate::output::{Stream, headline, most_likely, write_aligned, write_confusion};
 use crate::run_config::RunConfig;
 use crate::run_summary::{PartSummary, RunSummary};
 
@@ -162,7 +162,9 @@ pub(super) fn print_results(
         }
     }
     let mut stdout = std::io::stdout().lock();
-    stdout.write_all(text.as_bytes())?;
+    stdout.write_all(
+        crate::output::wrap(&text, crate::output::line_width(Stream::Stdout)).as_bytes(),
+    )?;
     Ok(())
 }
 
@@ -175,17 +177,44 @@ fn write_rows(
     rows: &[usize],
 ) -> Result<()> {
     const SHOWN: usize = 10;
-    // Wide data would make an unreadable table: show the first few inputs, then an ellipsis.
+    // Wide data would make an unreadable table: the first few inputs, as many as fit the
+    // terminal (at most six, at least one), then an ellipsis.
     const COLUMNS_SHOWN: usize = 6;
-    let table = &prepared.table;
     let inputs: Vec<&str> = prepared
         .preprocessor
         .features
         .iter()
         .map(FeatureTransform::column)
         .collect();
-    let hidden = inputs.len() > COLUMNS_SHOWN;
-    let shown_inputs = &inputs[..inputs.len().min(COLUMNS_SHOWN)];
+    let line_width = crate::output::line_width(Stream::Stdout).unwrap_or(usize::MAX);
+    let mut shown = inputs.len().min(COLUMNS_SHOWN);
+    loop {
+        let table = rows_table(prepared, evaluation, rows, &inputs, shown, SHOWN)?;
+        let width = table.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+        if width <= line_width || shown <= 1 {
+            text.push_str(&table);
+            break;
+        }
+        shown -= 1;
+    }
+    if rows.len() > SHOWN {
+        writeln!(text, "  ... {} more rows", rows.len() - SHOWN)?;
+    }
+    Ok(())
+}
+
+/// The table of [`write_rows`] with the first `shown` of `inputs` and the first `max_rows` rows.
+fn rows_table(
+    prepared: &Prepared,
+    evaluation: &Evaluation,
+    rows: &[usize],
+    inputs: &[&str],
+    shown: usize,
+    max_rows: usize,
+) -> Result<String> {
+    let table = &prepared.table;
+    let hidden = inputs.len() > shown;
+    let shown_inputs = &inputs[..shown];
     let mut header: Vec<String> = vec!["line".to_owned()];
     header.extend(shown_inputs.iter().map(|&c| c.to_owned()));
     if hidden {
@@ -197,7 +226,7 @@ fn write_rows(
         header.push("p".to_owned());
     }
     let mut lines: Vec<Vec<String>> = Vec::new();
-    for (i, &row) in rows.iter().enumerate().take(SHOWN) {
+    for (i, &row) in rows.iter().enumerate().take(max_rows) {
         let mut line = vec![table.line(row).to_string()];
         for &name in shown_inputs {
             line.push(table.column(name)?.display(row));
@@ -218,11 +247,9 @@ fn write_rows(
         }
         lines.push(line);
     }
-    write_aligned(text, &header, &lines)?;
-    if rows.len() > SHOWN {
-        writeln!(text, "  ... {} more rows", rows.len() - SHOWN)?;
-    }
-    Ok(())
+    let mut text = String::new();
+    write_aligned(&mut text, &header, &lines)?;
+    Ok(text)
 }
 
 /// What `metrics.json` holds and `--json` prints last: the run's outcome and the metrics of
