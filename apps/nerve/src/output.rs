@@ -165,7 +165,7 @@ pub(crate) fn write_aligned(
 const MAX_CELL_CHARS: usize = 60;
 
 /// A cell as a table shows it: at most [`MAX_CELL_CHARS`] characters, the cut marked with `...`.
-fn shorten_cell(cell: &str) -> String {
+pub(crate) fn shorten_cell(cell: &str) -> String {
     if cell.chars().count() <= MAX_CELL_CHARS {
         return cell.to_owned();
     }

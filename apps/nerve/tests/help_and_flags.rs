@@ -329,7 +329,11 @@ fn what_commands_print_fits_the_terminal() {
             None => command.env_remove("COLUMNS"),
         };
         let out = command.output().unwrap();
-        assert!(out.status.success(), "{args:?}");
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         format!(
             "{}{}",
             String::from_utf8_lossy(&out.stdout),
@@ -338,13 +342,14 @@ fn what_commands_print_fits_the_terminal() {
     };
     for data in ["digits", "breast_cancer", "diabetes"] {
         let dir = common::scratch().join(format!("width-{data}"));
+        let _ = std::fs::remove_dir_all(&dir);
         let args = [
             "train",
             "--data",
             data,
             "--epochs",
             "2",
-            "--output",
+            "--out",
             dir.to_str().unwrap(),
         ];
         let text = run(&args, Some("80"));
@@ -357,6 +362,7 @@ fn what_commands_print_fits_the_terminal() {
         }
         // Piped without COLUMNS: the description's lines stay whole.
         if data == "digits" {
+            std::fs::remove_dir_all(&dir).unwrap();
             let piped = run(&args, None);
             assert!(
                 piped

@@ -131,11 +131,13 @@ impl Explanation {
     /// `z₁ − z₀` are those of `z₁` minus those of `z₀` (Sundararajan et al., 2017, "Axiomatic
     /// Attribution for Deep Networks", the linearity axiom).
     fn direction(&self, p: &Preprocessor) -> Option<Direction> {
+        // Labels of any length are cut as table cells are (they name the legend and columns).
+        let cut = crate::output::shorten_cell;
         let labels = p.labels();
         let (positive, negative, rows) = match (labels, self.values.as_slice()) {
             (None, [values]) => (
-                format!("raises {}", p.target_name()),
-                format!("lowers {}", p.target_name()),
+                format!("raises {}", cut(p.target_name())),
+                format!("lowers {}", cut(p.target_name())),
                 values.clone(),
             ),
             (Some([away, towards]), [values]) => (
@@ -144,8 +146,8 @@ impl Explanation {
                 values.clone(),
             ),
             (Some([away, towards]), [zero, one]) => (
-                format!("towards {towards}"),
-                format!("towards {away}"),
+                format!("towards {}", cut(towards)),
+                format!("towards {}", cut(away)),
                 one.iter()
                     .zip(zero)
                     .map(|(a, b)| a.iter().zip(b).map(|(a, b)| a - b).collect())
@@ -268,7 +270,7 @@ pub(crate) fn run(args: ExplainArgs) -> Result<ExitCode> {
             ),
             (Some(_), false) => format!(
                 "mean attribution to {} (in its units), its positive and negative parts",
-                p.target_name()
+                crate::output::shorten_cell(p.target_name())
             ),
             (None, _) => "mean |attribution| to each class's logit, stacked".to_owned(),
         },
@@ -276,7 +278,7 @@ pub(crate) fn run(args: ExplainArgs) -> Result<ExitCode> {
             .iter()
             .map(|&f| explanation.features[f].clone())
             .collect(),
-        legend_title: p.target_name().to_owned(),
+        legend_title: crate::output::shorten_cell(p.target_name()),
         bars: match &direction {
             Some(d) => Bars::Signed {
                 positive: (d.positive.0.clone(), pick(&d.positive.1)),
@@ -287,7 +289,7 @@ pub(crate) fn run(args: ExplainArgs) -> Result<ExitCode> {
                     .outputs
                     .iter()
                     .zip(&means)
-                    .map(|(name, m)| (name.clone(), pick(m)))
+                    .map(|(name, m)| (crate::output::shorten_cell(name), pick(m)))
                     .collect(),
             ),
         },
