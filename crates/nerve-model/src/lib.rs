@@ -35,6 +35,7 @@ mod attribution;
 mod initializer;
 mod mlp;
 mod model_file;
+pub mod spiking;
 
 pub use activation::Activation;
 pub use activity::LayerActivity;
@@ -43,6 +44,7 @@ pub use attribution::{Attributions, IntegratedGradients};
 pub use initializer::Initializer;
 pub use mlp::{Mlp, MlpConfig, ModelError};
 pub use model_file::{FORMAT_VERSION, METADATA_KEY, ModelInfo, read_info};
+pub use spiking::{SpikeTrace, SpikingConfig};
 
 /// The README's example, compiled (and run) as a doc test so it stays true.
 #[cfg(doctest)]

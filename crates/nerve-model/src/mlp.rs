@@ -2,11 +2,12 @@
 
 use std::fmt::Write as _;
 
-use burn::module::{Param, ParamId};
+use burn::module::{ModuleMapper, ModuleVisitor, Param, ParamId};
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::prelude::{Device, Module, Tensor};
 use serde::{Deserialize, Serialize};
 
+use crate::spiking::{InputRange, NeuronParams, SpikingConfig};
 use crate::{Activation, Initializer};
 
 /// Describes a feed-forward network: `d_input -> d_hidden[0] -> ... -> d_output`.
@@ -35,6 +36,11 @@ pub struct MlpConfig {
     pub dropout: f64,
     /// How weights and biases are drawn before training.
     pub initializer: Initializer,
+    /// A spiking network's neurons, time steps and coding; `None` for a rate network (units
+    /// with [`activation`](Self::activation)). A spiking network ignores `activation`: its
+    /// hidden units are the neurons.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub spiking: Option<SpikingConfig>,
 }
 
 /// Whether a width is still to be decided (0).
@@ -62,6 +68,9 @@ pub enum ModelError {
     /// A dropout probability outside `[0, 1)`.
     #[error("`dropout` must be in [0, 1), got {0}")]
     Dropout(f64),
+    /// Spiking settings that cannot describe a network (the message names the field).
+    #[error("[spiking] {0}")]
+    Spiking(String),
     /// More parameters than [`MlpConfig::MAX_PARAMS`]: surely a typo in a layer width.
     #[error(
         "the network would have {params} parameters, more than the {max} nerve allows; check the layer widths"
@@ -139,6 +148,7 @@ impl MlpConfig {
             activation: Activation::default(),
             dropout: 0.0,
             initializer: Initializer::default(),
+            spiking: None,
         }
     }
 
@@ -167,6 +177,12 @@ impl MlpConfig {
         self
     }
 
+    /// Makes the network spiking (`Some`) or a rate network (`None`).
+    pub fn with_spiking(mut self, spiking: Option<SpikingConfig>) -> Self {
+        self.spiking = spiking;
+        self
+    }
+
     /// Checks that the configuration describes a network: no zero widths, dropout in `[0, 1)`.
     pub fn validate(&self) -> Result<(), ModelError> {
         let zero = |field: String| Err(ModelError::ZeroWidth { field });
@@ -181,6 +197,9 @@ impl MlpConfig {
         }
         if !(0.0..1.0).contains(&self.dropout) {
             return Err(ModelError::Dropout(self.dropout));
+        }
+        if let Some(problem) = self.spiking.as_ref().and_then(SpikingConfig::problem) {
+            return Err(ModelError::Spiking(problem));
         }
         // Counted in u128 so that absurd widths cannot overflow the count itself.
         let params: u128 = self
@@ -206,9 +225,14 @@ impl MlpConfig {
         widths.windows(2).map(|w| (w[0], w[1])).collect()
     }
 
-    /// The number of trainable parameters (weights and biases) of the network.
+    /// The number of trainable parameters of the network: weights and biases, and a spiking
+    /// network's learned `β` and `θ` (one per layer each).
     pub fn num_params(&self) -> usize {
-        self.layer_dims().iter().map(|(i, o)| i * o + o).sum()
+        let layers = self.layer_dims();
+        let neurons = self.spiking.as_ref().map_or(0, |s| {
+            layers.len() * (usize::from(s.learn_beta) + usize::from(s.learn_threshold))
+        });
+        layers.iter().map(|(i, o)| i * o + o).sum::<usize>() + neurons
     }
 
     /// Builds the network on `device`, its parameters drawn by the configured initializer.
@@ -235,7 +259,7 @@ impl MlpConfig {
                 layer
             })
             .collect();
-        self.assemble(layers)
+        self.assemble(layers, device)
     }
 
     fn assert_valid(&self) {
@@ -244,10 +268,19 @@ impl MlpConfig {
         }
     }
 
-    fn assemble(&self, layers: Vec<Linear>) -> Mlp {
+    fn assemble(&self, layers: Vec<Linear>, device: &Device) -> Mlp {
+        let neurons = match &self.spiking {
+            Some(spiking) => layers
+                .iter()
+                .map(|_| NeuronParams::new(spiking, device))
+                .collect(),
+            None => Vec::new(),
+        };
         Mlp {
             layers,
             dropout: DropoutConfig::new(self.dropout).init(),
+            neurons,
+            encoder: None,
             config: self.clone(),
         }
     }
@@ -258,12 +291,18 @@ impl MlpConfig {
 /// Its linear layers are stored as `layers.{i}` (i from 0 at the first hidden layer), each with a
 /// `weight` of shape `[d_input, d_output]` (burn's layout, the transpose of PyTorch's) and a
 /// `bias` of shape `[d_output]`.
+///
+/// A spiking network also has `neurons.{i}` (each layer's `β`, `θ` and, synaptic, `α`; shape
+/// `[1]`) and, when its encoding maps features to probabilities, `encoder.low` / `encoder.high`
+/// (the training rows' range, `[d_input]`).
 #[derive(Module, Debug)]
 pub struct Mlp {
-    layers: Vec<Linear>,
-    dropout: Dropout,
+    pub(crate) layers: Vec<Linear>,
+    pub(crate) dropout: Dropout,
+    pub(crate) neurons: Vec<NeuronParams>,
+    pub(crate) encoder: Option<InputRange>,
     #[module(skip)]
-    config: MlpConfig,
+    pub(crate) config: MlpConfig,
 }
 
 impl Mlp {
@@ -281,6 +320,12 @@ impl Mlp {
                 found: parameters.len(),
             });
         }
+        let Some(device) = parameters.first().map(|(weight, _)| weight.device()) else {
+            return Err(ModelError::LayerCount {
+                expected: dims.len(),
+                found: 0,
+            });
+        };
         let mut layers = Vec::with_capacity(dims.len());
         for (i, ((d_in, d_out), (weight, bias))) in dims.into_iter().zip(parameters).enumerate() {
             check_shape(format!("layers.{i}.weight"), &[d_in, d_out], &weight.dims())?;
@@ -290,24 +335,39 @@ impl Mlp {
                 bias: Some(Param::from_tensor(bias)),
             });
         }
-        Ok(config.assemble(layers))
+        Ok(config.assemble(layers, &device))
     }
 
-    /// The ids of the parameters, `layers.0.weight`, `layers.0.bias`, `layers.1.weight`, ...
-    /// An optimizer keys its state by these ids, so a checkpoint records them.
+    /// The ids of the parameters, in the module's order: `layers.0.weight`, `layers.0.bias`,
+    /// `layers.1.weight`, ..., then a spiking network's `neurons.{i}` and `encoder`. An optimizer
+    /// keys its state by these ids, so a checkpoint records them.
     pub fn param_ids(&self) -> Vec<u64> {
-        self.layers
-            .iter()
-            .flat_map(|layer| {
-                std::iter::once(layer.weight.id.val())
-                    .chain(layer.bias.as_ref().map(|bias| bias.id.val()))
-            })
-            .collect()
+        struct Ids(Vec<u64>);
+        impl ModuleVisitor for Ids {
+            fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+                self.0.push(param.id.val());
+            }
+        }
+        let mut ids = Ids(Vec::new());
+        self.visit(&mut ids);
+        ids.0
     }
 
     /// The same network with the parameter ids `ids` (as [`Mlp::param_ids`] lists them), so
     /// an optimizer's saved state applies to it again.
-    pub fn with_param_ids(mut self, ids: &[u64]) -> Result<Mlp, ModelError> {
+    pub fn with_param_ids(self, ids: &[u64]) -> Result<Mlp, ModelError> {
+        struct SetIds<'a>(std::slice::Iter<'a, u64>);
+        impl ModuleMapper for SetIds<'_> {
+            fn map_float<const D: usize>(
+                &mut self,
+                mut param: Param<Tensor<D>>,
+            ) -> Param<Tensor<D>> {
+                if let Some(&id) = self.0.next() {
+                    param.id = ParamId::from(id);
+                }
+                param
+            }
+        }
         let expected = self.param_ids().len();
         if ids.len() != expected {
             return Err(ModelError::LayerCount {
@@ -315,16 +375,27 @@ impl Mlp {
                 found: ids.len(),
             });
         }
-        let mut ids = ids.iter();
-        for layer in &mut self.layers {
-            if let Some(&id) = ids.next() {
-                layer.weight.id = ParamId::from(id);
-            }
-            if let (Some(bias), Some(&id)) = (layer.bias.as_mut(), ids.next()) {
-                bias.id = ParamId::from(id);
-            }
+        Ok(self.map(&mut SetIds(ids.iter())))
+    }
+
+    /// The same spiking network with the training rows' range of each input, which the rate
+    /// and latency encodings map features to probabilities by (`encoder.low`, `encoder.high`).
+    /// A rate network ignores it.
+    pub fn with_input_range(mut self, range: InputRange) -> Self {
+        if self.config.spiking.is_some() {
+            self.encoder = Some(range);
         }
-        Ok(self)
+        self
+    }
+
+    /// The input range set by [`with_input_range`](Self::with_input_range), if any.
+    pub fn input_range(&self) -> Option<&InputRange> {
+        self.encoder.as_ref()
+    }
+
+    /// Whether this is a spiking network.
+    pub fn is_spiking(&self) -> bool {
+        self.config.spiking.is_some()
     }
 
     /// The configuration this network was built from.
@@ -345,6 +416,9 @@ impl Mlp {
     /// - `x`: `[batch_size, d_input]`
     /// - output: `[batch_size, d_output]`
     pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
+        if let Some(spiking) = &self.config.spiking {
+            return self.forward_spiking(x, spiking, None);
+        }
         let (output, hidden) = self
             .layers
             .split_last()

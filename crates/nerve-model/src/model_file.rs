@@ -1,7 +1,10 @@
 //! The model file: an [`Mlp`]'s weights as safetensors, with nerve's metadata.
 //!
 //! Tensors are named `layers.{i}.weight` (`[d_in, d_out]`, f32) and `layers.{i}.bias`
-//! (`[d_out]`, f32), `i` from 0 at the first hidden layer. The safetensors header's
+//! (`[d_out]`, f32), `i` from 0 at the first hidden layer; a spiking network adds
+//! `neurons.{i}.beta`, `neurons.{i}.threshold` (and `neurons.{i}.alpha` for synaptic neurons),
+//! each `[1]`, and for rate or latency coding `encoder.low` / `encoder.high` (`[d_input]`, the
+//! training rows' range of each input). The safetensors header's
 //! `__metadata__` holds one entry, `nerve`: a JSON object with `format_version`,
 //! `nerve_version`, `architecture` (the [`MlpConfig`]) and whatever else the caller adds (the
 //! CLI adds the task, preprocessing, training config and metrics). Any safetensors reader can
@@ -14,14 +17,18 @@ use burn::prelude::{Device, Tensor, TensorData};
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use serde_json::{Map, Value};
 
+use burn::module::Param;
+
+use crate::spiking::{InputRange, Neuron};
 use crate::{Mlp, MlpConfig, ModelError};
 
 /// The model file format this build writes and the newest it reads. Version 2 added the
 /// training share of each category to the preprocessing (the baseline of `nerve explain`);
 /// version 3 added number formats, grouped infrequent categories and date inputs. Older files
 /// still load, and an older nerve refuses a newer file with "upgrade nerve" rather than an
-/// unknown-field error.
-pub const FORMAT_VERSION: u64 = 3;
+/// unknown-field error. Version 4 added spiking networks (`architecture.spiking`, the
+/// `neurons.*` and `encoder.*` tensors).
+pub const FORMAT_VERSION: u64 = 4;
 
 /// The `__metadata__` key of nerve's JSON.
 pub const METADATA_KEY: &str = "nerve";
@@ -60,6 +67,20 @@ impl Mlp {
             })?;
             tensors.push(bytes_of(format!("layers.{i}.weight"), layer.weight.val())?);
             tensors.push(bytes_of(format!("layers.{i}.bias"), bias.val())?);
+        }
+        for (i, neurons) in self.neurons.iter().enumerate() {
+            tensors.push(bytes_of(format!("neurons.{i}.beta"), neurons.beta.val())?);
+            tensors.push(bytes_of(
+                format!("neurons.{i}.threshold"),
+                neurons.threshold.val(),
+            )?);
+            if let Some(alpha) = &neurons.alpha {
+                tensors.push(bytes_of(format!("neurons.{i}.alpha"), alpha.val())?);
+            }
+        }
+        if let Some(range) = &self.encoder {
+            tensors.push(bytes_of("encoder.low".to_owned(), range.low.val())?);
+            tensors.push(bytes_of("encoder.high".to_owned(), range.high.val())?);
         }
         let views = tensors
             .iter()
@@ -110,8 +131,43 @@ impl Mlp {
             let bias = tensor::<1>(&file, &format!("layers.{i}.bias"), source, device)?;
             parameters.push((weight, bias));
         }
-        let model =
+        let mut model =
             Mlp::from_parameters(&info.architecture, parameters).map_err(|err| bad(source, err))?;
+        if let Some(spiking) = &info.architecture.spiking {
+            let one = |name: String| -> Result<Tensor<1>, ModelError> {
+                let t = tensor::<1>(&file, &name, source, device)?;
+                if t.dims() != [1] {
+                    return Err(bad(
+                        source,
+                        format!("tensor `{name}` has shape {:?}, expected [1]", t.dims()),
+                    ));
+                }
+                Ok(t)
+            };
+            for (i, neurons) in model.neurons.iter_mut().enumerate() {
+                neurons.beta = Param::from_tensor(one(format!("neurons.{i}.beta"))?);
+                neurons.threshold = Param::from_tensor(one(format!("neurons.{i}.threshold"))?);
+                if spiking.neuron == Neuron::Synaptic {
+                    neurons.alpha = Some(Param::from_tensor(one(format!("neurons.{i}.alpha"))?));
+                }
+            }
+            let names = file.names();
+            if names.contains(&"encoder.low") {
+                let low = tensor::<1>(&file, "encoder.low", source, device)?;
+                let high = tensor::<1>(&file, "encoder.high", source, device)?;
+                let d_input = info.architecture.d_input;
+                if low.dims() != [d_input] || high.dims() != [d_input] {
+                    return Err(bad(
+                        source,
+                        format!("`encoder.low` and `encoder.high` must have shape [{d_input}]"),
+                    ));
+                }
+                model.encoder = Some(InputRange {
+                    low: Param::from_tensor(low),
+                    high: Param::from_tensor(high),
+                });
+            }
+        }
         Ok((model, info))
     }
 }
