@@ -9,7 +9,7 @@ use nerve_data::{
     CsvOptions, Missing, NaValues, PrepareOptions, SplitOptions, Standardize, TableReader, Task,
 };
 use nerve_loss::Loss;
-use nerve_model::MlpConfig;
+use nerve_model::{MlpConfig, SpikingConfig};
 use nerve_train::{BatchSize, OptimizerConfig, ScheduleConfig, TrainConfig};
 use serde::{Deserialize, Serialize};
 
@@ -27,6 +27,10 @@ pub(crate) struct RunConfig {
     /// the text) here, set by [`RunConfig::architecture`].
     #[serde(default)]
     pub model: MlpConfig,
+    /// A spiking network's neurons, time steps and coding (`[spiking]`); its presence makes the
+    /// network spiking (`--network spiking`), its absence a rate network.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spiking: Option<SpikingConfig>,
     /// The loss.
     #[serde(default)]
     pub loss: LossSection,
@@ -274,6 +278,7 @@ impl RunConfig {
             backend: BackendKind::default(),
             data: DataSection::new(path),
             model: MlpConfig::default(),
+            spiking: None,
             loss: LossSection::default(),
             optimizer: OptimizerConfig::default(),
             schedule: ScheduleConfig::default(),
@@ -312,6 +317,9 @@ impl RunConfig {
                 bail!("invalid [model]: `{name}` is decided by the data; remove it");
             }
         }
+        if self.model.spiking.is_some() {
+            bail!("invalid [model]: spiking settings go in a [spiking] table of their own");
+        }
         self.architecture(1, 1)
             .validate()
             .context("invalid [model]")?;
@@ -343,7 +351,10 @@ impl RunConfig {
 
     /// The full architecture for data with `d_input` features and `d_output` outputs.
     pub(crate) fn architecture(&self, d_input: usize, d_output: usize) -> MlpConfig {
-        self.model.clone().with_widths(d_input, d_output)
+        self.model
+            .clone()
+            .with_widths(d_input, d_output)
+            .with_spiking(self.spiking.clone())
     }
 
     /// The loss: the configured one, else MSE until [`RunConfig::settle_loss`] chooses.
@@ -373,6 +384,11 @@ impl RunConfig {
     pub(crate) fn resolved(&self) -> RunConfig {
         RunConfig {
             optimizer: self.optimizer.resolved(),
+            // The surrogate's slope written out, so the saved config says what was used.
+            spiking: self.spiking.clone().map(|s| SpikingConfig {
+                slope: Some(s.slope()),
+                ..s
+            }),
             ..self.clone()
         }
     }

@@ -7,7 +7,8 @@ use clap::Args;
 use nerve_backend::BackendKind;
 use nerve_data::{Missing, Standardize, Task};
 use nerve_loss::Loss;
-use nerve_model::{Activation, Initializer};
+use nerve_model::spiking::{Encoding, Neuron, Readout, Reset, Surrogate};
+use nerve_model::{Activation, Initializer, SpikingConfig};
 use nerve_train::{BatchSize, OptimizerKind, ScheduleKind};
 
 use crate::run_config::{Delimiter, HiddenWidths, RunConfig};
@@ -131,6 +132,78 @@ pub(crate) struct TrainArgs {
     /// Weight initializer.
     #[arg(long, value_name = "NAME", value_parser = choice::<Initializer>(), help_heading = "Model")]
     pub(super) initializer: Option<Initializer>,
+
+    /// `rate` units (weighted sum + activation) or `spiking` neurons that leak, integrate and
+    /// fire over --time-steps; the flags below set the spiking network.
+    #[arg(long, value_name = "KIND", value_parser = choice::<Network>(), help_heading = "Spiking network")]
+    pub(super) network: Option<Network>,
+    /// Neuron model: leaky integrate-and-fire, or LIF with a synaptic current.
+    #[arg(long, value_name = "NAME", value_parser = choice::<Neuron>(), help_heading = "Spiking network")]
+    pub(super) neuron: Option<Neuron>,
+    /// Time steps each row is presented for (backpropagation runs through all of them).
+    #[arg(
+        long,
+        value_name = "T",
+        help_heading = "Spiking network",
+        allow_negative_numbers = true
+    )]
+    pub(super) time_steps: Option<usize>,
+    /// Membrane decay per step, in [0, 1] (1: no leak).
+    #[arg(
+        long,
+        value_name = "B",
+        help_heading = "Spiking network",
+        allow_negative_numbers = true
+    )]
+    pub(super) beta: Option<f64>,
+    /// Synaptic current decay per step, in [0, 1] (--neuron synaptic).
+    #[arg(
+        long,
+        value_name = "A",
+        help_heading = "Spiking network",
+        allow_negative_numbers = true
+    )]
+    pub(super) synaptic_alpha: Option<f64>,
+    /// Firing threshold of the membrane potential.
+    #[arg(
+        long,
+        value_name = "THETA",
+        help_heading = "Spiking network",
+        allow_negative_numbers = true
+    )]
+    pub(super) threshold: Option<f64>,
+    /// Learn each layer's membrane decay with the weights.
+    #[arg(long, value_name = "BOOL", help_heading = "Spiking network")]
+    pub(super) learn_beta: Option<bool>,
+    /// Learn each layer's threshold with the weights.
+    #[arg(long, value_name = "BOOL", help_heading = "Spiking network")]
+    pub(super) learn_threshold: Option<bool>,
+    /// After a spike, `subtract` the threshold from the membrane or reset it to `zero`.
+    #[arg(long, value_name = "HOW", value_parser = choice::<Reset>(), help_heading = "Spiking network")]
+    pub(super) reset: Option<Reset>,
+    /// Stop the gradient through the reset (snnTorch's choice; it otherwise fights learning).
+    #[arg(long, value_name = "BOOL", help_heading = "Spiking network")]
+    pub(super) detach_reset: Option<bool>,
+    /// The surrogate derivative of the spike used by backpropagation.
+    #[arg(long, value_name = "NAME", value_parser = choice::<Surrogate>(), help_heading = "Spiking network")]
+    pub(super) surrogate: Option<Surrogate>,
+    /// The surrogate's slope (steeper is closer to the step) [default: 25 for fast-sigmoid
+    /// and sigmoid, 2 for arctan]
+    #[arg(
+        long,
+        value_name = "K",
+        help_heading = "Spiking network",
+        allow_negative_numbers = true
+    )]
+    pub(super) slope: Option<f64>,
+    /// How features become input over time: `direct` current, `rate` (random spikes with the
+    /// value's probability) or `latency` (one spike, earlier for larger values).
+    #[arg(long, value_name = "NAME", value_parser = choice::<Encoding>(), help_heading = "Spiking network")]
+    pub(super) encoding: Option<Encoding>,
+    /// How the output layer gives the outputs: its membrane's mean or max over time, or its
+    /// spike counts.
+    #[arg(long, value_name = "NAME", value_parser = choice::<Readout>(), help_heading = "Spiking network")]
+    pub(super) readout: Option<Readout>,
 
     /// The loss [default: cross-entropy for classes, mse for values]
     #[arg(long, value_name = "NAME", value_parser = choice::<Loss>(), help_heading = "Loss")]
@@ -391,7 +464,8 @@ pub(crate) fn with_defaults(command: clap::Command) -> clap::Command {
     let (data, model, optimizer, schedule, training) =
         (&d.data, &d.model, &d.optimizer, &d.schedule, &d.training);
     let hidden: Vec<String> = model.d_hidden.iter().map(usize::to_string).collect();
-    let defaults: [(&str, String); 34] = [
+    let spiking = SpikingConfig::default();
+    let defaults: [(&str, String); 47] = [
         (
             "missing",
             nerve_choice::Choice::name(data.missing).to_owned(),
@@ -432,6 +506,19 @@ pub(crate) fn with_defaults(command: clap::Command) -> clap::Command {
         ("tol", training.tol.to_string()),
         ("seed", training.seed.to_string()),
         ("checkpoint_every", training.checkpoint_every.to_string()),
+        ("network", "rate".to_owned()),
+        ("neuron", spiking.neuron.to_string()),
+        ("time_steps", spiking.time_steps.to_string()),
+        ("beta", spiking.beta.to_string()),
+        ("synaptic_alpha", spiking.alpha.to_string()),
+        ("threshold", spiking.threshold.to_string()),
+        ("learn_beta", spiking.learn_beta.to_string()),
+        ("learn_threshold", spiking.learn_threshold.to_string()),
+        ("reset", spiking.reset.to_string()),
+        ("detach_reset", spiking.detach_reset.to_string()),
+        ("surrogate", spiking.surrogate.to_string()),
+        ("encoding", spiking.encoding.to_string()),
+        ("readout", spiking.readout.to_string()),
     ];
     // `mut_args` keeps the flags in order (`mut_arg` would move each to the end, and with it
     // its heading).
@@ -506,6 +593,7 @@ impl TrainArgs {
         set(&mut config.model.activation, &self.activation);
         set(&mut config.model.initializer, &self.initializer);
         set(&mut config.model.dropout, &self.dropout);
+        self.apply_spiking(&mut config)?;
         if self.loss.is_some() {
             config.loss.name = self.loss;
         }
@@ -549,6 +637,91 @@ impl TrainArgs {
         Ok(config)
     }
 }
+
+impl TrainArgs {
+    /// `--network` and the spiking flags: a spiking flag on a rate network is refused rather
+    /// than ignored.
+    fn apply_spiking(&self, config: &mut RunConfig) -> Result<()> {
+        match self.network {
+            Some(Network::Spiking) if config.spiking.is_none() => {
+                config.spiking = Some(SpikingConfig::default());
+            }
+            Some(Network::Rate) => config.spiking = None,
+            _ => {}
+        }
+        let given: Vec<&str> = [
+            ("--neuron", self.neuron.is_some()),
+            ("--time-steps", self.time_steps.is_some()),
+            ("--beta", self.beta.is_some()),
+            ("--synaptic-alpha", self.synaptic_alpha.is_some()),
+            ("--threshold", self.threshold.is_some()),
+            ("--learn-beta", self.learn_beta.is_some()),
+            ("--learn-threshold", self.learn_threshold.is_some()),
+            ("--reset", self.reset.is_some()),
+            ("--detach-reset", self.detach_reset.is_some()),
+            ("--surrogate", self.surrogate.is_some()),
+            ("--slope", self.slope.is_some()),
+            ("--encoding", self.encoding.is_some()),
+            ("--readout", self.readout.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(flag, given)| given.then_some(flag))
+        .collect();
+        let Some(spiking) = config.spiking.as_mut() else {
+            if let Some(flag) = given.first() {
+                anyhow::bail!(
+                    "{flag} sets a spiking network, but this network is a rate network; add --network spiking"
+                );
+            }
+            return Ok(());
+        };
+        // A new surrogate takes its own default slope unless one is given.
+        if self.surrogate.is_some_and(|s| s != spiking.surrogate) && self.slope.is_none() {
+            spiking.slope = None;
+        }
+        set(&mut spiking.neuron, &self.neuron);
+        set(&mut spiking.time_steps, &self.time_steps);
+        set(&mut spiking.beta, &self.beta);
+        set(&mut spiking.alpha, &self.synaptic_alpha);
+        set(&mut spiking.threshold, &self.threshold);
+        set(&mut spiking.learn_beta, &self.learn_beta);
+        set(&mut spiking.learn_threshold, &self.learn_threshold);
+        set(&mut spiking.reset, &self.reset);
+        set(&mut spiking.detach_reset, &self.detach_reset);
+        set(&mut spiking.surrogate, &self.surrogate);
+        if self.slope.is_some() {
+            spiking.slope = self.slope;
+        }
+        set(&mut spiking.encoding, &self.encoding);
+        set(&mut spiking.readout, &self.readout);
+        Ok(())
+    }
+}
+
+/// `--network`: the kind of unit in the hidden layers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Network {
+    /// Rate units: a weighted sum and an activation, as the tutorial's.
+    Rate,
+    /// Spiking neurons over time steps (`[spiking]`).
+    Spiking,
+}
+
+impl Network {
+    const ALL: [Network; 2] = [Network::Rate, Network::Spiking];
+
+    fn name(self) -> &'static str {
+        match self {
+            Network::Rate => "rate",
+            Network::Spiking => "spiking",
+        }
+    }
+}
+
+nerve_choice::named_choice!(Network, "network", |n| match n {
+    Network::Rate => &["mlp", "ann"],
+    Network::Spiking => &["snn"],
+});
 
 /// `--config`: a file, else a built-in data set's tuned config by name.
 fn load_config(config: &str) -> Result<RunConfig> {

@@ -14,6 +14,7 @@ use anyhow::{Context, Result, bail};
 use describe::describe_run;
 use nerve_data::{Dataset, Prepared, Table, prepare};
 use nerve_loss::Loss;
+use nerve_model::spiking::InputRange;
 use nerve_train::Trainer;
 use results::{Evaluation, print_results, summary};
 
@@ -73,7 +74,9 @@ pub(crate) fn run(mut args: TrainArgs) -> Result<ExitCode> {
         .transpose()?;
     if let Some(init) = &init {
         // The file's architecture, so its weights fit; the data decides the widths again.
-        config.model = init.info.architecture.clone().with_widths(0, 0);
+        let mut architecture = init.info.architecture.clone().with_widths(0, 0);
+        config.spiking = architecture.spiking.take();
+        config.model = architecture;
     }
     let table = load_table(&mut config)?;
     let mut prepared = prepare(table, &config.data.prepare_options())?;
@@ -137,7 +140,14 @@ pub(crate) fn run(mut args: TrainArgs) -> Result<ExitCode> {
         }
         None => {
             nerve_backend::seed(&device, config.training.seed);
-            mlp_config.init(&device)
+            let model = mlp_config.init(&device);
+            // A spiking network maps features to spike probabilities by the training rows'
+            // range (rate and latency coding); it is part of the model.
+            if model.is_spiking() {
+                model.with_input_range(input_range(&prepared.train, &device))
+            } else {
+                model
+            }
         }
     };
 
@@ -400,4 +410,23 @@ fn output_width(loss: Loss, prepared: &Prepared) -> Result<usize> {
             prepared.preprocessor.target_name()
         )
     })
+}
+
+/// The smallest and largest value of each input over `rows`.
+fn input_range(rows: &Dataset, device: &burn::prelude::Device) -> InputRange {
+    let d = rows.d_input();
+    let mut low = vec![f32::INFINITY; d];
+    let mut high = vec![f32::NEG_INFINITY; d];
+    for i in 0..rows.len() {
+        for (j, &v) in rows.features_of(i).iter().enumerate() {
+            low[j] = low[j].min(v);
+            high[j] = high[j].max(v);
+        }
+    }
+    // No rows: a unit range (every probability from the value itself).
+    if rows.is_empty() {
+        low.fill(0.0);
+        high.fill(1.0);
+    }
+    InputRange::new(low, high, device)
 }
