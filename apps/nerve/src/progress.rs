@@ -66,6 +66,8 @@ pub(crate) struct Progress {
     lr_changes: bool,
     /// Whether the epoch lines' header was printed.
     header_shown: bool,
+    /// The silent spiking layers last warned about (warned again only when they change).
+    silent_warned: Vec<usize>,
 }
 
 /// Epoch lines of a run, about (first and last epochs aside).
@@ -96,6 +98,7 @@ impl Progress {
             last_line: Duration::ZERO,
             lr_changes: false,
             header_shown: false,
+            silent_warned: Vec::new(),
         }
     }
 
@@ -207,6 +210,29 @@ impl Observer for Progress {
                 }
             }
             Display::Quiet => {}
+        }
+        if report.silent_layers != self.silent_warned {
+            if !report.silent_layers.is_empty() {
+                let layers: Vec<String> = report
+                    .silent_layers
+                    .iter()
+                    .map(|l| format!("layers.{l}"))
+                    .collect();
+                let warning = format!(
+                    "warning: epoch {}: spiking {} {} fired no spike on the first {} training rows; a network that does not fire learns nothing (a lower --threshold, a larger --beta or more --time-steps help)",
+                    report.epoch,
+                    if layers.len() == 1 { "layer" } else { "layers" },
+                    layers.join(", "),
+                    nerve_train::SILENCE_SAMPLE_ROWS
+                );
+                match &self.display {
+                    Display::Bars { multi, .. } => {
+                        let _ = multi.println(&warning);
+                    }
+                    _ => eprintln!("{warning}"),
+                }
+            }
+            self.silent_warned.clone_from(&report.silent_layers);
         }
         if self.json {
             let mut value = serde_json::to_value(report).unwrap_or_default();

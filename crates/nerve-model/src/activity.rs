@@ -27,6 +27,13 @@ pub struct LayerActivity {
     pub active_share: Vec<f64>,
     /// Units active on no row.
     pub dead_units: usize,
+    /// A spiking layer's spikes per row (all its neurons, all time steps); `None` for a rate
+    /// layer. There a unit is active on a row when it fires at least once, a never-active
+    /// unit is *silent* (the spiking cousin of a dead ReLU: no spike, so the surrogate
+    /// gradient is all that reaches it), and [`mean_activation`](Self::mean_activation) is
+    /// the firing rate: spikes per neuron per time step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spikes_per_row: Option<f64>,
 }
 
 impl LayerActivity {
@@ -55,6 +62,9 @@ impl LayerActivity {
         }
         self.rows = rows;
         self.dead_units = self.active_share.iter().filter(|&&s| s == 0.0).count();
+        if let (Some(s), Some(o)) = (self.spikes_per_row.as_mut(), other.spikes_per_row) {
+            *s = *s * a + o * b;
+        }
     }
 
     /// The share of the layer's units that are dead.
@@ -76,6 +86,9 @@ impl Mlp {
     ///
     /// - `x`: `[rows, d_input]`, `rows > 0`
     pub fn hidden_activity(&self, x: Tensor<2>) -> Vec<LayerActivity> {
+        if self.is_spiking() {
+            return self.spiking_activity(x);
+        }
         let rows = x.dims()[0];
         let activation = self.config().activation;
         self.hidden_pre_activations(x)
@@ -97,6 +110,49 @@ impl Mlp {
                     mean_activation: f64::from(values[units]) / (rows * units) as f64,
                     dead_units: active_share.iter().filter(|&&s| s == 0.0).count(),
                     active_share,
+                    spikes_per_row: None,
+                }
+            })
+            .collect()
+    }
+
+    /// [`hidden_activity`](Self::hidden_activity) of a spiking network: per hidden layer, the
+    /// spikes of each neuron summed over the time steps.
+    fn spiking_activity(&self, x: Tensor<2>) -> Vec<LayerActivity> {
+        let rows = x.dims()[0];
+        let Some(trace) = self.spike_trace(x) else {
+            return Vec::new();
+        };
+        let hidden = trace.layers.len().saturating_sub(1);
+        trace
+            .layers
+            .into_iter()
+            .take(hidden)
+            .enumerate()
+            .map(|(layer, layer_trace)| {
+                let steps = layer_trace.spikes.len().max(1);
+                let counts = layer_trace
+                    .spikes
+                    .into_iter()
+                    .reduce(|a, b| a + b)
+                    .expect("at least one time step");
+                let units = counts.dims()[1];
+                let active = counts.clone().greater_elem(0.0).float().sum_dim(0);
+                let total = counts.sum().reshape([1]);
+                let values = read(Tensor::cat(vec![active.reshape([units]), total], 0));
+                let active_share: Vec<f64> = values[..units]
+                    .iter()
+                    .map(|&n| f64::from(n) / rows as f64)
+                    .collect();
+                let spikes = f64::from(values[units]);
+                LayerActivity {
+                    layer,
+                    units,
+                    rows,
+                    mean_activation: spikes / (rows * units * steps) as f64,
+                    dead_units: active_share.iter().filter(|&&s| s == 0.0).count(),
+                    active_share,
+                    spikes_per_row: Some(spikes / rows as f64),
                 }
             })
             .collect()
@@ -167,6 +223,51 @@ mod tests {
             assert_eq!(merged.active_share, layer.active_share);
             assert_eq!(merged.dead_units, 1);
             assert!((merged.mean_activation - layer.mean_activation).abs() < 1e-9);
+        }
+    }
+
+    /// A hand-built spiking 2 -> 3 (lif) -> 1 network, no leak (β = 0) so `U = I − R θ`, four
+    /// steps: a constant current of 1.5 or 2 fires at steps 0 and 2 (the reset takes the next
+    /// step below θ = 1), 0.5 never. Unit 0 gets 2·x0, unit 1 a negative current (silent),
+    /// unit 2 x0 + x1 − 0.5.
+    #[test]
+    fn silent_neurons_and_firing_rates_on_a_hand_built_spiking_network() {
+        for kind in BackendKind::ALL {
+            let device = kind.device().unwrap();
+            let spiking = crate::SpikingConfig {
+                time_steps: 4,
+                beta: 0.0,
+                ..crate::SpikingConfig::default()
+            };
+            let weight = vec![2.0, -1.0, 1.0, 0.0, -2.0, 1.0];
+            let bias = vec![0.0, -0.5, -0.5];
+            let model = Mlp::from_parameters(
+                &MlpConfig::new(2, vec![3], 1).with_spiking(Some(spiking)),
+                vec![
+                    (
+                        Tensor::from_data(TensorData::new(weight, [2, 3]), &device),
+                        Tensor::from_data(TensorData::new(bias, [3]), &device),
+                    ),
+                    (
+                        Tensor::from_data(TensorData::new(vec![1.0f32, 1.0, 1.0], [3, 1]), &device),
+                        Tensor::from_data(TensorData::new(vec![0.0f32], [1]), &device),
+                    ),
+                ],
+            )
+            .unwrap();
+            let x = vec![0.0f32, 0.0, 1.0, 0.0, 0.0, 1.0, 1.0, 1.0];
+            let x = Tensor::from_data(TensorData::new(x, [4, 2]), &device);
+            let activity = model.hidden_activity(x);
+            assert_eq!(activity.len(), 1);
+            let layer = &activity[0];
+            assert_eq!(layer.active_share, vec![0.5, 0.0, 0.25], "{kind}");
+            assert_eq!(layer.dead_units, 1, "{kind}: one silent neuron");
+            // 4 + 0 + 2 spikes over 4 rows, 3 neurons and 4 steps.
+            assert_eq!(layer.spikes_per_row, Some(1.5), "{kind}");
+            assert!(
+                (layer.mean_activation - 6.0 / 48.0).abs() < 1e-12,
+                "{layer:?}"
+            );
         }
     }
 

@@ -457,29 +457,71 @@ impl Mlp {
     ///   layers.0  Linear 4 -> 5, relu   25 parameters
     ///   layers.1  Linear 5 -> 1          6 parameters
     /// ```
+    ///
+    /// A spiking network names its neurons instead of the activation, and its time steps:
+    ///
+    /// ```text
+    /// Spiking Mlp 4 -> 5 (lif) -> 1, 25 time steps, direct coding, mean-membrane readout, 31 parameters
+    /// ```
     pub fn summary(&self) -> String {
         let config = &self.config;
+        let unit = match &config.spiking {
+            Some(spiking) => spiking.neuron.to_string(),
+            None => config.activation.to_string(),
+        };
         let hidden: String = config
             .d_hidden
             .iter()
-            .map(|d| format!(" -> {d} ({})", config.activation))
+            .map(|d| format!(" -> {d} ({unit})"))
             .collect();
-        let mut out = format!(
-            "Mlp {}{hidden} -> {}, {} parameters",
-            config.d_input,
-            config.d_output,
-            self.num_params()
-        );
+        let mut out = match &config.spiking {
+            Some(s) => format!(
+                "Spiking Mlp {}{hidden} -> {}, {} time steps, {} coding, {} readout, {} parameters",
+                config.d_input,
+                config.d_output,
+                s.time_steps,
+                s.encoding,
+                s.readout,
+                config.num_params()
+            ),
+            None => format!(
+                "Mlp {}{hidden} -> {}, {} parameters",
+                config.d_input,
+                config.d_output,
+                config.num_params()
+            ),
+        };
         if config.dropout > 0.0 {
             let _ = write!(out, ", dropout {}", config.dropout);
         }
+        if let Some(s) = &config.spiking {
+            let _ = write!(
+                out,
+                "\n  neurons: beta {}{}, threshold {}{}, reset by {}{}, {} surrogate (slope {})",
+                s.beta,
+                if s.learn_beta { " (learned)" } else { "" },
+                s.threshold,
+                if s.learn_threshold { " (learned)" } else { "" },
+                s.reset,
+                if s.neuron == crate::spiking::Neuron::Synaptic {
+                    format!(", synaptic alpha {}", s.alpha)
+                } else {
+                    String::new()
+                },
+                s.surrogate,
+                s.slope()
+            );
+        }
+
         let dims = config.layer_dims();
         let rows: Vec<(String, String, usize)> = dims
             .iter()
             .enumerate()
             .map(|(i, &(d_in, d_out))| {
                 let act = if i + 1 < dims.len() {
-                    format!(", {}", config.activation)
+                    format!(", {unit}")
+                } else if config.spiking.is_some() {
+                    ", readout".to_owned()
                 } else {
                     String::new()
                 };

@@ -56,6 +56,10 @@ pub use trainer::{
     Resume, StepOutput, StopReason, TrainConfig, TrainError, TrainOutcome, Trainer, train_step,
 };
 
+/// Training rows a spiking network is run on after each epoch to find layers that fire no
+/// spike ([`EpochReport::silent_layers`]): a few percent of an epoch's cost on the built-in data.
+pub const SILENCE_SAMPLE_ROWS: usize = 256;
+
 /// The README's example, compiled (and run) as a doc test so it stays true.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

@@ -36,6 +36,12 @@ pub struct EpochReport {
     /// with full-batch training, the norm of the full gradient.
     #[serde(deserialize_with = "crate::non_finite::or_null")]
     pub grad_norm: f64,
+    /// A spiking network's hidden layers (`layers.{i}` indices) that fired no spike on the
+    /// first [`SILENCE_SAMPLE_ROWS`](crate::SILENCE_SAMPLE_ROWS) training rows after this
+    /// epoch: a network that never fires learns nothing (its loss sits at `ln C`). Empty for a
+    /// rate network.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub silent_layers: Vec<usize>,
     /// Time since training started.
     #[serde(
         rename = "seconds",

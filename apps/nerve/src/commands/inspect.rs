@@ -233,6 +233,9 @@ fn write_activity(
     if rows_read == 0 {
         bail!("{data}: the header row is not followed by any data rows");
     }
+    if let Some(spiking) = &saved.model.config().spiking {
+        return write_spiking_activity(out, saved, &layers, &source, spiking);
+    }
     let activation = saved.model.config().activation;
     writeln!(
         out,
@@ -289,5 +292,98 @@ fn write_activity(
             "  Dead ReLU units output 0 on every row and get no gradient, so training cannot revive them; a smaller learning rate, another initializer or --activation leaky-relu avoids them."
         )?;
     }
+    Ok(())
+}
+
+/// `inspect --data` on a spiking network: per hidden layer the firing rate, silent neurons and
+/// spikes per row, and the synaptic operations a row costs against a rate network's
+/// multiply-accumulates.
+fn write_spiking_activity(
+    out: &mut String,
+    saved: &SavedModel,
+    layers: &[nerve_model::LayerActivity],
+    source: &str,
+    spiking: &nerve_model::SpikingConfig,
+) -> Result<()> {
+    let rows_read = layers.first().map_or(0, |l| l.rows);
+    writeln!(
+        out,
+        "\nSpiking activity on {source} ({rows_read} rows, {} time steps; a neuron is active on a row where it fires at least once):",
+        spiking.time_steps
+    )?;
+    let mut table = Vec::new();
+    for layer in layers {
+        let mut shares = layer.active_share.clone();
+        shares.sort_by(f64::total_cmp);
+        let median = shares.get(shares.len() / 2).copied().unwrap_or(0.0);
+        table.push(vec![
+            format!("layers.{}", layer.layer),
+            layer.units.to_string(),
+            format!("{:.4}", layer.mean_activation),
+            format!(
+                "{} ({:.1}%)",
+                layer.dead_units,
+                100.0 * layer.dead_fraction()
+            ),
+            crate::numbers::value(layer.spikes_per_row.unwrap_or(0.0)),
+            format!(
+                "{:.2} / {median:.2} / {:.2}",
+                shares.first().copied().unwrap_or(0.0),
+                shares.last().copied().unwrap_or(0.0)
+            ),
+        ]);
+    }
+    let header = [
+        "layer",
+        "neurons",
+        "firing rate",
+        "silent neurons",
+        "spikes per row",
+        "share of rows firing (min / median / max)",
+    ]
+    .map(str::to_owned);
+    write_aligned(out, &header, &table)?;
+    for layer in layers.iter().filter(|l| l.dead_units > 0) {
+        let silent: Vec<String> = layer
+            .active_share
+            .iter()
+            .enumerate()
+            .filter(|&(_, &s)| s == 0.0)
+            .map(|(i, _)| i.to_string())
+            .collect();
+        writeln!(
+            out,
+            "  layers.{} neurons that never fire: {}",
+            layer.layer,
+            shorten(&silent, 20)
+        )?;
+    }
+    if layers.iter().any(|l| l.dead_units > 0) {
+        writeln!(
+            out,
+            "  A silent neuron sends nothing on, and only the surrogate gradient reaches it; a lower --threshold, a larger --beta or more --time-steps make firing easier."
+        )?;
+    }
+    // Each spike of hidden layer i reaches every neuron of layer i + 1 (one synaptic operation,
+    // an addition); a rate network multiplies and adds every weight once per row.
+    let dims = saved.model.config().layer_dims();
+    let synops: f64 = layers
+        .iter()
+        .map(|l| l.spikes_per_row.unwrap_or(0.0) * dims[l.layer + 1].1 as f64)
+        .sum();
+    let macs: usize = dims.iter().map(|(i, o)| i * o).sum();
+    let (d_in, d_first) = dims[0];
+    let input = match spiking.encoding {
+        nerve_model::spiking::Encoding::Direct => format!(
+            "plus the input layer's {} multiply-accumulates (direct coding: its current is computed once per row)",
+            d_in * d_first
+        ),
+        _ => format!("plus {d_first} per input spike (the input layer)"),
+    };
+    writeln!(
+        out,
+        "Synaptic operations per row: {} between spiking layers, {input}; a rate network of the same shape does {macs} multiply-accumulates per row.",
+        crate::numbers::value(synops)
+    )?;
     Ok(())
 }

@@ -161,3 +161,6 @@ impl Readout {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -260,8 +260,12 @@ impl Run<'_> {
                 train: train_metrics,
                 validation: self.validate(&model)?,
                 grad_norm,
+                silent_layers: self.silent_layers(&model),
                 elapsed: state.start.elapsed(),
             };
+            if !report.silent_layers.is_empty() {
+                tracing::warn!(epoch, layers = ?report.silent_layers, "spiking layers fired no spike");
+            }
             tracing::debug!(epoch, loss = report.loss(), grad_norm, lr, "epoch done");
             observer.on_epoch(&report);
             let monitored = report.monitored_loss();
@@ -297,6 +301,27 @@ impl Run<'_> {
             .map_err(targets_error(self.train))?;
         part.drop_confusion_matrix();
         Ok(Some(part))
+    }
+
+    /// A spiking network's hidden layers that fire no spike on the first
+    /// [`SILENCE_SAMPLE_ROWS`](crate::SILENCE_SAMPLE_ROWS) training rows (empty for a rate network).
+    fn silent_layers(&self, model: &Mlp) -> Vec<usize> {
+        if !model.is_spiking() {
+            return Vec::new();
+        }
+        let rows = self.data.x.dims()[0].min(crate::SILENCE_SAMPLE_ROWS);
+        if rows == 0 {
+            return Vec::new();
+        }
+        let x = self.data.x.clone().slice(0..rows).without_autodiff();
+        model
+            .clone()
+            .valid()
+            .hidden_activity(x)
+            .iter()
+            .filter(|layer| layer.spikes_per_row == Some(0.0))
+            .map(|layer| layer.layer)
+            .collect()
     }
 
     /// One pass over the batches in `state.order`: the trained model, the epoch's training
