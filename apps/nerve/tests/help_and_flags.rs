@@ -28,7 +28,7 @@ fn keys(config: &str) -> Vec<(String, String)> {
 
 /// Each key of a run config, the flags that set it (on top of `--data iris`) and the value it
 /// then has.
-const FLAGS: [(&str, &[&str], &str); 47] = [
+const FLAGS: [(&str, &[&str], &str); 60] = [
     ("backend", &["--backend", "ndarray"], "\"ndarray\""),
     ("data.path", &["--data", "wine"], "\"wine\""),
     (
@@ -77,6 +77,71 @@ const FLAGS: [(&str, &[&str], &str); 47] = [
         "model.initializer",
         &["--initializer", "xavier-normal"],
         "\"xavier-normal\"",
+    ),
+    (
+        "spiking.neuron",
+        &["--network", "spiking", "--neuron", "synaptic"],
+        "\"synaptic\"",
+    ),
+    (
+        "spiking.time_steps",
+        &["--network", "spiking", "--time-steps", "7"],
+        "7",
+    ),
+    (
+        "spiking.beta",
+        &["--network", "spiking", "--beta", "0.5"],
+        "0.5",
+    ),
+    (
+        "spiking.alpha",
+        &["--network", "spiking", "--synaptic-alpha", "0.25"],
+        "0.25",
+    ),
+    (
+        "spiking.threshold",
+        &["--network", "spiking", "--threshold", "1.5"],
+        "1.5",
+    ),
+    (
+        "spiking.learn_beta",
+        &["--network", "spiking", "--learn-beta", "true"],
+        "true",
+    ),
+    (
+        "spiking.learn_threshold",
+        &["--network", "spiking", "--learn-threshold", "true"],
+        "true",
+    ),
+    (
+        "spiking.reset",
+        &["--network", "spiking", "--reset", "zero"],
+        "\"zero\"",
+    ),
+    (
+        "spiking.detach_reset",
+        &["--network", "spiking", "--detach-reset", "false"],
+        "false",
+    ),
+    (
+        "spiking.surrogate",
+        &["--network", "spiking", "--surrogate", "arctan"],
+        "\"arctan\"",
+    ),
+    (
+        "spiking.slope",
+        &["--network", "spiking", "--slope", "5"],
+        "5.0",
+    ),
+    (
+        "spiking.encoding",
+        &["--network", "spiking", "--encoding", "rate"],
+        "\"rate\"",
+    ),
+    (
+        "spiking.readout",
+        &["--network", "spiking", "--readout", "spike-count"],
+        "\"spike-count\"",
     ),
     (
         "loss.name",
@@ -191,6 +256,7 @@ fn help_is_grouped_with_defaults_examples_and_short_flags() {
             "Options:",
             "Data:",
             "Model:",
+            "Spiking network:",
             "Loss:",
             "Optimizer:",
             "Schedule:",

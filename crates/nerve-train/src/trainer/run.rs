@@ -264,7 +264,7 @@ impl Run<'_> {
                 elapsed: state.start.elapsed(),
             };
             if !report.silent_layers.is_empty() {
-                tracing::warn!(epoch, layers = ?report.silent_layers, "spiking layers fired no spike");
+                tracing::debug!(epoch, layers = ?report.silent_layers, "spiking layers fired no spike");
             }
             tracing::debug!(epoch, loss = report.loss(), grad_norm, lr, "epoch done");
             observer.on_epoch(&report);

@@ -1,0 +1,230 @@
+//! `--network spiking` from the command line: the accuracy bars on the built-in data sets with
+//! the defaults, the model file round trip through predict, eval, explain and inspect, the
+//! refusals, and the warning when a network does not fire.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::{fails, nerve, ok, scratch};
+use serde_json::Value;
+
+/// The last line of `--json`: the run's summary.
+fn summary(stdout: &str) -> Value {
+    serde_json::from_str(stdout.lines().last().unwrap()).unwrap()
+}
+
+/// Test accuracy with `--network spiking` and nothing else, on both backends.
+#[test]
+fn spiking_defaults_meet_the_accuracy_bars_on_both_backends() {
+    for (data, bar) in [("iris", 0.93), ("breast_cancer", 0.95), ("digits", 0.95)] {
+        for backend in ["flex", "ndarray"] {
+            let dir = scratch().join(format!("spiking-{data}-{backend}"));
+            let _ = std::fs::remove_dir_all(&dir);
+            let out = ok(&[
+                "train",
+                "--data",
+                data,
+                "--network",
+                "spiking",
+                "--backend",
+                backend,
+                "--quiet",
+                "--json",
+                "--out",
+                dir.to_str().unwrap(),
+            ]);
+            let summary = summary(&out);
+            let accuracy = summary["test"]["accuracy"].as_f64().unwrap();
+            assert!(
+                accuracy >= bar,
+                "{data} on {backend}: test accuracy {accuracy} < {bar}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_spiking_model_file_serves_every_command() {
+    let dir = scratch().join("spiking-iris");
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = nerve(&[
+        "train",
+        "--data",
+        "iris",
+        "--network",
+        "spiking",
+        "--neuron",
+        "synaptic",
+        "--encoding",
+        "rate",
+        "--time-steps",
+        "10",
+        "--learn-beta",
+        "true",
+        "--epochs",
+        "30",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let described = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        described.contains("Spiking Mlp 4 -> 100 (synaptic) -> 3, 10 time steps, rate coding"),
+        "{described}"
+    );
+    let config = std::fs::read_to_string(dir.join("config.toml")).unwrap();
+    assert!(
+        config.contains("[spiking]") && config.contains("encoding = \"rate\""),
+        "{config}"
+    );
+    let model = dir.join("model.safetensors");
+    let model = model.to_str().unwrap();
+
+    // Rate coding draws spikes from the seeded generator: predict repeats itself.
+    let predictions = ok(&["predict", "--model", model, "--data", "iris", "--proba"]);
+    assert_eq!(
+        predictions,
+        ok(&["predict", "--model", model, "--data", "iris", "--proba"])
+    );
+    assert_eq!(predictions.lines().count(), 151);
+    let eval = ok(&["eval", "--model", model, "--data", "iris"]);
+    assert!(eval.contains("accuracy"), "{eval}");
+    let explain = ok(&["explain", "--model", model, "--data", "iris", "--json"]);
+    let explain: Value = serde_json::from_str(explain.trim()).unwrap();
+    assert_eq!(explain["features"].as_array().unwrap().len(), 4);
+    let inspect = ok(&["inspect", "--model", model, "--data", "iris"]);
+    for expected in [
+        "model format 4",
+        "Spiking activity on iris (150 rows, 10 time steps",
+        "firing rate",
+        "silent neurons",
+        "Synaptic operations per row",
+        "beta 0.9 (learned)",
+    ] {
+        assert!(inspect.contains(expected), "{expected} in {inspect}");
+    }
+    // --init continues a spiking model as a spiking model.
+    let again = scratch().join("spiking-iris-init");
+    let _ = std::fs::remove_dir_all(&again);
+    let out = ok(&[
+        "train",
+        "--data",
+        "iris",
+        "--init",
+        model,
+        "--epochs",
+        "1",
+        "--print-config",
+    ]);
+    assert!(
+        out.contains("[spiking]") && out.contains("neuron = \"synaptic\""),
+        "{out}"
+    );
+}
+
+#[test]
+fn spiking_settings_are_refused_where_they_cannot_apply() {
+    // A spiking flag on a rate network would otherwise be ignored.
+    fails(
+        &["train", "--data", "iris", "--beta", "0.5"],
+        "--beta sets a spiking network, but this network is a rate network; add --network spiking",
+    );
+    fails(
+        &[
+            "train",
+            "--data",
+            "iris",
+            "--network",
+            "spiking",
+            "--time-steps",
+            "0",
+        ],
+        "`time_steps` must be from 1 to 10000, got 0",
+    );
+    fails(
+        &[
+            "train",
+            "--data",
+            "iris",
+            "--network",
+            "spiking",
+            "--beta",
+            "1.5",
+        ],
+        "`beta` must be in [0, 1], got 1.5",
+    );
+    let out = nerve(&[
+        "train",
+        "--data",
+        "iris",
+        "--network",
+        "spiking",
+        "--surrogate",
+        "step",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("unknown surrogate `step`; expected fast-sigmoid, arctan or sigmoid"),
+        "{err}"
+    );
+    // `--network rate` drops a config's [spiking] table.
+    let out = ok(&[
+        "train",
+        "--data",
+        "iris",
+        "--network",
+        "rate",
+        "--print-config",
+    ]);
+    assert!(!out.contains("[spiking]"), "{out}");
+    // A new surrogate takes its own default slope.
+    let out = ok(&[
+        "train",
+        "--data",
+        "iris",
+        "--network",
+        "spiking",
+        "--surrogate",
+        "arctan",
+        "--print-config",
+    ]);
+    assert!(out.contains("slope = 2.0"), "{out}");
+}
+
+/// A network whose threshold is out of reach never fires: the run says which layer and from
+/// which epoch, instead of training on in silence.
+#[test]
+fn a_network_that_never_fires_is_reported() {
+    let dir = scratch().join("spiking-silent");
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = nerve(&[
+        "train",
+        "--data",
+        "iris",
+        "--network",
+        "spiking",
+        "--threshold",
+        "1000",
+        "--epochs",
+        "3",
+        "--quiet",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("warning: epoch 1: spiking layer layers.0 fired no spike"),
+        "{err}"
+    );
+    // Once, not every epoch.
+    assert_eq!(err.matches("fired no spike").count(), 1, "{err}");
+    let history = std::fs::read_to_string(dir.join("history.jsonl")).unwrap();
+    assert!(history.contains("\"silent_layers\":[0]"), "{history}");
+}
