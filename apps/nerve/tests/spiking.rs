@@ -108,6 +108,35 @@ fn a_spiking_model_file_serves_every_command() {
     ] {
         assert!(inspect.contains(expected), "{expected} in {inspect}");
     }
+    // The picture beside the model: raster, traces with the threshold, firing rates.
+    let svg = std::fs::read_to_string(dir.join("spikes.svg")).unwrap();
+    for expected in [
+        "spike raster of row 0: each dot a spike",
+        "threshold θ = 1",
+        "firing rates of the 100 hidden neurons over the data",
+    ] {
+        assert!(svg.contains(expected), "{expected} in spikes.svg");
+    }
+    assert!(svg.contains("<circle"), "spikes drawn");
+    let png = dir.join("row7.png");
+    ok(&[
+        "inspect",
+        "--model",
+        model,
+        "--data",
+        "iris",
+        "--row",
+        "7",
+        "--plot",
+        png.to_str().unwrap(),
+    ]);
+    assert!(std::fs::read(&png).unwrap().starts_with(b"\x89PNG"));
+    fails(
+        &[
+            "inspect", "--model", model, "--data", "iris", "--row", "150",
+        ],
+        "--row: row 150 does not exist; iris has 150 data rows, numbered 0 to 149",
+    );
     // --init continues a spiking model as a spiking model.
     let again = scratch().join("spiking-iris-init");
     let _ = std::fs::remove_dir_all(&again);

@@ -34,6 +34,10 @@ pub struct LayerActivity {
     /// the firing rate: spikes per neuron per time step.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spikes_per_row: Option<f64>,
+    /// A spiking layer's firing rate of each neuron: its spikes per time step, averaged over
+    /// the rows; `None` for a rate layer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub firing_rates: Option<Vec<f64>>,
 }
 
 impl LayerActivity {
@@ -64,6 +68,11 @@ impl LayerActivity {
         self.dead_units = self.active_share.iter().filter(|&&s| s == 0.0).count();
         if let (Some(s), Some(o)) = (self.spikes_per_row.as_mut(), other.spikes_per_row) {
             *s = *s * a + o * b;
+        }
+        if let (Some(s), Some(o)) = (self.firing_rates.as_mut(), &other.firing_rates) {
+            for (s, o) in s.iter_mut().zip(o) {
+                *s = *s * a + o * b;
+            }
         }
     }
 
@@ -111,6 +120,7 @@ impl Mlp {
                     dead_units: active_share.iter().filter(|&&s| s == 0.0).count(),
                     active_share,
                     spikes_per_row: None,
+                    firing_rates: None,
                 }
             })
             .collect()
@@ -138,13 +148,17 @@ impl Mlp {
                     .expect("at least one time step");
                 let units = counts.dims()[1];
                 let active = counts.clone().greater_elem(0.0).float().sum_dim(0);
-                let total = counts.sum().reshape([1]);
-                let values = read(Tensor::cat(vec![active.reshape([units]), total], 0));
+                let per_unit = counts.sum_dim(0).reshape([units]);
+                let values = read(Tensor::cat(vec![active.reshape([units]), per_unit], 0));
                 let active_share: Vec<f64> = values[..units]
                     .iter()
                     .map(|&n| f64::from(n) / rows as f64)
                     .collect();
-                let spikes = f64::from(values[units]);
+                let firing_rates: Vec<f64> = values[units..]
+                    .iter()
+                    .map(|&n| f64::from(n) / (rows * steps) as f64)
+                    .collect();
+                let spikes: f64 = values[units..].iter().map(|&n| f64::from(n)).sum();
                 LayerActivity {
                     layer,
                     units,
@@ -153,6 +167,7 @@ impl Mlp {
                     dead_units: active_share.iter().filter(|&&s| s == 0.0).count(),
                     active_share,
                     spikes_per_row: Some(spikes / rows as f64),
+                    firing_rates: Some(firing_rates),
                 }
             })
             .collect()
@@ -264,6 +279,8 @@ mod tests {
             assert_eq!(layer.dead_units, 1, "{kind}: one silent neuron");
             // 4 + 0 + 2 spikes over 4 rows, 3 neurons and 4 steps.
             assert_eq!(layer.spikes_per_row, Some(1.5), "{kind}");
+            // Unit 0: 2 spikes on two rows of four, over 4 steps; unit 2: 2 on one row.
+            assert_eq!(layer.firing_rates, Some(vec![0.25, 0.0, 0.125]), "{kind}");
             assert!(
                 (layer.mean_activation - 6.0 / 48.0).abs() < 1e-12,
                 "{layer:?}"

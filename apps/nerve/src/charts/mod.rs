@@ -1,5 +1,6 @@
 //! The pictures nerve draws with plotters: training curves (`curves.svg`), the confusion matrix
-//! (`confusion.svg`) and feature attributions (`explain.svg`), as SVG or PNG.
+//! (`confusion.svg`), feature attributions (`explain.svg`) and a spiking network's activity
+//! (`spikes.svg`), as SVG or PNG.
 //!
 //! Text is laid out with a bundled DejaVu Sans (ab_glyph), so drawing needs no system font
 //! library; in an SVG the text stays text (`<text>` elements) and the viewer's sans-serif font
@@ -20,10 +21,12 @@ use nerve_train::Scores;
 mod attribution;
 mod confusion;
 mod curves;
+mod spikes;
 
 pub(crate) use attribution::{AttributionBars, Bars};
 use confusion::Confusion;
 use curves::Curves;
+pub(crate) use spikes::SpikeActivity;
 
 /// DejaVu Sans (Bitstream Vera licence, `assets/fonts/DejaVuSans-LICENSE.txt`).
 const FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");

@@ -10,6 +10,7 @@ use burn::prelude::Device;
 use clap::Args;
 use nerve_data::{FeatureTransform, TargetTransform, TransformReport};
 
+use crate::charts::{self, Format, SpikeActivity};
 use crate::model_input::{Columns, ReadFlags, model_inputs, open_model, open_reader, warn_about};
 use crate::output::{headline, shorten, write_aligned};
 use crate::run_config::Delimiter;
@@ -32,6 +33,14 @@ pub(crate) struct InspectArgs {
     /// alone]
     #[arg(short, long, value_name = "FILE|NAME")]
     data: Option<String>,
+    /// Spiking models with --data: draw the spike raster and membrane traces of this row (0 is
+    /// the first row after the header) and every hidden neuron's firing rate.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    row: usize,
+    /// Spiking models with --data: the picture's file (a .png name draws a PNG) [default:
+    /// spikes.svg beside the model file]
+    #[arg(long, value_name = "FILE")]
+    plot: Option<PathBuf>,
     #[command(flatten)]
     read: ReadFlags,
 }
@@ -186,7 +195,24 @@ pub(crate) fn inspect(args: InspectArgs) -> Result<ExitCode> {
     let header = ["tensor", "values", "mean", "std", "min", "max"].map(str::to_owned);
     write_aligned(&mut out, &header, &rows)?;
     if let Some(data) = &args.data {
-        write_activity(&mut out, &saved, data, args.read.delimiter, &device)?;
+        let plot = args.plot.clone().unwrap_or_else(|| {
+            args.model
+                .parent()
+                .unwrap_or_else(|| std::path::Path::new("."))
+                .join("spikes.svg")
+        });
+        let picture = Picture {
+            path: plot,
+            row: args.row,
+        };
+        write_activity(
+            &mut out,
+            &saved,
+            data,
+            args.read.delimiter,
+            &device,
+            &picture,
+        )?;
     }
     std::io::stdout().lock().write_all(out.as_bytes())?;
     Ok(ExitCode::SUCCESS)
@@ -195,14 +221,25 @@ pub(crate) fn inspect(args: InspectArgs) -> Result<ExitCode> {
 /// Rows read and run through the network at a time by `inspect --data`.
 const ACTIVITY_BATCH_ROWS: usize = 65_536;
 
-/// `inspect --data`: each hidden layer's mean activation and dead units on `data`.
+/// Where a spiking model's picture goes and which row it shows.
+struct Picture {
+    path: PathBuf,
+    row: usize,
+}
+
+/// `inspect --data`: each hidden layer's mean activation and dead units on `data`; for a
+/// spiking model, firing and the picture.
 fn write_activity(
     out: &mut String,
     saved: &SavedModel,
     data: &str,
     delimiter: Option<Delimiter>,
     device: &Device,
+    picture: &Picture,
 ) -> Result<()> {
+    if saved.model.is_spiking() {
+        crate::output_paths::check_output_file(&picture.path, "--plot", None)?;
+    }
     if saved.model.layers().len() == 1 {
         writeln!(
             out,
@@ -215,9 +252,18 @@ fn write_activity(
     let mut report = TransformReport::default();
     let mut layers: Vec<nerve_model::LayerActivity> = Vec::new();
     let mut source = data.to_owned();
+    let mut rows_before = 0;
+    let mut picture_row = None;
     while let Some(chunk) = reader.next_chunk(ACTIVITY_BATCH_ROWS)? {
         source = chunk.source_name().to_owned();
         let rows: Vec<usize> = (0..chunk.num_rows()).collect();
+        if saved.model.is_spiking()
+            && (rows_before..rows_before + rows.len()).contains(&picture.row)
+        {
+            let local = [picture.row - rows_before];
+            picture_row = Some(model_inputs(p, &chunk, &local, device, &mut report)?);
+        }
+        rows_before += rows.len();
         let x = model_inputs(p, &chunk, &rows, device, &mut report)?;
         let activity = saved.model.hidden_activity(x);
         if layers.is_empty() {
@@ -234,7 +280,22 @@ fn write_activity(
         bail!("{data}: the header row is not followed by any data rows");
     }
     if let Some(spiking) = &saved.model.config().spiking {
-        return write_spiking_activity(out, saved, &layers, &source, spiking);
+        write_spiking_activity(out, saved, &layers, &source, spiking)?;
+        let Some(x) = picture_row else {
+            bail!(
+                "--row: row {} does not exist; {source} has {rows_read} data rows, numbered 0 to {}",
+                picture.row,
+                rows_read - 1
+            );
+        };
+        let chart = spike_picture(saved, &layers, x, &source, picture.row)?;
+        let format = match picture.path.extension().and_then(|e| e.to_str()) {
+            Some(e) if e.eq_ignore_ascii_case("png") => Format::Png,
+            _ => Format::Svg,
+        };
+        charts::save(&chart, &picture.path, format)?;
+        writeln!(out, "Wrote {}", picture.path.display())?;
+        return Ok(());
     }
     let activation = saved.model.config().activation;
     writeln!(
@@ -386,4 +447,82 @@ fn write_spiking_activity(
         crate::numbers::value(synops)
     )?;
     Ok(())
+}
+
+/// The picture of a spiking model on one row (`x`, `[1, d_input]`): its hidden neurons' spikes
+/// and the membrane of five that fire on about half the steps, and every hidden neuron's
+/// firing rate.
+fn spike_picture(
+    saved: &SavedModel,
+    layers: &[nerve_model::LayerActivity],
+    x: burn::prelude::Tensor<2>,
+    source: &str,
+    row: usize,
+) -> Result<SpikeActivity> {
+    let trace = saved
+        .model
+        .spike_trace(x)
+        .ok_or_else(|| anyhow::anyhow!("not a spiking model"))?;
+    let hidden = &trace.layers[..trace.layers.len() - 1];
+    let read = |t: &burn::prelude::Tensor<2>| -> Result<Vec<f32>> {
+        t.clone()
+            .into_data()
+            .try_to_vec_as::<f32>()
+            .map_err(|err| anyhow::anyhow!("cannot read the trace: {err:?}"))
+    };
+    let mut raster = Vec::new();
+    let mut layer_starts = Vec::new();
+    // (spike count, layer, neuron, membrane per step)
+    let mut neurons: Vec<(usize, usize, usize, Vec<f64>)> = Vec::new();
+    for (l, layer) in hidden.iter().enumerate() {
+        layer_starts.push((raster.len(), format!("layers.{l}")));
+        let spikes: Vec<Vec<f32>> = layer.spikes.iter().map(read).collect::<Result<_>>()?;
+        let membrane: Vec<Vec<f32>> = layer.membrane.iter().map(read).collect::<Result<_>>()?;
+        let width = spikes.first().map_or(0, Vec::len);
+        for n in 0..width {
+            let fired: Vec<usize> = (0..spikes.len()).filter(|&t| spikes[t][n] > 0.5).collect();
+            let potential: Vec<f64> = membrane.iter().map(|m| f64::from(m[n])).collect();
+            neurons.push((fired.len(), l, n, potential));
+            raster.push(fired);
+        }
+    }
+    // Neurons that fire on about half the steps show the whole cycle (charge, fire, reset);
+    // one firing at every step sits above threshold and never resets visibly.
+    let steps = saved
+        .model
+        .config()
+        .spiking
+        .as_ref()
+        .map_or(0, |s| s.time_steps);
+    neurons.sort_by_key(|&(count, l, n, _)| ((2 * count).abs_diff(steps), l, n));
+    let traces = neurons
+        .into_iter()
+        .take(5)
+        .map(|(count, l, n, potential)| (format!("layers.{l} #{n} ({count} spikes)"), potential))
+        .collect();
+    let threshold = saved
+        .model
+        .neurons()
+        .first()
+        .and_then(|n| n.threshold.clone().into_data().try_to_vec_as::<f32>().ok())
+        .and_then(|v| v.first().copied())
+        .map_or(1.0, f64::from);
+    let spiking = saved.model.config().spiking.as_ref();
+    Ok(SpikeActivity {
+        title: format!(
+            "{source}: {} neurons, {} time steps",
+            spiking.map_or(String::new(), |s| s.neuron.to_string()),
+            spiking.map_or(0, |s| s.time_steps)
+        ),
+        row,
+        raster,
+        layer_starts,
+        time_steps: spiking.map_or(0, |s| s.time_steps),
+        traces,
+        threshold,
+        rates: layers
+            .iter()
+            .flat_map(|l| l.firing_rates.clone().unwrap_or_default())
+            .collect(),
+    })
 }
