@@ -39,4 +39,11 @@ trainer=$(grep -oE "Stopped after [0-9]+" <<<"$out")
 out=$(run 07_your_csv)
 expect 07_your_csv "$out" "^test accuracy (0\.9[0-9]*|1\.0000)$"
 expect 07_your_csv "$out" "saved and reloaded"
-echo "examples: all 7 ran and printed what they promise"
+out=$(run 08_spiking_neuron)
+expect 08_spiking_neuron "$out" "^agrees with the formula at every step"
+expect 08_spiking_neuron "$out" "^reset to zero: a spike every 5 steps"
+expect 08_spiking_neuron "$out" "never fires: a silent neuron$"
+out=$(run 09_spiking_network)
+expect 09_spiking_network "$out" "^  spiking \(lif, T = 25\) +0\.9[0-9]+ "
+expect 09_spiking_network "$out" "^break-even firing rate 1/T = 0\.040"
+echo "examples: all 9 ran and printed what they promise"
