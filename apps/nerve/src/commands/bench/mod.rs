@@ -23,12 +23,21 @@ mod workloads;
 use workloads::{subset, workload};
 
 /// The workloads, in the anchors' order.
-const WORKLOADS: [&str; 6] = ["xor", "iris", "digits", "diabetes", "mnist_like", "wide"];
+const WORKLOADS: [&str; 7] = [
+    "xor",
+    "iris",
+    "digits",
+    "diabetes",
+    "mnist_like",
+    "wide",
+    "spiking_digits",
+];
 
 /// Flags of `nerve bench`.
 #[derive(Debug, Args)]
 pub(crate) struct BenchArgs {
-    /// Workloads to run: xor, iris, digits, diabetes, mnist_like, wide [default: all]
+    /// Workloads to run: xor, iris, digits, diabetes, mnist_like, wide, spiking_digits
+    /// [default: all]
     #[arg(long, value_name = "NAMES", value_delimiter = ',')]
     workload: Vec<String>,
     /// Backends to run [default: every compiled-in one]
@@ -166,7 +175,8 @@ fn child(name: &str, backend: BackendKind, repeats: usize) -> Result<()> {
             w.sizes[0],
             w.sizes[1..w.sizes.len() - 1].to_vec(),
             w.sizes[w.sizes.len() - 1],
-        );
+        )
+        .with_spiking(w.spiking.clone());
         // Warm-up: a throwaway model, up to 20 steps on the first rows.
         let warm_rows = n_train.min(20 * batch);
         let warm = subset(&w.train, warm_rows)?;

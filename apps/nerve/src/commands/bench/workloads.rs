@@ -1,10 +1,11 @@
-//! The data recipes of W1–W6: which rows, which network, which optimizer, as the anchors
-//! define them (BENCHMARKS.md).
+//! The data recipes of W1–W7: which rows, which network, which optimizer, as the anchors
+//! define them (BENCHMARKS.md; W7's anchor is `bench/anchors/snntorch_spiking.py`).
 
 use anyhow::{Context, Result, bail};
 use burn::prelude::{Device, Tensor, TensorData};
 use nerve_data::{Dataset, PreprocessOptions, Preprocessor, Standardize, Table, Task};
 use nerve_loss::Loss;
+use nerve_model::SpikingConfig;
 use nerve_train::{BatchSize, OptimizerConfig};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
@@ -22,6 +23,8 @@ pub(super) struct Workload {
     pub(super) shuffle: bool,
     pub(super) target_scale: f64,
     pub(super) metric_name: &'static str,
+    /// A spiking network's settings (W7), else a rate network.
+    pub(super) spiking: Option<SpikingConfig>,
 }
 
 /// The first `rows` rows of `data`.
@@ -93,6 +96,7 @@ pub(super) fn workload(name: &str, device: &Device) -> Result<Workload> {
         shuffle: true,
         target_scale: 1.0,
         metric_name: "test_accuracy",
+        spiking: None,
     };
     Ok(match name {
         "xor" => {
@@ -109,6 +113,7 @@ pub(super) fn workload(name: &str, device: &Device) -> Result<Workload> {
                 shuffle: false,
                 target_scale: 1.0,
                 metric_name: "final_mse",
+                spiking: None,
             }
         }
         "iris" => {
@@ -132,6 +137,7 @@ pub(super) fn workload(name: &str, device: &Device) -> Result<Workload> {
                 shuffle: true,
                 target_scale: scale,
                 metric_name: "test_r2",
+                spiking: None,
             }
         }
         "mnist_like" => Workload {
@@ -145,6 +151,7 @@ pub(super) fn workload(name: &str, device: &Device) -> Result<Workload> {
             shuffle: true,
             target_scale: 1.0,
             metric_name: "train_accuracy",
+            spiking: None,
         },
         "wide" => Workload {
             train: mnist_like(5120, device)?,
@@ -157,7 +164,22 @@ pub(super) fn workload(name: &str, device: &Device) -> Result<Workload> {
             shuffle: false,
             target_scale: 1.0,
             metric_name: "train_accuracy_seen",
+            spiking: None,
         },
+        // W7: the spiking network of `bench/anchors/snntorch_spiking.py` — 64 -> 100 LIF -> 10
+        // with a non-spiking leaky readout, beta 0.95, fast sigmoid (slope 25), T = 25, direct
+        // coding, Adam 1e-3, batch 128, 5 epochs of the digits training split.
+        "spiking_digits" => {
+            let (train, test, _) = split_data("digits", Task::Classification, true, false)?;
+            Workload {
+                spiking: Some(SpikingConfig {
+                    beta: 0.95,
+                    time_steps: 25,
+                    ..SpikingConfig::default()
+                }),
+                ..classification(train, test, vec![64, 100, 10], 1e-3, 128, 5)
+            }
+        }
         _ => bail!("unknown workload `{name}`"),
     })
 }
