@@ -246,7 +246,7 @@ fn the_file_is_plain_safetensors_with_nerve_metadata() {
     let (_, metadata) = SafeTensors::read_metadata(&bytes).unwrap();
     let nerve: Value =
         serde_json::from_str(&metadata.metadata().as_ref().unwrap()["nerve"]).unwrap();
-    assert_eq!(nerve["format_version"], 3);
+    assert_eq!(nerve["format_version"], 4);
     assert!(nerve["nerve_version"].is_string());
     assert_eq!(
         nerve["architecture"]["d_hidden"],
@@ -410,7 +410,7 @@ fn bad_model_files_are_clear_errors() {
         "foreign.safetensors",
         &safetensors::serialize([("w", view)], None).unwrap(),
     );
-    let pattern = b"\\\"format_version\\\":3";
+    let pattern = b"\\\"format_version\\\":4";
     let at = good
         .windows(pattern.len())
         .position(|w| w == pattern)
@@ -418,6 +418,13 @@ fn bad_model_files_are_clear_errors() {
     let mut newer_bytes = good.clone();
     newer_bytes[at + pattern.len() - 1] = b'7';
     let newer = write("newer.safetensors", &newer_bytes);
+    // A file of the format before spiking networks (3) still loads.
+    let mut older_bytes = good.clone();
+    older_bytes[at + pattern.len() - 1] = b'3';
+    let older = write("older.safetensors", &older_bytes);
+    let inspected = ok(&["inspect", "--model", &older]);
+    assert!(inspected.contains("(model format 3,"), "{inspected}");
+    ok(&["predict", "--model", &older, "--data", "iris"]);
     let missing = dir.join("nope.safetensors").to_str().unwrap().to_owned();
     for (file, expected) in [
         (&truncated, "truncated"),

@@ -99,7 +99,7 @@ fn rate_coding_spikes_with_the_probability_of_the_training_range() {
         );
         let steps = 4000;
         let encoded = Encoded::new(Encoding::Rate, x, Some(&range), steps);
-        let mut sums = vec![0.0f64; 6];
+        let mut sums = [0.0f64; 6];
         for t in 0..steps {
             for (s, v) in sums.iter_mut().zip(read(encoded.at(t))) {
                 assert!(v == 0.0 || v == 1.0, "{kind}: spike {v}");
