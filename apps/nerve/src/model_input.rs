@@ -24,20 +24,12 @@ pub(crate) struct ReadFlags {
     pub(crate) backend: BackendKind,
 }
 
-/// The seed of a spiking model's random input spikes (rate coding) outside training.
-const PREDICTION_SEED: u64 = 0;
-
 pub(crate) fn open_model(
     path: &std::path::Path,
     backend: BackendKind,
 ) -> Result<(SavedModel, Device)> {
     let device = backend.device()?;
     let saved = saved_model::load(path, &device)?;
-    // Rate coding draws spikes at random: the same model, data and batch size give the same
-    // predictions every time.
-    if saved.model.is_spiking() {
-        nerve_backend::seed(&device, PREDICTION_SEED);
-    }
     Ok((saved, device))
 }
 

@@ -68,6 +68,8 @@ pub(crate) struct Progress {
     header_shown: bool,
     /// The silent spiking layers last warned about (warned again only when they change).
     silent_warned: Vec<usize>,
+    /// Training rows (the silent-layer check looks at up to `SILENCE_SAMPLE_ROWS` of them).
+    num_rows: usize,
 }
 
 /// Epoch lines of a run, about (first and last epochs aside).
@@ -99,6 +101,7 @@ impl Progress {
             lr_changes: false,
             header_shown: false,
             silent_warned: Vec::new(),
+            num_rows: 0,
         }
     }
 
@@ -143,6 +146,7 @@ impl Progress {
 impl Observer for Progress {
     fn on_start(&mut self, plan: &TrainPlan) {
         self.num_epochs = plan.num_epochs;
+        self.num_rows = plan.num_rows;
         self.every = plan.num_epochs.div_ceil(LINES_PER_RUN).max(1);
         match &mut self.display {
             Display::Bars { multi, bars } => {
@@ -218,12 +222,20 @@ impl Observer for Progress {
                     .iter()
                     .map(|l| format!("layers.{l}"))
                     .collect();
-                let warning = format!(
-                    "warning: epoch {}: spiking {} {} fired no spike on the first {} training rows; a network that does not fire learns nothing (a lower --threshold, a larger --beta or more --time-steps help)",
-                    report.epoch,
-                    if layers.len() == 1 { "layer" } else { "layers" },
-                    layers.join(", "),
-                    nerve_train::SILENCE_SAMPLE_ROWS
+                let rows = nerve_train::SILENCE_SAMPLE_ROWS.min(self.num_rows);
+                let warning = crate::output::wrap(
+                    &format!(
+                        "warning: epoch {}: spiking {} {} fired no spike on {} training rows; a network that does not fire learns nothing (a lower --threshold, a larger --beta or more --time-steps help)",
+                        report.epoch,
+                        if layers.len() == 1 { "layer" } else { "layers" },
+                        layers.join(", "),
+                        if rows == self.num_rows {
+                            format!("any of its {rows}")
+                        } else {
+                            format!("the first {rows}")
+                        }
+                    ),
+                    crate::output::line_width(crate::output::Stream::Stderr),
                 );
                 match &self.display {
                     Display::Bars { multi, .. } => {

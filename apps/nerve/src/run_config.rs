@@ -320,6 +320,9 @@ impl RunConfig {
         if self.model.spiking.is_some() {
             bail!("invalid [model]: spiking settings go in a [spiking] table of their own");
         }
+        if let Some(problem) = self.spiking.as_ref().and_then(SpikingConfig::problem) {
+            bail!("invalid [spiking]: {problem}");
+        }
         self.architecture(1, 1)
             .validate()
             .context("invalid [model]")?;
@@ -346,7 +349,18 @@ impl RunConfig {
             .name
             .get_or_insert(nerve_train::default_loss(task));
         nerve_train::check_loss(loss, task)
-            .map_err(|message| anyhow::anyhow!("{source}, target column `{target}`: {message}"))
+            .map_err(|message| anyhow::anyhow!("{source}, target column `{target}`: {message}"))?;
+        // Spike counts are whole numbers from 0 to T: only cross-entropy reads them as logits
+        // (softmax needs no sign); a value or a single bce logit can never go below zero.
+        if let Some(spiking) = &self.spiking
+            && spiking.readout == nerve_model::spiking::Readout::SpikeCount
+            && loss != Loss::CrossEntropy
+        {
+            bail!(
+                "--readout spike-count gives counts from 0 to T, which only the cross-entropy loss reads as scores (the {loss} loss would need values below zero); use --readout mean-membrane"
+            );
+        }
+        Ok(())
     }
 
     /// The full architecture for data with `d_input` features and `d_output` outputs.

@@ -95,7 +95,14 @@ const FLAGS: [(&str, &[&str], &str); 60] = [
     ),
     (
         "spiking.alpha",
-        &["--network", "spiking", "--synaptic-alpha", "0.25"],
+        &[
+            "--network",
+            "spiking",
+            "--neuron",
+            "synaptic",
+            "--synaptic-alpha",
+            "0.25",
+        ],
         "0.25",
     ),
     (

@@ -85,12 +85,45 @@ fn a_spiking_model_file_serves_every_command() {
     let model = dir.join("model.safetensors");
     let model = model.to_str().unwrap();
 
-    // Rate coding draws spikes from the seeded generator: predict repeats itself.
+    // Rate coding's draws are seeded by each row's values: the same predictions whatever the
+    // batch size, and a row repeated gets the same answer at every position.
     let predictions = ok(&["predict", "--model", model, "--data", "iris", "--proba"]);
     assert_eq!(
         predictions,
-        ok(&["predict", "--model", model, "--data", "iris", "--proba"])
+        ok(&[
+            "predict",
+            "--model",
+            model,
+            "--data",
+            "iris",
+            "--proba",
+            "--batch-rows",
+            "7"
+        ])
     );
+    let iris = std::fs::read_to_string(common::repo_file("datasets/iris.csv")).unwrap();
+    let mut lines = iris.lines();
+    let header = lines.next().unwrap();
+    let row = lines.nth(71).unwrap();
+    let repeated = common::file(
+        "repeated.csv",
+        format!("{header}\n{row}\n{row}\n{row}\n{row}\n"),
+    );
+    let out = ok(&["predict", "--model", model, "--data", &repeated, "--proba"]);
+    let answers: Vec<&str> = out
+        .lines()
+        .skip(1)
+        .map(|l| l.split_once(',').unwrap().1)
+        .collect();
+    assert!(answers.windows(2).all(|w| w[0] == w[1]), "{out}");
+    let line_72 = predictions
+        .lines()
+        .nth(72)
+        .unwrap()
+        .split_once(',')
+        .unwrap()
+        .1;
+    assert_eq!(answers[0], line_72, "the row alone or among the others");
     assert_eq!(predictions.lines().count(), 151);
     let eval = ok(&["eval", "--model", model, "--data", "iris"]);
     assert!(eval.contains("accuracy"), "{eval}");
@@ -104,7 +137,8 @@ fn a_spiking_model_file_serves_every_command() {
         "firing rate",
         "silent neurons",
         "Synaptic operations per row",
-        "beta 0.9 (learned)",
+        "beta learned, per layer",
+        "neurons.0.beta",
     ] {
         assert!(inspect.contains(expected), "{expected} in {inspect}");
     }
@@ -133,10 +167,39 @@ fn a_spiking_model_file_serves_every_command() {
     assert!(std::fs::read(&png).unwrap().starts_with(b"\x89PNG"));
     fails(
         &[
+            "inspect", "--model", model, "--data", "iris", "--plot", "x.jpg",
+        ],
+        "--plot x.jpg: nerve draws .svg or .png pictures, not .jpg",
+    );
+    fails(
+        &["inspect", "--model", model, "--row", "3"],
+        "--row draws a spiking model's activity on --data rows; add --data",
+    );
+    fails(
+        &[
             "inspect", "--model", model, "--data", "iris", "--row", "150",
         ],
         "--row: row 150 does not exist; iris has 150 data rows, numbered 0 to 149",
     );
+    // The test split's metrics come back exactly: a row's spikes do not depend on its batch.
+    let eval = ok(&[
+        "eval", "--model", model, "--data", "iris", "--split", "test", "--json",
+    ]);
+    let eval: Value = serde_json::from_str(eval.trim()).unwrap();
+    let metrics: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("metrics.json")).unwrap()).unwrap();
+    assert_eq!(eval["accuracy"], metrics["test"]["accuracy"], "{eval}");
+    // --init takes the network from the file: flags that would change it are refused.
+    for flag in [
+        &["--network", "rate"][..],
+        &["--beta", "0.5"],
+        &["--hidden", "8"],
+    ] {
+        fails(
+            &[&["train", "--data", "iris", "--init", model][..], flag].concat(),
+            "--init takes the network from its model file",
+        );
+    }
     // --init continues a spiking model as a spiking model.
     let again = scratch().join("spiking-iris-init");
     let _ = std::fs::remove_dir_all(&again);
@@ -202,6 +265,55 @@ fn spiking_settings_are_refused_where_they_cannot_apply() {
         err.contains("unknown surrogate `step`; expected fast-sigmoid, arctan or sigmoid"),
         "{err}"
     );
+    // Settings that would be ignored, or could not learn, are refused.
+    for (args, expected) in [
+        (
+            &["--network", "spiking", "--activation", "tanh"][..],
+            "--activation sets the rate units' activation, but a spiking network's hidden units are neurons",
+        ),
+        (
+            &["--network", "spiking", "--synaptic-alpha", "0.5"][..],
+            "--synaptic-alpha sets the synaptic current's decay, but lif neurons have none",
+        ),
+        (
+            &[
+                "--network",
+                "spiking",
+                "--encoding",
+                "latency",
+                "--time-steps",
+                "1",
+            ][..],
+            "invalid [spiking]: `time_steps` must be at least 2 with latency coding",
+        ),
+        (
+            &[
+                "--network",
+                "spiking",
+                "--neuron",
+                "synaptic",
+                "--synaptic-alpha",
+                "2",
+            ][..],
+            "invalid [spiking]: `alpha` must be in [0, 1], got 2",
+        ),
+    ] {
+        fails(&[&["train", "--data", "iris"][..], args].concat(), expected);
+    }
+    // Spike counts cannot go below zero: not for values, nor for a single bce logit.
+    for args in [
+        &["--data", "diabetes"][..],
+        &["--data", "breast_cancer", "--loss", "bce"][..],
+    ] {
+        fails(
+            &[
+                &["train", "--network", "spiking", "--readout", "spike-count"][..],
+                args,
+            ]
+            .concat(),
+            "--readout spike-count gives counts from 0 to T, which only the cross-entropy loss reads",
+        );
+    }
     // `--network rate` drops a config's [spiking] table.
     let out = ok(&[
         "train",
@@ -249,11 +361,44 @@ fn a_network_that_never_fires_is_reported() {
     assert!(out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("warning: epoch 1: spiking layer layers.0 fired no spike"),
+        err.contains("warning: epoch 1: spiking layer layers.0 fired no spike on any of its 120 training rows"),
         "{err}"
     );
     // Once, not every epoch.
     assert_eq!(err.matches("fired no spike").count(), 1, "{err}");
     let history = std::fs::read_to_string(dir.join("history.jsonl")).unwrap();
     assert!(history.contains("\"silent_layers\":[0]"), "{history}");
+}
+
+/// Latency coding turns features into spike times, which have no gradient: explain says so
+/// instead of failing inside autodiff.
+#[test]
+fn explain_refuses_a_latency_coded_model() {
+    let dir = scratch().join("spiking-latency");
+    let _ = std::fs::remove_dir_all(&dir);
+    ok(&[
+        "train",
+        "--data",
+        "iris",
+        "--network",
+        "spiking",
+        "--encoding",
+        "latency",
+        "--epochs",
+        "2",
+        "--quiet",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    let model = dir.join("model.safetensors");
+    fails(
+        &[
+            "explain",
+            "--model",
+            model.to_str().unwrap(),
+            "--data",
+            "iris",
+        ],
+        "latency coding turns its inputs into spike times, which have no gradient",
+    );
 }

@@ -44,10 +44,20 @@ impl IntegratedGradients {
     /// - `x`: `[rows, d_input]`
     /// - `baseline`: `[d_input]`
     ///
+    /// A spiking network is differentiated through its surrogate gradients, so its attributions
+    /// need not add up to the output difference (completeness holds for the surrogate, not for
+    /// the spikes); rate coding passes the gradient of its spike probabilities.
+    ///
     /// # Panics
     ///
-    /// When `steps` is 0 or the shapes do not match the model (programming errors).
+    /// When `steps` is 0 or the shapes do not match the model (programming errors), and for a
+    /// latency-coded spiking network, whose outputs have no gradient with respect to the
+    /// inputs (spike times are whole steps); check [`Mlp::has_input_gradients`] first.
     pub fn attribute(&self, model: &Mlp, x: Tensor<2>, baseline: Tensor<1>) -> Attributions {
+        assert!(
+            model.has_input_gradients(),
+            "a latency-coded spiking network has no gradient with respect to its inputs"
+        );
         assert!(
             self.steps > 0,
             "integrated gradients need at least one step"

@@ -393,6 +393,15 @@ impl Mlp {
         self.encoder.as_ref()
     }
 
+    /// Whether the outputs have a gradient with respect to the inputs (what input attributions
+    /// need): every network but a latency-coded spiking one, whose inputs become spike times.
+    pub fn has_input_gradients(&self) -> bool {
+        self.config
+            .spiking
+            .as_ref()
+            .is_none_or(|s| s.encoding != crate::spiking::Encoding::Latency)
+    }
+
     /// Whether this is a spiking network.
     pub fn is_spiking(&self) -> bool {
         self.config.spiking.is_some()
@@ -476,10 +485,11 @@ impl Mlp {
             .collect();
         let mut out = match &config.spiking {
             Some(s) => format!(
-                "Spiking Mlp {}{hidden} -> {}, {} time steps, {} coding, {} readout, {} parameters",
+                "Spiking Mlp {}{hidden} -> {}, {} time step{}, {} coding, {} readout, {} parameters",
                 config.d_input,
                 config.d_output,
                 s.time_steps,
+                if s.time_steps == 1 { "" } else { "s" },
                 s.encoding,
                 s.readout,
                 config.num_params()
@@ -495,21 +505,57 @@ impl Mlp {
             let _ = write!(out, ", dropout {}", config.dropout);
         }
         if let Some(s) = &config.spiking {
+            // Learned values are read from the network (per layer), not the configuration.
+            let learned = |values: Vec<f64>| -> String {
+                let values: Vec<String> = values.into_iter().map(short).collect();
+                format!("learned, per layer {}", values.join(" / "))
+            };
+            let neurons = self.neurons();
+            let read = |t: &Tensor<1>| -> f64 {
+                t.clone()
+                    .into_data()
+                    .try_to_vec_as::<f32>()
+                    .ok()
+                    .and_then(|v| v.first().copied())
+                    .map_or(f64::NAN, f64::from)
+            };
+            let beta = if s.learn_beta {
+                // What acts is β clamped to [0, 1].
+                learned(
+                    neurons
+                        .iter()
+                        .map(|n| read(&n.beta).clamp(0.0, 1.0))
+                        .collect(),
+                )
+            } else {
+                short(s.beta)
+            };
+            let threshold = if s.learn_threshold {
+                learned(neurons.iter().map(|n| read(&n.threshold)).collect())
+            } else {
+                short(s.threshold)
+            };
             let _ = write!(
                 out,
-                "\n  neurons: beta {}{}, threshold {}{}, reset by {}{}, {} surrogate (slope {})",
-                s.beta,
-                if s.learn_beta { " (learned)" } else { "" },
-                s.threshold,
-                if s.learn_threshold { " (learned)" } else { "" },
+                "\n  neurons: {}, beta {beta}, threshold {threshold}, reset by {}{}",
+                s.neuron,
                 s.reset,
                 if s.neuron == crate::spiking::Neuron::Synaptic {
-                    format!(", synaptic alpha {}", s.alpha)
+                    format!(", synaptic alpha {}", short(s.alpha))
                 } else {
                     String::new()
                 },
+            );
+            let _ = write!(
+                out,
+                "\n  surrogate gradient: {} (slope {}){}",
                 s.surrogate,
-                s.slope()
+                short(s.slope()),
+                if s.detach_reset {
+                    ", reset detached"
+                } else {
+                    ", through the reset"
+                }
             );
         }
 
@@ -546,6 +592,24 @@ impl Mlp {
             );
         }
         out
+    }
+}
+
+/// A number in at most four significant digits (`0.9`, `1.234e9`), for the summary.
+fn short(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return v.to_string();
+    }
+    let magnitude = v.abs();
+    if !(1e-3..1e6).contains(&magnitude) {
+        return format!("{v:.3e}");
+    }
+    let decimals = (3 - magnitude.log10().floor() as i32).max(0) as usize;
+    let text = format!("{v:.decimals$}");
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        text
     }
 }
 

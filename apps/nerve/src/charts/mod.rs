@@ -55,6 +55,21 @@ pub(crate) enum Format {
 }
 
 impl Format {
+    /// The format a picture file's name asks for: `.png` a PNG, `.svg` (or no extension) an
+    /// SVG; any other extension is refused, naming `flag`, rather than written as SVG under a
+    /// misleading name.
+    pub(crate) fn of_path(path: &Path, flag: &str) -> Result<Format> {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some(e) if e.eq_ignore_ascii_case("png") => Ok(Format::Png),
+            Some(e) if e.eq_ignore_ascii_case("svg") => Ok(Format::Svg),
+            None => Ok(Format::Svg),
+            Some(e) => bail!(
+                "{flag} {}: nerve draws .svg or .png pictures, not .{e}",
+                path.display()
+            ),
+        }
+    }
+
     /// The file extension.
     pub(crate) fn extension(self) -> &'static str {
         match self {

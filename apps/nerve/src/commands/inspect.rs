@@ -48,6 +48,23 @@ pub(crate) struct InspectArgs {
 /// Runs `nerve inspect`.
 pub(crate) fn inspect(args: InspectArgs) -> Result<ExitCode> {
     let (saved, device) = open_model(&args.model, args.read.backend)?;
+    let picture_flag = args
+        .plot
+        .is_some()
+        .then_some("--plot")
+        .or((args.row != 0).then_some("--row"));
+    if let Some(flag) = picture_flag
+        && (args.data.is_none() || !saved.model.is_spiking())
+    {
+        bail!(
+            "{flag} draws a spiking model's activity on --data rows; {}",
+            if saved.model.is_spiking() {
+                "add --data"
+            } else {
+                "this model is a rate network (its activity is the table inspect --data prints)"
+            }
+        );
+    }
     let p = &saved.preprocessor;
     let config = &saved.config;
     let mut out = String::new();
@@ -164,11 +181,26 @@ pub(crate) fn inspect(args: InspectArgs) -> Result<ExitCode> {
 
     writeln!(out, "\nWeights:")?;
     let mut rows = Vec::new();
+    // Every tensor of the file: the layers', then a spiking network's neuron parameters.
+    let mut tensors: Vec<(String, burn::prelude::TensorData)> = Vec::new();
     for (i, layer) in saved.model.layers().iter().enumerate() {
-        let bias = layer.bias.as_ref().map(|b| b.val().into_data());
-        let tensors = std::iter::once(("weight", layer.weight.val().into_data()))
-            .chain(bias.map(|b| ("bias", b)));
-        for (kind, data) in tensors {
+        tensors.push((format!("layers.{i}.weight"), layer.weight.val().into_data()));
+        if let Some(bias) = &layer.bias {
+            tensors.push((format!("layers.{i}.bias"), bias.val().into_data()));
+        }
+    }
+    for (i, neurons) in saved.model.neurons().into_iter().enumerate() {
+        tensors.push((format!("neurons.{i}.beta"), neurons.beta.into_data()));
+        tensors.push((
+            format!("neurons.{i}.threshold"),
+            neurons.threshold.into_data(),
+        ));
+        if let Some(alpha) = neurons.alpha {
+            tensors.push((format!("neurons.{i}.alpha"), alpha.into_data()));
+        }
+    }
+    {
+        for (name, data) in tensors {
             let values = data
                 .convert::<f32>()
                 .try_into_vec::<f32>()
@@ -183,7 +215,7 @@ pub(crate) fn inspect(args: InspectArgs) -> Result<ExitCode> {
             let min = values.iter().copied().fold(f32::INFINITY, f32::min);
             let max = values.iter().copied().fold(f32::NEG_INFINITY, f32::max);
             rows.push(vec![
-                format!("layers.{i}.{kind}"),
+                name,
                 format!("{values_len}", values_len = values.len()),
                 format!("{mean:.4}"),
                 format!("{:.4}", var.sqrt()),
@@ -214,6 +246,10 @@ pub(crate) fn inspect(args: InspectArgs) -> Result<ExitCode> {
             &picture,
         )?;
     }
+    let out = crate::output::wrap(
+        &out,
+        crate::output::line_width(crate::output::Stream::Stdout),
+    );
     std::io::stdout().lock().write_all(out.as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }
@@ -239,6 +275,7 @@ fn write_activity(
 ) -> Result<()> {
     if saved.model.is_spiking() {
         crate::output_paths::check_output_file(&picture.path, "--plot", None)?;
+        Format::of_path(&picture.path, "--plot")?;
     }
     if saved.model.layers().len() == 1 {
         writeln!(
@@ -289,10 +326,7 @@ fn write_activity(
             );
         };
         let chart = spike_picture(saved, &layers, x, &source, picture.row)?;
-        let format = match picture.path.extension().and_then(|e| e.to_str()) {
-            Some(e) if e.eq_ignore_ascii_case("png") => Format::Png,
-            _ => Format::Svg,
-        };
+        let format = Format::of_path(&picture.path, "--plot")?;
         charts::save(&chart, &picture.path, format)?;
         writeln!(out, "Wrote {}", picture.path.display())?;
         return Ok(());

@@ -2,7 +2,6 @@
 
 use burn::module::Param;
 use burn::prelude::{Device, Module, Tensor, TensorData};
-use burn::tensor::Distribution;
 use serde::{Deserialize, Serialize};
 
 /// How a row's (standardized) features become the first layer's input at each time step.
@@ -13,10 +12,12 @@ pub enum Encoding {
     /// "direct" or "current" coding): no information lost, no randomness.
     #[default]
     Direct,
-    /// Rate coding: at every step each feature spikes with probability `p` (Bernoulli, from the
-    /// device's seeded generator), `p` its value mapped to `[0, 1]` by the training rows' range
-    /// (`(x − min) / (max − min)`, clamped). Over many steps the mean spike is `p`. The gradient
-    /// with respect to the features is that of `p` (straight-through on the expectation).
+    /// Rate coding: at every step each feature spikes with probability `p` (Bernoulli), `p` its
+    /// value mapped to `[0, 1]` by the training rows' range (`(x − min) / (max − min)`,
+    /// clamped). Over many steps the mean spike is `p`. The draws come from a generator seeded
+    /// by the row's own values (and the step), so a row gets the same spike train in training,
+    /// `eval` and `predict`, whatever its batch or its position in it. The gradient with
+    /// respect to the features is that of `p` (straight-through on the expectation).
     Rate,
     /// Latency coding: each feature spikes once, at step `round((1 − p) (T − 1))` with `p` as
     /// for rate coding — the larger the value, the earlier (snnTorch's `spikegen.latency` with
@@ -103,8 +104,8 @@ impl InputRange {
 pub(crate) enum Encoded {
     /// The same input every step.
     Constant(Tensor<2>),
-    /// Spike probabilities, drawn anew at every step.
-    Rate(Tensor<2>),
+    /// Spike probabilities, and each row's seed for its draws.
+    Rate(Tensor<2>, Vec<u64>),
     /// Each input's firing step (`[batch, d_input]`, whole numbers).
     Latency(Tensor<2>),
 }
@@ -124,7 +125,10 @@ impl Encoded {
         };
         match encoding {
             Encoding::Direct => Encoded::Constant(x),
-            Encoding::Rate => Encoded::Rate(probabilities(x)),
+            Encoding::Rate => {
+                let seeds = row_seeds(&x);
+                Encoded::Rate(probabilities(x), seeds)
+            }
             Encoding::Latency => {
                 let p = probabilities(x).detach();
                 Encoded::Latency(((p.neg() + 1.0) * (time_steps.saturating_sub(1)) as f64).round())
@@ -136,8 +140,15 @@ impl Encoded {
     pub(crate) fn at(&self, t: usize) -> Tensor<2> {
         match self {
             Encoded::Constant(x) => x.clone(),
-            Encoded::Rate(p) => {
-                let uniform = p.random_like(Distribution::Default);
+            Encoded::Rate(p, seeds) => {
+                let [rows, d] = p.dims();
+                let mut draws = Vec::with_capacity(rows * d);
+                for &seed in seeds {
+                    let mut state = seed ^ (t as u64).wrapping_mul(0xD1B5_4A32_D192_ED03);
+                    draws.extend((0..d).map(|_| unit_interval(splitmix64(&mut state))));
+                }
+                let uniform =
+                    Tensor::<2>::from_data(TensorData::new(draws, [rows, d]), &p.device());
                 let spikes = uniform.lower(p.clone().detach()).float();
                 // Straight-through: the value is the spike, the gradient that of p.
                 spikes + (p.clone() - p.clone().detach())
@@ -145,4 +156,43 @@ impl Encoded {
             Encoded::Latency(step) => step.clone().equal_elem(t as f64).float(),
         }
     }
+}
+
+/// Each row's seed: its features' bits folded by SplitMix64's finaliser, so equal rows get equal
+/// seeds and the draws depend on nothing else.
+fn row_seeds(x: &Tensor<2>) -> Vec<u64> {
+    let [rows, d] = x.dims();
+    let values = x
+        .clone()
+        .detach()
+        .into_data()
+        .try_to_vec_as::<f32>()
+        .unwrap_or_else(|err| unreachable!("a float tensor reads as f32: {err:?}"));
+    (0..rows)
+        .map(|r| {
+            let mut seed = 0x243F_6A88_85A3_08D3; // π's first fraction bits
+            for v in &values[r * d..(r + 1) * d] {
+                seed ^= u64::from(v.to_bits());
+                splitmix64(&mut seed);
+            }
+            seed
+        })
+        .collect()
+}
+
+/// SplitMix64 (Steele, Lea and Flood, 2014, "Fast splittable pseudorandom number generators";
+/// Vigna's public-domain reference): advances `state` and returns the next output. Written out
+/// because its values are fixed by definition, so a saved rate-coded model predicts the same on
+/// every nerve version, which `rand`'s `StdRng` does not promise.
+fn splitmix64(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// A uniform draw in `[0, 1)` from 24 random bits (exact in f32).
+fn unit_interval(bits: u64) -> f32 {
+    (bits >> 40) as f32 / (1u64 << 24) as f32
 }

@@ -101,6 +101,11 @@ impl SpikingConfig {
                 self.time_steps
             ));
         }
+        if self.encoding == Encoding::Latency && self.time_steps < 2 {
+            return Some(
+                "`time_steps` must be at least 2 with latency coding: in one step every input fires at once, whatever its value".to_owned(),
+            );
+        }
         let unit = |name: &str, v: f64| {
             (!(0.0..=1.0).contains(&v)).then(|| format!("`{name}` must be in [0, 1], got {v}"))
         };

@@ -234,3 +234,36 @@ fn impossible_spiking_settings_name_their_field() {
         assert!(err.contains(&format!("`{field}`")), "{err}");
     }
 }
+
+/// Rate coding's draws are seeded by the row itself: a row gives the same outputs alone, in a
+/// batch, at any position, and repeated; another row gets other draws.
+#[test]
+fn rate_coded_outputs_depend_on_the_row_only() {
+    for kind in BackendKind::ALL {
+        let device = kind.device().unwrap();
+        let config = MlpConfig::new(3, vec![16], 2).with_spiking(Some(SpikingConfig {
+            encoding: Encoding::Rate,
+            time_steps: 20,
+            ..SpikingConfig::default()
+        }));
+        let model = config.init(&device).with_input_range(InputRange::new(
+            vec![-2.0; 3],
+            vec![2.0; 3],
+            &device,
+        ));
+        let (a, b) = ([0.3f32, -0.7, 1.1], [1.5f32, 0.2, -1.9]);
+        let rows = |rows: &[[f32; 3]]| {
+            let flat: Vec<f32> = rows.iter().flatten().copied().collect();
+            read(model.forward(Tensor::<2>::from_data(
+                TensorData::new(flat, [rows.len(), 3]),
+                &device,
+            )))
+        };
+        let alone = rows(&[a]);
+        let mixed = rows(&[b, a, b, a]);
+        assert_eq!(mixed[2..4], alone[..], "{kind}: a at position 1");
+        assert_eq!(mixed[6..8], alone[..], "{kind}: a at position 3");
+        assert_eq!(mixed[0..2], mixed[4..6], "{kind}: b twice");
+        assert_ne!(mixed[0..2], alone[..], "{kind}: b is not a");
+    }
+}

@@ -199,8 +199,15 @@ pub(crate) fn run(args: ExplainArgs) -> Result<ExitCode> {
     }
     if let Some(plot) = &args.plot {
         crate::output_paths::check_output_file(plot, "--plot", None)?;
+        Format::of_path(plot, "--plot")?;
     }
     let (saved, device) = open_model(&args.model, args.read.backend)?;
+    if !saved.model.has_input_gradients() {
+        bail!(
+            "{}: a spiking model with latency coding turns its inputs into spike times, which have no gradient, so integrated gradients cannot attribute its outputs to them (train with --encoding direct or rate to explain a spiking model)",
+            args.model.display()
+        );
+    }
     let p = &saved.preprocessor;
     let table = open_reader(
         &args.data,
@@ -248,10 +255,7 @@ pub(crate) fn run(args: ExplainArgs) -> Result<ExitCode> {
             .unwrap_or_else(|| std::path::Path::new("."))
             .join("explain.svg")
     });
-    let format = match plot.extension().and_then(|e| e.to_str()) {
-        Some(e) if e.eq_ignore_ascii_case("png") => Format::Png,
-        _ => Format::Svg,
-    };
+    let format = Format::of_path(&plot, "--plot")?;
     let classification = p.labels().is_some();
     let direction = explanation.direction(p);
     let top = &order[..shown];
@@ -437,7 +441,17 @@ pub(crate) fn run(args: ExplainArgs) -> Result<ExitCode> {
             "\nCompleteness: each row's attributions add up to its output minus the baseline's within {:.2e} on average (more --steps, smaller)",
             gap
         )?;
+        if saved.model.is_spiking() {
+            writeln!(
+                out,
+                "Spiking model: the gradients are the surrogate's, not the spikes' (whose derivative is zero almost everywhere), so the attributions show what the surrogate sees and need not add up to the output difference, however many --steps"
+            )?;
+        }
         writeln!(out, "Wrote {}", plot.display())?;
+        out = crate::output::wrap(
+            &out,
+            crate::output::line_width(crate::output::Stream::Stdout),
+        );
     }
     std::io::stdout().lock().write_all(out.as_bytes())?;
     Ok(ExitCode::SUCCESS)

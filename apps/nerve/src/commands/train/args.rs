@@ -642,6 +642,27 @@ impl TrainArgs {
     /// `--network` and the spiking flags: a spiking flag on a rate network is refused rather
     /// than ignored.
     fn apply_spiking(&self, config: &mut RunConfig) -> Result<()> {
+        let given = self.spiking_flags_given();
+        if self.init.is_some() {
+            // The architecture comes from the model file; these flags would be ignored.
+            let architecture = [
+                ("--hidden", self.hidden.is_some()),
+                ("--activation", self.activation.is_some()),
+                ("--initializer", self.initializer.is_some()),
+                ("--network", self.network.is_some()),
+            ];
+            if let Some(flag) = architecture
+                .iter()
+                .filter_map(|&(flag, given)| given.then_some(flag))
+                .chain(given.iter().copied())
+                .next()
+            {
+                anyhow::bail!(
+                    "{flag} would change the network, but --init takes the network from its model file (its layers, neurons and coding); leave {flag} out, or train a new network without --init"
+                );
+            }
+            return Ok(());
+        }
         match self.network {
             Some(Network::Spiking) if config.spiking.is_none() => {
                 config.spiking = Some(SpikingConfig::default());
@@ -649,24 +670,6 @@ impl TrainArgs {
             Some(Network::Rate) => config.spiking = None,
             _ => {}
         }
-        let given: Vec<&str> = [
-            ("--neuron", self.neuron.is_some()),
-            ("--time-steps", self.time_steps.is_some()),
-            ("--beta", self.beta.is_some()),
-            ("--synaptic-alpha", self.synaptic_alpha.is_some()),
-            ("--threshold", self.threshold.is_some()),
-            ("--learn-beta", self.learn_beta.is_some()),
-            ("--learn-threshold", self.learn_threshold.is_some()),
-            ("--reset", self.reset.is_some()),
-            ("--detach-reset", self.detach_reset.is_some()),
-            ("--surrogate", self.surrogate.is_some()),
-            ("--slope", self.slope.is_some()),
-            ("--encoding", self.encoding.is_some()),
-            ("--readout", self.readout.is_some()),
-        ]
-        .into_iter()
-        .filter_map(|(flag, given)| given.then_some(flag))
-        .collect();
         let Some(spiking) = config.spiking.as_mut() else {
             if let Some(flag) = given.first() {
                 anyhow::bail!(
@@ -675,6 +678,11 @@ impl TrainArgs {
             }
             return Ok(());
         };
+        if self.activation.is_some() {
+            anyhow::bail!(
+                "--activation sets the rate units' activation, but a spiking network's hidden units are neurons (see --neuron); leave --activation out"
+            );
+        }
         // A new surrogate takes its own default slope unless one is given.
         if self.surrogate.is_some_and(|s| s != spiking.surrogate) && self.slope.is_none() {
             spiking.slope = None;
@@ -694,7 +702,35 @@ impl TrainArgs {
         }
         set(&mut spiking.encoding, &self.encoding);
         set(&mut spiking.readout, &self.readout);
+        if self.synaptic_alpha.is_some() && spiking.neuron != Neuron::Synaptic {
+            anyhow::bail!(
+                "--synaptic-alpha sets the synaptic current's decay, but {} neurons have none; add --neuron synaptic",
+                spiking.neuron
+            );
+        }
         Ok(())
+    }
+
+    /// The spiking flags given on the command line.
+    fn spiking_flags_given(&self) -> Vec<&'static str> {
+        [
+            ("--neuron", self.neuron.is_some()),
+            ("--time-steps", self.time_steps.is_some()),
+            ("--beta", self.beta.is_some()),
+            ("--synaptic-alpha", self.synaptic_alpha.is_some()),
+            ("--threshold", self.threshold.is_some()),
+            ("--learn-beta", self.learn_beta.is_some()),
+            ("--learn-threshold", self.learn_threshold.is_some()),
+            ("--reset", self.reset.is_some()),
+            ("--detach-reset", self.detach_reset.is_some()),
+            ("--surrogate", self.surrogate.is_some()),
+            ("--slope", self.slope.is_some()),
+            ("--encoding", self.encoding.is_some()),
+            ("--readout", self.readout.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(flag, given)| given.then_some(flag))
+        .collect()
     }
 }
 

@@ -76,6 +76,10 @@ pub(crate) fn run(mut args: TrainArgs) -> Result<ExitCode> {
         // The file's architecture, so its weights fit; the data decides the widths again.
         let mut architecture = init.info.architecture.clone().with_widths(0, 0);
         config.spiking = architecture.spiking.take();
+        // Dropout acts on training only: the one architecture setting --init may change.
+        if let Some(dropout) = args.dropout {
+            architecture.dropout = dropout;
+        }
         config.model = architecture;
     }
     let table = load_table(&mut config)?;
