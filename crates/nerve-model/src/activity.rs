@@ -76,6 +76,28 @@ impl LayerActivity {
         }
     }
 
+    /// The units active on no row (dead, or for spiking neurons silent), by index.
+    pub fn inactive_units(&self) -> Vec<usize> {
+        self.active_share
+            .iter()
+            .enumerate()
+            .filter(|&(_, &share)| share == 0.0)
+            .map(|(unit, _)| unit)
+            .collect()
+    }
+
+    /// The smallest, median and largest share of rows a unit is active on (0s for no units).
+    pub fn active_share_range(&self) -> (f64, f64, f64) {
+        let mut shares = self.active_share.clone();
+        shares.sort_by(f64::total_cmp);
+        let at = |i: usize| shares.get(i).copied().unwrap_or(0.0);
+        (
+            at(0),
+            at(shares.len() / 2),
+            at(shares.len().saturating_sub(1)),
+        )
+    }
+
     /// The share of the layer's units that are dead.
     pub fn dead_fraction(&self) -> f64 {
         if self.units == 0 {
@@ -108,10 +130,7 @@ impl Mlp {
                 let active = z.clone().greater_elem(0.0).float().sum_dim(0);
                 let total = activation.forward(z).sum().reshape([1]);
                 let values = read(Tensor::cat(vec![active.reshape([units]), total], 0));
-                let active_share: Vec<f64> = values[..units]
-                    .iter()
-                    .map(|&n| f64::from(n) / rows as f64)
-                    .collect();
+                let active_share = shares(&values[..units], rows);
                 LayerActivity {
                     layer,
                     units,
@@ -150,10 +169,7 @@ impl Mlp {
                 let active = counts.clone().greater_elem(0.0).float().sum_dim(0);
                 let per_unit = counts.sum_dim(0).reshape([units]);
                 let values = read(Tensor::cat(vec![active.reshape([units]), per_unit], 0));
-                let active_share: Vec<f64> = values[..units]
-                    .iter()
-                    .map(|&n| f64::from(n) / rows as f64)
-                    .collect();
+                let active_share = shares(&values[..units], rows);
                 let firing_rates: Vec<f64> = values[units..]
                     .iter()
                     .map(|&n| f64::from(n) / (rows * steps) as f64)
@@ -172,6 +188,11 @@ impl Mlp {
             })
             .collect()
     }
+}
+
+/// Counts of rows as shares of `rows`.
+fn shares(counts: &[f32], rows: usize) -> Vec<f64> {
+    counts.iter().map(|&n| f64::from(n) / rows as f64).collect()
 }
 
 /// The values of a float tensor (any float dtype, read as `f32`).

@@ -336,27 +336,13 @@ fn write_activity(
         out,
         "\nHidden activity on {source} ({rows_read} rows; a unit is active where its input to the {activation} is positive):"
     )?;
-    let mut rows = Vec::new();
-    for layer in &layers {
-        let mut shares = layer.active_share.clone();
-        shares.sort_by(f64::total_cmp);
-        let median = shares.get(shares.len() / 2).copied().unwrap_or(0.0);
-        rows.push(vec![
-            format!("layers.{}", layer.layer),
-            layer.units.to_string(),
-            format!("{:.4}", layer.mean_activation),
-            format!(
-                "{} ({:.1}%)",
-                layer.dead_units,
-                100.0 * layer.dead_fraction()
-            ),
-            format!(
-                "{:.2} / {median:.2} / {:.2}",
-                shares.first().copied().unwrap_or(0.0),
-                shares.last().copied().unwrap_or(0.0)
-            ),
-        ]);
-    }
+    let rows: Vec<Vec<String>> = layers
+        .iter()
+        .map(|layer| {
+            let [name, units, mean, dead, shares] = activity_cells(layer);
+            vec![name, units, mean, dead, shares]
+        })
+        .collect();
     let header = [
         "layer",
         "units",
@@ -366,21 +352,7 @@ fn write_activity(
     ]
     .map(str::to_owned);
     write_aligned(out, &header, &rows)?;
-    for layer in layers.iter().filter(|l| l.dead_units > 0) {
-        let dead: Vec<String> = layer
-            .active_share
-            .iter()
-            .enumerate()
-            .filter(|&(_, &s)| s == 0.0)
-            .map(|(i, _)| i.to_string())
-            .collect();
-        writeln!(
-            out,
-            "  layers.{} units never active: {}",
-            layer.layer,
-            shorten(&dead, 20)
-        )?;
-    }
+    write_inactive(out, &layers, "units never active")?;
     if activation == nerve_model::Activation::Relu && layers.iter().any(|l| l.dead_units > 0) {
         writeln!(
             out,
@@ -406,28 +378,14 @@ fn write_spiking_activity(
         "\nSpiking activity on {source} ({rows_read} rows, {} time steps; a neuron is active on a row where it fires at least once):",
         spiking.time_steps
     )?;
-    let mut table = Vec::new();
-    for layer in layers {
-        let mut shares = layer.active_share.clone();
-        shares.sort_by(f64::total_cmp);
-        let median = shares.get(shares.len() / 2).copied().unwrap_or(0.0);
-        table.push(vec![
-            format!("layers.{}", layer.layer),
-            layer.units.to_string(),
-            format!("{:.4}", layer.mean_activation),
-            format!(
-                "{} ({:.1}%)",
-                layer.dead_units,
-                100.0 * layer.dead_fraction()
-            ),
-            crate::numbers::value(layer.spikes_per_row.unwrap_or(0.0)),
-            format!(
-                "{:.2} / {median:.2} / {:.2}",
-                shares.first().copied().unwrap_or(0.0),
-                shares.last().copied().unwrap_or(0.0)
-            ),
-        ]);
-    }
+    let table: Vec<Vec<String>> = layers
+        .iter()
+        .map(|layer| {
+            let [name, units, rate, silent, shares] = activity_cells(layer);
+            let spikes = crate::numbers::value(layer.spikes_per_row.unwrap_or(0.0));
+            vec![name, units, rate, silent, spikes, shares]
+        })
+        .collect();
     let header = [
         "layer",
         "neurons",
@@ -438,21 +396,7 @@ fn write_spiking_activity(
     ]
     .map(str::to_owned);
     write_aligned(out, &header, &table)?;
-    for layer in layers.iter().filter(|l| l.dead_units > 0) {
-        let silent: Vec<String> = layer
-            .active_share
-            .iter()
-            .enumerate()
-            .filter(|&(_, &s)| s == 0.0)
-            .map(|(i, _)| i.to_string())
-            .collect();
-        writeln!(
-            out,
-            "  layers.{} neurons that never fire: {}",
-            layer.layer,
-            shorten(&silent, 20)
-        )?;
-    }
+    write_inactive(out, layers, "neurons that never fire")?;
     if layers.iter().any(|l| l.dead_units > 0) {
         writeln!(
             out,
@@ -559,4 +503,43 @@ fn spike_picture(
             .flat_map(|l| l.firing_rates.clone().unwrap_or_default())
             .collect(),
     })
+}
+
+/// A layer's row of the activity tables: name, units, mean activation (firing rate), inactive
+/// units with their share, and the share of rows each unit is active on.
+fn activity_cells(layer: &nerve_model::LayerActivity) -> [String; 5] {
+    let (min, median, max) = layer.active_share_range();
+    [
+        format!("layers.{}", layer.layer),
+        layer.units.to_string(),
+        format!("{:.4}", layer.mean_activation),
+        format!(
+            "{} ({:.1}%)",
+            layer.dead_units,
+            100.0 * layer.dead_fraction()
+        ),
+        format!("{min:.2} / {median:.2} / {max:.2}"),
+    ]
+}
+
+/// One line per layer with inactive units, listing them (`what`: how they are called).
+fn write_inactive(
+    out: &mut String,
+    layers: &[nerve_model::LayerActivity],
+    what: &str,
+) -> Result<()> {
+    for layer in layers.iter().filter(|l| l.dead_units > 0) {
+        let units: Vec<String> = layer
+            .inactive_units()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        writeln!(
+            out,
+            "  layers.{} {what}: {}",
+            layer.layer,
+            shorten(&units, 20)
+        )?;
+    }
+    Ok(())
 }
