@@ -39,6 +39,7 @@ mod metrics;
 pub mod non_finite;
 mod observer;
 mod optimizer;
+mod report;
 mod schedule;
 mod task_rules;
 mod trainer;
@@ -50,6 +51,10 @@ pub use metrics::{
 };
 pub use observer::{Checkpoint, EpochReport, NoopObserver, Observer, TrainPlan};
 pub use optimizer::{OptimizerConfig, OptimizerKind};
+pub use report::{
+    ClassScores, ClassificationReport, RegressionReport, ReportError, Score, average_precision,
+    roc_auc,
+};
 pub use schedule::{ReduceOnPlateau, Schedule, ScheduleConfig, ScheduleKind};
 pub use task_rules::{check_loss, default_loss, output_width};
 pub use trainer::{
