@@ -18,6 +18,7 @@ mod model_input;
 mod numbers;
 mod output;
 mod output_paths;
+mod part_report;
 mod progress;
 mod run_config;
 mod run_dir;

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use nerve_data::Task;
-use nerve_train::{PartMetrics, StopReason};
+use nerve_train::{PartMetrics, Report, StopReason};
 use serde::{Deserialize, Serialize};
 
 /// What `metrics.json` holds.
@@ -56,6 +56,11 @@ pub(crate) struct PartSummary {
     /// that a part reads alone).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub labels: Option<Vec<String>>,
+    /// Per-class scores, balanced accuracy, ROC-AUC, average precision, log loss, Brier score
+    /// and the majority baseline (classification), or MAPE and the mean predictor's MAE
+    /// (regression). Absent in files of nerve before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report: Option<Report>,
 }
 
 impl PartSummary {
@@ -63,7 +68,14 @@ impl PartSummary {
         PartSummary {
             metrics,
             labels: labels.map(<[String]>::to_vec),
+            report: None,
         }
+    }
+
+    /// The same with `report`.
+    pub(crate) fn with_report(mut self, report: Report) -> PartSummary {
+        self.report = Some(report);
+        self
     }
 }
 

@@ -411,8 +411,10 @@ fn line_numbers_are_the_files_own_lines() {
         "--out",
         scratch().join("crlf-run").to_str().unwrap(),
     ]);
+    // The preview table comes first; the per-class report after it names classes `0`, `1`.
     let lines: Vec<&str> = out
         .lines()
+        .take_while(|l| !l.starts_with("Train ("))
         .filter_map(|l| l.split_whitespace().next())
         .filter(|w| w.parse::<u32>().is_ok())
         .collect();
@@ -431,8 +433,10 @@ fn line_numbers_are_the_files_own_lines() {
         "--out",
         scratch().join("cr-run").to_str().unwrap(),
     ]);
+    // The preview table comes first; the per-class report after it names classes `0`, `1`.
     let lines: Vec<&str> = out
         .lines()
+        .take_while(|l| !l.starts_with("Train ("))
         .filter_map(|l| l.split_whitespace().next())
         .filter(|w| w.parse::<u32>().is_ok())
         .collect();

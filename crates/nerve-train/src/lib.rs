@@ -52,8 +52,8 @@ pub use metrics::{
 pub use observer::{Checkpoint, EpochReport, NoopObserver, Observer, TrainPlan};
 pub use optimizer::{OptimizerConfig, OptimizerKind};
 pub use report::{
-    ClassScores, ClassificationReport, RegressionReport, ReportError, Score, average_precision,
-    roc_auc,
+    ClassScores, ClassificationReport, RegressionReport, Report, ReportError, Score,
+    average_precision, roc_auc,
 };
 pub use schedule::{ReduceOnPlateau, Schedule, ScheduleConfig, ScheduleKind};
 pub use task_rules::{check_loss, default_loss, output_width};

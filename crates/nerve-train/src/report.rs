@@ -353,7 +353,7 @@ impl RegressionReport {
     pub fn new(predicted: &[f64], actual: &[f64]) -> Self {
         assert_eq!(predicted.len(), actual.len(), "one prediction per row");
         let n = actual.len() as f64;
-        let mape = if actual.iter().any(|&y| y == 0.0) {
+        let mape = if actual.contains(&0.0) {
             Score::undefined("a target is 0, where a percentage error is undefined")
         } else if actual.is_empty() {
             Score::undefined("no rows")
@@ -373,4 +373,14 @@ impl RegressionReport {
             mean_predictor_mae: actual.iter().map(|y| (y - mean).abs()).sum::<f64>() / n,
         }
     }
+}
+
+/// A part's report, of a classifier or a regressor (`report` in `metrics.json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Report {
+    /// Per-class scores, ranking and probability quality.
+    Classification(ClassificationReport),
+    /// MAPE and the mean predictor's error.
+    Regression(RegressionReport),
 }

@@ -121,12 +121,16 @@ pub(crate) fn eval(args: EvalArgs) -> Result<ExitCode> {
     let metrics = Trainer::new(saved.config.train_config())
         .with_target_scale(p.target_scale())
         .evaluate(&saved.model, &data, &device)?;
+    let (outputs, width) =
+        crate::part_report::outputs(&saved.model, saved.config.loss(), &data, &device);
+    let report = crate::part_report::report_of(&outputs, width, &data, p)?;
     let mut out = String::new();
     if args.json {
         let mut value = serde_json::to_value(&metrics)?;
         if let Some(labels) = p.labels() {
             value["labels"] = json!(labels);
         }
+        value["report"] = serde_json::to_value(&report)?;
         value["dropped_rows"] = json!(dropped);
         writeln!(out, "{value}")?;
     } else {
@@ -142,9 +146,21 @@ pub(crate) fn eval(args: EvalArgs) -> Result<ExitCode> {
             args.model.display(),
             headline(&metrics)
         )?;
+        let part = match args.split {
+            Part::All => "scored".to_owned(),
+            other => format!("{other:?}").to_lowercase(),
+        };
+        crate::part_report::write_summary(&mut out, &metrics, &report, p.labels(), &part)?;
+        if let nerve_train::Report::Classification(report) = &report {
+            crate::part_report::write_per_class(&mut out, report, p.labels())?;
+        }
         if let Scores::Classification(m) = &metrics.scores {
             write_confusion(&mut out, p.labels(), m)?;
         }
+        out = crate::output::wrap(
+            &out,
+            crate::output::line_width(crate::output::Stream::Stdout),
+        );
     }
     std::io::stdout().lock().write_all(out.as_bytes())?;
     Ok(ExitCode::SUCCESS)

@@ -4,14 +4,14 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 
 use anyhow::Result;
-use burn::prelude::{Device, Module};
+use burn::prelude::Device;
 use nerve_data::{Dataset, FeatureTransform, Prepared};
-use nerve_loss::Loss;
 use nerve_model::Mlp;
-use nerve_train::{PartMetrics, Scores, TrainOutcome, Trainer};
+use nerve_train::{PartMetrics, Report, Scores, TrainOutcome, Trainer};
 
 use crate::numbers;
 use crate::output::{Stream, headline, most_likely, write_aligned, write_confusion};
+use crate::part_report;
 use crate::run_config::RunConfig;
 use crate::run_summary::{PartSummary, RunSummary};
 
@@ -24,6 +24,8 @@ pub(super) struct Evaluation {
     actual: Vec<String>,
     /// Per row, for classification: the predicted class's probability.
     confidence: Option<Vec<f32>>,
+    /// Per-class scores, ranking, probability quality and the baseline.
+    report: Report,
 }
 
 impl Evaluation {
@@ -36,7 +38,8 @@ impl Evaluation {
         device: &Device,
     ) -> Result<Evaluation> {
         let metrics = trainer.evaluate(model, data, device)?;
-        let (outputs, width) = outputs(model, config.loss(), data, device);
+        let (outputs, width) = part_report::outputs(model, config.loss(), data, device);
+        let report = part_report::report_of(&outputs, width, data, &prepared.preprocessor)?;
         let p = &prepared.preprocessor;
         let rows = data.len();
         Ok(match p.labels() {
@@ -57,6 +60,7 @@ impl Evaluation {
                         .map(|&t| labels[t as usize].clone())
                         .collect(),
                     confidence: Some(confidence),
+                    report,
                 }
             }
             None => Evaluation {
@@ -71,6 +75,7 @@ impl Evaluation {
                     .map(|&v| numbers::value(f64::from(p.decode_value(v))))
                     .collect(),
                 confidence: None,
+                report,
             },
         })
     }
@@ -79,25 +84,6 @@ impl Evaluation {
     fn headline(&self) -> String {
         headline(&self.metrics)
     }
-}
-
-/// The network's outputs for every row, row-major, and their width: values for regression,
-/// one probability per class for classification (`Loss::probabilities`).
-pub(crate) fn outputs(
-    model: &Mlp,
-    loss: Loss,
-    data: &Dataset,
-    device: &Device,
-) -> (Vec<f32>, usize) {
-    let model = model.clone().fork(device);
-    let output = loss.probabilities(model.forward(data.features_tensor(device)));
-    let [_, width] = output.dims();
-    let values = output
-        .into_data()
-        .convert::<f32>()
-        .try_into_vec::<f32>()
-        .expect("converted to f32 above");
-    (values, width)
 }
 
 pub(super) fn print_results(
@@ -157,9 +143,22 @@ pub(super) fn print_results(
             test.metrics.rows,
             test.headline()
         )?;
-        if let Scores::Classification(m) = &test.metrics.scores {
-            write_confusion(&mut text, prepared.preprocessor.labels(), m)?;
-        }
+    }
+    // The report of the last part measured: the test rows, else validation, else training.
+    let (part, last) = match (&test, &validation) {
+        (Some(test), _) => ("test", test),
+        (None, Some(validation)) => ("validation", validation),
+        (None, None) => ("training", train),
+    };
+    let labels = prepared.preprocessor.labels();
+    part_report::write_summary(&mut text, &last.metrics, &last.report, labels, part)?;
+    if let Report::Classification(report) = &last.report {
+        part_report::write_per_class(&mut text, report, labels)?;
+    }
+    if let Some(test) = &test
+        && let Scores::Classification(m) = &test.metrics.scores
+    {
+        write_confusion(&mut text, labels, m)?;
     }
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(
@@ -263,7 +262,8 @@ pub(super) fn summary(
     test: &Option<Evaluation>,
 ) -> RunSummary {
     let labels = prepared.preprocessor.labels();
-    let part = |e: &Evaluation| PartSummary::new(e.metrics.clone(), labels);
+    let part =
+        |e: &Evaluation| PartSummary::new(e.metrics.clone(), labels).with_report(e.report.clone());
     RunSummary {
         nerve_version: env!("CARGO_PKG_VERSION").to_owned(),
         data: config.data.path.clone(),

@@ -1,0 +1,161 @@
+//! The report beside a part's metrics (nerve-train's [`Report`]): built from the model's
+//! outputs on the part's rows, and the lines that print it, with the baseline a model must
+//! beat. Shared by `train` (each part) and `eval`.
+
+use std::fmt::Write as _;
+
+use anyhow::Result;
+use burn::prelude::{Device, Module};
+use nerve_data::{Dataset, Preprocessor};
+use nerve_loss::Loss;
+use nerve_model::Mlp;
+use nerve_train::{ClassificationReport, PartMetrics, RegressionReport, Report, Scores};
+
+use crate::numbers::{score, value};
+use crate::output::write_aligned;
+
+/// The network's outputs for every row, row-major, and their width: values for regression,
+/// one probability per class for classification (`Loss::probabilities`).
+pub(crate) fn outputs(
+    model: &Mlp,
+    loss: Loss,
+    data: &Dataset,
+    device: &Device,
+) -> (Vec<f32>, usize) {
+    let model = model.clone().fork(device);
+    let output = loss.probabilities(model.forward(data.features_tensor(device)));
+    let [_, width] = output.dims();
+    let values = output
+        .into_data()
+        .convert::<f32>()
+        .try_into_vec::<f32>()
+        .expect("converted to f32 above");
+    (values, width)
+}
+
+/// The report of `outputs` (row-major, `width` per row: one probability per class, or the
+/// standardized value) on `data`'s rows.
+pub(crate) fn report_of(
+    outputs: &[f32],
+    width: usize,
+    data: &Dataset,
+    p: &Preprocessor,
+) -> Result<Report> {
+    Ok(match p.labels() {
+        Some(_) => {
+            let actual: Vec<usize> = data.targets().iter().map(|&t| t as usize).collect();
+            Report::Classification(ClassificationReport::new(outputs, &actual, width)?)
+        }
+        None => {
+            let decode = |v: &f32| f64::from(p.decode_value(*v));
+            let predicted: Vec<f64> = outputs.iter().map(decode).collect();
+            let actual: Vec<f64> = data.targets().iter().map(decode).collect();
+            Report::Regression(RegressionReport::new(&predicted, &actual))
+        }
+    })
+}
+
+/// `Test rows: balanced accuracy 0.95, ROC-AUC 0.99, ...; always answering `setosa`: accuracy 0.33`,
+/// and a warning line when the model does not beat that baseline.
+pub(crate) fn write_summary(
+    out: &mut String,
+    metrics: &PartMetrics,
+    report: &Report,
+    labels: Option<&[String]>,
+    part: &str,
+) -> Result<()> {
+    match (report, &metrics.scores) {
+        (Report::Classification(r), Scores::Classification(m)) => {
+            let shown =
+                |s: &nerve_train::Score| s.value().map_or_else(|| "undefined".to_owned(), score);
+            let roc = if r.per_class.len() == 2 {
+                "ROC-AUC"
+            } else {
+                "ROC-AUC (one-vs-rest)"
+            };
+            let majority = labels.and_then(|l| l.get(r.majority_class)).map_or_else(
+                || r.majority_class.to_string(),
+                |l| crate::output::shorten_cell(l),
+            );
+            writeln!(
+                out,
+                "{} rows: balanced accuracy {}, {roc} {}, average precision {}, log loss {}, Brier {}; always answering `{majority}`: accuracy {}",
+                capitalized(part),
+                score(r.balanced_accuracy),
+                shown(&r.roc_auc),
+                shown(&r.average_precision),
+                value(r.log_loss),
+                value(r.brier),
+                score(r.majority_accuracy),
+            )?;
+            if let nerve_train::Score::Undefined { undefined } = &r.roc_auc {
+                writeln!(out, "ROC-AUC is undefined on the {part} rows: {undefined}")?;
+            }
+            if m.accuracy <= r.majority_accuracy && r.per_class.len() > 1 {
+                writeln!(
+                    out,
+                    "warning: on the {part} rows the model's accuracy ({}) does not beat always answering `{majority}` ({}): it has learned little beyond the class shares; look at balanced accuracy and each class's recall",
+                    score(m.accuracy),
+                    score(r.majority_accuracy)
+                )?;
+            }
+        }
+        (Report::Regression(r), Scores::Regression(m)) => {
+            let mape = r.mape.value().map_or_else(
+                || "undefined (a target is 0)".to_owned(),
+                |v| format!("{}%", value(100.0 * v)),
+            );
+            writeln!(
+                out,
+                "{} rows: MAPE {mape}; always answering the mean: R² 0, MAE {}",
+                capitalized(part),
+                value(r.mean_predictor_mae)
+            )?;
+            if m.r2 <= 0.0 {
+                writeln!(
+                    out,
+                    "warning: on the {part} rows the model's R² ({}) does not beat always answering the mean (0)",
+                    score(m.r2)
+                )?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// scikit-learn's `classification_report` as a table: per class precision, recall, F1 and
+/// support.
+pub(crate) fn write_per_class(
+    out: &mut String,
+    report: &ClassificationReport,
+    labels: Option<&[String]>,
+) -> Result<()> {
+    let header = ["class", "precision", "recall", "f1", "support"].map(str::to_owned);
+    let rows: Vec<Vec<String>> = report
+        .per_class
+        .iter()
+        .enumerate()
+        .map(|(k, c)| {
+            vec![
+                labels
+                    .and_then(|l| l.get(k))
+                    .cloned()
+                    .unwrap_or_else(|| k.to_string()),
+                score(c.precision),
+                score(c.recall),
+                score(c.f1),
+                c.support.to_string(),
+            ]
+        })
+        .collect();
+    write_aligned(out, &header, &rows)
+}
+
+/// `test` → `Test`.
+fn capitalized(word: &str) -> String {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
+}

@@ -1,0 +1,121 @@
+//! Imbalanced classes: the report beside every score (per-class scores, balanced accuracy,
+//! ROC-AUC, the majority baseline) and the warning when a model does not beat the baseline.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::{file, nerve, ok, scratch};
+use serde_json::Value;
+
+/// A seeded churn-like table: 500 customers, 20 % churners, `signal` columns that tell
+/// churners apart (`informative`) or pure noise.
+fn churn(name: &str, informative: bool) -> String {
+    let mut state = 0x5EED_u64;
+    let mut uniform = move || {
+        // SplitMix64, so the table is the same on every run.
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let mut text = String::from("tenure,charges,calls,churn\n");
+    for i in 0..500 {
+        let churned = i % 5 == 0;
+        let shift = if informative && churned { 1.0 } else { 0.0 };
+        text.push_str(&format!(
+            "{:.3},{:.3},{:.3},{}\n",
+            uniform() * 2.0 - shift,
+            uniform() * 2.0 + shift,
+            uniform() * 2.0 + shift,
+            if churned { "Yes" } else { "No" }
+        ));
+    }
+    file(name, text)
+}
+
+#[test]
+fn a_model_that_learns_nothing_is_compared_with_the_majority_and_warned_about() {
+    let data = churn("churn-noise.csv", false);
+    let dir = scratch().join("churn-noise");
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = nerve(&[
+        "train",
+        "--data",
+        &data,
+        "--epochs",
+        "30",
+        "--quiet",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("always answering `No`: accuracy 0.8000"),
+        "{text}"
+    );
+    assert!(
+        text.contains("warning: on the test rows the model's accuracy")
+            && text.contains("does not beat always answering `No` (0.8000)"),
+        "{text}"
+    );
+    // The per-class table: the churners' recall is what accuracy hides.
+    assert!(text.contains("precision  recall"), "{text}");
+}
+
+#[test]
+fn the_report_is_in_metrics_json_eval_and_json() {
+    let data = churn("churn-signal.csv", true);
+    let dir = scratch().join("churn-signal");
+    let _ = std::fs::remove_dir_all(&dir);
+    ok(&[
+        "train",
+        "--data",
+        &data,
+        "--epochs",
+        "60",
+        "--quiet",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    let metrics: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("metrics.json")).unwrap()).unwrap();
+    let report = &metrics["test"]["report"];
+    assert_eq!(report["per_class"].as_array().unwrap().len(), 2, "{report}");
+    assert_eq!(report["majority_accuracy"], 0.8, "{report}");
+    let auc = report["roc_auc"].as_f64().unwrap();
+    assert!(auc > 0.9, "informative features rank churners first: {auc}");
+    let support: u64 = report["per_class"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["support"].as_u64().unwrap())
+        .sum();
+    assert_eq!(support, 100, "the test rows");
+    // eval --split test gives the same report.
+    let model = dir.join("model.safetensors");
+    let eval = ok(&[
+        "eval",
+        "--model",
+        model.to_str().unwrap(),
+        "--data",
+        &data,
+        "--split",
+        "test",
+        "--json",
+    ]);
+    let eval: Value = serde_json::from_str(eval.trim()).unwrap();
+    assert_eq!(eval["report"], *report);
+    let text = ok(&[
+        "eval",
+        "--model",
+        model.to_str().unwrap(),
+        "--data",
+        &data,
+        "--split",
+        "test",
+    ]);
+    assert!(text.contains("Test rows: balanced accuracy"), "{text}");
+}
