@@ -84,16 +84,31 @@ impl Loss {
             (Loss::Huber, TargetsData::Values(y)) => HuberLossConfig::new(Self::HUBER_DELTA)
                 .init()
                 .forward(output, y.clone(), Reduction::Mean),
-            (Loss::CrossEntropy, TargetsData::Classes(ids)) => CrossEntropyLossConfig::new()
-                .with_logits(true)
-                .init(&device)
-                .forward(output, ids.clone()),
-            (Loss::BinaryCrossEntropy, TargetsData::Binary(y)) => {
-                BinaryCrossEntropyLossConfig::new()
+            (Loss::CrossEntropy, TargetsData::Classes(ids)) => {
+                let mut loss = CrossEntropyLossConfig::new()
+                    .with_logits(true)
+                    .init(&device);
+                // burn's weighted mean is PyTorch's: Σ w_{y_i} l_i / Σ w_{y_i}.
+                loss.weights = targets.class_weights().cloned();
+                loss.forward(output, ids.clone())
+            }
+            (Loss::BinaryCrossEntropy, TargetsData::Binary(y)) => match targets.class_weights() {
+                None => BinaryCrossEntropyLossConfig::new()
                     .with_logits(true)
                     .init(&device)
-                    .forward(output, y.clone())
-            }
+                    .forward(output, y.clone()),
+                Some(weights) => {
+                    // One logit per row: burn's 1-D form weighs row i by w[y_i] and divides by
+                    // the rows; rescaled to divide by Σ w[y_i] instead, the weighted mean.
+                    let y = y.clone().flatten::<1>(0, 1);
+                    let mut loss = BinaryCrossEntropyLossConfig::new()
+                        .with_logits(true)
+                        .init(&device);
+                    loss.weights = Some(weights.clone());
+                    let total = weights.clone().gather(0, y.clone()).sum();
+                    loss.forward(output.flatten::<1>(0, 1), y) * batch_size as f64 / total
+                }
+            },
             // `Loss::targets` stores the form each loss consumes, and the check above makes
             // sure these targets were prepared by this loss.
             (loss, _) => unreachable!("targets prepared by {loss} in a form it does not use"),
@@ -161,6 +176,14 @@ pub enum LossError {
         expected: String,
         /// The shape that was given.
         found: Vec<usize>,
+    },
+    /// Class weights that do not fit the targets.
+    #[error("{loss} loss: {message}")]
+    ClassWeights {
+        /// The loss.
+        loss: Loss,
+        /// What does not fit.
+        message: String,
     },
     /// A cross-entropy target that is not a whole number.
     #[error(

@@ -13,6 +13,8 @@ pub struct Targets {
     loss: Loss,
     d_output: usize,
     data: TargetsData,
+    /// One weight per class ([`Targets::with_class_weights`]), on the targets' device.
+    class_weights: Option<Tensor<1>>,
 }
 
 #[derive(Debug, Clone)]
@@ -95,6 +97,7 @@ impl Loss {
             loss: self,
             d_output,
             data,
+            class_weights: None,
         })
     }
 }
@@ -139,7 +142,58 @@ impl Targets {
             loss: self.loss,
             d_output: self.d_output,
             data,
+            class_weights: self.class_weights.clone(),
         }
+    }
+
+    /// The same targets with one weight per class, for the classification losses: each row's
+    /// loss counts with its class's weight, and the loss is the weighted mean `Σ w_{y_i} l_i /
+    /// Σ w_{y_i}` (PyTorch's `CrossEntropyLoss(weight=…)`; the same for binary cross-entropy,
+    /// whose two classes are 0 and 1).
+    ///
+    /// # Errors
+    ///
+    /// A regression loss or a multi-label bce (no class per row), a count of weights other
+    /// than the classes, or a weight that is not a positive finite number.
+    pub fn with_class_weights(mut self, weights: &[f64]) -> Result<Targets, LossError> {
+        let classes = match (&self.data, self.d_output) {
+            (TargetsData::Classes(_), d) => d,
+            (TargetsData::Binary(_), 1) => 2,
+            _ => {
+                return Err(LossError::ClassWeights {
+                    loss: self.loss,
+                    message: "class weights need one class per row (cross-entropy, or bce with one output)".to_owned(),
+                });
+            }
+        };
+        if weights.len() != classes {
+            return Err(LossError::ClassWeights {
+                loss: self.loss,
+                message: format!("{} weights for {classes} classes", weights.len()),
+            });
+        }
+        if let Some(w) = weights.iter().find(|w| !(w.is_finite() && **w > 0.0)) {
+            return Err(LossError::ClassWeights {
+                loss: self.loss,
+                message: format!("a class weight must be a positive number, got {w}"),
+            });
+        }
+        let device = match &self.data {
+            TargetsData::Classes(t) => t.device(),
+            TargetsData::Binary(t) => t.device(),
+            TargetsData::Values(t) => t.device(),
+        };
+        let values: Vec<f32> = weights.iter().map(|&w| w as f32).collect();
+        self.class_weights = Some(Tensor::from_data(
+            TensorData::new(values, [classes]),
+            &device,
+        ));
+        Ok(self)
+    }
+
+    /// The class weights set by [`Targets::with_class_weights`].
+    pub(crate) fn class_weights(&self) -> Option<&Tensor<1>> {
+        self.class_weights.as_ref()
     }
 
     /// The class id of each row, for the classification losses (cross-entropy's ids, binary
@@ -185,6 +239,112 @@ mod tests {
 
     fn scalar(t: Tensor<1>) -> f32 {
         t.into_scalar::<f32>()
+    }
+
+    /// Class weights give the weighted mean `Σ w_{y_i} l_i / Σ w_{y_i}` (PyTorch's weighted
+    /// cross-entropy), for cross-entropy and for single-logit bce, by the formulas.
+    #[test]
+    fn class_weights_give_the_weighted_mean() {
+        for kind in BackendKind::available() {
+            let d = kind.device().expect("compiled in");
+            let logits = [2.0f32, 0.5, -1.0, 0.1, 0.3, 1.2, -0.4, 2.2, 0.0];
+            let ids = [0.0f32, 2.0, 1.0];
+            let weights = [1.0, 2.0, 0.5];
+            let targets = Loss::CrossEntropy
+                .targets(tensor(&ids, [3, 1], &d), 3)
+                .unwrap()
+                .with_class_weights(&weights)
+                .unwrap();
+            let got = scalar(
+                Loss::CrossEntropy
+                    .forward(tensor(&logits, [3, 3], &d), &targets)
+                    .unwrap(),
+            );
+            let (mut sum, mut total) = (0.0f64, 0.0f64);
+            for (row, &id) in ids.iter().enumerate() {
+                let z: Vec<f64> = logits[row * 3..row * 3 + 3]
+                    .iter()
+                    .map(|&v| f64::from(v))
+                    .collect();
+                let lse = z.iter().map(|v| v.exp()).sum::<f64>().ln();
+                let w = weights[id as usize];
+                sum += w * (lse - z[id as usize]);
+                total += w;
+            }
+            assert!(
+                (f64::from(got) - sum / total).abs() < 1e-6,
+                "{kind}: {got} vs {}",
+                sum / total
+            );
+
+            let z = [1.5f32, -0.5, 0.2, -2.0];
+            let y = [1.0f32, 0.0, 0.0, 1.0];
+            let weights = [0.25, 4.0];
+            let targets = Loss::BinaryCrossEntropy
+                .targets(tensor(&y, [4, 1], &d), 1)
+                .unwrap()
+                .with_class_weights(&weights)
+                .unwrap();
+            let got = scalar(
+                Loss::BinaryCrossEntropy
+                    .forward(tensor(&z, [4, 1], &d), &targets)
+                    .unwrap(),
+            );
+            let (mut sum, mut total) = (0.0f64, 0.0f64);
+            for (&z, &y) in z.iter().zip(&y) {
+                let (z, y) = (f64::from(z), f64::from(y));
+                let l = z.max(0.0) - z * y + (1.0 + (-z.abs()).exp()).ln();
+                let w = weights[y as usize];
+                sum += w * l;
+                total += w;
+            }
+            assert!(
+                (f64::from(got) - sum / total).abs() < 1e-6,
+                "{kind}: {got} vs {}",
+                sum / total
+            );
+            // Equal weights change nothing.
+            let plain = Loss::CrossEntropy
+                .targets(tensor(&ids, [3, 1], &d), 3)
+                .unwrap();
+            let equal = plain.clone().with_class_weights(&[3.0, 3.0, 3.0]).unwrap();
+            let a = scalar(
+                Loss::CrossEntropy
+                    .forward(tensor(&logits, [3, 3], &d), &plain)
+                    .unwrap(),
+            );
+            let b = scalar(
+                Loss::CrossEntropy
+                    .forward(tensor(&logits, [3, 3], &d), &equal)
+                    .unwrap(),
+            );
+            assert!((a - b).abs() < 1e-6, "{kind}");
+        }
+    }
+
+    #[test]
+    fn class_weights_that_do_not_fit_are_refused() {
+        let d = BackendKind::default().device().unwrap();
+        let ce = Loss::CrossEntropy
+            .targets(tensor(&[0.0, 1.0], [2, 1], &d), 3)
+            .unwrap();
+        for (weights, expected) in [
+            (&[1.0, 2.0][..], "2 weights for 3 classes"),
+            (&[1.0, 0.0, 1.0][..], "positive number, got 0"),
+            (&[1.0, f64::NAN, 1.0][..], "positive number, got NaN"),
+        ] {
+            let err = ce
+                .clone()
+                .with_class_weights(weights)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(expected), "{err}");
+        }
+        let mse = Loss::Mse
+            .targets(tensor(&[0.5, 1.0], [2, 1], &d), 1)
+            .unwrap();
+        let err = mse.with_class_weights(&[1.0, 1.0]).unwrap_err().to_string();
+        assert!(err.contains("one class per row"), "{err}");
     }
 
     #[test]
