@@ -52,6 +52,110 @@ pub(crate) struct LossSection {
     /// The loss; chosen by the task when omitted (cross-entropy for classes, MSE for values).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<Loss>,
+    /// Class weights for the classification losses: `"balanced"` or a table of class name to
+    /// weight (classes not named weigh 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class_weight: Option<ClassWeight>,
+}
+
+/// `--class-weight`: scikit-learn's `class_weight`, `balanced` or explicit weights.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum ClassWeight {
+    /// `n_samples / (n_classes · bincount(y))` over the training rows (scikit-learn's
+    /// `compute_class_weight("balanced")`): each class weighs as much as the others in total.
+    Balanced(Balanced),
+    /// A weight per class name; classes not named weigh 1.
+    Explicit(std::collections::BTreeMap<String, f64>),
+}
+
+/// The one named class weighting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum Balanced {
+    Balanced,
+}
+
+impl std::str::FromStr for ClassWeight {
+    type Err = String;
+
+    /// `balanced`, or `NAME=WEIGHT,NAME=WEIGHT` (a name may hold `=`: the last one splits).
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        if text.trim().eq_ignore_ascii_case("balanced") {
+            return Ok(ClassWeight::Balanced(Balanced::Balanced));
+        }
+        let mut weights = std::collections::BTreeMap::new();
+        for pair in text.split(',') {
+            let Some((name, weight)) = pair.rsplit_once('=') else {
+                return Err(format!(
+                    "`{pair}` is not CLASS=WEIGHT; expected `balanced` or e.g. `No=1,Yes=4`"
+                ));
+            };
+            let weight: f64 = weight
+                .trim()
+                .parse()
+                .map_err(|_| format!("the weight of class `{name}` is `{weight}`, not a number"))?;
+            weights.insert(name.trim().to_owned(), weight);
+        }
+        Ok(ClassWeight::Explicit(weights))
+    }
+}
+
+impl ClassWeight {
+    /// One weight per class id for `labels`, from the training rows' class ids `train`.
+    ///
+    /// # Errors
+    ///
+    /// A class with no training rows (balanced), a name that is not a class, or a weight that
+    /// is not a positive number; each named.
+    pub(crate) fn resolve(&self, labels: &[String], train: &[f32]) -> Result<Vec<f64>> {
+        match self {
+            ClassWeight::Balanced(_) => {
+                let mut counts = vec![0usize; labels.len()];
+                for &t in train {
+                    if let Some(count) = counts.get_mut(t as usize) {
+                        *count += 1;
+                    }
+                }
+                let n = train.len() as f64;
+                let c = labels.len() as f64;
+                counts
+                    .iter()
+                    .zip(labels)
+                    .map(|(&count, label)| {
+                        if count == 0 {
+                            bail!(
+                                "--class-weight balanced: class `{label}` has no training rows, so its weight n / (classes · 0) is undefined; give explicit weights or more rows of it"
+                            );
+                        }
+                        Ok(n / (c * count as f64))
+                    })
+                    .collect()
+            }
+            ClassWeight::Explicit(named) => {
+                let mut weights = vec![1.0; labels.len()];
+                for (name, &weight) in named {
+                    let Some(k) = labels.iter().position(|l| l == name) else {
+                        bail!(
+                            "--class-weight: `{name}` is not a class; the classes are {}",
+                            labels
+                                .iter()
+                                .map(|l| format!("`{l}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        );
+                    };
+                    if !(weight.is_finite() && weight > 0.0) {
+                        bail!(
+                            "--class-weight: the weight of class `{name}` must be a positive number, got {weight}"
+                        );
+                    }
+                    weights[k] = weight;
+                }
+                Ok(weights)
+            }
+        }
+    }
 }
 
 /// The `[training]` table: [`TrainConfig`]'s epoch-loop settings (its defaults), plus the
@@ -391,6 +495,7 @@ impl RunConfig {
             clip_grad_norm: t.clip_grad_norm,
             seed: t.seed,
             shuffle: true,
+            class_weights: None,
         }
     }
 
@@ -533,6 +638,53 @@ fn parse_hidden(text: &str) -> Result<Vec<usize>, String> {
 
 #[cfg(test)]
 mod tests {
+
+    /// scikit-learn's `compute_class_weight("balanced")`: counts 6/3/1 give n / (C·n_c) =
+    /// 10/18, 10/9, 10/3; a class absent from the training rows is an error, not infinity.
+    #[test]
+    fn balanced_class_weights_are_scikit_learns() {
+        let labels: Vec<String> = ["a", "b", "c"].map(str::to_owned).to_vec();
+        let train: Vec<f32> = [0.0; 6].into_iter().chain([1.0; 3]).chain([2.0]).collect();
+        let balanced: ClassWeight = "balanced".parse().unwrap();
+        let weights = balanced.resolve(&labels, &train).unwrap();
+        for (w, expected) in weights.iter().zip([10.0 / 18.0, 10.0 / 9.0, 10.0 / 3.0]) {
+            assert!((w - expected).abs() < 1e-12, "{weights:?}");
+        }
+        let err = balanced
+            .resolve(&labels, &[0.0, 1.0])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("class `c` has no training rows"), "{err}");
+        let explicit: ClassWeight = "c=4,a=0.5".parse().unwrap();
+        assert_eq!(
+            explicit.resolve(&labels, &train).unwrap(),
+            vec![0.5, 1.0, 4.0]
+        );
+        for (text, expected) in [
+            ("d=2", "`d` is not a class; the classes are `a`, `b`, `c`"),
+            (
+                "a=-1",
+                "the weight of class `a` must be a positive number, got -1",
+            ),
+        ] {
+            let spec: ClassWeight = text.parse().unwrap();
+            let err = spec.resolve(&labels, &train).unwrap_err().to_string();
+            assert!(err.contains(expected), "{err}");
+        }
+        assert!(
+            "a:2"
+                .parse::<ClassWeight>()
+                .unwrap_err()
+                .contains("not CLASS=WEIGHT")
+        );
+        assert!(
+            "a=x"
+                .parse::<ClassWeight>()
+                .unwrap_err()
+                .contains("not a number")
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -28,7 +28,7 @@ fn keys(config: &str) -> Vec<(String, String)> {
 
 /// Each key of a run config, the flags that set it (on top of `--data iris`) and the value it
 /// then has.
-const FLAGS: [(&str, &[&str], &str); 60] = [
+const FLAGS: [(&str, &[&str], &str); 61] = [
     ("backend", &["--backend", "ndarray"], "\"ndarray\""),
     ("data.path", &["--data", "wine"], "\"wine\""),
     (
@@ -154,6 +154,11 @@ const FLAGS: [(&str, &[&str], &str); 60] = [
         "loss.name",
         &["--data", "breast_cancer", "--loss", "bce"],
         "\"bce\"",
+    ),
+    (
+        "loss.class_weight",
+        &["--class-weight", "balanced"],
+        "\"balanced\"",
     ),
     ("optimizer.name", &["--optimizer", "sgd"], "\"sgd\""),
     ("optimizer.learning_rate", &["--lr", "0.5"], "0.5"),

@@ -35,6 +35,12 @@ pub struct TrainConfig {
     pub seed: u64,
     /// Shuffle the rows at the start of each epoch (off: batches in row order).
     pub shuffle: bool,
+    /// One weight per class for the classification losses: the training loss and the
+    /// monitored validation loss are weighted means (`Σ w_{y_i} l_i / Σ w_{y_i}`, PyTorch's
+    /// weighted cross-entropy); the final metrics are not weighted. `None`: every row counts
+    /// the same.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class_weights: Option<Vec<f64>>,
 }
 
 impl Default for TrainConfig {
@@ -52,6 +58,7 @@ impl Default for TrainConfig {
             clip_grad_norm: None,
             seed: 42,
             shuffle: true,
+            class_weights: None,
         }
     }
 }

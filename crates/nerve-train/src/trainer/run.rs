@@ -139,9 +139,14 @@ impl Trainer {
         plain: &Device,
     ) -> Result<DeviceData, TrainError> {
         let loss = self.config.loss;
+        let class_weights = self.config.class_weights.as_deref();
         let targets_on = |data: &Dataset, device: &Device| {
-            loss.targets(data.targets_tensor(device), model_config.d_output)
-                .map_err(targets_error(data))
+            let targets = loss.targets(data.targets_tensor(device), model_config.d_output);
+            match class_weights {
+                Some(weights) => targets.and_then(|t| t.with_class_weights(weights)),
+                None => targets,
+            }
+            .map_err(targets_error(data))
         };
         let targets = targets_on(train, device)?;
         let plain_targets = targets_on(train, plain)?;

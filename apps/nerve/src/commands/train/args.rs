@@ -11,7 +11,7 @@ use nerve_model::spiking::{Encoding, Neuron, Readout, Reset, Surrogate};
 use nerve_model::{Activation, Initializer, SpikingConfig};
 use nerve_train::{BatchSize, OptimizerKind, ScheduleKind};
 
-use crate::run_config::{Delimiter, HiddenWidths, RunConfig};
+use crate::run_config::{ClassWeight, Delimiter, HiddenWidths, RunConfig};
 use crate::{choice, value_parser};
 
 /// Flags of `nerve train`. Each overrides the same setting of `--config`; without `--config`,
@@ -208,6 +208,11 @@ pub(crate) struct TrainArgs {
     /// The loss [default: cross-entropy for classes, mse for values]
     #[arg(long, value_name = "NAME", value_parser = choice::<Loss>(), help_heading = "Loss")]
     pub(super) loss: Option<Loss>,
+    /// Weigh each class's rows in the loss: `balanced` (n / (classes · rows of the class), so
+    /// a rare class counts as much as a common one) or `No=1,Yes=4` (unnamed classes weigh 1)
+    /// [default: none, every row the same]
+    #[arg(long, value_name = "balanced|CLASS=W,...", value_parser = value_parser::<ClassWeight>, help_heading = "Loss")]
+    pub(super) class_weight: Option<ClassWeight>,
 
     /// The optimizer.
     #[arg(long, value_name = "NAME", value_parser = choice::<OptimizerKind>(), help_heading = "Optimizer")]
@@ -596,6 +601,9 @@ impl TrainArgs {
         self.apply_spiking(&mut config)?;
         if self.loss.is_some() {
             config.loss.name = self.loss;
+        }
+        if self.class_weight.is_some() {
+            config.loss.class_weight = self.class_weight.clone();
         }
         let optimizer = &mut config.optimizer;
         set(&mut optimizer.kind, &self.optimizer);

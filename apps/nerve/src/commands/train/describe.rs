@@ -121,6 +121,47 @@ pub(super) fn describe_run(config: &RunConfig, prepared: &Prepared, model: &Mlp)
         training.num_epochs,
         training.seed
     );
+    if let Some(labels) = p.labels() {
+        let train = prepared.train.targets();
+        match &config.loss.class_weight {
+            Some(spec) => {
+                if let Ok(weights) = spec.resolve(labels, train) {
+                    let shown: Vec<String> = labels
+                        .iter()
+                        .zip(&weights)
+                        .map(|(l, w)| {
+                            format!(
+                                "{} {}",
+                                crate::output::shorten_cell(l),
+                                crate::numbers::value(*w)
+                            )
+                        })
+                        .collect();
+                    let _ = writeln!(text, "Class weights: {}", shorten(&shown, 10));
+                }
+            }
+            None => {
+                // A rare class is easy to ignore for a model scored by accuracy.
+                let mut counts = vec![0usize; labels.len()];
+                for &t in train {
+                    if let Some(c) = counts.get_mut(t as usize) {
+                        *c += 1;
+                    }
+                }
+                if let Some((k, &count)) = counts.iter().enumerate().min_by_key(|&(_, c)| *c)
+                    && !train.is_empty()
+                    && (count as f64) < 0.1 * train.len() as f64
+                {
+                    let _ = writeln!(
+                        text,
+                        "note: class `{}` is {:.1} % of the training rows; a model can score well by ignoring it (--class-weight balanced weighs every class the same)",
+                        crate::output::shorten_cell(&labels[k]),
+                        100.0 * count as f64 / train.len() as f64
+                    );
+                }
+            }
+        }
+    }
     if training.patience > 0 {
         let watched = if prepared.validation.is_some() {
             "validation"

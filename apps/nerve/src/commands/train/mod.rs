@@ -124,6 +124,8 @@ pub(crate) fn run(mut args: TrainArgs) -> Result<ExitCode> {
         }
         None => None,
     };
+    let mut train_config = config.train_config();
+    train_config.class_weights = class_weights(&config, &prepared)?;
     let d_output = output_width(config.loss(), &prepared)?;
     let mlp_config = config.architecture(prepared.preprocessor.d_input(), d_output);
     mlp_config.validate().context("invalid [model]")?;
@@ -188,7 +190,7 @@ pub(crate) fn run(mut args: TrainArgs) -> Result<ExitCode> {
         resume.as_ref().map(|loaded| loaded.epoch),
     )?;
     let trainer =
-        Trainer::new(config.train_config()).with_target_scale(prepared.preprocessor.target_scale());
+        Trainer::new(train_config.clone()).with_target_scale(prepared.preprocessor.target_scale());
     let validation = prepared.validation.as_ref();
     let result = match resume {
         Some(loaded) => trainer.resume(
@@ -433,4 +435,21 @@ fn input_range(rows: &Dataset, device: &burn::prelude::Device) -> InputRange {
         high.fill(1.0);
     }
     InputRange::new(low, high, device)
+}
+
+/// The class weights `--class-weight` asks for, one per class, from the training rows.
+fn class_weights(config: &RunConfig, prepared: &Prepared) -> Result<Option<Vec<f64>>> {
+    let Some(spec) = &config.loss.class_weight else {
+        return Ok(None);
+    };
+    let Some(labels) = prepared.preprocessor.labels() else {
+        bail!(
+            "--class-weight weighs classes, but `{}` is a regression target",
+            prepared.preprocessor.target_name()
+        );
+    };
+    if config.loss() == Loss::BinaryCrossEntropy && labels.len() != 2 {
+        bail!("--class-weight with bce needs two classes");
+    }
+    spec.resolve(labels, prepared.train.targets()).map(Some)
 }
