@@ -91,7 +91,8 @@ pub(crate) fn write_summary(
             if let nerve_train::Score::Undefined { undefined } = &r.roc_auc {
                 writeln!(out, "ROC-AUC is undefined on the {part} rows: {undefined}")?;
             }
-            if m.accuracy <= r.majority_accuracy && r.per_class.len() > 1 {
+            // Rows of one class leave nothing to beat (the majority is always right).
+            if m.accuracy <= r.majority_accuracy && r.majority_accuracy < 1.0 {
                 writeln!(
                     out,
                     "warning: on the {part} rows the model's accuracy ({}) does not beat always answering `{majority}` ({}): it has learned little beyond the class shares; look at balanced accuracy and each class's recall",
@@ -158,4 +159,49 @@ fn capitalized(word: &str) -> String {
     chars
         .next()
         .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use nerve_train::{ClassificationMetrics, PartMetrics};
+
+    fn summary(probabilities: &[f32], actual: &[usize], predicted: &[usize]) -> String {
+        let report = ClassificationReport::new(probabilities, actual, 2).unwrap();
+        let metrics = PartMetrics {
+            rows: actual.len(),
+            loss: 0.5,
+            scores: Scores::Classification(ClassificationMetrics::new(actual, predicted, 2)),
+        };
+        let mut out = String::new();
+        write_summary(
+            &mut out,
+            &metrics,
+            &Report::Classification(report),
+            None,
+            "test",
+        )
+        .unwrap();
+        out
+    }
+
+    #[test]
+    fn the_baseline_warning_fires_only_when_there_is_a_baseline_to_beat() {
+        // 3 of 4 rows are class 0 and the model answers 0 everywhere: 0.75, no better.
+        let out = summary(
+            &[0.9, 0.1, 0.8, 0.2, 0.7, 0.3, 0.6, 0.4],
+            &[0, 0, 0, 1],
+            &[0, 0, 0, 0],
+        );
+        assert!(out.contains("warning: on the test rows the model's accuracy (0.7500) does not beat always answering `0` (0.7500)"), "{out}");
+        // One class only: the majority is always right, and the model too; nothing to warn about,
+        // and ROC-AUC says why it is undefined.
+        let out = summary(&[0.9, 0.1, 0.8, 0.2], &[0, 0], &[0, 0]);
+        assert!(!out.contains("warning"), "{out}");
+        assert!(
+            out.contains("ROC-AUC is undefined on the test rows: the rows hold one class only"),
+            "{out}"
+        );
+    }
 }
