@@ -8,10 +8,10 @@ mod common;
 use common::{file, nerve, ok, scratch};
 use serde_json::Value;
 
-/// A seeded churn-like table: 500 customers, 20 % churners, `signal` columns that tell
-/// churners apart (`informative`) or pure noise.
-fn churn(name: &str, informative: bool) -> String {
-    let mut state = 0x5EED_u64;
+/// A seeded churn-like table: 500 customers, 20 % churners, whose three features are shifted
+/// by `shift` (0: pure noise) against uniform values spread over 2.
+fn churn(name: &str, seed: u64, shift: f64) -> String {
+    let mut state = seed;
     let mut uniform = move || {
         // SplitMix64, so the table is the same on every run.
         state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
@@ -23,7 +23,7 @@ fn churn(name: &str, informative: bool) -> String {
     let mut text = String::from("tenure,charges,calls,churn\n");
     for i in 0..500 {
         let churned = i % 5 == 0;
-        let shift = if informative && churned { 1.0 } else { 0.0 };
+        let shift = if churned { shift } else { 0.0 };
         text.push_str(&format!(
             "{:.3},{:.3},{:.3},{}\n",
             uniform() * 2.0 - shift,
@@ -37,7 +37,7 @@ fn churn(name: &str, informative: bool) -> String {
 
 #[test]
 fn a_model_that_learns_nothing_is_compared_with_the_majority_and_warned_about() {
-    let data = churn("churn-noise.csv", false);
+    let data = churn("churn-noise.csv", 0x5EED, 0.0);
     let dir = scratch().join("churn-noise");
     let _ = std::fs::remove_dir_all(&dir);
     let out = nerve(&[
@@ -67,7 +67,7 @@ fn a_model_that_learns_nothing_is_compared_with_the_majority_and_warned_about() 
 
 #[test]
 fn the_report_is_in_metrics_json_eval_and_json() {
-    let data = churn("churn-signal.csv", true);
+    let data = churn("churn-signal.csv", 0x5EED, 1.0);
     let dir = scratch().join("churn-signal");
     let _ = std::fs::remove_dir_all(&dir);
     ok(&[
@@ -125,7 +125,8 @@ fn the_report_is_in_metrics_json_eval_and_json() {
 /// balanced accuracy (0.5).
 #[test]
 fn balanced_class_weights_find_the_minority() {
-    let data = churn_weak("churn-weak.csv");
+    // Churners shifted by 0.6 over features spread over 2: separable only in part.
+    let data = churn("churn-weak.csv", 0xC0FFEE, 0.6);
     let report = |extra: &[&str], name: &str| -> Value {
         let dir = scratch().join(name);
         let _ = std::fs::remove_dir_all(&dir);
@@ -160,31 +161,6 @@ fn balanced_class_weights_find_the_minority() {
     let config =
         std::fs::read_to_string(scratch().join("churn-weighted").join("config.toml")).unwrap();
     assert!(config.contains("class_weight = \"balanced\""), "{config}");
-}
-
-/// Churners shifted by 0.6 of a unit-wide feature range: separable only in part.
-fn churn_weak(name: &str) -> String {
-    let mut state = 0xC0FFEE_u64;
-    let mut uniform = move || {
-        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
-    };
-    let mut text = String::from("tenure,charges,calls,churn\n");
-    for i in 0..500 {
-        let churned = i % 5 == 0;
-        let shift = if churned { 0.6 } else { 0.0 };
-        text.push_str(&format!(
-            "{:.3},{:.3},{:.3},{}\n",
-            uniform() * 2.0 - shift,
-            uniform() * 2.0 + shift,
-            uniform() * 2.0 + shift,
-            if churned { "Yes" } else { "No" }
-        ));
-    }
-    file(name, text)
 }
 
 /// A class under 10 % of the training rows gets a note before training, naming it and the flag;
