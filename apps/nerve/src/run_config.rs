@@ -60,7 +60,7 @@ pub(crate) struct LossSection {
 
 /// `--class-weight`: scikit-learn's `class_weight`, `balanced` or explicit weights.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, try_from = "ClassWeightText")]
 pub(crate) enum ClassWeight {
     /// `n_samples / (n_classes · bincount(y))` over the training rows (scikit-learn's
     /// `compute_class_weight("balanced")`): each class weighs as much as the others in total.
@@ -74,6 +74,27 @@ pub(crate) enum ClassWeight {
 #[serde(rename_all = "kebab-case")]
 pub(crate) enum Balanced {
     Balanced,
+}
+
+/// How `class_weight` is written in a config: a string (`"balanced"`, `"No=1,Yes=4"`) or a
+/// table of class name to weight. Read through this so a typo gets [`ClassWeight`]'s message
+/// rather than serde's "did not match any variant".
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum ClassWeightText {
+    Text(String),
+    Table(std::collections::BTreeMap<String, f64>),
+}
+
+impl TryFrom<ClassWeightText> for ClassWeight {
+    type Error = String;
+
+    fn try_from(text: ClassWeightText) -> Result<Self, Self::Error> {
+        match text {
+            ClassWeightText::Text(text) => text.parse(),
+            ClassWeightText::Table(table) => Ok(ClassWeight::Explicit(table)),
+        }
+    }
 }
 
 impl std::str::FromStr for ClassWeight {
@@ -682,6 +703,21 @@ mod tests {
                 .parse::<ClassWeight>()
                 .unwrap_err()
                 .contains("not a number")
+        );
+        // In a config: a string, a table, and a typo named by the same message.
+        let read = |text: &str| toml::from_str::<LossSection>(text);
+        assert_eq!(
+            read("class_weight = \"balanced\"").unwrap().class_weight,
+            Some(ClassWeight::Balanced(Balanced::Balanced))
+        );
+        assert_eq!(
+            read("class_weight = { c = 4.0 }").unwrap().class_weight,
+            Some(ClassWeight::Explicit([("c".to_owned(), 4.0)].into()))
+        );
+        let err = read("class_weight = \"balance\"").unwrap_err().to_string();
+        assert!(
+            err.contains("expected `balanced` or e.g. `No=1,Yes=4`"),
+            "{err}"
         );
     }
 
