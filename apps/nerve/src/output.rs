@@ -39,10 +39,15 @@ pub(crate) fn line_width(stream: Stream) -> Option<usize> {
         .filter(|&w| w > 0)
 }
 
+/// `text` wrapped for `stream`: to [`line_width`], as [`wrap_to`] does.
+pub(crate) fn wrap(text: &str, stream: Stream) -> String {
+    wrap_to(text, line_width(stream))
+}
+
 /// `text` with each line longer than `width` broken at spaces (textwrap), the continuation
 /// lines indented by two; lines that start with a space (tables) and words longer than a line
 /// are left whole. `None`: `text` as it is.
-pub(crate) fn wrap(text: &str, width: Option<usize>) -> String {
+fn wrap_to(text: &str, width: Option<usize>) -> String {
     let Some(width) = width else {
         return text.to_owned();
     };
@@ -181,7 +186,7 @@ mod tests {
     fn long_lines_wrap_at_spaces_and_tables_stay_whole() {
         let long = format!("Features: {}", vec!["`pixel_0_0`,"; 20].join(" "));
         let table = format!("  {}", "x ".repeat(60));
-        let text = wrap(&format!("short\n{long}\n{table}\nend"), Some(80));
+        let text = wrap_to(&format!("short\n{long}\n{table}\nend"), Some(80));
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], "short");
         assert!(lines[1].starts_with("Features: `pixel_0_0`,"), "{text}");
@@ -201,8 +206,8 @@ mod tests {
         assert!(!text.ends_with('\n'));
         // A word longer than a line is not cut.
         let url = "x".repeat(100);
-        assert_eq!(wrap(&format!("{url}\n"), Some(80)), format!("{url}\n"));
+        assert_eq!(wrap_to(&format!("{url}\n"), Some(80)), format!("{url}\n"));
         // No width (a pipe): whole lines.
-        assert_eq!(wrap(&long, None), long);
+        assert_eq!(wrap_to(&long, None), long);
     }
 }

@@ -235,7 +235,7 @@ impl Observer for Progress {
                             format!("the first {rows}")
                         }
                     ),
-                    crate::output::line_width(crate::output::Stream::Stderr),
+                    crate::output::Stream::Stderr,
                 );
                 match &self.display {
                     Display::Bars { multi, .. } => {

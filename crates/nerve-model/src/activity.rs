@@ -207,8 +207,33 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::MlpConfig;
-    use burn::prelude::TensorData;
+    use burn::prelude::{Device, TensorData};
     use nerve_backend::BackendKind;
+
+    /// `config`'s 2 -> 3 -> 1 network with the hidden layer's `weight` ([2, 3], row-major) and
+    /// `bias`, and an output layer that sums the hidden units.
+    fn hand_built(config: MlpConfig, weight: Vec<f32>, bias: Vec<f32>, device: &Device) -> Mlp {
+        Mlp::from_parameters(
+            &config,
+            vec![
+                (
+                    Tensor::from_data(TensorData::new(weight, [2, 3]), device),
+                    Tensor::from_data(TensorData::new(bias, [3]), device),
+                ),
+                (
+                    Tensor::from_data(TensorData::new(vec![1.0f32, 1.0, 1.0], [3, 1]), device),
+                    Tensor::from_data(TensorData::new(vec![0.0f32], [1]), device),
+                ),
+            ],
+        )
+        .unwrap()
+    }
+
+    /// The rows (0, 0), (1, 0), (0, 1), (1, 1).
+    fn four_rows(device: &Device) -> Tensor<2> {
+        let x = vec![0.0f32, 0.0, 1.0, 0.0, 0.0, 1.0, 1.0, 1.0];
+        Tensor::from_data(TensorData::new(x, [4, 2]), device)
+    }
 
     /// A hand-built 2 -> 3 (relu) -> 1 network on four rows with non-negative inputs: unit 0
     /// copies x0 (active where x0 > 0), unit 1 has negative weights and bias (never active:
@@ -219,22 +244,8 @@ mod tests {
             let device = kind.device().unwrap();
             let weight = vec![1.0, -1.0, 1.0, 0.0, -2.0, 1.0];
             let bias = vec![0.0, -0.5, -1.5];
-            let model = Mlp::from_parameters(
-                &MlpConfig::new(2, vec![3], 1),
-                vec![
-                    (
-                        Tensor::from_data(TensorData::new(weight, [2, 3]), &device),
-                        Tensor::from_data(TensorData::new(bias, [3]), &device),
-                    ),
-                    (
-                        Tensor::from_data(TensorData::new(vec![1.0f32, 1.0, 1.0], [3, 1]), &device),
-                        Tensor::from_data(TensorData::new(vec![0.0f32], [1]), &device),
-                    ),
-                ],
-            )
-            .unwrap();
-            let x = vec![0.0f32, 0.0, 1.0, 0.0, 0.0, 1.0, 1.0, 1.0];
-            let x = Tensor::from_data(TensorData::new(x, [4, 2]), &device);
+            let model = hand_built(MlpConfig::new(2, vec![3], 1), weight, bias, &device);
+            let x = four_rows(&device);
             let activity = model.hidden_activity(x);
             assert_eq!(activity.len(), 1);
             let layer = &activity[0];
@@ -277,22 +288,9 @@ mod tests {
             };
             let weight = vec![2.0, -1.0, 1.0, 0.0, -2.0, 1.0];
             let bias = vec![0.0, -0.5, -0.5];
-            let model = Mlp::from_parameters(
-                &MlpConfig::new(2, vec![3], 1).with_spiking(Some(spiking)),
-                vec![
-                    (
-                        Tensor::from_data(TensorData::new(weight, [2, 3]), &device),
-                        Tensor::from_data(TensorData::new(bias, [3]), &device),
-                    ),
-                    (
-                        Tensor::from_data(TensorData::new(vec![1.0f32, 1.0, 1.0], [3, 1]), &device),
-                        Tensor::from_data(TensorData::new(vec![0.0f32], [1]), &device),
-                    ),
-                ],
-            )
-            .unwrap();
-            let x = vec![0.0f32, 0.0, 1.0, 0.0, 0.0, 1.0, 1.0, 1.0];
-            let x = Tensor::from_data(TensorData::new(x, [4, 2]), &device);
+            let config = MlpConfig::new(2, vec![3], 1).with_spiking(Some(spiking));
+            let model = hand_built(config, weight, bias, &device);
+            let x = four_rows(&device);
             let activity = model.hidden_activity(x);
             assert_eq!(activity.len(), 1);
             let layer = &activity[0];

@@ -511,14 +511,8 @@ impl Mlp {
                 format!("learned, per layer {}", values.join(" / "))
             };
             let neurons = self.neurons();
-            let read = |t: &Tensor<1>| -> f64 {
-                t.clone()
-                    .into_data()
-                    .try_to_vec_as::<f32>()
-                    .ok()
-                    .and_then(|v| v.first().copied())
-                    .map_or(f64::NAN, f64::from)
-            };
+            // Each parameter holds one value (shape [1]).
+            let read = |t: &Tensor<1>| -> f64 { f64::from(crate::activity::read(t.clone())[0]) };
             let beta = if s.learn_beta {
                 // What acts is β clamped to [0, 1].
                 learned(

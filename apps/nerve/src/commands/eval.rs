@@ -157,10 +157,7 @@ pub(crate) fn eval(args: EvalArgs) -> Result<ExitCode> {
         if let Scores::Classification(m) = &metrics.scores {
             write_confusion(&mut out, p.labels(), m)?;
         }
-        out = crate::output::wrap(
-            &out,
-            crate::output::line_width(crate::output::Stream::Stdout),
-        );
+        out = crate::output::wrap(&out, crate::output::Stream::Stdout);
     }
     std::io::stdout().lock().write_all(out.as_bytes())?;
     Ok(ExitCode::SUCCESS)

@@ -246,10 +246,7 @@ pub(crate) fn inspect(args: InspectArgs) -> Result<ExitCode> {
             &picture,
         )?;
     }
-    let out = crate::output::wrap(
-        &out,
-        crate::output::line_width(crate::output::Stream::Stdout),
-    );
+    let out = crate::output::wrap(&out, crate::output::Stream::Stdout);
     std::io::stdout().lock().write_all(out.as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }

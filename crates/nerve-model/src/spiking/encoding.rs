@@ -162,12 +162,7 @@ impl Encoded {
 /// seeds and the draws depend on nothing else.
 fn row_seeds(x: &Tensor<2>) -> Vec<u64> {
     let [rows, d] = x.dims();
-    let values = x
-        .clone()
-        .detach()
-        .into_data()
-        .try_to_vec_as::<f32>()
-        .unwrap_or_else(|err| unreachable!("a float tensor reads as f32: {err:?}"));
+    let values = crate::activity::read(x.clone().detach());
     (0..rows)
         .map(|r| {
             let mut seed = 0x243F_6A88_85A3_08D3; // π's first fraction bits

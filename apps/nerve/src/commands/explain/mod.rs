@@ -448,10 +448,7 @@ pub(crate) fn run(args: ExplainArgs) -> Result<ExitCode> {
             )?;
         }
         writeln!(out, "Wrote {}", plot.display())?;
-        out = crate::output::wrap(
-            &out,
-            crate::output::line_width(crate::output::Stream::Stdout),
-        );
+        out = crate::output::wrap(&out, crate::output::Stream::Stdout);
     }
     std::io::stdout().lock().write_all(out.as_bytes())?;
     Ok(ExitCode::SUCCESS)

@@ -175,10 +175,7 @@ pub(super) fn describe_run(config: &RunConfig, prepared: &Prepared, model: &Mlp)
         );
     }
     let _ = writeln!(text, "{}", model.summary());
-    crate::output::wrap(
-        &text,
-        crate::output::line_width(crate::output::Stream::Stderr),
-    )
+    crate::output::wrap(&text, crate::output::Stream::Stderr)
 }
 
 /// The features line of the run description: each kind of input with its columns.

@@ -161,9 +161,7 @@ pub(super) fn print_results(
         write_confusion(&mut text, labels, m)?;
     }
     let mut stdout = std::io::stdout().lock();
-    stdout.write_all(
-        crate::output::wrap(&text, crate::output::line_width(Stream::Stdout)).as_bytes(),
-    )?;
+    stdout.write_all(crate::output::wrap(&text, Stream::Stdout).as_bytes())?;
     Ok(())
 }
 
