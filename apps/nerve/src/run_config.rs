@@ -236,6 +236,10 @@ pub(crate) struct DataSection {
     /// Columns to leave out (identifiers, free text).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ignore: Vec<String>,
+    /// A column of row weights (sample weights: how much each row counts in the loss), not a
+    /// feature; every cell a finite number, 0 or more.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight_column: Option<String>,
     /// The CSV field delimiter (one ASCII character, e.g. "," ";" "\t"); detected when omitted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delimiter: Option<Delimiter>,
@@ -299,6 +303,7 @@ impl DataSection {
             target: None,
             task: None,
             ignore: Vec::new(),
+            weight_column: None,
             delimiter: None,
             missing: Missing::default(),
             na_values: Vec::new(),
@@ -343,6 +348,7 @@ impl DataSection {
             standardize: self.standardize,
             standardize_target: self.standardize_target,
             split: self.split_options(),
+            weight_column: self.weight_column.as_ref().map(|n| n.trim().to_owned()),
         }
     }
 

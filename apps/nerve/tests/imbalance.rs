@@ -208,3 +208,105 @@ fn a_rare_class_is_pointed_out_and_weights_are_shown() {
     );
     assert!(!err.contains("note: class `rare`"), "{err}");
 }
+
+/// `--weight-column`: row weights of 4 for churners and 1 for the others find churners as
+/// class weights `No=1,Yes=4` do (the same loss); the column is not a feature, it is saved in
+/// the config, and `predict` reads the same file (weights and all).
+#[test]
+fn a_weight_column_weighs_rows_and_is_not_a_feature() {
+    let plain = std::fs::read_to_string(churn("churn-rows.csv", 0xC0FFEE, 0.6)).unwrap();
+    let mut text = String::new();
+    for (i, line) in plain.lines().enumerate() {
+        let w = match (i, line.ends_with(",Yes")) {
+            (0, _) => "w",
+            (_, true) => "4",
+            (_, false) => "1",
+        };
+        // The weight column first, so that the target stays the last column.
+        text.push_str(&format!("{w},{line}\n"));
+    }
+    let data = file("churn-rows-weighted.csv", text);
+    let train = |extra: &[&str], name: &str| -> (Value, String) {
+        let dir = scratch().join(name);
+        let _ = std::fs::remove_dir_all(&dir);
+        let args = [
+            &["train", "--data", &data, "--out", dir.to_str().unwrap()][..],
+            extra,
+        ]
+        .concat();
+        let out = nerve(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let metrics: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("metrics.json")).unwrap())
+                .unwrap();
+        (
+            metrics["test"]["report"].clone(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let recall = |report: &Value| report["per_class"][1]["recall"].as_f64().unwrap();
+    let (rows, err) = train(&["--weight-column", "w"], "churn-rows");
+    assert!(
+        err.contains("Features: 3 numeric `tenure`, `charges`, `calls`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("Row weights: `w` (1.000 to 4.000, mean 1.600 over the training rows)"),
+        "{err}"
+    );
+    let (classes, _) = train(
+        &["--ignore", "w", "--class-weight", "No=1,Yes=4"],
+        "churn-cw",
+    );
+    let (unweighted, _) = train(&["--ignore", "w"], "churn-unweighted");
+    assert!(recall(&rows) > 0.5, "{rows}");
+    assert!(
+        recall(&rows) > recall(&unweighted),
+        "{rows} vs {unweighted}"
+    );
+    assert!(
+        (recall(&rows) - recall(&classes)).abs() <= 0.1,
+        "row weights 4/1 and class weights 4/1 are the same loss: {rows} vs {classes}"
+    );
+    let config = std::fs::read_to_string(scratch().join("churn-rows").join("config.toml")).unwrap();
+    assert!(config.contains("weight_column = \"w\""), "{config}");
+    let model = scratch().join("churn-rows").join("model.safetensors");
+    let out = ok(&[
+        "predict",
+        "--model",
+        model.to_str().unwrap(),
+        "--data",
+        &data,
+    ]);
+    assert_eq!(out.lines().count(), 501, "{out}");
+}
+
+/// A weight that is not one stops the run before training, naming the file, line and column.
+#[test]
+fn a_bad_weight_is_named_by_line() {
+    let data = file(
+        "bad-weight.csv",
+        "w,a,y\n1,0.5,x\n1,0.7,y\n-1,0.2,x\n1,0.9,y\n".to_owned(),
+    );
+    let dir = scratch().join("bad-weight");
+    let out = nerve(&[
+        "train",
+        "--data",
+        &data,
+        "--weight-column",
+        "w",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("bad-weight.csv") && err.contains("line 4") && err.contains("`w`"),
+        "{err}"
+    );
+    assert!(!dir.join("model.safetensors").exists());
+}

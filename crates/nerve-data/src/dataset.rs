@@ -19,6 +19,8 @@ pub struct Dataset {
     targets: Vec<f32>,
     /// The source file line of each row, when known.
     lines: Option<Vec<u64>>,
+    /// One weight per row (`--weight-column`), when given: finite and ≥ 0.
+    weights: Option<Vec<f32>>,
 }
 
 impl Table {
@@ -121,6 +123,7 @@ impl Dataset {
             features: TensorData::from_bytes(bytes.shared(), shape, dtype),
             targets,
             lines: None,
+            weights: None,
         })
     }
 
@@ -133,6 +136,22 @@ impl Dataset {
         assert_eq!(lines.len(), self.len(), "one line per row");
         self.lines = Some(lines);
         self
+    }
+
+    /// Gives each row a weight (a sample weight: how much the row counts in the loss).
+    ///
+    /// # Panics
+    ///
+    /// When `weights` does not have one entry per row.
+    pub fn with_weights(mut self, weights: Vec<f32>) -> Dataset {
+        assert_eq!(weights.len(), self.len(), "one weight per row");
+        self.weights = Some(weights);
+        self
+    }
+
+    /// Each row's weight, when the rows are weighted ([`Dataset::with_weights`]).
+    pub fn weights(&self) -> Option<&[f32]> {
+        self.weights.as_deref()
     }
 
     /// The source file line of row `row`, when known.

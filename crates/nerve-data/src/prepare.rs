@@ -38,6 +38,9 @@ pub struct PrepareOptions {
     pub standardize_target: bool,
     /// Test and validation fractions and the split's seed.
     pub split: SplitOptions,
+    /// A column of row weights (sample weights), not a feature: every cell a finite number
+    /// ≥ 0. Each part's [`Dataset::weights`] holds its rows' weights.
+    pub weight_column: Option<String>,
 }
 
 impl PrepareOptions {
@@ -68,6 +71,7 @@ impl Default for PrepareOptions {
             standardize: Standardize::ZScore,
             standardize_target: true,
             split: SplitOptions::default(),
+            weight_column: None,
         }
     }
 }
@@ -102,6 +106,8 @@ pub struct Prepared {
     /// What reading and preparing decided (columns named or left out, number formats, dates,
     /// grouped categories, short splits), for the user to hear of.
     pub notes: Vec<Note>,
+    /// The weight of each row of [`Prepared::table`], from [`PrepareOptions::weight_column`].
+    pub weights: Option<Vec<f32>>,
 }
 
 impl Prepared {
@@ -129,13 +135,14 @@ impl Prepared {
                 self.task()
             )));
         }
+        let weights = self.weights.as_deref();
         let part = |rows: &[usize]| -> Result<Option<Dataset>, DataError> {
             if rows.is_empty() {
                 return Ok(None);
             }
-            preprocessor.transform(&self.table, rows).map(Some)
+            transform_part(preprocessor, &self.table, rows, weights).map(Some)
         };
-        let train = preprocessor.transform(&self.table, &self.split.train)?;
+        let train = transform_part(preprocessor, &self.table, &self.split.train, weights)?;
         let validation = part(&self.split.validation)?;
         let test = part(&self.split.test)?;
         (self.train, self.validation, self.test) = (train, validation, test);
@@ -180,8 +187,42 @@ pub fn prepare(mut table: Table, options: &PrepareOptions) -> Result<Prepared, D
             "the target `{target}` is given as --categorical, but --task regression needs numbers"
         )));
     }
-    let roles = assign_roles(&mut table, &target, &options.ignore, &options.categorical)?;
-    if table.columns().len() < 2 {
+    let weight_column = match &options.weight_column {
+        Some(name) if options.ignore.contains(name) => {
+            return Err(DataError::Config(format!(
+                "`{name}` is given as both --ignore and --weight-column; choose one"
+            )));
+        }
+        Some(name) => {
+            let name = table.column(name)?.name().to_owned();
+            if name == target {
+                return Err(DataError::Config(format!(
+                    "`{name}` cannot be both the target and the weight column"
+                )));
+            }
+            if options.categorical.contains(&name) {
+                return Err(DataError::Config(format!(
+                    "the weight column `{name}` is given as --categorical, but weights are numbers"
+                )));
+            }
+            Some(name)
+        }
+        None => None,
+    };
+    let roles = assign_roles(
+        &mut table,
+        &target,
+        weight_column.as_deref(),
+        &options.ignore,
+        &options.categorical,
+    )?;
+    // The weights are checked before missing values are handled (a missing weight is an
+    // error, never filled in) and taken out after (rows dropped for other columns drop theirs).
+    if let Some(name) = &weight_column {
+        weights_of(&table, name)?;
+    }
+    let feature_columns = table.columns().len() - usize::from(weight_column.is_some());
+    if feature_columns < 2 {
         let left_out: Vec<String> = table.notes().iter().map(ToString::to_string).collect();
         let why = if left_out.is_empty() {
             String::new()
@@ -196,6 +237,14 @@ pub fn prepare(mut table: Table, options: &PrepareOptions) -> Result<Prepared, D
         ));
     }
     let dropped = table.apply_missing(options.missing, &target)?;
+    let weights = match &weight_column {
+        Some(name) => {
+            let weights = weights_of(&table, name)?;
+            table.remove_existing_columns(std::slice::from_ref(name));
+            Some(weights)
+        }
+        None => None,
+    };
     let imputed: Vec<(String, usize)> = table
         .missing_counts()
         .into_iter()
@@ -276,9 +325,18 @@ pub fn prepare(mut table: Table, options: &PrepareOptions) -> Result<Prepared, D
         if rows.is_empty() {
             return Ok(None);
         }
-        preprocessor.transform(&table, rows).map(Some)
+        transform_part(&preprocessor, &table, rows, weights.as_deref()).map(Some)
     };
-    let train = preprocessor.transform(&table, &split.train)?;
+    let train = transform_part(&preprocessor, &table, &split.train, weights.as_deref())?;
+    if let Some(weights) = train.weights()
+        && !weights.iter().any(|&w| w > 0.0)
+    {
+        return Err(DataError::Config(format!(
+            "{}: every training row has weight 0 in `{}`; at least one must count",
+            table.source_name(),
+            options.weight_column.as_deref().unwrap_or_default()
+        )));
+    }
     let validation = part(&split.validation)?;
     let test = part(&split.test)?;
     Ok(Prepared {
@@ -294,7 +352,76 @@ pub fn prepare(mut table: Table, options: &PrepareOptions) -> Result<Prepared, D
         split,
         roles,
         notes,
+        weights,
     })
+}
+
+/// `rows` of `table` through `preprocessor`, with their weights when the rows are weighted.
+fn transform_part(
+    preprocessor: &Preprocessor,
+    table: &Table,
+    rows: &[usize],
+    weights: Option<&[f32]>,
+) -> Result<Dataset, DataError> {
+    let part = preprocessor.transform(table, rows)?;
+    Ok(match weights {
+        Some(weights) => part.with_weights(rows.iter().map(|&row| weights[row]).collect()),
+        None => part,
+    })
+}
+
+/// The weight column's values, one per row, checked: every cell a finite number ≥ 0 (the
+/// first that is not is named, with its line).
+fn weights_of(table: &Table, name: &str) -> Result<Vec<f32>, DataError> {
+    let source = table.source_name().to_owned();
+    let column = table.column(name)?;
+    let name = column.name().to_owned();
+    let expected = "a weight: a finite number, 0 or more";
+    let weights = match column.data() {
+        ColumnData::Numeric(numbers) => {
+            let values = numbers.values();
+            if let Some(row) = values.iter().position(|v| !(v.is_finite() && *v >= 0.0)) {
+                let value = values[row];
+                return Err(if value.is_nan() {
+                    DataError::Missing {
+                        source_name: source,
+                        line: table.line(row),
+                        column: name,
+                        value: column.display(row),
+                    }
+                } else {
+                    DataError::NotNumeric {
+                        source_name: source,
+                        line: table.line(row),
+                        column: name,
+                        expected: expected.to_owned(),
+                        value: column.display(row),
+                    }
+                });
+            }
+            Ok(values.iter().map(|&v| v as f32).collect())
+        }
+        ColumnData::Categorical(c) => {
+            let (line, value) = c.first_text();
+            return Err(DataError::NotNumeric {
+                source_name: source,
+                line,
+                column: name,
+                expected: expected.to_owned(),
+                value: value.to_owned(),
+            });
+        }
+        ColumnData::Date(_) => {
+            return Err(DataError::NotNumeric {
+                source_name: source,
+                line: table.line(0),
+                column: name,
+                expected: expected.to_owned(),
+                value: column.display(0),
+            });
+        }
+    };
+    weights
 }
 
 /// The task the target suggests ([`Task::infer`]), unless most of its classes would have a
@@ -508,5 +635,141 @@ mod tests {
             err.to_string().contains("at least one feature column"),
             "{err}"
         );
+    }
+}
+
+#[cfg(test)]
+mod weight_tests {
+    use super::*;
+
+    /// 30 rows `x,w,y`: the weight of row i (line i + 2) is `weight(i)`.
+    fn table(weight: impl Fn(usize) -> String) -> Table {
+        let mut text = String::from("x,w,y\n");
+        for i in 0..30 {
+            let x = if i == 4 {
+                "NA".to_owned()
+            } else {
+                i.to_string()
+            };
+            text.push_str(&format!("{x},{},{}\n", weight(i), i % 3));
+        }
+        Table::from_csv_str("w.csv", &text).expect("valid csv")
+    }
+
+    fn options() -> PrepareOptions {
+        PrepareOptions {
+            target: Some("y".into()),
+            task: Some(Task::Classification),
+            weight_column: Some("w".into()),
+            ..PrepareOptions::default()
+        }
+    }
+
+    /// The weight column is not a feature; each part's rows carry their own weights, also
+    /// after a row is dropped for a missing value elsewhere.
+    #[test]
+    fn weights_follow_their_rows_through_drops_and_the_split() {
+        let prepared = prepare(table(|i| format!("{}", i + 1)), &options()).expect("valid");
+        assert_eq!(prepared.train.feature_names(), ["x"]);
+        assert!(
+            prepared
+                .roles
+                .columns
+                .contains(&("w".into(), crate::ColumnRole::Weight))
+        );
+        let ColumnData::Numeric(x) = prepared.table.column("x").expect("x").data() else {
+            panic!("x is numeric");
+        };
+        let x = x.values();
+        for (part, rows) in [
+            (Some(&prepared.train), &prepared.split.train),
+            (prepared.test.as_ref(), &prepared.split.test),
+        ] {
+            let weights = part.expect("a part").weights().expect("weighted");
+            assert_eq!(weights.len(), rows.len());
+            for (&w, &row) in weights.iter().zip(rows.iter()) {
+                // w = x + 1 on every row that was kept (the row without x was dropped).
+                assert_eq!(f64::from(w), x[row] + 1.0, "row {row}");
+            }
+        }
+        let all: usize = [&prepared.split.train, &prepared.split.test]
+            .iter()
+            .map(|r| r.len())
+            .sum();
+        assert_eq!(all, 29);
+    }
+
+    /// A weight that is not one is named with its line: missing, negative, text (infinities
+    /// are refused by the reader already); and
+    /// training rows that all weigh 0 are refused.
+    #[test]
+    fn bad_weights_are_named() {
+        let cases: [(Box<dyn Fn(usize) -> String>, &str); 5] = [
+            (
+                Box::new(|i| if i == 5 { "NA".into() } else { "1".into() }),
+                "line 7",
+            ),
+            (
+                Box::new(|i| if i == 9 { "-2".into() } else { "1".into() }),
+                "line 11",
+            ),
+            (
+                Box::new(|i| if i == 2 { "-0.001".into() } else { "1".into() }),
+                "line 4",
+            ),
+            (
+                Box::new(|i| if i == 3 { "heavy".into() } else { "1".into() }),
+                "line 5",
+            ),
+            (Box::new(|_| "0".into()), "every training row has weight 0"),
+        ];
+        for (weight, expected) in cases {
+            let err = prepare(table(weight), &options()).unwrap_err().to_string();
+            assert!(err.contains(expected), "{expected}: {err}");
+            if expected.starts_with("line") {
+                assert!(err.contains("w.csv") && err.contains("`w`"), "{err}");
+            }
+        }
+    }
+
+    /// The weight column cannot also be the target, ignored, or categorical; an unknown name
+    /// is an unknown column.
+    #[test]
+    fn weight_column_conflicts_are_refused() {
+        for (change, expected) in [
+            (
+                PrepareOptions {
+                    weight_column: Some("y".into()),
+                    ..options()
+                },
+                "both the target and the weight column",
+            ),
+            (
+                PrepareOptions {
+                    ignore: vec!["w".into()],
+                    ..options()
+                },
+                "both --ignore and --weight-column",
+            ),
+            (
+                PrepareOptions {
+                    categorical: vec!["w".into()],
+                    ..options()
+                },
+                "weights are numbers",
+            ),
+            (
+                PrepareOptions {
+                    weight_column: Some("weight".into()),
+                    ..options()
+                },
+                "weight",
+            ),
+        ] {
+            let err = prepare(table(|_| "1".into()), &change)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(expected), "{expected}: {err}");
+        }
     }
 }

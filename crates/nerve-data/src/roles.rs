@@ -11,6 +11,8 @@ use crate::{Categorical, DataError, Note, Table};
 pub enum ColumnRole {
     /// The target.
     Target,
+    /// Each row's weight in the loss (`--weight-column`), not a feature.
+    Weight,
     /// One numeric input.
     Numeric,
     /// One-hot inputs, one per level (before grouping infrequent ones).
@@ -60,6 +62,7 @@ pub(crate) const MIN_ROWS_FOR_IDENTIFIER: usize = 10;
 pub(crate) fn assign_roles(
     table: &mut Table,
     target: &str,
+    weight: Option<&str>,
     ignored: &[String],
     keep_categorical: &[String],
 ) -> Result<ColumnRoles, DataError> {
@@ -73,6 +76,8 @@ pub(crate) fn assign_roles(
         let present = column.len() - column.missing_count();
         let role = if name == target {
             ColumnRole::Target
+        } else if Some(name.as_str()) == weight {
+            ColumnRole::Weight
         } else if present == 0 {
             left_out.push(Note::AllMissing {
                 column: name.clone(),
@@ -312,7 +317,7 @@ mod tests {
             ));
         }
         let mut table = Table::from_csv_str("t.csv", &text).expect("reads");
-        let roles = assign_roles(&mut table, "y", &["skip".to_owned()], &[]).expect("roles");
+        let roles = assign_roles(&mut table, "y", None, &["skip".to_owned()], &[]).expect("roles");
         assert_eq!(
             roles.columns,
             vec![
@@ -338,7 +343,7 @@ mod tests {
             "{notes:?}"
         );
         let mut table = Table::from_csv_str("t.csv", &text).expect("reads");
-        let roles = assign_roles(&mut table, "y", &[], &["id".to_owned()]).expect("roles");
+        let roles = assign_roles(&mut table, "y", None, &[], &["id".to_owned()]).expect("roles");
         assert_eq!(
             roles.columns[0],
             ("id".to_owned(), ColumnRole::OneHot { levels: 12 })

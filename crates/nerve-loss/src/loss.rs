@@ -76,6 +76,9 @@ impl Loss {
                 found: vec![batch_size, d_output],
             });
         }
+        if let Some(sample_weights) = targets.sample_weights() {
+            return Ok(self.weighted_rows(output, targets, sample_weights.clone()));
+        }
         let device = output.device();
         Ok(match (self, targets.data()) {
             (Loss::Mse, TargetsData::Values(y)) => {
@@ -113,6 +116,52 @@ impl Loss {
             // sure these targets were prepared by this loss.
             (loss, _) => unreachable!("targets prepared by {loss} in a form it does not use"),
         })
+    }
+
+    /// The loss with row weights: `Σ w_i l_i / Σ w_i`, where `l_i` is row `i`'s loss (the mean
+    /// over its outputs) and `w_i` its sample weight times its class's weight (when set).
+    ///
+    /// burn's losses weigh classes but not rows, so the per-row losses are taken from burn
+    /// where it has them (`forward_no_reduction` of MSE and Huber) and written here from
+    /// burn's `log_softmax` and `log_sigmoid` for the cross-entropies, in burn's own forms
+    /// (`-log_softmax(z)[t]`; `(1 − y)·z − log σ(z)`). Checked against PyTorch's
+    /// `reduction="none"` losses weighted the same way.
+    fn weighted_rows(
+        self,
+        output: Tensor<2>,
+        targets: &Targets,
+        sample_weights: Tensor<1>,
+    ) -> Tensor<1> {
+        use burn::tensor::activation::{log_sigmoid, log_softmax};
+        let [batch_size, _] = output.dims();
+        let per_row = |per_element: Tensor<2>| per_element.mean_dim(1).reshape([batch_size]);
+        let losses = match targets.data() {
+            TargetsData::Values(y) => match self {
+                Loss::Huber => per_row(
+                    HuberLossConfig::new(Self::HUBER_DELTA)
+                        .init()
+                        .forward_no_reduction(output, y.clone()),
+                ),
+                _ => per_row(MseLoss::new().forward_no_reduction(output, y.clone())),
+            },
+            TargetsData::Classes(ids) => log_softmax(output, 1)
+                .gather(1, ids.clone().reshape([batch_size, 1]))
+                .reshape([batch_size])
+                .neg(),
+            TargetsData::Binary(y) => {
+                let y = y.clone().float();
+                per_row(y.neg().add_scalar(1.0) * output.clone() - log_sigmoid(output))
+            }
+        };
+        let weights = match (targets.class_weights(), targets.class_ids()) {
+            (Some(class_weights), Some(ids)) => {
+                sample_weights * class_weights.clone().gather(0, ids)
+            }
+            _ => sample_weights,
+        };
+        // A batch of rows that all weigh 0 contributes 0, not 0/0.
+        let total = weights.clone().sum().clamp_min(f32::MIN_POSITIVE);
+        (losses * weights).sum() / total
     }
 
     /// Turns raw network outputs into what they predict under this loss: probabilities (sigmoid)
@@ -180,6 +229,14 @@ pub enum LossError {
     /// Class weights that do not fit the targets.
     #[error("{loss} loss: {message}")]
     ClassWeights {
+        /// The loss.
+        loss: Loss,
+        /// What does not fit.
+        message: String,
+    },
+    /// Row weights that do not fit the targets.
+    #[error("{loss} loss: {message}")]
+    SampleWeights {
         /// The loss.
         loss: Loss,
         /// What does not fit.

@@ -15,6 +15,8 @@ pub struct Targets {
     data: TargetsData,
     /// One weight per class ([`Targets::with_class_weights`]), on the targets' device.
     class_weights: Option<Tensor<1>>,
+    /// One weight per row ([`Targets::with_sample_weights`]), on the targets' device.
+    sample_weights: Option<Tensor<1>>,
 }
 
 #[derive(Debug, Clone)]
@@ -98,6 +100,7 @@ impl Loss {
             d_output,
             data,
             class_weights: None,
+            sample_weights: None,
         })
     }
 }
@@ -134,15 +137,19 @@ impl Targets {
     /// - `indices`: `[batch_size]`
     pub fn select(&self, indices: Tensor<1, Int>) -> Targets {
         let data = match &self.data {
-            TargetsData::Values(t) => TargetsData::Values(t.clone().select(0, indices)),
-            TargetsData::Classes(t) => TargetsData::Classes(t.clone().select(0, indices)),
-            TargetsData::Binary(t) => TargetsData::Binary(t.clone().select(0, indices)),
+            TargetsData::Values(t) => TargetsData::Values(t.clone().select(0, indices.clone())),
+            TargetsData::Classes(t) => TargetsData::Classes(t.clone().select(0, indices.clone())),
+            TargetsData::Binary(t) => TargetsData::Binary(t.clone().select(0, indices.clone())),
         };
         Targets {
             loss: self.loss,
             d_output: self.d_output,
             data,
             class_weights: self.class_weights.clone(),
+            sample_weights: self
+                .sample_weights
+                .as_ref()
+                .map(|w| w.clone().select(0, indices)),
         }
     }
 
@@ -178,22 +185,66 @@ impl Targets {
                 message: format!("a class weight must be a positive number, got {w}"),
             });
         }
-        let device = match &self.data {
-            TargetsData::Classes(t) => t.device(),
-            TargetsData::Binary(t) => t.device(),
-            TargetsData::Values(t) => t.device(),
-        };
         let values: Vec<f32> = weights.iter().map(|&w| w as f32).collect();
         self.class_weights = Some(Tensor::from_data(
             TensorData::new(values, [classes]),
-            &device,
+            &self.device(),
         ));
         Ok(self)
+    }
+
+    /// The same targets with one weight per row (sample weights, scikit-learn's
+    /// `sample_weight`), for every loss: row `i`'s loss `l_i` (for several outputs, the mean
+    /// over them) counts with `s_i` — times its class's weight when there are class weights, as
+    /// scikit-learn multiplies the two — and the loss is the weighted mean `Σ w_i l_i / Σ w_i`.
+    /// A batch whose rows all weigh 0 has loss 0 (and no gradient).
+    ///
+    /// # Errors
+    ///
+    /// A count of weights other than the rows, a weight that is negative or not finite, or
+    /// weights that are all 0.
+    pub fn with_sample_weights(mut self, weights: &[f32]) -> Result<Targets, LossError> {
+        let invalid = |message: String| {
+            Err(LossError::SampleWeights {
+                loss: self.loss,
+                message,
+            })
+        };
+        if weights.len() != self.len() {
+            return invalid(format!("{} weights for {} rows", weights.len(), self.len()));
+        }
+        if let Some(row) = weights.iter().position(|w| !(w.is_finite() && *w >= 0.0)) {
+            return invalid(format!(
+                "the weight of row {row} (from 0) is {}; expected a finite number, 0 or more",
+                weights[row]
+            ));
+        }
+        if !weights.iter().any(|&w| w > 0.0) {
+            return invalid("every row weighs 0".to_owned());
+        }
+        self.sample_weights = Some(Tensor::from_data(
+            TensorData::new(weights.to_vec(), [weights.len()]),
+            &self.device(),
+        ));
+        Ok(self)
+    }
+
+    fn device(&self) -> burn::prelude::Device {
+        match &self.data {
+            TargetsData::Classes(t) => t.device(),
+            TargetsData::Binary(t) => t.device(),
+            TargetsData::Values(t) => t.device(),
+        }
     }
 
     /// The class weights set by [`Targets::with_class_weights`].
     pub(crate) fn class_weights(&self) -> Option<&Tensor<1>> {
         self.class_weights.as_ref()
+    }
+
+    /// The row weights set by [`Targets::with_sample_weights`].
+    pub(crate) fn sample_weights(&self) -> Option<&Tensor<1>> {
+        self.sample_weights.as_ref()
     }
 
     /// The class id of each row, for the classification losses (cross-entropy's ids, binary

@@ -38,7 +38,8 @@ pub struct TrainConfig {
     /// One weight per class for the classification losses: the training loss and the
     /// monitored validation loss are weighted means (`Σ w_{y_i} l_i / Σ w_{y_i}`, PyTorch's
     /// weighted cross-entropy); the final metrics are not weighted. `None`: every row counts
-    /// the same.
+    /// the same. Row weights (sample weights) come with the data
+    /// ([`Dataset::with_weights`](nerve_data::Dataset::with_weights)) and multiply these.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub class_weights: Option<Vec<f64>>,
 }

@@ -141,12 +141,14 @@ impl Trainer {
         let loss = self.config.loss;
         let class_weights = self.config.class_weights.as_deref();
         let targets_on = |data: &Dataset, device: &Device| {
-            let targets = loss.targets(data.targets_tensor(device), model_config.d_output);
-            match class_weights {
-                Some(weights) => targets.and_then(|t| t.with_class_weights(weights)),
-                None => targets,
+            let mut targets = loss.targets(data.targets_tensor(device), model_config.d_output);
+            if let Some(weights) = class_weights {
+                targets = targets.and_then(|t| t.with_class_weights(weights));
             }
-            .map_err(targets_error(data))
+            if let Some(weights) = data.weights() {
+                targets = targets.and_then(|t| t.with_sample_weights(weights));
+            }
+            targets.map_err(targets_error(data))
         };
         let targets = targets_on(train, device)?;
         let plain_targets = targets_on(train, plain)?;

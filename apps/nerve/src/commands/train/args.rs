@@ -39,6 +39,10 @@ pub(crate) struct TrainArgs {
         help_heading = "Data"
     )]
     pub(super) ignore: Option<Vec<String>>,
+    /// A column of row weights (sample weights), not a feature: each row's loss counts that
+    /// much (finite numbers, 0 or more) [default: none, every row the same]
+    #[arg(long, value_name = "COLUMN", help_heading = "Data")]
+    pub(super) weight_column: Option<String>,
     /// The CSV field delimiter: `,`, `;`, `tab`, ... [default: detected from the header line]
     #[arg(long, value_name = "CHAR", value_parser = value_parser::<Delimiter>, help_heading = "Data")]
     pub(super) delimiter: Option<Delimiter>,
@@ -575,6 +579,9 @@ impl TrainArgs {
             config.data.task = self.task;
         }
         set(&mut config.data.ignore, &self.ignore);
+        if self.weight_column.is_some() {
+            config.data.weight_column = self.weight_column.clone();
+        }
         set(&mut config.data.missing, &self.missing);
         set(&mut config.data.na_values, &self.na_values);
         if self.thousands.is_some() {

@@ -121,6 +121,28 @@ pub(super) fn describe_run(config: &RunConfig, prepared: &Prepared, model: &Mlp)
         training.num_epochs,
         training.seed
     );
+    if let (Some(column), Some(weights)) = (&config.data.weight_column, prepared.train.weights()) {
+        let (low, high) = weights
+            .iter()
+            .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &w| {
+                (lo.min(w), hi.max(w))
+            });
+        let mean = weights.iter().map(|&w| f64::from(w)).sum::<f64>() / weights.len() as f64;
+        let zero = weights.iter().filter(|&&w| w == 0.0).count();
+        let zero = if zero > 0 {
+            format!("; {zero} weigh 0 and are not learned from")
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            text,
+            "Row weights: `{}` ({} to {}, mean {} over the training rows{zero})",
+            crate::output::shorten_cell(column.trim()),
+            crate::numbers::value(f64::from(low)),
+            crate::numbers::value(f64::from(high)),
+            crate::numbers::value(mean),
+        );
+    }
     if let Some(labels) = p.labels() {
         let train = prepared.train.targets();
         match &config.loss.class_weight {
