@@ -1,11 +1,14 @@
 //! nerve-train's report (per-class scores, balanced accuracy, ROC-AUC, average precision, log
-//! loss, Brier score, MAPE) against scikit-learn's values (`tests/fixtures/report.json`, written
+//! loss, Brier score, MAPE, the reliability table and ECE, tuned thresholds) against scikit-learn's values (`tests/fixtures/report.json`, written
 //! by `tests/fixtures/report_fixtures.py`), within 1e-6; undefined scores where scikit-learn
 //! refuses them.
 
 #![allow(clippy::unwrap_used)]
 
-use nerve_train::{ClassificationReport, RegressionReport, ReportError, Score};
+use nerve_train::{
+    Calibration, ClassificationReport, RegressionReport, ReportError, Score, ThresholdMetric,
+    best_threshold,
+};
 use serde_json::Value;
 
 const TOL: f64 = 1e-6;
@@ -100,6 +103,67 @@ fn classification_reports_match_scikit_learn() {
                 }
             }
         }
+        check_calibration(name, &report.calibration, &case["calibration"]);
+        if let Some(best) = case.get("best_threshold") {
+            check_best_threshold(name, &probabilities, &actual, best);
+        }
+    }
+}
+
+/// The reliability table against scikit-learn's `calibration_curve`: every bin (empty ones
+/// with count 0), its observed share and mean probability, the ECE, and the variant's name.
+fn check_calibration(name: &str, calibration: &Calibration, expected: &Value) {
+    let json = serde_json::to_value(calibration).unwrap();
+    assert_eq!(json["variant"], expected["variant"], "{name}: variant");
+    let counts: Vec<usize> = calibration.bins.iter().map(|b| b.count).collect();
+    let expected_counts: Vec<usize> = floats(&expected["count"])
+        .iter()
+        .map(|&c| c as usize)
+        .collect();
+    assert_eq!(counts, expected_counts, "{name}: counts per bin");
+    for (b, bin) in calibration.bins.iter().enumerate() {
+        for (key, value) in [
+            ("observed", bin.observed),
+            ("mean_predicted", bin.mean_predicted),
+        ] {
+            match (value, expected[key][b].as_f64()) {
+                (Some(v), Some(e)) => close(&format!("{name} bin {b} {key}"), v, e),
+                (None, None) => {}
+                (v, e) => panic!("{name} bin {b} {key}: {v:?} vs scikit-learn's {e:?}"),
+            }
+        }
+    }
+    close(
+        &format!("{name} ECE"),
+        calibration.ece,
+        expected["ece"].as_f64().unwrap(),
+    );
+}
+
+/// The tuned threshold reaches scikit-learn's best score over every threshold, and the report
+/// at that threshold scores it.
+fn check_best_threshold(name: &str, probabilities: &[f32], actual: &[usize], best: &Value) {
+    let scores: Vec<f64> = probabilities
+        .chunks(2)
+        .map(|row| f64::from(row[1]))
+        .collect();
+    let positive: Vec<bool> = actual.iter().map(|&a| a == 1).collect();
+    for metric in ThresholdMetric::ALL {
+        let choice = best_threshold(&scores, &positive, metric).unwrap();
+        let expected = best[metric.name()].as_f64().unwrap();
+        close(&format!("{name} best {metric}"), choice.score, expected);
+        let report =
+            ClassificationReport::with_threshold(probabilities, actual, 2, Some(choice.threshold))
+                .unwrap();
+        let at_threshold = match metric {
+            ThresholdMetric::F1 => report.per_class[1].f1,
+            ThresholdMetric::BalancedAccuracy => report.balanced_accuracy,
+        };
+        close(
+            &format!("{name} {metric} at the threshold"),
+            at_threshold,
+            expected,
+        );
     }
 }
 

@@ -34,6 +34,7 @@
 //! ```
 
 mod batch_size;
+mod calibration;
 mod grad_norm;
 mod metrics;
 pub mod non_finite;
@@ -42,9 +43,11 @@ mod optimizer;
 mod report;
 mod schedule;
 mod task_rules;
+mod threshold;
 mod trainer;
 
 pub use batch_size::BatchSize;
+pub use calibration::{Calibration, CalibrationBin, CalibrationVariant, fit_temperature};
 pub use grad_norm::global_grad_norm_squared;
 pub use metrics::{
     ClassificationMetrics, MetricKind, MetricsAccumulator, PartMetrics, RegressionMetrics, Scores,
@@ -57,6 +60,7 @@ pub use report::{
 };
 pub use schedule::{ReduceOnPlateau, Schedule, ScheduleConfig, ScheduleKind};
 pub use task_rules::{check_loss, default_loss, output_width};
+pub use threshold::{ThresholdChoice, ThresholdMetric, best_threshold, predicted_class};
 pub use trainer::{
     Resume, StepOutput, StopReason, TrainConfig, TrainError, TrainOutcome, Trainer, train_step,
 };

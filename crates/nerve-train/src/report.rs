@@ -6,6 +6,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::calibration::Calibration;
+use crate::threshold::predicted_class;
+
 /// A score that may be undefined for the rows at hand: the value, or why there is none.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
@@ -74,6 +77,12 @@ pub struct ClassificationReport {
     /// Brier score: mean `(p − y)²` of the positive class for two classes; for more, the mean
     /// over rows of the summed squared error against the one-hot truth (`brier_score_loss`).
     pub brier: f64,
+    /// The decision threshold the predicted classes were taken at (two classes: the second
+    /// class when its probability is at least this); `None`: the most probable class.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<f64>,
+    /// How far the probabilities are from the observed frequencies ([`Calibration`]).
+    pub calibration: Calibration,
 }
 
 /// Why a report cannot be computed from its inputs (programming errors in the caller).
@@ -124,6 +133,22 @@ impl ClassificationReport {
         actual: &[usize],
         classes: usize,
     ) -> Result<Self, ReportError> {
+        Self::with_threshold(probabilities, actual, classes, None)
+    }
+
+    /// [`ClassificationReport::new`] with the classes predicted at a decision `threshold`
+    /// ([`predicted_class`]): for two classes, the second when its probability is at least
+    /// the threshold. The probability scores (ROC-AUC, log loss, ...) do not depend on it.
+    ///
+    /// # Errors
+    ///
+    /// As [`ClassificationReport::new`].
+    pub fn with_threshold(
+        probabilities: &[f32],
+        actual: &[usize],
+        classes: usize,
+        threshold: Option<f64>,
+    ) -> Result<Self, ReportError> {
         let rows = actual.len();
         if classes < 2 || probabilities.len() != rows * classes {
             return Err(ReportError::Shape {
@@ -147,11 +172,9 @@ impl ClassificationReport {
                 return Err(ReportError::NotADistribution { row: i, sum });
             }
         }
+        let threshold = threshold.filter(|_| classes == 2);
         let predicted: Vec<usize> = (0..rows)
-            .map(|i| {
-                let p = row_of(i);
-                (0..classes).fold(0, |best, k| if p[k] > p[best] { k } else { best })
-            })
+            .map(|i| predicted_class(row_of(i), threshold))
             .collect();
         let mut support = vec![0usize; classes];
         let mut predicted_count = vec![0usize; classes];
@@ -267,6 +290,8 @@ impl ClassificationReport {
             average_precision,
             log_loss,
             brier,
+            threshold,
+            calibration: Calibration::new(probabilities, actual, classes, Calibration::BINS),
         })
     }
 }
