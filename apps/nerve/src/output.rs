@@ -67,15 +67,6 @@ fn wrap_to(text: &str, width: Option<usize>) -> String {
     wrapped
 }
 
-/// The most likely class of one row of `Loss::probabilities` (one column per class): the first
-/// on a tie, as the trainer's argmax counts it.
-pub(crate) fn most_likely(probabilities: &[f32]) -> usize {
-    probabilities.iter().enumerate().fold(
-        0,
-        |best, (k, &v)| if v > probabilities[best] { k } else { best },
-    )
-}
-
 /// One line: a part's main metrics.
 pub(crate) fn headline(part: &PartMetrics) -> String {
     match &part.scores {

@@ -9,7 +9,10 @@ use burn::prelude::{Device, Module};
 use nerve_data::{Dataset, Preprocessor};
 use nerve_loss::Loss;
 use nerve_model::Mlp;
-use nerve_train::{ClassificationReport, PartMetrics, RegressionReport, Report, Scores};
+use nerve_train::{
+    Calibration, CalibrationVariant, ClassificationReport, PartMetrics, RegressionReport, Report,
+    Scores,
+};
 
 use crate::numbers::{score, value};
 use crate::output::write_aligned;
@@ -41,10 +44,23 @@ pub(crate) fn report_of(
     data: &Dataset,
     p: &Preprocessor,
 ) -> Result<Report> {
+    report_at(outputs, width, data, p, None)
+}
+
+/// [`report_of`] with the classes predicted at a decision `threshold` (two classes).
+pub(crate) fn report_at(
+    outputs: &[f32],
+    width: usize,
+    data: &Dataset,
+    p: &Preprocessor,
+    threshold: Option<f64>,
+) -> Result<Report> {
     Ok(match p.labels() {
         Some(_) => {
             let actual: Vec<usize> = data.targets().iter().map(|&t| t as usize).collect();
-            Report::Classification(ClassificationReport::new(outputs, &actual, width)?)
+            Report::Classification(ClassificationReport::with_threshold(
+                outputs, &actual, width, threshold,
+            )?)
         }
         None => {
             let decode = |v: &f32| f64::from(p.decode_value(*v));
@@ -79,13 +95,15 @@ pub(crate) fn write_summary(
             );
             writeln!(
                 out,
-                "{} rows: balanced accuracy {}, {roc} {}, average precision {}, log loss {}, Brier {}; always answering `{majority}`: accuracy {}",
+                "{} rows: balanced accuracy {}, {roc} {}, average precision {}, log loss {}, Brier {}, ECE {} ({}); always answering `{majority}`: accuracy {}",
                 capitalized(part),
                 score(r.balanced_accuracy),
                 shown(&r.roc_auc),
                 shown(&r.average_precision),
                 value(r.log_loss),
                 value(r.brier),
+                value(r.calibration.ece),
+                variant_name(r.calibration.variant, labels),
                 score(r.majority_accuracy),
             )?;
             if let nerve_train::Score::Undefined { undefined } = &r.roc_auc {
@@ -151,6 +169,65 @@ pub(crate) fn write_per_class(
         })
         .collect();
     write_aligned(out, &header, &rows)
+}
+
+/// What a calibration's probabilities are: `P(`Yes`)` or `top class`.
+pub(crate) fn variant_name(variant: CalibrationVariant, labels: Option<&[String]>) -> String {
+    match variant {
+        CalibrationVariant::PositiveClass => {
+            let positive = labels
+                .and_then(|l| l.get(1))
+                .map_or_else(|| "1".to_owned(), |l| crate::output::shorten_cell(l));
+            format!("P(`{positive}`)")
+        }
+        CalibrationVariant::TopLabel => "top class".to_owned(),
+    }
+}
+
+/// The reliability table: one line per bin (empty ones too), then the ECE and MCE, naming
+/// which probability is binned.
+pub(crate) fn write_calibration(
+    out: &mut String,
+    calibration: &Calibration,
+    labels: Option<&[String]>,
+) -> Result<()> {
+    let variant = variant_name(calibration.variant, labels);
+    let observed = match calibration.variant {
+        CalibrationVariant::PositiveClass => "share positive",
+        CalibrationVariant::TopLabel => "share right",
+    };
+    writeln!(
+        out,
+        "Calibration of {variant} ({} equal-width bins; a probability on an edge counts in the lower bin):",
+        calibration.bins.len()
+    )?;
+    let header = ["bin", "rows", "mean predicted", observed, "gap"].map(str::to_owned);
+    let rows: Vec<Vec<String>> = calibration
+        .bins
+        .iter()
+        .map(|b| {
+            let shown = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), score);
+            let gap = match (b.observed, b.mean_predicted) {
+                (Some(o), Some(m)) => format!("{:+.4}", o - m),
+                _ => "-".to_owned(),
+            };
+            vec![
+                format!("{:.1}-{:.1}", b.lower, b.upper),
+                b.count.to_string(),
+                shown(b.mean_predicted),
+                shown(b.observed),
+                gap,
+            ]
+        })
+        .collect();
+    write_aligned(out, &header, &rows)?;
+    writeln!(
+        out,
+        "ECE {} (mean |share − predicted| weighted by rows), MCE {} (largest)",
+        value(calibration.ece),
+        value(calibration.mce)
+    )?;
+    Ok(())
 }
 
 /// `test` → `Test`.

@@ -99,4 +99,62 @@ impl SavedModel {
         let value = self.info.extra.get("metrics")?;
         serde_json::from_value(value.clone()).ok()
     }
+
+    /// The decision threshold stored by `nerve eval --optimize-threshold --output`: `predict`
+    /// and `eval` answer the positive class when its probability is at least this.
+    pub(crate) fn threshold(&self) -> Option<f64> {
+        self.info
+            .extra
+            .get(THRESHOLD_KEY)?
+            .get("threshold")?
+            .as_f64()
+            .filter(|t| (0.0..=1.0).contains(t))
+    }
+
+    /// The decision threshold to answer with: `flag` (`--threshold`) when given, else the
+    /// stored one; `None` answers the most probable class.
+    ///
+    /// # Errors
+    ///
+    /// A threshold outside [0, 1], or one for a model that does not have two classes.
+    pub(crate) fn decision_threshold(&self, flag: Option<f64>) -> Result<Option<f64>> {
+        let Some(threshold) = flag else {
+            return Ok(self.threshold());
+        };
+        anyhow::ensure!(
+            (0.0..=1.0).contains(&threshold),
+            "--threshold must be a probability between 0 and 1, got {threshold}"
+        );
+        match self.preprocessor.labels() {
+            Some(labels) if labels.len() == 2 => Ok(Some(threshold)),
+            Some(labels) => anyhow::bail!(
+                "--threshold is for two classes (the second's probability against it); this model has {} classes",
+                labels.len()
+            ),
+            None => {
+                anyhow::bail!("--threshold needs a classification model; this one predicts values")
+            }
+        }
+    }
+
+    /// Writes a copy of this model file to `path` (atomically) with `network` in place of its
+    /// network and `key` set to `value` in its metadata.
+    pub(crate) fn save_copy(
+        &self,
+        path: &Path,
+        network: &Mlp,
+        key: &str,
+        value: Value,
+    ) -> Result<()> {
+        let mut extra = self.info.extra.clone();
+        extra.insert(key.to_owned(), value);
+        network.save_file(path, &extra)?;
+        Ok(())
+    }
 }
+
+/// The metadata key of a stored decision threshold.
+pub(crate) const THRESHOLD_KEY: &str = "decision_threshold";
+
+/// The metadata key of a fitted temperature (`nerve calibrate`).
+pub(crate) const TEMPERATURE_KEY: &str = "temperature_scaling";

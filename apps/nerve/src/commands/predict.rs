@@ -9,7 +9,6 @@ use clap::Args;
 use nerve_data::TransformReport;
 
 use crate::model_input::{Columns, ReadFlags, model_inputs, open_model, open_reader, warn_about};
-use crate::output::most_likely;
 use crate::output_paths::check_output_file;
 use crate::run_dir::write_atomically;
 
@@ -41,6 +40,11 @@ pub(crate) struct PredictArgs {
     /// [default: none]
     #[arg(long, value_name = "COLUMNS", value_delimiter = ',')]
     keep: Vec<String>,
+    /// Two classes: answer the second class when its probability is at least P [default: the
+    /// model's stored threshold (`nerve eval --optimize-threshold`), else the most probable
+    /// class]
+    #[arg(long, value_name = "P", allow_negative_numbers = true)]
+    threshold: Option<f64>,
     /// Rows read and predicted at a time.
     #[arg(long, value_name = "N", default_value_t = 65_536)]
     batch_rows: usize,
@@ -56,6 +60,7 @@ pub(crate) fn predict(args: PredictArgs) -> Result<ExitCode> {
     let (saved, device) = open_model(&args.model, args.read.backend)?;
     let p = &saved.preprocessor;
     let labels = p.labels();
+    let threshold = saved.decision_threshold(args.threshold)?;
     if args.proba && labels.is_none() {
         bail!("--proba needs a classification model; this one predicts values");
     }
@@ -127,7 +132,7 @@ pub(crate) fn predict(args: PredictArgs) -> Result<ExitCode> {
             }));
             match labels {
                 Some(labels) => {
-                    record.push(labels[most_likely(out)].clone());
+                    record.push(labels[nerve_train::predicted_class(out, threshold)].clone());
                     if args.proba {
                         record.extend(out.iter().map(|v| v.to_string()));
                     }

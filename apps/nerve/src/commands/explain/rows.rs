@@ -8,8 +8,6 @@ use nerve_data::{Preprocessor, Table};
 use nerve_model::Attributions;
 use serde_json::json;
 
-use crate::output::most_likely;
-
 use super::Explanation;
 
 /// One explained row as JSON: its outputs and the baseline's (target units for regression, logits
@@ -66,7 +64,7 @@ pub(super) fn write_row(
 ) -> Result<()> {
     let (k, prediction) = match p.labels() {
         Some(labels) => {
-            let best = most_likely(prediction);
+            let best = nerve_train::predicted_class(prediction, None);
             // With one bce logit, attribute that logit: it argues for the second class.
             let k = if a.d_output() == 1 { 0 } else { best };
             (

@@ -10,7 +10,7 @@ use nerve_model::Mlp;
 use nerve_train::{PartMetrics, Report, Scores, TrainOutcome, Trainer};
 
 use crate::numbers;
-use crate::output::{Stream, headline, most_likely, write_aligned, write_confusion};
+use crate::output::{Stream, headline, write_aligned, write_confusion};
 use crate::part_report;
 use crate::run_config::RunConfig;
 use crate::run_summary::{PartSummary, RunSummary};
@@ -46,7 +46,7 @@ impl Evaluation {
             Some(labels) => {
                 let class_of = |i: usize| -> (usize, f32) {
                     let probabilities = &outputs[i * width..(i + 1) * width];
-                    let best = most_likely(probabilities);
+                    let best = nerve_train::predicted_class(probabilities, None);
                     (best, probabilities[best])
                 };
                 let (predicted, confidence): (Vec<usize>, Vec<f32>) =
