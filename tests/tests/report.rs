@@ -107,6 +107,24 @@ fn classification_reports_match_scikit_learn() {
         if let Some(best) = case.get("best_threshold") {
             check_best_threshold(name, &probabilities, &actual, best);
         }
+        match (&report.curves, case.get("curves")) {
+            (Some(curves), Some(expected)) => {
+                for (key, points) in [
+                    ("fpr", &curves.fpr),
+                    ("tpr", &curves.tpr),
+                    ("precision", &curves.precision),
+                    ("recall", &curves.recall),
+                ] {
+                    let expected = floats(&expected[key]);
+                    assert_eq!(points.len(), expected.len(), "{name} {key} points");
+                    for (i, (&a, &e)) in points.iter().zip(&expected).enumerate() {
+                        close(&format!("{name} {key}[{i}]"), a, e);
+                    }
+                }
+            }
+            (None, None) => {}
+            (curves, expected) => panic!("{name}: curves {curves:?} vs {expected:?}"),
+        }
     }
 }
 

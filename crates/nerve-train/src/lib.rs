@@ -55,7 +55,7 @@ pub use metrics::{
 pub use observer::{Checkpoint, EpochReport, NoopObserver, Observer, TrainPlan};
 pub use optimizer::{OptimizerConfig, OptimizerKind};
 pub use report::{
-    ClassScores, ClassificationReport, RegressionReport, Report, ReportError, Score,
+    BinaryCurves, ClassScores, ClassificationReport, RegressionReport, Report, ReportError, Score,
     average_precision, roc_auc,
 };
 pub use schedule::{ReduceOnPlateau, Schedule, ScheduleConfig, ScheduleKind};

@@ -83,6 +83,84 @@ pub struct ClassificationReport {
     pub threshold: Option<f64>,
     /// How far the probabilities are from the observed frequencies ([`Calibration`]).
     pub calibration: Calibration,
+    /// Two classes with rows of both: the ROC and precision-recall curves of the positive
+    /// class's probability, for drawing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub curves: Option<BinaryCurves>,
+}
+
+/// The ROC and precision-recall curves of two-class scores: one point per distinct score
+/// taken as a threshold (scikit-learn's `roc_curve(drop_intermediate=False)`, and
+/// `precision_recall_curve` read from recall 0 up), at most [`BinaryCurves::MAX_POINTS`] of them (evenly thinned,
+/// the ends kept).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BinaryCurves {
+    /// False positive rates, from 0 to 1.
+    pub fpr: Vec<f64>,
+    /// True positive rates (recall), one per false positive rate.
+    pub tpr: Vec<f64>,
+    /// Recall at each threshold, from 0 up to 1.
+    pub recall: Vec<f64>,
+    /// Precision at each threshold (1 at recall 0, as scikit-learn starts the curve).
+    pub precision: Vec<f64>,
+    /// The share of positive rows: the precision of a model that ranks at random.
+    pub positive_share: f64,
+}
+
+impl BinaryCurves {
+    /// Points per curve at most: more than a chart has pixels across.
+    pub const MAX_POINTS: usize = 1000;
+
+    /// The curves of `scores` for the rows marked `positive`; `None` without rows of both.
+    pub fn new(scores: &[f64], positive: &[bool]) -> Option<Self> {
+        let n_pos = positive.iter().filter(|&&p| p).count();
+        let n_neg = positive.len() - n_pos;
+        if n_pos == 0 || n_neg == 0 {
+            return None;
+        }
+        let mut order: Vec<usize> = (0..scores.len()).collect();
+        order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+        let (mut fpr, mut tpr) = (vec![0.0], vec![0.0]);
+        let (mut recall, mut precision) = (vec![0.0], vec![1.0]);
+        let (mut tp, mut fp) = (0usize, 0usize);
+        let mut start = 0;
+        while start < order.len() {
+            let mut end = start + 1;
+            while end < order.len() && scores[order[end]] == scores[order[start]] {
+                end += 1;
+            }
+            let hits = order[start..end].iter().filter(|&&i| positive[i]).count();
+            tp += hits;
+            fp += end - start - hits;
+            fpr.push(fp as f64 / n_neg as f64);
+            tpr.push(tp as f64 / n_pos as f64);
+            recall.push(tp as f64 / n_pos as f64);
+            precision.push(tp as f64 / (tp + fp) as f64);
+            start = end;
+        }
+        let thin = |x: Vec<f64>, y: Vec<f64>| -> (Vec<f64>, Vec<f64>) {
+            if x.len() <= Self::MAX_POINTS {
+                return (x, y);
+            }
+            let last = x.len() - 1;
+            let keep: Vec<usize> = (0..Self::MAX_POINTS)
+                .map(|i| i * last / (Self::MAX_POINTS - 1))
+                .collect();
+            (
+                keep.iter().map(|&i| x[i]).collect(),
+                keep.iter().map(|&i| y[i]).collect(),
+            )
+        };
+        let (fpr, tpr) = thin(fpr, tpr);
+        let (recall, precision) = thin(recall, precision);
+        Some(BinaryCurves {
+            fpr,
+            tpr,
+            recall,
+            precision,
+            positive_share: n_pos as f64 / positive.len() as f64,
+        })
+    }
 }
 
 /// Why a report cannot be computed from its inputs (programming errors in the caller).
@@ -292,6 +370,11 @@ impl ClassificationReport {
             brier,
             threshold,
             calibration: Calibration::new(probabilities, actual, classes, Calibration::BINS),
+            curves: if classes == 2 {
+                BinaryCurves::new(&scores_of(1), &is(1))
+            } else {
+                None
+            },
         })
     }
 }
