@@ -54,7 +54,7 @@ enum Command {
     Inspect(commands::inspect::InspectArgs),
     /// Explain a model's answers: features ranked by integrated-gradients attribution, and a chart.
     Explain(commands::explain::ExplainArgs),
-    /// Redraw a run folder's pictures (curves, confusion matrix) from its history and metrics.
+    /// Redraw a run folder's pictures (curves, confusion matrix, calibration, ROC) from its history and metrics.
     Plot(commands::plot::PlotArgs),
     /// Benchmark the anchor workloads W1-W6 on each backend (JSON lines, then a summary).
     Bench(commands::bench::BenchArgs),

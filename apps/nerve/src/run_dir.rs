@@ -277,7 +277,7 @@ fn remove_earlier_run(folder: &Path) -> Result<()> {
 
 /// The checkpoint goes first and `run.json` next, so that an `--overwrite` killed midway
 /// leaves no checkpoint to resume and a folder that says it is not a whole run.
-pub(crate) const RUN_FILES: [&str; 12] = [
+pub(crate) const RUN_FILES: [&str; 16] = [
     "checkpoint",
     "run.json",
     "config.toml",
@@ -289,6 +289,10 @@ pub(crate) const RUN_FILES: [&str; 12] = [
     "curves.png",
     "confusion.svg",
     "confusion.png",
+    "calibration.svg",
+    "calibration.png",
+    "roc.svg",
+    "roc.png",
     "explain.svg",
 ];
 

@@ -1,5 +1,6 @@
 //! The pictures nerve draws with plotters: training curves (`curves.svg`), the confusion matrix
-//! (`confusion.svg`), feature attributions (`explain.svg`) and a spiking network's activity
+//! (`confusion.svg`), the reliability diagram (`calibration.svg`), ROC and precision-recall
+//! curves (`roc.svg`), feature attributions (`explain.svg`) and a spiking network's activity
 //! (`spikes.svg`), as SVG or PNG.
 //!
 //! Text is laid out with a bundled DejaVu Sans (ab_glyph), so drawing needs no system font
@@ -21,11 +22,13 @@ use nerve_train::Scores;
 mod attribution;
 mod confusion;
 mod curves;
+mod reliability;
 mod spikes;
 
 pub(crate) use attribution::{AttributionBars, Bars};
 use confusion::Confusion;
 use curves::Curves;
+use reliability::{Reliability, RocCurves};
 pub(crate) use spikes::SpikeActivity;
 
 /// DejaVu Sans (Bitstream Vera licence, `assets/fonts/DejaVuSans-LICENSE.txt`).
@@ -149,7 +152,9 @@ fn plot_error(err: impl std::fmt::Display) -> anyhow::Error {
 
 /// Draws a run folder's pictures from its files: `curves.<ext>` from `history.csv`, and for a
 /// classification run `confusion.<ext>` from the confusion matrix in `metrics.json` (the test
-/// rows', else the validation rows', else the training rows'). Returns the files written.
+/// rows', else the validation rows', else the training rows'), `calibration.<ext>` (the
+/// reliability diagram) from the same part's report, and for two classes `roc.<ext>` (ROC and
+/// precision-recall curves). Returns the files written.
 pub(crate) fn draw_run(dir: &Path, format: Format) -> Result<Vec<std::path::PathBuf>> {
     let history_path = dir.join("history.csv");
     let metrics_path = dir.join("metrics.json");
@@ -202,7 +207,54 @@ pub(crate) fn draw_run(dir: &Path, format: Format) -> Result<Vec<std::path::Path
         save(&confusion, &path, format)?;
         written.push(path);
     }
+    if let Some(metrics) = &metrics
+        && let Some((part, summary, report)) = classification_report_of(metrics)
+    {
+        let labels = summary.labels.as_deref();
+        let rows = summary.metrics.rows;
+        let path = dir.join(format!("calibration.{}", format.extension()));
+        let reliability = Reliability {
+            title: format!("{title}: {part} rows ({rows})"),
+            variant: crate::part_report::variant_name(report.calibration.variant, labels),
+            calibration: report.calibration.clone(),
+        };
+        save(&reliability, &path, format)?;
+        written.push(path);
+        if let Some(curves) = &report.curves {
+            let positive = labels
+                .and_then(|l| l.get(1))
+                .map_or_else(|| "1".to_owned(), |l| crate::output::shorten_cell(l));
+            let path = dir.join(format!("roc.{}", format.extension()));
+            let roc = RocCurves {
+                title: format!("{title}: {part} rows ({rows})"),
+                positive,
+                curves: curves.clone(),
+                roc_auc: report.roc_auc.value(),
+                average_precision: report.average_precision.value(),
+            };
+            save(&roc, &path, format)?;
+            written.push(path);
+        }
+    }
     Ok(written)
+}
+
+/// The report of the last classification part that has one (test, else validation, else
+/// training), with the part's name and summary.
+fn classification_report_of(
+    metrics: &RunSummary,
+) -> Option<(
+    &str,
+    &crate::run_summary::PartSummary,
+    &nerve_train::ClassificationReport,
+)> {
+    metrics
+        .parts()
+        .rev()
+        .find_map(|(part, summary)| match &summary.report {
+            Some(nerve_train::Report::Classification(report)) => Some((part, summary, report)),
+            _ => None,
+        })
 }
 
 /// `history.csv`'s header and numeric rows; errors name the file, line and column.
