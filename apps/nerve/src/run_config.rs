@@ -10,7 +10,7 @@ use nerve_data::{
 };
 use nerve_loss::Loss;
 use nerve_model::{MlpConfig, SpikingConfig};
-use nerve_train::{BatchSize, OptimizerConfig, ScheduleConfig, TrainConfig};
+use nerve_train::{BatchSize, Monitor, OptimizerConfig, ScheduleConfig, TrainConfig};
 use serde::{Deserialize, Serialize};
 
 /// Everything a training run needs. Saved, fully resolved, as `config.toml` in the run folder,
@@ -197,8 +197,12 @@ pub(crate) struct TrainingSection {
     pub tol: f64,
     /// Early stopping: epochs without improvement of the validation loss (0: off).
     pub patience: usize,
-    /// Early stopping: the improvement that counts.
+    /// Early stopping: the improvement that counts, in the monitored quantity's units.
     pub min_delta: f64,
+    /// What early stopping, the kept epoch and reduce-on-plateau watch: val_loss (the
+    /// training loss without validation rows), val_accuracy, val_f1, val_r2 or train_loss.
+    #[serde(default)]
+    pub monitor: Monitor,
     /// Scale the gradient down to this global L2 norm when it is larger.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub clip_grad_norm: Option<f64>,
@@ -216,6 +220,7 @@ impl Default for TrainingSection {
             tol: defaults.tol,
             patience: defaults.patience,
             min_delta: defaults.min_delta,
+            monitor: defaults.monitor,
             clip_grad_norm: defaults.clip_grad_norm,
             checkpoint_every: 1,
         }
@@ -519,6 +524,7 @@ impl RunConfig {
             tol: t.tol,
             patience: t.patience,
             min_delta: t.min_delta,
+            monitor: t.monitor,
             clip_grad_norm: t.clip_grad_norm,
             seed: t.seed,
             shuffle: true,

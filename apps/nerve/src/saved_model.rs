@@ -155,6 +155,3 @@ impl SavedModel {
 
 /// The metadata key of a stored decision threshold.
 pub(crate) const THRESHOLD_KEY: &str = "decision_threshold";
-
-/// The metadata key of a fitted temperature (`nerve calibrate`).
-pub(crate) const TEMPERATURE_KEY: &str = "temperature_scaling";

@@ -94,7 +94,7 @@ pub fn find<C: Choice>(text: &str) -> Option<C> {
     C::all()
         .iter()
         .copied()
-        .find(|&c| c.name() == wanted || c.aliases().contains(&wanted.as_str()))
+        .find(|&c| c.name().replace('_', "-") == wanted || c.aliases().contains(&wanted.as_str()))
 }
 
 /// The choice `text` names.

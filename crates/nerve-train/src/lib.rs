@@ -37,6 +37,7 @@ mod batch_size;
 mod calibration;
 mod grad_norm;
 mod metrics;
+mod monitor;
 pub mod non_finite;
 mod observer;
 mod optimizer;
@@ -52,6 +53,7 @@ pub use grad_norm::global_grad_norm_squared;
 pub use metrics::{
     ClassificationMetrics, MetricKind, MetricsAccumulator, PartMetrics, RegressionMetrics, Scores,
 };
+pub use monitor::Monitor;
 pub use observer::{Checkpoint, EpochReport, NoopObserver, Observer, TrainPlan};
 pub use optimizer::{OptimizerConfig, OptimizerKind};
 pub use report::{

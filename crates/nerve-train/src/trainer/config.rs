@@ -4,7 +4,11 @@ use nerve_loss::Loss;
 use serde::{Deserialize, Serialize};
 
 use super::TrainError;
-use crate::{BatchSize, OptimizerConfig, ScheduleConfig};
+use crate::{BatchSize, Monitor, OptimizerConfig, ScheduleConfig};
+
+fn is_default_monitor(monitor: &Monitor) -> bool {
+    *monitor == Monitor::ValLoss
+}
 
 /// Training settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -25,8 +29,11 @@ pub struct TrainConfig {
     /// Stop once the monitored loss (validation, else training) has not improved by
     /// `min_delta` for this many epochs, and restore the best epoch's weights; 0 never stops.
     pub patience: usize,
-    /// The improvement early stopping requires.
+    /// The improvement early stopping requires, in the monitored quantity's units.
     pub min_delta: f64,
+    /// What early stopping, the kept epoch and reduce-on-plateau watch.
+    #[serde(default, skip_serializing_if = "is_default_monitor")]
+    pub monitor: Monitor,
     /// Scale the whole gradient down when its global L2 norm exceeds this (PyTorch's
     /// `clip_grad_norm_`, not burn's per-tensor clipping).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -56,6 +63,7 @@ impl Default for TrainConfig {
             tol: 0.0,
             patience: 0,
             min_delta: 0.0,
+            monitor: Monitor::ValLoss,
             clip_grad_norm: None,
             seed: 42,
             shuffle: true,

@@ -5,7 +5,7 @@ use nerve_model::Mlp;
 
 use crate::EpochReport;
 
-/// Watches the monitored loss (validation when there is some, else training) epoch by epoch.
+/// Watches the monitored quantity ([`Monitor`](crate::Monitor), lower is better) epoch by epoch.
 /// With `patience` 0 it only watches: nothing is kept and the run never stops early.
 pub(super) struct EarlyStopping {
     patience: usize,
@@ -25,9 +25,14 @@ impl EarlyStopping {
     }
 
     /// Continues from a checkpoint's best epoch and weights; its loss is read from `history`.
-    pub(super) fn resumed(mut self, best: Option<(usize, Mlp)>, history: &[EpochReport]) -> Self {
+    pub(super) fn resumed(
+        mut self,
+        best: Option<(usize, Mlp)>,
+        history: &[EpochReport],
+        monitor: crate::Monitor,
+    ) -> Self {
         self.best = best.and_then(|(epoch, model)| {
-            let loss = history.get(epoch.checked_sub(1)?)?.monitored_loss();
+            let loss = monitor.value(history.get(epoch.checked_sub(1)?)?);
             Some((epoch, loss, model))
         });
         self
@@ -40,7 +45,8 @@ impl EarlyStopping {
         }
         let improved = match &self.best {
             Some((_, best_loss, _)) => loss < best_loss - self.min_delta,
-            None => true,
+            // A first epoch without the quantity (NaN) is not a best to keep.
+            None => !loss.is_nan(),
         };
         if improved {
             self.best = Some((epoch, loss, model.clone()));

@@ -109,6 +109,14 @@ impl Trainer {
         );
         let model_config = model.config().clone();
         check_widths(&model_config, train, validation)?;
+        let classification = matches!(
+            config.loss,
+            nerve_loss::Loss::CrossEntropy | nerve_loss::Loss::BinaryCrossEntropy
+        );
+        let has_validation = validation.is_some_and(|v| !v.is_empty());
+        if let Some(message) = config.monitor.unavailable(has_validation, classification) {
+            return Err(TrainError::Config(message));
+        }
         let plain = device.clone().without_autodiff();
         let run = Run {
             config,
@@ -204,9 +212,12 @@ impl Trainer {
                     state.order.shuffle(&mut state.rng);
                 }
                 state.schedule.next_lr();
-                state.schedule.observe(report.monitored_loss());
+                state.schedule.observe(config.monitor.value(report));
             }
-            state.early_stopping = state.early_stopping.resumed(resume.best, &resume.history);
+            state.early_stopping =
+                state
+                    .early_stopping
+                    .resumed(resume.best, &resume.history, config.monitor);
             if let Some(last) = resume.history.last() {
                 state.start = state.start.checked_sub(last.elapsed).unwrap_or(state.start);
             }
@@ -275,7 +286,7 @@ impl Run<'_> {
             }
             tracing::debug!(epoch, loss = report.loss(), grad_norm, lr, "epoch done");
             observer.on_epoch(&report);
-            let monitored = report.monitored_loss();
+            let monitored = self.config.monitor.value(&report);
             state.schedule.observe(monitored);
             state.history.push(report);
             state.before_last_good =

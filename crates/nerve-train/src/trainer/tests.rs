@@ -389,3 +389,73 @@ fn a_resumed_run_ends_exactly_like_an_uninterrupted_one() {
     };
     assert_eq!(outputs(&whole.model), outputs(&resumed.model));
 }
+
+/// `monitor = val_r2` keeps the epoch of the highest validation R², which for an MSE loss is the
+/// epoch of the lowest validation loss (R² = 1 − SSE / SS_tot falls as the loss rises): the
+/// same best epoch and the same stop as `val_loss`.
+#[test]
+fn monitoring_r2_keeps_the_epoch_of_the_best_r2() {
+    let device = BackendKind::default()
+        .autodiff_device()
+        .expect("compiled in");
+    let validation = dataset("valid.csv", -2.0);
+    let fit = |monitor: crate::Monitor| {
+        nerve_backend::seed(&device, 1);
+        let model = MlpConfig::new(1, vec![], 1).init(&device);
+        let config = TrainConfig {
+            num_epochs: 500,
+            patience: 5,
+            monitor,
+            ..gradient_descent(0.1)
+        };
+        Trainer::new(config)
+            .fit(
+                model,
+                &line(),
+                Some(&validation),
+                &device,
+                &mut NoopObserver,
+            )
+            .expect("trains")
+    };
+    let by_r2 = fit(crate::Monitor::ValR2);
+    let by_loss = fit(crate::Monitor::ValLoss);
+    assert_eq!(by_r2.best_epoch, by_loss.best_epoch);
+    let r2 = |report: &EpochReport| match &report.validation.as_ref().expect("validation").scores {
+        crate::Scores::Regression(m) => m.r2,
+        crate::Scores::Classification(_) => unreachable!("a regression run"),
+    };
+    let best = r2(&by_r2.history[by_r2.best_epoch - 1]);
+    assert!(by_r2.history.iter().all(|report| r2(report) <= best));
+}
+
+/// A score the run does not have is refused before training, by name.
+#[test]
+fn a_monitor_the_run_cannot_watch_is_refused() {
+    let device = BackendKind::default()
+        .autodiff_device()
+        .expect("compiled in");
+    let model = MlpConfig::new(1, vec![], 1).init(&device);
+    for (monitor, validation, expected) in [
+        (crate::Monitor::ValAccuracy, true, "classification score"),
+        (crate::Monitor::ValR2, false, "this run has none"),
+    ] {
+        let config = TrainConfig {
+            num_epochs: 2,
+            monitor,
+            ..gradient_descent(0.1)
+        };
+        let valid = dataset("valid.csv", -2.0);
+        let err = Trainer::new(config)
+            .fit(
+                model.clone(),
+                &line(),
+                validation.then_some(&valid),
+                &device,
+                &mut NoopObserver,
+            )
+            .expect_err("refused")
+            .to_string();
+        assert!(err.contains(expected), "{monitor}: {err}");
+    }
+}

@@ -9,7 +9,7 @@ use nerve_data::{Missing, Standardize, Task};
 use nerve_loss::Loss;
 use nerve_model::spiking::{Encoding, Neuron, Readout, Reset, Surrogate};
 use nerve_model::{Activation, Initializer, SpikingConfig};
-use nerve_train::{BatchSize, OptimizerKind, ScheduleKind};
+use nerve_train::{BatchSize, Monitor, OptimizerKind, ScheduleKind};
 
 use crate::run_config::{ClassWeight, Delimiter, HiddenWidths, RunConfig};
 use crate::{choice, value_parser};
@@ -370,7 +370,7 @@ pub(crate) struct TrainArgs {
         allow_negative_numbers = true
     )]
     pub(super) patience: Option<usize>,
-    /// Early stopping: the smallest decrease of the loss that counts as an improvement.
+    /// Early stopping: the smallest improvement of the monitored quantity that counts.
     #[arg(
         long,
         value_name = "D",
@@ -378,6 +378,11 @@ pub(crate) struct TrainArgs {
         allow_negative_numbers = true
     )]
     pub(super) min_delta: Option<f64>,
+    /// What early stopping, the kept epoch and the plateau schedule watch; losses are
+    /// minimized, scores maximized (val_loss falls back to the training loss without
+    /// validation rows)
+    #[arg(long, value_name = "QUANTITY", value_parser = choice::<Monitor>(), help_heading = "Training")]
+    pub(super) monitor: Option<Monitor>,
     /// Scale the gradient down when its global L2 norm exceeds this [default: no clipping]
     #[arg(
         long,
@@ -474,7 +479,7 @@ pub(crate) fn with_defaults(command: clap::Command) -> clap::Command {
         (&d.data, &d.model, &d.optimizer, &d.schedule, &d.training);
     let hidden: Vec<String> = model.d_hidden.iter().map(usize::to_string).collect();
     let spiking = SpikingConfig::default();
-    let defaults: [(&str, String); 47] = [
+    let defaults: [(&str, String); 48] = [
         (
             "missing",
             nerve_choice::Choice::name(data.missing).to_owned(),
@@ -512,6 +517,7 @@ pub(crate) fn with_defaults(command: clap::Command) -> clap::Command {
         ("batch_size", training.batch_size.to_string()),
         ("patience", training.patience.to_string()),
         ("min_delta", training.min_delta.to_string()),
+        ("monitor", training.monitor.to_string()),
         ("tol", training.tol.to_string()),
         ("seed", training.seed.to_string()),
         ("checkpoint_every", training.checkpoint_every.to_string()),
@@ -643,6 +649,7 @@ impl TrainArgs {
         set(&mut training.seed, &self.seed);
         set(&mut training.patience, &self.patience);
         set(&mut training.min_delta, &self.min_delta);
+        set(&mut training.monitor, &self.monitor);
         if self.clip_grad_norm.is_some() {
             training.clip_grad_norm = self.clip_grad_norm;
         }

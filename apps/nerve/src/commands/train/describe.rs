@@ -185,14 +185,17 @@ pub(super) fn describe_run(config: &RunConfig, prepared: &Prepared, model: &Mlp)
         }
     }
     if training.patience > 0 {
-        let watched = if prepared.validation.is_some() {
-            "validation"
-        } else {
-            "training (no --val-split)"
+        let watched = match training.monitor {
+            nerve_train::Monitor::ValLoss if prepared.validation.is_none() => {
+                "training loss (no --val-split)".to_owned()
+            }
+            nerve_train::Monitor::ValLoss => "validation loss".to_owned(),
+            nerve_train::Monitor::TrainLoss => "training loss".to_owned(),
+            monitor => format!("{monitor} (maximized)"),
         };
         let _ = writeln!(
             text,
-            "Early stopping: after {} epochs without a {watched} loss improvement of more than {}; the best epoch's weights are kept",
+            "Early stopping: after {} epochs without a {watched} improvement of more than {}; the best epoch's weights are kept",
             training.patience, training.min_delta
         );
     }

@@ -126,6 +126,13 @@ pub(crate) fn run(mut args: TrainArgs) -> Result<ExitCode> {
     };
     let mut train_config = config.train_config();
     train_config.class_weights = class_weights(&config, &prepared)?;
+    // Checked before the run folder is made: a quantity the run cannot watch is a usage error.
+    if let Some(message) = train_config.monitor.unavailable(
+        prepared.validation.as_ref().is_some_and(|v| !v.is_empty()),
+        prepared.preprocessor.labels().is_some(),
+    ) {
+        bail!("{message}");
+    }
     let d_output = output_width(config.loss(), &prepared)?;
     let mlp_config = config.architecture(prepared.preprocessor.d_input(), d_output);
     mlp_config.validate().context("invalid [model]")?;

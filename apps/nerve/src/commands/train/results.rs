@@ -112,8 +112,8 @@ pub(super) fn print_results(
     if outcome.best_epoch != epochs {
         writeln!(
             text,
-            "Kept the weights of epoch {} (the best monitored loss)",
-            outcome.best_epoch
+            "Kept the weights of epoch {} (the best {})",
+            outcome.best_epoch, config.training.monitor
         )?;
     }
     let (shown, rows) = match (&test, &validation) {
