@@ -310,3 +310,239 @@ fn a_bad_weight_is_named_by_line() {
     );
     assert!(!dir.join("model.safetensors").exists());
 }
+
+/// `eval --optimize-threshold`: chosen on the validation rows, printed, stored in a copy with
+/// `--output` that `predict` and `eval` then use; `--threshold` overrides it; a threshold for a
+/// model without two classes, or out of [0, 1], is refused.
+#[test]
+fn a_threshold_is_chosen_stored_and_used() {
+    let data = churn("churn-threshold.csv", 0xC0FFEE, 0.6);
+    let dir = scratch().join("churn-threshold");
+    let _ = std::fs::remove_dir_all(&dir);
+    ok(&[
+        "train",
+        "--data",
+        &data,
+        "--val-split",
+        "0.2",
+        "--epochs",
+        "60",
+        "--quiet",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    let model = dir.join("model.safetensors");
+    let model = model.to_str().unwrap();
+    let tuned = dir.join("tuned.safetensors");
+    let tuned = tuned.to_str().unwrap();
+    let out = ok(&[
+        "eval",
+        "--model",
+        model,
+        "--data",
+        &data,
+        "--optimize-threshold",
+        "balanced-accuracy",
+        "--output",
+        tuned,
+        "--json",
+    ]);
+    let json: Value = serde_json::from_str(&out).unwrap();
+    let choice = &json["threshold_choice"];
+    let threshold = choice["threshold"].as_f64().unwrap();
+    assert!((0.0..1.0).contains(&threshold), "{choice}");
+    assert_eq!(choice["metric"], "balanced-accuracy");
+    // The validation rows of the model's split: 20 % of the 500 rows.
+    assert_eq!(choice["rows"], 100, "{choice}");
+    assert!(choice["score"].as_f64() >= choice["score_at_default"].as_f64());
+    // Scored at the threshold: the report's balanced accuracy is the chosen score.
+    assert_eq!(json["report"]["balanced_accuracy"], choice["score"]);
+    assert_eq!(json["report"]["threshold"], choice["threshold"]);
+    // predict with the copy answers at the stored threshold, as --threshold on the original.
+    let stored = ok(&["predict", "--model", tuned, "--data", &data]);
+    let flagged = ok(&[
+        "predict",
+        "--model",
+        model,
+        "--data",
+        &data,
+        "--threshold",
+        &threshold.to_string(),
+    ]);
+    assert_eq!(stored, flagged);
+    let lowest = ok(&[
+        "predict",
+        "--model",
+        model,
+        "--data",
+        &data,
+        "--threshold",
+        "0",
+    ]);
+    assert!(
+        lowest.lines().skip(1).all(|l| l.ends_with(",Yes")),
+        "{lowest}"
+    );
+    for (args, expected) in [
+        (vec!["--threshold", "1.5"], "between 0 and 1"),
+        (vec!["--threshold", "-0.1"], "between 0 and 1"),
+    ] {
+        let out = nerve(&[&["predict", "--model", model, "--data", &data][..], &args].concat());
+        assert!(!out.status.success());
+        assert!(String::from_utf8_lossy(&out.stderr).contains(expected));
+    }
+    // Three classes: no threshold.
+    let iris = scratch().join("iris-threshold");
+    let _ = std::fs::remove_dir_all(&iris);
+    ok(&[
+        "train",
+        "--data",
+        "iris",
+        "--epochs",
+        "2",
+        "--quiet",
+        "--out",
+        iris.to_str().unwrap(),
+    ]);
+    let iris_model = iris.join("model.safetensors");
+    let out = nerve(&[
+        "eval",
+        "--model",
+        iris_model.to_str().unwrap(),
+        "--data",
+        "iris",
+        "--optimize-threshold",
+        "f1",
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("two classes"));
+}
+
+/// Calibration: the run folder holds calibration.svg (and roc.svg for two classes), metrics.json
+/// the reliability table with all 10 bins (empty ones with count 0) and the variant named, and
+/// `eval --calibration` prints it.
+#[test]
+fn calibration_is_reported_drawn_and_printed() {
+    let data = churn("churn-calibration.csv", 0x5EED, 1.0);
+    let dir = scratch().join("churn-calibration");
+    let _ = std::fs::remove_dir_all(&dir);
+    ok(&[
+        "train",
+        "--data",
+        &data,
+        "--epochs",
+        "40",
+        "--quiet",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    for file in ["calibration.svg", "roc.svg"] {
+        let svg = std::fs::read_to_string(dir.join(file)).unwrap();
+        assert!(svg.starts_with("<svg"), "{file}");
+    }
+    let metrics: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("metrics.json")).unwrap()).unwrap();
+    let calibration = &metrics["test"]["report"]["calibration"];
+    assert_eq!(calibration["variant"], "positive-class");
+    let bins = calibration["bins"].as_array().unwrap();
+    assert_eq!(bins.len(), 10);
+    let rows: u64 = bins.iter().map(|b| b["count"].as_u64().unwrap()).sum();
+    assert_eq!(rows, 100);
+    assert!(calibration["ece"].as_f64().unwrap() >= 0.0);
+    let model = dir.join("model.safetensors");
+    let out = ok(&[
+        "eval",
+        "--model",
+        model.to_str().unwrap(),
+        "--data",
+        &data,
+        "--split",
+        "test",
+        "--calibration",
+    ]);
+    assert!(out.contains("Calibration of P(`Yes`)"), "{out}");
+    assert!(out.contains("0.9-1.0"), "{out}");
+    assert!(out.contains("ECE "), "{out}");
+    // Three classes: top-label, and no ROC chart.
+    let iris = scratch().join("iris-calibration");
+    let _ = std::fs::remove_dir_all(&iris);
+    ok(&[
+        "train",
+        "--data",
+        "iris",
+        "--epochs",
+        "5",
+        "--quiet",
+        "--out",
+        iris.to_str().unwrap(),
+    ]);
+    assert!(iris.join("calibration.svg").exists());
+    assert!(!iris.join("roc.svg").exists());
+    let metrics: Value =
+        serde_json::from_str(&std::fs::read_to_string(iris.join("metrics.json")).unwrap()).unwrap();
+    assert_eq!(
+        metrics["test"]["report"]["calibration"]["variant"],
+        "top-label"
+    );
+}
+
+/// `--monitor val_accuracy` keeps the epoch of the best validation accuracy; a score the run
+/// cannot watch is refused before a run folder is made.
+#[test]
+fn early_stopping_watches_the_chosen_quantity() {
+    let data = churn("churn-monitor.csv", 0xC0FFEE, 0.6);
+    let dir = scratch().join("churn-monitor");
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = nerve(&[
+        "train",
+        "--data",
+        &data,
+        "--val-split",
+        "0.2",
+        "--patience",
+        "10",
+        "--monitor",
+        "val_accuracy",
+        "--epochs",
+        "300",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("without a val_accuracy (maximized) improvement"),
+        "{err}"
+    );
+    let metrics: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("metrics.json")).unwrap()).unwrap();
+    let best = metrics["best_epoch"].as_u64().unwrap() as usize;
+    let history = std::fs::read_to_string(dir.join("history.csv")).unwrap();
+    let header: Vec<&str> = history.lines().next().unwrap().split(',').collect();
+    let column = header.iter().position(|h| *h == "val_accuracy").unwrap();
+    let accuracy: Vec<f64> = history
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(column).unwrap().parse().unwrap())
+        .collect();
+    let top = accuracy.iter().copied().fold(f64::MIN, f64::max);
+    assert_eq!(accuracy[best - 1], top, "kept epoch {best} of {accuracy:?}");
+    // The first epoch reaching the top is kept (an improvement must be strict).
+    assert_eq!(accuracy.iter().position(|&a| a == top), Some(best - 1));
+
+    let refused = scratch().join("churn-monitor-refused");
+    let out = nerve(&[
+        "train",
+        "--data",
+        &data,
+        "--monitor",
+        "val_r2",
+        "--val-split",
+        "0.2",
+        "--out",
+        refused.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("regression score"));
+    assert!(!refused.exists());
+}

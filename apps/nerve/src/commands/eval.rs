@@ -143,6 +143,18 @@ pub(crate) fn eval(args: EvalArgs) -> Result<ExitCode> {
             other => other.into(),
         })?
         .rows_dropped;
+    if args.optimize_threshold.is_some() {
+        match saved.preprocessor.labels() {
+            Some(labels) if labels.len() == 2 => {}
+            Some(labels) => anyhow::bail!(
+                "--optimize-threshold is for two classes; this model has {}",
+                labels.len()
+            ),
+            None => anyhow::bail!(
+                "--optimize-threshold needs a classification model; this one predicts values"
+            ),
+        }
+    }
     let split = args.split.unwrap_or(if args.optimize_threshold.is_some() {
         Part::Validation
     } else {
@@ -253,25 +265,14 @@ pub(crate) fn eval(args: EvalArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The threshold that maximizes `metric` on `data`'s rows (two classes only).
+/// The threshold that maximizes `metric` on `data`'s rows (of a two-class model).
 fn choose_threshold(
-    saved: &SavedModel,
     outputs: &[f32],
     width: usize,
     data: &nerve_data::Dataset,
     metric: ThresholdMetric,
     split: Part,
 ) -> Result<ThresholdChoice> {
-    match saved.preprocessor.labels() {
-        Some(labels) if labels.len() == 2 => {}
-        Some(labels) => anyhow::bail!(
-            "--optimize-threshold is for two classes; this model has {}",
-            labels.len()
-        ),
-        None => anyhow::bail!(
-            "--optimize-threshold needs a classification model; this one predicts values"
-        ),
-    }
     if split == Part::Test {
         eprintln!(
             "warning: choosing the threshold on the test rows makes their scores optimistic; choose on --split validation and test once"
