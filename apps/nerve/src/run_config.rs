@@ -122,6 +122,19 @@ impl std::str::FromStr for ClassWeight {
     }
 }
 
+impl std::fmt::Display for ClassWeight {
+    /// As `--class-weight` takes it: `balanced` or `No=1,Yes=4`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ClassWeight::Balanced(_) => f.write_str("balanced"),
+            ClassWeight::Explicit(weights) => {
+                let pairs: Vec<String> = weights.iter().map(|(k, w)| format!("{k}={w}")).collect();
+                f.write_str(&pairs.join(","))
+            }
+        }
+    }
+}
+
 impl ClassWeight {
     /// One weight per class id for `labels`, from the training rows' class ids `train`.
     ///

@@ -546,3 +546,287 @@ fn early_stopping_watches_the_chosen_quantity() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("regression score"));
     assert!(!refused.exists());
 }
+
+/// A run that has already stopped (early stopping's patience ran out, or the gradient norm fell
+/// below --tol) is not resumed: resuming used to train one more epoch each time.
+#[test]
+fn a_finished_run_is_not_resumed() {
+    let data = churn("churn-finished.csv", 0xC0FFEE, 0.6);
+    for (name, stop) in [
+        (
+            "finished-patience",
+            &["--val-split", "0.2", "--patience", "2", "--lr", "0.05"][..],
+        ),
+        ("finished-tol", &["--tol", "1e9"][..]),
+    ] {
+        let dir = scratch().join(name);
+        let _ = std::fs::remove_dir_all(&dir);
+        ok(&[
+            &[
+                "train",
+                "--data",
+                &data,
+                "--epochs",
+                "300",
+                "--quiet",
+                "--out",
+                dir.to_str().unwrap(),
+            ][..],
+            stop,
+        ]
+        .concat());
+        let history = std::fs::read_to_string(dir.join("history.csv")).unwrap();
+        let out = nerve(&[
+            "train",
+            "--resume",
+            dir.to_str().unwrap(),
+            "--epochs",
+            "400",
+        ]);
+        assert!(!out.status.success(), "{name}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("there is nothing to resume"), "{name}: {err}");
+        assert_eq!(
+            std::fs::read_to_string(dir.join("history.csv")).unwrap(),
+            history,
+            "{name}"
+        );
+    }
+}
+
+/// `--resume` refuses rows whose weights changed since the checkpoint, as it refuses changed
+/// values: all weights set to 1, or one row's weight set to 0.
+#[test]
+fn resume_refuses_changed_weights() {
+    let write = |name: &str, weight: &dyn Fn(usize) -> &'static str| {
+        let mut text = String::from("w,a,b,y\n");
+        for i in 0..60 {
+            text.push_str(&format!(
+                "{},{},{},{}\n",
+                weight(i),
+                i % 7,
+                i % 5,
+                if i % 3 == 0 { "x" } else { "z" }
+            ));
+        }
+        file(name, text)
+    };
+    let data = write("resume-weights.csv", &|i| {
+        if i % 3 == 0 { "3" } else { "1" }
+    });
+    let dir = scratch().join("resume-weights");
+    let _ = std::fs::remove_dir_all(&dir);
+    ok(&[
+        "train",
+        "--data",
+        &data,
+        "--weight-column",
+        "w",
+        "--epochs",
+        "3",
+        "--quiet",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    for changed in [&(|_| "1") as &dyn Fn(usize) -> &'static str, &|i| {
+        if i == 7 {
+            "0"
+        } else if i % 3 == 0 {
+            "3"
+        } else {
+            "1"
+        }
+    }] {
+        write("resume-weights.csv", changed);
+        let out = nerve(&["train", "--resume", dir.to_str().unwrap(), "--epochs", "6"]);
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("trained on other rows"), "{err}");
+    }
+}
+
+/// The weight column is passed over when the target defaults to the last column; a missing
+/// weight is named as such, without --missing advice that cannot help.
+#[test]
+fn the_weight_column_is_never_the_default_target() {
+    let mut text = String::from("a,y,w\n");
+    for i in 0..40 {
+        text.push_str(&format!(
+            "{i},{},{}\n",
+            if i % 2 == 0 { "p" } else { "q" },
+            1 + i % 3
+        ));
+    }
+    let data = file("weight-last.csv", text.clone());
+    let dir = scratch().join("weight-last");
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = nerve(&[
+        "train",
+        "--data",
+        &data,
+        "--weight-column",
+        "w",
+        "--epochs",
+        "2",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("target `y`"));
+    for (cell, line) in [("", "line 5"), ("NaN", "line 5")] {
+        let broken = text.replacen("3,q,1\n", &format!("3,q,{cell}\n"), 1);
+        let data = file("weight-missing.csv", broken);
+        let out = nerve(&[
+            "train",
+            "--data",
+            &data,
+            "--weight-column",
+            "w",
+            "--epochs",
+            "2",
+            "--out",
+            scratch().join("weight-missing").to_str().unwrap(),
+        ]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success());
+        assert!(
+            err.contains(line) && err.contains("weights cannot be missing"),
+            "{cell:?}: {err}"
+        );
+        assert!(!err.contains("--missing"), "{err}");
+    }
+}
+
+/// `eval -o` writes a copy only with a threshold to store (`--threshold` too), never over the
+/// model read (by any path), a run folder's model, or under a name that is not .safetensors;
+/// `--calibration` is refused for a regression model; a threshold typed from a printed
+/// probability includes that row.
+#[test]
+fn eval_output_copies_are_checked() {
+    let data = churn("churn-copies.csv", 0x5EED, 1.0);
+    let dir = scratch().join("churn-copies");
+    let _ = std::fs::remove_dir_all(&dir);
+    ok(&[
+        "train",
+        "--data",
+        &data,
+        "--epochs",
+        "20",
+        "--quiet",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    let model = dir.join("model.safetensors");
+    let model = model.to_str().unwrap();
+    let copy = scratch().join("copy-0.3.safetensors");
+    ok(&[
+        "eval",
+        "--model",
+        model,
+        "--data",
+        &data,
+        "--threshold",
+        "0.3",
+        "-o",
+        copy.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        ok(&[
+            "predict",
+            "--model",
+            copy.to_str().unwrap(),
+            "--data",
+            &data
+        ]),
+        ok(&[
+            "predict",
+            "--model",
+            model,
+            "--data",
+            &data,
+            "--threshold",
+            "0.3"
+        ])
+    );
+    let dotted = format!("{}/./model.safetensors", dir.display());
+    let other_run = scratch().join("churn-copies-2");
+    let _ = std::fs::remove_dir_all(&other_run);
+    ok(&[
+        "train",
+        "--data",
+        &data,
+        "--epochs",
+        "2",
+        "--quiet",
+        "--out",
+        other_run.to_str().unwrap(),
+    ]);
+    let other_model = other_run.join("model.safetensors");
+    for (output, extra, expected) in [
+        (dotted.as_str(), "--threshold", "is the model being read"),
+        (
+            other_model.to_str().unwrap(),
+            "--threshold",
+            "is a run folder's model",
+        ),
+        ("copy.csv", "--threshold", "ends in .safetensors"),
+        (
+            "copy.safetensors",
+            "",
+            "give --threshold P or --optimize-threshold",
+        ),
+    ] {
+        let mut args = vec!["eval", "--model", model, "--data", &data, "-o", output];
+        if !extra.is_empty() {
+            args.extend([extra, "0.4"]);
+        }
+        let out = nerve(&args);
+        assert!(!out.status.success(), "{output}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(expected), "{output}: {err}");
+    }
+    // The printed probability of a row, as a threshold, answers that row's positive class.
+    let proba = ok(&["predict", "--model", model, "--data", &data, "--proba"]);
+    let row = proba.lines().nth(1).unwrap();
+    let p_yes = row.rsplit(',').next().unwrap();
+    let at = ok(&[
+        "predict",
+        "--model",
+        model,
+        "--data",
+        &data,
+        "--threshold",
+        p_yes,
+    ]);
+    assert!(
+        at.lines().nth(1).unwrap().ends_with(",Yes"),
+        "{row} at {p_yes}: {at}"
+    );
+    // Regression: no calibration.
+    let diabetes = scratch().join("diabetes-calibration");
+    let _ = std::fs::remove_dir_all(&diabetes);
+    ok(&[
+        "train",
+        "--data",
+        "diabetes",
+        "--epochs",
+        "2",
+        "--quiet",
+        "--out",
+        diabetes.to_str().unwrap(),
+    ]);
+    let out = nerve(&[
+        "eval",
+        "--model",
+        diabetes.join("model.safetensors").to_str().unwrap(),
+        "--data",
+        "diabetes",
+        "--calibration",
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("classification"));
+}

@@ -27,6 +27,14 @@ pub enum Note {
         /// What was stripped.
         format: NumberFormat,
     },
+    /// The row-weight column's values were read after stripping their formatting (as
+    /// [`Note::NumberFormat`], without the way back to text: weights are numbers).
+    WeightFormat {
+        /// The column.
+        column: String,
+        /// What was stripped.
+        format: NumberFormat,
+    },
     /// A column read with decimal commas, each followed by exactly three digits (`1,234` read
     /// as 1.234): in another convention the comma separates thousands.
     AmbiguousDecimalComma {
@@ -137,6 +145,11 @@ impl std::fmt::Display for Note {
             Note::NumberFormat { column, format } => write!(
                 f,
                 "column `{column}`: read as numbers after stripping {} (--categorical {column} keeps it as text)",
+                format.describe()
+            ),
+            Note::WeightFormat { column, format } => write!(
+                f,
+                "column `{column}` (row weights): read as numbers after stripping {}",
                 format.describe()
             ),
             Note::AmbiguousDecimalComma {

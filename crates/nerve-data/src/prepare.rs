@@ -174,11 +174,18 @@ pub fn prepare(mut table: Table, options: &PrepareOptions) -> Result<Prepared, D
         )));
     }
     table.remove_columns(&options.ignore)?;
+    // The last column by default, passing over the weight column.
+    let weight_name = match &options.weight_column {
+        Some(name) => table.column(name).ok().map(|c| c.name().to_owned()),
+        None => None,
+    };
     let target = match &options.target {
         Some(name) => table.column(name)?.name().to_owned(),
         None => table
             .column_names()
-            .last()
+            .iter()
+            .rev()
+            .find(|&&name| Some(name) != weight_name.as_deref())
             .map(|&name| name.to_owned())
             .unwrap_or_default(),
     };
@@ -204,6 +211,17 @@ pub fn prepare(mut table: Table, options: &PrepareOptions) -> Result<Prepared, D
                 return Err(DataError::Config(format!(
                     "the weight column `{name}` is given as --categorical, but weights are numbers"
                 )));
+            }
+            // Its number-format note offers no way back to text.
+            for note in &mut table.notes {
+                if let Note::NumberFormat { column, format } = note
+                    && *column == name
+                {
+                    *note = Note::WeightFormat {
+                        column: name.clone(),
+                        format: *format,
+                    };
+                }
             }
             Some(name)
         }
@@ -377,16 +395,19 @@ fn weights_of(table: &Table, name: &str) -> Result<Vec<f32>, DataError> {
     let column = table.column(name)?;
     let name = column.name().to_owned();
     let expected = "a weight: a finite number, 0 or more";
-    let weights = match column.data() {
+    match column.data() {
         ColumnData::Numeric(numbers) => {
             let values = numbers.values();
             if let Some(row) = values.iter().position(|v| !(v.is_finite() && *v >= 0.0)) {
                 let value = values[row];
                 return Err(if value.is_nan() {
-                    DataError::Missing {
+                    // Not DataError::Missing: its advice (--missing drop or impute) does not
+                    // apply to weights, which every row needs.
+                    DataError::NotNumeric {
                         source_name: source,
                         line: table.line(row),
                         column: name,
+                        expected: "a weight on every row (a finite number, 0 or more); weights cannot be missing".to_owned(),
                         value: column.display(row),
                     }
                 } else {
@@ -403,25 +424,22 @@ fn weights_of(table: &Table, name: &str) -> Result<Vec<f32>, DataError> {
         }
         ColumnData::Categorical(c) => {
             let (line, value) = c.first_text();
-            return Err(DataError::NotNumeric {
+            Err(DataError::NotNumeric {
                 source_name: source,
                 line,
                 column: name,
                 expected: expected.to_owned(),
                 value: value.to_owned(),
-            });
+            })
         }
-        ColumnData::Date(_) => {
-            return Err(DataError::NotNumeric {
-                source_name: source,
-                line: table.line(0),
-                column: name,
-                expected: expected.to_owned(),
-                value: column.display(0),
-            });
-        }
-    };
-    weights
+        ColumnData::Date(_) => Err(DataError::NotNumeric {
+            source_name: source,
+            line: table.line(0),
+            column: name,
+            expected: expected.to_owned(),
+            value: column.display(0),
+        }),
+    }
 }
 
 /// The task the target suggests ([`Task::infer`]), unless most of its classes would have a
@@ -704,7 +722,8 @@ mod weight_tests {
     /// training rows that all weigh 0 are refused.
     #[test]
     fn bad_weights_are_named() {
-        let cases: [(Box<dyn Fn(usize) -> String>, &str); 5] = [
+        type Weight = Box<dyn Fn(usize) -> String>;
+        let cases: [(Weight, &str); 5] = [
             (
                 Box::new(|i| if i == 5 { "NA".into() } else { "1".into() }),
                 "line 7",

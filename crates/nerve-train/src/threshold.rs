@@ -6,10 +6,12 @@ use serde::{Deserialize, Serialize};
 
 /// The class a row's `probabilities` answer: with a `threshold` and two classes, the second
 /// (the positive class) when its probability is at least the threshold (scikit-learn's
-/// `y_score >= threshold`); otherwise the most probable class, the first on a tie.
+/// `y_score >= threshold`; compared in f32, the probabilities' precision); otherwise the most probable class, the first on a tie.
 pub fn predicted_class(probabilities: &[f32], threshold: Option<f64>) -> usize {
     match threshold {
-        Some(t) if probabilities.len() == 2 => usize::from(f64::from(probabilities[1]) >= t),
+        // Compared in f32, the probabilities' own precision: a threshold typed from a printed
+        // probability (`0.34452823`) then includes that row, as "at least" promises.
+        Some(t) if probabilities.len() == 2 => usize::from(probabilities[1] >= t as f32),
         _ => (0..probabilities.len()).fold(0, |best, k| {
             if probabilities[k] > probabilities[best] {
                 k
@@ -88,7 +90,8 @@ fn metric_at(
 /// The threshold on `scores` (the positive class's probability per row) that maximizes
 /// `metric` against `positive`. Every distinct score is tried as a threshold (as well as one
 /// above them all); on a tie the one nearest 0.5 wins. The answer is the midpoint between the
-/// winning score and the next lower one (0 below the lowest, 1 above the highest): every
+/// winning score and the next lower one (0 below the lowest, 1 above the highest), rounded to
+/// f32 (the winning score itself if rounding would reach the lower one): every
 /// threshold in between gives the same answers on these rows, and the midpoint leaves new
 /// rows the widest margin.
 ///
@@ -150,7 +153,14 @@ pub fn best_threshold(
             best = (m, value, next_lower);
         }
     }
-    let threshold = 0.5 * (best.1 + best.2);
+    // The midpoint, as an f32 (predicted_class compares in f32) that still lies above the
+    // lower score: else the winning score itself.
+    let midpoint = 0.5 * (best.1 + best.2);
+    let threshold = if f64::from(midpoint as f32) > best.2 {
+        f64::from(midpoint as f32)
+    } else {
+        best.1
+    };
     let at_default = {
         let (tp, fp) = scores.iter().zip(positive).filter(|(s, _)| **s > 0.5).fold(
             (0, 0),

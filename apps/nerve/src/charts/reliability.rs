@@ -101,7 +101,15 @@ impl Chart for Reliability {
             .configure_mesh()
             .x_desc(format!("predicted {}", self.variant))
             .y_desc("rows")
-            .y_label_formatter(&|v: &f64| format!("{v:.0}"))
+            // Whole rows only: at small counts the axis's half steps would print twice.
+            .y_labels((most + 1).min(8))
+            .y_label_formatter(&|v: &f64| {
+                if (v - v.round()).abs() < 1e-9 {
+                    format!("{v:.0}")
+                } else {
+                    String::new()
+                }
+            })
             .label_style((FONT_NAME, 13))
             .light_line_style(RGBColor(235, 235, 235))
             .draw()
@@ -171,11 +179,7 @@ impl Chart for RocCurves {
                 shown(self.average_precision)
             ),
             ("recall", "precision"),
-            c.recall
-                .iter()
-                .copied()
-                .zip(c.precision.iter().copied())
-                .collect(),
+            precision_steps(&c.recall, &c.precision),
             (
                 "random ranking (share positive)",
                 [(0.0, c.positive_share), (1.0, c.positive_share)],
@@ -222,4 +226,17 @@ fn panel<DB: DrawingBackend>(
         .label("model")
         .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2)));
     draw_legend(&mut chart, legend)
+}
+
+/// The precision-recall curve as the step function average precision integrates: from each
+/// recall to the next at the next point's precision (AP = Σ (R_n − R_{n−1}) P_n).
+fn precision_steps(recall: &[f64], precision: &[f64]) -> Vec<(f64, f64)> {
+    let mut points = Vec::with_capacity(2 * recall.len());
+    for (i, (&r, &p)) in recall.iter().zip(precision).enumerate() {
+        if i > 0 {
+            points.push((recall[i - 1], p));
+        }
+        points.push((r, p));
+    }
+    points
 }

@@ -64,7 +64,8 @@ impl Manifest {
     }
 }
 
-/// The SHA-256 of the rows a run trains on — the training and validation features and targets,
+/// The SHA-256 of the rows a run trains on — the training and validation features, targets and
+/// row weights,
 /// as the network sees them — so that `--resume` refuses a data file changed since.
 pub(crate) fn data_hash(parts: &[&nerve_data::Dataset]) -> String {
     let mut hasher = Sha256::new();
@@ -73,6 +74,14 @@ pub(crate) fn data_hash(parts: &[&nerve_data::Dataset]) -> String {
         hasher.update((part.d_input() as u64).to_le_bytes());
         for value in part.features().iter().chain(part.targets()) {
             hasher.update(value.to_le_bytes());
+        }
+        // Row weights change what the rows teach as much as their values do. Unweighted rows
+        // hash as before, so checkpoints written before weights existed still verify.
+        if let Some(weights) = part.weights() {
+            hasher.update(b"weights");
+            for value in weights {
+                hasher.update(value.to_le_bytes());
+            }
         }
     }
     format!("{:x}", hasher.finalize())

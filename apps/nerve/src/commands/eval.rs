@@ -85,14 +85,9 @@ pub(crate) struct EvalArgs {
     /// score the rows with it
     #[arg(long, value_name = "METRIC", value_parser = crate::choice::<ThresholdMetric>(), conflicts_with = "threshold")]
     optimize_threshold: Option<ThresholdMetric>,
-    /// With --optimize-threshold: write a copy of the model that stores the threshold, so
-    /// that `predict` and `eval` use it
-    #[arg(
-        short,
-        long,
-        value_name = "FILE.safetensors",
-        requires = "optimize_threshold"
-    )]
+    /// With --optimize-threshold or --threshold: write a copy of the model that stores the
+    /// threshold, so that `predict` and `eval` use it
+    #[arg(short, long, value_name = "FILE.safetensors")]
     output: Option<PathBuf>,
     /// Print the reliability table (10 equal-width bins of predicted probability with counts,
     /// observed frequency, and the expected calibration error)
@@ -161,11 +156,15 @@ pub(crate) fn eval(args: EvalArgs) -> Result<ExitCode> {
         Part::All
     });
     if let Some(path) = &args.output {
-        crate::output_paths::check_output_file(path, "--output", None)?;
+        check_model_copy(path, &args.model)?;
         anyhow::ensure!(
-            path != &args.model,
-            "--output {} is the model being read; write the copy to another file",
-            path.display()
+            args.optimize_threshold.is_some() || args.threshold.is_some(),
+            "--output writes a copy of the model with a decision threshold; give --threshold P or --optimize-threshold METRIC"
+        );
+    }
+    if args.calibration && p.labels().is_none() {
+        anyhow::bail!(
+            "--calibration is for classification models (probabilities); this one predicts values"
         );
     }
     let rows = part_rows(&table, &saved, split)?;
@@ -185,9 +184,7 @@ pub(crate) fn eval(args: EvalArgs) -> Result<ExitCode> {
     let (outputs, width) =
         crate::part_report::outputs(&saved.model, saved.config.loss(), &data, &device);
     let chosen = match args.optimize_threshold {
-        Some(metric) => Some(choose_threshold(
-            &saved, &outputs, width, &data, metric, split,
-        )?),
+        Some(metric) => Some(choose_threshold(&outputs, width, &data, metric, split)?),
         None => None,
     };
     let threshold = match &chosen {
@@ -203,14 +200,17 @@ pub(crate) fn eval(args: EvalArgs) -> Result<ExitCode> {
             .collect();
         *m = ClassificationMetrics::new(&actual, &predicted, width);
     }
-    if let (Some(path), Some(choice)) = (&args.output, &chosen) {
-        let value = json!({
-            "threshold": choice.threshold,
-            "metric": choice.metric,
-            "score": choice.score,
-            "rows": choice.rows,
-            "chosen_on": format!("{} rows of {}", split.name(), table.source_name()),
-        });
+    if let (Some(path), Some(threshold)) = (&args.output, threshold) {
+        let value = match &chosen {
+            Some(choice) => json!({
+                "threshold": choice.threshold,
+                "metric": choice.metric,
+                "score": choice.score,
+                "rows": choice.rows,
+                "chosen_on": format!("{} rows of {}", split.name(), table.source_name()),
+            }),
+            None => json!({ "threshold": threshold, "chosen_on": "--threshold" }),
+        };
         saved.save_copy(path, &saved.model, THRESHOLD_KEY, value)?;
     }
     let mut out = String::new();
@@ -242,6 +242,13 @@ pub(crate) fn eval(args: EvalArgs) -> Result<ExitCode> {
             write_choice(&mut out, choice, p.labels(), split, args.output.as_deref())?;
         } else if let Some(threshold) = threshold {
             writeln!(out, "Decision threshold: {}", value(threshold))?;
+            if let Some(path) = &args.output {
+                writeln!(
+                    out,
+                    "Wrote {} with the threshold stored: predict and eval use it",
+                    path.display()
+                )?;
+            }
         }
         let part = match split {
             Part::All => "scored".to_owned(),
@@ -273,9 +280,14 @@ fn choose_threshold(
     metric: ThresholdMetric,
     split: Part,
 ) -> Result<ThresholdChoice> {
-    if split == Part::Test {
+    if matches!(split, Part::Test | Part::All) {
         eprintln!(
-            "warning: choosing the threshold on the test rows makes their scores optimistic; choose on --split validation and test once"
+            "warning: choosing the threshold on {} makes the test rows' scores optimistic; choose on --split validation, and test once",
+            if split == Part::Test {
+                "the test rows"
+            } else {
+                "every row (the test rows too)"
+            }
         );
     }
     let scores: Vec<f64> = outputs.chunks(width).map(|row| f64::from(row[1])).collect();
@@ -306,10 +318,12 @@ fn write_choice(
     };
     writeln!(
         out,
-        "Threshold {} on P(`{positive}`) maximizes {what} on the {} {} rows: {} (the most probable class scores {})",
+        "Threshold {} on P(`{positive}`) maximizes {what} on {}: {} (the most probable class scores {})",
         value(choice.threshold),
-        choice.rows,
-        split.name(),
+        match split {
+            Part::All => format!("all {} rows", choice.rows),
+            other => format!("the {} {} rows", choice.rows, other.name()),
+        },
         score(choice.score),
         score(choice.score_at_default)
     )?;
@@ -324,6 +338,34 @@ fn write_choice(
             "Use it with --threshold {}, or store it in a copy of the model with --output FILE",
             value(choice.threshold)
         )?,
+    }
+    Ok(())
+}
+
+/// Refuses a copy's path that would replace the model being read (by any path to it), a run
+/// folder's model (its metrics would no longer describe it), or a name without `.safetensors`.
+fn check_model_copy(path: &std::path::Path, model: &std::path::Path) -> Result<()> {
+    crate::output_paths::check_output_file(path, "--output", None)?;
+    anyhow::ensure!(
+        path.extension().is_some_and(|e| e == "safetensors"),
+        "--output {}: a model file's name ends in .safetensors",
+        path.display()
+    );
+    if let (Ok(a), Ok(b)) = (path.canonicalize(), model.canonicalize()) {
+        anyhow::ensure!(
+            a != b,
+            "--output {} is the model being read; write the copy to another file",
+            path.display()
+        );
+    }
+    if path.exists()
+        && path.file_name().is_some_and(|n| n == "model.safetensors")
+        && path.with_file_name("run.json").exists()
+    {
+        anyhow::bail!(
+            "--output {} is a run folder's model (its metrics.json describes it); write the copy elsewhere",
+            path.display()
+        );
     }
     Ok(())
 }

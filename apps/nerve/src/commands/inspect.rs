@@ -158,6 +158,28 @@ pub(crate) fn inspect(args: InspectArgs) -> Result<ExitCode> {
         training.seed,
         config.backend
     )?;
+    if let Some(column) = &config.data.weight_column {
+        writeln!(out, "  row weights from column `{column}`")?;
+    }
+    if let Some(class_weight) = &config.loss.class_weight {
+        writeln!(out, "  class weights: {class_weight}")?;
+    }
+    if training.monitor != nerve_train::Monitor::ValLoss || training.patience > 0 {
+        writeln!(
+            out,
+            "  early stopping watches {} (patience {})",
+            training.monitor, training.patience
+        )?;
+    }
+    if let Some(threshold) = saved.threshold() {
+        writeln!(
+            out,
+            "  decision threshold {threshold} on P(`{}`): predict and eval answer with it",
+            p.labels()
+                .and_then(|l| l.get(1))
+                .map_or("1", String::as_str)
+        )?;
+    }
     if let Some(metrics) = saved.metrics() {
         writeln!(
             out,

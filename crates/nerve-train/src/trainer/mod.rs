@@ -154,6 +154,34 @@ impl Trainer {
         device: &Device,
         observer: &mut dyn Observer,
     ) -> Result<TrainOutcome, TrainError> {
+        if let Some(reason) = resume.finished(&self.config) {
+            return Err(TrainError::Config(reason));
+        }
         self.run(model, Some(resume), train, validation, device, observer)
+    }
+}
+
+impl Resume {
+    /// Why the run this state is of has already ended, when it has: early stopping's patience
+    /// ran out, or the gradient norm fell below `tol`. Resuming it would train epochs the
+    /// uninterrupted run never trained.
+    pub fn finished(&self, config: &TrainConfig) -> Option<String> {
+        let last = self.history.last()?;
+        if config.patience > 0
+            && let Some((best, _)) = &self.best
+            && last.epoch >= best + config.patience
+        {
+            return Some(format!(
+                "the run already stopped early at epoch {} ({} epochs without a {} improvement after epoch {best}); there is nothing to resume: start a new run, or one from its model with --init",
+                last.epoch, config.patience, config.monitor
+            ));
+        }
+        if config.tol > 0.0 && last.grad_norm < config.tol {
+            return Some(format!(
+                "the run already stopped at epoch {}: the gradient norm fell below --tol {}; there is nothing to resume: start a new run, or one from its model with --init",
+                last.epoch, config.tol
+            ));
+        }
+        None
     }
 }

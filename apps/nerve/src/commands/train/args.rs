@@ -332,7 +332,8 @@ pub(crate) struct TrainArgs {
         allow_negative_numbers = true
     )]
     pub(super) plateau_factor: Option<f64>,
-    /// plateau: the relative improvement that counts.
+    /// plateau: the relative improvement of the --monitor quantity that counts (for a score,
+    /// of 1 − score: its error).
     #[arg(
         long,
         value_name = "T",
@@ -361,8 +362,8 @@ pub(crate) struct TrainArgs {
     /// Rows per step: a number, `auto` (min(200, rows)) or `full` (full-batch gradient descent).
     #[arg(long, value_name = "N|auto|full", value_parser = value_parser::<BatchSize>, help_heading = "Training")]
     pub(super) batch_size: Option<BatchSize>,
-    /// Early stopping: stop after this many epochs without improvement of the validation loss
-    /// (the training loss without --val-split) and restore the best epoch's weights; 0: off.
+    /// Early stopping: stop after this many epochs without improvement of the --monitor
+    /// quantity (the validation loss by default) and restore the best epoch's weights; 0: off.
     #[arg(
         long,
         value_name = "N",

@@ -172,6 +172,11 @@ pub(crate) fn run(mut args: TrainArgs) -> Result<ExitCode> {
     let resume = checkpoint
         .map(|verified| verified.load(&data_sha256, &mlp_config, &device))
         .transpose()?;
+    if let (Some(loaded), Some(dir)) = (&resume, &args.resume)
+        && let Some(reason) = loaded.resume.finished(&train_config)
+    {
+        bail!("--resume {}: {reason}", dir.display());
+    }
     let run_dir = match (&args.resume, lock) {
         (Some(dir), Some(lock)) => RunDir::reopen(dir, lock)?,
         (_, lock) => RunDir::create(

@@ -102,10 +102,15 @@ pub(super) fn print_results(
         .map_or(0.0, |r| r.elapsed.as_secs_f64());
     writeln!(
         text,
-        "Trained {epochs} epochs ({}, {}, {}/epoch); final training {} loss {}",
+        "Trained {epochs} epochs ({}, {}, {}/epoch); final training {}{} loss {}",
         outcome.stop_reason.describe(),
         numbers::duration(seconds),
         numbers::duration(seconds / epochs.max(1) as f64),
+        if config.data.weight_column.is_some() || config.loss.class_weight.is_some() {
+            "weighted "
+        } else {
+            ""
+        },
         config.loss(),
         numbers::value(outcome.final_loss),
     )?;
