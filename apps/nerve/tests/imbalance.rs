@@ -290,7 +290,7 @@ fn a_weight_column_weighs_rows_and_is_not_a_feature() {
 fn a_bad_weight_is_named_by_line() {
     let data = file(
         "bad-weight.csv",
-        "w,a,y\n1,0.5,x\n1,0.7,y\n-1,0.2,x\n1,0.9,y\n".to_owned(),
+        "w,a,y\n1,0.5,x\n1,0.7,y\n-1,0.2,x\n1,0.9,y\n",
     );
     let dir = scratch().join("bad-weight");
     let out = nerve(&[

@@ -86,7 +86,7 @@ pub struct ClassificationReport {
     /// Two classes with rows of both: the ROC and precision-recall curves of the positive
     /// class's probability, for drawing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub curves: Option<BinaryCurves>,
+    pub curves: Option<Box<BinaryCurves>>,
 }
 
 /// The ROC and precision-recall curves of two-class scores: one point per distinct score
@@ -371,7 +371,7 @@ impl ClassificationReport {
             threshold,
             calibration: Calibration::new(probabilities, actual, classes, Calibration::BINS),
             curves: if classes == 2 {
-                BinaryCurves::new(&scores_of(1), &is(1))
+                BinaryCurves::new(&scores_of(1), &is(1)).map(Box::new)
             } else {
                 None
             },

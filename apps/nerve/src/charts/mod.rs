@@ -228,7 +228,7 @@ pub(crate) fn draw_run(dir: &Path, format: Format) -> Result<Vec<std::path::Path
             let roc = RocCurves {
                 title: format!("{title}: {part} rows ({rows})"),
                 positive,
-                curves: curves.clone(),
+                curves: (**curves).clone(),
                 roc_auc: report.roc_auc.value(),
                 average_precision: report.average_precision.value(),
             };
