@@ -14,6 +14,7 @@ mod checkpoint;
 mod commands;
 #[cfg(test)]
 mod fuzz_replay;
+mod labelled;
 mod model_input;
 mod numbers;
 mod output;
@@ -50,6 +51,8 @@ enum Command {
     Eval(commands::eval::EvalArgs),
     /// Predict with a model file: one CSV line per input row.
     Predict(commands::predict::PredictArgs),
+    /// Calibrate a classifier's probabilities: fit a temperature on held-out rows, write a copy.
+    Calibrate(commands::calibrate::CalibrateArgs),
     /// Describe a model file: architecture, preprocessing, training, metrics, weight statistics.
     Inspect(commands::inspect::InspectArgs),
     /// Explain a model's answers: features ranked by integrated-gradients attribution, and a chart.
@@ -80,6 +83,7 @@ fn main() -> ExitCode {
         Command::Bench(args) => commands::bench::run(args),
         Command::Eval(args) => commands::eval::eval(args),
         Command::Predict(args) => commands::predict::predict(args),
+        Command::Calibrate(args) => commands::calibrate::calibrate(args),
         Command::Inspect(args) => commands::inspect::inspect(args),
         Command::Explain(args) => commands::explain::run(args),
         Command::Plot(args) => commands::plot::plot(args),

@@ -141,6 +141,34 @@ pub(crate) fn refuse_nested_run(out: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Refuses a copy's path that would replace the model being read (by any path to it), a run
+/// folder's model (its metrics would no longer describe it), or a name without `.safetensors`.
+pub(crate) fn check_model_copy(path: &std::path::Path, model: &std::path::Path) -> Result<()> {
+    check_output_file(path, "--output", None)?;
+    anyhow::ensure!(
+        path.extension().is_some_and(|e| e == "safetensors"),
+        "--output {}: a model file's name ends in .safetensors",
+        path.display()
+    );
+    if let (Ok(a), Ok(b)) = (path.canonicalize(), model.canonicalize()) {
+        anyhow::ensure!(
+            a != b,
+            "--output {} is the model being read; write the copy to another file",
+            path.display()
+        );
+    }
+    if path.exists()
+        && path.file_name().is_some_and(|n| n == "model.safetensors")
+        && path.with_file_name("run.json").exists()
+    {
+        anyhow::bail!(
+            "--output {} is a run folder's model (its metrics.json describes it); write the copy elsewhere",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

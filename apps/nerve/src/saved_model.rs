@@ -146,8 +146,20 @@ impl SavedModel {
         key: &str,
         value: Value,
     ) -> Result<()> {
+        self.save_copy_with(path, network, vec![(key, value)])
+    }
+
+    /// [`SavedModel::save_copy`] with several metadata entries set.
+    pub(crate) fn save_copy_with(
+        &self,
+        path: &Path,
+        network: &Mlp,
+        entries: Vec<(&str, Value)>,
+    ) -> Result<()> {
         let mut extra = self.info.extra.clone();
-        extra.insert(key.to_owned(), value);
+        for (key, value) in entries {
+            extra.insert(key.to_owned(), value);
+        }
         network.save_file(path, &extra)?;
         Ok(())
     }
@@ -155,3 +167,6 @@ impl SavedModel {
 
 /// The metadata key of a stored decision threshold.
 pub(crate) const THRESHOLD_KEY: &str = "decision_threshold";
+
+/// The metadata key of a fitted temperature (`nerve calibrate`).
+pub(crate) const TEMPERATURE_KEY: &str = "temperature_scaling";

@@ -830,3 +830,200 @@ fn eval_output_copies_are_checked() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("classification"));
 }
+
+/// `nerve calibrate`: temperature scaling on the validation rows keeps every row's answer,
+/// lowers (or keeps) the fitted rows' log loss, finds T ≈ 1 for a model it already calibrated,
+/// keeps a stored threshold's answers, and refuses what it cannot do.
+#[test]
+fn calibrate_fits_a_temperature_and_keeps_the_answers() {
+    let data = churn("churn-calibrate.csv", 0x5EED, 1.0);
+    for loss in ["cross-entropy", "bce"] {
+        let dir = scratch().join(format!("churn-calibrate-{loss}"));
+        let _ = std::fs::remove_dir_all(&dir);
+        ok(&[
+            "train",
+            "--data",
+            &data,
+            "--loss",
+            loss,
+            "--val-split",
+            "0.2",
+            "--epochs",
+            "150",
+            "--lr",
+            "0.01",
+            "--quiet",
+            "--out",
+            dir.to_str().unwrap(),
+        ]);
+        let model = dir.join("model.safetensors");
+        let model = model.to_str().unwrap();
+        let calibrated = dir.join("calibrated.safetensors");
+        let calibrated = calibrated.to_str().unwrap();
+        let out = ok(&[
+            "calibrate",
+            "--model",
+            model,
+            "--data",
+            &data,
+            "-o",
+            calibrated,
+            "--json",
+        ]);
+        let json: Value = serde_json::from_str(&out).unwrap();
+        let t = json["temperature"].as_f64().unwrap();
+        assert!(t > 0.0, "{json}");
+        assert!(
+            json["log_loss_after"].as_f64().unwrap()
+                <= json["log_loss_before"].as_f64().unwrap() + 1e-9,
+            "{json}"
+        );
+        assert!(
+            json["ece_after"].is_number() && json["test"]["ece_after"].is_number(),
+            "{json}"
+        );
+        assert_eq!(
+            ok(&["predict", "--model", model, "--data", &data]),
+            ok(&["predict", "--model", calibrated, "--data", &data]),
+            "{loss}: the answers change"
+        );
+        let again = dir.join("again.safetensors");
+        let out = ok(&[
+            "calibrate",
+            "--model",
+            calibrated,
+            "--data",
+            &data,
+            "-o",
+            again.to_str().unwrap(),
+            "--json",
+        ]);
+        let json: Value = serde_json::from_str(&out).unwrap();
+        let t = json["temperature"].as_f64().unwrap();
+        assert!(
+            (t - 1.0).abs() < 0.01,
+            "{loss}: recalibrating finds T = {t}"
+        );
+    }
+    // A stored threshold moves with the probabilities, keeping its answers.
+    let dir = scratch().join("churn-calibrate-cross-entropy");
+    let model = dir.join("model.safetensors");
+    let tuned = dir.join("tuned.safetensors");
+    let tuned_calibrated = dir.join("tuned-calibrated.safetensors");
+    ok(&[
+        "eval",
+        "--model",
+        model.to_str().unwrap(),
+        "--data",
+        &data,
+        "--threshold",
+        "0.3",
+        "-o",
+        tuned.to_str().unwrap(),
+    ]);
+    let out = ok(&[
+        "calibrate",
+        "--model",
+        tuned.to_str().unwrap(),
+        "--data",
+        &data,
+        "-o",
+        tuned_calibrated.to_str().unwrap(),
+    ]);
+    assert!(
+        out.contains("The stored decision threshold becomes"),
+        "{out}"
+    );
+    assert_eq!(
+        ok(&[
+            "predict",
+            "--model",
+            tuned.to_str().unwrap(),
+            "--data",
+            &data
+        ]),
+        ok(&[
+            "predict",
+            "--model",
+            tuned_calibrated.to_str().unwrap(),
+            "--data",
+            &data
+        ]),
+    );
+    // Refusals: regression, the model itself as the output.
+    let diabetes = scratch().join("diabetes-calibrate");
+    let _ = std::fs::remove_dir_all(&diabetes);
+    ok(&[
+        "train",
+        "--data",
+        "diabetes",
+        "--epochs",
+        "2",
+        "--val-split",
+        "0.2",
+        "--quiet",
+        "--out",
+        diabetes.to_str().unwrap(),
+    ]);
+    let out = nerve(&[
+        "calibrate",
+        "--model",
+        diabetes.join("model.safetensors").to_str().unwrap(),
+        "--data",
+        "diabetes",
+        "-o",
+        "x.safetensors",
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("predicts values"));
+    let out = nerve(&[
+        "calibrate",
+        "--model",
+        tuned.to_str().unwrap(),
+        "--data",
+        &data,
+        "-o",
+        tuned.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is the model being read"));
+}
+
+/// A spiking network's readout is not linear in its output layer: calibrate refuses it.
+#[test]
+fn calibrate_refuses_a_spiking_network() {
+    let data = churn("churn-spiking.csv", 0x5EED, 1.0);
+    let dir = scratch().join("churn-spiking");
+    let _ = std::fs::remove_dir_all(&dir);
+    ok(&[
+        "train",
+        "--data",
+        &data,
+        "--network",
+        "spiking",
+        "--time-steps",
+        "4",
+        "--epochs",
+        "1",
+        "--val-split",
+        "0.2",
+        "--quiet",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    let out = nerve(&[
+        "calibrate",
+        "--model",
+        dir.join("model.safetensors").to_str().unwrap(),
+        "--data",
+        &data,
+        "-o",
+        scratch()
+            .join("spiking-calibrated.safetensors")
+            .to_str()
+            .unwrap(),
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("spiking"));
+    assert!(!scratch().join("spiking-calibrated.safetensors").exists());
+}

@@ -417,6 +417,29 @@ impl Mlp {
         &self.layers
     }
 
+    /// The same network with its output layer's weights and bias multiplied by `factor`, so
+    /// that its outputs (a rate network's logits) are multiplied by it: temperature scaling
+    /// with `factor = 1 / T` (Guo et al. 2017) as a plain network, with no extra operation.
+    ///
+    /// # Panics
+    ///
+    /// For a spiking network, whose readout is not linear in its output layer.
+    pub fn with_output_scaled(mut self, factor: f64) -> Mlp {
+        assert!(
+            !self.is_spiking(),
+            "a spiking readout is not linear in its weights"
+        );
+        let output = self
+            .layers
+            .last_mut()
+            .expect("an Mlp always has an output layer");
+        output.weight = output.weight.clone().map(|w| w.mul_scalar(factor));
+        if let Some(bias) = output.bias.take() {
+            output.bias = Some(bias.map(|b| b.mul_scalar(factor)));
+        }
+        self
+    }
+
     /// The forward pass: hidden layers with activation (and dropout while training), then the
     /// linear output layer.
     ///
@@ -639,6 +662,33 @@ mod tests {
         let mlp = config.init(&device());
         assert_eq!(mlp.num_params(), config.num_params());
         assert_eq!(mlp.layers()[0].weight.dims(), [4, 8]);
+    }
+
+    /// Scaling the output layer scales the outputs (the logits), on every backend.
+    #[test]
+    fn scaling_the_output_layer_scales_the_outputs() {
+        for kind in BackendKind::available() {
+            let device = kind.device().expect("compiled in");
+            let mlp = MlpConfig::new(3, vec![4], 2).init(&device);
+            let x = Tensor::<2>::from_data(
+                TensorData::new(vec![0.5f32, -1.0, 2.0, 0.1, 0.2, -0.3], [2, 3]),
+                &device,
+            );
+            let before = mlp
+                .forward(x.clone())
+                .into_data()
+                .try_into_vec::<f32>()
+                .unwrap();
+            let after = mlp
+                .with_output_scaled(0.25)
+                .forward(x)
+                .into_data()
+                .try_into_vec::<f32>()
+                .unwrap();
+            for (b, a) in before.iter().zip(&after) {
+                assert!((a - 0.25 * b).abs() < 1e-6, "{kind}: {a} vs {b} / 4");
+            }
+        }
     }
 
     #[test]

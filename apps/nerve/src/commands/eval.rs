@@ -8,52 +8,14 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::Args;
 use nerve_choice::Choice as _;
-use nerve_data::{Split, Table};
 use nerve_train::{ClassificationMetrics, Scores, ThresholdChoice, ThresholdMetric, Trainer};
 use serde_json::json;
 
-use crate::model_input::{Columns, ReadFlags, open_model, open_reader};
+use crate::labelled::{LabelledPart, Part, labelled_part};
+use crate::model_input::{ReadFlags, open_model};
 use crate::numbers::{score, value};
 use crate::output::{headline, write_confusion};
-use crate::saved_model::{SavedModel, THRESHOLD_KEY};
-
-/// Which rows `nerve eval` scores.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Part {
-    /// Every row.
-    All,
-    /// The training rows of the model's own split (same data, split seed and fractions).
-    Train,
-    /// The validation rows of the model's own split.
-    Validation,
-    /// The test rows of the model's own split: reproduces the run's test metrics.
-    Test,
-}
-
-impl nerve_choice::Choice for Part {
-    const KIND: &'static str = "split";
-
-    fn all() -> &'static [Self] {
-        &[Part::All, Part::Train, Part::Validation, Part::Test]
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            Part::All => "all",
-            Part::Train => "train",
-            Part::Validation => "validation",
-            Part::Test => "test",
-        }
-    }
-}
-
-impl std::str::FromStr for Part {
-    type Err = nerve_choice::UnknownChoice;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        nerve_choice::parse(text)
-    }
-}
+use crate::saved_model::THRESHOLD_KEY;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -82,11 +44,11 @@ pub(crate) struct EvalArgs {
     threshold: Option<f64>,
     /// Two classes: choose the threshold that maximizes f1 (of the second class) or
     /// balanced-accuracy on the rows scored (the validation rows by default), print it, and
-    /// score the rows with it
+    /// score the rows with it [default: none]
     #[arg(long, value_name = "METRIC", value_parser = crate::choice::<ThresholdMetric>(), conflicts_with = "threshold")]
     optimize_threshold: Option<ThresholdMetric>,
     /// With --optimize-threshold or --threshold: write a copy of the model that stores the
-    /// threshold, so that `predict` and `eval` use it
+    /// threshold, so that `predict` and `eval` use it [default: none]
     #[arg(short, long, value_name = "FILE.safetensors")]
     output: Option<PathBuf>,
     /// Print the reliability table (10 equal-width bins of predicted probability with counts,
@@ -104,40 +66,6 @@ pub(crate) struct EvalArgs {
 pub(crate) fn eval(args: EvalArgs) -> Result<ExitCode> {
     let (saved, device) = open_model(&args.model, args.read.backend)?;
     let p = &saved.preprocessor;
-    let data_config = &saved.config.data;
-    let mut table = open_reader(
-        &args.data,
-        args.read.delimiter,
-        &saved,
-        Columns::WithTarget,
-        &[],
-    )?
-    .read_all()?;
-    let present: Vec<String> = data_config
-        .ignore
-        .iter()
-        .filter(|name| table.column_index(name).is_ok())
-        .cloned()
-        .collect();
-    table.remove_columns(&present)?;
-    // Rows without a target cannot be scored; incomplete features follow the run's policy.
-    let target = p.target_name().to_owned();
-    let mut dropped = table.drop_incomplete_rows(&[&target])?.rows_dropped;
-    // The table holds only the model's columns: the run's policy applies to them all.
-    dropped += table
-        .apply_missing(data_config.missing, &target)
-        .map_err(|err| match err {
-            nerve_data::DataError::Missing {
-                source_name,
-                line,
-                column,
-                ..
-            } => anyhow::anyhow!(
-                "{source_name}, line {line}, column `{column}`: a missing value, and the model was trained with --missing error, so eval refuses it too"
-            ),
-            other => other.into(),
-        })?
-        .rows_dropped;
     if args.optimize_threshold.is_some() {
         match saved.preprocessor.labels() {
             Some(labels) if labels.len() == 2 => {}
@@ -156,7 +84,7 @@ pub(crate) fn eval(args: EvalArgs) -> Result<ExitCode> {
         Part::All
     });
     if let Some(path) = &args.output {
-        check_model_copy(path, &args.model)?;
+        crate::output_paths::check_model_copy(path, &args.model)?;
         anyhow::ensure!(
             args.optimize_threshold.is_some() || args.threshold.is_some(),
             "--output writes a copy of the model with a decision threshold; give --threshold P or --optimize-threshold METRIC"
@@ -167,17 +95,11 @@ pub(crate) fn eval(args: EvalArgs) -> Result<ExitCode> {
             "--calibration is for classification models (probabilities); this one predicts values"
         );
     }
-    let rows = part_rows(&table, &saved, split)?;
-    if rows.is_empty() {
-        anyhow::bail!(
-            "the model's split of {} has no {} rows (its run used --val-split {} and --test-split {}); choose another --split",
-            table.source_name(),
-            split.name(),
-            data_config.val_split,
-            data_config.test_split
-        );
-    }
-    let data = p.transform(&table, &rows)?;
+    let LabelledPart {
+        table,
+        data,
+        dropped,
+    } = labelled_part(&saved, &args.data, &args.read, split)?;
     let mut metrics = Trainer::new(saved.config.train_config())
         .with_target_scale(p.target_scale())
         .evaluate(&saved.model, &data, &device)?;
@@ -340,50 +262,4 @@ fn write_choice(
         )?,
     }
     Ok(())
-}
-
-/// Refuses a copy's path that would replace the model being read (by any path to it), a run
-/// folder's model (its metrics would no longer describe it), or a name without `.safetensors`.
-fn check_model_copy(path: &std::path::Path, model: &std::path::Path) -> Result<()> {
-    crate::output_paths::check_output_file(path, "--output", None)?;
-    anyhow::ensure!(
-        path.extension().is_some_and(|e| e == "safetensors"),
-        "--output {}: a model file's name ends in .safetensors",
-        path.display()
-    );
-    if let (Ok(a), Ok(b)) = (path.canonicalize(), model.canonicalize()) {
-        anyhow::ensure!(
-            a != b,
-            "--output {} is the model being read; write the copy to another file",
-            path.display()
-        );
-    }
-    if path.exists()
-        && path.file_name().is_some_and(|n| n == "model.safetensors")
-        && path.with_file_name("run.json").exists()
-    {
-        anyhow::bail!(
-            "--output {} is a run folder's model (its metrics.json describes it); write the copy elsewhere",
-            path.display()
-        );
-    }
-    Ok(())
-}
-
-/// The rows of `part` in the model's own split of `table` (as `nerve train` made it).
-fn part_rows(table: &Table, saved: &SavedModel, part: Part) -> Result<Vec<usize>> {
-    let n = table.num_rows();
-    if part == Part::All {
-        return Ok((0..n).collect());
-    }
-    let preprocessor = &saved.preprocessor;
-    let strata = preprocessor
-        .labels()
-        .map(|labels| nerve_data::class_ids(table, preprocessor.target_name(), labels));
-    let (split, _) = Split::of_rows(n, strata.as_deref(), &saved.config.data.split_options())?;
-    Ok(match part {
-        Part::Train | Part::All => split.train,
-        Part::Validation => split.validation,
-        Part::Test => split.test,
-    })
 }

@@ -2,6 +2,7 @@
 //! the run folder) and never import one another: `tests/tests/dependencies.rs` checks it.
 
 pub(crate) mod bench;
+pub(crate) mod calibrate;
 pub(crate) mod datasets;
 pub(crate) mod eval;
 pub(crate) mod explain;

@@ -1,0 +1,204 @@
+//! `nerve calibrate`: temperature scaling (Guo et al. 2017) fitted on held-out rows, written
+//! as a copy of the model whose output layer is divided by the temperature.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Result, bail};
+use burn::prelude::Module;
+use clap::Args;
+use nerve_choice::Choice as _;
+use nerve_loss::Loss;
+use nerve_train::{ClassificationReport, fit_temperature};
+use serde_json::json;
+
+use crate::labelled::{Part, labelled_part};
+use crate::model_input::{ReadFlags, open_model};
+use crate::numbers::value;
+use crate::output_paths::check_model_copy;
+use crate::saved_model::{TEMPERATURE_KEY, THRESHOLD_KEY};
+
+const EXAMPLES: &str = "\
+Examples:
+  nerve calibrate -m runs/churn/model.safetensors -d churn.csv -o calibrated.safetensors
+  nerve calibrate -m model.safetensors -d labelled.csv --split all -o calibrated.safetensors";
+
+/// Flags of `nerve calibrate`.
+#[derive(Debug, Args)]
+#[command(after_help = EXAMPLES)]
+pub(crate) struct CalibrateArgs {
+    /// A classification model file written by `nerve train`.
+    #[arg(short, long, value_name = "FILE")]
+    model: PathBuf,
+    /// The labelled data (a CSV file or a built-in data set's name) the model's split is made
+    /// of, as for `nerve eval`.
+    #[arg(short, long, value_name = "FILE|NAME")]
+    data: String,
+    /// The rows the temperature is fitted on: the validation rows of the model's split (the
+    /// default), or all / train / test. Never the rows you will test on.
+    #[arg(long, value_name = "PART", value_parser = crate::choice::<Part>(), default_value = "validation")]
+    split: Part,
+    /// The calibrated copy of the model to write.
+    #[arg(short, long, value_name = "FILE.safetensors")]
+    output: PathBuf,
+    #[command(flatten)]
+    read: ReadFlags,
+    /// Print the result as one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+/// The temperature's effect on some rows.
+struct Effect {
+    rows: usize,
+    nll: (f64, f64),
+    ece: (f64, f64),
+}
+
+/// Runs `nerve calibrate`.
+pub(crate) fn calibrate(args: CalibrateArgs) -> Result<ExitCode> {
+    let (saved, device) = open_model(&args.model, args.read.backend)?;
+    let p = &saved.preprocessor;
+    let Some(labels) = p.labels() else {
+        bail!("calibrate scales class probabilities; this model predicts values");
+    };
+    if saved.model.is_spiking() {
+        bail!(
+            "calibrate divides the output layer by a temperature, which is exact for a rate network's logits but not for a spiking network's readout; not supported yet"
+        );
+    }
+    let loss = saved.config.loss();
+    let width = saved.model.config().d_output;
+    if loss == Loss::BinaryCrossEntropy && width != 1 {
+        bail!("calibrate supports bce with one output (two classes), not multi-label bce");
+    }
+    check_model_copy(&args.output, &args.model)?;
+    if args.split == Part::Test {
+        eprintln!(
+            "warning: fitting on the test rows makes their scores optimistic; fit on --split validation, and test once"
+        );
+    }
+    let part = labelled_part(&saved, &args.data, &args.read, args.split)?;
+    let logits = |model: &nerve_model::Mlp, data: &nerve_data::Dataset| -> Vec<f32> {
+        model
+            .clone()
+            .fork(&device)
+            .forward(data.features_tensor(&device))
+            .into_data()
+            .convert::<f32>()
+            .try_into_vec::<f32>()
+            .expect("converted to f32 above")
+    };
+    let actual = |data: &nerve_data::Dataset| -> Vec<usize> {
+        data.targets().iter().map(|&t| t as usize).collect()
+    };
+    let z = logits(&saved.model, &part.data);
+    let temperature = fit_temperature(&z, &actual(&part.data), width);
+    let calibrated = saved.model.clone().with_output_scaled(1.0 / temperature);
+    let effect = |data: &nerve_data::Dataset| -> Result<Effect> {
+        let y = actual(data);
+        let report = |model: &nerve_model::Mlp| -> Result<ClassificationReport> {
+            let (outputs, classes) = crate::part_report::outputs(model, loss, data, &device);
+            Ok(ClassificationReport::new(&outputs, &y, classes)?)
+        };
+        let (before, after) = (report(&saved.model)?, report(&calibrated)?);
+        Ok(Effect {
+            rows: data.len(),
+            nll: (before.log_loss, after.log_loss),
+            ece: (before.calibration.ece, after.calibration.ece),
+        })
+    };
+    let fitted = effect(&part.data)?;
+    // The honest measure: the test rows of the model's split, when they were not fitted on.
+    let test = match args.split {
+        Part::Validation | Part::Train => {
+            let test = labelled_part(&saved, &args.data, &args.read, Part::Test).ok();
+            test.filter(|t| !t.data.is_empty())
+                .map(|t| effect(&t.data))
+                .transpose()?
+        }
+        Part::All | Part::Test => None,
+    };
+    // A stored threshold moves with the probabilities so that it keeps every answer: the
+    // logit it stood for, divided by T.
+    let threshold = saved.threshold().map(|t| {
+        let logit = (t / (1.0 - t)).ln();
+        1.0 / (1.0 + (-logit / temperature).exp())
+    });
+    let chosen_on = format!("{} rows of {}", args.split.name(), part.table.source_name());
+    let record = json!({
+        "temperature": temperature,
+        "fitted_on": chosen_on,
+        "rows": fitted.rows,
+        "log_loss_before": fitted.nll.0,
+        "log_loss_after": fitted.nll.1,
+        "ece_before": fitted.ece.0,
+        "ece_after": fitted.ece.1,
+    });
+    let mut extra = vec![(TEMPERATURE_KEY, record.clone())];
+    if let (Some(t), Some(stored)) = (threshold, saved.info.extra.get(THRESHOLD_KEY)) {
+        let mut stored = stored.clone();
+        stored["threshold"] = json!(t);
+        stored["rescaled_by_temperature"] = json!(temperature);
+        extra.push((THRESHOLD_KEY, stored));
+    }
+    saved.save_copy_with(&args.output, &calibrated, extra)?;
+
+    let mut out = String::new();
+    if args.json {
+        let mut value = record;
+        if let Some(test) = &test {
+            value["test"] = json!({
+                "rows": test.rows,
+                "log_loss_before": test.nll.0,
+                "log_loss_after": test.nll.1,
+                "ece_before": test.ece.0,
+                "ece_after": test.ece.1,
+            });
+        }
+        if let Some(t) = threshold {
+            value["threshold"] = json!(t);
+        }
+        writeln!(out, "{value}")?;
+    } else {
+        let variant = if labels.len() == 2 {
+            format!("P(`{}`)", crate::output::shorten_cell(&labels[1]))
+        } else {
+            "top class".to_owned()
+        };
+        writeln!(
+            out,
+            "Temperature {} fitted on the {chosen_on} ({} rows): the logits are divided by it, so every row keeps its most probable class",
+            value(temperature),
+            fitted.rows
+        )?;
+        let line = |out: &mut String, what: &str, e: &Effect| {
+            writeln!(
+                out,
+                "  {what} ({} rows): log loss {} -> {}, ECE of {variant} {} -> {}",
+                e.rows,
+                value(e.nll.0),
+                value(e.nll.1),
+                value(e.ece.0),
+                value(e.ece.1)
+            )
+        };
+        line(&mut out, "fitted rows", &fitted)?;
+        if let Some(test) = &test {
+            line(&mut out, "test rows", test)?;
+        }
+        if let Some(t) = threshold {
+            writeln!(
+                out,
+                "The stored decision threshold becomes {} (the same answers)",
+                value(t)
+            )?;
+        }
+        writeln!(out, "Wrote {}", args.output.display())?;
+        out = crate::output::wrap(&out, crate::output::Stream::Stdout);
+    }
+    std::io::stdout().lock().write_all(out.as_bytes())?;
+    Ok(ExitCode::SUCCESS)
+}
