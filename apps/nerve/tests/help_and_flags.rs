@@ -28,7 +28,7 @@ fn keys(config: &str) -> Vec<(String, String)> {
 
 /// Each key of a run config, the flags that set it (on top of `--data iris`) and the value it
 /// then has.
-const FLAGS: [(&str, &[&str], &str); 61] = [
+const FLAGS: [(&str, &[&str], &str); 63] = [
     ("backend", &["--backend", "ndarray"], "\"ndarray\""),
     ("data.path", &["--data", "wine"], "\"wine\""),
     (
@@ -201,6 +201,16 @@ const FLAGS: [(&str, &[&str], &str); 61] = [
     ("training.patience", &["--patience", "5"], "5"),
     ("training.min_delta", &["--min-delta", "0.25"], "0.25"),
     (
+        "training.monitor",
+        &["--monitor", "train_loss"],
+        "\"train_loss\"",
+    ),
+    (
+        "data.weight_column",
+        &["--weight-column", "petal_width_cm"],
+        "\"petal_width_cm\"",
+    ),
+    (
         "training.clip_grad_norm",
         &["--clip-grad-norm", "1.5"],
         "1.5",
@@ -292,7 +302,7 @@ fn help_is_grouped_with_defaults_examples_and_short_flags() {
     ] {
         assert!(help.contains(line), "`{line}` missing:\n{help}");
     }
-    for command in ["predict", "eval", "explain", "inspect", "plot"] {
+    for command in ["predict", "eval", "calibrate", "explain", "inspect", "plot"] {
         let out = nerve(&[command, "--help"]);
         let help = String::from_utf8_lossy(&out.stdout).into_owned();
         assert!(help.contains("Examples:\n  nerve "), "{command}:\n{help}");
@@ -307,7 +317,15 @@ fn help_is_grouped_with_defaults_examples_and_short_flags() {
 #[test]
 fn help_lines_fit_the_width() {
     // The examples fit 80 columns (they are not wrapped).
-    for command in ["train", "predict", "eval", "explain", "inspect", "plot"] {
+    for command in [
+        "train",
+        "predict",
+        "eval",
+        "calibrate",
+        "explain",
+        "inspect",
+        "plot",
+    ] {
         let out = nerve(&[command, "--help"]);
         let help = String::from_utf8_lossy(&out.stdout).into_owned();
         for line in help.lines().skip_while(|l| *l != "Examples:") {
@@ -315,7 +333,14 @@ fn help_lines_fit_the_width() {
         }
     }
     for command in [
-        "train", "predict", "eval", "explain", "inspect", "plot", "bench",
+        "train",
+        "predict",
+        "eval",
+        "calibrate",
+        "explain",
+        "inspect",
+        "plot",
+        "bench",
     ] {
         let out = nerve(&[command, "--help"]);
         let help = String::from_utf8_lossy(&out.stdout).into_owned();

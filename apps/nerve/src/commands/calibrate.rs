@@ -22,8 +22,9 @@ use crate::saved_model::{TEMPERATURE_KEY, THRESHOLD_KEY};
 
 const EXAMPLES: &str = "\
 Examples:
-  nerve calibrate -m runs/churn/model.safetensors -d churn.csv -o calibrated.safetensors
-  nerve calibrate -m model.safetensors -d labelled.csv --split all -o calibrated.safetensors";
+  nerve calibrate -m runs/churn/model.safetensors -d churn.csv \\
+      -o calibrated.safetensors
+  nerve calibrate -m model.safetensors -d new.csv --split all -o c.safetensors";
 
 /// Flags of `nerve calibrate`.
 #[derive(Debug, Args)]

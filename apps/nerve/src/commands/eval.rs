@@ -21,7 +21,8 @@ const EXAMPLES: &str = "\
 Examples:
   nerve eval -m runs/iris/model.safetensors -d iris --split test
   nerve eval -m model.safetensors -d labelled_2026.csv --json --calibration
-  nerve eval -m runs/churn/model.safetensors -d churn.csv --optimize-threshold f1 -o tuned.safetensors
+  nerve eval -m runs/churn/model.safetensors -d churn.csv \\
+      --optimize-threshold f1 -o tuned.safetensors
   nerve eval -m tuned.safetensors -d churn.csv --split test";
 
 /// Flags of `nerve eval`.
