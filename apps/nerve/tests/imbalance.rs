@@ -1027,3 +1027,128 @@ fn calibrate_refuses_a_spiking_network() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("spiking"));
     assert!(!scratch().join("spiking-calibrated.safetensors").exists());
 }
+
+/// Calibrate refuses rows it cannot fit a temperature on: rows of one class, and rows the model
+/// separates perfectly (the fitted temperature would run to its bound); `--split all` warns.
+#[test]
+fn calibrate_refuses_rows_without_a_finite_temperature() {
+    let data = churn("churn-bounds.csv", 0x5EED, 3.0);
+    let dir = scratch().join("churn-bounds");
+    let _ = std::fs::remove_dir_all(&dir);
+    ok(&[
+        "train",
+        "--data",
+        &data,
+        "--val-split",
+        "0.2",
+        "--epochs",
+        "300",
+        "--lr",
+        "0.01",
+        "--quiet",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    let model = dir.join("model.safetensors");
+    let output = scratch().join("bounds.safetensors");
+    let out = nerve(&[
+        "calibrate",
+        "--model",
+        model.to_str().unwrap(),
+        "--data",
+        &data,
+        "--split",
+        "train",
+        "-o",
+        output.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(err.contains("keeps falling as T goes to 0"), "{err}");
+    assert!(!output.exists());
+    // A stored threshold of 1 (met only by probabilities saturated at 1 in f32) cannot be
+    // moved exactly: calibrate says so rather than claiming the same answers.
+    let data = churn("churn-saturated.csv", 0x5EED, 1.5);
+    let saturated = scratch().join("churn-saturated");
+    let _ = std::fs::remove_dir_all(&saturated);
+    ok(&[
+        "train",
+        "--data",
+        &data,
+        "--val-split",
+        "0.2",
+        "--epochs",
+        "300",
+        "--lr",
+        "0.01",
+        "--quiet",
+        "--out",
+        saturated.to_str().unwrap(),
+    ]);
+    let saturated_model = saturated.join("model.safetensors");
+    let tuned = scratch().join("bounds-tuned.safetensors");
+    let tuned_calibrated = scratch().join("bounds-tuned-calibrated.safetensors");
+    ok(&[
+        "eval",
+        "--model",
+        saturated_model.to_str().unwrap(),
+        "--data",
+        &data,
+        "--threshold",
+        "1",
+        "-o",
+        tuned.to_str().unwrap(),
+    ]);
+    let said = ok(&[
+        "calibrate",
+        "--model",
+        tuned.to_str().unwrap(),
+        "--data",
+        &data,
+        "-o",
+        tuned_calibrated.to_str().unwrap(),
+    ]);
+    let before = ok(&[
+        "predict",
+        "--model",
+        tuned.to_str().unwrap(),
+        "--data",
+        &data,
+    ]);
+    let after = ok(&[
+        "predict",
+        "--model",
+        tuned_calibrated.to_str().unwrap(),
+        "--data",
+        &data,
+    ]);
+    if before == after {
+        assert!(said.contains("the same answers"), "{said}");
+    } else {
+        assert!(said.contains("change answer"), "{said}");
+    }
+    // Only churners: one class.
+    let one_class: String = std::fs::read_to_string(&data)
+        .unwrap()
+        .lines()
+        .enumerate()
+        .filter(|(i, l)| *i == 0 || l.ends_with(",Yes"))
+        .map(|(_, l)| format!("{l}\n"))
+        .collect();
+    let one_class = file("churners-only.csv", one_class);
+    let out = nerve(&[
+        "calibrate",
+        "--model",
+        model.to_str().unwrap(),
+        "--data",
+        &one_class,
+        "--split",
+        "all",
+        "-o",
+        output.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("every row (the test rows too)"), "{err}");
+    assert!(err.contains("one class only"), "{err}");
+}

@@ -76,12 +76,28 @@ pub(crate) fn calibrate(args: CalibrateArgs) -> Result<ExitCode> {
         bail!("calibrate supports bce with one output (two classes), not multi-label bce");
     }
     check_model_copy(&args.output, &args.model)?;
-    if args.split == Part::Test {
+    if matches!(args.split, Part::Test | Part::All) {
         eprintln!(
-            "warning: fitting on the test rows makes their scores optimistic; fit on --split validation, and test once"
+            "warning: fitting on {} makes the test rows' scores optimistic; fit on --split validation, and test once",
+            if args.split == Part::Test {
+                "the test rows"
+            } else {
+                "every row (the test rows too)"
+            }
         );
     }
     let part = labelled_part(&saved, &args.data, &args.read, args.split)?;
+    if part.dropped > 0 {
+        eprintln!("note: left out {} rows with missing values", part.dropped);
+    }
+    let present: std::collections::BTreeSet<usize> =
+        part.data.targets().iter().map(|&t| t as usize).collect();
+    if present.len() < 2 {
+        bail!(
+            "the {} rows hold one class only, so a temperature fitted on them would only push every probability towards it; fit on rows of every class",
+            args.split.name()
+        );
+    }
     let logits = |model: &nerve_model::Mlp, data: &nerve_data::Dataset| -> Vec<f32> {
         model
             .clone()
@@ -97,6 +113,19 @@ pub(crate) fn calibrate(args: CalibrateArgs) -> Result<ExitCode> {
     };
     let z = logits(&saved.model, &part.data);
     let temperature = fit_temperature(&z, &actual(&part.data), width);
+    // At a bound of the search, the likelihood kept improving: no finite temperature fits.
+    if temperature < 0.0101 {
+        bail!(
+            "the log loss on the {} rows keeps falling as T goes to 0 (they are separated perfectly, as rows the model trained on are): no temperature calibrates them; fit on held-out rows",
+            args.split.name()
+        );
+    }
+    if temperature > 99.0 {
+        bail!(
+            "the log loss on the {} rows keeps falling as T grows (every probability towards uniform: the model ranks these rows no better than chance); nothing to calibrate",
+            args.split.name()
+        );
+    }
     let calibrated = saved.model.clone().with_output_scaled(1.0 / temperature);
     let effect = |data: &nerve_data::Dataset| -> Result<Effect> {
         let y = actual(data);
@@ -128,9 +157,41 @@ pub(crate) fn calibrate(args: CalibrateArgs) -> Result<ExitCode> {
         let logit = (t / (1.0 - t)).ln();
         1.0 / (1.0 + (-logit / temperature).exp())
     });
-    let chosen_on = format!("{} rows of {}", args.split.name(), part.table.source_name());
+    let chosen_on = match args.split {
+        Part::All => format!("all rows of {}", part.table.source_name()),
+        other => format!("{} rows of {}", other.name(), part.table.source_name()),
+    };
+    // The temperature of the whole chain when the model was calibrated before.
+    let overall = temperature
+        * saved
+            .info
+            .extra
+            .get(TEMPERATURE_KEY)
+            .and_then(|t| t.get("overall_temperature").or(t.get("temperature")))
+            .and_then(serde_json::Value::as_f64)
+            .unwrap_or(1.0);
+    // Whether the moved threshold keeps every fitted row's answer: probabilities saturated at
+    // 0 or 1 in f32 can lose it.
+    let changed = match threshold {
+        Some(t) => {
+            let (before, _) = crate::part_report::outputs(&saved.model, loss, &part.data, &device);
+            let (after, _) = crate::part_report::outputs(&calibrated, loss, &part.data, &device);
+            let classes = before.len() / part.data.len().max(1);
+            let stored = saved.threshold();
+            before
+                .chunks(classes)
+                .zip(after.chunks(classes))
+                .filter(|(b, a)| {
+                    nerve_train::predicted_class(b, stored)
+                        != nerve_train::predicted_class(a, Some(t))
+                })
+                .count()
+        }
+        None => 0,
+    };
     let record = json!({
         "temperature": temperature,
+        "overall_temperature": overall,
         "fitted_on": chosen_on,
         "rows": fitted.rows,
         "log_loss_before": fitted.nll.0,
@@ -161,6 +222,7 @@ pub(crate) fn calibrate(args: CalibrateArgs) -> Result<ExitCode> {
         }
         if let Some(t) = threshold {
             value["threshold"] = json!(t);
+            value["threshold_answers_changed"] = json!(changed);
         }
         writeln!(out, "{value}")?;
     } else {
@@ -191,10 +253,27 @@ pub(crate) fn calibrate(args: CalibrateArgs) -> Result<ExitCode> {
             line(&mut out, "test rows", test)?;
         }
         if let Some(t) = threshold {
+            if changed == 0 {
+                writeln!(
+                    out,
+                    "The stored decision threshold becomes {} (the same answers on the {} fitted rows)",
+                    value(t),
+                    fitted.rows
+                )?;
+            } else {
+                writeln!(
+                    out,
+                    "warning: the stored decision threshold becomes {}, but {changed} of the {} fitted rows change answer (their probabilities saturate at 0 or 1 in float32, so the old threshold cannot be moved exactly)",
+                    value(t),
+                    fitted.rows
+                )?;
+            }
+        }
+        if (overall - temperature).abs() > 1e-12 {
             writeln!(
                 out,
-                "The stored decision threshold becomes {} (the same answers)",
-                value(t)
+                "The model was calibrated before: its logits are now divided by {} in all",
+                value(overall)
             )?;
         }
         writeln!(out, "Wrote {}", args.output.display())?;

@@ -171,6 +171,21 @@ pub(crate) fn inspect(args: InspectArgs) -> Result<ExitCode> {
             training.monitor, training.patience
         )?;
     }
+    if let Some(scaling) = saved.info.extra.get(crate::saved_model::TEMPERATURE_KEY) {
+        let t = scaling
+            .get("overall_temperature")
+            .or(scaling.get("temperature"))
+            .and_then(serde_json::Value::as_f64)
+            .unwrap_or(f64::NAN);
+        writeln!(
+            out,
+            "  calibrated: logits divided by temperature {t:.4} (nerve calibrate, on the {}); the metrics below are of the model before calibration",
+            scaling
+                .get("fitted_on")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or("?")
+        )?;
+    }
     if let Some(threshold) = saved.threshold() {
         writeln!(
             out,

@@ -163,7 +163,8 @@ impl Trainer {
 
 impl Resume {
     /// Why the run this state is of has already ended, when it has: early stopping's patience
-    /// ran out, or the gradient norm fell below `tol`. Resuming it would train epochs the
+    /// ran out, or the gradient norm fell below `tol`. (A run at its epoch limit resumes to
+    /// nothing left to train, as before: the limit can be raised.) Resuming it would train epochs the
     /// uninterrupted run never trained.
     pub fn finished(&self, config: &TrainConfig) -> Option<String> {
         let last = self.history.last()?;
