@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{file, nerve, ok, scratch};
+use common::{file, nerve, ok, scratch, train};
 use serde_json::Value;
 
 /// A seeded churn-like table: 500 customers, 20 % churners, whose three features are shifted
@@ -68,18 +68,7 @@ fn a_model_that_learns_nothing_is_compared_with_the_majority_and_warned_about() 
 #[test]
 fn the_report_is_in_metrics_json_eval_and_json() {
     let data = churn("churn-signal.csv", 0x5EED, 1.0);
-    let dir = scratch().join("churn-signal");
-    let _ = std::fs::remove_dir_all(&dir);
-    ok(&[
-        "train",
-        "--data",
-        &data,
-        "--epochs",
-        "60",
-        "--quiet",
-        "--out",
-        dir.to_str().unwrap(),
-    ]);
+    let (dir, _) = train("churn-signal", &["--data", &data, "--epochs", "60"]);
     let metrics: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("metrics.json")).unwrap()).unwrap();
     let report = &metrics["test"]["report"];
@@ -317,20 +306,10 @@ fn a_bad_weight_is_named_by_line() {
 #[test]
 fn a_threshold_is_chosen_stored_and_used() {
     let data = churn("churn-threshold.csv", 0xC0FFEE, 0.6);
-    let dir = scratch().join("churn-threshold");
-    let _ = std::fs::remove_dir_all(&dir);
-    ok(&[
-        "train",
-        "--data",
-        &data,
-        "--val-split",
-        "0.2",
-        "--epochs",
-        "60",
-        "--quiet",
-        "--out",
-        dir.to_str().unwrap(),
-    ]);
+    let (dir, _) = train(
+        "churn-threshold",
+        &["--data", &data, "--val-split", "0.2", "--epochs", "60"],
+    );
     let model = dir.join("model.safetensors");
     let model = model.to_str().unwrap();
     let tuned = dir.join("tuned.safetensors");
@@ -392,18 +371,7 @@ fn a_threshold_is_chosen_stored_and_used() {
         assert!(String::from_utf8_lossy(&out.stderr).contains(expected));
     }
     // Three classes: no threshold.
-    let iris = scratch().join("iris-threshold");
-    let _ = std::fs::remove_dir_all(&iris);
-    ok(&[
-        "train",
-        "--data",
-        "iris",
-        "--epochs",
-        "2",
-        "--quiet",
-        "--out",
-        iris.to_str().unwrap(),
-    ]);
+    let (iris, _) = train("iris-threshold", &["--data", "iris", "--epochs", "2"]);
     let iris_model = iris.join("model.safetensors");
     let out = nerve(&[
         "eval",
@@ -424,18 +392,7 @@ fn a_threshold_is_chosen_stored_and_used() {
 #[test]
 fn calibration_is_reported_drawn_and_printed() {
     let data = churn("churn-calibration.csv", 0x5EED, 1.0);
-    let dir = scratch().join("churn-calibration");
-    let _ = std::fs::remove_dir_all(&dir);
-    ok(&[
-        "train",
-        "--data",
-        &data,
-        "--epochs",
-        "40",
-        "--quiet",
-        "--out",
-        dir.to_str().unwrap(),
-    ]);
+    let (dir, _) = train("churn-calibration", &["--data", &data, "--epochs", "40"]);
     for file in ["calibration.svg", "roc.svg"] {
         let svg = std::fs::read_to_string(dir.join(file)).unwrap();
         assert!(svg.starts_with("<svg"), "{file}");
@@ -464,18 +421,7 @@ fn calibration_is_reported_drawn_and_printed() {
     assert!(out.contains("0.9-1.0"), "{out}");
     assert!(out.contains("ECE "), "{out}");
     // Three classes: top-label, and no ROC chart.
-    let iris = scratch().join("iris-calibration");
-    let _ = std::fs::remove_dir_all(&iris);
-    ok(&[
-        "train",
-        "--data",
-        "iris",
-        "--epochs",
-        "5",
-        "--quiet",
-        "--out",
-        iris.to_str().unwrap(),
-    ]);
+    let (iris, _) = train("iris-calibration", &["--data", "iris", "--epochs", "5"]);
     assert!(iris.join("calibration.svg").exists());
     assert!(!iris.join("roc.svg").exists());
     let metrics: Value =
@@ -614,20 +560,10 @@ fn resume_refuses_changed_weights() {
     let data = write("resume-weights.csv", &|i| {
         if i % 3 == 0 { "3" } else { "1" }
     });
-    let dir = scratch().join("resume-weights");
-    let _ = std::fs::remove_dir_all(&dir);
-    ok(&[
-        "train",
-        "--data",
-        &data,
-        "--weight-column",
-        "w",
-        "--epochs",
-        "3",
-        "--quiet",
-        "--out",
-        dir.to_str().unwrap(),
-    ]);
+    let (dir, _) = train(
+        "resume-weights",
+        &["--data", &data, "--weight-column", "w", "--epochs", "3"],
+    );
     for changed in [&(|_| "1") as &dyn Fn(usize) -> &'static str, &|i| {
         if i == 7 {
             "0"
@@ -708,18 +644,7 @@ fn the_weight_column_is_never_the_default_target() {
 #[test]
 fn eval_output_copies_are_checked() {
     let data = churn("churn-copies.csv", 0x5EED, 1.0);
-    let dir = scratch().join("churn-copies");
-    let _ = std::fs::remove_dir_all(&dir);
-    ok(&[
-        "train",
-        "--data",
-        &data,
-        "--epochs",
-        "20",
-        "--quiet",
-        "--out",
-        dir.to_str().unwrap(),
-    ]);
+    let (dir, _) = train("churn-copies", &["--data", &data, "--epochs", "20"]);
     let model = dir.join("model.safetensors");
     let model = model.to_str().unwrap();
     let copy = scratch().join("copy-0.3.safetensors");
@@ -753,18 +678,7 @@ fn eval_output_copies_are_checked() {
         ])
     );
     let dotted = format!("{}/./model.safetensors", dir.display());
-    let other_run = scratch().join("churn-copies-2");
-    let _ = std::fs::remove_dir_all(&other_run);
-    ok(&[
-        "train",
-        "--data",
-        &data,
-        "--epochs",
-        "2",
-        "--quiet",
-        "--out",
-        other_run.to_str().unwrap(),
-    ]);
+    let (other_run, _) = train("churn-copies-2", &["--data", &data, "--epochs", "2"]);
     let other_model = other_run.join("model.safetensors");
     for (output, extra, expected) in [
         (dotted.as_str(), "--threshold", "is the model being read"),
@@ -807,18 +721,10 @@ fn eval_output_copies_are_checked() {
         "{row} at {p_yes}: {at}"
     );
     // Regression: no calibration.
-    let diabetes = scratch().join("diabetes-calibration");
-    let _ = std::fs::remove_dir_all(&diabetes);
-    ok(&[
-        "train",
-        "--data",
-        "diabetes",
-        "--epochs",
-        "2",
-        "--quiet",
-        "--out",
-        diabetes.to_str().unwrap(),
-    ]);
+    let (diabetes, _) = train(
+        "diabetes-calibration",
+        &["--data", "diabetes", "--epochs", "2"],
+    );
     let out = nerve(&[
         "eval",
         "--model",
@@ -951,20 +857,10 @@ fn calibrate_fits_a_temperature_and_keeps_the_answers() {
         ]),
     );
     // Refusals: regression, the model itself as the output.
-    let diabetes = scratch().join("diabetes-calibrate");
-    let _ = std::fs::remove_dir_all(&diabetes);
-    ok(&[
-        "train",
-        "--data",
-        "diabetes",
-        "--epochs",
-        "2",
-        "--val-split",
-        "0.2",
-        "--quiet",
-        "--out",
-        diabetes.to_str().unwrap(),
-    ]);
+    let (diabetes, _) = train(
+        "diabetes-calibrate",
+        &["--data", "diabetes", "--epochs", "2", "--val-split", "0.2"],
+    );
     let out = nerve(&[
         "calibrate",
         "--model",
@@ -993,24 +889,21 @@ fn calibrate_fits_a_temperature_and_keeps_the_answers() {
 #[test]
 fn calibrate_refuses_a_spiking_network() {
     let data = churn("churn-spiking.csv", 0x5EED, 1.0);
-    let dir = scratch().join("churn-spiking");
-    let _ = std::fs::remove_dir_all(&dir);
-    ok(&[
-        "train",
-        "--data",
-        &data,
-        "--network",
-        "spiking",
-        "--time-steps",
-        "4",
-        "--epochs",
-        "1",
-        "--val-split",
-        "0.2",
-        "--quiet",
-        "--out",
-        dir.to_str().unwrap(),
-    ]);
+    let (dir, _) = train(
+        "churn-spiking",
+        &[
+            "--data",
+            &data,
+            "--network",
+            "spiking",
+            "--time-steps",
+            "4",
+            "--epochs",
+            "1",
+            "--val-split",
+            "0.2",
+        ],
+    );
     let out = nerve(&[
         "calibrate",
         "--model",
@@ -1033,22 +926,19 @@ fn calibrate_refuses_a_spiking_network() {
 #[test]
 fn calibrate_refuses_rows_without_a_finite_temperature() {
     let data = churn("churn-bounds.csv", 0x5EED, 3.0);
-    let dir = scratch().join("churn-bounds");
-    let _ = std::fs::remove_dir_all(&dir);
-    ok(&[
-        "train",
-        "--data",
-        &data,
-        "--val-split",
-        "0.2",
-        "--epochs",
-        "300",
-        "--lr",
-        "0.01",
-        "--quiet",
-        "--out",
-        dir.to_str().unwrap(),
-    ]);
+    let (dir, _) = train(
+        "churn-bounds",
+        &[
+            "--data",
+            &data,
+            "--val-split",
+            "0.2",
+            "--epochs",
+            "300",
+            "--lr",
+            "0.01",
+        ],
+    );
     let model = dir.join("model.safetensors");
     let output = scratch().join("bounds.safetensors");
     let out = nerve(&[
@@ -1069,22 +959,19 @@ fn calibrate_refuses_rows_without_a_finite_temperature() {
     // A stored threshold of 1 (met only by probabilities saturated at 1 in f32) cannot be
     // moved exactly: calibrate says so rather than claiming the same answers.
     let data = churn("churn-saturated.csv", 0x5EED, 1.5);
-    let saturated = scratch().join("churn-saturated");
-    let _ = std::fs::remove_dir_all(&saturated);
-    ok(&[
-        "train",
-        "--data",
-        &data,
-        "--val-split",
-        "0.2",
-        "--epochs",
-        "300",
-        "--lr",
-        "0.01",
-        "--quiet",
-        "--out",
-        saturated.to_str().unwrap(),
-    ]);
+    let (saturated, _) = train(
+        "churn-saturated",
+        &[
+            "--data",
+            &data,
+            "--val-split",
+            "0.2",
+            "--epochs",
+            "300",
+            "--lr",
+            "0.01",
+        ],
+    );
     let saturated_model = saturated.join("model.safetensors");
     let tuned = scratch().join("bounds-tuned.safetensors");
     let tuned_calibrated = scratch().join("bounds-tuned-calibrated.safetensors");

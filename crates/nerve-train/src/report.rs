@@ -118,25 +118,16 @@ impl BinaryCurves {
         if n_pos == 0 || n_neg == 0 {
             return None;
         }
-        let mut order: Vec<usize> = (0..scores.len()).collect();
-        order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
         let (mut fpr, mut tpr) = (vec![0.0], vec![0.0]);
         let (mut recall, mut precision) = (vec![0.0], vec![1.0]);
         let (mut tp, mut fp) = (0usize, 0usize);
-        let mut start = 0;
-        while start < order.len() {
-            let mut end = start + 1;
-            while end < order.len() && scores[order[end]] == scores[order[start]] {
-                end += 1;
-            }
-            let hits = order[start..end].iter().filter(|&&i| positive[i]).count();
+        for (_, hits, size) in score_groups(scores, positive) {
             tp += hits;
-            fp += end - start - hits;
+            fp += size - hits;
             fpr.push(fp as f64 / n_neg as f64);
             tpr.push(tp as f64 / n_pos as f64);
             recall.push(tp as f64 / n_pos as f64);
             precision.push(tp as f64 / (tp + fp) as f64);
-            start = end;
         }
         let thin = |x: Vec<f64>, y: Vec<f64>| -> (Vec<f64>, Vec<f64>) {
             if x.len() <= Self::MAX_POINTS {
@@ -379,6 +370,26 @@ impl ClassificationReport {
     }
 }
 
+/// The rows grouped by equal score, from the highest score down: each group's score, its
+/// positive rows and its size. A threshold can only fall between groups, so the curves and
+/// the threshold search step from group to group (scikit-learn's distinct thresholds).
+pub(crate) fn score_groups(scores: &[f64], positive: &[bool]) -> Vec<(f64, usize, usize)> {
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+    let mut groups = Vec::new();
+    let mut start = 0;
+    while start < order.len() {
+        let mut end = start + 1;
+        while end < order.len() && scores[order[end]] == scores[order[start]] {
+            end += 1;
+        }
+        let hits = order[start..end].iter().filter(|&&i| positive[i]).count();
+        groups.push((scores[order[start]], hits, end - start));
+        start = end;
+    }
+    groups
+}
+
 /// The area under the ROC curve of `scores` for the rows marked `positive`: the probability
 /// that a random positive row scores above a random negative one, ties counting half (the
 /// Mann–Whitney U statistic, equal to scikit-learn's trapezoidal `roc_auc_score`).
@@ -421,23 +432,14 @@ pub fn average_precision(scores: &[f64], positive: &[bool]) -> Score {
     if n_pos == 0 {
         return Score::undefined("the rows hold no positive row, so recall is undefined");
     }
-    let mut order: Vec<usize> = (0..scores.len()).collect();
-    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
     let (mut tp, mut fp, mut previous_recall, mut ap) = (0usize, 0usize, 0.0, 0.0);
-    let mut start = 0;
-    while start < order.len() {
-        let mut end = start + 1;
-        while end < order.len() && scores[order[end]] == scores[order[start]] {
-            end += 1;
-        }
-        let hits = order[start..end].iter().filter(|&&i| positive[i]).count();
+    for (_, hits, size) in score_groups(scores, positive) {
         tp += hits;
-        fp += end - start - hits;
+        fp += size - hits;
         let recall = tp as f64 / n_pos as f64;
         let precision = tp as f64 / (tp + fp) as f64;
         ap += (recall - previous_recall) * precision;
         previous_recall = recall;
-        start = end;
     }
     Score::Value(ap)
 }

@@ -121,31 +121,18 @@ pub fn best_threshold(
     if let Some(s) = scores.iter().find(|s| !s.is_finite()) {
         return Err(format!("a score is {s}; expected probabilities"));
     }
-    let mut order: Vec<usize> = (0..scores.len()).collect();
-    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
-    // Candidates from the highest score down: (threshold, score lower bound of the gap).
+    let groups = crate::report::score_groups(scores, positive);
+    // Candidates from the highest score down: (metric, the group's score, the next lower one).
     let (mut tp, mut fp) = (0usize, 0usize);
     let mut best = (
         metric_at(metric, 0, 0, positives, negatives),
         1.0f64,
-        scores[order[0]],
+        groups[0].0,
     );
-    let mut i = 0;
-    while i < order.len() {
-        let value = scores[order[i]];
-        while i < order.len() && scores[order[i]] == value {
-            if positive[order[i]] {
-                tp += 1;
-            } else {
-                fp += 1;
-            }
-            i += 1;
-        }
-        let next_lower = if i < order.len() {
-            scores[order[i]]
-        } else {
-            0.0
-        };
+    for (k, &(value, hits, size)) in groups.iter().enumerate() {
+        tp += hits;
+        fp += size - hits;
+        let next_lower = groups.get(k + 1).map_or(0.0, |g| g.0);
         let midpoint = 0.5 * (value + next_lower);
         let m = metric_at(metric, tp, fp, positives, negatives);
         let nearer = (midpoint - 0.5).abs() < (0.5 * (best.1 + best.2) - 0.5).abs();
