@@ -7,7 +7,7 @@
 
 use nerve_train::{
     Calibration, ClassificationReport, RegressionReport, ReportError, Score, ThresholdMetric,
-    best_threshold,
+    best_threshold, roc_auc_of,
 };
 use serde_json::Value;
 
@@ -104,6 +104,12 @@ fn classification_reports_match_scikit_learn() {
             }
         }
         check_calibration(name, &report.calibration, &case["calibration"]);
+        // The per-epoch ROC-AUC (`--monitor val_auc`) is the report's.
+        assert_eq!(
+            roc_auc_of(&probabilities, &actual, classes).value(),
+            report.roc_auc.value(),
+            "{name}: roc_auc_of"
+        );
         if let Some(best) = case.get("best_threshold") {
             check_best_threshold(name, &probabilities, &actual, best);
         }

@@ -213,7 +213,8 @@ pub(crate) struct TrainingSection {
     /// Early stopping: the improvement that counts, in the monitored quantity's units.
     pub min_delta: f64,
     /// What early stopping, the kept epoch and reduce-on-plateau watch: val_loss (the
-    /// training loss without validation rows), val_accuracy, val_f1, val_r2 or train_loss.
+    /// training loss without validation rows), val_accuracy, val_f1, val_auc, val_r2 or
+    /// train_loss.
     #[serde(default)]
     pub monitor: Monitor,
     /// Scale the gradient down to this global L2 norm when it is larger.

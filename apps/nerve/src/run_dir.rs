@@ -203,6 +203,9 @@ pub(crate) fn history_row(report: &EpochReport) -> Vec<(String, f64)> {
     if let Some(validation) = &report.validation {
         part_columns(&mut row, "val", validation);
     }
+    if let Some(auc) = report.validation_auc {
+        row.push(("val_auc".to_owned(), auc));
+    }
     row.push(("grad_norm".to_owned(), report.grad_norm));
     row.push(("seconds".to_owned(), report.elapsed.as_secs_f64()));
     row

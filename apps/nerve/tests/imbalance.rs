@@ -437,44 +437,51 @@ fn calibration_is_reported_drawn_and_printed() {
 #[test]
 fn early_stopping_watches_the_chosen_quantity() {
     let data = churn("churn-monitor.csv", 0xC0FFEE, 0.6);
-    let dir = scratch().join("churn-monitor");
-    let _ = std::fs::remove_dir_all(&dir);
-    let out = nerve(&[
-        "train",
-        "--data",
-        &data,
-        "--val-split",
-        "0.2",
-        "--patience",
-        "10",
-        "--monitor",
-        "val_accuracy",
-        "--epochs",
-        "300",
-        "--out",
-        dir.to_str().unwrap(),
-    ]);
-    assert!(out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("without a val_accuracy (maximized) improvement"),
-        "{err}"
-    );
-    let metrics: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("metrics.json")).unwrap()).unwrap();
-    let best = metrics["best_epoch"].as_u64().unwrap() as usize;
-    let history = std::fs::read_to_string(dir.join("history.csv")).unwrap();
-    let header: Vec<&str> = history.lines().next().unwrap().split(',').collect();
-    let column = header.iter().position(|h| *h == "val_accuracy").unwrap();
-    let accuracy: Vec<f64> = history
-        .lines()
-        .skip(1)
-        .map(|l| l.split(',').nth(column).unwrap().parse().unwrap())
-        .collect();
-    let top = accuracy.iter().copied().fold(f64::MIN, f64::max);
-    assert_eq!(accuracy[best - 1], top, "kept epoch {best} of {accuracy:?}");
-    // The first epoch reaching the top is kept (an improvement must be strict).
-    assert_eq!(accuracy.iter().position(|&a| a == top), Some(best - 1));
+    for (monitor, column) in [("val_accuracy", "val_accuracy"), ("val_auc", "val_auc")] {
+        let dir = scratch().join(format!("churn-monitor-{monitor}"));
+        let _ = std::fs::remove_dir_all(&dir);
+        let out = nerve(&[
+            "train",
+            "--data",
+            &data,
+            "--val-split",
+            "0.2",
+            "--patience",
+            "10",
+            "--monitor",
+            monitor,
+            "--epochs",
+            "300",
+            "--out",
+            dir.to_str().unwrap(),
+        ]);
+        assert!(out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(&format!("without a {monitor} (maximized) improvement")),
+            "{err}"
+        );
+        let metrics: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("metrics.json")).unwrap())
+                .unwrap();
+        let best = metrics["best_epoch"].as_u64().unwrap() as usize;
+        let history = std::fs::read_to_string(dir.join("history.csv")).unwrap();
+        let header: Vec<&str> = history.lines().next().unwrap().split(',').collect();
+        let column = header.iter().position(|h| *h == column).unwrap();
+        let scores: Vec<f64> = history
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').nth(column).unwrap().parse().unwrap())
+            .collect();
+        let top = scores.iter().copied().fold(f64::MIN, f64::max);
+        assert_eq!(
+            scores[best - 1],
+            top,
+            "{monitor}: kept epoch {best} of {scores:?}"
+        );
+        // The first epoch reaching the top is kept (an improvement must be strict).
+        assert_eq!(scores.iter().position(|&a| a == top), Some(best - 1));
+    }
 
     let refused = scratch().join("churn-monitor-refused");
     let out = nerve(&[

@@ -58,7 +58,7 @@ pub use observer::{Checkpoint, EpochReport, NoopObserver, Observer, TrainPlan};
 pub use optimizer::{OptimizerConfig, OptimizerKind};
 pub use report::{
     BinaryCurves, ClassScores, ClassificationReport, RegressionReport, Report, ReportError, Score,
-    average_precision, roc_auc,
+    average_precision, roc_auc, roc_auc_of,
 };
 pub use schedule::{ReduceOnPlateau, Schedule, ScheduleConfig, ScheduleKind};
 pub use task_rules::{check_loss, default_loss, output_width};

@@ -21,6 +21,10 @@ pub enum Monitor {
     /// Validation macro-F1 (classification).
     #[serde(rename = "val_f1")]
     ValF1,
+    /// Validation ROC-AUC (classification; one-vs-rest macro for more than two classes),
+    /// computed after each epoch only when monitored.
+    #[serde(rename = "val_auc")]
+    ValAuc,
     /// Validation R² (regression).
     #[serde(rename = "val_r2")]
     ValR2,
@@ -31,10 +35,11 @@ pub enum Monitor {
 
 impl Monitor {
     /// Every quantity, in the order listed in help texts.
-    pub const ALL: [Monitor; 5] = [
+    pub const ALL: [Monitor; 6] = [
         Monitor::ValLoss,
         Monitor::ValAccuracy,
         Monitor::ValF1,
+        Monitor::ValAuc,
         Monitor::ValR2,
         Monitor::TrainLoss,
     ];
@@ -45,6 +50,7 @@ impl Monitor {
             Monitor::ValLoss => "val_loss",
             Monitor::ValAccuracy => "val_accuracy",
             Monitor::ValF1 => "val_f1",
+            Monitor::ValAuc => "val_auc",
             Monitor::ValR2 => "val_r2",
             Monitor::TrainLoss => "train_loss",
         }
@@ -52,7 +58,10 @@ impl Monitor {
 
     /// Whether the quantity is a score to maximize (Keras' `mode="max"`).
     pub fn maximizes(self) -> bool {
-        matches!(self, Monitor::ValAccuracy | Monitor::ValF1 | Monitor::ValR2)
+        matches!(
+            self,
+            Monitor::ValAccuracy | Monitor::ValF1 | Monitor::ValAuc | Monitor::ValR2
+        )
     }
 
     /// Why this quantity cannot be watched in a run with or without validation rows and with
@@ -64,11 +73,13 @@ impl Monitor {
             _ if !has_validation => Some(format!(
                 "--monitor {name} watches validation rows, and this run has none; add --val-split 0.2 (or monitor val_loss, which falls back to the training loss)"
             )),
-            Monitor::ValAccuracy | Monitor::ValF1 if !classification => Some(format!(
-                "--monitor {name} is a classification score, and this target is a regression one; use val_r2 or val_loss"
-            )),
+            Monitor::ValAccuracy | Monitor::ValF1 | Monitor::ValAuc if !classification => {
+                Some(format!(
+                    "--monitor {name} is a classification score, and this target is a regression one; use val_r2 or val_loss"
+                ))
+            }
             Monitor::ValR2 if classification => Some(format!(
-                "--monitor {name} is a regression score, and this target has classes; use val_accuracy, val_f1 or val_loss"
+                "--monitor {name} is a regression score, and this target has classes; use val_accuracy, val_f1, val_auc or val_loss"
             )),
             _ => None,
         }
@@ -93,6 +104,7 @@ impl Monitor {
                 Scores::Classification(m) => Some(m.f1_macro),
                 Scores::Regression(_) => None,
             }),
+            Monitor::ValAuc => report.validation_auc.map_or(f64::NAN, |auc| 1.0 - auc),
             Monitor::ValR2 => score(validation, |s| match s {
                 Scores::Regression(m) => Some(m.r2),
                 Scores::Classification(_) => None,

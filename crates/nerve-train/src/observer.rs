@@ -32,6 +32,10 @@ pub struct EpochReport {
     /// Validation loss and metrics after the epoch's last step, when there is validation data.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub validation: Option<PartMetrics>,
+    /// The validation rows' ROC-AUC (one-vs-rest macro for more than two classes), computed
+    /// only when early stopping monitors it (`val_auc`); NaN when the rows leave it undefined.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation_auc: Option<f64>,
     /// The global L2 norm of the gradient (after clipping), averaged over the epoch's steps;
     /// with full-batch training, the norm of the full gradient.
     #[serde(deserialize_with = "crate::non_finite::or_null")]

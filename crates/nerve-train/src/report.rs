@@ -370,6 +370,31 @@ impl ClassificationReport {
     }
 }
 
+/// ROC-AUC of `probabilities` (row-major, `classes` per row) against class ids `actual`: of
+/// the second class's probability for two classes, the one-vs-rest macro mean for more
+/// (`roc_auc_score(multi_class="ovr")`), undefined when a class has no rows or every row.
+pub fn roc_auc_of(probabilities: &[f32], actual: &[usize], classes: usize) -> Score {
+    let column = |k: usize| -> Vec<f64> {
+        probabilities
+            .chunks(classes)
+            .map(|row| f64::from(row[k]))
+            .collect()
+    };
+    let is = |k: usize| -> Vec<bool> { actual.iter().map(|&a| a == k).collect() };
+    if classes == 2 {
+        return roc_auc(&column(1), &is(1));
+    }
+    let values: Option<Vec<f64>> = (0..classes)
+        .map(|k| roc_auc(&column(k), &is(k)).value())
+        .collect();
+    match values {
+        Some(v) => Score::Value(v.iter().sum::<f64>() / v.len() as f64),
+        None => Score::undefined(
+            "a class has no rows (or every row), so its one-vs-rest score is undefined",
+        ),
+    }
+}
+
 /// The rows grouped by equal score, from the highest score down: each group's score, its
 /// positive rows and its size. A threshold can only fall between groups, so the curves and
 /// the threshold search step from group to group (scikit-learn's distinct thresholds).

@@ -277,6 +277,7 @@ impl Run<'_> {
                 lr,
                 train: train_metrics,
                 validation: self.validate(&model)?,
+                validation_auc: self.validation_auc(&model),
                 grad_norm,
                 silent_layers: self.silent_layers(&model),
                 elapsed: state.start.elapsed(),
@@ -319,6 +320,37 @@ impl Run<'_> {
             .map_err(targets_error(self.train))?;
         part.drop_confusion_matrix();
         Ok(Some(part))
+    }
+
+    /// The validation rows' ROC-AUC, when early stopping monitors it (`val_auc`): the
+    /// probabilities and class ids read back to the host for the rank statistic.
+    fn validation_auc(&self, model: &Mlp) -> Option<f64> {
+        if self.config.monitor != crate::Monitor::ValAuc {
+            return None;
+        }
+        let (x, targets) = self.data.validation.as_ref()?;
+        let output = model.clone().valid().forward(x.clone());
+        let probabilities = self.config.loss.probabilities(output);
+        let [_, classes] = probabilities.dims();
+        let probabilities = probabilities
+            .into_data()
+            .convert::<f32>()
+            .try_into_vec::<f32>()
+            .ok()?;
+        let actual: Vec<usize> = targets
+            .class_ids()?
+            .into_data()
+            .convert::<i64>()
+            .try_into_vec::<i64>()
+            .ok()?
+            .into_iter()
+            .map(|id| id as usize)
+            .collect();
+        Some(
+            crate::report::roc_auc_of(&probabilities, &actual, classes)
+                .value()
+                .unwrap_or(f64::NAN),
+        )
     }
 
     /// A spiking network's hidden layers that fire no spike on the first
