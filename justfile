@@ -64,7 +64,7 @@ bench:
     cargo bench -p nerve-data --bench csv_throughput
 
 # Side by side with the anchors (PyTorch, scikit-learn, NumPy) on W1-W6, one at a time; needs
-# the anchors' venv (../shared/bench-anchors/setup_venv.sh). Prints medians and ratios.
+# the anchors' venv (bench/anchors/setup_venv.sh). Prints medians and ratios.
 # W7, a spiking network, against snnTorch (needs the anchors' venv with snntorch:
 # `pip install --no-deps snntorch` into it). Prints medians, spreads and ratios.
 bench-spiking:

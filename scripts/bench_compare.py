@@ -5,8 +5,8 @@ Runs, for each workload in turn, `nerve bench` (every backend) and each anchor s
 time (never two benchmarks at once), 3 repeats each, then prints a markdown table of medians and
 the ratios nerve / anchor. Writes every JSON line to bench-results/<UTC time>.jsonl.
 
-Env: ANCHORS_DIR (default ../shared/bench-anchors), ANCHORS_PY (default
-$HOME/.cache/anchors-venv/bin/python, made by the anchors' setup_venv.sh), NERVE (default
+Env: ANCHORS_DIR (default bench/anchors), ANCHORS_PY (default
+$HOME/.cache/anchors-venv/bin/python, made by bench/anchors/setup_venv.sh), NERVE (default
 $CARGO_TARGET_DIR or target, release/nerve), REPEATS (3), WORKLOADS (space separated).
 """
 import json
@@ -18,7 +18,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-ANCHORS = os.environ.get("ANCHORS_DIR", os.path.join(ROOT, "..", "shared", "bench-anchors"))
+ANCHORS = os.environ.get("ANCHORS_DIR", os.path.join(ROOT, "bench", "anchors"))
 PY = os.environ.get("ANCHORS_PY", os.path.expanduser("~/.cache/anchors-venv/bin/python"))
 TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
 NERVE = os.environ.get("NERVE", os.path.join(TARGET, "release", "nerve"))
