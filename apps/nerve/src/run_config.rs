@@ -526,6 +526,12 @@ impl RunConfig {
         self.loss.name.unwrap_or(Loss::Mse)
     }
 
+    /// Whether the training loss is weighted (row weights or class weights), so that the
+    /// epoch losses differ from the final, unweighted ones.
+    pub(crate) fn weighted(&self) -> bool {
+        self.data.weight_column.is_some() || self.loss.class_weight.is_some()
+    }
+
     /// The trainer's settings.
     pub(crate) fn train_config(&self) -> TrainConfig {
         let t = &self.training;

@@ -137,6 +137,16 @@ impl SavedModel {
         }
     }
 
+    /// The temperature its logits are divided by, overall, when `nerve calibrate` made it
+    /// (calibrated twice: the product).
+    pub(crate) fn temperature(&self) -> Option<f64> {
+        let scaling = self.info.extra.get(TEMPERATURE_KEY)?;
+        scaling
+            .get("overall_temperature")
+            .or(scaling.get("temperature"))?
+            .as_f64()
+    }
+
     /// Writes a copy of this model file to `path` (atomically) with `network` in place of its
     /// network and `key` set to `value` in its metadata.
     pub(crate) fn save_copy(

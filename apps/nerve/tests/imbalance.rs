@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{file, nerve, ok, scratch, train};
+use common::{fails, file, nerve, ok, scratch, train};
 use serde_json::Value;
 
 /// A seeded churn-like table: 500 customers, 20 % churners, whose three features are shifted
@@ -366,24 +366,26 @@ fn a_threshold_is_chosen_stored_and_used() {
         (vec!["--threshold", "1.5"], "between 0 and 1"),
         (vec!["--threshold", "-0.1"], "between 0 and 1"),
     ] {
-        let out = nerve(&[&["predict", "--model", model, "--data", &data][..], &args].concat());
-        assert!(!out.status.success());
-        assert!(String::from_utf8_lossy(&out.stderr).contains(expected));
+        fails(
+            &[&["predict", "--model", model, "--data", &data][..], &args].concat(),
+            expected,
+        );
     }
     // Three classes: no threshold.
     let (iris, _) = train("iris-threshold", &["--data", "iris", "--epochs", "2"]);
     let iris_model = iris.join("model.safetensors");
-    let out = nerve(&[
-        "eval",
-        "--model",
-        iris_model.to_str().unwrap(),
-        "--data",
-        "iris",
-        "--optimize-threshold",
-        "f1",
-    ]);
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("two classes"));
+    fails(
+        &[
+            "eval",
+            "--model",
+            iris_model.to_str().unwrap(),
+            "--data",
+            "iris",
+            "--optimize-threshold",
+            "f1",
+        ],
+        "two classes",
+    );
 }
 
 /// Calibration: the run folder holds calibration.svg (and roc.svg for two classes), metrics.json
@@ -484,19 +486,20 @@ fn early_stopping_watches_the_chosen_quantity() {
     }
 
     let refused = scratch().join("churn-monitor-refused");
-    let out = nerve(&[
-        "train",
-        "--data",
-        &data,
-        "--monitor",
-        "val_r2",
-        "--val-split",
-        "0.2",
-        "--out",
-        refused.to_str().unwrap(),
-    ]);
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("regression score"));
+    fails(
+        &[
+            "train",
+            "--data",
+            &data,
+            "--monitor",
+            "val_r2",
+            "--val-split",
+            "0.2",
+            "--out",
+            refused.to_str().unwrap(),
+        ],
+        "regression score",
+    );
     assert!(!refused.exists());
 }
 
@@ -529,16 +532,16 @@ fn a_finished_run_is_not_resumed() {
         ]
         .concat());
         let history = std::fs::read_to_string(dir.join("history.csv")).unwrap();
-        let out = nerve(&[
-            "train",
-            "--resume",
-            dir.to_str().unwrap(),
-            "--epochs",
-            "400",
-        ]);
-        assert!(!out.status.success(), "{name}");
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert!(err.contains("there is nothing to resume"), "{name}: {err}");
+        fails(
+            &[
+                "train",
+                "--resume",
+                dir.to_str().unwrap(),
+                "--epochs",
+                "400",
+            ],
+            "there is nothing to resume",
+        );
         assert_eq!(
             std::fs::read_to_string(dir.join("history.csv")).unwrap(),
             history,
@@ -581,10 +584,10 @@ fn resume_refuses_changed_weights() {
         }
     }] {
         write("resume-weights.csv", changed);
-        let out = nerve(&["train", "--resume", dir.to_str().unwrap(), "--epochs", "6"]);
-        assert!(!out.status.success());
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert!(err.contains("trained on other rows"), "{err}");
+        fails(
+            &["train", "--resume", dir.to_str().unwrap(), "--epochs", "6"],
+            "trained on other rows",
+        );
     }
 }
 
@@ -705,10 +708,7 @@ fn eval_output_copies_are_checked() {
         if !extra.is_empty() {
             args.extend([extra, "0.4"]);
         }
-        let out = nerve(&args);
-        assert!(!out.status.success(), "{output}");
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert!(err.contains(expected), "{output}: {err}");
+        fails(&args, expected);
     }
     // The printed probability of a row, as a threshold, answers that row's positive class.
     let proba = ok(&["predict", "--model", model, "--data", &data, "--proba"]);
@@ -732,16 +732,17 @@ fn eval_output_copies_are_checked() {
         "diabetes-calibration",
         &["--data", "diabetes", "--epochs", "2"],
     );
-    let out = nerve(&[
-        "eval",
-        "--model",
-        diabetes.join("model.safetensors").to_str().unwrap(),
-        "--data",
-        "diabetes",
-        "--calibration",
-    ]);
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("classification"));
+    fails(
+        &[
+            "eval",
+            "--model",
+            diabetes.join("model.safetensors").to_str().unwrap(),
+            "--data",
+            "diabetes",
+            "--calibration",
+        ],
+        "classification",
+    );
 }
 
 /// `nerve calibrate`: temperature scaling on the validation rows keeps every row's answer,
@@ -868,28 +869,30 @@ fn calibrate_fits_a_temperature_and_keeps_the_answers() {
         "diabetes-calibrate",
         &["--data", "diabetes", "--epochs", "2", "--val-split", "0.2"],
     );
-    let out = nerve(&[
-        "calibrate",
-        "--model",
-        diabetes.join("model.safetensors").to_str().unwrap(),
-        "--data",
-        "diabetes",
-        "-o",
-        "x.safetensors",
-    ]);
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("predicts values"));
-    let out = nerve(&[
-        "calibrate",
-        "--model",
-        tuned.to_str().unwrap(),
-        "--data",
-        &data,
-        "-o",
-        tuned.to_str().unwrap(),
-    ]);
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("is the model being read"));
+    fails(
+        &[
+            "calibrate",
+            "--model",
+            diabetes.join("model.safetensors").to_str().unwrap(),
+            "--data",
+            "diabetes",
+            "-o",
+            "x.safetensors",
+        ],
+        "predicts values",
+    );
+    fails(
+        &[
+            "calibrate",
+            "--model",
+            tuned.to_str().unwrap(),
+            "--data",
+            &data,
+            "-o",
+            tuned.to_str().unwrap(),
+        ],
+        "is the model being read",
+    );
 }
 
 /// A spiking network's readout is not linear in its output layer: calibrate refuses it.
@@ -911,20 +914,21 @@ fn calibrate_refuses_a_spiking_network() {
             "0.2",
         ],
     );
-    let out = nerve(&[
-        "calibrate",
-        "--model",
-        dir.join("model.safetensors").to_str().unwrap(),
-        "--data",
-        &data,
-        "-o",
-        scratch()
-            .join("spiking-calibrated.safetensors")
-            .to_str()
-            .unwrap(),
-    ]);
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("spiking"));
+    fails(
+        &[
+            "calibrate",
+            "--model",
+            dir.join("model.safetensors").to_str().unwrap(),
+            "--data",
+            &data,
+            "-o",
+            scratch()
+                .join("spiking-calibrated.safetensors")
+                .to_str()
+                .unwrap(),
+        ],
+        "spiking",
+    );
     assert!(!scratch().join("spiking-calibrated.safetensors").exists());
 }
 

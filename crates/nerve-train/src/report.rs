@@ -289,32 +289,11 @@ impl ClassificationReport {
         let scores_of =
             |k: usize| -> Vec<f64> { (0..rows).map(|i| f64::from(row_of(i)[k])).collect() };
         let is = |k: usize| -> Vec<bool> { actual.iter().map(|&a| a == k).collect() };
-        let (roc_auc, average_precision) = if classes == 2 {
-            let (scores, positive) = (scores_of(1), is(1));
-            (
-                roc_auc(&scores, &positive),
-                average_precision(&scores, &positive),
-            )
+        let roc_auc = roc_auc_of(probabilities, actual, classes);
+        let average_precision = if classes == 2 {
+            average_precision(&scores_of(1), &is(1))
         } else {
-            let per_class: Vec<(Score, Score)> = (0..classes)
-                .map(|k| {
-                    let (scores, positive) = (scores_of(k), is(k));
-                    (
-                        roc_auc(&scores, &positive),
-                        average_precision(&scores, &positive),
-                    )
-                })
-                .collect();
-            let macro_of = |pick: fn(&(Score, Score)) -> &Score| -> Score {
-                let values: Option<Vec<f64>> = per_class.iter().map(|s| pick(s).value()).collect();
-                match values {
-                    Some(v) => Score::Value(v.iter().sum::<f64>() / v.len() as f64),
-                    None => Score::undefined(
-                        "a class has no rows (or every row), so its one-vs-rest score is undefined",
-                    ),
-                }
-            };
-            (macro_of(|s| &s.0), macro_of(|s| &s.1))
+            one_vs_rest_macro((0..classes).map(|k| average_precision(&scores_of(k), &is(k))))
         };
         let eps = f64::EPSILON;
         let log_loss = if rows == 0 {
@@ -384,9 +363,13 @@ pub fn roc_auc_of(probabilities: &[f32], actual: &[usize], classes: usize) -> Sc
     if classes == 2 {
         return roc_auc(&column(1), &is(1));
     }
-    let values: Option<Vec<f64>> = (0..classes)
-        .map(|k| roc_auc(&column(k), &is(k)).value())
-        .collect();
+    one_vs_rest_macro((0..classes).map(|k| roc_auc(&column(k), &is(k))))
+}
+
+/// The unweighted mean of per-class one-vs-rest scores (scikit-learn's `average="macro"`),
+/// undefined when any class's is.
+fn one_vs_rest_macro(scores: impl Iterator<Item = Score>) -> Score {
+    let values: Option<Vec<f64>> = scores.map(|s| s.value()).collect();
     match values {
         Some(v) => Score::Value(v.iter().sum::<f64>() / v.len() as f64),
         None => Score::undefined(

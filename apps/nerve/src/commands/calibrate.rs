@@ -58,6 +58,28 @@ struct Effect {
     ece: (f64, f64),
 }
 
+/// One part's probabilities (row-major, `classes` per row) under the model and its
+/// calibrated copy, with the true class ids.
+struct Probabilities {
+    before: Vec<f32>,
+    after: Vec<f32>,
+    classes: usize,
+    actual: Vec<usize>,
+}
+
+impl Probabilities {
+    /// The log loss and ECE before and after.
+    fn effect(&self) -> Result<Effect> {
+        let report = |p: &[f32]| ClassificationReport::new(p, &self.actual, self.classes);
+        let (before, after) = (report(&self.before)?, report(&self.after)?);
+        Ok(Effect {
+            rows: self.actual.len(),
+            nll: (before.log_loss, after.log_loss),
+            ece: (before.calibration.ece, after.calibration.ece),
+        })
+    }
+}
+
 /// Runs `nerve calibrate`.
 pub(crate) fn calibrate(args: CalibrateArgs) -> Result<ExitCode> {
     let (saved, device) = open_model(&args.model, args.read.backend)?;
@@ -127,26 +149,26 @@ pub(crate) fn calibrate(args: CalibrateArgs) -> Result<ExitCode> {
         );
     }
     let calibrated = saved.model.clone().with_output_scaled(1.0 / temperature);
-    let effect = |data: &nerve_data::Dataset| -> Result<Effect> {
-        let y = actual(data);
-        let report = |model: &nerve_model::Mlp| -> Result<ClassificationReport> {
-            let (outputs, classes) = crate::part_report::outputs(model, loss, data, &device);
-            Ok(ClassificationReport::new(&outputs, &y, classes)?)
-        };
-        let (before, after) = (report(&saved.model)?, report(&calibrated)?);
-        Ok(Effect {
-            rows: data.len(),
-            nll: (before.log_loss, after.log_loss),
-            ece: (before.calibration.ece, after.calibration.ece),
-        })
+    // Each part's probabilities before and after, computed once: its effect and the stored
+    // threshold's answers are read from them.
+    let probabilities = |data: &nerve_data::Dataset| -> Probabilities {
+        let (before, classes) = crate::part_report::outputs(&saved.model, loss, data, &device);
+        let (after, _) = crate::part_report::outputs(&calibrated, loss, data, &device);
+        Probabilities {
+            before,
+            after,
+            classes,
+            actual: actual(data),
+        }
     };
-    let fitted = effect(&part.data)?;
+    let fitted_probabilities = probabilities(&part.data);
+    let fitted = fitted_probabilities.effect()?;
     // The honest measure: the test rows of the model's split, when they were not fitted on.
     let test = match args.split {
         Part::Validation | Part::Train => {
             let test = labelled_part(&saved, &args.data, &args.read, Part::Test).ok();
             test.filter(|t| !t.data.is_empty())
-                .map(|t| effect(&t.data))
+                .map(|t| probabilities(&t.data).effect())
                 .transpose()?
         }
         Part::All | Part::Test => None,
@@ -162,25 +184,21 @@ pub(crate) fn calibrate(args: CalibrateArgs) -> Result<ExitCode> {
         other => format!("{} rows of {}", other.name(), part.table.source_name()),
     };
     // The temperature of the whole chain when the model was calibrated before.
-    let overall = temperature
-        * saved
-            .info
-            .extra
-            .get(TEMPERATURE_KEY)
-            .and_then(|t| t.get("overall_temperature").or(t.get("temperature")))
-            .and_then(serde_json::Value::as_f64)
-            .unwrap_or(1.0);
+    let overall = temperature * saved.temperature().unwrap_or(1.0);
     // Whether the moved threshold keeps every fitted row's answer: probabilities saturated at
     // 0 or 1 in f32 can lose it.
     let changed = match threshold {
         Some(t) => {
-            let (before, _) = crate::part_report::outputs(&saved.model, loss, &part.data, &device);
-            let (after, _) = crate::part_report::outputs(&calibrated, loss, &part.data, &device);
-            let classes = before.len() / part.data.len().max(1);
+            let Probabilities {
+                before,
+                after,
+                classes,
+                ..
+            } = &fitted_probabilities;
             let stored = saved.threshold();
             before
-                .chunks(classes)
-                .zip(after.chunks(classes))
+                .chunks(*classes)
+                .zip(after.chunks(*classes))
                 .filter(|(b, a)| {
                     nerve_train::predicted_class(b, stored)
                         != nerve_train::predicted_class(a, Some(t))

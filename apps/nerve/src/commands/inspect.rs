@@ -172,11 +172,7 @@ pub(crate) fn inspect(args: InspectArgs) -> Result<ExitCode> {
         )?;
     }
     if let Some(scaling) = saved.info.extra.get(crate::saved_model::TEMPERATURE_KEY) {
-        let t = scaling
-            .get("overall_temperature")
-            .or(scaling.get("temperature"))
-            .and_then(serde_json::Value::as_f64)
-            .unwrap_or(f64::NAN);
+        let t = saved.temperature().unwrap_or(f64::NAN);
         writeln!(
             out,
             "  calibrated: logits divided by temperature {t:.4} (nerve calibrate, on the {}); the metrics below are of the model before calibration",

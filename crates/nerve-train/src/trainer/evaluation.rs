@@ -38,17 +38,14 @@ pub(super) fn keep_finite<const N: usize>(
     Ok(None)
 }
 
-/// Loss and metrics of `model` (on the autodiff device) on one part, in one forward pass and
-/// one read from the device.
+/// Loss and metrics of a part's network `output` against its `targets`, in one read from the
+/// device.
 pub(super) fn evaluate_part(
-    model: &Mlp,
+    output: Tensor<2>,
     loss: Loss,
     kind: MetricKind,
-    x: &Tensor<2>,
     targets: &Targets,
 ) -> Result<PartMetrics, LossError> {
-    let model = model.clone().valid();
-    let output = model.forward(x.clone());
     let value = loss.forward(output.clone(), targets)?;
     let mut metrics = MetricsAccumulator::new(kind);
     metrics.add(output, targets, value);

@@ -272,12 +272,13 @@ impl Run<'_> {
                     last_good: last_good.map(Box::new),
                 });
             }
+            let (validation, validation_auc) = self.validate(&model)?;
             let report = EpochReport {
                 epoch,
                 lr,
                 train: train_metrics,
-                validation: self.validate(&model)?,
-                validation_auc: self.validation_auc(&model),
+                validation,
+                validation_auc,
                 grad_norm,
                 silent_layers: self.silent_layers(&model),
                 elapsed: state.start.elapsed(),
@@ -311,46 +312,46 @@ impl Run<'_> {
         finish(config, state, model, stop_reason, train, &plain)
     }
 
-    /// The validation rows' loss and scores after an epoch (no confusion matrix).
-    fn validate(&self, model: &Mlp) -> Result<Option<PartMetrics>, TrainError> {
+    /// The validation rows' loss and scores after an epoch (no confusion matrix), and their
+    /// ROC-AUC when early stopping monitors it (`val_auc`), from one forward pass.
+    fn validate(&self, model: &Mlp) -> Result<(Option<PartMetrics>, Option<f64>), TrainError> {
         let Some((x, targets)) = &self.data.validation else {
-            return Ok(None);
+            return Ok((None, None));
         };
-        let mut part = evaluate_part(model, self.config.loss, self.kind, x, targets)
+        let output = model.clone().valid().forward(x.clone());
+        let auc = (self.config.monitor == crate::Monitor::ValAuc)
+            .then(|| self.roc_auc(output.clone(), targets));
+        let mut part = evaluate_part(output, self.config.loss, self.kind, targets)
             .map_err(targets_error(self.train))?;
         part.drop_confusion_matrix();
-        Ok(Some(part))
+        Ok((Some(part), auc))
     }
 
-    /// The validation rows' ROC-AUC, when early stopping monitors it (`val_auc`): the
-    /// probabilities and class ids read back to the host for the rank statistic.
-    fn validation_auc(&self, model: &Mlp) -> Option<f64> {
-        if self.config.monitor != crate::Monitor::ValAuc {
-            return None;
-        }
-        let (x, targets) = self.data.validation.as_ref()?;
-        let output = model.clone().valid().forward(x.clone());
+    /// The ROC-AUC of a part's network `output` against its `targets` (one-vs-rest macro for
+    /// more than two classes; NaN where undefined): probabilities and class ids are read back
+    /// to the host for the rank statistic.
+    fn roc_auc(&self, output: Tensor<2>, targets: &Targets) -> f64 {
         let probabilities = self.config.loss.probabilities(output);
         let [_, classes] = probabilities.dims();
         let probabilities = probabilities
             .into_data()
             .convert::<f32>()
             .try_into_vec::<f32>()
-            .ok()?;
-        let actual: Vec<usize> = targets
-            .class_ids()?
+            .expect("converted to f32 above");
+        let Some(ids) = targets.class_ids() else {
+            return f64::NAN;
+        };
+        let actual: Vec<usize> = ids
             .into_data()
             .convert::<i64>()
             .try_into_vec::<i64>()
-            .ok()?
+            .expect("converted to i64 above")
             .into_iter()
             .map(|id| id as usize)
             .collect();
-        Some(
-            crate::report::roc_auc_of(&probabilities, &actual, classes)
-                .value()
-                .unwrap_or(f64::NAN),
-        )
+        crate::report::roc_auc_of(&probabilities, &actual, classes)
+            .value()
+            .unwrap_or(f64::NAN)
     }
 
     /// A spiking network's hidden layers that fire no spike on the first

@@ -143,7 +143,7 @@ pub(super) fn describe_run(config: &RunConfig, prepared: &Prepared, model: &Mlp)
             crate::numbers::value(mean),
         );
     }
-    if config.data.weight_column.is_some() || config.loss.class_weight.is_some() {
+    if config.weighted() {
         let _ = writeln!(
             text,
             "Weighted: the epoch losses, early stopping and the kept epoch use the weighted loss; the final losses and scores are unweighted"

@@ -106,11 +106,7 @@ pub(super) fn print_results(
         outcome.stop_reason.describe(),
         numbers::duration(seconds),
         numbers::duration(seconds / epochs.max(1) as f64),
-        if config.data.weight_column.is_some() || config.loss.class_weight.is_some() {
-            "weighted "
-        } else {
-            ""
-        },
+        if config.weighted() { "weighted " } else { "" },
         config.loss(),
         numbers::value(outcome.final_loss),
     )?;
