@@ -35,6 +35,7 @@
 
 mod batch_size;
 mod calibration;
+mod fused;
 mod grad_norm;
 mod metrics;
 mod monitor;
@@ -55,7 +56,7 @@ pub use metrics::{
 };
 pub use monitor::Monitor;
 pub use observer::{Checkpoint, EpochReport, NoopObserver, Observer, TrainPlan};
-pub use optimizer::{OptimizerConfig, OptimizerKind};
+pub use optimizer::{Optimizer, OptimizerConfig, OptimizerKind};
 pub use report::{
     BinaryCurves, ClassScores, ClassificationReport, RegressionReport, Report, ReportError, Score,
     average_precision, roc_auc, roc_auc_of,

@@ -247,12 +247,6 @@ impl MetricsAccumulator {
     /// Computes the loss and metrics of everything added, reads them back (one transfer);
     /// `None` before any batch.
     pub fn finish(self) -> Option<PartMetrics> {
-        self.finish_with(None).map(|(part, _)| part)
-    }
-
-    /// [`MetricsAccumulator::finish`], reading `extra` (a one-element tensor on the same
-    /// device, e.g. the epoch's gradient norm) in the same transfer.
-    pub fn finish_with(self, extra: Option<Tensor<1>>) -> Option<(PartMetrics, f64)> {
         let n = self.rows;
         let first = self.outputs.first()?;
         let width = first.dims()[1];
@@ -318,18 +312,11 @@ impl MetricsAccumulator {
             // Targets of the other kind: only the loss is tracked.
             _ => {}
         }
-        let with_extra = extra.is_some();
-        parts.extend(extra);
-        let mut sums: Vec<f64> = Tensor::cat(parts, 0)
+        let sums: Vec<f64> = Tensor::cat(parts, 0)
             .into_data()
             .convert::<f64>()
             .try_into_vec::<f64>()
             .ok()?;
-        let extra = if with_extra {
-            sums.pop().unwrap_or(f64::NAN)
-        } else {
-            f64::NAN
-        };
         let loss = ratio(sums[0], n as f64);
         let scores = match self.kind {
             MetricKind::Classes { num_classes } if sums.len() == 1 + num_classes * num_classes => {
@@ -359,14 +346,11 @@ impl MetricsAccumulator {
                 r2: f64::NAN,
             }),
         };
-        Some((
-            PartMetrics {
-                rows: n,
-                loss,
-                scores,
-            },
-            extra,
-        ))
+        Some(PartMetrics {
+            rows: n,
+            loss,
+            scores,
+        })
     }
 }
 

@@ -1,9 +1,17 @@
 //! [`OptimizerConfig`]: the gradient-descent rule, built on burn's optimizers.
 
+use std::sync::Arc;
+
+use burn::module::{ModuleVisitor, Param};
 use burn::optim::decay::WeightDecayConfig;
-use burn::optim::momentum::MomentumConfig;
-use burn::optim::{AdamConfig, AdamWConfig, ModuleOptimizer, RmsPropConfig, SgdConfig};
+use burn::optim::{GradientsParams, ModuleOptimizer, RmsPropConfig};
+use burn::prelude::{Device, Module, Tensor};
+use burn::store::RecordError;
+use burn::tensor::Bytes;
 use serde::{Deserialize, Serialize};
+
+use crate::fused::{FusedAdam, FusedSgd, GradGauge};
+use crate::global_grad_norm_squared;
 
 /// Which update rule to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -141,44 +149,153 @@ impl OptimizerConfig {
         Ok(())
     }
 
-    /// Builds burn's optimizer. Gradient clipping is not burn's (which clips each tensor on its
-    /// own): the trainer clips by the global norm before the step.
-    pub fn init(&self) -> ModuleOptimizer {
+    /// Builds the optimizer: SGD, Adam and AdamW as nerve's fused steps (one pass over each
+    /// parameter, the same arithmetic as burn's, see [`Optimizer`]), RMSprop as burn's own.
+    /// Gradient clipping is not burn's (which clips each tensor on its own): [`Optimizer::step`]
+    /// clips by the global norm.
+    pub fn init(&self) -> Optimizer {
         let decay = self.effective_weight_decay();
-        let l2 = (decay > 0.0).then(|| WeightDecayConfig::new(decay as f32));
-        match self.kind {
-            OptimizerKind::Sgd => {
-                let momentum = (self.momentum > 0.0).then(|| {
-                    MomentumConfig::new()
-                        .with_momentum(self.momentum)
-                        .with_dampening(0.0)
-                        .with_nesterov(self.nesterov)
-                });
-                SgdConfig::new()
-                    .with_momentum(momentum)
+        let gauge = Arc::new(GradGauge::default());
+        let module = match self.kind {
+            OptimizerKind::Sgd => ModuleOptimizer::from(FusedSgd {
+                // burn's `Momentum` holds μ as f32 and multiplies by `1 − dampening` computed
+                // in f64; dampening is 0 here (PyTorch's default).
+                momentum: (self.momentum > 0.0).then_some((self.momentum as f32, 1.0)),
+                nesterov: self.nesterov,
+                weight_decay: (decay > 0.0).then_some(decay as f32),
+                gauge: gauge.clone(),
+            }),
+            OptimizerKind::Adam | OptimizerKind::AdamW => ModuleOptimizer::from(FusedAdam {
+                beta_1: self.beta_1,
+                beta_2: self.beta_2,
+                epsilon: self.epsilon,
+                weight_decay: decay as f32,
+                decoupled: self.kind == OptimizerKind::AdamW,
+                gauge: gauge.clone(),
+            }),
+            OptimizerKind::RmsProp => {
+                let l2 = (decay > 0.0).then(|| WeightDecayConfig::new(decay as f32));
+                let optimizer = RmsPropConfig::new()
+                    .with_alpha(self.alpha)
+                    .with_momentum(self.momentum as f32)
+                    .with_epsilon(self.epsilon)
                     .with_weight_decay(l2)
-                    .init()
+                    .init();
+                return Optimizer {
+                    module: optimizer,
+                    gauge: None,
+                };
             }
-            OptimizerKind::Adam => AdamConfig::new()
-                .with_beta_1(self.beta_1)
-                .with_beta_2(self.beta_2)
-                .with_epsilon(self.epsilon)
-                .with_weight_decay(l2)
-                .init(),
-            OptimizerKind::AdamW => AdamWConfig::new()
-                .with_beta_1(self.beta_1)
-                .with_beta_2(self.beta_2)
-                .with_epsilon(self.epsilon)
-                .with_weight_decay(decay as f32)
-                .init(),
-            OptimizerKind::RmsProp => RmsPropConfig::new()
-                .with_alpha(self.alpha)
-                .with_momentum(self.momentum as f32)
-                .with_epsilon(self.epsilon)
-                .with_weight_decay(l2)
-                .init(),
+        };
+        Optimizer {
+            module,
+            gauge: Some(gauge),
         }
     }
+}
+
+/// A configured optimizer: burn's [`ModuleOptimizer`] (which keeps each parameter's state and
+/// writes the record a checkpoint stores) running nerve's fused update rules where there is one
+/// — SGD, Adam, AdamW: each parameter tensor updated in a single pass over its memory, in place
+/// when its buffer is not shared, with the gradient's norm measured in that pass — and burn's
+/// own for RMSprop. The fused rules compute burn's formulas in the same f32 operations, so the
+/// parameters match burn's optimizers bit for bit; their records have burn's layout.
+pub struct Optimizer {
+    module: ModuleOptimizer,
+    /// Shared with the fused rule: the gradient scale in, the squared gradient norm out.
+    gauge: Option<Arc<GradGauge>>,
+}
+
+impl Optimizer {
+    /// burn's module optimizer underneath (its record is what a checkpoint saves).
+    pub fn module(&self) -> &ModuleOptimizer {
+        &self.module
+    }
+
+    /// Serializes the optimizer's state (burn's burnpack bytes).
+    ///
+    /// # Errors
+    ///
+    /// burn's, when the record cannot be written.
+    pub fn into_bytes(&self) -> Result<Bytes, RecordError> {
+        self.module.into_bytes()
+    }
+
+    /// The same optimizer with the state from `bytes` (written by [`Optimizer::into_bytes`] or
+    /// by burn's optimizer of the same rule).
+    ///
+    /// # Errors
+    ///
+    /// burn's, when the bytes are not an optimizer record.
+    pub fn from_bytes(self, bytes: Bytes) -> Result<Self, RecordError> {
+        Ok(Self {
+            module: self.module.from_bytes(bytes)?,
+            gauge: self.gauge,
+        })
+    }
+
+    /// One update of `model` with `grads` at learning rate `learning_rate`, after scaling the
+    /// gradients so that their global L2 norm is at most `clip_grad_norm` (scale
+    /// `min(1, max / (‖g‖ + 1e-6))`, PyTorch's `clip_grad_norm_`). Returns the updated model and
+    /// the squared global norm of the gradients applied (after clipping). `device` is the
+    /// model's (for a model without gradients, whose norm is a zero made there).
+    pub fn step<M: Module>(
+        &mut self,
+        learning_rate: f64,
+        model: M,
+        grads: GradientsParams,
+        clip_grad_norm: Option<f64>,
+        device: &Device,
+    ) -> (M, f64) {
+        let norm_squared = |model: &M, grads: &GradientsParams| {
+            global_grad_norm_squared(model, grads, device).into_scalar::<f64>()
+        };
+        // scale = min(1, max / (‖g‖ + 1e-6)), in f32 as the gradients are.
+        let clip_scale = |norm_squared: f64, max_norm: f64| {
+            ((max_norm as f32) / ((norm_squared as f32).sqrt() + 1e-6)).min(1.0)
+        };
+        match &self.gauge {
+            Some(gauge) => {
+                let scale =
+                    clip_grad_norm.map_or(1.0, |max| clip_scale(norm_squared(&model, &grads), max));
+                gauge.begin(scale);
+                let model = self.module.step(learning_rate, model, grads);
+                (model, gauge.squared_norm())
+            }
+            None => {
+                let mut grads = grads;
+                let mut squared = norm_squared(&model, &grads);
+                if let Some(max) = clip_grad_norm {
+                    let scale = clip_scale(squared, max);
+                    grads = scale_gradients(&model, grads, scale);
+                    squared *= f64::from(scale) * f64::from(scale);
+                }
+                (self.module.step(learning_rate, model, grads), squared)
+            }
+        }
+    }
+}
+
+/// Multiplies every gradient of `model` by `scale`.
+pub(crate) fn scale_gradients<M: Module>(
+    model: &M,
+    grads: GradientsParams,
+    scale: f32,
+) -> GradientsParams {
+    struct Scaler {
+        grads: GradientsParams,
+        scale: f32,
+    }
+    impl ModuleVisitor for Scaler {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            if let Some(grad) = self.grads.remove::<D>(param.id) {
+                self.grads.register(param.id, grad.mul_scalar(self.scale));
+            }
+        }
+    }
+    let mut scaler = Scaler { grads, scale };
+    model.visit(&mut scaler);
+    scaler.grads
 }
 
 impl OptimizerKind {

@@ -6,7 +6,6 @@
 
 use std::time::Instant;
 
-use burn::optim::ModuleOptimizer;
 use burn::prelude::{Device, Int, Module, Tensor, TensorData};
 use nerve_data::Dataset;
 use nerve_loss::Targets;
@@ -20,8 +19,8 @@ use super::error::targets_error;
 use super::evaluation::{evaluate, evaluate_part, keep_finite};
 use super::{Resume, StopReason, TrainError, TrainOutcome, Trainer, train_step};
 use crate::{
-    Checkpoint, EpochReport, MetricKind, MetricsAccumulator, Observer, PartMetrics, Schedule,
-    TrainConfig, TrainPlan,
+    Checkpoint, EpochReport, MetricKind, MetricsAccumulator, Observer, Optimizer, PartMetrics,
+    Schedule, TrainConfig, TrainPlan,
 };
 
 /// A run's rows on the device.
@@ -51,7 +50,7 @@ struct Run<'a> {
 
 /// What carries from one epoch to the next.
 struct RunState {
-    optimizer: ModuleOptimizer,
+    optimizer: Optimizer,
     schedule: Schedule,
     /// The shuffle's generator and the row order it last made.
     rng: StdRng,
@@ -376,8 +375,8 @@ impl Run<'_> {
     }
 
     /// One pass over the batches in `state.order`: the trained model, the epoch's training
-    /// metrics (each batch measured before its own update) and its mean gradient norm. Loss,
-    /// metrics and norms are summed on the device and read once, so the steps never wait for
+    /// metrics (each batch measured before its own update) and its mean gradient norm. Loss and
+    /// metrics are summed on the device and read once, so the steps never wait for
     /// the host.
     fn train_epoch(
         &self,
@@ -390,7 +389,7 @@ impl Run<'_> {
         let (config, data, batches) = (self.config, &self.data, self.batches);
         let (device, plain, train) = (self.device, &self.plain, self.train);
         let mut metrics = MetricsAccumulator::new(self.kind);
-        let mut norms: Vec<Tensor<1>> = Vec::with_capacity(batches.steps);
+        let mut norm_sum = 0.0;
         for (step, batch) in state.order.chunks(batches.size).enumerate() {
             let (xb, tb, pb) = if batches.steps == 1 {
                 (
@@ -420,18 +419,14 @@ impl Run<'_> {
             .map_err(targets_error(train))?;
             model = output.model;
             metrics.add(output.output, &pb, output.loss);
-            norms.push(output.grad_norm_squared);
+            norm_sum += output.grad_norm_squared.sqrt();
             observer.on_step(epoch, step + 1);
         }
-        // The metrics and the gradient norm come back in one transfer per epoch.
-        let norm_sum = Tensor::cat(norms, 0).sqrt().sum();
-        let (mut train_metrics, norm_sum) =
-            metrics
-                .finish_with(Some(norm_sum))
-                .ok_or_else(|| TrainError::Data {
-                    source_name: train.source_name().to_owned(),
-                    message: "no training rows".to_owned(),
-                })?;
+        // The metrics come back in one transfer per epoch.
+        let mut train_metrics = metrics.finish().ok_or_else(|| TrainError::Data {
+            source_name: train.source_name().to_owned(),
+            message: "no training rows".to_owned(),
+        })?;
         train_metrics.drop_confusion_matrix();
         Ok((model, train_metrics, norm_sum / batches.steps as f64))
     }
@@ -454,7 +449,7 @@ impl Run<'_> {
         let kept = observer.on_checkpoint(&Checkpoint {
             epoch,
             model,
-            optimizer: &state.optimizer,
+            optimizer: state.optimizer.module(),
             history: &state.history,
             best: state.early_stopping.best(),
             last: out_of_patience || converged || interrupted || epoch == config.num_epochs,
