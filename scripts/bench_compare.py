@@ -7,7 +7,10 @@ the ratios nerve / anchor. Writes every JSON line to bench-results/<UTC time>.js
 
 Env: ANCHORS_DIR (default bench/anchors), ANCHORS_PY (default
 $HOME/.cache/anchors-venv/bin/python, made by bench/anchors/setup_venv.sh), NERVE (default
-$CARGO_TARGET_DIR or target, release/nerve), REPEATS (3), WORKLOADS (space separated).
+$CARGO_TARGET_DIR or target, release/nerve), REPEATS (3), WORKLOADS (space separated),
+ISA=avx2 (on an AVX-512 machine, restrict the anchors' libraries to their AVX2 kernels — MKL,
+oneDNN, PyTorch's ATen, OpenBLAS, NumPy's own loops — to stand in for an AVX2-only CPU; pair it
+with a nerve built without burn's `x86-v4` feature, see BENCHMARKS.md).
 """
 import json
 import os
@@ -25,12 +28,23 @@ NERVE = os.environ.get("NERVE", os.path.join(TARGET, "release", "nerve"))
 REPEATS = os.environ.get("REPEATS", "3")
 WORKLOADS = os.environ.get("WORKLOADS", "xor iris digits diabetes mnist_like wide").split()
 ANCHOR_SCRIPTS = {"torch": "torch_mlp.py", "sklearn": "sklearn_mlp.py", "numpy": "numpy_mlp.py"}
+ISA = os.environ.get("ISA", "")
+# Each library's documented switch down to AVX2 kernels.
+AVX2_ENV = {
+    "MKL_ENABLE_INSTRUCTIONS": "AVX2",
+    "ONEDNN_MAX_CPU_ISA": "AVX2",
+    "ATEN_CPU_CAPABILITY": "avx2",
+    "OPENBLAS_CORETYPE": "Haswell",
+    # numpy 2.4's dispatch groups (checked: X86_V4 and the AVX-512 groups read False after it).
+    "NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512_ICL AVX512_SPR",
+}
 
 
 def run(cmd, cwd=None):
     """Runs one benchmark process; returns its JSON bench records."""
     t0 = time.time()
-    out = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+    env = dict(os.environ, **AVX2_ENV) if ISA == "avx2" else None
+    out = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env)
     if out.returncode != 0:
         sys.stderr.write(f"FAILED ({out.returncode}): {' '.join(cmd)}\n{out.stderr[-2000:]}\n")
         return []
@@ -52,7 +66,7 @@ def main():
             sys.exit(f"missing {what}: {path}")
     os.makedirs(os.path.join(ROOT, "bench-results"), exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
-    out_path = os.path.join(ROOT, "bench-results", f"{stamp}.jsonl")
+    out_path = os.path.join(ROOT, "bench-results", f"{stamp}{'-' + ISA if ISA else ''}.jsonl")
     records = []
     for w in WORKLOADS:
         sys.stderr.write(f"== {w}\n")

@@ -118,6 +118,21 @@ fn f32_ref(data: &TensorData) -> &[f32] {
         .expect("`host` converted the data to f32")
 }
 
+/// Whether a state buffer read back from a step (or a loaded record) matches the parameter's
+/// size. One that does not — a record of another model — is dropped and the state starts
+/// afresh, as burn's `ModuleOptimizer` does for a state it cannot rebuild, with a warning.
+fn fits(state: &TensorData, param: &TensorData) -> bool {
+    let fits = state.num_elements() == param.num_elements();
+    if !fits {
+        tracing::warn!(
+            state = state.num_elements(),
+            parameter = param.num_elements(),
+            "optimizer state does not match its parameter's size; starting it afresh"
+        );
+    }
+    fits
+}
+
 /// Zeros shaped like `like`: a state buffer's value before the first step.
 fn zeros_like(like: &TensorData) -> TensorData {
     TensorData::new(vec![0f32; like.num_elements()], like.shape().clone())
@@ -246,12 +261,14 @@ impl burn::optim::Optimizer for FusedSgd {
         let device = tensor.device();
         let (mut param, dtype) = host(tensor);
         let (grad, _) = host(grad);
-        let previous = state.and_then(|s| s.velocity);
+        let previous = state
+            .and_then(|s| s.velocity)
+            .map(|v| host(v).0)
+            .filter(|v| fits(v, &param));
         let first = previous.is_none();
-        let mut velocity = self.momentum.map(|_| match previous {
-            Some(v) => host(v).0,
-            None => zeros_like(&param),
-        });
+        let mut velocity = self
+            .momentum
+            .map(|_| previous.unwrap_or_else(|| zeros_like(&param)));
         let (lr, scale) = (lr as f32, self.gauge.scale());
         let (mu, keep) = self.momentum.unwrap_or((0.0, 1.0));
         let (decay, nesterov) = (self.weight_decay, self.nesterov);
@@ -306,7 +323,9 @@ pub(crate) struct FusedAdam {
     pub(crate) beta_1: f32,
     pub(crate) beta_2: f32,
     pub(crate) epsilon: f32,
-    /// The weight decay λ: L2 (added to the gradient) for Adam, decoupled for AdamW.
+    /// Adam's L2 penalty λ (added to the gradient), or none.
+    pub(crate) l2: Option<f32>,
+    /// AdamW's decoupled weight decay λ (`θ ← θ (1 − αλ)`).
     pub(crate) weight_decay: f32,
     /// AdamW (decoupled weight decay) rather than Adam.
     pub(crate) decoupled: bool,
@@ -326,14 +345,15 @@ impl burn::optim::Optimizer for FusedAdam {
         let device = tensor.device();
         let (mut param, dtype) = host(tensor);
         let (grad, _) = host(grad);
-        let (time, mut m, mut v) = match state {
-            Some(AdamState { momentum }) => (
-                momentum.time,
-                host(momentum.moment_1).0,
-                host(momentum.moment_2).0,
-            ),
-            None => (0, zeros_like(&param), zeros_like(&param)),
-        };
+        let previous = state
+            .map(|AdamState { momentum }| {
+                let (m, v) = (host(momentum.moment_1).0, host(momentum.moment_2).0);
+                (momentum.time, m, v)
+            })
+            .filter(|(_, m, v)| fits(m, &param) && fits(v, &param));
+        let first = previous.is_none();
+        let (time, mut m, mut v) =
+            previous.unwrap_or_else(|| (0, zeros_like(&param), zeros_like(&param)));
         let time = time + 1;
         let (b1, b2, eps) = (self.beta_1, self.beta_2, self.epsilon);
         let (f1, f2) = (1.0 - b1, 1.0 - b2);
@@ -341,6 +361,15 @@ impl burn::optim::Optimizer for FusedAdam {
         let (correction_1, correction_2) = (1.0 - b1.powi(t), 1.0 - b2.powi(t));
         let scale = self.gauge.scale();
         let lr32 = lr as f32;
+        // burn starts the moments from the first gradient (`g (1 − β₁)`, not `0 β₁ + g (1 − β₁)`,
+        // which differs in the sign of a zero).
+        let moments = |m: f32, v: f32, g: f32| {
+            if first {
+                (g * f1, (g * g) * f2)
+            } else {
+                (m * b1 + g * f1, v * b2 + (g * g) * f2)
+            }
+        };
         let squared = if self.decoupled {
             let decay_rate = lr * f64::from(self.weight_decay);
             let keep = (1.0 - decay_rate) as f32;
@@ -353,8 +382,7 @@ impl burn::optim::Optimizer for FusedAdam {
                 |p, m, v, g| {
                     for (((p, m), v), &g) in p.iter_mut().zip(m).zip(v).zip(g) {
                         let g = g * scale;
-                        *m = *m * b1 + g * f1;
-                        *v = *v * b2 + (g * g) * f2;
+                        (*m, *v) = moments(*m, *v, g);
                         let step = (*m / correction_1) / ((*v / correction_2).sqrt() + eps);
                         let decayed = if decay_rate == 0.0 { *p } else { *p * keep };
                         *p = decayed - step * lr32;
@@ -365,7 +393,7 @@ impl burn::optim::Optimizer for FusedAdam {
             let root_2 = correction_2.sqrt();
             let combined = root_2 / correction_1;
             let eps_root = eps * root_2;
-            let penalty = self.weight_decay;
+            let penalty = self.l2;
             for_chunks(
                 f32_mut(&mut param),
                 f32_mut(&mut m),
@@ -375,9 +403,11 @@ impl burn::optim::Optimizer for FusedAdam {
                 |p, m, v, g| {
                     for (((p, m), v), &g) in p.iter_mut().zip(m).zip(v).zip(g) {
                         let g = g * scale;
-                        let g = if penalty > 0.0 { *p * penalty + g } else { g };
-                        *m = *m * b1 + g * f1;
-                        *v = *v * b2 + (g * g) * f2;
+                        let g = match penalty {
+                            Some(penalty) => *p * penalty + g,
+                            None => g,
+                        };
+                        (*m, *v) = moments(*m, *v, g);
                         *p -= (*m * combined) / (v.sqrt() + eps_root) * lr32;
                     }
                 },

@@ -169,6 +169,8 @@ impl OptimizerConfig {
                 beta_1: self.beta_1,
                 beta_2: self.beta_2,
                 epsilon: self.epsilon,
+                // As burn's: an L2 term whenever the decay is above 0 in f64.
+                l2: (self.kind == OptimizerKind::Adam && decay > 0.0).then_some(decay as f32),
                 weight_decay: decay as f32,
                 decoupled: self.kind == OptimizerKind::AdamW,
                 gauge: gauge.clone(),
@@ -250,7 +252,11 @@ impl Optimizer {
         let norm_squared = |model: &M, grads: &GradientsParams| {
             global_grad_norm_squared(model, grads, device).into_scalar::<f64>()
         };
-        // scale = min(1, max / (‖g‖ + 1e-6)), in f32 as the gradients are.
+        // scale = min(1, max / (‖g‖ + 1e-6)) as PyTorch's `clip_grad_norm_` computes it, in f32
+        // as the gradients are. (Before the fused steps nerve multiplied by the reciprocal on
+        // the device, which can differ in the last bit.) The norm is measured twice with
+        // clipping on — here, and again by the fused pass after scaling — since the scale must
+        // be known before the first parameter is updated.
         let clip_scale = |norm_squared: f64, max_norm: f64| {
             ((max_norm as f32) / ((norm_squared as f32).sqrt() + 1e-6)).min(1.0)
         };
