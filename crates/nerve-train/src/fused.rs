@@ -269,9 +269,16 @@ impl burn::optim::Optimizer for FusedSgd {
         let mut velocity = self
             .momentum
             .map(|_| previous.unwrap_or_else(|| zeros_like(&param)));
-        let (lr, scale) = (lr as f32, self.gauge.scale());
+        let scale = self.gauge.scale();
         let (mu, keep) = self.momentum.unwrap_or((0.0, 1.0));
         let (decay, nesterov) = (self.weight_decay, self.nesterov);
+        let step = SgdStep {
+            scale,
+            lr: lr as f32,
+            mu,
+            keep,
+            penalty: decay.unwrap_or(0.0),
+        };
         let none: &mut [f32] = &mut [];
         let squared = for_chunks(
             f32_mut(&mut param),
@@ -280,21 +287,20 @@ impl burn::optim::Optimizer for FusedSgd {
             f32_ref(&grad),
             scale,
             |p, v, _, g| {
-                let direction = |p: f32, g: f32| match decay {
-                    Some(penalty) => p * penalty + g * scale,
-                    None => g * scale,
-                };
-                if v.is_empty() {
-                    for (p, &g) in p.iter_mut().zip(g) {
-                        *p -= direction(*p, g) * lr;
-                    }
-                    return;
-                }
-                for ((p, v), &g) in p.iter_mut().zip(v.iter_mut()).zip(g) {
-                    let d = direction(*p, g);
-                    *v = if first { d } else { d * keep + *v * mu };
-                    let d = if nesterov { *v * mu + d } else { *v };
-                    *p -= d * lr;
+                // Every choice is a const parameter, so each loop is branch-free.
+                let momentum = !v.is_empty();
+                let l2 = decay.is_some();
+                match (momentum, first, nesterov, l2) {
+                    (false, _, _, false) => step.run::<false, false, false, false>(p, v, g),
+                    (false, _, _, true) => step.run::<false, false, false, true>(p, v, g),
+                    (true, true, false, false) => step.run::<true, true, false, false>(p, v, g),
+                    (true, true, false, true) => step.run::<true, true, false, true>(p, v, g),
+                    (true, true, true, false) => step.run::<true, true, true, false>(p, v, g),
+                    (true, true, true, true) => step.run::<true, true, true, true>(p, v, g),
+                    (true, false, false, false) => step.run::<true, false, false, false>(p, v, g),
+                    (true, false, false, true) => step.run::<true, false, false, true>(p, v, g),
+                    (true, false, true, false) => step.run::<true, false, true, false>(p, v, g),
+                    (true, false, true, true) => step.run::<true, false, true, true>(p, v, g),
                 }
             },
         );
@@ -359,60 +365,44 @@ impl burn::optim::Optimizer for FusedAdam {
         let (f1, f2) = (1.0 - b1, 1.0 - b2);
         let t = time as i32;
         let (correction_1, correction_2) = (1.0 - b1.powi(t), 1.0 - b2.powi(t));
-        let scale = self.gauge.scale();
-        let lr32 = lr as f32;
-        // burn starts the moments from the first gradient (`g (1 − β₁)`, not `0 β₁ + g (1 − β₁)`,
-        // which differs in the sign of a zero).
-        let moments = |m: f32, v: f32, g: f32| {
-            if first {
-                (g * f1, (g * g) * f2)
-            } else {
-                (m * b1 + g * f1, v * b2 + (g * g) * f2)
-            }
+        let root_2 = correction_2.sqrt();
+        let step = AdamStep {
+            scale: self.gauge.scale(),
+            lr: lr as f32,
+            b1,
+            b2,
+            f1,
+            f2,
+            eps,
+            correction_1,
+            correction_2,
+            combined: root_2 / correction_1,
+            eps_root: eps * root_2,
+            penalty: self.l2.unwrap_or(0.0),
+            // burn skips the multiplication when αλ is 0; multiplying by exactly 1 is the same.
+            keep: (1.0 - lr * f64::from(self.weight_decay)) as f32,
         };
-        let squared = if self.decoupled {
-            let decay_rate = lr * f64::from(self.weight_decay);
-            let keep = (1.0 - decay_rate) as f32;
-            for_chunks(
-                f32_mut(&mut param),
-                f32_mut(&mut m),
-                f32_mut(&mut v),
-                f32_ref(&grad),
-                scale,
-                |p, m, v, g| {
-                    for (((p, m), v), &g) in p.iter_mut().zip(m).zip(v).zip(g) {
-                        let g = g * scale;
-                        (*m, *v) = moments(*m, *v, g);
-                        let step = (*m / correction_1) / ((*v / correction_2).sqrt() + eps);
-                        let decayed = if decay_rate == 0.0 { *p } else { *p * keep };
-                        *p = decayed - step * lr32;
-                    }
-                },
-            )
-        } else {
-            let root_2 = correction_2.sqrt();
-            let combined = root_2 / correction_1;
-            let eps_root = eps * root_2;
-            let penalty = self.l2;
-            for_chunks(
-                f32_mut(&mut param),
-                f32_mut(&mut m),
-                f32_mut(&mut v),
-                f32_ref(&grad),
-                scale,
-                |p, m, v, g| {
-                    for (((p, m), v), &g) in p.iter_mut().zip(m).zip(v).zip(g) {
-                        let g = g * scale;
-                        let g = match penalty {
-                            Some(penalty) => *p * penalty + g,
-                            None => g,
-                        };
-                        (*m, *v) = moments(*m, *v, g);
-                        *p -= (*m * combined) / (v.sqrt() + eps_root) * lr32;
-                    }
-                },
-            )
+        // Every choice is a const parameter, so each loop is branch-free and vectorizes.
+        let update = |p: &mut [f32], m: &mut [f32], v: &mut [f32], g: &[f32]| match (
+            first,
+            self.decoupled,
+            self.l2.is_some(),
+        ) {
+            (true, true, _) => step.run::<true, true, false>(p, m, v, g),
+            (false, true, _) => step.run::<false, true, false>(p, m, v, g),
+            (true, false, true) => step.run::<true, false, true>(p, m, v, g),
+            (true, false, false) => step.run::<true, false, false>(p, m, v, g),
+            (false, false, true) => step.run::<false, false, true>(p, m, v, g),
+            (false, false, false) => step.run::<false, false, false>(p, m, v, g),
         };
+        let squared = for_chunks(
+            f32_mut(&mut param),
+            f32_mut(&mut m),
+            f32_mut(&mut v),
+            f32_ref(&grad),
+            step.scale,
+            update,
+        );
         self.gauge.add(squared);
         let momentum = AdaptiveMomentumState::new(
             time,
@@ -427,6 +417,105 @@ impl burn::optim::Optimizer for FusedAdam {
 
     fn to_device<const D: usize>(state: AdamState<D>, device: &Device) -> AdamState<D> {
         AdamState::new(state.momentum.to_device(device))
+    }
+}
+
+/// One SGD step's scalars (see [`FusedSgd`]).
+struct SgdStep {
+    scale: f32,
+    lr: f32,
+    /// Momentum μ.
+    mu: f32,
+    /// `1 − dampening`.
+    keep: f32,
+    /// The L2 penalty (used when `L2`).
+    penalty: f32,
+}
+
+impl SgdStep {
+    /// The update of one chunk, `v` the velocity (empty without `MOMENTUM`); `FIRST` sets the
+    /// velocity to the direction as burn does, `NESTEROV` looks ahead, `L2` adds the penalty.
+    #[inline]
+    fn run<const MOMENTUM: bool, const FIRST: bool, const NESTEROV: bool, const L2: bool>(
+        &self,
+        p: &mut [f32],
+        v: &mut [f32],
+        g: &[f32],
+    ) {
+        let direction = |p: f32, g: f32| {
+            let g = g * self.scale;
+            if L2 { p * self.penalty + g } else { g }
+        };
+        if !MOMENTUM {
+            for (p, &g) in p.iter_mut().zip(g) {
+                *p -= direction(*p, g) * self.lr;
+            }
+            return;
+        }
+        for ((p, v), &g) in p.iter_mut().zip(v.iter_mut()).zip(g) {
+            let d = direction(*p, g);
+            *v = if FIRST {
+                d
+            } else {
+                d * self.keep + *v * self.mu
+            };
+            let d = if NESTEROV { *v * self.mu + d } else { *v };
+            *p -= d * self.lr;
+        }
+    }
+}
+
+/// One Adam or AdamW step's scalars (see [`FusedAdam`]).
+struct AdamStep {
+    scale: f32,
+    lr: f32,
+    b1: f32,
+    b2: f32,
+    f1: f32,
+    f2: f32,
+    eps: f32,
+    correction_1: f32,
+    correction_2: f32,
+    /// Adam: `√(1 − β₂ᵗ) / (1 − β₁ᵗ)`.
+    combined: f32,
+    /// Adam: `ε √(1 − β₂ᵗ)`.
+    eps_root: f32,
+    /// Adam's L2 penalty (used when `L2`).
+    penalty: f32,
+    /// AdamW: `1 − αλ`.
+    keep: f32,
+}
+
+impl AdamStep {
+    /// The update of one chunk: `FIRST` starts the moments from the gradient as burn does
+    /// (`g (1 − β₁)`, not `0 β₁ + g (1 − β₁)`, which differs in the sign of a zero), `DECOUPLED`
+    /// is AdamW, `L2` adds Adam's penalty to the gradient.
+    #[inline]
+    fn run<const FIRST: bool, const DECOUPLED: bool, const L2: bool>(
+        &self,
+        p: &mut [f32],
+        m: &mut [f32],
+        v: &mut [f32],
+        g: &[f32],
+    ) {
+        for (((p, m), v), &g) in p.iter_mut().zip(m).zip(v).zip(g) {
+            let g = g * self.scale;
+            let g = if L2 { *p * self.penalty + g } else { g };
+            if FIRST {
+                *m = g * self.f1;
+                *v = (g * g) * self.f2;
+            } else {
+                *m = *m * self.b1 + g * self.f1;
+                *v = *v * self.b2 + (g * g) * self.f2;
+            }
+            if DECOUPLED {
+                let update =
+                    (*m / self.correction_1) / ((*v / self.correction_2).sqrt() + self.eps);
+                *p = *p * self.keep - update * self.lr;
+            } else {
+                *p -= (*m * self.combined) / (v.sqrt() + self.eps_root) * self.lr;
+            }
+        }
     }
 }
 
