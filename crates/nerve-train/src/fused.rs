@@ -179,7 +179,7 @@ where
         }
     }
     let (mut s1, mut s2) = (split(s1, chunks), split(s2, chunks));
-    let work = |(((p, s1), s2), g): (((&mut [f32], &mut &mut [f32]), &mut &mut [f32]), &[f32])| {
+    let work = |p: &mut [f32], s1: &mut [f32], s2: &mut [f32], g: &[f32]| {
         let squared = squared_sum(g, scale);
         update(p, s1, s2, g);
         squared
@@ -189,14 +189,14 @@ where
             .zip(s1.iter_mut())
             .zip(s2.iter_mut())
             .zip(g.chunks(CHUNK))
-            .map(work)
+            .map(|(((p, s1), s2), g)| work(p, s1, s2, g))
             .collect()
     } else {
         p.par_chunks_mut(CHUNK)
             .zip(s1.par_iter_mut())
             .zip(s2.par_iter_mut())
             .zip(g.par_chunks(CHUNK))
-            .map(work)
+            .map(|(((p, s1), s2), g)| work(p, s1, s2, g))
             .collect()
     };
     partials.iter().sum()
