@@ -89,7 +89,9 @@ impl GradGauge {
 }
 
 /// A parameter-shaped tensor's values as f32 host data (a uniquely owned f32 CPU buffer is
-/// handed over, not copied), with its dtype to convert back to.
+/// handed over, not copied), with its dtype to convert back to. nerve trains in f32 (burn's
+/// default float); another float dtype would be updated in f32 and converted back, so only f32
+/// is bit-identical to burn's optimizers.
 fn host<const D: usize>(tensor: Tensor<D>) -> (TensorData, DType) {
     let dtype = tensor.dtype();
     let data = tensor.into_data();
@@ -290,7 +292,7 @@ impl burn::optim::Optimizer for FusedSgd {
             scale,
             |p, v, _, g| {
                 // Every choice is a const parameter, so each loop is branch-free.
-                let momentum = !v.is_empty();
+                let momentum = self.momentum.is_some();
                 let l2 = decay.is_some();
                 match (momentum, first, nesterov, l2) {
                     (false, _, _, false) => step.run::<false, false, false, false>(p, v, g),
@@ -331,13 +333,21 @@ pub(crate) struct FusedAdam {
     pub(crate) beta_1: f32,
     pub(crate) beta_2: f32,
     pub(crate) epsilon: f32,
-    /// Adam's L2 penalty λ (added to the gradient), or none.
-    pub(crate) l2: Option<f32>,
-    /// AdamW's decoupled weight decay λ (`θ ← θ (1 − αλ)`).
-    pub(crate) weight_decay: f32,
-    /// AdamW (decoupled weight decay) rather than Adam.
-    pub(crate) decoupled: bool,
+    /// Adam's L2 penalty or AdamW's decoupled decay.
+    pub(crate) decay: AdamDecay,
     pub(crate) gauge: Arc<GradGauge>,
+}
+
+/// [`FusedAdam`]'s rule and weight decay.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum AdamDecay {
+    /// Adam without weight decay.
+    None,
+    /// Adam with the L2 penalty λ added to the gradient (`g = λθ + g`), as burn's
+    /// `WeightDecay`: whenever the configured decay is above 0.
+    L2(f32),
+    /// AdamW with decoupled weight decay λ (`θ ← θ (1 − αλ)`; λ may be 0).
+    Decoupled(f32),
 }
 
 impl burn::optim::Optimizer for FusedAdam {
@@ -380,23 +390,26 @@ impl burn::optim::Optimizer for FusedAdam {
             correction_2,
             combined: root_2 / correction_1,
             eps_root: eps * root_2,
-            penalty: self.l2.unwrap_or(0.0),
+            penalty: match self.decay {
+                AdamDecay::L2(penalty) => penalty,
+                _ => 0.0,
+            },
             // burn skips the multiplication when αλ is 0; multiplying by exactly 1 is the same.
-            keep: (1.0 - lr * f64::from(self.weight_decay)) as f32,
+            keep: match self.decay {
+                AdamDecay::Decoupled(decay) => (1.0 - lr * f64::from(decay)) as f32,
+                _ => 1.0,
+            },
         };
         // Every choice is a const parameter, so each loop is branch-free and vectorizes.
-        let update = |p: &mut [f32], m: &mut [f32], v: &mut [f32], g: &[f32]| match (
-            first,
-            self.decoupled,
-            self.l2.is_some(),
-        ) {
-            (true, true, _) => step.run::<true, true, false>(p, m, v, g),
-            (false, true, _) => step.run::<false, true, false>(p, m, v, g),
-            (true, false, true) => step.run::<true, false, true>(p, m, v, g),
-            (true, false, false) => step.run::<true, false, false>(p, m, v, g),
-            (false, false, true) => step.run::<false, false, true>(p, m, v, g),
-            (false, false, false) => step.run::<false, false, false>(p, m, v, g),
-        };
+        let update =
+            |p: &mut [f32], m: &mut [f32], v: &mut [f32], g: &[f32]| match (first, self.decay) {
+                (true, AdamDecay::Decoupled(_)) => step.run::<true, true, false>(p, m, v, g),
+                (false, AdamDecay::Decoupled(_)) => step.run::<false, true, false>(p, m, v, g),
+                (true, AdamDecay::L2(_)) => step.run::<true, false, true>(p, m, v, g),
+                (true, AdamDecay::None) => step.run::<true, false, false>(p, m, v, g),
+                (false, AdamDecay::L2(_)) => step.run::<false, false, true>(p, m, v, g),
+                (false, AdamDecay::None) => step.run::<false, false, false>(p, m, v, g),
+            };
         let squared = for_chunks(
             f32_mut(&mut param),
             f32_mut(&mut m),
@@ -619,7 +632,7 @@ mod tests {
                 let mut norm_squared =
                     global_grad_norm_squared(&reference, &grads, &device).into_scalar::<f64>();
                 if let Some(max) = clip {
-                    let scale = ((max as f32) / ((norm_squared as f32).sqrt() + 1e-6)).min(1.0);
+                    let scale = crate::optimizer::clip_scale(norm_squared, max);
                     grads = crate::optimizer::scale_gradients(&reference, grads, scale);
                     norm_squared *= f64::from(scale) * f64::from(scale);
                 }
@@ -675,6 +688,8 @@ mod tests {
             ("sgd L2", sgd(0.0, false, 0.1)),
             ("adam", adam(OptimizerKind::Adam, None)),
             ("adam + L2", adam(OptimizerKind::Adam, Some(0.05))),
+            // Above 0 in f64 but 0 in f32: burn still adds its L2 term (`0 θ + g`).
+            ("adam + L2 below f32", adam(OptimizerKind::Adam, Some(1e-50))),
             ("adamw", adam(OptimizerKind::AdamW, None)),
             ("adamw no decay", adam(OptimizerKind::AdamW, Some(0.0))),
         ]

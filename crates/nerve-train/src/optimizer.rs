@@ -10,7 +10,7 @@ use burn::store::RecordError;
 use burn::tensor::Bytes;
 use serde::{Deserialize, Serialize};
 
-use crate::fused::{FusedAdam, FusedSgd, GradGauge};
+use crate::fused::{AdamDecay, FusedAdam, FusedSgd, GradGauge};
 use crate::global_grad_norm_squared;
 
 /// Which update rule to use.
@@ -169,10 +169,12 @@ impl OptimizerConfig {
                 beta_1: self.beta_1,
                 beta_2: self.beta_2,
                 epsilon: self.epsilon,
-                // As burn's: an L2 term whenever the decay is above 0 in f64.
-                l2: (self.kind == OptimizerKind::Adam && decay > 0.0).then_some(decay as f32),
-                weight_decay: decay as f32,
-                decoupled: self.kind == OptimizerKind::AdamW,
+                decay: match self.kind {
+                    OptimizerKind::AdamW => AdamDecay::Decoupled(decay as f32),
+                    // As burn's: an L2 term whenever the decay is above 0 in f64.
+                    _ if decay > 0.0 => AdamDecay::L2(decay as f32),
+                    _ => AdamDecay::None,
+                },
                 gauge: gauge.clone(),
             }),
             OptimizerKind::RmsProp => {
@@ -252,14 +254,8 @@ impl Optimizer {
         let norm_squared = |model: &M, grads: &GradientsParams| {
             global_grad_norm_squared(model, grads, device).into_scalar::<f64>()
         };
-        // scale = min(1, max / (‖g‖ + 1e-6)) as PyTorch's `clip_grad_norm_` computes it, in f32
-        // as the gradients are. (Before the fused steps nerve multiplied by the reciprocal on
-        // the device, which can differ in the last bit.) The norm is measured twice with
-        // clipping on — here, and again by the fused pass after scaling — since the scale must
-        // be known before the first parameter is updated.
-        let clip_scale = |norm_squared: f64, max_norm: f64| {
-            ((max_norm as f32) / ((norm_squared as f32).sqrt() + 1e-6)).min(1.0)
-        };
+        // The norm is measured twice with clipping on — here, and again by the fused pass
+        // after scaling — since the scale must be known before the first parameter is updated.
         match &self.gauge {
             Some(gauge) => {
                 let scale =
@@ -280,6 +276,14 @@ impl Optimizer {
             }
         }
     }
+}
+
+/// The factor clipping multiplies every gradient by: `min(1, max / (‖g‖ + 1e-6))` as PyTorch's
+/// `clip_grad_norm_` computes it, in f32 as the gradients are, from the squared global norm.
+/// (Before the fused steps nerve multiplied by the reciprocal on the device, which can differ in
+/// the last bit.)
+pub(crate) fn clip_scale(norm_squared: f64, max_norm: f64) -> f32 {
+    ((max_norm as f32) / ((norm_squared as f32).sqrt() + 1e-6)).min(1.0)
 }
 
 /// Multiplies every gradient of `model` by `scale`.
