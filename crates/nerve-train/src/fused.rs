@@ -689,7 +689,10 @@ mod tests {
             ("adam", adam(OptimizerKind::Adam, None)),
             ("adam + L2", adam(OptimizerKind::Adam, Some(0.05))),
             // Above 0 in f64 but 0 in f32: burn still adds its L2 term (`0 θ + g`).
-            ("adam + L2 below f32", adam(OptimizerKind::Adam, Some(1e-50))),
+            (
+                "adam + L2 below f32",
+                adam(OptimizerKind::Adam, Some(1e-50)),
+            ),
             ("adamw", adam(OptimizerKind::AdamW, None)),
             ("adamw no decay", adam(OptimizerKind::AdamW, Some(0.0))),
         ]
