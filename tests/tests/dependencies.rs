@@ -1,7 +1,7 @@
 //! The crates depend on each other only as ARCHITECTURE.md allows, read from their manifests:
 //! each library uses only the nerve crates below it (`nerve-choice` under all, for parsing
 //! names; `nerve-train` is where data, model and loss meet; `nerve-data` never uses
-//! `nerve-model`), takes `nerve-backend` only to test itself
+//! `nerve-model`; `nerve-onnx` reads a model, never the trainer), takes `nerve-backend` only to test itself
 //! (so it stays backend-free), never switches on a burn backend feature, and returns typed
 //! errors (no `anyhow`). In the app, no command module imports another.
 
@@ -10,7 +10,7 @@
 use std::path::PathBuf;
 
 /// Each library crate and the nerve crates its normal dependencies may include.
-const ALLOWED: [(&str, &[&str]); 6] = [
+const ALLOWED: [(&str, &[&str]); 7] = [
     ("nerve-choice", &[]),
     ("nerve-backend", &["nerve-choice"]),
     ("nerve-data", &["nerve-choice"]),
@@ -18,6 +18,11 @@ const ALLOWED: [(&str, &[&str]); 6] = [
     ("nerve-loss", &["nerve-choice"]),
     (
         "nerve-train",
+        &["nerve-choice", "nerve-data", "nerve-model", "nerve-loss"],
+    ),
+    // ONNX export reads a model (network, preprocessing, loss), not the trainer.
+    (
+        "nerve-onnx",
         &["nerve-choice", "nerve-data", "nerve-model", "nerve-loss"],
     ),
 ];
@@ -156,5 +161,54 @@ fn no_command_imports_another() {
                 );
             }
         }
+    }
+}
+
+/// Each crate `cargo tree` lists, with the features it is built with, for `args`.
+fn features(args: &[&str]) -> std::collections::BTreeMap<String, std::collections::BTreeSet<String>> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let out = std::process::Command::new(cargo)
+        .current_dir(nerve_tests::repo_path(""))
+        .args(["tree", "--offline", "--prefix", "none", "--format", "{p} {f}"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut all = std::collections::BTreeMap::new();
+    for line in String::from_utf8(out.stdout).unwrap().lines() {
+        // `name vX.Y.Z [(path)] [(*)] feature,feature`
+        let mut words = line.split_whitespace();
+        let (Some(name), Some(version)) = (words.next(), words.next()) else {
+            continue;
+        };
+        let features: std::collections::BTreeSet<String> = words
+            .last()
+            .filter(|w| !w.starts_with('('))
+            .map(|w| w.split(',').map(str::to_owned).collect())
+            .unwrap_or_default();
+        all.entry(format!("{name} {version}"))
+            .or_insert_with(std::collections::BTreeSet::new)
+            .extend(features);
+    }
+    all
+}
+
+#[test]
+fn the_tests_share_the_build_of_burn_with_the_binary() {
+    // Cargo unifies features over one build: a dev-dependency (tract-onnx) that switches on a
+    // feature of a crate under burn makes `cargo test --workspace` compile burn a second time
+    // (~12 minutes here). The feature pins in nerve-backend's manifest prevent it; this checks
+    // that every crate burn's CPU backends use is built alike by `cargo build -p nerve` and by
+    // the tests.
+    let burn = features(&["-p", "nerve-backend", "-e", "normal"]);
+    let binary = features(&["-p", "nerve", "-e", "normal"]);
+    let tests = features(&["--workspace", "-e", "normal,dev"]);
+    assert!(burn.contains_key("burn v0.22.1"), "{:?}", burn.keys());
+    for name in burn.keys() {
+        assert_eq!(
+            binary.get(name),
+            tests.get(name),
+            "`{name}` is built with other features by the tests than by `cargo build -p nerve`: pin them in the root Cargo.toml"
+        );
     }
 }

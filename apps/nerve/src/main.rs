@@ -51,6 +51,8 @@ enum Command {
     Eval(commands::eval::EvalArgs),
     /// Predict with a model file: one CSV line per input row.
     Predict(commands::predict::PredictArgs),
+    /// Export a model file to ONNX, preprocessing included, for onnxruntime, tract and others.
+    Export(commands::export::ExportArgs),
     /// Calibrate a classifier's probabilities: fit a temperature on held-out rows, write a copy.
     Calibrate(commands::calibrate::CalibrateArgs),
     /// Describe a model file: architecture, preprocessing, training, metrics, weight statistics.
@@ -83,6 +85,7 @@ fn main() -> ExitCode {
         Command::Bench(args) => commands::bench::run(args),
         Command::Eval(args) => commands::eval::eval(args),
         Command::Predict(args) => commands::predict::predict(args),
+        Command::Export(args) => commands::export::export(args),
         Command::Calibrate(args) => commands::calibrate::calibrate(args),
         Command::Inspect(args) => commands::inspect::inspect(args),
         Command::Explain(args) => commands::explain::run(args),

@@ -47,6 +47,27 @@ impl NaValues {
         }
     }
 
+    /// Every cell text that [`NaValues::contains`] reads as missing without parsing a
+    /// number: pandas' defaults, each spelling nerve accepts in any capitalisation in all of
+    /// its capitalisations, and the extra strings; sorted. For a consumer that can only compare
+    /// strings exactly (an ONNX graph's category lookup). An extra string that is a number also
+    /// matches other spellings of that number ([`NaValues::numbers`]).
+    pub fn spellings(&self) -> Vec<String> {
+        let mut all: std::collections::BTreeSet<String> =
+            PANDAS_NA_VALUES.iter().map(|s| (*s).to_owned()).collect();
+        for token in ANY_CASE_NA_VALUES {
+            all.extend(capitalisations(token));
+        }
+        all.extend(self.extra.iter().cloned());
+        all.into_iter().collect()
+    }
+
+    /// The extra missing-value strings that are numbers, as numbers: a numeric cell equal to
+    /// one is missing (`-999` matches `-999.0`).
+    pub fn numbers(&self) -> &[f64] {
+        &self.extra_numbers
+    }
+
     /// Whether a (trimmed) cell means "no value".
     pub fn contains(&self, cell: &str) -> bool {
         (could_be_default_na(cell.as_bytes())
@@ -60,6 +81,27 @@ impl NaValues {
                     .parse::<f64>()
                     .is_ok_and(|v| self.extra_numbers.contains(&v)))
     }
+}
+
+/// Every capitalisation of `token` (`na`: `na`, `nA`, `Na`, `NA`).
+pub(crate) fn capitalisations(token: &str) -> Vec<String> {
+    token.chars().fold(vec![String::new()], |prefixes, c| {
+        let (lower, upper) = (c.to_ascii_lowercase(), c.to_ascii_uppercase());
+        prefixes
+            .into_iter()
+            .flat_map(|p| {
+                let mut lowered = p.clone();
+                lowered.push(lower);
+                let mut variants = vec![lowered];
+                if upper != lower {
+                    let mut uppered = p;
+                    uppered.push(upper);
+                    variants.push(uppered);
+                }
+                variants
+            })
+            .collect()
+    })
 }
 
 /// A quick test that rules out most cells (every number, most words) before the table lookups:

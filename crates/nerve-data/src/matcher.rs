@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use crate::cell::LevelKey;
+use crate::cell::{LevelKey, NumberSyntax, capitalisations, parse_bool};
 use crate::column::{Column, ColumnData};
 use crate::{Categorical, Table};
 
@@ -90,5 +90,73 @@ impl<'a> Matcher<'a> {
                 }
             }
         }
+    }
+}
+
+/// The texts of a cell that nerve matches to the category (or class label) `name` by value, as
+/// [`Matcher`] does in a file with a decimal point: `name` itself and, for a number or a truth
+/// value, its common other spellings — the shortest decimal (`3`, `0.5`), an integer with `.0`
+/// (`3.0`, as Python's `str(float)` writes it), and every capitalisation of `true` / `false`.
+/// Each is checked to have `name`'s key, so none matches another category. For a consumer that
+/// can only compare strings exactly (an ONNX graph's category lookup); other spellings of a
+/// number (`3.00`, `+3`, `$3`) match in nerve but are not listed.
+pub fn category_spellings(name: &str) -> Vec<String> {
+    let syntax = NumberSyntax::default();
+    let key = LevelKey::of(name, &syntax);
+    let mut candidates = vec![name.to_owned()];
+    match &key {
+        LevelKey::Number(_) => {
+            if let Some(parsed) = syntax.parse(name) {
+                let value = parsed.value;
+                candidates.push(format!("{value}"));
+                if value.fract() == 0.0 && value.abs() < 1e16 {
+                    candidates.push(format!("{value:.1}"));
+                }
+            }
+        }
+        LevelKey::Integer(digits) => candidates.push(digits.clone()),
+        LevelKey::Bool(b) => {
+            candidates.extend(capitalisations(if *b { "true" } else { "false" }));
+            debug_assert!(candidates[1..].iter().all(|c| parse_bool(c) == Some(*b)));
+        }
+        LevelKey::Text(_) => {}
+    }
+    let mut spellings: Vec<String> = Vec::new();
+    for candidate in candidates {
+        if LevelKey::of(&candidate, &syntax) == key && !spellings.contains(&candidate) {
+            spellings.push(candidate);
+        }
+    }
+    spellings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::NaValues;
+
+    #[test]
+    fn category_spellings_match_the_category_and_nothing_else() {
+        assert_eq!(category_spellings("Adelie"), ["Adelie"]);
+        assert_eq!(category_spellings("3"), ["3", "3.0"]);
+        assert_eq!(category_spellings("3.0"), ["3.0", "3"]);
+        assert_eq!(category_spellings("0.5"), ["0.5"]);
+        assert_eq!(category_spellings("True").len(), 16);
+        assert_eq!(category_spellings("false").len(), 32);
+        assert_eq!(
+            category_spellings("00012345678901234567"),
+            ["00012345678901234567", "12345678901234567"]
+        );
+    }
+
+    #[test]
+    fn missing_spellings_are_all_read_as_missing() {
+        let na = NaValues::with_extra(["?", "-999"]);
+        let spellings = na.spellings();
+        assert!(spellings.iter().all(|s| na.contains(s)), "{spellings:?}");
+        for s in ["", "NA", "nA", "NULL", "nUlL", "-NaN", "+nAn", "?", "-999"] {
+            assert!(spellings.iter().any(|t| t == s), "{s} missing");
+        }
+        assert_eq!(na.numbers(), [-999.0]);
     }
 }

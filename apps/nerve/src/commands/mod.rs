@@ -6,6 +6,7 @@ pub(crate) mod calibrate;
 pub(crate) mod datasets;
 pub(crate) mod eval;
 pub(crate) mod explain;
+pub(crate) mod export;
 pub(crate) mod inspect;
 pub(crate) mod plot;
 pub(crate) mod predict;

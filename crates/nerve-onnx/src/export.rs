@@ -1,0 +1,525 @@
+//! [`to_onnx`]: a network and its preprocessing as one ONNX model that takes the raw columns and
+//! answers what `nerve predict` answers.
+
+use nerve_data::{FeatureTransform, NaValues, Preprocessor, TargetTransform};
+use nerve_loss::Loss;
+use nerve_model::Mlp;
+use prost::Message as _;
+use serde_json::json;
+
+use crate::features::wire_features;
+use crate::graph::{Graph, value_info};
+use crate::network::{wire_head, wire_network};
+use crate::proto::tensor_proto::DataType;
+use crate::proto::{ModelProto, OperatorSetIdProto, StringStringEntryProto};
+
+/// The ONNX operator set of the default domain the graph uses: 13, the oldest that has every
+/// operator it needs with today's semantics (`Unsqueeze`/`Squeeze` with axes as an input,
+/// `Softmax` over one axis, `IsNaN` and `Equal` on doubles), so the widest range of runtimes
+/// loads it (onnxruntime 1.8 and later, tract, OpenVINO, TensorRT 8).
+pub const OPSET: i64 = 13;
+
+/// The `ai.onnx.ml` operator set (for `CategoryMapper`): 2, the one paired with opset 13.
+pub const ML_OPSET: i64 = 2;
+
+/// The ONNX IR version matching [`OPSET`] (ONNX 1.8).
+pub const IR_VERSION: i64 = 7;
+
+/// Settings of [`to_onnx`] beyond the model itself.
+#[derive(Debug, Clone, Default)]
+pub struct ExportOptions {
+    /// Two classes: answer the second class when its probability is at least this, compared
+    /// in f32 (`nerve predict --threshold`); `None` answers the most probable class.
+    pub threshold: Option<f64>,
+    /// The missing-value spellings the model's rows are read with (the run's `--na-values`
+    /// beside pandas' defaults): a categorical input holding one is filled, and a numeric
+    /// input equal to one of its numbers too.
+    pub na_values: NaValues,
+    /// More `metadata_props` entries (key, value), after nerve's own.
+    pub metadata: Vec<(String, String)>,
+}
+
+/// What a graph input holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputKind {
+    /// A numeric column: `double [N]`, NaN for a missing value.
+    Numeric,
+    /// A categorical column: `string [N]`, each cell's text.
+    Categorical,
+}
+
+/// One graph input: a feature column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OnnxInput {
+    /// The column's name, which is the input's name.
+    pub name: String,
+    /// What it holds.
+    pub kind: InputKind,
+}
+
+/// An exported model and its signature.
+#[derive(Debug, Clone)]
+pub struct OnnxModel {
+    /// The ONNX model.
+    pub proto: ModelProto,
+    /// The graph inputs, one per feature column, in the model's input order.
+    pub inputs: Vec<OnnxInput>,
+    /// The name of the predictions output: `string [N]` class names, or `float [N]` values
+    /// in the target's units.
+    pub prediction: String,
+    /// The name of the probabilities output (`float [N, classes]`, classification only).
+    pub probabilities: Option<String>,
+}
+
+impl OnnxModel {
+    /// The model as the bytes of an `.onnx` file (protobuf).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        self.proto.encode_to_vec()
+    }
+}
+
+/// Why a model cannot be exported.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ExportError {
+    /// A spiking network: its neurons run over time steps with state, which this export does
+    /// not express (an ONNX `Loop` could; not written yet).
+    #[error(
+        "this is a spiking network: ONNX export covers rate networks (layers with an activation) for now; its neurons run over time steps, which the export does not express yet"
+    )]
+    Spiking,
+    /// A date column: ONNX has no operator that parses dates from text.
+    #[error(
+        "feature `{column}` is a date column: ONNX cannot parse dates from text, so the export does not support date features yet; retrain without it (`--ignore {column}`) or with its parts as numeric columns"
+    )]
+    Date {
+        /// The column.
+        column: String,
+    },
+    /// A loss and target that nerve does not train together.
+    #[error("a {task} model trained with the {loss} loss is not one nerve makes")]
+    Head {
+        /// The task.
+        task: String,
+        /// The loss.
+        loss: Loss,
+    },
+    /// Network and preprocessing disagree.
+    #[error(
+        "the network ({network_in} inputs, {network_out} outputs) does not match its preprocessing ({preprocessing_in} inputs, {preprocessing_out} outputs)"
+    )]
+    Mismatch {
+        /// The network's input width.
+        network_in: usize,
+        /// The network's output width.
+        network_out: usize,
+        /// The preprocessing's input width.
+        preprocessing_in: usize,
+        /// The output width the preprocessing and loss call for.
+        preprocessing_out: usize,
+    },
+    /// A decision threshold that does not apply.
+    #[error("{0}")]
+    Threshold(String),
+    /// A weight tensor that could not be read.
+    #[error("cannot read the weights of layer {layer}: {message}")]
+    Weights {
+        /// The layer.
+        layer: usize,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// Exports `model`, trained with `loss` on data prepared by `preprocessor`, as an ONNX model.
+///
+/// The graph takes one input per feature column, named after it: numeric columns as
+/// `double [N]` (NaN, or a number among `options.na_values`, is missing), categorical columns
+/// as `string [N]`. It fills missing values with the training fill values, standardizes as
+/// nerve does (`(x − offset) / scale` in f64, then f32), one-hot encodes categories (matched by
+/// text as [`nerve_data::category_spellings`] lists; an unseen one is all zeros), runs the
+/// layers (`Gemm` + activation) and returns `prediction` (class names as `string [N]`, or
+/// `float [N]` values in the target's units) and, for a classifier, `probabilities`
+/// (`float [N, classes]`, softmax or the sigmoid's `[1 − p, p]`). `N` is symbolic.
+///
+/// # Errors
+///
+/// [`ExportError`]: a spiking network, a date feature, a network that does not fit its
+/// preprocessing, a threshold for other than two classes.
+pub fn to_onnx(
+    model: &Mlp,
+    preprocessor: &Preprocessor,
+    loss: Loss,
+    options: &ExportOptions,
+) -> Result<OnnxModel, ExportError> {
+    if model.is_spiking() {
+        return Err(ExportError::Spiking);
+    }
+    if let Some(FeatureTransform::Date { column, .. }) = preprocessor
+        .features
+        .iter()
+        .find(|f| matches!(f, FeatureTransform::Date { .. }))
+    {
+        return Err(ExportError::Date {
+            column: column.clone(),
+        });
+    }
+    let head = Head::of(preprocessor, loss)?;
+    let config = model.config();
+    let d_output = match head {
+        Head::Sigmoid | Head::Values { .. } => 1,
+        Head::Softmax => preprocessor.d_output(),
+    };
+    if config.d_input != preprocessor.d_input() || config.d_output != d_output {
+        return Err(ExportError::Mismatch {
+            network_in: config.d_input,
+            network_out: config.d_output,
+            preprocessing_in: preprocessor.d_input(),
+            preprocessing_out: d_output,
+        });
+    }
+    let threshold = check_threshold(options.threshold, preprocessor)?;
+
+    let inputs: Vec<OnnxInput> = preprocessor
+        .features
+        .iter()
+        .map(|f| OnnxInput {
+            name: f.column().to_owned(),
+            kind: match f {
+                FeatureTransform::Categorical { .. } => InputKind::Categorical,
+                _ => InputKind::Numeric,
+            },
+        })
+        .collect();
+    let taken: Vec<&str> = inputs.iter().map(|i| i.name.as_str()).collect();
+    let prediction = unused_name("prediction", &taken);
+    let probabilities = preprocessor
+        .labels()
+        .map(|_| unused_name("probabilities", &taken));
+    let mut reserved = taken.clone();
+    reserved.push(&prediction);
+    reserved.extend(probabilities.as_deref());
+
+    let mut graph = Graph::new(reserved.iter().copied());
+    let x = wire_features(&mut graph, &preprocessor.features, &options.na_values);
+    let logits = wire_network(&mut graph, model, x)?;
+    wire_head(
+        &mut graph,
+        &head,
+        &logits,
+        threshold,
+        preprocessor.labels(),
+        &prediction,
+        probabilities.as_deref(),
+    );
+
+    let graph_inputs = preprocessor
+        .features
+        .iter()
+        .map(|f| match f {
+            FeatureTransform::Categorical { .. } => value_info(
+                f.column(),
+                DataType::String,
+                &[],
+                "categorical column: each cell's text",
+            ),
+            _ => value_info(
+                f.column(),
+                DataType::Double,
+                &[],
+                "numeric column: NaN for a missing value",
+            ),
+        })
+        .collect();
+    let mut graph_outputs = vec![match head {
+        Head::Values { .. } => value_info(
+            &prediction,
+            DataType::Float,
+            &[],
+            "the predicted value, in the target's units",
+        ),
+        _ => value_info(
+            &prediction,
+            DataType::String,
+            &[],
+            "the predicted class name",
+        ),
+    }];
+    if let (Some(name), Some(labels)) = (&probabilities, preprocessor.labels()) {
+        graph_outputs.push(value_info(
+            name,
+            DataType::Float,
+            &[labels.len()],
+            "each class's probability, in the order of the class_labels metadata",
+        ));
+    }
+    let graph = graph.finish("nerve", graph_inputs, graph_outputs);
+
+    let metadata = metadata(preprocessor, &inputs, &prediction, probabilities.as_deref(), threshold);
+    let proto = ModelProto {
+        ir_version: Some(IR_VERSION),
+        opset_import: vec![
+            OperatorSetIdProto {
+                domain: Some(String::new()),
+                version: Some(OPSET),
+            },
+            OperatorSetIdProto {
+                domain: Some(crate::graph::ML_DOMAIN.to_owned()),
+                version: Some(ML_OPSET),
+            },
+        ],
+        producer_name: Some("nerve".to_owned()),
+        producer_version: Some(env!("CARGO_PKG_VERSION").to_owned()),
+        doc_string: Some(format!(
+            "A nerve model predicting `{}` from its raw columns (metadata `inputs` lists them). Numeric columns are double [N] inputs, NaN when missing; categorical columns are string [N] inputs.",
+            preprocessor.target_name()
+        )),
+        graph: Some(graph),
+        metadata_props: metadata
+            .into_iter()
+            .chain(options.metadata.iter().cloned())
+            .map(|(key, value)| StringStringEntryProto {
+                key: Some(key),
+                value: Some(value),
+            })
+            .collect(),
+        ..ModelProto::default()
+    };
+    Ok(OnnxModel {
+        proto,
+        inputs,
+        prediction,
+        probabilities,
+    })
+}
+
+/// What the network's outputs become.
+pub(crate) enum Head {
+    /// Cross-entropy: softmax over one logit per class.
+    Softmax,
+    /// Binary cross-entropy: the sigmoid of one logit is the second class's probability.
+    Sigmoid,
+    /// Regression: `output · scale + offset`, in f32.
+    Values {
+        /// The target's scale.
+        scale: f32,
+        /// The target's offset.
+        offset: f32,
+    },
+}
+
+impl Head {
+    fn of(preprocessor: &Preprocessor, loss: Loss) -> Result<Head, ExportError> {
+        match (&preprocessor.target, loss) {
+            (TargetTransform::Classes { .. }, Loss::CrossEntropy) => Ok(Head::Softmax),
+            (TargetTransform::Classes { labels, .. }, Loss::BinaryCrossEntropy)
+                if labels.len() == 2 =>
+            {
+                Ok(Head::Sigmoid)
+            }
+            (TargetTransform::Values { scale, offset, .. }, Loss::Mse | Loss::Huber) => {
+                Ok(Head::Values {
+                    scale: *scale,
+                    offset: *offset,
+                })
+            }
+            _ => Err(ExportError::Head {
+                task: preprocessor.task().to_string(),
+                loss,
+            }),
+        }
+    }
+}
+
+/// The threshold as `nerve predict` takes it: a probability, for two classes only.
+fn check_threshold(
+    threshold: Option<f64>,
+    preprocessor: &Preprocessor,
+) -> Result<Option<f32>, ExportError> {
+    let Some(t) = threshold else {
+        return Ok(None);
+    };
+    if !(0.0..=1.0).contains(&t) {
+        return Err(ExportError::Threshold(format!(
+            "the threshold must be a probability between 0 and 1, got {t}"
+        )));
+    }
+    match preprocessor.labels() {
+        Some(labels) if labels.len() == 2 => Ok(Some(t as f32)),
+        _ => Err(ExportError::Threshold(
+            "a decision threshold is for models of two classes".to_owned(),
+        )),
+    }
+}
+
+/// `base`, with `_` appended until no input takes the name.
+fn unused_name(base: &str, taken: &[&str]) -> String {
+    let mut name = base.to_owned();
+    while taken.contains(&name.as_str()) {
+        name.push('_');
+    }
+    name
+}
+
+/// nerve's `metadata_props`: what a caller needs to build inputs and read outputs.
+fn metadata(
+    preprocessor: &Preprocessor,
+    inputs: &[OnnxInput],
+    prediction: &str,
+    probabilities: Option<&str>,
+    threshold: Option<f32>,
+) -> Vec<(String, String)> {
+    let described: Vec<serde_json::Value> = preprocessor
+        .features
+        .iter()
+        .zip(inputs)
+        .map(|(f, input)| match f {
+            FeatureTransform::Categorical {
+                categories,
+                infrequent,
+                ..
+            } => json!({
+                "name": input.name, "type": "string", "kind": "categorical",
+                "categories": categories, "infrequent": infrequent,
+            }),
+            _ => json!({"name": input.name, "type": "double", "kind": "numeric"}),
+        })
+        .collect();
+    let mut entries = vec![
+        ("nerve_version", env!("CARGO_PKG_VERSION").to_owned()),
+        ("task", preprocessor.task().to_string()),
+        ("target", preprocessor.target_name().to_owned()),
+        (
+            "feature_names",
+            json!(inputs.iter().map(|i| &i.name).collect::<Vec<_>>()).to_string(),
+        ),
+        ("inputs", json!(described).to_string()),
+        ("prediction_output", prediction.to_owned()),
+    ];
+    if let (Some(name), Some(labels)) = (probabilities, preprocessor.labels()) {
+        entries.push(("probabilities_output", name.to_owned()));
+        entries.push(("class_labels", json!(labels).to_string()));
+    }
+    if let Some(t) = threshold {
+        entries.push(("decision_threshold", t.to_string()));
+    }
+    entries
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use burn::prelude::{Tensor, TensorData};
+    use nerve_backend::BackendKind;
+    use nerve_data::{PreprocessOptions, Table, Task};
+    use nerve_model::MlpConfig;
+    use tract_onnx::prelude::*;
+
+    use super::*;
+
+    /// Runs `onnx` in tract on `columns` (each column's cells: numbers, or text when `text`).
+    fn run_tract(onnx: &OnnxModel, columns: &[(Vec<f64>, Vec<&str>)]) -> TVec<TValue> {
+        let model = tract_onnx::onnx()
+            .model_for_read(&mut onnx.to_bytes().as_slice())
+            .expect("tract reads the model")
+            .into_optimized()
+            .expect("tract optimizes it")
+            .into_runnable()
+            .expect("tract runs it");
+        let inputs: TVec<TValue> = onnx
+            .inputs
+            .iter()
+            .zip(columns)
+            .map(|(input, (numbers, text))| {
+                let tensor: Tensor = match input.kind {
+                    InputKind::Numeric => tract_ndarray::Array1::from(numbers.clone()).into(),
+                    InputKind::Categorical => tract_ndarray::Array1::from(
+                        text.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>(),
+                    )
+                    .into(),
+                };
+                tensor.into()
+            })
+            .collect();
+        model.run(inputs).expect("tract runs the rows")
+    }
+
+    #[test]
+    fn columns_named_like_outputs_or_graph_values_keep_their_names_and_answers() {
+        let csv = "prediction,nerve/1_cast,probabilities,class\n\
+            1.5,a,10,x\n2.5,b,20,y\n3.5,a,30,x\n0.5,b,40,y\n2.0,a,15,x\n";
+        let table = Table::from_csv_str("t.csv", csv).expect("reads");
+        let rows: Vec<usize> = (0..table.num_rows()).collect();
+        let p = Preprocessor::fit(
+            &table,
+            "class",
+            Task::Classification,
+            &rows,
+            &PreprocessOptions::default(),
+        )
+        .expect("fits");
+        let new = Table::from_csv_str(
+            "new.csv",
+            "prediction,nerve/1_cast,probabilities\n1.0,a,12\n,c,\n4.0,NA,25\n",
+        )
+        .expect("reads");
+        let new_rows = [0, 1, 2];
+        let (x, _) = p.transform_features(&new, &new_rows).expect("transforms");
+        for backend in BackendKind::ALL {
+            let device = backend.device().expect("device");
+            let model = MlpConfig::new(p.d_input(), vec![3], p.d_output()).init(&device);
+            let onnx = to_onnx(&model, &p, Loss::CrossEntropy, &ExportOptions::default())
+                .expect("exports");
+            let names: Vec<&str> = onnx.inputs.iter().map(|i| i.name.as_str()).collect();
+            assert_eq!(names, ["prediction", "nerve/1_cast", "probabilities"]);
+            assert_eq!(onnx.prediction, "prediction_");
+            assert_eq!(onnx.probabilities.as_deref(), Some("probabilities_"));
+
+            let input = Tensor::<2>::from_data(TensorData::new(x.clone(), [3, p.d_input()]), &device);
+            let want = Loss::CrossEntropy
+                .probabilities(model.forward(input))
+                .into_data()
+                .convert::<f32>()
+                .into_vec::<f32>()
+                .expect("f32");
+            let outputs = run_tract(
+                &onnx,
+                &[
+                    (vec![1.0, f64::NAN, 4.0], vec![]),
+                    (vec![], vec!["a", "c", "NA"]),
+                    (vec![12.0, f64::NAN, 25.0], vec![]),
+                ],
+            );
+            let got = outputs[1].to_array_view::<f32>().expect("probabilities");
+            for (g, w) in got.iter().zip(&want) {
+                assert!((g - w).abs() <= 1e-6, "{backend}: {g} vs {w}");
+            }
+            let labels = outputs[0].to_array_view::<String>().expect("labels");
+            assert_eq!(labels.len(), 3);
+        }
+    }
+
+    #[test]
+    fn a_threshold_is_for_two_classes_and_a_probability() {
+        let table = Table::from_csv_str("t.csv", "a,y\n1,p\n2,q\n3,r\n").expect("reads");
+        let p = Preprocessor::fit(
+            &table,
+            "y",
+            Task::Classification,
+            &[0, 1, 2],
+            &PreprocessOptions::default(),
+        )
+        .expect("fits");
+        let device = BackendKind::default().device().expect("device");
+        let model = MlpConfig::new(1, vec![], 3).init(&device);
+        let options = ExportOptions {
+            threshold: Some(0.5),
+            ..ExportOptions::default()
+        };
+        let err = to_onnx(&model, &p, Loss::CrossEntropy, &options).expect_err("3 classes");
+        assert!(err.to_string().contains("two classes"), "{err}");
+        let err = to_onnx(&model, &p, Loss::Mse, &ExportOptions::default()).expect_err("mse");
+        assert!(matches!(err, ExportError::Head { .. }), "{err}");
+    }
+}

@@ -1,0 +1,161 @@
+//! The feature columns as the network's input matrix, as `Preprocessor::transform_features`
+//! makes it: missing values filled, numbers standardized in f64, categories one-hot.
+
+use nerve_data::{FeatureTransform, NaValues, category_spellings};
+
+use crate::graph::{Graph, int, ints, strings};
+use crate::proto::tensor_proto::DataType;
+
+/// Wires every feature column into one `float [N, d_input]` value and returns its name. A run
+/// of consecutive numeric columns is one block (`[N, k]`, one set of operations); each
+/// categorical column is another.
+pub(crate) fn wire_features(
+    graph: &mut Graph,
+    features: &[FeatureTransform],
+    na_values: &NaValues,
+) -> String {
+    let axis1 = graph.i64s("axis1", &[1], vec![1]);
+    let mut blocks = Vec::new();
+    let mut run: Vec<&FeatureTransform> = Vec::new();
+    for feature in features {
+        match feature {
+            FeatureTransform::Numeric { .. } => run.push(feature),
+            FeatureTransform::Categorical { .. } => {
+                if !run.is_empty() {
+                    blocks.push(numeric_block(graph, &run, na_values, &axis1));
+                    run.clear();
+                }
+                if let Some(block) = categorical_block(graph, feature, na_values, &axis1) {
+                    blocks.push(block);
+                }
+            }
+            // Refused before wiring (ExportError::Date).
+            FeatureTransform::Date { .. } => {}
+        }
+    }
+    if !run.is_empty() {
+        blocks.push(numeric_block(graph, &run, na_values, &axis1));
+    }
+    match blocks.len() {
+        1 => blocks.swap_remove(0),
+        _ => {
+            let parts: Vec<&str> = blocks.iter().map(String::as_str).collect();
+            graph.op("Concat", &parts, vec![int("axis", 1)])
+        }
+    }
+}
+
+/// Numeric columns `[N]` (double) -> `[N, k]` float: a value that is NaN (or equal to a numeric
+/// missing-value spelling) takes the column's fill, then `(x - offset) / scale` in f64 — nerve
+/// reads numbers as f64 and computes exactly this before rounding to f32, so a column near 1e6
+/// with a small spread keeps its digits — and the result is cast to float.
+fn numeric_block(
+    graph: &mut Graph,
+    run: &[&FeatureTransform],
+    na_values: &NaValues,
+    axis1: &str,
+) -> String {
+    let (mut offsets, mut scales, mut fills) = (Vec::new(), Vec::new(), Vec::new());
+    let columns: Vec<String> = run
+        .iter()
+        .map(|feature| {
+            if let FeatureTransform::Numeric {
+                offset,
+                scale,
+                fill,
+                ..
+            } = feature
+            {
+                offsets.push(f64::from(*offset));
+                scales.push(f64::from(*scale));
+                fills.push(f64::from(*fill));
+            }
+            graph.op("Unsqueeze", &[feature.column(), axis1], vec![])
+        })
+        .collect();
+    let k = columns.len();
+    let x = if k == 1 {
+        columns[0].clone()
+    } else {
+        let parts: Vec<&str> = columns.iter().map(String::as_str).collect();
+        graph.op("Concat", &parts, vec![int("axis", 1)])
+    };
+    let mut missing = graph.op("IsNaN", &[&x], vec![]);
+    for &number in na_values.numbers() {
+        let spelling = graph.f64s("na_number", &[], vec![number]);
+        let equal = graph.op("Equal", &[&x, &spelling], vec![]);
+        missing = graph.op("Or", &[&missing, &equal], vec![]);
+    }
+    let fill = graph.f64s("fill", &[k], fills);
+    let filled = graph.op("Where", &[&missing, &fill, &x], vec![]);
+    let offset = graph.f64s("offset", &[k], offsets);
+    let centred = graph.op("Sub", &[&filled, &offset], vec![]);
+    let scale = graph.f64s("scale", &[k], scales);
+    let z = graph.op("Div", &[&centred, &scale], vec![]);
+    graph.op("Cast", &[&z], vec![int("to", DataType::Float as i64)])
+}
+
+/// A categorical column `[N]` (string) -> `[N, width]` float one-hot. `CategoryMapper` maps
+/// each spelling of a category (and of an infrequent one, to the group's input) to its input,
+/// each missing-value spelling to the fill category's input, and anything else to -1, which
+/// matches no input (all zeros, as nerve encodes an unseen category). `None` for a column
+/// with no inputs.
+fn categorical_block(
+    graph: &mut Graph,
+    feature: &FeatureTransform,
+    na_values: &NaValues,
+    axis1: &str,
+) -> Option<String> {
+    let FeatureTransform::Categorical {
+        column,
+        categories,
+        fill,
+        infrequent,
+        ..
+    } = feature
+    else {
+        return None;
+    };
+    let width = feature.width();
+    if width == 0 {
+        return None;
+    }
+    let mut keys: Vec<String> = Vec::new();
+    let mut values: Vec<i64> = Vec::new();
+    let mut add = |spelling: String, input: usize| {
+        // The first wins: a cell is missing before it is a category (as the reader decides),
+        // and a name repeated by value matches its first index (as nerve's matcher does).
+        if !keys.contains(&spelling) {
+            keys.push(spelling);
+            values.push(input as i64);
+        }
+    };
+    if let Some(fill_input) = categories.iter().position(|c| c == fill) {
+        for spelling in na_values.spellings() {
+            add(spelling, fill_input);
+        }
+    }
+    for (input, category) in categories.iter().enumerate() {
+        for spelling in category_spellings(category) {
+            add(spelling, input);
+        }
+    }
+    for category in infrequent {
+        for spelling in category_spellings(category) {
+            add(spelling, categories.len());
+        }
+    }
+    let index = graph.ml_op(
+        "CategoryMapper",
+        &[column],
+        vec![
+            strings("cats_strings", &keys),
+            ints("cats_int64s", values),
+            int("default_int64", -1),
+        ],
+    );
+    let index = graph.op("Unsqueeze", &[&index, axis1], vec![]);
+    let inputs = graph.i64s("inputs", &[1, width], (0..width as i64).collect());
+    let hot = graph.op("Equal", &[&index, &inputs], vec![]);
+    Some(graph.op("Cast", &[&hot], vec![int("to", DataType::Float as i64)]))
+}
