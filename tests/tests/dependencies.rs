@@ -165,15 +165,28 @@ fn no_command_imports_another() {
 }
 
 /// Each crate `cargo tree` lists, with the features it is built with, for `args`.
-fn features(args: &[&str]) -> std::collections::BTreeMap<String, std::collections::BTreeSet<String>> {
+fn features(
+    args: &[&str],
+) -> std::collections::BTreeMap<String, std::collections::BTreeSet<String>> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let out = std::process::Command::new(cargo)
         .current_dir(nerve_tests::repo_path(""))
-        .args(["tree", "--offline", "--prefix", "none", "--format", "{p} {f}"])
+        .args([
+            "tree",
+            "--offline",
+            "--prefix",
+            "none",
+            "--format",
+            "{p} {f}",
+        ])
         .args(args)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mut all = std::collections::BTreeMap::new();
     for line in String::from_utf8(out.stdout).unwrap().lines() {
         // `name vX.Y.Z [(path)] [(*)] feature,feature`

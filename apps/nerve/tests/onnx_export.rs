@@ -18,6 +18,7 @@ use std::process::Command;
 
 use common::{fails, file, nerve, ok, repo_file, scratch, train};
 use tract_onnx::prelude::*;
+use tract_onnx::tract_hir::infer::Factoid as _;
 
 /// What a runtime answered for some rows.
 struct Answers {
@@ -30,7 +31,12 @@ struct Answers {
 /// A CSV file as text cells: the header and the rows.
 fn read_cells(path: &str) -> (Vec<String>, Vec<Vec<String>>) {
     let mut reader = csv::ReaderBuilder::new().from_path(path).unwrap();
-    let header = reader.headers().unwrap().iter().map(str::to_owned).collect();
+    let header = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
     let rows = reader
         .records()
         .map(|r| r.unwrap().iter().map(str::to_owned).collect())
@@ -80,17 +86,24 @@ fn run_tract(model: &Path, data: &str, rows: &[usize]) -> Answers {
     let outputs = runnable.run(inputs).unwrap();
     let first = &outputs[0];
     let predictions = if first.datum_type() == String::datum_type() {
-        first.to_array_view::<String>().unwrap().iter().cloned().collect()
+        first
+            .to_plain_array_view::<String>()
+            .unwrap()
+            .iter()
+            .cloned()
+            .collect()
     } else {
-        let values = first.to_array_view::<f32>().unwrap();
+        let values = first.to_plain_array_view::<f32>().unwrap();
         assert_eq!(values.shape(), [rows.len()], "prediction is [N]");
         values.iter().map(f32::to_string).collect()
     };
     let probabilities = match outputs.get(1) {
         Some(p) => {
-            let p = p.to_array_view::<f32>().unwrap();
+            let p = p.to_plain_array_view::<f32>().unwrap();
             assert_eq!(p.shape()[0], rows.len(), "probabilities are [N, C]");
-            p.outer_iter().map(|row| row.to_vec()).collect()
+            p.outer_iter()
+                .map(|row| row.iter().copied().collect())
+                .collect()
         }
         None => Vec::new(),
     };
@@ -213,10 +226,24 @@ fn dataset(name: &str) -> String {
 
 #[test]
 fn multiclass_models_of_every_activation_match_predict() {
-    check("iris", &["--data", "iris", "--epochs", "40"], &dataset("iris"), &[]);
+    check(
+        "iris",
+        &["--data", "iris", "--epochs", "40"],
+        &dataset("iris"),
+        &[],
+    );
     check(
         "wine-tanh",
-        &["--data", "wine", "--epochs", "30", "--activation", "tanh", "--hidden", "16,8"],
+        &[
+            "--data",
+            "wine",
+            "--epochs",
+            "30",
+            "--activation",
+            "tanh",
+            "--hidden",
+            "16,8",
+        ],
         &dataset("wine"),
         &[],
     );
@@ -228,7 +255,14 @@ fn multiclass_models_of_every_activation_match_predict() {
     );
     check(
         "xor",
-        &["--data", "xor", "--epochs", "50", "--activation", "leaky-relu"],
+        &[
+            "--data",
+            "xor",
+            "--epochs",
+            "50",
+            "--activation",
+            "leaky-relu",
+        ],
         &dataset("xor"),
         &[],
     );
@@ -239,13 +273,29 @@ fn binary_models_with_cross_entropy_bce_and_a_threshold_match_predict() {
     let data = dataset("breast_cancer");
     check(
         "cancer-ce",
-        &["--data", "breast_cancer", "--epochs", "10", "--activation", "sigmoid"],
+        &[
+            "--data",
+            "breast_cancer",
+            "--epochs",
+            "10",
+            "--activation",
+            "sigmoid",
+        ],
         &data,
         &[],
     );
     check(
         "cancer-bce",
-        &["--data", "breast_cancer", "--epochs", "10", "--loss", "bce", "--activation", "leaky-relu"],
+        &[
+            "--data",
+            "breast_cancer",
+            "--epochs",
+            "10",
+            "--loss",
+            "bce",
+            "--activation",
+            "leaky-relu",
+        ],
         &data,
         &[],
     );
@@ -269,7 +319,9 @@ fn regression_and_linear_models_match_predict() {
     );
     check(
         "diabetes-linear-huber",
-        &["--data", "diabetes", "--epochs", "20", "--hidden", "none", "--loss", "huber"],
+        &[
+            "--data", "diabetes", "--epochs", "20", "--hidden", "none", "--loss", "huber",
+        ],
         &dataset("diabetes"),
         &["--values"],
     );
@@ -280,7 +332,16 @@ fn categorical_and_missing_inputs_match_predict() {
     let penguins = repo_file("tests/data/quirky/penguins.csv");
     check(
         "penguins",
-        &["--data", &penguins, "--ignore", "id", "--missing", "impute", "--epochs", "30"],
+        &[
+            "--data",
+            &penguins,
+            "--ignore",
+            "id",
+            "--missing",
+            "impute",
+            "--epochs",
+            "30",
+        ],
         &penguins,
         &[],
     );
@@ -320,8 +381,16 @@ fn the_exporters_pitfalls_give_the_same_answers_as_predict() {
     check(
         "pitfalls",
         &[
-            "--data", &train_file, "--target", "class", "--missing", "impute", "--epochs", "60",
-            "--test-split", "0",
+            "--data",
+            &train_file,
+            "--target",
+            "class",
+            "--missing",
+            "impute",
+            "--epochs",
+            "60",
+            "--test-split",
+            "0",
         ],
         &data,
         &[],
@@ -341,8 +410,16 @@ fn both_backends_predict_what_the_export_answers() {
     for backend in ["flex", "ndarray"] {
         let out = run.join(format!("{backend}.csv"));
         ok(&[
-            "predict", "-m", model.to_str().unwrap(), "-d", &data, "--proba", "--backend", backend,
-            "-o", out.to_str().unwrap(),
+            "predict",
+            "-m",
+            model.to_str().unwrap(),
+            "-d",
+            &data,
+            "--proba",
+            "--backend",
+            backend,
+            "-o",
+            out.to_str().unwrap(),
         ]);
         compare(&got, &read_predictions(&out), &rows, true, backend);
     }
@@ -352,7 +429,16 @@ fn both_backends_predict_what_the_export_answers() {
 fn what_onnx_cannot_express_is_refused_and_nothing_is_written() {
     let (run, _) = train(
         "spiking",
-        &["--data", "iris", "--epochs", "1", "--network", "spiking", "--time-steps", "4"],
+        &[
+            "--data",
+            "iris",
+            "--epochs",
+            "1",
+            "--network",
+            "spiking",
+            "--time-steps",
+            "4",
+        ],
     );
     let model = run.join("model.safetensors");
     fails(
@@ -379,22 +465,43 @@ fn the_model_file_is_never_overwritten_and_bad_flags_are_refused() {
     let model = run.join("model.safetensors");
     let before = std::fs::read(&model).unwrap();
     fails(
-        &["export", "-m", model.to_str().unwrap(), "-o", model.to_str().unwrap()],
+        &[
+            "export",
+            "-m",
+            model.to_str().unwrap(),
+            "-o",
+            model.to_str().unwrap(),
+        ],
         "is the model file itself",
     );
     // The same file by another spelling of its path.
     let other = format!("{}/./model.safetensors", run.display());
-    fails(&["export", "-m", model.to_str().unwrap(), "-o", &other], "is the model file itself");
+    fails(
+        &["export", "-m", model.to_str().unwrap(), "-o", &other],
+        "is the model file itself",
+    );
     assert_eq!(std::fs::read(&model).unwrap(), before);
     fails(
-        &["export", "-m", model.to_str().unwrap(), "--threshold", "0.5"],
+        &[
+            "export",
+            "-m",
+            model.to_str().unwrap(),
+            "--threshold",
+            "0.5",
+        ],
         "--threshold is for two classes",
     );
     let out = nerve(&["export", "-m", model.to_str().unwrap(), "--format", "pmml"]);
     assert_eq!(out.status.code(), Some(2));
     let missing = scratch().join("no-such-folder/m.onnx");
     fails(
-        &["export", "-m", model.to_str().unwrap(), "-o", missing.to_str().unwrap()],
+        &[
+            "export",
+            "-m",
+            model.to_str().unwrap(),
+            "-o",
+            missing.to_str().unwrap(),
+        ],
         "does not exist",
     );
 }

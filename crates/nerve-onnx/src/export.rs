@@ -15,7 +15,7 @@ use crate::proto::{ModelProto, OperatorSetIdProto, StringStringEntryProto};
 
 /// The ONNX operator set of the default domain the graph uses: 13, the oldest that has every
 /// operator it needs with today's semantics (`Unsqueeze`/`Squeeze` with axes as an input,
-/// `Softmax` over one axis, `IsNaN` and `Equal` on doubles), so the widest range of runtimes
+/// `Softmax` over one axis, `Equal` on doubles), so the widest range of runtimes
 /// loads it (onnxruntime 1.8 and later, tract, OpenVINO, TensorRT 8).
 pub const OPSET: i64 = 13;
 
@@ -254,7 +254,13 @@ pub fn to_onnx(
     }
     let graph = graph.finish("nerve", graph_inputs, graph_outputs);
 
-    let metadata = metadata(preprocessor, &inputs, &prediction, probabilities.as_deref(), threshold);
+    let metadata = metadata(
+        preprocessor,
+        &inputs,
+        &prediction,
+        probabilities.as_deref(),
+        threshold,
+    );
     let proto = ModelProto {
         ir_version: Some(IR_VERSION),
         opset_import: vec![
@@ -410,7 +416,7 @@ fn metadata(
 
 #[cfg(test)]
 mod tests {
-    use burn::prelude::{Tensor, TensorData};
+    use burn::prelude::{Tensor as BurnTensor, TensorData};
     use nerve_backend::BackendKind;
     use nerve_data::{PreprocessOptions, Table, Task};
     use nerve_model::MlpConfig;
@@ -476,12 +482,13 @@ mod tests {
             assert_eq!(onnx.prediction, "prediction_");
             assert_eq!(onnx.probabilities.as_deref(), Some("probabilities_"));
 
-            let input = Tensor::<2>::from_data(TensorData::new(x.clone(), [3, p.d_input()]), &device);
+            let input =
+                BurnTensor::<2>::from_data(TensorData::new(x.clone(), [3, p.d_input()]), &device);
             let want = Loss::CrossEntropy
                 .probabilities(model.forward(input))
                 .into_data()
                 .convert::<f32>()
-                .into_vec::<f32>()
+                .try_into_vec::<f32>()
                 .expect("f32");
             let outputs = run_tract(
                 &onnx,
@@ -491,11 +498,13 @@ mod tests {
                     (vec![12.0, f64::NAN, 25.0], vec![]),
                 ],
             );
-            let got = outputs[1].to_array_view::<f32>().expect("probabilities");
+            let got = outputs[1]
+                .to_plain_array_view::<f32>()
+                .expect("probabilities");
             for (g, w) in got.iter().zip(&want) {
                 assert!((g - w).abs() <= 1e-6, "{backend}: {g} vs {w}");
             }
-            let labels = outputs[0].to_array_view::<String>().expect("labels");
+            let labels = outputs[0].to_plain_array_view::<String>().expect("labels");
             assert_eq!(labels.len(), 3);
         }
     }

@@ -80,7 +80,10 @@ fn numeric_block(
         let parts: Vec<&str> = columns.iter().map(String::as_str).collect();
         graph.op("Concat", &parts, vec![int("axis", 1)])
     };
-    let mut missing = graph.op("IsNaN", &[&x], vec![]);
+    // NaN is the one value not equal to itself. (`IsNaN` would say it plainly, but tract runs
+    // it on f16 and f32 only.)
+    let equal_self = graph.op("Equal", &[&x, &x], vec![]);
+    let mut missing = graph.op("Not", &[&equal_self], vec![]);
     for &number in na_values.numbers() {
         let spelling = graph.f64s("na_number", &[], vec![number]);
         let equal = graph.op("Equal", &[&x, &spelling], vec![]);

@@ -30,7 +30,11 @@ impl Graph {
     /// names).
     pub(crate) fn new<'a>(reserved: impl IntoIterator<Item = &'a str> + Clone) -> Graph {
         let mut prefix = "nerve/".to_owned();
-        while reserved.clone().into_iter().any(|name| name.starts_with(&prefix)) {
+        while reserved
+            .clone()
+            .into_iter()
+            .any(|name| name.starts_with(&prefix))
+        {
             prefix.insert(0, '_');
         }
         Graph {
@@ -48,7 +52,12 @@ impl Graph {
     }
 
     /// Adds a node of the default domain with one output and returns the output's name.
-    pub(crate) fn op(&mut self, op_type: &str, inputs: &[&str], attributes: Vec<AttributeProto>) -> String {
+    pub(crate) fn op(
+        &mut self,
+        op_type: &str,
+        inputs: &[&str],
+        attributes: Vec<AttributeProto>,
+    ) -> String {
         let output = self.fresh(&op_type.to_ascii_lowercase());
         self.op_into(op_type, "", inputs, attributes, &output);
         output
@@ -141,7 +150,12 @@ impl Graph {
 
 /// The type of a graph input or output: a tensor of `data_type` whose first dimension is the
 /// batch ([`BATCH`]) and whose other dimensions are `rest`.
-pub(crate) fn value_info(name: &str, data_type: DataType, rest: &[usize], doc: &str) -> ValueInfoProto {
+pub(crate) fn value_info(
+    name: &str,
+    data_type: DataType,
+    rest: &[usize],
+    doc: &str,
+) -> ValueInfoProto {
     let dim = std::iter::once(Dimension {
         value: Some(dimension::Value::DimParam(BATCH.to_owned())),
         ..Dimension::default()

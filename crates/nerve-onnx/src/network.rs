@@ -5,12 +5,15 @@ use nerve_model::{Activation, Mlp};
 
 use crate::export::{ExportError, Head};
 use crate::graph::{Graph, float, int, ints, strings};
-use crate::proto::tensor_proto::DataType;
 
 /// Wires the layers onto `x` (`float [N, d_input]`) and returns the output layer's
 /// `float [N, d_output]`. Weights are `[d_in, d_out]` as nerve stores them, so `Gemm` takes
 /// them untransposed; dropout is off, as in inference.
-pub(crate) fn wire_network(graph: &mut Graph, model: &Mlp, x: String) -> Result<String, ExportError> {
+pub(crate) fn wire_network(
+    graph: &mut Graph,
+    model: &Mlp,
+    x: String,
+) -> Result<String, ExportError> {
     let layers = model.layers();
     let last = layers.len() - 1;
     let activation = model.config().activation;
@@ -110,7 +113,9 @@ pub(crate) fn wire_head(
             let p = graph.op("Gather", &[probs_name, &second], vec![int("axis", 1)]);
             let t = graph.f32s("threshold", &[], vec![t]);
             let at_least = graph.op("GreaterOrEqual", &[&p, &t], vec![]);
-            graph.op("Cast", &[&at_least], vec![int("to", DataType::Int64 as i64)])
+            // `Where` rather than a `Cast` to int64, which tract types as a dimension.
+            let first = graph.i64s("first_class", &[], vec![0]);
+            graph.op("Where", &[&at_least, &second, &first], vec![])
         }
         None => graph.op(
             "ArgMax",
