@@ -217,7 +217,9 @@ fn the_tests_share_the_build_of_burn_with_the_binary() {
     let binary = features(&["-p", "nerve", "-e", "normal"]);
     let tests = features(&["--workspace", "-e", "normal,dev"]);
     assert!(burn.contains_key("burn v0.22.1"), "{:?}", burn.keys());
-    for name in burn.keys() {
+    // nerve's own crates differ (the tests switch on nerve-backend's default features) and
+    // are cheap; burn and what it builds on must not.
+    for name in burn.keys().filter(|name| !name.starts_with("nerve")) {
         assert_eq!(
             binary.get(name),
             tests.get(name),

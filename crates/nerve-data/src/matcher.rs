@@ -94,7 +94,7 @@ impl<'a> Matcher<'a> {
 }
 
 /// The texts of a cell that nerve matches to the category (or class label) `name` by value, as
-/// [`Matcher`] does in a file with a decimal point: `name` itself and, for a number or a truth
+/// `nerve predict` does in a file with a decimal point: `name` itself and, for a number or a truth
 /// value, its common other spellings — the shortest decimal (`3`, `0.5`), an integer with `.0`
 /// (`3.0`, as Python's `str(float)` writes it), and every capitalisation of `true` / `false`.
 /// Each is checked to have `name`'s key, so none matches another category. For a consumer that
