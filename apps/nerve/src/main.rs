@@ -4,8 +4,10 @@
 //! arguments it trains the tutorial's network on its 4-row table. `nerve datasets` lists the
 //! built-in data sets; `nerve backends` the compiled-in CPU backends.
 
-// This binary is the one place allowed to print.
-#![allow(clippy::print_stdout, clippy::print_stderr)]
+// This binary is the one place allowed to print: to stderr with `eprintln!`, to stdout only
+// through writers whose errors are returned (`output::print`), never `println!`, which panics
+// when the reader of a pipe has gone.
+#![allow(clippy::print_stderr)]
 
 mod allocator;
 mod builtin;
@@ -91,10 +93,7 @@ fn main() -> ExitCode {
         Command::Explain(args) => commands::explain::run(args),
         Command::Plot(args) => commands::plot::plot(args),
         Command::Datasets => commands::datasets::run().map(|()| ExitCode::SUCCESS),
-        Command::Backends => {
-            list_backends();
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Backends => list_backends().map(|()| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,
@@ -166,12 +165,14 @@ where
     }
 }
 
-fn list_backends() {
+fn list_backends() -> anyhow::Result<()> {
     let default = BackendKind::default();
+    let mut text = String::new();
     for kind in BackendKind::available() {
         let marker = if kind == default { " (default)" } else { "" };
-        println!("{:<8} {}{marker}", kind.name(), kind.description());
+        text += &format!("{:<8} {}{marker}\n", kind.name(), kind.description());
     }
+    Ok(output::print(&text)?)
 }
 
 #[cfg(test)]

@@ -8,6 +8,16 @@ use nerve_train::{ClassificationMetrics, PartMetrics, Scores};
 
 use crate::numbers::{score, value};
 
+/// Writes `text` to stdout. An error (a reader that has gone: `nerve ... | head`) is returned,
+/// not a panic as from `println!`, so `main` ends the command quietly; the binary denies
+/// `println!` (clippy's `print_stdout`) so every command prints through here or a lock of its own.
+pub(crate) fn print(text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()
+}
+
 /// The first `max` names (each cut to a table cell's length), then how many more.
 pub(crate) fn shorten(names: &[String], max: usize) -> String {
     let shown: Vec<String> = names.iter().take(max).map(|n| shorten_cell(n)).collect();

@@ -82,6 +82,15 @@ fn run_tract(model: &Path, data: &str, rows: &[usize]) -> Answers {
         };
         inputs.push(tensor.into());
     }
+    // The outputs as the graph names them: the prediction, then the probabilities.
+    let names: Vec<String> = inference
+        .output_outlets()
+        .unwrap()
+        .iter()
+        .map(|o| inference.outlet_label(*o).unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(names[0], "prediction", "{names:?}");
+    assert!(names.len() == 1 || names[1] == "probabilities", "{names:?}");
     let runnable = inference.into_optimized().unwrap().into_runnable().unwrap();
     let outputs = runnable.run(inputs).unwrap();
     let first = &outputs[0];
@@ -123,12 +132,16 @@ fn compare(got: &Answers, want: &Answers, rows: &[usize], classifier: bool, case
                 got.predictions[i], want.predictions[row],
                 "{case}: row {row}: label"
             );
+            assert_eq!(got.probabilities[i].len(), want.probabilities[row].len());
             for (a, b) in got.probabilities[i].iter().zip(&want.probabilities[row]) {
+                // f64::max would pass over a NaN: every answer must be a number.
+                assert!(a.is_finite() && b.is_finite(), "{case}: row {row}: {a} vs {b}");
                 worst = worst.max(f64::from((a - b).abs()));
             }
         } else {
             let a: f64 = got.predictions[i].parse().unwrap();
             let b: f64 = want.predictions[row].parse().unwrap();
+            assert!(a.is_finite() && b.is_finite(), "{case}: row {row}: {a} vs {b}");
             worst = worst.max((a - b).abs() / b.abs().max(1.0));
         }
     }
@@ -355,7 +368,8 @@ fn categorical_and_missing_inputs_match_predict() {
 /// other spellings of a number and a truth value.
 #[test]
 fn the_exporters_pitfalls_give_the_same_answers_as_predict() {
-    let mut train_csv = String::from("big value,constant,größe (cm),colour,size,flag,class\n");
+    let mut train_csv =
+        String::from("big value,constant,größe (cm),colour,size,flag,code,class\n");
     for i in 0..120 {
         let big = 1_000_000.0 + f64::from(i % 7) * 0.001;
         let colour = ["red", "green", "blue"][i as usize % 3];
@@ -366,17 +380,23 @@ fn the_exporters_pitfalls_give_the_same_answers_as_predict() {
         } else {
             "no"
         };
-        train_csv += &format!("{big},5,{},{colour},{size},{flag},{class}\n", 150 + i % 40);
+        // `-0` first, then `0`: one level (the helper's report), and the missing-value number
+        // -999 among text (--na-values), which nerve reads as missing by value.
+        let code = ["-0", "0", "7", "z", "-999"][i as usize % 5];
+        train_csv += &format!(
+            "{big},5,{},{colour},{size},{flag},{code},{class}\n",
+            150 + i % 40
+        );
     }
     let train_file = file("pitfalls-train.csv", &train_csv);
-    let new_rows = "big value,constant,größe (cm),colour,size,flag\n\
-        1000000.004,5,160,red,1,True\n\
-        1000000.006,7,171,purple,2,False\n\
-        NA,5,,,XL,TRUE\n\
-        1000000.001,,155,RED,2.0,false\n\
-        1000000.002,5,NA,NA,1.0,\n\
-        1000000.003,5,180,green,3,maybe\n\
-        999999.999,5,140,blue,xl,FALSE\n";
+    let new_rows = "big value,constant,größe (cm),colour,size,flag,code\n\
+        1000000.004,5,160,red,1,True,0\n\
+        1000000.006,7,171,purple,2,False,-0\n\
+        NA,5,,,XL,TRUE,0.0\n\
+        1000000.001,,155,RED,2.0,false,-999.0\n\
+        1000000.002,5,NA,NA,1.0,,-999\n\
+        1000000.003,5,180,green,3,maybe,7.0\n\
+        999999.999,5,140,blue,xl,FALSE,Z\n";
     let data = file("pitfalls-new.csv", new_rows);
     check(
         "pitfalls",
@@ -391,6 +411,7 @@ fn the_exporters_pitfalls_give_the_same_answers_as_predict() {
             "60",
             "--test-split",
             "0",
+            "--na-values=-999",
         ],
         &data,
         &[],
@@ -504,4 +525,87 @@ fn the_model_file_is_never_overwritten_and_bad_flags_are_refused() {
         ],
         "does not exist",
     );
+}
+
+#[test]
+fn number_categories_are_named_in_a_warning_with_the_spellings_the_graph_takes() {
+    // The helper's report: `3.00` after `3` in one categorical column is one level for nerve,
+    // but no string lookup can list every spelling of a number. The export says so, per
+    // column, and the metadata lists the spellings the graph takes.
+    let mut csv = String::from("c,x,y\n");
+    for i in 0..60 {
+        let c = ["3", "3.00", "x", "0.25"][i % 4];
+        csv += &format!("{c},{},{}\n", i % 7, ["a", "b"][i % 2]);
+    }
+    let data = file("number-categories.csv", &csv);
+    let (run, _) = train(
+        "number-categories",
+        &["--data", &data, "--target", "y", "--epochs", "2"],
+    );
+    let model = run.join("model.safetensors");
+    let out = nerve(&["export", "-m", model.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("warning: `c` has categories that are numbers"),
+        "{err}"
+    );
+    let bytes = std::fs::read(run.join("model.onnx")).unwrap();
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(
+        text.contains(r#""number_spellings":["0.25","3","3.0"]"#),
+        "metadata"
+    );
+
+    // A model whose categories are all text gets no warning.
+    let penguins = repo_file("tests/data/quirky/penguins.csv");
+    let (run, _) = train(
+        "penguins-no-warning",
+        &["--data", &penguins, "--ignore", "id", "--missing", "impute", "--epochs", "1"],
+    );
+    let out = nerve(&["export", "-m", run.join("model.safetensors").to_str().unwrap()]);
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}
+
+#[test]
+fn a_closed_pipe_ends_export_and_the_other_printing_commands_quietly() {
+    // The helper's report: `nerve export ... | head -0` panicked in `println!`. Every command
+    // now prints through writers whose errors end it quietly (clippy denies `println!`).
+    let (run, _) = train("pipe", &["--data", "iris", "--epochs", "1"]);
+    let model = run.join("model.safetensors");
+    for args in [
+        vec!["export", "-m", model.to_str().unwrap()],
+        vec!["backends"],
+        vec!["plot", run.to_str().unwrap()],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_nerve"))
+            .args(&args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+    assert!(run.join("model.onnx").is_file());
+}
+
+#[test]
+fn a_model_file_named_onnx_gets_a_default_output_of_another_name() {
+    // The helper's report: for `m.onnx` the refusal suggested `m.onnx` itself.
+    let (run, _) = train("named-onnx", &["--data", "iris", "--epochs", "1"]);
+    let model = run.join("m.onnx");
+    std::fs::copy(run.join("model.safetensors"), &model).unwrap();
+    let before = std::fs::read(&model).unwrap();
+    fails(
+        &["export", "-m", model.to_str().unwrap(), "-o", model.to_str().unwrap()],
+        "m-exported.onnx",
+    );
+    ok(&["export", "-m", model.to_str().unwrap()]);
+    assert_eq!(std::fs::read(&model).unwrap(), before);
+    assert!(run.join("m-exported.onnx").is_file());
 }

@@ -108,9 +108,13 @@ pub fn category_spellings(name: &str) -> Vec<String> {
         LevelKey::Number(_) => {
             if let Some(parsed) = syntax.parse(name) {
                 let value = parsed.value;
-                candidates.push(format!("{value}"));
-                if value.fract() == 0.0 && value.abs() < 1e16 {
-                    candidates.push(format!("{value:.1}"));
+                // 0 and -0 are one level (their key ignores the sign).
+                let values = if value == 0.0 { vec![0.0, -0.0] } else { vec![value] };
+                for value in values {
+                    candidates.push(format!("{value}"));
+                    if value.fract() == 0.0 && value.abs() < 1e16 {
+                        candidates.push(format!("{value:.1}"));
+                    }
                 }
             }
         }
@@ -130,6 +134,23 @@ pub fn category_spellings(name: &str) -> Vec<String> {
     spellings
 }
 
+/// Whether nerve matches cells to the category `name` by the number they read as (`3`
+/// matches `3.00`, `+3` and `300%`), so that [`category_spellings`] cannot list every
+/// spelling it matches.
+pub fn matches_by_number(name: &str) -> bool {
+    matches!(
+        LevelKey::of(name, &NumberSyntax::default()),
+        LevelKey::Number(_) | LevelKey::Integer(_)
+    )
+}
+
+/// The common spellings of a number, as [`category_spellings`] lists them for a number
+/// category: for a missing-value number (`--na-values -999`) matched in a column of text.
+pub fn number_spellings(value: f64) -> Vec<String> {
+    let name = format!("{value}");
+    category_spellings(&name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,6 +162,12 @@ mod tests {
         assert_eq!(category_spellings("3"), ["3", "3.0"]);
         assert_eq!(category_spellings("3.0"), ["3.0", "3"]);
         assert_eq!(category_spellings("0.5"), ["0.5"]);
+        // The helper's report: `-0` then `0` in one column are one level.
+        assert_eq!(category_spellings("-0"), ["-0", "0", "0.0", "-0.0"]);
+        assert_eq!(category_spellings("0"), ["0", "0.0", "-0", "-0.0"]);
+        assert!(matches_by_number("3.50") && matches_by_number("-0"));
+        assert!(!matches_by_number("Adelie") && !matches_by_number("True"));
+        assert_eq!(number_spellings(-999.0), ["-999", "-999.0"]);
         assert_eq!(category_spellings("True").len(), 16);
         assert_eq!(category_spellings("false").len(), 32);
         assert_eq!(

@@ -1,7 +1,10 @@
 //! [`to_onnx`]: a network and its preprocessing as one ONNX model that takes the raw columns and
 //! answers what `nerve predict` answers.
 
-use nerve_data::{FeatureTransform, NaValues, Preprocessor, TargetTransform};
+use nerve_data::{
+    FeatureTransform, NaValues, Preprocessor, TargetTransform, category_spellings,
+    matches_by_number,
+};
 use nerve_loss::Loss;
 use nerve_model::Mlp;
 use prost::Message as _;
@@ -69,6 +72,13 @@ pub struct OnnxModel {
     pub prediction: String,
     /// The name of the probabilities output (`float [N, classes]`, classification only).
     pub probabilities: Option<String>,
+    /// Categorical columns that nerve matches partly by number value: a category that is a
+    /// number (`3` matches `3.00`, `+3`, `03`), or a missing-value number (`--na-values -999`).
+    /// A string lookup can only list spellings, so the graph matches the common ones
+    /// ([`nerve_data::category_spellings`]: `3`, `3.0`; the `number_spellings` metadata) and
+    /// treats any other spelling of such a number as an unseen category where `nerve predict`
+    /// would not. Empty when every category is text or a truth value.
+    pub matched_by_number: Vec<String>,
 }
 
 impl OnnxModel {
@@ -117,6 +127,9 @@ pub enum ExportError {
         /// The output width the preprocessing and loss call for.
         preprocessing_out: usize,
     },
+    /// No feature column makes a network input.
+    #[error("no feature column makes a network input; there is nothing to export")]
+    NoInputs,
     /// A decision threshold that does not apply.
     #[error("{0}")]
     Threshold(String),
@@ -178,6 +191,23 @@ pub fn to_onnx(
         });
     }
     let threshold = check_threshold(options.threshold, preprocessor)?;
+    let matched_by_number: Vec<String> = preprocessor
+        .features
+        .iter()
+        .filter_map(|f| match f {
+            FeatureTransform::Categorical {
+                column,
+                categories,
+                infrequent,
+                ..
+            } if !options.na_values.numbers().is_empty()
+                || categories.iter().chain(infrequent).any(|c| matches_by_number(c)) =>
+            {
+                Some(column.clone())
+            }
+            _ => None,
+        })
+        .collect();
 
     let inputs: Vec<OnnxInput> = preprocessor
         .features
@@ -200,7 +230,9 @@ pub fn to_onnx(
     reserved.extend(probabilities.as_deref());
 
     let mut graph = Graph::new(reserved.iter().copied());
-    let x = wire_features(&mut graph, &preprocessor.features, &options.na_values);
+    let Some(x) = wire_features(&mut graph, &preprocessor.features, &options.na_values) else {
+        return Err(ExportError::NoInputs);
+    };
     let logits = wire_network(&mut graph, model, x)?;
     wire_head(
         &mut graph,
@@ -295,6 +327,7 @@ pub fn to_onnx(
         inputs,
         prediction,
         probabilities,
+        matched_by_number,
     })
 }
 
@@ -383,10 +416,27 @@ fn metadata(
                 categories,
                 infrequent,
                 ..
-            } => json!({
-                "name": input.name, "type": "string", "kind": "categorical",
-                "categories": categories, "infrequent": infrequent,
-            }),
+            } => {
+                // The spellings the graph accepts for categories that are numbers; any other
+                // spelling of those numbers is unseen to the graph (OnnxModel::matched_by_number).
+                let number_spellings: Vec<String> = categories
+                    .iter()
+                    .chain(infrequent)
+                    .filter(|c| matches_by_number(c))
+                    .flat_map(|c| category_spellings(c))
+                    .collect();
+                json!({
+                    "name": input.name, "type": "string", "kind": "categorical",
+                    "categories": categories, "infrequent": infrequent,
+                    "number_spellings": number_spellings,
+                })
+            }
+            FeatureTransform::Numeric { format, .. } if format.strips() || format.decimal_comma => {
+                json!({
+                    "name": input.name, "type": "double", "kind": "numeric",
+                    "written_with": if format.strips() { format.describe() } else { "a decimal comma".to_owned() },
+                })
+            }
             _ => json!({"name": input.name, "type": "double", "kind": "numeric"}),
         })
         .collect();

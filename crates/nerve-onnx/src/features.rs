@@ -1,19 +1,19 @@
 //! The feature columns as the network's input matrix, as `Preprocessor::transform_features`
 //! makes it: missing values filled, numbers standardized in f64, categories one-hot.
 
-use nerve_data::{FeatureTransform, NaValues, category_spellings};
+use nerve_data::{FeatureTransform, NaValues, category_spellings, number_spellings};
 
 use crate::graph::{Graph, int, ints, strings};
 use crate::proto::tensor_proto::DataType;
 
-/// Wires every feature column into one `float [N, d_input]` value and returns its name. A run
-/// of consecutive numeric columns is one block (`[N, k]`, one set of operations); each
-/// categorical column is another.
+/// Wires every feature column into one `float [N, d_input]` value and returns its name (`None`
+/// when no column makes an input). A run of consecutive numeric columns is one block (`[N, k]`,
+/// one set of operations); each categorical column is another.
 pub(crate) fn wire_features(
     graph: &mut Graph,
     features: &[FeatureTransform],
     na_values: &NaValues,
-) -> String {
+) -> Option<String> {
     let axis1 = graph.i64s("axis1", &[1], vec![1]);
     let mut blocks = Vec::new();
     let mut run: Vec<&FeatureTransform> = Vec::new();
@@ -37,10 +37,11 @@ pub(crate) fn wire_features(
         blocks.push(numeric_block(graph, &run, na_values, &axis1));
     }
     match blocks.len() {
-        1 => blocks.swap_remove(0),
+        0 => None,
+        1 => blocks.pop(),
         _ => {
             let parts: Vec<&str> = blocks.iter().map(String::as_str).collect();
-            graph.op("Concat", &parts, vec![int("axis", 1)])
+            Some(graph.op("Concat", &parts, vec![int("axis", 1)]))
         }
     }
 }
@@ -136,6 +137,12 @@ fn categorical_block(
     if let Some(fill_input) = categories.iter().position(|c| c == fill) {
         for spelling in na_values.spellings() {
             add(spelling, fill_input);
+        }
+        // nerve reads a cell equal to a missing-value number as missing in any column.
+        for &number in na_values.numbers() {
+            for spelling in number_spellings(number) {
+                add(spelling, fill_input);
+            }
         }
     }
     for (input, category) in categories.iter().enumerate() {

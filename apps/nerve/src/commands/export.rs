@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{Result, bail};
 use clap::{Args, ValueEnum};
-use nerve_data::NaValues;
+use nerve_data::{FeatureTransform, NaValues};
 use nerve_onnx::{ExportOptions, InputKind, to_onnx};
 
 use crate::model_input::open_model;
@@ -36,7 +36,8 @@ pub(crate) struct ExportArgs {
     /// The format to write.
     #[arg(long, value_enum, default_value_t = Format::Onnx)]
     format: Format,
-    /// Write the exported model here [default: the model file's name with `.onnx`]
+    /// Write the exported model here [default: the model file's name with `.onnx`, or
+    /// `-exported.onnx` for a model file named `.onnx`]
     #[arg(short, long, value_name = "FILE.onnx")]
     output: Option<PathBuf>,
     /// Two classes: answer the second class when its probability is at least P, as `nerve
@@ -49,15 +50,12 @@ pub(crate) struct ExportArgs {
 /// Runs `nerve export`: reads the model file, builds the graph, writes it atomically.
 pub(crate) fn export(args: ExportArgs) -> Result<ExitCode> {
     let Format::Onnx = args.format;
-    let output = args
-        .output
-        .clone()
-        .unwrap_or_else(|| args.model.with_extension("onnx"));
+    let output = args.output.clone().unwrap_or_else(|| other_name(&args.model));
     if same_file(&output, &args.model) {
         bail!(
             "--output {} is the model file itself; give another name (e.g. {})",
             output.display(),
-            args.model.with_extension("onnx").display()
+            other_name(&args.model).display()
         );
     }
     check_output_file(&output, "--output", None)?;
@@ -85,43 +83,90 @@ pub(crate) fn export(args: ExportArgs) -> Result<ExitCode> {
     let bytes = onnx.to_bytes();
     write_atomically(&output, &bytes)?;
 
-    println!(
-        "Wrote {} ({} bytes, ONNX opset {}, ai.onnx.ml {}).",
+    for column in &onnx.matched_by_number {
+        eprintln!(
+            "warning: `{column}` has categories that are numbers (or --na-values numbers): nerve matches any spelling of them (3, 3.00, +3), the graph only the common ones (3, 3.0; the `number_spellings` metadata); send them so, or other spellings count as unseen"
+        );
+    }
+    for feature in &saved.preprocessor.features {
+        if let FeatureTransform::Numeric { column, format, .. } = feature
+            && (format.strips() || format.decimal_comma)
+        {
+            eprintln!(
+                "note: `{column}` was written with {} in training; its input takes the number nerve read (`38%` is 0.38, `$1,299` is 1299, `2,5` is 2.5)",
+                if format.strips() {
+                    format.describe()
+                } else {
+                    "a decimal comma".to_owned()
+                }
+            );
+        }
+    }
+    crate::output::print(&describe(&output, bytes.len(), &onnx, &saved, threshold))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What was written: the file, and the graph's inputs and outputs.
+fn describe(
+    output: &Path,
+    size: usize,
+    onnx: &nerve_onnx::OnnxModel,
+    saved: &crate::saved_model::SavedModel,
+    threshold: Option<f64>,
+) -> String {
+    let mut text = format!(
+        "Wrote {} ({size} bytes, ONNX opset {}, ai.onnx.ml {}).\nInputs (one per column, batch dimension N):\n",
         output.display(),
-        bytes.len(),
         nerve_onnx::OPSET,
         nerve_onnx::ML_OPSET
     );
-    println!("Inputs (one per column, batch dimension N):");
     for input in &onnx.inputs {
         let kind = match input.kind {
             InputKind::Numeric => "double [N]  NaN when missing",
             InputKind::Categorical => "string [N]  the cell's text",
         };
-        println!("  {:<24} {kind}", input.name);
+        text += &format!("  {:<24} {kind}\n", input.name);
     }
-    println!("Outputs:");
+    text += "Outputs:\n";
     match saved.preprocessor.labels() {
         Some(labels) => {
-            println!("  {:<24} string [N]  the class name", onnx.prediction);
+            text += &format!("  {:<24} string [N]  the class name\n", onnx.prediction);
             if let Some(name) = &onnx.probabilities {
-                println!(
-                    "  {name:<24} float [N, {}]  one column per class: {}",
+                text += &format!(
+                    "  {name:<24} float [N, {}]  one column per class: {}\n",
                     labels.len(),
                     crate::output::shorten(labels, 10)
                 );
             }
         }
-        None => println!(
-            "  {:<24} float [N]  `{}` in its own units",
-            onnx.prediction,
-            saved.preprocessor.target_name()
-        ),
+        None => {
+            text += &format!(
+                "  {:<24} float [N]  `{}` in its own units\n",
+                onnx.prediction,
+                saved.preprocessor.target_name()
+            );
+        }
     }
     if let Some(t) = threshold {
-        println!("Decision threshold: the second class when its probability is at least {t}.");
+        text += &format!(
+            "Decision threshold: the second class when its probability is at least {t}.\n"
+        );
     }
-    Ok(ExitCode::SUCCESS)
+    text
+}
+
+/// A name for the export beside `model` that is not `model` itself: `.onnx`, or
+/// `-exported.onnx` for a model file already named `.onnx`.
+fn other_name(model: &Path) -> PathBuf {
+    let onnx = model.with_extension("onnx");
+    if onnx == model {
+        let stem = model
+            .file_stem()
+            .map_or_else(|| "model".into(), |s| s.to_string_lossy().into_owned());
+        model.with_file_name(format!("{stem}-exported.onnx"))
+    } else {
+        onnx
+    }
 }
 
 /// Whether two paths name the same file (an existing one, by its canonical path).

@@ -24,7 +24,7 @@ pub(crate) struct PlotArgs {
 pub(crate) fn plot(args: PlotArgs) -> Result<std::process::ExitCode> {
     let format = if args.png { Format::Png } else { Format::Svg };
     for path in draw_run(&args.run_dir, format)? {
-        println!("wrote {}", path.display());
+        crate::output::print(&format!("wrote {}\n", path.display()))?;
     }
     Ok(std::process::ExitCode::SUCCESS)
 }

@@ -35,6 +35,9 @@ def main():
 
     text = pd.read_csv(data_path, dtype=str, keep_default_na=False)
     numbers = pd.read_csv(data_path)
+    # nerve trims the header's names; pandas keeps their spaces.
+    text.columns = [c.strip() for c in text.columns]
+    numbers.columns = [c.strip() for c in numbers.columns]
     columns = {}
     for spec in inputs:
         name = spec["name"]

@@ -98,8 +98,7 @@ pub(crate) fn run(args: BenchArgs) -> Result<ExitCode> {
             let stdout = child.stdout.take().context("no stdout")?;
             for line in BufReader::new(stdout).lines() {
                 let line = line?;
-                println!("{line}");
-                let _ = std::io::stdout().flush();
+                crate::output::print(&format!("{line}\n"))?;
                 if let Ok(record) = serde_json::from_str::<Value>(&line) {
                     records.push(record);
                 }
@@ -226,7 +225,7 @@ fn child(name: &str, backend: BackendKind, repeats: usize) -> Result<()> {
             "train_flops_6PN": 6 * params * w.num_epochs * n_train,
             "versions": {"nerve": env!("CARGO_PKG_VERSION"), "burn": "0.22.1"},
         });
-        println!("{record}");
+        crate::output::print(&format!("{record}\n"))?;
     }
     Ok(())
 }
