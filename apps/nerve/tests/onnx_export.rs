@@ -135,13 +135,19 @@ fn compare(got: &Answers, want: &Answers, rows: &[usize], classifier: bool, case
             assert_eq!(got.probabilities[i].len(), want.probabilities[row].len());
             for (a, b) in got.probabilities[i].iter().zip(&want.probabilities[row]) {
                 // f64::max would pass over a NaN: every answer must be a number.
-                assert!(a.is_finite() && b.is_finite(), "{case}: row {row}: {a} vs {b}");
+                assert!(
+                    a.is_finite() && b.is_finite(),
+                    "{case}: row {row}: {a} vs {b}"
+                );
                 worst = worst.max(f64::from((a - b).abs()));
             }
         } else {
             let a: f64 = got.predictions[i].parse().unwrap();
             let b: f64 = want.predictions[row].parse().unwrap();
-            assert!(a.is_finite() && b.is_finite(), "{case}: row {row}: {a} vs {b}");
+            assert!(
+                a.is_finite() && b.is_finite(),
+                "{case}: row {row}: {a} vs {b}"
+            );
             worst = worst.max((a - b).abs() / b.abs().max(1.0));
         }
     }
@@ -368,8 +374,7 @@ fn categorical_and_missing_inputs_match_predict() {
 /// other spellings of a number and a truth value.
 #[test]
 fn the_exporters_pitfalls_give_the_same_answers_as_predict() {
-    let mut train_csv =
-        String::from("big value,constant,größe (cm),colour,size,flag,code,class\n");
+    let mut train_csv = String::from("big value,constant,größe (cm),colour,size,flag,code,class\n");
     for i in 0..120 {
         let big = 1_000_000.0 + f64::from(i % 7) * 0.001;
         let colour = ["red", "green", "blue"][i as usize % 3];
@@ -561,9 +566,22 @@ fn number_categories_are_named_in_a_warning_with_the_spellings_the_graph_takes()
     let penguins = repo_file("tests/data/quirky/penguins.csv");
     let (run, _) = train(
         "penguins-no-warning",
-        &["--data", &penguins, "--ignore", "id", "--missing", "impute", "--epochs", "1"],
+        &[
+            "--data",
+            &penguins,
+            "--ignore",
+            "id",
+            "--missing",
+            "impute",
+            "--epochs",
+            "1",
+        ],
     );
-    let out = nerve(&["export", "-m", run.join("model.safetensors").to_str().unwrap()]);
+    let out = nerve(&[
+        "export",
+        "-m",
+        run.join("model.safetensors").to_str().unwrap(),
+    ]);
     assert!(out.status.success());
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
 }
@@ -602,7 +620,13 @@ fn a_model_file_named_onnx_gets_a_default_output_of_another_name() {
     std::fs::copy(run.join("model.safetensors"), &model).unwrap();
     let before = std::fs::read(&model).unwrap();
     fails(
-        &["export", "-m", model.to_str().unwrap(), "-o", model.to_str().unwrap()],
+        &[
+            "export",
+            "-m",
+            model.to_str().unwrap(),
+            "-o",
+            model.to_str().unwrap(),
+        ],
         "m-exported.onnx",
     );
     ok(&["export", "-m", model.to_str().unwrap()]);

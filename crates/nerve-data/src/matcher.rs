@@ -109,7 +109,11 @@ pub fn category_spellings(name: &str) -> Vec<String> {
             if let Some(parsed) = syntax.parse(name) {
                 let value = parsed.value;
                 // 0 and -0 are one level (their key ignores the sign).
-                let values = if value == 0.0 { vec![0.0, -0.0] } else { vec![value] };
+                let values = if value == 0.0 {
+                    vec![0.0, -0.0]
+                } else {
+                    vec![value]
+                };
                 for value in values {
                     candidates.push(format!("{value}"));
                     if value.fract() == 0.0 && value.abs() < 1e16 {

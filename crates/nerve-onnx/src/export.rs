@@ -201,7 +201,10 @@ pub fn to_onnx(
                 infrequent,
                 ..
             } if !options.na_values.numbers().is_empty()
-                || categories.iter().chain(infrequent).any(|c| matches_by_number(c)) =>
+                || categories
+                    .iter()
+                    .chain(infrequent)
+                    .any(|c| matches_by_number(c)) =>
             {
                 Some(column.clone())
             }

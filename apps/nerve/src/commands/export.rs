@@ -50,7 +50,10 @@ pub(crate) struct ExportArgs {
 /// Runs `nerve export`: reads the model file, builds the graph, writes it atomically.
 pub(crate) fn export(args: ExportArgs) -> Result<ExitCode> {
     let Format::Onnx = args.format;
-    let output = args.output.clone().unwrap_or_else(|| other_name(&args.model));
+    let output = args
+        .output
+        .clone()
+        .unwrap_or_else(|| other_name(&args.model));
     if same_file(&output, &args.model) {
         bail!(
             "--output {} is the model file itself; give another name (e.g. {})",

@@ -5,7 +5,7 @@
 //! the anchors do, so its peak memory is its own. Only the training loop is timed: from the
 //! trainer's start to its last epoch, after a throwaway warm-up of up to 20 steps.
 
-use std::io::{BufRead, BufReader, Write as _};
+use std::io::{BufRead, BufReader};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::Instant;
 
