@@ -62,6 +62,13 @@ impl NaValues {
         all.into_iter().collect()
     }
 
+    /// The extra missing-value strings (beyond the defaults), sorted.
+    pub fn extra(&self) -> Vec<String> {
+        let mut extra: Vec<String> = self.extra.iter().cloned().collect();
+        extra.sort();
+        extra
+    }
+
     /// The extra missing-value strings that are numbers, as numbers: a numeric cell equal to
     /// one is missing (`-999` matches `-999.0`).
     pub fn numbers(&self) -> &[f64] {

@@ -97,9 +97,11 @@ impl<'a> Matcher<'a> {
 /// `nerve predict` does in a file with a decimal point: `name` itself and, for a number or a truth
 /// value, its common other spellings — the shortest decimal (`3`, `0.5`), an integer with `.0`
 /// (`3.0`, as Python's `str(float)` writes it), and every capitalisation of `true` / `false`.
-/// Each is checked to have `name`'s key, so none matches another category. For a consumer that
-/// can only compare strings exactly (an ONNX graph's category lookup); other spellings of a
-/// number (`3.00`, `+3`, `$3`) match in nerve but are not listed.
+/// Each is checked to have `name`'s key, so none matches another category. (In a file with a
+/// decimal comma a number can read as another value — `1,500` is 1.5 there — so a caller
+/// matching such a file's cells lists only `name`.) For a consumer that can only compare
+/// strings exactly (an ONNX graph's category lookup); other spellings of a number (`3.00`,
+/// `+3`, `$3`) match in nerve but are not listed ([`matches_by_number`] tells which names).
 pub fn category_spellings(name: &str) -> Vec<String> {
     let syntax = NumberSyntax::default();
     let key = LevelKey::of(name, &syntax);
@@ -142,11 +144,28 @@ pub fn category_spellings(name: &str) -> Vec<String> {
 /// matches `3.00`, `+3` and `300%`), so that [`category_spellings`] cannot list every
 /// spelling it matches.
 pub fn matches_by_number(name: &str) -> bool {
-    matches!(
-        LevelKey::of(name, &NumberSyntax::default()),
-        LevelKey::Number(_) | LevelKey::Integer(_)
-    )
+    std::iter::once(NumberSyntax::default())
+        .chain(OTHER_SYNTAXES)
+        .any(|syntax| {
+            matches!(
+                LevelKey::of(name, &syntax),
+                LevelKey::Number(_) | LevelKey::Integer(_)
+            )
+        })
 }
+
+/// The number syntaxes of files other than comma-delimited with a decimal point: a decimal
+/// comma (`;` and tab files), and `.` thousands with a decimal comma (`--thousands .`).
+const OTHER_SYNTAXES: [NumberSyntax; 2] = [
+    NumberSyntax {
+        decimal_comma: true,
+        thousands: None,
+    },
+    NumberSyntax {
+        decimal_comma: true,
+        thousands: Some('.'),
+    },
+];
 
 /// The common spellings of a number, as [`category_spellings`] lists them for a number
 /// category: for a missing-value number (`--na-values -999`) matched in a column of text.
@@ -171,6 +190,10 @@ mod tests {
         assert_eq!(category_spellings("0"), ["0", "0.0", "-0", "-0.0"]);
         assert!(matches_by_number("3.50") && matches_by_number("-0"));
         assert!(!matches_by_number("Adelie") && !matches_by_number("True"));
+        // The reviewer's report: `2,5` is text in a comma file but 2.5 with a decimal comma, so
+        // it counts as a number category (the export warns about its column).
+        assert_eq!(category_spellings("2,5"), ["2,5"]);
+        assert!(matches_by_number("2,5") && matches_by_number("1,500"));
         assert_eq!(number_spellings(-999.0), ["-999", "-999.0"]);
         assert_eq!(category_spellings("True").len(), 16);
         assert_eq!(category_spellings("false").len(), 32);

@@ -1,16 +1,13 @@
 //! [`to_onnx`]: a network and its preprocessing as one ONNX model that takes the raw columns and
 //! answers what `nerve predict` answers.
 
-use nerve_data::{
-    FeatureTransform, NaValues, Preprocessor, TargetTransform, category_spellings,
-    matches_by_number,
-};
+use nerve_data::{FeatureTransform, NaValues, Preprocessor, TargetTransform, matches_by_number};
 use nerve_loss::Loss;
 use nerve_model::Mlp;
 use prost::Message as _;
 use serde_json::json;
 
-use crate::features::wire_features;
+use crate::features::{decimal_point, spellings, wire_features};
 use crate::graph::{Graph, value_info};
 use crate::network::{wire_head, wire_network};
 use crate::proto::tensor_proto::DataType;
@@ -19,7 +16,8 @@ use crate::proto::{ModelProto, OperatorSetIdProto, StringStringEntryProto};
 /// The ONNX operator set of the default domain the graph uses: 13, the oldest that has every
 /// operator it needs with today's semantics (`Unsqueeze`/`Squeeze` with axes as an input,
 /// `Softmax` over one axis, `Equal` on doubles), so the widest range of runtimes
-/// loads it (onnxruntime 1.8 and later, tract, OpenVINO, TensorRT 8).
+/// loads it (onnxruntime 1.8 and later, tract). The graph also needs string and double tensors
+/// and `ai.onnx.ml`'s `CategoryMapper`, which some runtimes (TensorRT) do not have.
 pub const OPSET: i64 = 13;
 
 /// The `ai.onnx.ml` operator set (for `CategoryMapper`): 2, the one paired with opset 13.
@@ -291,6 +289,7 @@ pub fn to_onnx(
 
     let metadata = metadata(
         preprocessor,
+        &options.na_values.extra(),
         &inputs,
         &prediction,
         probabilities.as_deref(),
@@ -405,6 +404,7 @@ fn unused_name(base: &str, taken: &[&str]) -> String {
 /// nerve's `metadata_props`: what a caller needs to build inputs and read outputs.
 fn metadata(
     preprocessor: &Preprocessor,
+    na_values: &[String],
     inputs: &[OnnxInput],
     prediction: &str,
     probabilities: Option<&str>,
@@ -426,7 +426,7 @@ fn metadata(
                     .iter()
                     .chain(infrequent)
                     .filter(|c| matches_by_number(c))
-                    .flat_map(|c| category_spellings(c))
+                    .flat_map(|c| spellings(c, decimal_point(&preprocessor.features)))
                     .collect();
                 json!({
                     "name": input.name, "type": "string", "kind": "categorical",
@@ -453,6 +453,7 @@ fn metadata(
         ),
         ("inputs", json!(described).to_string()),
         ("prediction_output", prediction.to_owned()),
+        ("na_values", json!(na_values).to_string()),
     ];
     if let (Some(name), Some(labels)) = (probabilities, preprocessor.labels()) {
         entries.push(("probabilities_output", name.to_owned()));
@@ -583,5 +584,87 @@ mod tests {
         assert!(err.to_string().contains("two classes"), "{err}");
         let err = to_onnx(&model, &p, Loss::Mse, &ExportOptions::default()).expect_err("mse");
         assert!(matches!(err, ExportError::Head { .. }), "{err}");
+    }
+
+    fn fitted(csv: &str, target: &str) -> Preprocessor {
+        let table = Table::from_csv_str("t.csv", csv).expect("reads");
+        let rows: Vec<usize> = (0..table.num_rows()).collect();
+        Preprocessor::fit(
+            &table,
+            target,
+            Task::Classification,
+            &rows,
+            &PreprocessOptions::default(),
+        )
+        .expect("fits")
+    }
+
+    fn exported(p: &Preprocessor, options: &ExportOptions) -> OnnxModel {
+        let device = BackendKind::default().device().expect("device");
+        let model = MlpConfig::new(p.d_input(), vec![], p.d_output()).init(&device);
+        to_onnx(&model, p, Loss::CrossEntropy, options).expect("exports")
+    }
+
+    fn metadata_entry(onnx: &OnnxModel, key: &str) -> String {
+        onnx.proto
+            .metadata_props
+            .iter()
+            .find(|p| p.key.as_deref() == Some(key))
+            .and_then(|p| p.value.clone())
+            .expect("metadata entry")
+    }
+
+    #[test]
+    fn number_categories_of_a_decimal_comma_file_match_only_as_written() {
+        // The reviewer's report: in a `;` file `1,500` is 1.5, so listing `1500` for it (a
+        // comma file's reading) would match the wrong cells.
+        let p = fitted(
+            "size;x;y\n1,500;1,5;a\n2,5;2,0;b\n7;3,5;a\nXL;0,5;b\n1,500;1,0;a\n",
+            "y",
+        );
+        let onnx = exported(&p, &ExportOptions::default());
+        assert_eq!(onnx.matched_by_number, ["size"]);
+        let inputs = metadata_entry(&onnx, "inputs");
+        let spellings: serde_json::Value = serde_json::from_str(&inputs).expect("json");
+        let listed: Vec<&str> = spellings[0]["number_spellings"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .filter_map(|s| s.as_str())
+            .collect();
+        assert!(
+            listed.contains(&"1,500") && listed.contains(&"7"),
+            "{listed:?}"
+        );
+        assert!(
+            !listed.iter().any(|s| ["1500", "1.5", "7.0"].contains(s)),
+            "{listed:?}"
+        );
+    }
+
+    #[test]
+    fn missing_value_numbers_apply_to_plain_numeric_columns_only() {
+        // The reviewer's report: nerve compares --na-values with a cell's text, so `500%` is
+        // never the missing value 5; the graph, fed 5.0 for it, must not fill it either.
+        let options = ExportOptions {
+            na_values: NaValues::with_extra(["5"]),
+            ..ExportOptions::default()
+        };
+        let percent = fitted("p,y\n500%,a\n5%,b\n10%,a\n20%,b\n", "y");
+        let graph = exported(&percent, &options).proto.graph.expect("graph");
+        let ors = |g: &crate::proto::GraphProto| {
+            g.node
+                .iter()
+                .filter(|n| n.op_type.as_deref() == Some("Or"))
+                .count()
+        };
+        assert_eq!(ors(&graph), 0);
+        let plain = fitted("p,y\n500,a\n5,b\n10,a\n20,b\n", "y");
+        let graph = exported(&plain, &options).proto.graph.expect("graph");
+        assert_eq!(ors(&graph), 1);
+        assert_eq!(
+            metadata_entry(&exported(&plain, &options), "na_values"),
+            r#"["5"]"#
+        );
     }
 }

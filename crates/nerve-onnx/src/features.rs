@@ -15,17 +15,32 @@ pub(crate) fn wire_features(
     na_values: &NaValues,
 ) -> Option<String> {
     let axis1 = graph.i64s("axis1", &[1], vec![1]);
+    let decimal_point = decimal_point(features);
     let mut blocks = Vec::new();
     let mut run: Vec<&FeatureTransform> = Vec::new();
     for feature in features {
         match feature {
-            FeatureTransform::Numeric { .. } => run.push(feature),
+            // A run holds columns alike in whether --na-values numbers apply (see numeric_block).
+            FeatureTransform::Numeric { .. }
+                if run
+                    .first()
+                    .is_none_or(|first| plain(first) == plain(feature)) =>
+            {
+                run.push(feature);
+            }
+            FeatureTransform::Numeric { .. } => {
+                blocks.push(numeric_block(graph, &run, na_values, &axis1));
+                run.clear();
+                run.push(feature);
+            }
             FeatureTransform::Categorical { .. } => {
                 if !run.is_empty() {
                     blocks.push(numeric_block(graph, &run, na_values, &axis1));
                     run.clear();
                 }
-                if let Some(block) = categorical_block(graph, feature, na_values, &axis1) {
+                if let Some(block) =
+                    categorical_block(graph, feature, na_values, decimal_point, &axis1)
+                {
                     blocks.push(block);
                 }
             }
@@ -85,7 +100,14 @@ fn numeric_block(
     // it on f16 and f32 only.)
     let equal_self = graph.op("Equal", &[&x, &x], vec![]);
     let mut missing = graph.op("Not", &[&equal_self], vec![]);
-    for &number in na_values.numbers() {
+    // nerve compares a cell's text, as written, with the missing-value numbers: `500%` or
+    // `1,000` is never one, so a column written with a format keeps its value here too.
+    let numbers = if plain(run[0]) {
+        na_values.numbers()
+    } else {
+        &[]
+    };
+    for &number in numbers {
         let spelling = graph.f64s("na_number", &[], vec![number]);
         let equal = graph.op("Equal", &[&x, &spelling], vec![]);
         missing = graph.op("Or", &[&missing, &equal], vec![]);
@@ -108,6 +130,7 @@ fn categorical_block(
     graph: &mut Graph,
     feature: &FeatureTransform,
     na_values: &NaValues,
+    decimal_point: bool,
     axis1: &str,
 ) -> Option<String> {
     let FeatureTransform::Categorical {
@@ -146,12 +169,12 @@ fn categorical_block(
         }
     }
     for (input, category) in categories.iter().enumerate() {
-        for spelling in category_spellings(category) {
+        for spelling in spellings(category, decimal_point) {
             add(spelling, input);
         }
     }
     for category in infrequent {
-        for spelling in category_spellings(category) {
+        for spelling in spellings(category, decimal_point) {
             add(spelling, categories.len());
         }
     }
@@ -168,4 +191,31 @@ fn categorical_block(
     let inputs = graph.i64s("inputs", &[1, width], (0..width as i64).collect());
     let hot = graph.op("Equal", &[&index, &inputs], vec![]);
     Some(graph.op("Cast", &[&hot], vec![int("to", DataType::Float as i64)]))
+}
+
+/// Whether a numeric column was written as plain numbers (no format stripped, a decimal point).
+fn plain(feature: &FeatureTransform) -> bool {
+    match feature {
+        FeatureTransform::Numeric { format, .. } => !format.strips() && !format.decimal_comma,
+        _ => true,
+    }
+}
+
+/// Whether the model was trained on a file with a decimal point: a model trained on one with a
+/// decimal comma (its numeric columns say so) is fed such files, where `1,500` is 1.5 and the
+/// spellings listed for a point file would be wrong.
+pub(crate) fn decimal_point(features: &[FeatureTransform]) -> bool {
+    !features
+        .iter()
+        .any(|f| matches!(f, FeatureTransform::Numeric { format, .. } if format.decimal_comma))
+}
+
+/// A category's spellings for the lookup: [`category_spellings`] in a decimal-point model, the
+/// name alone in a decimal-comma one.
+pub(crate) fn spellings(category: &str, decimal_point: bool) -> Vec<String> {
+    if decimal_point {
+        category_spellings(category)
+    } else {
+        vec![category.to_owned()]
+    }
 }

@@ -1,7 +1,7 @@
 //! # nerve-onnx
 //!
-//! A trained nerve model as an ONNX model that runs anywhere ONNX runs (onnxruntime, tract,
-//! OpenVINO, TensorRT), preprocessing included: [`to_onnx`] takes the network ([`nerve_model::Mlp`]),
+//! A trained nerve model as an ONNX model that onnxruntime and tract run, preprocessing
+//! included: [`to_onnx`] takes the network ([`nerve_model::Mlp`]),
 //! its [`nerve_data::Preprocessor`] and its [`nerve_loss::Loss`] and returns an [`OnnxModel`]
 //! whose graph takes the raw feature columns (one input per column: numbers as `double [N]`
 //! with NaN for missing, categories as `string [N]`) and answers what `nerve predict` answers:

@@ -22,7 +22,7 @@ Examples:
 /// Formats a model can be exported to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum Format {
-    /// ONNX (opset 13, with ai.onnx.ml 2): onnxruntime, tract, OpenVINO, TensorRT.
+    /// ONNX (opset 13, with ai.onnx.ml 2), as onnxruntime and tract run it.
     Onnx,
 }
 
@@ -88,7 +88,7 @@ pub(crate) fn export(args: ExportArgs) -> Result<ExitCode> {
 
     for column in &onnx.matched_by_number {
         eprintln!(
-            "warning: `{column}` has categories that are numbers (or --na-values numbers): nerve matches any spelling of them (3, 3.00, +3), the graph only the common ones (3, 3.0; the `number_spellings` metadata); send them so, or other spellings count as unseen"
+            "warning: `{column}` has categories that are numbers (or --na-values numbers): nerve matches any spelling of them (3, 3.00, +3), the graph only the common ones (3, 3.0; the `number_spellings` and `na_values` metadata); send them so, or other spellings count as unseen"
         );
     }
     for feature in &saved.preprocessor.features {
