@@ -157,6 +157,18 @@ impl NumberFormat {
         self.thousands.is_some() || self.currency.is_some() || self.percent
     }
 
+    /// How the numbers were written beyond plain decimal-point numbers, in words: what is
+    /// stripped ([`NumberFormat::describe`]) or else `a decimal comma`; `None` when plain.
+    pub fn written_with(&self) -> Option<String> {
+        if self.strips() {
+            Some(self.describe())
+        } else if self.decimal_comma {
+            Some("a decimal comma".to_owned())
+        } else {
+            None
+        }
+    }
+
     /// What is stripped, in words (`the thousands separator `,` and the currency symbol `$``).
     pub fn describe(&self) -> String {
         let mut parts = Vec::new();

@@ -434,10 +434,10 @@ fn metadata(
                     "number_spellings": number_spellings,
                 })
             }
-            FeatureTransform::Numeric { format, .. } if format.strips() || format.decimal_comma => {
+            FeatureTransform::Numeric { format, .. } if format.written_with().is_some() => {
                 json!({
                     "name": input.name, "type": "double", "kind": "numeric",
-                    "written_with": if format.strips() { format.describe() } else { "a decimal comma".to_owned() },
+                    "written_with": format.written_with(),
                 })
             }
             _ => json!({"name": input.name, "type": "double", "kind": "numeric"}),

@@ -196,7 +196,7 @@ fn categorical_block(
 /// Whether a numeric column was written as plain numbers (no format stripped, a decimal point).
 fn plain(feature: &FeatureTransform) -> bool {
     match feature {
-        FeatureTransform::Numeric { format, .. } => !format.strips() && !format.decimal_comma,
+        FeatureTransform::Numeric { format, .. } => format.written_with().is_none(),
         _ => true,
     }
 }

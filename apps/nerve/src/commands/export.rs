@@ -93,15 +93,10 @@ pub(crate) fn export(args: ExportArgs) -> Result<ExitCode> {
     }
     for feature in &saved.preprocessor.features {
         if let FeatureTransform::Numeric { column, format, .. } = feature
-            && (format.strips() || format.decimal_comma)
+            && let Some(written_with) = format.written_with()
         {
             eprintln!(
-                "note: `{column}` was written with {} in training; its input takes the number nerve read (`38%` is 0.38, `$1,299` is 1299, `2,5` is 2.5)",
-                if format.strips() {
-                    format.describe()
-                } else {
-                    "a decimal comma".to_owned()
-                }
+                "note: `{column}` was written with {written_with} in training; its input takes the number nerve read (`38%` is 0.38, `$1,299` is 1299, `2,5` is 2.5)"
             );
         }
     }
