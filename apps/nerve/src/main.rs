@@ -22,6 +22,7 @@ mod numbers;
 mod output;
 mod output_paths;
 mod part_report;
+mod prediction;
 mod progress;
 mod run_config;
 mod run_dir;
@@ -55,6 +56,8 @@ enum Command {
     Predict(commands::predict::PredictArgs),
     /// Export a model file to ONNX, preprocessing included, for onnxruntime, tract and others.
     Export(commands::export::ExportArgs),
+    /// Serve model files over HTTP: KServe V2 (Open Inference Protocol), MLflow's /invocations, Prometheus /metrics.
+    Serve(commands::serve::ServeArgs),
     /// Calibrate a classifier's probabilities: fit a temperature on held-out rows, write a copy.
     Calibrate(commands::calibrate::CalibrateArgs),
     /// Describe a model file: architecture, preprocessing, training, metrics, weight statistics.
@@ -88,6 +91,7 @@ fn main() -> ExitCode {
         Command::Eval(args) => commands::eval::eval(args),
         Command::Predict(args) => commands::predict::predict(args),
         Command::Export(args) => commands::export::export(args),
+        Command::Serve(args) => commands::serve::serve(args),
         Command::Calibrate(args) => commands::calibrate::calibrate(args),
         Command::Inspect(args) => commands::inspect::inspect(args),
         Command::Explain(args) => commands::explain::run(args),

@@ -57,25 +57,8 @@ pub(crate) fn open_reader(
     columns: Columns,
     keep: &[String],
 ) -> Result<TableReader<Box<dyn std::io::Read>>> {
-    let run = &saved.config.data;
-    let mut kinds = saved.preprocessor.column_kinds();
-    if columns == Columns::Features {
-        kinds.retain(|(name, _)| name != saved.preprocessor.target_name());
-    }
-    for name in keep {
-        if !kinds.iter().any(|(n, _)| n == name) {
-            kinds.push((name.clone(), ColumnKind::Text));
-        }
-    }
-    let needed: Vec<String> = kinds.iter().map(|(name, _)| name.clone()).collect();
-    let options = CsvOptions {
-        delimiter: delimiter.or(run.delimiter).map(|d| d.0),
-        missing: Missing::Drop,
-        na_values: NaValues::with_extra(&run.na_values),
-        thousands: run.thousands,
-        kinds,
-        skip_unlisted: true,
-    };
+    let options = read_options(saved, delimiter, columns, keep);
+    let needed: Vec<String> = options.kinds.iter().map(|(name, _)| name.clone()).collect();
     let reader = resolve_data(data)?.reader(&options)?;
     if let Some(column) = needed.iter().find(|n| !reader.columns().contains(n)) {
         return Err(nerve_data::DataError::NoSuchColumn {
@@ -88,17 +71,54 @@ pub(crate) fn open_reader(
     Ok(reader)
 }
 
+/// How rows are read for `saved`: only the model's columns (`columns`) plus `keep` as text,
+/// each typed as in training (never re-inferred from the rows at hand), with the run's
+/// delimiter (unless given), missing-value strings and thousands separator.
+pub(crate) fn read_options(
+    saved: &SavedModel,
+    delimiter: Option<Delimiter>,
+    columns: Columns,
+    keep: &[String],
+) -> CsvOptions {
+    let run = &saved.config.data;
+    let mut kinds = saved.preprocessor.column_kinds();
+    if columns == Columns::Features {
+        kinds.retain(|(name, _)| name != saved.preprocessor.target_name());
+    }
+    for name in keep {
+        if !kinds.iter().any(|(n, _)| n == name) {
+            kinds.push((name.clone(), ColumnKind::Text));
+        }
+    }
+    CsvOptions {
+        delimiter: delimiter.or(run.delimiter).map(|d| d.0),
+        missing: Missing::Drop,
+        na_values: NaValues::with_extra(&run.na_values),
+        thousands: run.thousands,
+        kinds,
+        skip_unlisted: true,
+    }
+}
+
+/// What transforming rows had to make up, one sentence per column.
+pub(crate) fn report_messages(report: &TransformReport) -> Vec<String> {
+    let unseen = report.unseen.iter().map(|(column, n)| {
+        format!(
+            "{n} value(s) of `{column}` were not seen in training; they are encoded as all zeros"
+        )
+    });
+    let filled = report.filled.iter().map(|(column, n)| {
+        format!(
+            "{n} missing value(s) of `{column}` were filled with the training rows' mean or most frequent value"
+        )
+    });
+    unseen.chain(filled).collect()
+}
+
 /// Warns about what transforming rows for a model had to make up.
 pub(crate) fn warn_about(report: &TransformReport) {
-    for (column, n) in &report.unseen {
-        eprintln!(
-            "warning: {n} value(s) of `{column}` were not seen in training; they are encoded as all zeros"
-        );
-    }
-    for (column, n) in &report.filled {
-        eprintln!(
-            "warning: {n} missing value(s) of `{column}` were filled with the training rows' mean or most frequent value"
-        );
+    for message in report_messages(report) {
+        eprintln!("warning: {message}");
     }
 }
 
@@ -122,6 +142,12 @@ pub(crate) fn model_inputs(
         TensorData::new(features, [rows.len(), p.d_input()]),
         device,
     ))
+}
+
+/// Adds `more` to `total`, column by column.
+pub(crate) fn merge_reports(total: &mut TransformReport, more: TransformReport) {
+    merge(&mut total.filled, more.filled);
+    merge(&mut total.unseen, more.unseen);
 }
 
 /// Adds per-column counts.

@@ -92,6 +92,24 @@ impl Builder {
         }
     }
 
+    /// Adds a number given as a value (a JSON number), spelled `text`: a numeric column takes
+    /// it as it is (no format to strip); any other reads `text` as a cell's text.
+    pub(crate) fn push_number(
+        &mut self,
+        value: f64,
+        text: &str,
+        place: &Place<'_>,
+        syntax: &NumberSyntax,
+    ) -> Result<(), DataError> {
+        match self {
+            Builder::Numeric(numbers) => {
+                numbers.push_value(value, text, place);
+                Ok(())
+            }
+            _ => self.push(Some(text), place, syntax),
+        }
+    }
+
     /// Adds one cell: `None` when missing.
     pub(crate) fn push(
         &mut self,
@@ -222,20 +240,7 @@ impl NumericBuilder {
                         self.comma_other = true;
                     }
                 }
-                if !(value as f32).is_finite() && self.first_non_finite.is_none() {
-                    self.first_non_finite = Some((place.line, text.to_owned()));
-                }
-                if let Some(spellings) = &mut self.spellings {
-                    let key = normalized_bits(value);
-                    if !spellings.contains_key(&key) {
-                        if spellings.len() < MAX_SPELLINGS {
-                            spellings.insert(key, text.to_owned());
-                        } else {
-                            self.spellings = None;
-                        }
-                    }
-                }
-                self.values.push(value);
+                self.push_value(value, text, place);
                 Ok(None)
             }
             None => match self.forced {
@@ -250,6 +255,24 @@ impl NumericBuilder {
                 Some(_) => Err(place.error("a number", text)),
             },
         }
+    }
+
+    /// Adds a number that needs no parsing, spelled `text`.
+    fn push_value(&mut self, value: f64, text: &str, place: &Place<'_>) {
+        if !(value as f32).is_finite() && self.first_non_finite.is_none() {
+            self.first_non_finite = Some((place.line, text.to_owned()));
+        }
+        if let Some(spellings) = &mut self.spellings {
+            let key = normalized_bits(value);
+            if !spellings.contains_key(&key) {
+                if spellings.len() < MAX_SPELLINGS {
+                    spellings.insert(key, text.to_owned());
+                } else {
+                    self.spellings = None;
+                }
+            }
+        }
+        self.values.push(value);
     }
 
     /// Whether a number's formatting agrees with the column's so far (one thousands separator,

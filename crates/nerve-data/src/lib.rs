@@ -9,7 +9,8 @@
 //!   pandas' missing-value strings are missing. The delimiter (comma, semicolon, tab) is
 //!   detected; quotes (an unclosed one is an error), LF / CRLF / CR line endings, UTF-8 and
 //!   UTF-16 byte-order marks are handled; errors name the file, physical line and column
-//!   ([`DataError`]); [`Note`]s say what was decided.
+//!   ([`DataError`]); [`Note`]s say what was decided. [`Table::from_records`] reads rows whose
+//!   [`Cell`]s arrive already separated (a JSON request's) by the same rules.
 //! - [`ColumnRoles`]: which columns are features (numeric, one-hot, dates) and which are left
 //!   out (identifiers, empty columns), decided before fitting.
 //! - [`Task`]: classification or regression, inferred from the target column.
@@ -64,6 +65,7 @@ mod parquet_input;
 mod prepare;
 mod preprocess;
 mod reader;
+mod records;
 mod roles;
 mod split;
 mod table;
@@ -82,6 +84,7 @@ pub use preprocess::{
     PreprocessOptions, Preprocessor, Standardize, TargetTransform, TransformReport,
 };
 pub use reader::{TableReader, sniff_delimiter};
+pub use records::Cell;
 pub use roles::{ColumnRole, ColumnRoles};
 pub use split::{Split, SplitOptions};
 pub use table::{CsvOptions, Missing, MissingReport, Table};

@@ -10,4 +10,5 @@ pub(crate) mod export;
 pub(crate) mod inspect;
 pub(crate) mod plot;
 pub(crate) mod predict;
+pub(crate) mod serve;
 pub(crate) mod train;

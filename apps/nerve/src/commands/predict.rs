@@ -8,7 +8,8 @@ use anyhow::{Result, bail};
 use clap::Args;
 use nerve_data::TransformReport;
 
-use crate::model_input::{Columns, ReadFlags, model_inputs, open_model, open_reader, warn_about};
+use crate::model_input::{Columns, ReadFlags, merge_reports, open_model, open_reader, warn_about};
+use crate::prediction::{Predictions, Predictor};
 use crate::output_paths::check_output_file;
 use crate::run_dir::write_atomically;
 
@@ -58,13 +59,13 @@ pub(crate) fn predict(args: PredictArgs) -> Result<ExitCode> {
         bail!("--batch-rows must be at least 1");
     }
     let (saved, device) = open_model(&args.model, args.read.backend)?;
-    let p = &saved.preprocessor;
-    let labels = p.labels();
-    let threshold = saved.decision_threshold(args.threshold)?;
+    let predictor = Predictor::new(saved, device, args.threshold)?;
+    let saved = predictor.saved();
+    let labels = predictor.labels();
+    let class_names = labels.unwrap_or_default();
     if args.proba && labels.is_none() {
         bail!("--proba needs a classification model; this one predicts values");
     }
-    let loss = saved.config.loss();
     let keep: Vec<String> = args.keep.iter().map(|k| k.trim().to_owned()).collect();
     // The output's columns: row, the kept ones, the prediction, the probabilities. They must be
     // told apart when the output is read back.
@@ -93,7 +94,7 @@ pub(crate) fn predict(args: PredictArgs) -> Result<ExitCode> {
     let mut reader = open_reader(
         &args.data,
         args.read.delimiter,
-        &saved,
+        saved,
         Columns::Features,
         &keep,
     )?;
@@ -104,20 +105,14 @@ pub(crate) fn predict(args: PredictArgs) -> Result<ExitCode> {
     let mut report = TransformReport::default();
     let mut row_id = 0usize;
     while let Some(chunk) = reader.next_chunk(args.batch_rows)? {
-        let rows: Vec<usize> = (0..chunk.num_rows()).collect();
-        let x = model_inputs(p, &chunk, &rows, &device, &mut report)?;
-        let output = loss.probabilities(saved.model.forward(x));
-        let [_, width] = output.dims();
-        let values = output
-            .into_data()
-            .convert::<f32>()
-            .try_into_vec::<f32>()
-            .map_err(|err| anyhow::anyhow!("cannot read the predictions: {err:?}"))?;
+        let answers = predictor.answer(&chunk)?;
+        merge_reports(&mut report, answers.report);
         let kept: Vec<&nerve_data::Column> = keep
             .iter()
             .map(|name| chunk.column(name))
             .collect::<Result<_, _>>()?;
-        for (i, out) in values.chunks(width).enumerate() {
+        let probabilities = answers.probabilities.chunks(answers.width);
+        for (i, out) in probabilities.enumerate() {
             // 0-based over the data rows, as a DataFrame's index: `row` joins back to
             // `pandas.read_csv(data)`.
             let mut record = vec![row_id.to_string()];
@@ -130,14 +125,14 @@ pub(crate) fn predict(args: PredictArgs) -> Result<ExitCode> {
                     column.display(i)
                 }
             }));
-            match labels {
-                Some(labels) => {
-                    record.push(labels[nerve_train::predicted_class(out, threshold)].clone());
+            match &answers.predictions {
+                Predictions::Classes(classes) => {
+                    record.push(class_names[classes[i]].clone());
                     if args.proba {
                         record.extend(out.iter().map(|v| v.to_string()));
                     }
                 }
-                None => record.push(p.decode_value(out[0]).to_string()),
+                Predictions::Values(values) => record.push(values[i].to_string()),
             }
             csv.write_record(&record)?;
         }
