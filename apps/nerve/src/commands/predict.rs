@@ -9,8 +9,8 @@ use clap::Args;
 use nerve_data::TransformReport;
 
 use crate::model_input::{Columns, ReadFlags, merge_reports, open_model, open_reader, warn_about};
-use crate::prediction::{Predictions, Predictor};
 use crate::output_paths::check_output_file;
+use crate::prediction::{Predictions, Predictor};
 use crate::run_dir::write_atomically;
 
 const EXAMPLES: &str = "\

@@ -22,7 +22,10 @@ impl Metrics {
     pub(crate) fn new() -> prometheus::Result<Self> {
         let registry = Registry::new();
         let requests = IntCounterVec::new(
-            Opts::new("nerve_http_requests_total", "HTTP requests answered, by endpoint and status code."),
+            Opts::new(
+                "nerve_http_requests_total",
+                "HTTP requests answered, by endpoint and status code.",
+            ),
             &["endpoint", "status"],
         )?;
         let errors = IntCounterVec::new(
@@ -47,7 +50,10 @@ impl Metrics {
             &["model"],
         )?;
         let ready = IntGaugeVec::new(
-            Opts::new("nerve_model_ready", "1 when the model is loaded and answering, else 0."),
+            Opts::new(
+                "nerve_model_ready",
+                "1 when the model is loaded and answering, else 0.",
+            ),
             &["model"],
         )?;
         registry.register(Box::new(requests.clone()))?;
@@ -72,7 +78,9 @@ impl Metrics {
             .with_label_values(&[endpoint, status.as_str()])
             .inc();
         if status.starts_with('4') || status.starts_with('5') {
-            self.errors.with_label_values(&[endpoint, status.as_str()]).inc();
+            self.errors
+                .with_label_values(&[endpoint, status.as_str()])
+                .inc();
         }
         self.latency
             .with_label_values(&[endpoint])
@@ -95,7 +103,10 @@ impl Metrics {
         let mut buffer = Vec::new();
         // Encoding into memory fails only on a malformed metric family, which the fixed names
         // above rule out; an empty scrape is then the honest answer.
-        if encoder.encode(&self.registry.gather(), &mut buffer).is_err() {
+        if encoder
+            .encode(&self.registry.gather(), &mut buffer)
+            .is_err()
+        {
             buffer.clear();
         }
         (encoder.format_type().to_owned(), buffer)

@@ -5,8 +5,9 @@
 //! Reference: MLflow's `mlflow/pyfunc/scoring_server` and "Deploy MLflow models", which fix the
 //! keys and their pandas orientations.
 
-use nerve_data::Cell;
-use serde_json::{Map, Value, json};
+use nerve_data::{Cell, DataError};
+use serde::Serialize;
+use serde_json::{Map, Value};
 
 use super::api_error::ApiError;
 use super::served_model::{RequestRows, ServedModel};
@@ -15,7 +16,12 @@ use crate::model_input::report_messages;
 use crate::prediction::{Answers, Predictions};
 
 /// The top-level keys of a JSON body, one of which must be present.
-const FORMATS: [&str; 4] = ["dataframe_split", "dataframe_records", "instances", "inputs"];
+const FORMATS: [&str; 4] = [
+    "dataframe_split",
+    "dataframe_records",
+    "instances",
+    "inputs",
+];
 
 /// The answers for a JSON body.
 ///
@@ -23,7 +29,11 @@ const FORMATS: [&str; 4] = ["dataframe_split", "dataframe_records", "instances",
 ///
 /// A body that is not one of the formats, or whose rows do not fit the model, naming the
 /// field, row and column.
-pub(crate) fn invocations_json(model: &ServedModel, body: &[u8], max_rows: usize) -> Result<Outcome, ApiError> {
+pub(crate) fn invocations_json(
+    model: &ServedModel,
+    body: &[u8],
+    max_rows: usize,
+) -> Result<Outcome, ApiError> {
     let request = parse_json(body)?;
     let Some(request) = request.as_object() else {
         return Err(ApiError::bad_request(format!(
@@ -44,7 +54,10 @@ pub(crate) fn invocations_json(model: &ServedModel, body: &[u8], max_rows: usize
         let found = if request.is_empty() {
             "an empty object".to_owned()
         } else {
-            format!("{}", quoted(&request.keys().map(String::as_str).collect::<Vec<_>>()))
+            format!(
+                "{}",
+                quoted(&request.keys().map(String::as_str).collect::<Vec<_>>())
+            )
         };
         return Err(ApiError::bad_request(format!(
             "the body must have exactly one of {} (and optionally `params`); it has {found}",
@@ -54,10 +67,13 @@ pub(crate) fn invocations_json(model: &ServedModel, body: &[u8], max_rows: usize
     if let Some(params) = request.get("params")
         && !(params.is_null() || params.as_object().is_some_and(Map::is_empty))
     {
-        return Err(ApiError::bad_request(
-            "`params`: nerve models take no inference parameters",
-        )
-        .at("params".into(), None, None));
+        return Err(
+            ApiError::bad_request("`params`: nerve models take no inference parameters").at(
+                "params".into(),
+                None,
+                None,
+            ),
+        );
     }
     let key = given[0];
     let data = &request[key];
@@ -82,7 +98,11 @@ pub(crate) fn invocations_json(model: &ServedModel, body: &[u8], max_rows: usize
 ///
 /// A CSV that cannot be read for the model (a missing column, a cell of the wrong type),
 /// naming the line and column.
-pub(crate) fn invocations_csv(model: &ServedModel, body: &[u8], max_rows: usize) -> Result<Outcome, ApiError> {
+pub(crate) fn invocations_csv(
+    model: &ServedModel,
+    body: &[u8],
+    max_rows: usize,
+) -> Result<Outcome, ApiError> {
     let mut options = model.options.clone();
     // The body's own delimiter, detected as for a file.
     options.delimiter = model.predictor.saved().config.data.delimiter.map(|d| d.0);
@@ -95,21 +115,35 @@ pub(crate) fn invocations_csv(model: &ServedModel, body: &[u8], max_rows: usize)
         ))
         .at("line 1".into(), None, Some(column)));
     }
-    let table = reader
-        .read_all()
-        .map_err(|err| ApiError::bad_request(err.to_string()))?;
+    let table = reader.read_all().map_err(|err| match &err {
+        DataError::NotNumeric { line, column, .. } | DataError::Missing { line, column, .. } => {
+            let column = column.clone();
+            ApiError::bad_request(err.to_string()).at(format!("line {line}"), None, Some(&column))
+        }
+        DataError::Csv { line, .. } => {
+            let line = *line;
+            ApiError::bad_request(err.to_string()).at(format!("line {line}"), None, None)
+        }
+        _ => ApiError::bad_request(err.to_string()),
+    })?;
     if table.num_rows() == 0 {
-        return Err(ApiError::bad_request("the CSV has a header row but no rows"));
+        return Err(ApiError::bad_request(
+            "the CSV has a header row but no rows",
+        ));
     }
     if table.num_rows() > max_rows {
         return Err(super::too_many_rows(table.num_rows(), max_rows));
     }
     let answers = model.answer(&table)?;
-    Ok(response(model, answers))
+    response(model, answers)
 }
 
 /// Types the rows and answers them.
-fn answer(model: &ServedModel, rows: &RequestRows<'_>, max_rows: usize) -> Result<Outcome, ApiError> {
+fn answer(
+    model: &ServedModel,
+    rows: &RequestRows<'_>,
+    max_rows: usize,
+) -> Result<Outcome, ApiError> {
     if rows.cells.is_empty() {
         return Err(ApiError::bad_request("the request has no rows"));
     }
@@ -118,38 +152,55 @@ fn answer(model: &ServedModel, rows: &RequestRows<'_>, max_rows: usize) -> Resul
     }
     let table = model.table(rows)?;
     let answers = model.answer(&table)?;
-    Ok(response(model, answers))
+    response(model, answers)
 }
 
 /// `{"predictions": [...]}`: class names or values, one per row; for a classifier also the
 /// `classes` and each row's `probabilities` in their order; `warnings` when the
 /// preprocessing made something up.
-fn response(model: &ServedModel, answers: Answers) -> Outcome {
-    let mut body = Map::new();
+fn response(model: &ServedModel, answers: Answers) -> Result<Outcome, ApiError> {
     let rows = answers.probabilities.len() / answers.width.max(1);
-    match (&answers.predictions, model.predictor.labels()) {
-        (Predictions::Classes(classes), Some(labels)) => {
-            let names: Vec<&str> = classes.iter().map(|&c| labels[c].as_str()).collect();
-            body.insert("predictions".into(), json!(names));
-            body.insert("classes".into(), json!(labels));
-            let probabilities: Vec<&[f32]> = answers.probabilities.chunks(answers.width).collect();
-            body.insert("probabilities".into(), json!(probabilities));
+    let labels = model.predictor.labels();
+    let (predictions, probabilities) = match &answers.predictions {
+        Predictions::Classes(classes) => {
+            let names = labels.unwrap_or_default();
+            (
+                Column::Text(classes.iter().map(|&c| names[c].as_str()).collect()),
+                Some(answers.probabilities.chunks(answers.width).collect()),
+            )
         }
-        (Predictions::Values(values), _) => {
-            body.insert("predictions".into(), json!(values));
-        }
-        (Predictions::Classes(classes), None) => {
-            body.insert("predictions".into(), json!(classes));
-        }
-    }
-    let warnings = report_messages(&answers.report);
-    if !warnings.is_empty() {
-        body.insert("warnings".into(), json!(warnings));
-    }
-    Outcome {
-        body: Value::Object(body),
+        Predictions::Values(values) => (Column::Numbers(values), None),
+    };
+    let body = Response {
+        predictions,
+        classes: labels,
+        probabilities,
+        warnings: report_messages(&answers.report),
+    };
+    Ok(Outcome {
+        body: super::to_json(&body)?,
         rows,
-    }
+    })
+}
+
+/// The answer to `/invocations`.
+#[derive(Serialize)]
+struct Response<'a> {
+    predictions: Column<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    classes: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    probabilities: Option<Vec<&'a [f32]>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    warnings: Vec<String>,
+}
+
+/// One value per row: f32 written in their shortest form, as `nerve predict` prints them.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Column<'a> {
+    Text(Vec<&'a str>),
+    Numbers(&'a [f32]),
 }
 
 /// pandas' `orient="split"`: `{"columns": [...], "data": [[...], ...]}` (an `index` is ignored).
@@ -171,13 +222,20 @@ fn split_rows<'a>(model: &ServedModel, data: &'a Value) -> Result<RequestRows<'a
     for (j, name) in columns.iter().enumerate() {
         let field = format!("{at}.columns[{j}]");
         let Some(name) = name.as_str() else {
-            return Err(ApiError::bad_request(format!("{field} must be a column name (a string)"))
-                .at(field, None, None));
+            return Err(
+                ApiError::bad_request(format!("{field} must be a column name (a string)"))
+                    .at(field, None, None),
+            );
         };
         let name = name.trim();
         if names.contains(&name) {
-            return Err(ApiError::bad_request(format!("{field}: column `{name}` appears twice"))
-                .at(field, None, Some(name)));
+            return Err(
+                ApiError::bad_request(format!("{field}: column `{name}` appears twice")).at(
+                    field,
+                    None,
+                    Some(name),
+                ),
+            );
         }
         names.push(name);
     }
@@ -212,7 +270,12 @@ fn split_rows<'a>(model: &ServedModel, data: &'a Value) -> Result<RequestRows<'a
         };
         let mut out = Vec::with_capacity(positions.len());
         for (c, &j) in positions.iter().enumerate() {
-            out.push(cell(&row[j], || format!("{field}[{j}]"), r, &model.columns[c])?);
+            out.push(cell(
+                &row[j],
+                || format!("{field}[{j}]"),
+                r,
+                &model.columns[c],
+            )?);
         }
         cells.push(out);
     }
@@ -224,7 +287,11 @@ fn split_rows<'a>(model: &ServedModel, data: &'a Value) -> Result<RequestRows<'a
 
 /// pandas' `orient="records"`: `[{"column": value, ...}, ...]`, keys in any order. A column no
 /// record has is an error; one some records lack is missing there, as pandas reads it.
-fn records_rows<'a>(model: &ServedModel, data: &'a Value, at: &'static str) -> Result<RequestRows<'a>, ApiError> {
+fn records_rows<'a>(
+    model: &ServedModel,
+    data: &'a Value,
+    at: &'static str,
+) -> Result<RequestRows<'a>, ApiError> {
     let Some(records) = data.as_array() else {
         return Err(ApiError::bad_request(format!(
             "`{at}` must be an array of records, each {{\"column\": value, ...}}"
@@ -285,9 +352,12 @@ fn columns_rows<'a>(
 ) -> Result<RequestRows<'a>, ApiError> {
     let mut arrays = Vec::with_capacity(model.columns.len());
     for column in &model.columns {
-        let value = columns
-            .get(column.as_str())
-            .or_else(|| columns.iter().find(|(k, _)| k.trim() == column).map(|(_, v)| v));
+        let value = columns.get(column.as_str()).or_else(|| {
+            columns
+                .iter()
+                .find(|(k, _)| k.trim() == column)
+                .map(|(_, v)| v)
+        });
         let Some(value) = value else {
             return Err(ApiError::bad_request(format!(
                 "`{at}` has no column `{column}`; the model's columns are: {}",
@@ -311,14 +381,23 @@ fn columns_rows<'a>(
             arrays[c].len(),
             model.columns[0]
         ))
-        .at(format!("{at}.{}", model.columns[c]), None, Some(&model.columns[c])));
+        .at(
+            format!("{at}.{}", model.columns[c]),
+            None,
+            Some(&model.columns[c]),
+        ));
     }
     let mut cells = Vec::with_capacity(n);
     for r in 0..n {
         let mut out = Vec::with_capacity(arrays.len());
         for (c, values) in arrays.iter().enumerate() {
             let column = &model.columns[c];
-            out.push(cell(&values[r], || format!("{at}.{column}[{r}]"), r, column)?);
+            out.push(cell(
+                &values[r],
+                || format!("{at}.{column}[{r}]"),
+                r,
+                column,
+            )?);
         }
         cells.push(out);
     }
@@ -330,7 +409,11 @@ fn columns_rows<'a>(
 }
 
 /// Rows as arrays of values in the model's column order (`instances` / `inputs` as a list).
-fn list_rows<'a>(model: &ServedModel, data: &'a Value, at: &'static str) -> Result<RequestRows<'a>, ApiError> {
+fn list_rows<'a>(
+    model: &ServedModel,
+    data: &'a Value,
+    at: &'static str,
+) -> Result<RequestRows<'a>, ApiError> {
     let width = model.columns.len();
     let Some(rows) = data.as_array() else {
         return Err(ApiError::bad_request(format!(
@@ -354,7 +437,12 @@ fn list_rows<'a>(model: &ServedModel, data: &'a Value, at: &'static str) -> Resu
         };
         let mut out = Vec::with_capacity(width);
         for (c, value) in row.iter().enumerate() {
-            out.push(cell(value, || format!("{field}[{c}]"), r, &model.columns[c])?);
+            out.push(cell(
+                value,
+                || format!("{field}[{c}]"),
+                r,
+                &model.columns[c],
+            )?);
         }
         cells.push(out);
     }
@@ -382,13 +470,21 @@ fn positions(model: &ServedModel, names: &[&str], at: &str) -> Result<Vec<usize>
 }
 
 /// A JSON value as a cell: a number, a string, a truth value (as text) or `null` (missing).
-fn cell<'a>(value: &'a Value, field: impl Fn() -> String, row: usize, column: &str) -> Result<Cell<'a>, ApiError> {
+fn cell<'a>(
+    value: &'a Value,
+    field: impl Fn() -> String,
+    row: usize,
+    column: &str,
+) -> Result<Cell<'a>, ApiError> {
     match value {
         Value::Null => Ok(Cell::Missing),
         Value::Number(n) => n.as_f64().map(Cell::Number).ok_or_else(|| {
             let field = field();
-            ApiError::bad_request(format!("{field}: {n} is not a number nerve can read"))
-                .at(field, Some(row), Some(column))
+            ApiError::bad_request(format!("{field}: {n} is not a number nerve can read")).at(
+                field,
+                Some(row),
+                Some(column),
+            )
         }),
         Value::String(text) => Ok(Cell::Text(text)),
         Value::Bool(b) => Ok(Cell::Text(if *b { "true" } else { "false" })),
@@ -405,5 +501,8 @@ fn cell<'a>(value: &'a Value, field: impl Fn() -> String, row: usize, column: &s
 
 /// `a`, `b` and `c`, back-quoted.
 fn quoted(keys: &[&str]) -> String {
-    keys.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+    keys.iter()
+        .map(|k| format!("`{k}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

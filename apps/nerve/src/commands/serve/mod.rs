@@ -86,9 +86,10 @@ pub(crate) struct AppState {
 
 type Shared = Arc<AppState>;
 
-/// An answer, before it is written out.
+/// An answer, written out.
 pub(crate) struct Outcome {
-    pub(crate) body: Value,
+    /// The JSON body.
+    pub(crate) body: Vec<u8>,
     /// The rows answered.
     pub(crate) rows: usize,
 }
@@ -155,10 +156,9 @@ async fn run(state: Shared, addr: SocketAddr, backend: BackendKind) -> Result<Ex
             for (i, slot) in state.slots.iter().enumerate() {
                 state.metrics.ready(&slot.name, false);
                 let (name, path) = (slot.name.clone(), slot.path.clone());
-                let loaded = tokio::task::spawn_blocking(move || {
-                    ServedModel::load(&name, &path, backend)
-                })
-                .await;
+                let loaded =
+                    tokio::task::spawn_blocking(move || ServedModel::load(&name, &path, backend))
+                        .await;
                 let loaded = match loaded {
                     Ok(Ok(model)) => Ok(Arc::new(model)),
                     Ok(Err(err)) => Err(format!("{err:#}")),
@@ -186,7 +186,12 @@ async fn run(state: Shared, addr: SocketAddr, backend: BackendKind) -> Result<Ex
                         format!(
                             "{} ({}, {} inputs) at http://{local}/v2/models/{}/infer",
                             m.name,
-                            m.predictor.saved().preprocessor.task().to_string().to_lowercase(),
+                            m.predictor
+                                .saved()
+                                .preprocessor
+                                .task()
+                                .to_string()
+                                .to_lowercase(),
                             m.columns.len(),
                             m.name
                         )
@@ -319,10 +324,11 @@ fn default_name(path: &std::path::Path) -> String {
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
     if stem == "model"
-        && let Some(folder) = path
-            .canonicalize()
-            .ok()
-            .and_then(|p| p.parent().and_then(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned()))
+        && let Some(folder) = path.canonicalize().ok().and_then(|p| {
+            p.parent()
+                .and_then(|p| p.file_name())
+                .map(|n| n.to_string_lossy().into_owned())
+        })
     {
         return folder;
     }
@@ -344,7 +350,11 @@ fn parse_size(text: &str) -> Result<usize, String> {
         "mib" => 1 << 20,
         "gb" | "g" => 1_000_000_000,
         "gib" => 1 << 30,
-        other => return Err(format!("unknown unit `{other}`; use B, KB, KiB, MB, MiB, GB or GiB")),
+        other => {
+            return Err(format!(
+                "unknown unit `{other}`; use B, KB, KiB, MB, MiB, GB or GiB"
+            ));
+        }
     };
     digits
         .parse::<usize>()
@@ -490,7 +500,9 @@ impl AppState {
             )),
             None => Err(ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
-                format!("model `{name}` is still loading; try again (GET /v2/models/{name}/ready says when)"),
+                format!(
+                    "model `{name}` is still loading; try again (GET /v2/models/{name}/ready says when)"
+                ),
             )),
         }
     }
@@ -506,7 +518,10 @@ fn path_name(name: NamePath) -> Result<String, ApiError> {
 
 async fn model_metadata(State(state): State<Shared>, name: NamePath) -> Result<Response, ApiError> {
     let model = state.model(&path_name(name)?)?;
-    Ok(json_response(StatusCode::OK, &open_inference::metadata(&model)))
+    Ok(json_response(
+        StatusCode::OK,
+        &open_inference::metadata(&model),
+    ))
 }
 
 async fn model_ready(State(state): State<Shared>, name: NamePath) -> Result<Response, ApiError> {
@@ -518,7 +533,10 @@ async fn model_ready(State(state): State<Shared>, name: NamePath) -> Result<Resp
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    Ok(json_response(status, &json!({"name": name, "ready": ready})))
+    Ok(json_response(
+        status,
+        &json!({"name": name, "ready": ready}),
+    ))
 }
 
 /// What a body is, by its `Content-Type`.
@@ -558,7 +576,9 @@ fn body_kind(headers: &HeaderMap, csv_allowed: bool) -> Result<BodyKind, ApiErro
             if charset != "utf-8" && charset != "utf8" {
                 return Err(ApiError::new(
                     StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    format!("charset {charset} is not taken; send UTF-8"),
+                    format!(
+                        "charset {charset} is not taken; send UTF-8 ({accepted}; charset=utf-8)"
+                    ),
                 ));
             }
         }
@@ -621,10 +641,22 @@ async fn read_body(state: &AppState, headers: &HeaderMap, body: Body) -> Result<
 /// A JSON body, or a 400 that says where it stops being JSON.
 pub(crate) fn parse_json(body: &[u8]) -> Result<Value, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::bad_request("the body is empty; send a JSON object"));
+        return Err(ApiError::bad_request(
+            "the body is empty; send a JSON object",
+        ));
     }
     serde_json::from_slice(body)
         .map_err(|err| ApiError::bad_request(format!("the body is not valid JSON: {err}")))
+}
+
+/// `value` as JSON (strict: a non-finite float is `null`, never a bare `NaN`).
+pub(crate) fn to_json(value: &impl serde::Serialize) -> Result<Vec<u8>, ApiError> {
+    serde_json::to_vec(value).map_err(|err| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("cannot write the answer: {err}"),
+        )
+    })
 }
 
 /// A 413 for a request with more rows than `--max-rows`.
@@ -641,19 +673,13 @@ async fn answer<F>(state: &AppState, model: Arc<ServedModel>, work: F) -> Result
 where
     F: FnOnce(&ServedModel) -> Result<Outcome, ApiError> + Send + 'static,
 {
-    let _permit = state
-        .workers
-        .acquire()
-        .await
-        .map_err(|_| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "the server is stopping"))?;
+    let _permit =
+        state.workers.acquire().await.map_err(|_| {
+            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "the server is stopping")
+        })?;
     let worker_model = model.clone();
     let answered = tokio::task::spawn_blocking(move || {
-        work(&worker_model).and_then(|outcome| {
-            let body = serde_json::to_vec(&outcome.body).map_err(|err| {
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("cannot write the answer: {err}"))
-            })?;
-            Ok((body, outcome.rows))
-        })
+        work(&worker_model).map(|outcome| (outcome.body, outcome.rows))
     })
     .await
     .map_err(|_| {
@@ -684,7 +710,11 @@ async fn infer(
 }
 
 /// `POST /invocations`: the one model served (with several, `/models/{name}/invocations`).
-async fn invocations(State(state): State<Shared>, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
+async fn invocations(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
     let name = match state.slots.as_slice() {
         [only] => only.name.clone(),
         slots => {
@@ -711,7 +741,12 @@ async fn invocations_named(
     invoke(&state, &path_name(name)?, &headers, body).await
 }
 
-async fn invoke(state: &AppState, name: &str, headers: &HeaderMap, body: Body) -> Result<Response, ApiError> {
+async fn invoke(
+    state: &AppState,
+    name: &str,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
     let model = state.model(name)?;
     let kind = body_kind(headers, true)?;
     let bytes = read_body(state, headers, body).await?;
@@ -722,3 +757,6 @@ async fn invoke(state: &AppState, name: &str, headers: &HeaderMap, body: Body) -
     })
     .await
 }
+
+#[cfg(test)]
+mod tests;

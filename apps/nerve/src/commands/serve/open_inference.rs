@@ -5,6 +5,7 @@
 //! Reference: <https://github.com/kserve/open-inference-protocol> (`rest_predict_v2.yaml`).
 
 use nerve_data::{Cell, ColumnKind};
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use super::api_error::ApiError;
@@ -30,9 +31,7 @@ pub(crate) fn metadata(model: &ServedModel) -> Value {
     let inputs: Vec<Value> = model
         .features
         .iter()
-        .map(|(name, kind)| {
-            json!({"name": name, "datatype": datatype_of(*kind), "shape": [-1]})
-        })
+        .map(|(name, kind)| json!({"name": name, "datatype": datatype_of(*kind), "shape": [-1]}))
         .collect();
     let saved = model.predictor.saved();
     let labels = model.predictor.labels();
@@ -41,7 +40,8 @@ pub(crate) fn metadata(model: &ServedModel) -> Value {
         None => json!({"name": PREDICTION, "datatype": "FP32", "shape": [-1]}),
     }];
     if let Some(labels) = labels {
-        outputs.push(json!({"name": PROBABILITIES, "datatype": "FP32", "shape": [-1, labels.len()]}));
+        outputs
+            .push(json!({"name": PROBABILITIES, "datatype": "FP32", "shape": [-1, labels.len()]}));
     }
     json!({
         "name": model.name,
@@ -76,7 +76,11 @@ fn datatype_of(kind: ColumnKind) -> &'static str {
 ///
 /// A body that is not an inference request for this model, naming the field (and the row and
 /// column of a cell).
-pub(crate) fn infer(model: &ServedModel, body: &[u8], max_rows: usize) -> Result<Outcome, ApiError> {
+pub(crate) fn infer(
+    model: &ServedModel,
+    body: &[u8],
+    max_rows: usize,
+) -> Result<Outcome, ApiError> {
     let request = parse_json(body)?;
     let Some(request) = request.as_object() else {
         return Err(ApiError::bad_request(
@@ -86,13 +90,19 @@ pub(crate) fn infer(model: &ServedModel, body: &[u8], max_rows: usize) -> Result
     let inputs = match request.get("inputs") {
         Some(Value::Array(inputs)) if !inputs.is_empty() => inputs,
         Some(Value::Array(_)) => {
-            return Err(ApiError::bad_request("`inputs` is empty; give one input per column").at(
-                "inputs".into(),
-                None,
-                None,
+            return Err(
+                ApiError::bad_request("`inputs` is empty; give one input per column").at(
+                    "inputs".into(),
+                    None,
+                    None,
+                ),
+            );
+        }
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "`inputs` must be an array of tensors",
             ));
         }
-        Some(_) => return Err(ApiError::bad_request("`inputs` must be an array of tensors")),
         None => {
             return Err(ApiError::bad_request(format!(
                 "no `inputs`; an inference request has `inputs`: one tensor per column ({}), each {{\"name\", \"shape\": [N], \"datatype\", \"data\"}}",
@@ -125,43 +135,84 @@ pub(crate) fn infer(model: &ServedModel, body: &[u8], max_rows: usize) -> Result
     let n = answers.probabilities.len() / answers.width.max(1);
     let mut outputs = Vec::new();
     if wanted.iter().any(|w| w == PREDICTION) {
-        outputs.push(match (&answers.predictions, model.predictor.labels()) {
-            (Predictions::Classes(classes), Some(labels)) => json!({
-                "name": PREDICTION, "datatype": "BYTES", "shape": [n],
-                "data": classes.iter().map(|&c| labels[c].as_str()).collect::<Vec<_>>(),
-            }),
-            (Predictions::Values(values), _) => json!({
-                "name": PREDICTION, "datatype": "FP32", "shape": [n], "data": values,
-            }),
-            (Predictions::Classes(_), None) => {
-                return Err(ApiError::bad_request("a classifier without class names"));
+        outputs.push(match &answers.predictions {
+            Predictions::Classes(classes) => {
+                let labels = model.predictor.labels().unwrap_or_default();
+                OutputTensor {
+                    name: PREDICTION,
+                    datatype: "BYTES",
+                    shape: vec![n],
+                    data: OutputData::Text(classes.iter().map(|&c| labels[c].as_str()).collect()),
+                }
             }
+            Predictions::Values(values) => OutputTensor {
+                name: PREDICTION,
+                datatype: "FP32",
+                shape: vec![n],
+                data: OutputData::Numbers(values),
+            },
         });
     }
     if wanted.iter().any(|w| w == PROBABILITIES) {
-        outputs.push(json!({
-            "name": PROBABILITIES, "datatype": "FP32", "shape": [n, answers.width],
-            "data": answers.probabilities,
-        }));
-    }
-    let mut response = Map::new();
-    response.insert("model_name".into(), json!(model.name));
-    if let Some(id) = request.get("id") {
-        response.insert("id".into(), id.clone());
+        outputs.push(OutputTensor {
+            name: PROBABILITIES,
+            datatype: "FP32",
+            shape: vec![n, answers.width],
+            data: OutputData::Numbers(&answers.probabilities),
+        });
     }
     let warnings = report_messages(&answers.report);
-    if !warnings.is_empty() {
-        response.insert("parameters".into(), json!({ "warnings": warnings }));
-    }
-    response.insert("outputs".into(), Value::Array(outputs));
+    let response = InferResponse {
+        model_name: &model.name,
+        id: request.get("id"),
+        parameters: (!warnings.is_empty()).then_some(Warnings { warnings }),
+        outputs,
+    };
     Ok(Outcome {
-        body: Value::Object(response),
+        body: super::to_json(&response)?,
         rows: n,
     })
 }
 
+/// An inference response (`$inference_response`).
+#[derive(Serialize)]
+struct InferResponse<'a> {
+    model_name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<&'a Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parameters: Option<Warnings>,
+    outputs: Vec<OutputTensor<'a>>,
+}
+
+/// What the preprocessing made up, as the response's parameters.
+#[derive(Serialize)]
+struct Warnings {
+    warnings: Vec<String>,
+}
+
+/// One output tensor (`$response_output`).
+#[derive(Serialize)]
+struct OutputTensor<'a> {
+    name: &'static str,
+    datatype: &'static str,
+    shape: Vec<usize>,
+    data: OutputData<'a>,
+}
+
+/// An output's elements: f32 written in their shortest form, as `nerve predict` prints them.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum OutputData<'a> {
+    Text(Vec<&'a str>),
+    Numbers(&'a [f32]),
+}
+
 /// The outputs a request asks for (`outputs: [{"name": ...}]`), or all of them.
-fn requested_outputs(request: &Map<String, Value>, model: &ServedModel) -> Result<Vec<String>, ApiError> {
+fn requested_outputs(
+    request: &Map<String, Value>,
+    model: &ServedModel,
+) -> Result<Vec<String>, ApiError> {
     let mut available = vec![PREDICTION];
     if model.predictor.labels().is_some() {
         available.push(PROBABILITIES);
@@ -170,13 +221,17 @@ fn requested_outputs(request: &Map<String, Value>, model: &ServedModel) -> Resul
         return Ok(available.iter().map(|s| (*s).to_owned()).collect());
     };
     let Some(requested) = requested.as_array() else {
-        return Err(ApiError::bad_request("`outputs` must be an array of {\"name\": ...}"));
+        return Err(ApiError::bad_request(
+            "`outputs` must be an array of {\"name\": ...}",
+        ));
     };
     let mut wanted = Vec::new();
     for (i, output) in requested.iter().enumerate() {
         let field = format!("outputs[{i}]");
         let Some(name) = output.get("name").and_then(Value::as_str) else {
-            return Err(ApiError::bad_request(format!("{field} has no `name`")).at(field, None, None));
+            return Err(
+                ApiError::bad_request(format!("{field} has no `name`")).at(field, None, None)
+            );
         };
         if !available.contains(&name) {
             return Err(ApiError::bad_request(format!(
@@ -256,11 +311,10 @@ impl<'a> Tensor<'a> {
             return Err(bad(format!("{at} (`{name}`) has no `data`")));
         };
         let mut cells = Vec::new();
-        flatten(data, datatype, &mut cells)
-            .map_err(|(i, message)| {
-                let field = format!("{at}.data[{i}]");
-                ApiError::bad_request(format!("{field} (`{name}`): {message}")).at(field, None, None)
-            })?;
+        flatten(data, datatype, &mut cells).map_err(|(i, message)| {
+            let field = format!("{at}.data[{i}]");
+            ApiError::bad_request(format!("{field} (`{name}`): {message}")).at(field, None, None)
+        })?;
         let expected = shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
         if expected != Some(cells.len()) {
             return Err(bad(format!(
@@ -329,7 +383,11 @@ fn element<'a>(value: &'a Value, datatype: &str) -> Result<Cell<'a>, String> {
         }
         (int, _) if int.contains("INT") => Err(format!(
             "{int} takes {}integers, got {}",
-            if int.starts_with('U') { "non-negative " } else { "" },
+            if int.starts_with('U') {
+                "non-negative "
+            } else {
+                ""
+            },
             got()
         )),
         (_, _) => Err(format!("{datatype} takes numbers, got {}", got())),
@@ -337,7 +395,10 @@ fn element<'a>(value: &'a Value, datatype: &str) -> Result<Cell<'a>, String> {
 }
 
 /// Rows from one input per column, each of shape `[N]` or `[N, 1]`.
-fn named_rows<'a>(model: &ServedModel, tensors: &'a [Tensor<'a>]) -> Result<RequestRows<'a>, ApiError> {
+fn named_rows<'a>(
+    model: &ServedModel,
+    tensors: &'a [Tensor<'a>],
+) -> Result<RequestRows<'a>, ApiError> {
     let mut by_column: Vec<Option<&Tensor<'_>>> = vec![None; model.columns.len()];
     for tensor in tensors {
         let at = format!("inputs[{}]", tensor.index);
@@ -404,7 +465,10 @@ fn named_rows<'a>(model: &ServedModel, tensors: &'a [Tensor<'a>]) -> Result<Requ
 }
 
 /// Rows from one `[N, F]` tensor whose columns are the model's, in order.
-fn tensor_rows<'a>(model: &ServedModel, tensor: &'a Tensor<'a>) -> Result<RequestRows<'a>, ApiError> {
+fn tensor_rows<'a>(
+    model: &ServedModel,
+    tensor: &'a Tensor<'a>,
+) -> Result<RequestRows<'a>, ApiError> {
     let width = model.columns.len();
     let at = format!("inputs[{}]", tensor.index);
     if tensor.shape[1] != width {
@@ -416,7 +480,11 @@ fn tensor_rows<'a>(model: &ServedModel, tensor: &'a Tensor<'a>) -> Result<Reques
         ))
         .at(at, None, None));
     }
-    let cells = tensor.cells.chunks(width).map(<[Cell<'_>]>::to_vec).collect();
+    let cells = tensor
+        .cells
+        .chunks(width)
+        .map(<[Cell<'_>]>::to_vec)
+        .collect();
     let index = tensor.index;
     Ok(RequestRows {
         cells,

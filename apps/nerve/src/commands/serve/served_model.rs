@@ -109,10 +109,11 @@ impl ServedModel {
         };
         let row = line.saturating_sub(1) as usize;
         let place = field(row, c);
-        ApiError::bad_request(format!(
-            "{place} (row {row}, column `{column}`): {message}"
-        ))
-        .at(place, Some(row), Some(column))
+        ApiError::bad_request(format!("{place} (row {row}, column `{column}`): {message}")).at(
+            place,
+            Some(row),
+            Some(column),
+        )
     }
 }
 
