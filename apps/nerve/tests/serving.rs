@@ -17,6 +17,22 @@ use std::time::{Duration, Instant};
 use common::{file, ok, repo_file, train};
 use serde_json::{Value, json};
 
+/// A row's prediction (class name, or value as `nerve predict` prints it) and probabilities.
+type Answer = (String, Vec<f32>);
+
+/// A bad request: path, content type, body, status, words the error must hold, and the
+/// field, row and column it must name.
+type Case<'a> = (
+    &'a str,
+    &'a str,
+    String,
+    u16,
+    Vec<&'a str>,
+    Option<&'a str>,
+    Option<u64>,
+    Option<&'a str>,
+);
+
 /// A `nerve serve` process on a free port, killed when dropped.
 struct Server {
     child: Child,
@@ -234,7 +250,7 @@ fn as_json(cell: &str) -> Value {
 
 /// `nerve predict --proba` (or plain, for values) on `data`: per row, the prediction and the
 /// probabilities.
-fn predict(model: &str, data: &str, proba: bool) -> Vec<(String, Vec<f32>)> {
+fn predict(model: &str, data: &str, proba: bool) -> Vec<Answer> {
     let mut args = vec!["predict", "-m", model, "-d", data];
     if proba {
         args.push("--proba");
@@ -254,7 +270,7 @@ fn predict(model: &str, data: &str, proba: bool) -> Vec<(String, Vec<f32>)> {
 }
 
 /// The answers of an `/invocations` body.
-fn mlflow_answers(body: &Value) -> Vec<(String, Vec<f32>)> {
+fn mlflow_answers(body: &Value) -> Vec<Answer> {
     let predictions = body["predictions"].as_array().unwrap();
     predictions
         .iter()
@@ -282,7 +298,7 @@ fn mlflow_answers(body: &Value) -> Vec<(String, Vec<f32>)> {
 }
 
 /// The answers of a V2 infer response.
-fn v2_answers(body: &Value) -> Vec<(String, Vec<f32>)> {
+fn v2_answers(body: &Value) -> Vec<Answer> {
     let outputs = body["outputs"].as_array().unwrap();
     let find = |name: &str| outputs.iter().find(|o| o["name"] == name);
     let prediction = find("prediction").unwrap();
@@ -334,7 +350,7 @@ fn check_against_predict(server: &Server, model: &str, data: &str) {
     let (header, rows) = cells(data);
     let columns = inputs(server, model);
     let column_of = |name: &str| header.iter().position(|h| h == name).unwrap();
-    let mut answers: Vec<(&str, Vec<(String, Vec<f32>)>)> = Vec::new();
+    let mut answers: Vec<(&str, Vec<Answer>)> = Vec::new();
 
     // V2, one input per column: numbers as FP64 (null when missing), the rest as BYTES.
     let typed: Vec<Value> = columns
@@ -638,7 +654,7 @@ fn bad_requests_get_a_4xx_naming_the_field_row_and_column_and_the_server_goes_on
         .collect();
     let huge = "x".repeat(70_000);
     // (path, content type, body, status, words the error must hold, field, row, column)
-    let cases: Vec<(&str, &str, String, u16, Vec<&str>, Option<&str>, Option<u64>, Option<&str>)> = vec![
+    let cases: Vec<Case<'_>> = vec![
         ("/models/iris/invocations", "application/json", "{\"dataframe_records\": [".into(), 400,
          vec!["not valid JSON", "line 1"], None, None, None),
         ("/v2/models/iris/infer", "application/json", "{\"inputs\": [}".into(), 400,

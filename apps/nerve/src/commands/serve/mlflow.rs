@@ -54,10 +54,7 @@ pub(crate) fn invocations_json(
         let found = if request.is_empty() {
             "an empty object".to_owned()
         } else {
-            format!(
-                "{}",
-                quoted(&request.keys().map(String::as_str).collect::<Vec<_>>())
-            )
+            quoted(&request.keys().map(String::as_str).collect::<Vec<_>>())
         };
         return Err(ApiError::bad_request(format!(
             "the body must have exactly one of {} (and optionally `params`); it has {found}",
