@@ -74,3 +74,10 @@ bench-spiking:
 bench-compare:
     cargo build --release -p nerve
     python3 scripts/bench_compare.py
+
+# The load test of `nerve serve`: oha against iris and digits models, 1 and 64 rows per
+# request, 1/8/64 connections, 30 s each, then the same against an MLflow-style Python server
+# (FastAPI + scikit-learn). Needs `cargo install oha --locked` and the anchors' venv.
+bench-serve *FLAGS:
+    cargo build --release -p nerve
+    python3 scripts/bench_serve.py {{FLAGS}}

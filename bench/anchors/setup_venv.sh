@@ -14,6 +14,10 @@ P="$VENV/bin/pip"
 # snnTorch for W7 (`just bench-spiking`) and the spiking parity fixtures; its own dependencies
 # are torch and numpy, installed above.
 "$P" install -q --no-deps "snntorch==1.0.0"
+# The MLflow-style Python server `just bench-serve` compares `nerve serve` with
+# (bench/serve/python_server.py): pandas, FastAPI, and uvicorn with its standard extras
+# (httptools, uvloop), as such servers are deployed.
+"$P" install -q "pandas==3.1.1" "fastapi==0.165.0" "uvicorn[standard]==0.54.0"
 "$P" install -q filelock "typing-extensions>=4.13.0" "sympy>=1.13.3" "networkx>=2.5.1" jinja2 "fsspec>=0.8.5"
 # Minimal NVIDIA wheels for `import torch` to load (versions = torch 2.15.0's pins):
 "$P" install -q --no-deps \
