@@ -143,9 +143,11 @@ def main():
                 for c in connections:
                     # A short warm-up, then the measured run.
                     load(oha, url_of(name), files[(name, rows, kind)], c, 2)
+                    before = rss_kib(pid)
                     point = load(oha, url_of(name), files[(name, rows, kind)], c, args.seconds)
                     point.update({"server": label, "model": name, "rows": rows,
-                                  "connections": c, "rss_kib": rss_kib(pid)})
+                                  "connections": c, "rss_before_kib": before,
+                                  "rss_kib": rss_kib(pid)})
                     points.append(point)
                     print(json.dumps(point), flush=True)
 
@@ -202,11 +204,12 @@ def main():
         for point in points:
             f.write(json.dumps(point) + "\n")
     print()
-    print("| server | model | rows/request | connections | requests/s | p50 ms | p99 ms | errors |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| server | model | rows/request | connections | requests/s | p50 ms | p99 ms | errors | RSS MiB (start → end) |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for p in points:
         print(f"| {p['server']} | {p['model']} | {p['rows']} | {p['connections']} | "
-              f"{p['requests_per_s']:,.0f} | {p['p50_ms']:.2f} | {p['p99_ms']:.2f} | {p['errors']} |")
+              f"{p['requests_per_s']:,.0f} | {p['p50_ms']:.2f} | {p['p99_ms']:.2f} | {p['errors']} | "
+              f"{p['rss_before_kib'] / 1024:.0f} → {p['rss_kib'] / 1024:.0f} |")
     print()
     for label, before, after in memory:
         print(f"{label}: RSS {before / 1024:.1f} MiB before, {after / 1024:.1f} MiB after")

@@ -732,11 +732,16 @@ fn bad_requests_get_a_4xx_naming_the_field_row_and_column_and_the_server_goes_on
                 "{path} {shown}: `{word}` not in: {error}"
             );
         }
-        assert_eq!(
-            answer.get("field").and_then(Value::as_str),
-            field,
-            "{answer}"
-        );
+        if error.contains("not valid JSON") {
+            let at = answer["field"].as_str().unwrap();
+            assert!(at.starts_with("line 1, column "), "{answer}");
+        } else {
+            assert_eq!(
+                answer.get("field").and_then(Value::as_str),
+                field,
+                "{answer}"
+            );
+        }
         assert_eq!(answer.get("row").and_then(Value::as_u64), row, "{answer}");
         assert_eq!(
             answer.get("column").and_then(Value::as_str),
@@ -944,4 +949,52 @@ fn a_model_that_cannot_be_served_is_refused_with_its_name_before_or_after_listen
     // The default name of a run folder's model.safetensors is the folder's.
     let server = Server::start(&["-m", iris]);
     assert_eq!(server.get("/v2/models/serve-iris/ready").0, 200);
+}
+
+/// Whether python3 can import pandas (and NumPy); without them the client test skips, saying so,
+/// unless `NERVE_REQUIRE_PANDAS=1` (set by `.ci/run`).
+fn python_has_pandas() -> bool {
+    let ok = Command::new("python3")
+        .args(["-c", "import pandas, numpy"])
+        .output()
+        .is_ok_and(|out| out.status.success());
+    if !ok {
+        assert!(
+            std::env::var("NERVE_REQUIRE_PANDAS").is_err(),
+            "NERVE_REQUIRE_PANDAS is set but python3 cannot import pandas"
+        );
+        eprintln!("skipped: python3 cannot import pandas");
+    }
+    ok
+}
+
+#[test]
+fn a_client_written_against_mlflow_works_unchanged_and_agrees_with_predict() {
+    if !python_has_pandas() {
+        return;
+    }
+    let server = serve_all(&[]);
+    for (model, data) in [
+        ("penguins", repo_file("tests/data/quirky/penguins.csv")),
+        ("iris", repo_file("datasets/iris.csv")),
+    ] {
+        let out = Command::new("python3")
+            .arg(repo_file("apps/nerve/tests/serve/mlflow_client.py"))
+            .arg(format!("{}/models/{model}/invocations", server.base))
+            .arg(&data)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let answers: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let expected = predict(model_path(model), &data, true);
+        let answers = answers.as_object().unwrap();
+        assert_eq!(answers.len(), 5);
+        for (how, answer) in answers {
+            assert_eq!(mlflow_answers(answer), expected, "{model}: {how}");
+        }
+    }
 }

@@ -45,7 +45,7 @@ impl Table {
     ///
     /// # fn main() -> Result<(), nerve_data::DataError> {
     /// let options = CsvOptions {
-    ///     kinds: vec![("width".into(), ColumnKind::Numeric(NumberFormat::default()))],
+    ///     kinds: vec![("width".into(), ColumnKind::Numeric(Some(NumberFormat::default())))],
     ///     ..CsvOptions::default()
     /// };
     /// let names = ["width".to_owned(), "colour".to_owned()];
@@ -161,5 +161,194 @@ impl Table {
             syntax,
             header: None,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::{ColumnData, ColumnKind, DataError, NaValues, NumberFormat};
+
+    fn numeric(format: NumberFormat) -> ColumnKind {
+        ColumnKind::Numeric(Some(format))
+    }
+
+    fn options(kinds: Vec<(&str, ColumnKind)>) -> CsvOptions {
+        CsvOptions {
+            kinds: kinds.into_iter().map(|(n, k)| (n.to_owned(), k)).collect(),
+            na_values: NaValues::with_extra(&["-999".to_owned()]),
+            ..CsvOptions::default()
+        }
+    }
+
+    fn names(names: &[&str]) -> Vec<String> {
+        names.iter().map(|n| (*n).to_owned()).collect()
+    }
+
+    fn values(table: &Table, column: &str) -> Vec<f64> {
+        match table.column(column).unwrap().data() {
+            ColumnData::Numeric(n) => n.values().to_vec(),
+            other => panic!("{column}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn cells_read_as_the_csv_reader_reads_the_same_text() {
+        // The same rows as CSV text and as records of text cells: the same table.
+        let csv = "width,colour,share\n1.5,red,38%\nNA, Red ,-999\n,TRUE,5%\n3,3.0,\n";
+        let kinds = vec![
+            ("width", numeric(NumberFormat::default())),
+            ("colour", ColumnKind::Categorical),
+            (
+                "share",
+                numeric(NumberFormat {
+                    percent: true,
+                    ..NumberFormat::default()
+                }),
+            ),
+        ];
+        let options = options(kinds);
+        let from_csv = Table::read("request", csv.as_bytes(), &options).unwrap();
+        let rows = [
+            ["1.5", "red", "38%"],
+            ["NA", " Red ", "-999"],
+            ["", "TRUE", "5%"],
+            ["3", "3.0", ""],
+        ];
+        let records = rows.map(|row| row.map(Cell::Text));
+        let from_records = Table::from_records(
+            "request",
+            &names(&["width", "colour", "share"]),
+            records,
+            &options,
+        )
+        .unwrap();
+        for column in ["width", "colour", "share"] {
+            let (a, b) = (
+                from_csv.column(column).unwrap(),
+                from_records.column(column).unwrap(),
+            );
+            for row in 0..4 {
+                assert_eq!(a.display(row), b.display(row), "{column} row {row}");
+                assert_eq!(a.is_missing(row), b.is_missing(row), "{column} row {row}");
+            }
+        }
+        let share = values(&from_records, "share");
+        assert_eq!(share[0], 0.38);
+        assert!(
+            share[1].is_nan(),
+            "-999 is one of the missing-value spellings"
+        );
+    }
+
+    #[test]
+    fn numbers_are_values_in_numeric_columns_and_their_spelling_in_categorical_ones() {
+        let options = options(vec![
+            ("width", numeric(NumberFormat::default())),
+            ("size", ColumnKind::Categorical),
+        ]);
+        let rows = [
+            [Cell::Number(0.1), Cell::Number(3.0)],
+            [Cell::Number(-2.5e-8), Cell::Number(0.25)],
+            [Cell::Missing, Cell::Missing],
+        ];
+        let table =
+            Table::from_records("request", &names(&["width", "size"]), rows, &options).unwrap();
+        let width = values(&table, "width");
+        assert_eq!(width[..2], [0.1, -2.5e-8]);
+        assert!(width[2].is_nan());
+        let size = table.column("size").unwrap();
+        assert_eq!(size.display(0), "3");
+        assert_eq!(size.display(1), "0.25");
+        assert!(size.is_missing(2));
+    }
+
+    #[test]
+    fn a_bad_cell_is_named_by_its_record_and_column() {
+        let options = options(vec![("width", numeric(NumberFormat::default()))]);
+        let names = names(&["width"]);
+        let cases: [(Vec<[Cell<'_>; 1]>, &str, u64); 3] = [
+            (
+                vec![[Cell::Number(1.0)], [Cell::Text("wide")]],
+                "a number",
+                2,
+            ),
+            (vec![[Cell::Number(1e39)]], "32-bit", 1),
+            (
+                vec![
+                    [Cell::Number(1.0)],
+                    [Cell::Number(2.0)],
+                    [Cell::Text("inf")],
+                ],
+                "32-bit",
+                3,
+            ),
+        ];
+        for (rows, expected, at) in cases {
+            match Table::from_records("request", &names, rows, &options) {
+                Err(DataError::NotNumeric {
+                    line,
+                    column,
+                    expected: e,
+                    ..
+                }) => {
+                    assert_eq!((line, column.as_str()), (at, "width"));
+                    assert!(e.contains(expected), "{e}");
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_record_with_the_wrong_number_of_cells_or_a_repeated_column_is_refused() {
+        let options = options(Vec::new());
+        let err = Table::from_records(
+            "request",
+            &names(&["a", "b"]),
+            [
+                vec![Cell::Number(1.0), Cell::Number(2.0)],
+                vec![Cell::Number(1.0)],
+            ],
+            &options,
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("line 2: 1 values for 2 columns"),
+            "{err}"
+        );
+        let err = Table::from_records(
+            "request",
+            &names(&["a", "a"]),
+            Vec::<Vec<Cell<'_>>>::new(),
+            &options,
+        )
+        .unwrap_err();
+        assert!(matches!(err, DataError::DuplicateColumn { .. }), "{err}");
+    }
+
+    #[test]
+    fn a_decimal_comma_is_read_where_the_delimiter_allows_it_and_missing_can_be_an_error() {
+        let mut options = options(vec![(
+            "width",
+            numeric(NumberFormat {
+                decimal_comma: true,
+                ..NumberFormat::default()
+            }),
+        )]);
+        let table = Table::from_records(
+            "request",
+            &names(&["width"]),
+            [[Cell::Text("2,5")], [Cell::Number(2.5)]],
+            &options,
+        )
+        .unwrap();
+        assert_eq!(values(&table, "width"), [2.5, 2.5]);
+        options.missing = Missing::Error;
+        let err = Table::from_records("request", &names(&["width"]), [[Cell::Missing]], &options)
+            .unwrap_err();
+        assert!(matches!(err, DataError::Missing { line: 1, .. }), "{err}");
     }
 }

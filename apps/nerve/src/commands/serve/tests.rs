@@ -287,3 +287,38 @@ proptest! {
         check_refusal(mlflow::invocations_csv(&model, csv.as_bytes(), 1000));
     }
 }
+
+#[test]
+fn python_s_bare_nan_is_a_missing_value_and_infinity_is_refused_with_where_it_is() {
+    // json.dumps writes float('nan') bare; MLflow's Python server reads it, so does nerve.
+    let value = super::parse_json(br#"{"a": [NaN, 1, "NaN", "x\"NaN"], "NaN": NaN}"#).unwrap();
+    assert_eq!(value, json!({"a": [null, 1, "NaN", "x\"NaN"], "NaN": null}));
+    for (body, token) in [
+        ("{\"instances\": [[1,\n 2, Infinity]]}", "Infinity"),
+        (r#"{"instances": [[-Infinity, NaN]]}"#, "-Infinity"),
+    ] {
+        let err = super::parse_json(body.as_bytes()).unwrap_err();
+        assert!(err.error.contains(&format!("`{token}`")), "{body}: {err:?}");
+        assert!(err.error.contains("send null"), "{err:?}");
+        assert!(
+            err.field.as_deref().unwrap().starts_with("line "),
+            "{err:?}"
+        );
+    }
+    let err = super::parse_json(br#"{"x": "Infinity", "y": }"#).unwrap_err();
+    assert!(!err.error.contains("`Infinity`"), "{err:?}");
+    let penguins = penguins();
+    let body = br#"{"dataframe_records": [{"island": "Dream", "bill_length_mm": NaN, "flipper_length_mm": 184, "sex": NaN}]}"#;
+    let answer = mlflow::invocations_json(&penguins, body, 10).unwrap();
+    let answer: Value = serde_json::from_slice(&answer.body).unwrap();
+    assert!(
+        answer["warnings"].to_string().contains("`bill_length_mm`"),
+        "{answer}"
+    );
+}
+
+#[test]
+fn answers_are_strict_json_even_for_non_finite_floats() {
+    let body = super::to_json(&[f32::NAN, f32::INFINITY, 0.5]).unwrap();
+    assert_eq!(body, b"[null,null,0.5]");
+}
