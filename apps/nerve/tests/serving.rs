@@ -998,3 +998,44 @@ fn a_client_written_against_mlflow_works_unchanged_and_agrees_with_predict() {
         }
     }
 }
+
+/// The CPU time (user + system) a process has used so far, from /proc (Linux).
+fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The fields after the command's closing parenthesis; utime and stime are the 12th and 13th.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
+
+/// How much CPU the server uses over `seconds` of doing nothing.
+fn idle_cpu(server: &Server, seconds: f64) -> Option<f64> {
+    let before = cpu_seconds(server.child.id())?;
+    std::thread::sleep(Duration::from_secs_f64(seconds));
+    Some(cpu_seconds(server.child.id())? - before)
+}
+
+#[test]
+fn an_idle_server_uses_no_cpu_once_loaded_and_after_answering_with_connections_left_open() {
+    let server = Server::start(&["-m", &format!("iris={}", model_path("iris"))]);
+    // Loading is over (the loader's end once made the accept loop spin on a closed channel).
+    let Some(used) = idle_cpu(&server, 1.5) else {
+        eprintln!("skipped: no /proc");
+        return;
+    };
+    assert!(used < 0.15, "{used} s of CPU in 1.5 s idle after loading");
+    // Requests answered, and keep-alive connections left open and idle.
+    let good = json!({"instances": [[6.1, 2.8, 4.7, 1.2]]});
+    for _ in 0..50 {
+        assert_eq!(server.json("/invocations", &good).0, 200);
+    }
+    let open: Vec<TcpStream> = (0..4)
+        .map(|_| TcpStream::connect(server.host()).unwrap())
+        .collect();
+    let used = idle_cpu(&server, 1.5).unwrap();
+    assert!(
+        used < 0.15,
+        "{used} s of CPU in 1.5 s idle with connections open"
+    );
+    drop(open);
+}

@@ -208,6 +208,18 @@ async fn run(state: Shared, addr: SocketAddr, backend: BackendKind) -> Result<Ex
         .header_read_timeout(state.timeout)
         .keep_alive(true);
     let mut stop = std::pin::pin!(shutdown_signal());
+    // Resolves with the first load failure, never otherwise: once loading is over (the sender
+    // dropped), it waits forever rather than answering `changed()`'s error again and again.
+    let mut load_failure = std::pin::pin!(async move {
+        loop {
+            if failed_rx.changed().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+            if let Some(message) = failed_rx.borrow().clone() {
+                return message;
+            }
+        }
+    });
     let failure = loop {
         tokio::select! {
             accepted = listener.accept() => {
@@ -230,11 +242,7 @@ async fn run(state: Shared, addr: SocketAddr, backend: BackendKind) -> Result<Ex
                 });
             }
             () = &mut stop => break None,
-            changed = failed_rx.changed() => {
-                if changed.is_ok() && let Some(message) = failed_rx.borrow().clone() {
-                    break Some(message);
-                }
-            }
+            message = &mut load_failure => break Some(message),
         }
     };
     drop(listener);
