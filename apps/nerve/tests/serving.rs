@@ -1039,3 +1039,46 @@ fn an_idle_server_uses_no_cpu_once_loaded_and_after_answering_with_connections_l
     );
     drop(open);
 }
+
+#[test]
+fn half_closed_clients_compressed_bodies_and_expect_continue_get_their_answers() {
+    let server = Server::start(&[
+        "-m",
+        &format!("iris={}", model_path("iris")),
+        "--max-body",
+        "10KB",
+    ]);
+    // A client that shuts its side after the request (nc -N) still gets the answer.
+    let mut stream = TcpStream::connect(server.host()).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    stream
+        .write_all(b"GET /v2/health/live HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    stream.shutdown(std::net::Shutdown::Write).unwrap();
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer:?}");
+    // A compressed body is refused by name, not read as text.
+    let response = server
+        .agent
+        .post(format!("{}/invocations", server.base))
+        .header("Content-Type", "text/csv")
+        .header("Content-Encoding", "gzip")
+        .send("not really gzip");
+    let (status, body) = read("/invocations", response);
+    assert_eq!(status, 415, "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("uncompressed"),
+        "{body}"
+    );
+    // Expect: 100-continue with a body over --max-body: 413 at once, without waiting for it.
+    let head = "POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5000000\r\nExpect: 100-continue\r\n\r\n";
+    let (answer, took) = raw_exchange(
+        server.host(),
+        &[(head.as_bytes(), Duration::from_millis(0))],
+    );
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(took < Duration::from_secs(5), "{took:?}");
+}

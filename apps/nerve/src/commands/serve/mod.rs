@@ -206,7 +206,10 @@ async fn run(state: Shared, addr: SocketAddr, backend: BackendKind) -> Result<Ex
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(hyper_util::rt::TokioTimer::new())
         .header_read_timeout(state.timeout)
-        .keep_alive(true);
+        .keep_alive(true)
+        // A client that sends its request and then shuts its side (`nc -N`, some HTTP/1.0
+        // clients) still gets the answer.
+        .half_close(true);
     let mut stop = std::pin::pin!(shutdown_signal());
     // Resolves with the first load failure, never otherwise: once loading is over (the sender
     // dropped), it waits forever rather than answering `changed()`'s error again and again.
@@ -466,7 +469,7 @@ async fn metrics(State(state): State<Shared>) -> Response {
 
 async fn not_found(request: Request) -> Response {
     ApiError::not_found(format!(
-        "no endpoint {} {}; nerve serves /v2/health/live, /v2/health/ready, /v2/models/{{name}}, /v2/models/{{name}}/ready, POST /v2/models/{{name}}/infer, POST /invocations, /ping and /metrics",
+        "no endpoint {} {}; nerve serves /v2/health/live, /v2/health/ready, /v2/models/{{name}}, /v2/models/{{name}}/ready, POST /v2/models/{{name}}/infer, POST /invocations, POST /models/{{name}}/invocations, /ping, /health, /version and /metrics",
         request.method(),
         request.uri().path()
     ))
@@ -557,6 +560,16 @@ enum BodyKind {
 /// The body's kind: JSON (`application/json`, `…+json`, or no content type), CSV
 /// (`text/csv`), UTF-8 only; anything else is a 415 that lists what is taken.
 fn body_kind(headers: &HeaderMap, csv_allowed: bool) -> Result<BodyKind, ApiError> {
+    if let Some(encoding) = headers.get(header::CONTENT_ENCODING)
+        && !encoding
+            .to_str()
+            .is_ok_and(|e| e.trim().eq_ignore_ascii_case("identity"))
+    {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!("Content-Encoding {encoding:?} is not taken; send the body uncompressed"),
+        ));
+    }
     let Some(value) = headers.get(header::CONTENT_TYPE) else {
         return Ok(BodyKind::Json);
     };
@@ -617,8 +630,13 @@ async fn read_body(state: &AppState, headers: &HeaderMap, body: Body) -> Result<
             ),
         )
     };
+    // A client that waits for `100 Continue` has sent nothing yet: refuse it at once.
+    let expects_continue = headers
+        .get(header::EXPECT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"));
     if let Some(declared) = declared
-        && declared > drain_limit as u64
+        && (declared > drain_limit as u64 || (expects_continue && declared > limit as u64))
     {
         return Err(too_large(declared.to_string()));
     }
