@@ -16,7 +16,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{fails, file, nerve, ok, repo_file, scratch, train};
+use common::{fails, file, nerve, ok, read_cells, repo_file, scratch, train};
 use tract_onnx::prelude::*;
 use tract_onnx::tract_hir::infer::Factoid as _;
 
@@ -26,22 +26,6 @@ struct Answers {
     predictions: Vec<String>,
     /// One row of probabilities per input row (classifiers).
     probabilities: Vec<Vec<f32>>,
-}
-
-/// A CSV file as text cells: the header and the rows.
-fn read_cells(path: &str) -> (Vec<String>, Vec<Vec<String>>) {
-    let mut reader = csv::ReaderBuilder::new().from_path(path).unwrap();
-    let header = reader
-        .headers()
-        .unwrap()
-        .iter()
-        .map(str::to_owned)
-        .collect();
-    let rows = reader
-        .records()
-        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
-        .collect();
-    (header, rows)
 }
 
 /// `nerve predict` output (`row,prediction[,p_...]`) as answers.

@@ -14,7 +14,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use common::{file, ok, repo_file, train};
+use common::{file, ok, read_cells, repo_file, train};
 use serde_json::{Value, json};
 
 /// A row's prediction (class name, or value as `nerve predict` prints it) and probabilities.
@@ -219,22 +219,6 @@ fn model_path(name: &str) -> &'static str {
     &models().iter().find(|(n, _)| n == name).unwrap().1
 }
 
-/// A CSV file's header and rows as text cells.
-fn cells(path: &str) -> (Vec<String>, Vec<Vec<String>>) {
-    let mut reader = csv::Reader::from_path(path).unwrap();
-    let header = reader
-        .headers()
-        .unwrap()
-        .iter()
-        .map(|h| h.trim().to_owned())
-        .collect();
-    let rows = reader
-        .records()
-        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
-        .collect();
-    (header, rows)
-}
-
 /// A cell as JSON the way a client with a DataFrame sends it: a number when it is one, `null`
 /// when it is missing (empty, NA), else the text.
 fn as_json(cell: &str) -> Value {
@@ -347,7 +331,7 @@ fn inputs(server: &Server, model: &str) -> Vec<(String, String)> {
 fn check_against_predict(server: &Server, model: &str, data: &str) {
     let classifier = model != "diabetes";
     let expected = predict(model_path(model), data, classifier);
-    let (header, rows) = cells(data);
+    let (header, rows) = read_cells(data);
     let columns = inputs(server, model);
     let column_of = |name: &str| header.iter().position(|h| h == name).unwrap();
     let mut answers: Vec<(&str, Vec<Answer>)> = Vec::new();
@@ -460,7 +444,7 @@ fn the_same_rows_over_http_and_through_predict_get_identical_answers() {
 
     // One [N, F] tensor in the model's column order, and the flat and nested forms of data.
     let expected = predict(model_path("iris"), &repo_file("datasets/iris.csv"), true);
-    let (header, rows) = cells(&repo_file("datasets/iris.csv"));
+    let (header, rows) = read_cells(&repo_file("datasets/iris.csv"));
     let order: Vec<usize> = inputs(&server, "iris")
         .iter()
         .map(|(n, _)| header.iter().position(|h| h == n).unwrap())
@@ -768,7 +752,7 @@ fn bad_requests_get_a_4xx_naming_the_field_row_and_column_and_the_server_goes_on
 
 #[test]
 fn a_hundred_thousand_rows_succeed_or_get_a_413_with_a_json_error_never_a_dropped_connection() {
-    let (header, rows) = cells(&repo_file("datasets/iris.csv"));
+    let (header, rows) = read_cells(&repo_file("datasets/iris.csv"));
     let features: Vec<usize> = (0..header.len())
         .filter(|&c| header[c] != "species")
         .collect();

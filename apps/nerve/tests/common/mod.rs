@@ -87,6 +87,22 @@ pub(crate) fn train(name: &str, extra: &[&str]) -> (PathBuf, Value) {
     (run, summary)
 }
 
+/// A CSV file's header (names trimmed, as nerve reads them) and its rows, as text cells.
+pub(crate) fn read_cells(path: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let header = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(|h| h.trim().to_owned())
+        .collect();
+    let rows = reader
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+        .collect();
+    (header, rows)
+}
+
 /// Every tensor of a model file, by name, with its shape and raw bytes.
 pub(crate) fn tensors(path: impl AsRef<Path>) -> Vec<(String, Vec<usize>, Vec<u8>)> {
     let bytes = std::fs::read(path).unwrap();
