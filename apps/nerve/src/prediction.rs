@@ -73,7 +73,9 @@ impl Predictor {
     ///
     /// # Errors
     ///
-    /// A feature column missing from `table`, or outputs that cannot be read back.
+    /// A feature column missing from `table`, outputs that cannot be read back, or a row the
+    /// network answers with a non-finite number ([`NonFiniteOutput`], in the error's chain):
+    /// its class or value would be made up.
     pub(crate) fn answer(&self, table: &Table) -> Result<Answers> {
         let p = &self.saved.preprocessor;
         let rows: Vec<usize> = (0..table.num_rows()).collect();
@@ -86,17 +88,34 @@ impl Predictor {
             .convert::<f32>()
             .try_into_vec::<f32>()
             .map_err(|err| anyhow::anyhow!("cannot read the predictions: {err:?}"))?;
-        let predictions = match p.labels() {
-            Some(_) => Predictions::Classes(
+        // A regression value is checked in the target's units too: undoing the scaling can
+        // overflow an output that was finite.
+        let values: Option<Vec<f32>> = p.labels().is_none().then(|| {
+            probabilities
+                .chunks(width)
+                .map(|row| p.decode_value(row[0]))
+                .collect()
+        });
+        let bad_value = values
+            .as_deref()
+            .and_then(|v| v.iter().position(|v| !v.is_finite()));
+        if let Some(row) = non_finite_row(&probabilities, width).or(bad_value) {
+            let (features, _) = p.transform_features(table, &[row])?;
+            return Err(NonFiniteOutput::new(
+                p,
+                &features,
+                row,
+                table.source_name(),
+                Some(table.line(row)),
+            )
+            .into());
+        }
+        let predictions = match values {
+            Some(values) => Predictions::Values(values),
+            None => Predictions::Classes(
                 probabilities
                     .chunks(width)
                     .map(|row| nerve_train::predicted_class(row, self.threshold))
-                    .collect(),
-            ),
-            None => Predictions::Values(
-                probabilities
-                    .chunks(width)
-                    .map(|row| p.decode_value(row[0]))
                     .collect(),
             ),
         };
@@ -107,4 +126,91 @@ impl Predictor {
             report,
         })
     }
+}
+
+/// A row the network answers with NaN or an infinity, from which no class or value can be
+/// read: f32 arithmetic overflowed on inputs far outside the training data (3.4e38 in a
+/// column), or the model's weights are not finite.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct NonFiniteOutput {
+    /// The row, counted from 0 in the rows answered.
+    pub(crate) row: usize,
+    /// Where the row came from: the file (or `request`) and its line, when known.
+    pub(crate) source: String,
+    pub(crate) line: Option<u64>,
+    /// The column behind the network input farthest from the training data, and that input
+    /// (its name: the column, or `column=category`) and value after the model's scaling.
+    pub(crate) column: String,
+    pub(crate) input: String,
+    pub(crate) value: f32,
+}
+
+/// Scaled inputs at least this far from 0 are "far outside the training data": standardized
+/// training values lie within a few units of it.
+const FAR_OUTSIDE: f32 = 1e6;
+
+impl NonFiniteOutput {
+    /// The error for `row`, whose network inputs (after `p`'s scaling) are `features`.
+    pub(crate) fn new(
+        p: &nerve_data::Preprocessor,
+        features: &[f32],
+        row: usize,
+        source: &str,
+        line: Option<u64>,
+    ) -> Self {
+        let names = p.input_names();
+        let columns = p.input_columns();
+        // NaN compares as the largest, so a non-finite input is the one named.
+        let farthest = (0..features.len())
+            .max_by(|&a, &b| features[a].abs().total_cmp(&features[b].abs()))
+            .unwrap_or(0);
+        NonFiniteOutput {
+            row,
+            source: source.to_owned(),
+            line,
+            column: columns
+                .get(farthest)
+                .map_or_else(String::new, |c| (*c).to_owned()),
+            input: names.get(farthest).cloned().unwrap_or_default(),
+            value: features.get(farthest).copied().unwrap_or(0.0),
+        }
+    }
+
+    /// What went wrong, without the place (the server names the row and field itself).
+    pub(crate) fn reason(&self) -> String {
+        if !self.value.is_finite() {
+            format!(
+                "the network's output for this row is not a finite number, so it has no prediction: `{}` is beyond 32-bit floats after the model's scaling, far outside the training data (which lies within a few units of 0); check the row's values and their units",
+                self.input
+            )
+        } else if self.value.abs() >= FAR_OUTSIDE {
+            format!(
+                "the network's output for this row is not a finite number, so it has no prediction: `{}` is {:e} after the model's scaling, too far outside the training data (which lies within a few units of 0) for 32-bit arithmetic; check the row's values and their units",
+                self.input, self.value
+            )
+        } else {
+            format!(
+                "the network's output for this row is not a finite number, so it has no prediction, although its inputs are ordinary (the farthest from the training data, `{}`, is {} after scaling): the model's own weights overflow 32-bit arithmetic",
+                self.input, self.value
+            )
+        }
+    }
+}
+
+impl std::fmt::Display for NonFiniteOutput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}: line {line}: {}", self.source, self.reason()),
+            None => write!(f, "{}: row {}: {}", self.source, self.row, self.reason()),
+        }
+    }
+}
+
+impl std::error::Error for NonFiniteOutput {}
+
+/// The first row of `outputs` (row-major, `width` per row) with a NaN or an infinity.
+pub(crate) fn non_finite_row(outputs: &[f32], width: usize) -> Option<usize> {
+    outputs
+        .chunks(width.max(1))
+        .position(|row| row.iter().any(|v| !v.is_finite()))
 }

@@ -455,3 +455,64 @@ fn a_run_folder_is_one_runs() {
     let config = std::fs::read_to_string(run.join("config.toml")).unwrap();
     assert!(config.contains("diabetes"), "{config}");
 }
+
+#[test]
+fn rows_whose_answer_overflows_f32_get_no_made_up_answer() {
+    // Reported: 3.4e38 in every column (each within f32) gave NaN probabilities and a class
+    // picked from them, with exit 0. Now predict and eval refuse the row, naming its line and
+    // the input farthest from the training data; nearby rows still get their answers.
+    let (iris, _) = train("overflow-iris", &["--data", "iris", "--epochs", "20"]);
+    let model = iris.join("model.safetensors");
+    let model = model.to_str().unwrap();
+    let data = file(
+        "overflow_iris.csv",
+        "sepal_length_cm,sepal_width_cm,petal_length_cm,petal_width_cm,species\n\
+         5.1,3.5,1.4,0.2,setosa\n\
+         3.4e38,3.4e38,3.4e38,3.4e38,setosa\n",
+    );
+    for command in ["predict", "eval"] {
+        let out = nerve(&[command, "--model", model, "--data", &data]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{command}: {err}");
+        assert!(
+            err.contains("overflow_iris.csv: line 3"),
+            "{command}: {err}"
+        );
+        assert!(
+            err.contains("far outside the training data"),
+            "{command}: {err}"
+        );
+        assert!(err.contains("_cm` is"), "{command}: {err}");
+        assert!(out.stdout.is_empty(), "{command}: wrote {:?}", out.stdout);
+    }
+    // Far outside, but the arithmetic holds: an answer (the network extrapolates).
+    let far = file(
+        "far_iris.csv",
+        "sepal_length_cm,sepal_width_cm,petal_length_cm,petal_width_cm\n1e5,1e5,1e5,1e5\n",
+    );
+    ok(&["predict", "--model", model, "--data", &far]);
+    // Another instance: a regression model, whose value in the target's units must be finite
+    // too, with one huge column among ordinary ones.
+    let (diabetes, _) = train(
+        "overflow-diabetes",
+        &["--data", "diabetes", "--epochs", "5"],
+    );
+    let model = diabetes.join("model.safetensors");
+    let data = file(
+        "overflow_diabetes.csv",
+        "age,sex,bmi,bp,s1,s2,s3,s4,s5,s6\n\
+         59,2,32.1,101,157,93.2,38,4,4.8598,87\n\
+         48,1,21.6,87,183,103.2,70,3,3.8918,69\n\
+         48,1,21.6,87,-3.4e38,3.4e38,-3.4e38,3.4e38,-3.4e38,3.4e38\n",
+    );
+    fails(
+        &[
+            "predict",
+            "--model",
+            model.to_str().unwrap(),
+            "--data",
+            &data,
+        ],
+        "overflow_diabetes.csv: line 4",
+    );
+}

@@ -101,11 +101,22 @@ pub(crate) fn eval(args: EvalArgs) -> Result<ExitCode> {
         data,
         dropped,
     } = labelled_part(&saved, &args.data, &args.read, split)?;
+    let (outputs, width) =
+        crate::part_report::outputs(&saved.model, saved.config.loss(), &data, &device);
+    // A row answered with NaN would count as some class, or poison every regression metric.
+    if let Some(row) = crate::prediction::non_finite_row(&outputs, width) {
+        return Err(crate::prediction::NonFiniteOutput::new(
+            p,
+            data.features_of(row),
+            row,
+            data.source_name(),
+            data.line(row),
+        )
+        .into());
+    }
     let mut metrics = Trainer::new(saved.config.train_config())
         .with_target_scale(p.target_scale())
         .evaluate(&saved.model, &data, &device)?;
-    let (outputs, width) =
-        crate::part_report::outputs(&saved.model, saved.config.loss(), &data, &device);
     let chosen = match args.optimize_threshold {
         Some(metric) => Some(choose_threshold(&outputs, width, &data, metric, split)?),
         None => None,

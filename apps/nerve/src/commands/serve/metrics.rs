@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+    TextEncoder,
 };
 
 /// The server's counters and histograms.
@@ -15,6 +16,7 @@ pub(crate) struct Metrics {
     latency: HistogramVec,
     rows: IntCounterVec,
     ready: IntGaugeVec,
+    bodies: IntGauge,
 }
 
 impl Metrics {
@@ -56,6 +58,11 @@ impl Metrics {
             ),
             &["model"],
         )?;
+        let bodies = IntGauge::new(
+            "nerve_request_body_bytes_held",
+            "Bytes of request bodies held or reserved by requests in flight (bounded by the bodies' budget, the larger of 4 x --max-body and 64 MiB).",
+        )?;
+        registry.register(Box::new(bodies.clone()))?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(errors.clone()))?;
         registry.register(Box::new(latency.clone()))?;
@@ -68,6 +75,7 @@ impl Metrics {
             latency,
             rows,
             ready,
+            bodies,
         })
     }
 
@@ -95,6 +103,11 @@ impl Metrics {
     /// Sets whether a model is ready.
     pub(crate) fn ready(&self, model: &str, ready: bool) {
         self.ready.with_label_values(&[model]).set(i64::from(ready));
+    }
+
+    /// Sets the bytes of request bodies held.
+    pub(crate) fn bodies_held(&self, bytes: usize) {
+        self.bodies.set(i64::try_from(bytes).unwrap_or(i64::MAX));
     }
 
     /// Everything, in the text format, with its content type.

@@ -131,7 +131,7 @@ pub(crate) fn invocations_csv(
     if table.num_rows() > max_rows {
         return Err(super::too_many_rows(table.num_rows(), max_rows));
     }
-    let answers = model.answer(&table)?;
+    let answers = model.answer(&table, &|row, _| format!("line {}", table.line(row)))?;
     response(model, answers)
 }
 
@@ -148,7 +148,7 @@ fn answer(
         return Err(super::too_many_rows(rows.cells.len(), max_rows));
     }
     let table = model.table(rows)?;
-    let answers = model.answer(&table)?;
+    let answers = model.answer(&table, &*rows.field)?;
     response(model, answers)
 }
 

@@ -3,7 +3,9 @@
 //!
 //! Each request's rows go through the [`Predictor`](crate::prediction::Predictor) that `nerve
 //! predict` uses, on a blocking thread (never the async runtime's), at most `--workers` at a
-//! time. A request that fails gets a 4xx with `{"error": ...}` naming the field, row and
+//! time; a request's body is read only once the bytes it declares fit in a budget shared by
+//! every request (`body_budget`), and its work is skipped if its client has gone by the time a
+//! worker is free. So what many large requests at once can take is bounded. A request that fails gets a 4xx with `{"error": ...}` naming the field, row and
 //! column; a panic while answering one is a 500 for that request only.
 
 mod api_error;
@@ -15,6 +17,7 @@ mod served_model;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -30,7 +33,7 @@ use clap::Args;
 use http_body_util::BodyExt as _;
 use nerve_backend::BackendKind;
 use serde_json::{Value, json};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use self::api_error::ApiError;
 use self::metrics::Metrics;
@@ -56,7 +59,9 @@ pub(crate) struct ServeArgs {
     /// The address and port to listen on (0.0.0.0 for every interface; port 0 picks a free one).
     #[arg(long, value_name = "IP:PORT", default_value = "127.0.0.1:8080")]
     addr: String,
-    /// The largest request body taken, in bytes (suffixes KB, MB, KiB, MiB); larger ones get a 413.
+    /// The largest request body taken, in bytes (suffixes KB, MB, KiB, MiB); larger ones get a
+    /// 413. Bodies held at once, by all requests together, are bounded by 4 × SIZE or 64 MiB,
+    /// whichever is larger: more requests wait their turn (within --timeout) unread.
     #[arg(long, value_name = "SIZE", default_value = "8MiB", value_parser = parse_size)]
     max_body: usize,
     /// The most rows one request may hold; more get a 413.
@@ -81,7 +86,44 @@ pub(crate) struct AppState {
     max_body: usize,
     max_rows: usize,
     timeout: Duration,
-    workers: Semaphore,
+    /// `--workers` permits: one is held by each request being answered, until its work ends.
+    workers: Arc<Semaphore>,
+    /// One permit per byte of request bodies that may be held at once ([`body_budget`]).
+    bodies: Arc<Semaphore>,
+    /// The bodies' budget in bytes.
+    budget: usize,
+}
+
+impl AppState {
+    /// The state of a server answering for `slots`.
+    fn new(
+        slots: Vec<Slot>,
+        max_body: usize,
+        max_rows: usize,
+        timeout: Duration,
+        workers: usize,
+    ) -> Result<Self> {
+        let budget = body_budget(max_body);
+        Ok(AppState {
+            slots,
+            metrics: Metrics::new().context("cannot set up the metrics")?,
+            max_body,
+            max_rows,
+            timeout,
+            workers: Arc::new(Semaphore::new(workers)),
+            bodies: Arc::new(Semaphore::new(budget)),
+            budget,
+        })
+    }
+}
+
+/// The bytes of request bodies held at once: 4 × `max_body` or 64 MiB, whichever is larger
+/// (a permit count must fit in 32 bits, so at most 4 GiB).
+fn body_budget(max_body: usize) -> usize {
+    max_body
+        .saturating_mul(4)
+        .max(64 << 20)
+        .min(u32::MAX as usize)
 }
 
 type Shared = Arc<AppState>;
@@ -115,21 +157,21 @@ pub(crate) fn serve(args: ServeArgs) -> Result<ExitCode> {
     }
     // The backend is checked before anything listens.
     args.backend.device()?;
-    let state = Arc::new(AppState {
-        slots: specs
-            .into_iter()
-            .map(|(name, path)| Slot {
-                name,
-                path,
-                loaded: OnceLock::new(),
-            })
-            .collect(),
-        metrics: Metrics::new().context("cannot set up the metrics")?,
-        max_body: args.max_body,
-        max_rows: args.max_rows,
-        timeout: args.timeout,
-        workers: Semaphore::new(workers),
-    });
+    let slots = specs
+        .into_iter()
+        .map(|(name, path)| Slot {
+            name,
+            path,
+            loaded: OnceLock::new(),
+        })
+        .collect();
+    let state = Arc::new(AppState::new(
+        slots,
+        args.max_body,
+        args.max_rows,
+        args.timeout,
+        workers,
+    )?);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("nerve-serve")
@@ -463,6 +505,9 @@ async fn version() -> Response {
 }
 
 async fn metrics(State(state): State<Shared>) -> Response {
+    state
+        .metrics
+        .bodies_held(state.budget - state.bodies.available_permits());
     let (content_type, body) = state.metrics.render();
     ([(header::CONTENT_TYPE, content_type)], body).into_response()
 }
@@ -612,10 +657,23 @@ fn body_kind(headers: &HeaderMap, csv_allowed: bool) -> Result<BodyKind, ApiErro
     }
 }
 
-/// Reads the whole body, at most `--max-body` bytes. A larger one is read on (up to a bound)
-/// and dropped before the 413 goes out, so the client, still sending, gets the answer instead
-/// of a reset connection.
-async fn read_body(state: &AppState, headers: &HeaderMap, body: Body) -> Result<Bytes, ApiError> {
+/// A request's body, and its share of the bodies' budget, given back when both are dropped
+/// (after the request's work).
+struct Received {
+    bytes: Bytes,
+    _held: OwnedSemaphorePermit,
+}
+
+/// Reads the whole body, at most `--max-body` bytes, once what it declares (`Content-Length`,
+/// or `--max-body` when it is sent in chunks) fits in the bodies' budget: until then the
+/// request waits unread, and its client, unable to send, waits too. A body over the limit is
+/// read on (up to a bound) and dropped before the 413 goes out, so the client, still
+/// sending, gets the answer instead of a reset connection.
+async fn read_body(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Received, ApiError> {
     let limit = state.max_body;
     let drain_limit = limit.saturating_mul(8).max(64 << 20);
     let declared = headers
@@ -640,8 +698,22 @@ async fn read_body(state: &AppState, headers: &HeaderMap, body: Body) -> Result<
     {
         return Err(too_large(declared.to_string()));
     }
+    // A body declared over the limit is drained, not kept: it needs no share.
+    let keep = declared.is_none_or(|d| d <= limit as u64);
+    let share = match declared {
+        _ if !keep => 0,
+        Some(declared) => declared as usize,
+        None => limit,
+    }
+    .min(state.budget);
+    let held = state
+        .bodies
+        .clone()
+        .acquire_many_owned(u32::try_from(share).unwrap_or(u32::MAX))
+        .await
+        .map_err(|_| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "the server is stopping"))?;
     let mut body = body;
-    let mut bytes = Vec::with_capacity(declared.map_or(0, |d| d.min(limit as u64) as usize));
+    let mut bytes = Vec::with_capacity(if keep { share } else { 0 });
     let mut total = 0usize;
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|err| {
@@ -649,7 +721,7 @@ async fn read_body(state: &AppState, headers: &HeaderMap, body: Body) -> Result<
         })?;
         if let Ok(data) = frame.into_data() {
             total = total.saturating_add(data.len());
-            if total <= limit {
+            if keep && total <= limit {
                 bytes.extend_from_slice(&data);
             } else if total > drain_limit {
                 break;
@@ -661,7 +733,10 @@ async fn read_body(state: &AppState, headers: &HeaderMap, body: Body) -> Result<
             declared.map_or_else(|| format!("over {total}"), |d| d.to_string()),
         ));
     }
-    Ok(Bytes::from(bytes))
+    Ok(Received {
+        bytes: Bytes::from(bytes),
+        _held: held,
+    })
 }
 
 /// A JSON body, or a 400 that says where it stops being JSON.
@@ -759,19 +834,46 @@ pub(crate) fn too_many_rows(rows: usize, max_rows: usize) -> ApiError {
     )
 }
 
-/// Answers on a blocking thread, at most `--workers` at once; a panic there is this request's
-/// 500, and the server goes on.
-async fn answer<F>(state: &AppState, model: Arc<ServedModel>, work: F) -> Result<Response, ApiError>
+/// Sets its flag when dropped: the request it belongs to has ended, answered or not (timed
+/// out, or its client gone).
+struct Abandoned(Arc<AtomicBool>);
+
+impl Drop for Abandoned {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Answers `body` on a blocking thread, at most `--workers` at once. The worker's permit and
+/// the body's share of the budget are held by the work itself, so a request that times out
+/// or whose client leaves frees them only when its work has stopped; work whose request has
+/// already ended is skipped. A panic there is this request's 500, and the server goes on.
+async fn answer<F>(
+    state: &AppState,
+    model: Arc<ServedModel>,
+    body: Received,
+    work: F,
+) -> Result<Response, ApiError>
 where
-    F: FnOnce(&ServedModel) -> Result<Outcome, ApiError> + Send + 'static,
+    F: FnOnce(&ServedModel, &[u8]) -> Result<Outcome, ApiError> + Send + 'static,
 {
-    let _permit =
-        state.workers.acquire().await.map_err(|_| {
+    let permit =
+        state.workers.clone().acquire_owned().await.map_err(|_| {
             ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "the server is stopping")
         })?;
+    let ended = Arc::new(AtomicBool::new(false));
+    let _abandoned = Abandoned(ended.clone());
     let worker_model = model.clone();
     let answered = tokio::task::spawn_blocking(move || {
-        work(&worker_model).map(|outcome| (outcome.body, outcome.rows))
+        let _permit = permit;
+        if ended.load(Ordering::Relaxed) {
+            // Nobody is waiting for this answer (the response is never sent).
+            return Err(ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "the request ended before a worker was free",
+            ));
+        }
+        work(&worker_model, &body.bytes).map(|outcome| (outcome.body, outcome.rows))
     })
     .await
     .map_err(|_| {
@@ -793,10 +895,10 @@ async fn infer(
 ) -> Result<Response, ApiError> {
     let model = state.model(&path_name(name)?)?;
     body_kind(&headers, false)?;
-    let bytes = read_body(&state, &headers, body).await?;
+    let body = read_body(&state, &headers, body).await?;
     let max_rows = state.max_rows;
-    answer(&state, model, move |model| {
-        open_inference::infer(model, &bytes, max_rows)
+    answer(&state, model, body, move |model, bytes| {
+        open_inference::infer(model, bytes, max_rows)
     })
     .await
 }
@@ -841,11 +943,11 @@ async fn invoke(
 ) -> Result<Response, ApiError> {
     let model = state.model(name)?;
     let kind = body_kind(headers, true)?;
-    let bytes = read_body(state, headers, body).await?;
+    let body = read_body(state, headers, body).await?;
     let max_rows = state.max_rows;
-    answer(state, model, move |model| match kind {
-        BodyKind::Json => mlflow::invocations_json(model, &bytes, max_rows),
-        BodyKind::Csv => mlflow::invocations_csv(model, &bytes, max_rows),
+    answer(state, model, body, move |model, bytes| match kind {
+        BodyKind::Json => mlflow::invocations_json(model, bytes, max_rows),
+        BodyKind::Csv => mlflow::invocations_csv(model, bytes, max_rows),
     })
     .await
 }

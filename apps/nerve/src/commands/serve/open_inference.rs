@@ -53,12 +53,26 @@ pub(crate) fn metadata(model: &ServedModel) -> Value {
             "task": saved.preprocessor.task(),
             "target": saved.preprocessor.target_name(),
             "class_labels": labels,
-            "tensor_input": format!(
-                "or one FP32/FP64 input of shape [N, {}] with the columns in this order",
-                model.columns.len()
-            ),
+            "tensor_input": tensor_input(model),
         },
     })
+}
+
+/// How the inputs can come as one tensor instead: numbers in any numeric datatype, or, when
+/// a column holds text, every cell as a string (BYTES), read as a CSV cell would be.
+fn tensor_input(model: &ServedModel) -> String {
+    let width = model.columns.len();
+    if model
+        .features
+        .iter()
+        .all(|(_, kind)| datatype_of(*kind) == "FP64")
+    {
+        format!("or one FP32/FP64 input of shape [N, {width}] with the columns in this order")
+    } else {
+        format!(
+            "or one BYTES input of shape [N, {width}] with the columns in this order, every cell a string (numbers written as text)"
+        )
+    }
 }
 
 /// The datatype a column is described with: numbers are read as 64-bit floats, as nerve
@@ -99,15 +113,20 @@ pub(crate) fn infer(
             );
         }
         Some(_) => {
-            return Err(ApiError::bad_request(
-                "`inputs` must be an array of tensors",
-            ));
+            return Err(
+                ApiError::bad_request("`inputs` must be an array of tensors").at(
+                    "inputs".into(),
+                    None,
+                    None,
+                ),
+            );
         }
         None => {
             return Err(ApiError::bad_request(format!(
                 "no `inputs`; an inference request has `inputs`: one tensor per column ({}), each {{\"name\", \"shape\": [N], \"datatype\", \"data\"}}",
                 model.columns.join(", ")
-            )));
+            ))
+            .at("inputs".into(), None, None));
         }
     };
     let wanted = requested_outputs(request, model)?;
@@ -125,13 +144,19 @@ pub(crate) fn infer(
         named_rows(model, &tensors)?
     };
     if rows.cells.is_empty() {
-        return Err(ApiError::bad_request("the inputs have no rows (shape [0])"));
+        return Err(
+            ApiError::bad_request("the inputs have no rows (shape [0])").at(
+                "inputs".into(),
+                None,
+                None,
+            ),
+        );
     }
     if rows.cells.len() > max_rows {
         return Err(super::too_many_rows(rows.cells.len(), max_rows));
     }
     let table = model.table(&rows)?;
-    let answers = model.answer(&table)?;
+    let answers = model.answer(&table, &*rows.field)?;
     let n = answers.probabilities.len() / answers.width.max(1);
     let mut outputs = Vec::new();
     if wanted.iter().any(|w| w == PREDICTION) {
@@ -217,13 +242,22 @@ fn requested_outputs(
     if model.predictor.labels().is_some() {
         available.push(PROBABILITIES);
     }
+    // None, or an empty list (as KServe's Python server reads it), is every output.
+    let everything = || Ok(available.iter().map(|s| (*s).to_owned()).collect());
     let Some(requested) = request.get("outputs") else {
-        return Ok(available.iter().map(|s| (*s).to_owned()).collect());
+        return everything();
     };
+    if requested.as_array().is_some_and(Vec::is_empty) {
+        return everything();
+    }
     let Some(requested) = requested.as_array() else {
-        return Err(ApiError::bad_request(
-            "`outputs` must be an array of {\"name\": ...}",
-        ));
+        return Err(
+            ApiError::bad_request("`outputs` must be an array of {\"name\": ...}").at(
+                "outputs".into(),
+                None,
+                None,
+            ),
+        );
     };
     let mut wanted = Vec::new();
     for (i, output) in requested.iter().enumerate() {
@@ -369,28 +403,56 @@ fn element<'a>(value: &'a Value, datatype: &str) -> Result<Cell<'a>, String> {
         ("BYTES", _) => Err(format!("BYTES takes strings, got {}", got())),
         ("BOOL", Value::Bool(b)) => Ok(Cell::Text(if *b { "true" } else { "false" })),
         ("BOOL", _) => Err(format!("BOOL takes true or false, got {}", got())),
-        ("FP16" | "FP32" | "FP64", Value::Number(n)) => n
-            .as_f64()
-            .map(Cell::Number)
-            .ok_or_else(|| format!("{datatype} takes numbers, got {}", got())),
-        (int, Value::Number(n))
-            if (int.starts_with("UINT") && n.is_u64())
-                || (int.starts_with("INT") && (n.is_i64() || n.is_u64())) =>
-        {
-            n.as_f64()
-                .map(Cell::Number)
-                .ok_or_else(|| format!("{int} takes integers, got {}", got()))
+        ("FP16" | "FP32" | "FP64", Value::Number(n)) => {
+            let x = n
+                .as_f64()
+                .ok_or_else(|| format!("{datatype} takes numbers, got {}", got()))?;
+            let max = match datatype {
+                "FP16" => 65504.0,
+                "FP32" => f64::from(f32::MAX),
+                _ => f64::MAX,
+            };
+            if x.abs() > max {
+                return Err(format!(
+                    "{datatype} holds numbers within ±{max:e}, got {}",
+                    got()
+                ));
+            }
+            Ok(Cell::Number(x))
         }
-        (int, _) if int.contains("INT") => Err(format!(
-            "{int} takes {}integers, got {}",
-            if int.starts_with('U') {
-                "non-negative "
-            } else {
-                ""
-            },
-            got()
-        )),
+        (int, Value::Number(n)) if int.contains("INT") => {
+            let (low, high) = integer_range(int);
+            let x = n.as_i64().map(i128::from).or(n.as_u64().map(i128::from));
+            match x {
+                Some(x) if (low..=high).contains(&x) => Ok(Cell::Number(x as f64)),
+                _ => Err(format!(
+                    "{int} takes integers from {low} to {high}, got {}",
+                    got()
+                )),
+            }
+        }
+        (int, _) if int.contains("INT") => {
+            let (low, high) = integer_range(int);
+            Err(format!(
+                "{int} takes integers from {low} to {high}, got {}",
+                got()
+            ))
+        }
         (_, _) => Err(format!("{datatype} takes numbers, got {}", got())),
+    }
+}
+
+/// The integers an `INTn` or `UINTn` datatype holds.
+fn integer_range(datatype: &str) -> (i128, i128) {
+    let unsigned = datatype.starts_with('U');
+    let bits: u32 = datatype
+        .trim_start_matches(['U', 'I', 'N', 'T'])
+        .parse()
+        .unwrap_or(64);
+    if unsigned {
+        (0, (1i128 << bits) - 1)
+    } else {
+        (-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1)
     }
 }
 

@@ -10,7 +10,7 @@ use nerve_data::{Cell, ColumnKind, CsvOptions, DataError, Table};
 
 use super::api_error::ApiError;
 use crate::model_input::{Columns, open_model, read_options};
-use crate::prediction::{Answers, Predictor};
+use crate::prediction::{Answers, NonFiniteOutput, Predictor};
 
 /// A model ready to answer requests.
 pub(crate) struct ServedModel {
@@ -75,15 +75,32 @@ impl ServedModel {
             .map_err(|err| self.locate(err, &*rows.field))
     }
 
-    /// The model's answers for `table`.
+    /// The model's answers for `table`, whose row `r`'s cell of model column `c` is at
+    /// `field(r, c)` in the body.
     ///
     /// # Errors
     ///
-    /// What the preprocessing cannot transform, as a 400.
-    pub(crate) fn answer(&self, table: &Table) -> Result<Answers, ApiError> {
-        self.predictor
-            .answer(table)
-            .map_err(|err| ApiError::bad_request(format!("{err:#}")))
+    /// What the preprocessing cannot transform, or a row the network answers with a
+    /// non-finite number (named by its field, row and column), as a 400.
+    pub(crate) fn answer(
+        &self,
+        table: &Table,
+        field: &dyn Fn(usize, usize) -> String,
+    ) -> Result<Answers, ApiError> {
+        self.predictor.answer(table).map_err(|err| {
+            let Some(bad) = err.downcast_ref::<NonFiniteOutput>() else {
+                return ApiError::bad_request(format!("{err:#}"));
+            };
+            let column = self.columns.iter().position(|name| *name == bad.column);
+            let place = field(bad.row, column.unwrap_or(0));
+            ApiError::bad_request(format!(
+                "{place} (row {}, column `{}`): {}",
+                bad.row,
+                bad.column,
+                bad.reason()
+            ))
+            .at(place, Some(bad.row), Some(&bad.column))
+        })
     }
 
     /// A reading error as a refusal naming the body's field, the row and the column.

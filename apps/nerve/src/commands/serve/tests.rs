@@ -32,14 +32,7 @@ fn penguins() -> Arc<ServedModel> {
 }
 
 fn state(slots: Vec<Slot>) -> Shared {
-    Arc::new(AppState {
-        slots,
-        metrics: super::Metrics::new().unwrap(),
-        max_body: 1 << 20,
-        max_rows: 1000,
-        timeout: Duration::from_secs(10),
-        workers: tokio::sync::Semaphore::new(2),
-    })
+    Arc::new(AppState::new(slots, 1 << 20, 1000, Duration::from_secs(10), 2).unwrap())
 }
 
 fn slot(name: &str, loaded: Option<Arc<ServedModel>>) -> Slot {
