@@ -14,10 +14,12 @@ mod builtin;
 mod charts;
 mod checkpoint;
 mod commands;
+mod cross_validation;
 #[cfg(test)]
 mod fuzz_replay;
 mod labelled;
 mod model_input;
+mod network_fit;
 mod numbers;
 mod output;
 mod output_paths;
@@ -29,6 +31,7 @@ mod run_dir;
 mod run_lock;
 mod run_summary;
 mod saved_model;
+mod settings_args;
 
 use std::process::ExitCode;
 
@@ -50,6 +53,8 @@ struct Cli {
 enum Command {
     /// Train a network (with no arguments: the tutorial's 4-5-1 network on its 4-row table).
     Train(Box<commands::train::TrainArgs>),
+    /// Cross-validate the settings of `nerve train`: k folds, preprocessing fitted inside each.
+    Cv(Box<commands::cv::CvArgs>),
     /// Score a model file on labelled data: the metrics `nerve train` reports.
     Eval(commands::eval::EvalArgs),
     /// Predict with a model file: one CSV line per input row.
@@ -83,10 +88,11 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    let command = Cli::command().mut_subcommand("train", commands::train::with_defaults);
+    let command = cli_command();
     let cli = Cli::from_arg_matches(&command.get_matches()).unwrap_or_else(|err| err.exit());
     let result = match cli.command {
         Command::Train(args) => commands::train::run(*args),
+        Command::Cv(args) => commands::cv::run(*args),
         Command::Bench(args) => commands::bench::run(args),
         Command::Eval(args) => commands::eval::eval(args),
         Command::Predict(args) => commands::predict::predict(args),
@@ -109,6 +115,15 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The command line, with each settings flag's default (for `--data`) in its help.
+fn cli_command() -> clap::Command {
+    ["train", "cv"]
+        .into_iter()
+        .fold(Cli::command(), |command, name| {
+            command.mut_subcommand(name, settings_args::with_defaults)
+        })
 }
 
 /// Whether `err` comes from writing to a pipe whose reader has gone.
@@ -189,7 +204,7 @@ mod tests {
     /// `[default: ...]` in its help, or it is a switch (off unless given).
     #[test]
     fn every_flag_names_its_default() {
-        let mut command = Cli::command().mut_subcommand("train", commands::train::with_defaults);
+        let mut command = cli_command();
         command.build();
         let mut silent = Vec::new();
         for sub in command.get_subcommands() {

@@ -86,7 +86,7 @@ pub use preprocess::{
 pub use reader::{TableReader, sniff_delimiter};
 pub use records::Cell;
 pub use roles::{ColumnRole, ColumnRoles};
-pub use split::{Split, SplitOptions};
+pub use split::{Split, SplitOptions, k_folds};
 pub use table::{CsvOptions, Missing, MissingReport, Table};
 pub use task::{Task, class_labels};
 

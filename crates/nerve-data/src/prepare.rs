@@ -110,7 +110,55 @@ pub struct Prepared {
     pub weights: Option<Vec<f32>>,
 }
 
+impl PrepareOptions {
+    /// What [`Preprocessor::fit`] takes of these options.
+    pub fn preprocess_options(&self) -> PreprocessOptions {
+        PreprocessOptions {
+            standardize: self.standardize,
+            standardize_target: self.standardize_target,
+            max_categories: self.max_categories,
+        }
+    }
+}
+
 impl Prepared {
+    /// The preprocessing fitted again on `fit_rows` of [`Prepared::table`] alone — each
+    /// column's scale, fill value and categories from those rows, as [`prepare`] fits on the
+    /// training rows — and each of `parts` transformed with it (with its rows' weights): what
+    /// a cross-validation fold trains and is scored on, so no statistic of a held-out row
+    /// reaches its training.
+    ///
+    /// # Errors
+    /// `fit_rows` is empty or out of the table, or a part holds a value the preprocessing
+    /// cannot encode.
+    pub fn refit(
+        &self,
+        fit_rows: &[usize],
+        parts: &[&[usize]],
+        options: &PreprocessOptions,
+    ) -> Result<(Preprocessor, Vec<Dataset>), DataError> {
+        let num_rows = self.table.num_rows();
+        if fit_rows.is_empty()
+            || parts
+                .iter()
+                .flat_map(|p| p.iter())
+                .chain(fit_rows)
+                .any(|&r| r >= num_rows)
+        {
+            return Err(DataError::Config(format!(
+                "rows to fit on must be some of the table's {num_rows}"
+            )));
+        }
+        let target = self.preprocessor.target_name().to_owned();
+        let preprocessor = Preprocessor::fit(&self.table, &target, self.task(), fit_rows, options)?;
+        let weights = self.weights.as_deref();
+        let datasets = parts
+            .iter()
+            .map(|rows| transform_part(&preprocessor, &self.table, rows, weights))
+            .collect::<Result<_, _>>()?;
+        Ok((preprocessor, datasets))
+    }
+
     /// The task, given or inferred (as the target is encoded: [`Preprocessor::task`]).
     pub fn task(&self) -> Task {
         self.preprocessor.task()
@@ -316,11 +364,7 @@ pub fn prepare(mut table: Table, options: &PrepareOptions) -> Result<Prepared, D
         &target,
         task,
         &split.train,
-        &PreprocessOptions {
-            standardize: options.standardize,
-            standardize_target: options.standardize_target,
-            max_categories: options.max_categories,
-        },
+        &options.preprocess_options(),
     )?;
     let mut notes = table.notes().to_vec();
     for feature in &preprocessor.features {
@@ -518,6 +562,7 @@ pub fn class_ids(table: &Table, target: &str, labels: &[String]) -> Vec<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::FeatureTransform;
 
     /// 40 rows: a numeric feature, a categorical one with gaps, a string label in the middle.
     fn penguins() -> Table {
@@ -596,6 +641,65 @@ mod tests {
             ]
         );
         assert_eq!(test.line(0).map(|line| line > 1), Some(true));
+    }
+
+    #[test]
+    fn a_refit_sees_only_its_fit_rows() {
+        // Row 30 holds an outlier and a category no other row has: a fold that holds it out
+        // must neither scale by it nor know its category.
+        let mut text = String::from("x,colour,y\n");
+        for i in 0..30 {
+            let colour = ["red", "blue"][i % 2];
+            text.push_str(&format!("{},{colour},{}\n", i % 10, i % 2));
+        }
+        text.push_str("1000000,green,1\n");
+        let table = Table::from_csv_str("leak.csv", &text).expect("valid csv");
+        let options = PrepareOptions {
+            split: SplitOptions {
+                test: 0.0,
+                ..SplitOptions::default()
+            },
+            ..PrepareOptions::default()
+        };
+        let prepared = prepare(table, &options).expect("prepares");
+        let fit: Vec<usize> = (0..30).collect();
+        let (p, parts) = prepared
+            .refit(&fit, &[&fit, &[30]], &options.preprocess_options())
+            .expect("refits");
+        match &p.features[0] {
+            FeatureTransform::Numeric { offset, .. } => assert!((*offset - 4.5).abs() < 1e-6),
+            other => panic!("{other:?}"),
+        }
+        match &p.features[1] {
+            FeatureTransform::Categorical { categories, .. } => {
+                assert_eq!(categories, &["blue", "red"]);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(parts[0].len(), 30);
+        let (_, report) = p
+            .transform_features(&prepared.table, &[30])
+            .expect("transforms");
+        assert_eq!(report.unseen, vec![("colour".to_owned(), 1)]);
+        // Fitted on every row, the same preprocessing sees both.
+        let all: Vec<usize> = (0..31).collect();
+        let (p, _) = prepared
+            .refit(&all, &[], &options.preprocess_options())
+            .expect("refits");
+        match &p.features[0] {
+            FeatureTransform::Numeric { offset, .. } => assert!(*offset > 30_000.0),
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            prepared
+                .refit(&[], &[], &options.preprocess_options())
+                .is_err()
+        );
+        assert!(
+            prepared
+                .refit(&[31], &[], &options.preprocess_options())
+                .is_err()
+        );
     }
 
     #[test]

@@ -144,6 +144,67 @@ impl Split {
     }
 }
 
+/// The held-out rows of each of `k` folds over `rows`, for k-fold cross-validation: every row
+/// is held out by exactly one fold, and each fold trains on the others. Rows are shuffled
+/// (seeded) and dealt to the folds in turn, as scikit-learn's `KFold(shuffle=True)`; with
+/// `strata` (one class id per entry of `rows`) each class is shuffled and dealt on from where
+/// the last left off, as `StratifiedKFold(shuffle=True)` balances classes, so each fold's count
+/// of a class is within one of the others' and the folds' sizes are within one.
+///
+/// The folds depend only on `seed` and the rows (their indices and classes), not on the
+/// order `rows` come in. Each fold is ascending.
+///
+/// # Errors
+///
+/// `k` below 2, more folds than rows, or `strata` of another length than `rows`.
+pub fn k_folds(
+    rows: &[usize],
+    strata: Option<&[u32]>,
+    k: usize,
+    seed: u64,
+) -> Result<Vec<Vec<usize>>, DataError> {
+    if k < 2 {
+        return Err(DataError::Config(format!(
+            "cross-validation needs at least 2 folds, got {k}"
+        )));
+    }
+    if rows.len() < k {
+        return Err(DataError::Config(format!(
+            "{k} folds need at least {k} rows, one held out by each; there are {}",
+            rows.len()
+        )));
+    }
+    if let Some(strata) = strata
+        && strata.len() != rows.len()
+    {
+        return Err(DataError::Config(format!(
+            "{} strata for {} rows",
+            strata.len(),
+            rows.len()
+        )));
+    }
+    let mut by_class: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+    for (i, &row) in rows.iter().enumerate() {
+        let class = strata.map_or(0, |strata| strata[i]);
+        by_class.entry(class).or_default().push(row);
+    }
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut folds = vec![Vec::new(); k];
+    let mut next = 0;
+    for mut group in by_class.into_values() {
+        group.sort_unstable();
+        group.shuffle(&mut rng);
+        for row in group {
+            folds[next % k].push(row);
+            next += 1;
+        }
+    }
+    for fold in &mut folds {
+        fold.sort_unstable();
+    }
+    Ok(folds)
+}
+
 /// Shares `total` rows among groups in proportion to `sizes` by largest remainder, taking no
 /// more from a group than its `room` (which shrinks by what is taken) and never more than its
 /// quota rounded up: when small groups run out of room, the part comes out smaller rather
@@ -195,6 +256,53 @@ mod tests {
             validation,
             seed,
         }
+    }
+
+    #[test]
+    fn k_folds_partition_the_rows_and_balance_classes() {
+        // 3 classes of 50, 17 and 8 rows over rows 100..175 (not starting at 0).
+        let rows: Vec<usize> = (100..175).collect();
+        let strata: Vec<u32> = (0..75)
+            .map(|i| match i {
+                0..50 => 0,
+                50..67 => 1,
+                _ => 2,
+            })
+            .collect();
+        let folds = k_folds(&rows, Some(&strata), 5, 7).expect("valid");
+        let mut all: Vec<usize> = folds.concat();
+        all.sort_unstable();
+        assert_eq!(all, rows);
+        for fold in &folds {
+            assert_eq!(fold.len(), 15);
+            assert!(fold.windows(2).all(|w| w[0] < w[1]));
+            let count = |class: u32| {
+                fold.iter()
+                    .filter(|&&row| strata[row - 100] == class)
+                    .count()
+            };
+            assert_eq!(count(0), 10);
+            assert!((3..=4).contains(&count(1)), "{}", count(1));
+            assert!((1..=2).contains(&count(2)), "{}", count(2));
+        }
+        // The same seed and rows in another order: the same folds; another seed: others.
+        let reversed: Vec<usize> = rows.iter().rev().copied().collect();
+        let strata_reversed: Vec<u32> = strata.iter().rev().copied().collect();
+        assert_eq!(
+            k_folds(&reversed, Some(&strata_reversed), 5, 7).expect("valid"),
+            folds
+        );
+        assert_ne!(k_folds(&rows, Some(&strata), 5, 8).expect("valid"), folds);
+    }
+
+    #[test]
+    fn k_folds_refuse_too_few_rows_or_folds() {
+        assert!(k_folds(&[0, 1, 2], None, 4, 1).is_err());
+        assert!(k_folds(&[0, 1, 2], None, 1, 1).is_err());
+        assert!(k_folds(&[0, 1, 2], Some(&[0, 1]), 2, 1).is_err());
+        // A class smaller than the folds leaves some folds without it, none empty.
+        let folds = k_folds(&[0, 1, 2, 3, 4, 5], Some(&[0, 0, 0, 0, 0, 1]), 3, 1).expect("valid");
+        assert!(folds.iter().all(|f| f.len() == 2), "{folds:?}");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 pub(crate) mod bench;
 pub(crate) mod calibrate;
+pub(crate) mod cv;
 pub(crate) mod datasets;
 pub(crate) mod eval;
 pub(crate) mod explain;

@@ -4,7 +4,7 @@ mod args;
 mod describe;
 mod results;
 
-pub(crate) use args::{TrainArgs, with_defaults};
+pub(crate) use args::TrainArgs;
 
 use std::io::Write as _;
 use std::path::Path;
@@ -12,18 +12,16 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use describe::describe_run;
-use nerve_data::{Dataset, Prepared, Table, prepare};
-use nerve_loss::Loss;
-use nerve_model::spiking::InputRange;
+use nerve_data::{Dataset, Prepared, prepare};
 use nerve_train::Trainer;
 use results::{Evaluation, print_results, summary};
 
 use crate::charts;
 use crate::progress::{self, Progress};
-use crate::run_config::{DataSource, RunConfig, resolve_data};
+use crate::run_config::RunConfig;
 use crate::run_dir::{RunDir, read_run_id};
 use crate::run_lock::RunLock;
-use crate::{checkpoint, saved_model};
+use crate::{checkpoint, network_fit, saved_model};
 
 /// Runs `nerve train`: exit 0 when training ends normally, 130 when interrupted (after saving
 /// the run), an error when it diverges (after saving the last good epoch's history).
@@ -77,12 +75,12 @@ pub(crate) fn run(mut args: TrainArgs) -> Result<ExitCode> {
         let mut architecture = init.info.architecture.clone().with_widths(0, 0);
         config.spiking = architecture.spiking.take();
         // Dropout acts on training only: the one architecture setting --init may change.
-        if let Some(dropout) = args.dropout {
+        if let Some(dropout) = args.settings.dropout {
             architecture.dropout = dropout;
         }
         config.model = architecture;
     }
-    let table = load_table(&mut config)?;
+    let table = network_fit::load_table(&mut config)?;
     let mut prepared = prepare(table, &config.data.prepare_options())?;
     if let Some(init) = &init {
         use_preprocessing(
@@ -125,7 +123,8 @@ pub(crate) fn run(mut args: TrainArgs) -> Result<ExitCode> {
         None => None,
     };
     let mut train_config = config.train_config();
-    train_config.class_weights = class_weights(&config, &prepared)?;
+    train_config.class_weights =
+        network_fit::class_weights(&config, &prepared.preprocessor, &prepared.train)?;
     // Checked before the run folder is made: a quantity the run cannot watch is a usage error.
     if let Some(message) = train_config.monitor.unavailable(
         prepared.validation.as_ref().is_some_and(|v| !v.is_empty()),
@@ -133,7 +132,11 @@ pub(crate) fn run(mut args: TrainArgs) -> Result<ExitCode> {
     ) {
         bail!("{message}");
     }
-    let d_output = output_width(config.loss(), &prepared)?;
+    let d_output = network_fit::output_width(
+        config.loss(),
+        &prepared.preprocessor,
+        prepared.table.source_name(),
+    )?;
     let mlp_config = config.architecture(prepared.preprocessor.d_input(), d_output);
     mlp_config.validate().context("invalid [model]")?;
 
@@ -151,17 +154,13 @@ pub(crate) fn run(mut args: TrainArgs) -> Result<ExitCode> {
             );
             init.model
         }
-        None => {
-            nerve_backend::seed(&device, config.training.seed);
-            let model = mlp_config.init(&device);
-            // A spiking network maps features to spike probabilities by the training rows'
-            // range (rate and latency coding); it is part of the model.
-            if model.is_spiking() {
-                model.with_input_range(input_range(&prepared.train, &device))
-            } else {
-                model
-            }
-        }
+        None => network_fit::new_network(
+            &config,
+            &prepared.preprocessor,
+            &prepared.train,
+            prepared.table.source_name(),
+            &device,
+        )?,
     };
 
     let data_sha256 = checkpoint::data_hash(
@@ -403,65 +402,4 @@ fn data_name(path: &str) -> String {
     } else {
         name.to_owned()
     }
-}
-
-/// Reads the table the config names, and records its resolved location in the config.
-fn load_table(config: &mut RunConfig) -> Result<Table> {
-    let options = config.data.csv_options();
-    let source = resolve_data(&config.data.path)?;
-    if let DataSource::File(path) = &source
-        && let Ok(absolute) = std::path::absolute(path)
-    {
-        // The saved config must work from any folder, so it records an absolute path.
-        config.data.path = absolute.display().to_string();
-    }
-    Ok(source.reader(&options)?.read_all()?)
-}
-
-/// The network's output width: one logit per class for cross-entropy, one output otherwise
-/// (binary cross-entropy needs exactly two classes).
-fn output_width(loss: Loss, prepared: &Prepared) -> Result<usize> {
-    nerve_train::output_width(loss, prepared.preprocessor.labels()).map_err(|message| {
-        anyhow::anyhow!(
-            "{}, target column `{}`: {message}",
-            prepared.table.source_name(),
-            prepared.preprocessor.target_name()
-        )
-    })
-}
-
-/// The smallest and largest value of each input over `rows`.
-fn input_range(rows: &Dataset, device: &burn::prelude::Device) -> InputRange {
-    let d = rows.d_input();
-    let mut low = vec![f32::INFINITY; d];
-    let mut high = vec![f32::NEG_INFINITY; d];
-    for i in 0..rows.len() {
-        for (j, &v) in rows.features_of(i).iter().enumerate() {
-            low[j] = low[j].min(v);
-            high[j] = high[j].max(v);
-        }
-    }
-    // No rows: a unit range (every probability from the value itself).
-    if rows.is_empty() {
-        low.fill(0.0);
-        high.fill(1.0);
-    }
-    InputRange::new(low, high, device)
-}
-
-/// The class weights `--class-weight` asks for, one per class, from the training rows.
-fn class_weights(config: &RunConfig, prepared: &Prepared) -> Result<Option<Vec<f64>>> {
-    let Some(spec) = &config.loss.class_weight else {
-        return Ok(None);
-    };
-    let Some(labels) = prepared.preprocessor.labels() else {
-        bail!(
-            "--class-weight weighs classes, but `{}` is a regression target",
-            prepared.preprocessor.target_name()
-        );
-    };
-    if config.loss() == Loss::BinaryCrossEntropy && labels.len() != 2 {
-        bail!("--class-weight with bce needs two classes");
-    }
-    spec.resolve(labels, prepared.train.targets()).map(Some)
 }

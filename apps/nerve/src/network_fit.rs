@@ -1,0 +1,105 @@
+//! Building a network for prepared data and what its training needs, shared by `nerve train`
+//! and cross-validation (`nerve cv`, `nerve tune`): the table a config names, the output
+//! width, class weights from the training rows, a spiking network's input range, and a new
+//! seeded network.
+
+use anyhow::{Context, Result, bail};
+use burn::prelude::Device;
+use nerve_data::{Dataset, Preprocessor, Table};
+use nerve_loss::Loss;
+use nerve_model::Mlp;
+use nerve_model::spiking::InputRange;
+
+use crate::run_config::{DataSource, RunConfig, resolve_data};
+
+/// Reads the table the config names, and records its resolved location in the config.
+pub(crate) fn load_table(config: &mut RunConfig) -> Result<Table> {
+    let options = config.data.csv_options();
+    let source = resolve_data(&config.data.path)?;
+    if let DataSource::File(path) = &source
+        && let Ok(absolute) = std::path::absolute(path)
+    {
+        // The saved config must work from any folder, so it records an absolute path.
+        config.data.path = absolute.display().to_string();
+    }
+    Ok(source.reader(&options)?.read_all()?)
+}
+
+/// The network's output width: one logit per class for cross-entropy, one output otherwise
+/// (binary cross-entropy needs exactly two classes).
+pub(crate) fn output_width(loss: Loss, preprocessor: &Preprocessor, source: &str) -> Result<usize> {
+    nerve_train::output_width(loss, preprocessor.labels()).map_err(|message| {
+        anyhow::anyhow!(
+            "{source}, target column `{}`: {message}",
+            preprocessor.target_name()
+        )
+    })
+}
+
+/// The smallest and largest value of each input over `rows`.
+pub(crate) fn input_range(rows: &Dataset, device: &burn::prelude::Device) -> InputRange {
+    let d = rows.d_input();
+    let mut low = vec![f32::INFINITY; d];
+    let mut high = vec![f32::NEG_INFINITY; d];
+    for i in 0..rows.len() {
+        for (j, &v) in rows.features_of(i).iter().enumerate() {
+            low[j] = low[j].min(v);
+            high[j] = high[j].max(v);
+        }
+    }
+    // No rows: a unit range (every probability from the value itself).
+    if rows.is_empty() {
+        low.fill(0.0);
+        high.fill(1.0);
+    }
+    InputRange::new(low, high, device)
+}
+
+/// The class weights `--class-weight` asks for, one per class, from the training rows
+/// (`balanced` counts `train`'s classes).
+pub(crate) fn class_weights(
+    config: &RunConfig,
+    preprocessor: &Preprocessor,
+    train: &Dataset,
+) -> Result<Option<Vec<f64>>> {
+    let Some(spec) = &config.loss.class_weight else {
+        return Ok(None);
+    };
+    let Some(labels) = preprocessor.labels() else {
+        bail!(
+            "--class-weight weighs classes, but `{}` is a regression target",
+            preprocessor.target_name()
+        );
+    };
+    if config.loss() == Loss::BinaryCrossEntropy && labels.len() != 2 {
+        bail!("--class-weight with bce needs two classes");
+    }
+    spec.resolve(labels, train.targets()).map(Some)
+}
+
+/// A new network for rows prepared by `preprocessor` (`train` being its training rows),
+/// seeded by the config's training seed: what `nerve train` starts from without `--init`.
+///
+/// # Errors
+///
+/// A loss that does not fit the target, or an invalid `[model]`.
+pub(crate) fn new_network(
+    config: &RunConfig,
+    preprocessor: &Preprocessor,
+    train: &Dataset,
+    source: &str,
+    device: &Device,
+) -> Result<Mlp> {
+    let d_output = output_width(config.loss(), preprocessor, source)?;
+    let mlp_config = config.architecture(preprocessor.d_input(), d_output);
+    mlp_config.validate().context("invalid [model]")?;
+    nerve_backend::seed(device, config.training.seed);
+    let model = mlp_config.init(device);
+    // A spiking network maps features to spike probabilities by the training rows' range
+    // (rate and latency coding); it is part of the model.
+    Ok(if model.is_spiking() {
+        model.with_input_range(input_range(train, device))
+    } else {
+        model
+    })
+}

@@ -1,0 +1,770 @@
+//! The flags that set a run's settings (data, model, loss, optimizer, schedule, training, and
+//! `--config`), shared by `nerve train`, `nerve cv` and `nerve tune`, and how they layer over a
+//! run config.
+
+use anyhow::{Context, Result};
+use clap::Args;
+use nerve_backend::BackendKind;
+use nerve_data::{Missing, Standardize, Task};
+use nerve_loss::Loss;
+use nerve_model::spiking::{Encoding, Neuron, Readout, Reset, Surrogate};
+use nerve_model::{Activation, Initializer, SpikingConfig};
+use nerve_train::{BatchSize, Monitor, OptimizerKind, ScheduleKind};
+
+use crate::run_config::{ClassWeight, Delimiter, HiddenWidths, RunConfig};
+use crate::{choice, value_parser};
+
+/// The settings flags. Each overrides the same setting of `--config`; without `--config`,
+/// `--data` starts from scikit-learn-like defaults and no flags at all run the tutorial's network.
+/// Every key of a run config has a flag (`tests/help_and_flags.rs` walks `--print-config`'s
+/// keys); the defaults shown in `--help` are read from [`RunConfig::for_data`] ([`with_defaults`]).
+#[derive(Debug, Args)]
+pub(crate) struct SettingsArgs {
+    /// A CSV file (`.csv`, `.csv.gz`, `-` for stdin) or a built-in data set's name (see `nerve
+    /// datasets`) [default: --config's, or with neither the tutorial's XOR table]
+    #[arg(short, long, value_name = "FILE|NAME", help_heading = "Data")]
+    pub(crate) data: Option<String>,
+    /// The target column [default: the last column]
+    #[arg(short, long, value_name = "COLUMN", help_heading = "Data")]
+    pub(crate) target: Option<String>,
+    /// The task [default: inferred from the target]
+    #[arg(long, value_name = "TASK", value_parser = choice::<Task>(), help_heading = "Data")]
+    pub(crate) task: Option<Task>,
+    /// Columns to leave out, comma-separated: identifiers, free text [default: none]
+    #[arg(
+        long,
+        value_name = "COLUMNS",
+        value_delimiter = ',',
+        help_heading = "Data"
+    )]
+    pub(crate) ignore: Option<Vec<String>>,
+    /// A column of row weights (sample weights), not a feature: each row's loss counts that
+    /// much (finite numbers, 0 or more) [default: none, every row the same]
+    #[arg(long, value_name = "COLUMN", help_heading = "Data")]
+    pub(crate) weight_column: Option<String>,
+    /// The CSV field delimiter: `,`, `;`, `tab`, ... [default: detected from the header line]
+    #[arg(long, value_name = "CHAR", value_parser = value_parser::<Delimiter>, help_heading = "Data")]
+    pub(crate) delimiter: Option<Delimiter>,
+    /// Missing values (pandas' spellings: empty, NA, N/A, NaN, null, None, #N/A, ...): `drop`
+    /// the rows, `impute` features from the training rows, or stop with an `error`.
+    #[arg(long, value_name = "POLICY", value_parser = choice::<Missing>(), help_heading = "Data")]
+    pub(crate) missing: Option<Missing>,
+    /// More strings that mean a missing value, comma-separated, e.g. `?,-` [default: none]
+    #[arg(
+        long,
+        value_name = "A,B",
+        value_delimiter = ',',
+        allow_hyphen_values = true,
+        help_heading = "Data"
+    )]
+    pub(crate) na_values: Option<Vec<String>>,
+    /// The thousands separator to strip from numbers; `.` makes `,` the decimal mark [default: `,`
+    /// detected in comma-delimited files]
+    #[arg(long, value_name = "CHAR", help_heading = "Data")]
+    pub(crate) thousands: Option<char>,
+    /// Columns to use as categories whatever their values, comma-separated [default: none]
+    #[arg(
+        long,
+        value_name = "COLUMNS",
+        value_delimiter = ',',
+        help_heading = "Data"
+    )]
+    pub(crate) categorical: Option<Vec<String>>,
+    /// Columns that must be numbers, comma-separated [default: none]
+    #[arg(
+        long,
+        value_name = "COLUMNS",
+        value_delimiter = ',',
+        help_heading = "Data"
+    )]
+    pub(crate) numeric: Option<Vec<String>>,
+    /// One-hot columns with more categories keep the N-1 most frequent and group the rest
+    /// into one `infrequent` input.
+    #[arg(
+        long,
+        value_name = "N",
+        help_heading = "Data",
+        allow_negative_numbers = true
+    )]
+    pub(crate) max_categories: Option<usize>,
+    /// Numeric feature scaling.
+    #[arg(long, value_name = "SCALING", value_parser = choice::<Standardize>(), help_heading = "Data")]
+    pub(crate) standardize: Option<Standardize>,
+    /// Standardize a regression target for training (predictions are mapped back).
+    #[arg(long, value_name = "BOOL", help_heading = "Data")]
+    pub(crate) standardize_target: Option<bool>,
+    /// The share of rows held out for the final test (none under 20 rows).
+    #[arg(
+        long,
+        value_name = "FRACTION",
+        help_heading = "Data",
+        allow_negative_numbers = true
+    )]
+    pub(crate) test_split: Option<f64>,
+    /// The share of rows held out for validation.
+    #[arg(
+        long,
+        value_name = "FRACTION",
+        help_heading = "Data",
+        allow_negative_numbers = true
+    )]
+    pub(crate) val_split: Option<f64>,
+    /// Seed of the train/validation/test split.
+    #[arg(
+        long,
+        value_name = "N",
+        help_heading = "Data",
+        allow_negative_numbers = true
+    )]
+    pub(crate) split_seed: Option<u64>,
+
+    /// Hidden layer widths, e.g. `5` or `64,32`; `none` for a linear model.
+    #[arg(long, value_name = "WIDTHS", value_parser = value_parser::<HiddenWidths>, help_heading = "Model")]
+    pub(crate) hidden: Option<HiddenWidths>,
+    /// Activation after each hidden layer.
+    #[arg(long, value_name = "NAME", value_parser = choice::<Activation>(), help_heading = "Model")]
+    pub(crate) activation: Option<Activation>,
+    /// Probability of zeroing a hidden unit while training, in [0, 1).
+    #[arg(
+        long,
+        value_name = "P",
+        help_heading = "Model",
+        allow_negative_numbers = true
+    )]
+    pub(crate) dropout: Option<f64>,
+    /// Weight initializer.
+    #[arg(long, value_name = "NAME", value_parser = choice::<Initializer>(), help_heading = "Model")]
+    pub(crate) initializer: Option<Initializer>,
+
+    /// `rate` units (weighted sum + activation) or `spiking` neurons that leak, integrate and
+    /// fire over --time-steps; the flags below set the spiking network.
+    #[arg(long, value_name = "KIND", value_parser = choice::<Network>(), help_heading = "Spiking network")]
+    pub(crate) network: Option<Network>,
+    /// Neuron model: leaky integrate-and-fire, or LIF with a synaptic current.
+    #[arg(long, value_name = "NAME", value_parser = choice::<Neuron>(), help_heading = "Spiking network")]
+    pub(crate) neuron: Option<Neuron>,
+    /// Time steps each row is presented for (backpropagation runs through all of them).
+    #[arg(
+        long,
+        value_name = "T",
+        help_heading = "Spiking network",
+        allow_negative_numbers = true
+    )]
+    pub(crate) time_steps: Option<usize>,
+    /// Membrane decay per step, in [0, 1] (1: no leak).
+    #[arg(
+        long,
+        value_name = "B",
+        help_heading = "Spiking network",
+        allow_negative_numbers = true
+    )]
+    pub(crate) beta: Option<f64>,
+    /// Synaptic current decay per step, in [0, 1] (--neuron synaptic).
+    #[arg(
+        long,
+        value_name = "A",
+        help_heading = "Spiking network",
+        allow_negative_numbers = true
+    )]
+    pub(crate) synaptic_alpha: Option<f64>,
+    /// Firing threshold of the membrane potential.
+    #[arg(
+        long,
+        value_name = "THETA",
+        help_heading = "Spiking network",
+        allow_negative_numbers = true
+    )]
+    pub(crate) threshold: Option<f64>,
+    /// Learn each layer's membrane decay with the weights.
+    #[arg(long, value_name = "BOOL", help_heading = "Spiking network")]
+    pub(crate) learn_beta: Option<bool>,
+    /// Learn each layer's threshold with the weights.
+    #[arg(long, value_name = "BOOL", help_heading = "Spiking network")]
+    pub(crate) learn_threshold: Option<bool>,
+    /// After a spike, `subtract` the threshold from the membrane or reset it to `zero`.
+    #[arg(long, value_name = "HOW", value_parser = choice::<Reset>(), help_heading = "Spiking network")]
+    pub(crate) reset: Option<Reset>,
+    /// Stop the gradient through the reset (snnTorch's choice; it otherwise fights learning).
+    #[arg(long, value_name = "BOOL", help_heading = "Spiking network")]
+    pub(crate) detach_reset: Option<bool>,
+    /// The surrogate derivative of the spike used by backpropagation.
+    #[arg(long, value_name = "NAME", value_parser = choice::<Surrogate>(), help_heading = "Spiking network")]
+    pub(crate) surrogate: Option<Surrogate>,
+    /// The surrogate's slope (steeper is closer to the step) [default: 25 for fast-sigmoid
+    /// and sigmoid, 2 for arctan]
+    #[arg(
+        long,
+        value_name = "K",
+        help_heading = "Spiking network",
+        allow_negative_numbers = true
+    )]
+    pub(crate) slope: Option<f64>,
+    /// How features become input over time: `direct` current, `rate` (random spikes with the
+    /// value's probability) or `latency` (one spike, earlier for larger values).
+    #[arg(long, value_name = "NAME", value_parser = choice::<Encoding>(), help_heading = "Spiking network")]
+    pub(crate) encoding: Option<Encoding>,
+    /// How the output layer gives the outputs: its membrane's mean or max over time, or its
+    /// spike counts.
+    #[arg(long, value_name = "NAME", value_parser = choice::<Readout>(), help_heading = "Spiking network")]
+    pub(crate) readout: Option<Readout>,
+
+    /// The loss [default: cross-entropy for classes, mse for values]
+    #[arg(long, value_name = "NAME", value_parser = choice::<Loss>(), help_heading = "Loss")]
+    pub(crate) loss: Option<Loss>,
+    /// Weigh each class's rows in the loss: `balanced` (n / (classes · rows of the class), so
+    /// a rare class counts as much as a common one) or `No=1,Yes=4` (unnamed classes weigh 1)
+    /// [default: none, every row the same]
+    #[arg(long, value_name = "balanced|CLASS=W,...", value_parser = value_parser::<ClassWeight>, help_heading = "Loss")]
+    pub(crate) class_weight: Option<ClassWeight>,
+
+    /// The optimizer.
+    #[arg(long, value_name = "NAME", value_parser = choice::<OptimizerKind>(), help_heading = "Optimizer")]
+    pub(crate) optimizer: Option<OptimizerKind>,
+    /// Learning rate.
+    #[arg(
+        long,
+        value_name = "RATE",
+        allow_negative_numbers = true,
+        help_heading = "Optimizer"
+    )]
+    pub(crate) lr: Option<f64>,
+    /// SGD / RMSprop momentum (0 = none).
+    #[arg(
+        long,
+        value_name = "M",
+        allow_negative_numbers = true,
+        help_heading = "Optimizer"
+    )]
+    pub(crate) momentum: Option<f64>,
+    /// SGD: Nesterov momentum [default: off]
+    #[arg(long, help_heading = "Optimizer")]
+    pub(crate) nesterov: bool,
+    /// Weight decay: L2, decoupled for adamw [default: 0; adamw 0.01]
+    #[arg(
+        long,
+        value_name = "W",
+        allow_negative_numbers = true,
+        help_heading = "Optimizer"
+    )]
+    pub(crate) weight_decay: Option<f64>,
+    /// Adam / AdamW: the first moment's decay.
+    #[arg(
+        long,
+        value_name = "B",
+        help_heading = "Optimizer",
+        allow_negative_numbers = true
+    )]
+    pub(crate) beta_1: Option<f32>,
+    /// Adam / AdamW: the second moment's decay.
+    #[arg(
+        long,
+        value_name = "B",
+        help_heading = "Optimizer",
+        allow_negative_numbers = true
+    )]
+    pub(crate) beta_2: Option<f32>,
+    /// Adam / AdamW / RMSprop: added to the denominator for stability.
+    #[arg(
+        long,
+        value_name = "E",
+        help_heading = "Optimizer",
+        allow_negative_numbers = true
+    )]
+    pub(crate) epsilon: Option<f32>,
+    /// RMSprop: the squared gradients' smoothing constant.
+    #[arg(
+        long,
+        value_name = "A",
+        help_heading = "Optimizer",
+        allow_negative_numbers = true
+    )]
+    pub(crate) alpha: Option<f32>,
+
+    /// Learning-rate schedule.
+    #[arg(long, value_name = "NAME", value_parser = choice::<ScheduleKind>(), help_heading = "Schedule")]
+    pub(crate) schedule: Option<ScheduleKind>,
+    /// Epochs of linear warm-up before the schedule.
+    #[arg(
+        long,
+        value_name = "N",
+        help_heading = "Schedule",
+        allow_negative_numbers = true
+    )]
+    pub(crate) warmup_epochs: Option<usize>,
+    /// step: epochs between reductions.
+    #[arg(
+        long,
+        value_name = "N",
+        help_heading = "Schedule",
+        allow_negative_numbers = true
+    )]
+    pub(crate) step_size: Option<usize>,
+    /// step: the factor of each reduction.
+    #[arg(
+        long,
+        value_name = "F",
+        help_heading = "Schedule",
+        allow_negative_numbers = true
+    )]
+    pub(crate) gamma: Option<f64>,
+    /// cosine / linear: the final learning rate; plateau: the floor.
+    #[arg(
+        long,
+        value_name = "RATE",
+        help_heading = "Schedule",
+        allow_negative_numbers = true
+    )]
+    pub(crate) min_lr: Option<f64>,
+    /// plateau: epochs without improvement before the rate is cut.
+    #[arg(
+        long,
+        value_name = "N",
+        help_heading = "Schedule",
+        allow_negative_numbers = true
+    )]
+    pub(crate) plateau_patience: Option<usize>,
+    /// plateau: the factor of each cut.
+    #[arg(
+        long,
+        value_name = "F",
+        help_heading = "Schedule",
+        allow_negative_numbers = true
+    )]
+    pub(crate) plateau_factor: Option<f64>,
+    /// plateau: the relative improvement of the --monitor quantity that counts (for a score,
+    /// of 1 − score: its error).
+    #[arg(
+        long,
+        value_name = "T",
+        help_heading = "Schedule",
+        allow_negative_numbers = true
+    )]
+    pub(crate) plateau_threshold: Option<f64>,
+    /// plateau: epochs to wait after a cut before watching again.
+    #[arg(
+        long,
+        value_name = "N",
+        help_heading = "Schedule",
+        allow_negative_numbers = true
+    )]
+    pub(crate) plateau_cooldown: Option<usize>,
+
+    /// Epoch limit (0 only with --init: evaluates and saves that model as it is).
+    #[arg(
+        short,
+        long,
+        value_name = "N",
+        help_heading = "Training",
+        allow_negative_numbers = true
+    )]
+    pub(crate) epochs: Option<usize>,
+    /// Rows per step: a number, `auto` (min(200, rows)) or `full` (full-batch gradient descent).
+    #[arg(long, value_name = "N|auto|full", value_parser = value_parser::<BatchSize>, help_heading = "Training")]
+    pub(crate) batch_size: Option<BatchSize>,
+    /// Early stopping: stop after this many epochs without improvement of the --monitor
+    /// quantity (the validation loss by default) and restore the best epoch's weights; 0: off.
+    #[arg(
+        long,
+        value_name = "N",
+        help_heading = "Training",
+        allow_negative_numbers = true
+    )]
+    pub(crate) patience: Option<usize>,
+    /// Early stopping: the smallest improvement of the monitored quantity that counts.
+    #[arg(
+        long,
+        value_name = "D",
+        help_heading = "Training",
+        allow_negative_numbers = true
+    )]
+    pub(crate) min_delta: Option<f64>,
+    /// What early stopping, the kept epoch and the plateau schedule watch; losses are
+    /// minimized, scores maximized (val_loss falls back to the training loss without
+    /// validation rows)
+    #[arg(long, value_name = "QUANTITY", value_parser = choice::<Monitor>(), help_heading = "Training")]
+    pub(crate) monitor: Option<Monitor>,
+    /// Scale the gradient down when its global L2 norm exceeds this [default: no clipping]
+    #[arg(
+        long,
+        value_name = "NORM",
+        allow_negative_numbers = true,
+        help_heading = "Training"
+    )]
+    pub(crate) clip_grad_norm: Option<f64>,
+    /// Stop once the gradient's global L2 norm falls below this; 0: never.
+    #[arg(
+        long,
+        value_name = "NORM",
+        allow_negative_numbers = true,
+        help_heading = "Training"
+    )]
+    pub(crate) tol: Option<f64>,
+    /// Seed for initialisation and shuffling.
+    #[arg(
+        long,
+        value_name = "N",
+        help_heading = "Training",
+        allow_negative_numbers = true
+    )]
+    pub(crate) seed: Option<u64>,
+    /// CPU backend (see `nerve backends`).
+    #[arg(long, value_name = "NAME", value_parser = choice::<BackendKind>(), help_heading = "Training")]
+    pub(crate) backend: Option<BackendKind>,
+
+    /// A TOML run config, as a run folder's config.toml, or a built-in data set's tuned config by
+    /// name (`--config iris`; see `nerve datasets`). Flags override its settings [default:
+    /// defaults for --data, or with no --data the tutorial's network]
+    #[arg(short, long, value_name = "FILE|NAME", help_heading = "Config")]
+    pub(crate) config: Option<String>,
+}
+
+/// Appends to each settings flag's help (of `train`, `cv`, `tune`) the default it takes with `--data` (from
+/// [`RunConfig::for_data`], so the text cannot drift from the code): clap cannot show it
+/// itself, since a flag left out must leave `--config`'s value alone.
+pub(crate) fn with_defaults(command: clap::Command) -> clap::Command {
+    let d = RunConfig::for_data("DATA");
+    let (data, model, optimizer, schedule, training) =
+        (&d.data, &d.model, &d.optimizer, &d.schedule, &d.training);
+    let hidden: Vec<String> = model.d_hidden.iter().map(usize::to_string).collect();
+    let spiking = SpikingConfig::default();
+    let defaults: [(&str, String); 48] = [
+        (
+            "missing",
+            nerve_choice::Choice::name(data.missing).to_owned(),
+        ),
+        ("max_categories", data.max_categories.to_string()),
+        (
+            "standardize",
+            nerve_choice::Choice::name(data.standardize).to_owned(),
+        ),
+        ("standardize_target", data.standardize_target.to_string()),
+        ("test_split", data.test_split.to_string()),
+        ("val_split", data.val_split.to_string()),
+        ("split_seed", data.split_seed.to_string()),
+        ("hidden", hidden.join(",")),
+        ("activation", model.activation.to_string()),
+        ("dropout", model.dropout.to_string()),
+        ("initializer", model.initializer.to_string()),
+        ("optimizer", optimizer.kind.to_string()),
+        ("lr", optimizer.learning_rate.to_string()),
+        ("momentum", optimizer.momentum.to_string()),
+        ("beta_1", optimizer.beta_1.to_string()),
+        ("beta_2", optimizer.beta_2.to_string()),
+        ("epsilon", format!("{:e}", optimizer.epsilon)),
+        ("alpha", optimizer.alpha.to_string()),
+        ("schedule", schedule.name.to_string()),
+        ("warmup_epochs", schedule.warmup_epochs.to_string()),
+        ("step_size", schedule.step_size.to_string()),
+        ("gamma", schedule.gamma.to_string()),
+        ("min_lr", schedule.min_lr.to_string()),
+        ("plateau_patience", schedule.patience.to_string()),
+        ("plateau_factor", schedule.factor.to_string()),
+        ("plateau_threshold", schedule.threshold.to_string()),
+        ("plateau_cooldown", schedule.cooldown.to_string()),
+        ("epochs", training.num_epochs.to_string()),
+        ("batch_size", training.batch_size.to_string()),
+        ("patience", training.patience.to_string()),
+        ("min_delta", training.min_delta.to_string()),
+        ("monitor", training.monitor.to_string()),
+        ("tol", training.tol.to_string()),
+        ("seed", training.seed.to_string()),
+        ("checkpoint_every", training.checkpoint_every.to_string()),
+        ("network", "rate".to_owned()),
+        ("neuron", spiking.neuron.to_string()),
+        ("time_steps", spiking.time_steps.to_string()),
+        ("beta", spiking.beta.to_string()),
+        ("synaptic_alpha", spiking.alpha.to_string()),
+        ("threshold", spiking.threshold.to_string()),
+        ("learn_beta", spiking.learn_beta.to_string()),
+        ("learn_threshold", spiking.learn_threshold.to_string()),
+        ("reset", spiking.reset.to_string()),
+        ("detach_reset", spiking.detach_reset.to_string()),
+        ("surrogate", spiking.surrogate.to_string()),
+        ("encoding", spiking.encoding.to_string()),
+        ("readout", spiking.readout.to_string()),
+    ];
+    // `mut_args` keeps the flags in order (`mut_arg` would move each to the end, and with it
+    // its heading).
+    command.mut_args(|arg| {
+        let default = match arg.get_id().as_str() {
+            "backend" => Some(BackendKind::default().to_string()),
+            id => defaults
+                .iter()
+                .find(|(name, _)| *name == id)
+                .map(|(_, value)| value.clone()),
+        };
+        match default {
+            Some(value) => {
+                let help = arg.get_help().map(ToString::to_string).unwrap_or_default();
+                arg.help(format!("{help} [default: {value}]"))
+            }
+            None => arg,
+        }
+    })
+}
+
+/// Overwrites `dst` with the flag's value when the flag was given.
+fn set<T: Clone>(dst: &mut T, flag: &Option<T>) {
+    if let Some(value) = flag {
+        *dst = value.clone();
+    }
+}
+
+impl SettingsArgs {
+    /// The config every flag is applied on: `--config`'s, else the defaults for `--data`, else
+    /// the tutorial's network.
+    ///
+    /// # Errors
+    ///
+    /// A `--config` that is neither a readable config file nor a built-in config's name.
+    pub(crate) fn base(&self) -> Result<RunConfig> {
+        match (&self.config, &self.data) {
+            (Some(config), _) => load_config(config),
+            (None, Some(data)) => Ok(RunConfig::for_data(data)),
+            (None, None) => RunConfig::parse(crate::builtin::XOR_CONFIG, "configs/xor.toml", None),
+        }
+    }
+
+    /// [`SettingsArgs::base`] with every given flag applied on top, checked.
+    ///
+    /// # Errors
+    ///
+    /// As [`SettingsArgs::overlay`].
+    pub(crate) fn resolve(&self) -> Result<RunConfig> {
+        let config = self.overlay(self.base()?, false)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// `config` with every given flag applied on top (not yet validated). With `init` (a
+    /// model file gives the network), flags that would change the network are refused.
+    ///
+    /// # Errors
+    ///
+    /// A spiking flag on a rate network, or a network flag with `init`.
+    pub(crate) fn overlay(&self, mut config: RunConfig, init: bool) -> Result<RunConfig> {
+        set(&mut config.data.path, &self.data);
+        if self.delimiter.is_some() {
+            config.data.delimiter = self.delimiter;
+        }
+        if self.target.is_some() {
+            config.data.target = self.target.clone();
+        }
+        if self.task.is_some() {
+            config.data.task = self.task;
+        }
+        set(&mut config.data.ignore, &self.ignore);
+        if self.weight_column.is_some() {
+            config.data.weight_column = self.weight_column.clone();
+        }
+        set(&mut config.data.missing, &self.missing);
+        set(&mut config.data.na_values, &self.na_values);
+        if self.thousands.is_some() {
+            config.data.thousands = self.thousands;
+        }
+        set(&mut config.data.categorical, &self.categorical);
+        set(&mut config.data.numeric, &self.numeric);
+        set(&mut config.data.max_categories, &self.max_categories);
+        set(&mut config.data.standardize, &self.standardize);
+        set(
+            &mut config.data.standardize_target,
+            &self.standardize_target,
+        );
+        set(&mut config.data.test_split, &self.test_split);
+        set(&mut config.data.val_split, &self.val_split);
+        set(&mut config.data.split_seed, &self.split_seed);
+        set(
+            &mut config.model.d_hidden,
+            &self.hidden.clone().map(|h| h.0),
+        );
+        set(&mut config.model.activation, &self.activation);
+        set(&mut config.model.initializer, &self.initializer);
+        set(&mut config.model.dropout, &self.dropout);
+        self.apply_spiking(&mut config, init)?;
+        if self.loss.is_some() {
+            config.loss.name = self.loss;
+        }
+        if self.class_weight.is_some() {
+            config.loss.class_weight = self.class_weight.clone();
+        }
+        let optimizer = &mut config.optimizer;
+        set(&mut optimizer.kind, &self.optimizer);
+        set(&mut optimizer.momentum, &self.momentum);
+        set(&mut optimizer.learning_rate, &self.lr);
+        if self.weight_decay.is_some() {
+            optimizer.weight_decay = self.weight_decay;
+        }
+        if self.nesterov {
+            optimizer.nesterov = true;
+        }
+        set(&mut optimizer.beta_1, &self.beta_1);
+        set(&mut optimizer.beta_2, &self.beta_2);
+        set(&mut optimizer.epsilon, &self.epsilon);
+        set(&mut optimizer.alpha, &self.alpha);
+        let schedule = &mut config.schedule;
+        set(&mut schedule.name, &self.schedule);
+        set(&mut schedule.warmup_epochs, &self.warmup_epochs);
+        set(&mut schedule.step_size, &self.step_size);
+        set(&mut schedule.gamma, &self.gamma);
+        set(&mut schedule.min_lr, &self.min_lr);
+        set(&mut schedule.patience, &self.plateau_patience);
+        set(&mut schedule.factor, &self.plateau_factor);
+        set(&mut schedule.threshold, &self.plateau_threshold);
+        set(&mut schedule.cooldown, &self.plateau_cooldown);
+        let training = &mut config.training;
+        set(&mut training.num_epochs, &self.epochs);
+        set(&mut training.batch_size, &self.batch_size);
+        set(&mut training.tol, &self.tol);
+        set(&mut training.seed, &self.seed);
+        set(&mut training.patience, &self.patience);
+        set(&mut training.min_delta, &self.min_delta);
+        set(&mut training.monitor, &self.monitor);
+        if self.clip_grad_norm.is_some() {
+            training.clip_grad_norm = self.clip_grad_norm;
+        }
+        set(&mut config.backend, &self.backend);
+        Ok(config)
+    }
+}
+
+impl SettingsArgs {
+    /// `--network` and the spiking flags: a spiking flag on a rate network is refused rather
+    /// than ignored.
+    fn apply_spiking(&self, config: &mut RunConfig, init: bool) -> Result<()> {
+        let given = self.spiking_flags_given();
+        if init {
+            // The architecture comes from the model file; these flags would be ignored.
+            let architecture = [
+                ("--hidden", self.hidden.is_some()),
+                ("--activation", self.activation.is_some()),
+                ("--initializer", self.initializer.is_some()),
+                ("--network", self.network.is_some()),
+            ];
+            if let Some(flag) = architecture
+                .iter()
+                .filter_map(|&(flag, given)| given.then_some(flag))
+                .chain(given.iter().copied())
+                .next()
+            {
+                anyhow::bail!(
+                    "{flag} would change the network, but --init takes the network from its model file (its layers, neurons and coding); leave {flag} out, or train a new network without --init"
+                );
+            }
+            return Ok(());
+        }
+        match self.network {
+            Some(Network::Spiking) if config.spiking.is_none() => {
+                config.spiking = Some(SpikingConfig::default());
+            }
+            Some(Network::Rate) => config.spiking = None,
+            _ => {}
+        }
+        let Some(spiking) = config.spiking.as_mut() else {
+            if let Some(flag) = given.first() {
+                anyhow::bail!(
+                    "{flag} sets a spiking network, but this network is a rate network; add --network spiking"
+                );
+            }
+            return Ok(());
+        };
+        if self.activation.is_some() {
+            anyhow::bail!(
+                "--activation sets the rate units' activation, but a spiking network's hidden units are neurons (see --neuron); leave --activation out"
+            );
+        }
+        // A new surrogate takes its own default slope unless one is given.
+        if self.surrogate.is_some_and(|s| s != spiking.surrogate) && self.slope.is_none() {
+            spiking.slope = None;
+        }
+        set(&mut spiking.neuron, &self.neuron);
+        set(&mut spiking.time_steps, &self.time_steps);
+        set(&mut spiking.beta, &self.beta);
+        set(&mut spiking.alpha, &self.synaptic_alpha);
+        set(&mut spiking.threshold, &self.threshold);
+        set(&mut spiking.learn_beta, &self.learn_beta);
+        set(&mut spiking.learn_threshold, &self.learn_threshold);
+        set(&mut spiking.reset, &self.reset);
+        set(&mut spiking.detach_reset, &self.detach_reset);
+        set(&mut spiking.surrogate, &self.surrogate);
+        if self.slope.is_some() {
+            spiking.slope = self.slope;
+        }
+        set(&mut spiking.encoding, &self.encoding);
+        set(&mut spiking.readout, &self.readout);
+        if self.synaptic_alpha.is_some() && spiking.neuron != Neuron::Synaptic {
+            anyhow::bail!(
+                "--synaptic-alpha sets the synaptic current's decay, but {} neurons have none; add --neuron synaptic",
+                spiking.neuron
+            );
+        }
+        Ok(())
+    }
+
+    /// The spiking flags given on the command line.
+    fn spiking_flags_given(&self) -> Vec<&'static str> {
+        [
+            ("--neuron", self.neuron.is_some()),
+            ("--time-steps", self.time_steps.is_some()),
+            ("--beta", self.beta.is_some()),
+            ("--synaptic-alpha", self.synaptic_alpha.is_some()),
+            ("--threshold", self.threshold.is_some()),
+            ("--learn-beta", self.learn_beta.is_some()),
+            ("--learn-threshold", self.learn_threshold.is_some()),
+            ("--reset", self.reset.is_some()),
+            ("--detach-reset", self.detach_reset.is_some()),
+            ("--surrogate", self.surrogate.is_some()),
+            ("--slope", self.slope.is_some()),
+            ("--encoding", self.encoding.is_some()),
+            ("--readout", self.readout.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(flag, given)| given.then_some(flag))
+        .collect()
+    }
+}
+
+/// `--network`: the kind of unit in the hidden layers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Network {
+    /// Rate units: a weighted sum and an activation, as the tutorial's.
+    Rate,
+    /// Spiking neurons over time steps (`[spiking]`).
+    Spiking,
+}
+
+impl Network {
+    const ALL: [Network; 2] = [Network::Rate, Network::Spiking];
+
+    fn name(self) -> &'static str {
+        match self {
+            Network::Rate => "rate",
+            Network::Spiking => "spiking",
+        }
+    }
+}
+
+nerve_choice::named_choice!(Network, "network", |n| match n {
+    Network::Rate => &["mlp", "ann"],
+    Network::Spiking => &["snn"],
+});
+
+/// `--config`: a file, else a built-in data set's tuned config by name.
+fn load_config(config: &str) -> Result<RunConfig> {
+    let path = std::path::Path::new(config);
+    if path.is_file() {
+        return RunConfig::load(path);
+    }
+    if let Some(builtin) = crate::builtin::dataset(config) {
+        return RunConfig::parse(
+            builtin.config,
+            &format!("configs/{config}.toml (built in)"),
+            None,
+        );
+    }
+    RunConfig::load(path).with_context(|| {
+        format!(
+            "--config {config} is neither a file nor a built-in config (built-in: {})",
+            crate::builtin::config_names().join(", ")
+        )
+    })
+}
