@@ -371,7 +371,9 @@ pub(crate) fn run_fold(
     let metrics = trainer.evaluate(&outcome.model, &held_out, &plain)?;
     let (outputs, width) =
         crate::part_report::outputs(&outcome.model, config.loss(), &held_out, &plain);
-    if let Some(row) = crate::prediction::non_finite_row(&outputs, width) {
+    if let Some(row) = crate::prediction::non_finite_row(held_out.features(), held_out.d_input())
+        .or_else(|| crate::prediction::non_finite_row(&outputs, width))
+    {
         return Err(crate::prediction::NonFiniteOutput::new(
             &p,
             held_out.features_of(row),

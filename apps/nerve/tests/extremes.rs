@@ -515,4 +515,26 @@ fn rows_whose_answer_overflows_f32_get_no_made_up_answer() {
         ],
         "overflow_diabetes.csv: line 4",
     );
+    // And a tanh network, whose saturating units turned the infinite input into a confident
+    // class: the input itself is beyond f32 after scaling, so the row has no answer.
+    let (tanh, _) = train(
+        "overflow-tanh",
+        &["--data", "iris", "--activation", "tanh", "--epochs", "10"],
+    );
+    let data = file(
+        "overflow_tanh.csv",
+        "sepal_length_cm,sepal_width_cm,petal_length_cm,petal_width_cm\n5.1,3.5,1.4,3.4e38\n",
+    );
+    let model = tanh.join("model.safetensors");
+    fails(
+        &[
+            "predict",
+            "--proba",
+            "--model",
+            model.to_str().unwrap(),
+            "--data",
+            &data,
+        ],
+        "overflow_tanh.csv: line 2: this row has no prediction: `petal_width_cm` is beyond 32-bit floats",
+    );
 }

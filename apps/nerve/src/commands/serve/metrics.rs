@@ -17,6 +17,7 @@ pub(crate) struct Metrics {
     rows: IntCounterVec,
     ready: IntGaugeVec,
     bodies: IntGauge,
+    answers: IntGauge,
 }
 
 impl Metrics {
@@ -62,7 +63,12 @@ impl Metrics {
             "nerve_request_body_bytes_held",
             "Bytes of request bodies held or reserved by requests in flight (bounded by the bodies' budget, the larger of 4 x --max-body and 64 MiB).",
         )?;
+        let answers = IntGauge::new(
+            "nerve_answer_bytes_held",
+            "Bytes of answers written and not yet sent (bounded by the same budget as the bodies').",
+        )?;
         registry.register(Box::new(bodies.clone()))?;
+        registry.register(Box::new(answers.clone()))?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(errors.clone()))?;
         registry.register(Box::new(latency.clone()))?;
@@ -76,6 +82,7 @@ impl Metrics {
             rows,
             ready,
             bodies,
+            answers,
         })
     }
 
@@ -105,9 +112,10 @@ impl Metrics {
         self.ready.with_label_values(&[model]).set(i64::from(ready));
     }
 
-    /// Sets the bytes of request bodies held.
-    pub(crate) fn bodies_held(&self, bytes: usize) {
-        self.bodies.set(i64::try_from(bytes).unwrap_or(i64::MAX));
+    /// Sets the bytes of request bodies and of answers held.
+    pub(crate) fn bodies_held(&self, bodies: usize, answers: usize) {
+        self.bodies.set(i64::try_from(bodies).unwrap_or(i64::MAX));
+        self.answers.set(i64::try_from(answers).unwrap_or(i64::MAX));
     }
 
     /// Everything, in the text format, with its content type.

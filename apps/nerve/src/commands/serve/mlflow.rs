@@ -74,6 +74,21 @@ pub(crate) fn invocations_json(
     }
     let key = given[0];
     let data = &request[key];
+    // Too many rows is refused before any cell is read (reading them takes memory).
+    let count = match (key, data) {
+        ("dataframe_split", _) => data.get("data").and_then(Value::as_array).map(Vec::len),
+        (_, Value::Object(columns)) => columns
+            .values()
+            .next()
+            .and_then(Value::as_array)
+            .map(Vec::len),
+        _ => data.as_array().map(Vec::len),
+    };
+    if let Some(n) = count
+        && n > max_rows
+    {
+        return Err(super::too_many_rows(n, max_rows));
+    }
     let rows = match key {
         "dataframe_split" => split_rows(model, data)?,
         "dataframe_records" => records_rows(model, data, "dataframe_records")?,

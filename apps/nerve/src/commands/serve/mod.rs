@@ -12,6 +12,7 @@ mod api_error;
 mod metrics;
 mod mlflow;
 mod open_inference;
+mod send_timeout;
 mod served_model;
 
 use std::net::SocketAddr;
@@ -90,7 +91,9 @@ pub(crate) struct AppState {
     workers: Arc<Semaphore>,
     /// One permit per byte of request bodies that may be held at once ([`body_budget`]).
     bodies: Arc<Semaphore>,
-    /// The bodies' budget in bytes.
+    /// One permit per byte of answers written and not yet sent (the same budget's size).
+    answers: Arc<Semaphore>,
+    /// The bodies' budget in bytes (and the answers').
     budget: usize,
 }
 
@@ -112,6 +115,7 @@ impl AppState {
             timeout,
             workers: Arc::new(Semaphore::new(workers)),
             bodies: Arc::new(Semaphore::new(budget)),
+            answers: Arc::new(Semaphore::new(budget)),
             budget,
         })
     }
@@ -280,6 +284,8 @@ async fn run(state: Shared, addr: SocketAddr, backend: BackendKind) -> Result<Ex
                 // Answers go out as soon as they are written (no Nagle delay on small ones).
                 let _ = stream.set_nodelay(true);
                 let service = hyper_util::service::TowerToHyperService::new(app.clone());
+                // An answer the client does not read is dropped after --timeout.
+                let stream = send_timeout::SendTimeout::new(stream, state.timeout);
                 let connection = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
                 let connection = graceful.watch(connection);
                 tokio::spawn(async move {
@@ -505,9 +511,10 @@ async fn version() -> Response {
 }
 
 async fn metrics(State(state): State<Shared>) -> Response {
-    state
-        .metrics
-        .bodies_held(state.budget - state.bodies.available_permits());
+    state.metrics.bodies_held(
+        state.budget - state.bodies.available_permits(),
+        state.budget - state.answers.available_permits(),
+    );
     let (content_type, body) = state.metrics.render();
     ([(header::CONTENT_TYPE, content_type)], body).into_response()
 }
@@ -847,7 +854,10 @@ impl Drop for Abandoned {
 /// Answers `body` on a blocking thread, at most `--workers` at once. The worker's permit and
 /// the body's share of the budget are held by the work itself, so a request that times out
 /// or whose client leaves frees them only when its work has stopped; work whose request has
-/// already ended is skipped. A panic there is this request's 500, and the server goes on.
+/// already ended is skipped. The answer then takes its size from the answers' budget, its
+/// worker still held (so answers nobody reads stop the workers rather than fill the memory),
+/// and gives it back once sent, or dropped (`--timeout` without the client reading). A panic
+/// while answering is this request's 500, and the server goes on.
 async fn answer<F>(
     state: &AppState,
     model: Arc<ServedModel>,
@@ -857,23 +867,28 @@ async fn answer<F>(
 where
     F: FnOnce(&ServedModel, &[u8]) -> Result<Outcome, ApiError> + Send + 'static,
 {
-    let permit =
-        state.workers.clone().acquire_owned().await.map_err(|_| {
-            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "the server is stopping")
-        })?;
+    let stopping = || ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "the server is stopping");
+    let permit = state
+        .workers
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|_| stopping())?;
     let ended = Arc::new(AtomicBool::new(false));
     let _abandoned = Abandoned(ended.clone());
     let worker_model = model.clone();
     let answered = tokio::task::spawn_blocking(move || {
-        let _permit = permit;
-        if ended.load(Ordering::Relaxed) {
+        let Received { bytes, _held } = body;
+        let outcome = if ended.load(Ordering::Relaxed) {
             // Nobody is waiting for this answer (the response is never sent).
-            return Err(ApiError::new(
+            Err(ApiError::new(
                 StatusCode::REQUEST_TIMEOUT,
                 "the request ended before a worker was free",
-            ));
-        }
-        work(&worker_model, &body.bytes).map(|outcome| (outcome.body, outcome.rows))
+            ))
+        } else {
+            work(&worker_model, &bytes)
+        };
+        (outcome, permit)
     })
     .await
     .map_err(|_| {
@@ -882,9 +897,31 @@ where
             "answering this request failed inside nerve (a bug: please report it with the request); the server goes on",
         )
     })?;
-    let (body, rows) = answered?;
+    let (outcome, _worker) = answered;
+    let Outcome { body, rows } = outcome?;
+    let size = u32::try_from(body.len().clamp(1, state.budget)).unwrap_or(u32::MAX);
+    let held = state
+        .answers
+        .clone()
+        .acquire_many_owned(size)
+        .await
+        .map_err(|_| stopping())?;
     state.metrics.rows(&model.name, rows);
+    let body = Bytes::from_owner(HeldAnswer { body, _held: held });
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+/// An answer's bytes with their share of the answers' budget, given back when hyper lets go
+/// of them (sent, or the connection dropped).
+struct HeldAnswer {
+    body: Vec<u8>,
+    _held: OwnedSemaphorePermit,
+}
+
+impl AsRef<[u8]> for HeldAnswer {
+    fn as_ref(&self) -> &[u8] {
+        &self.body
+    }
 }
 
 async fn infer(

@@ -130,6 +130,20 @@ pub(crate) fn infer(
         }
     };
     let wanted = requested_outputs(request, model)?;
+    // Too many rows is refused before any element is read (reading them takes memory).
+    for input in inputs {
+        if let Some(n) = input
+            .get("shape")
+            .and_then(|shape| shape.get(0))
+            .and_then(Value::as_u64)
+            && n > max_rows as u64
+        {
+            return Err(super::too_many_rows(
+                usize::try_from(n).unwrap_or(usize::MAX),
+                max_rows,
+            ));
+        }
+    }
     let tensors: Vec<Tensor<'_>> = inputs
         .iter()
         .enumerate()
@@ -407,14 +421,21 @@ fn element<'a>(value: &'a Value, datatype: &str) -> Result<Cell<'a>, String> {
             let x = n
                 .as_f64()
                 .ok_or_else(|| format!("{datatype} takes numbers, got {}", got()))?;
-            let max = match datatype {
-                "FP16" => 65504.0,
-                "FP32" => f64::from(f32::MAX),
-                _ => f64::MAX,
+            // What the datatype holds after rounding to it: f32::MAX written shortest
+            // (3.4028235e38) is an FP32; 65519 rounds to FP16's largest, 65504.
+            let fits = match datatype {
+                "FP16" => x.abs() < 65520.0,
+                "FP32" => (x as f32).is_finite(),
+                _ => true,
             };
-            if x.abs() > max {
+            if !fits {
+                let max = if datatype == "FP16" {
+                    "65504"
+                } else {
+                    "3.4028235e38"
+                };
                 return Err(format!(
-                    "{datatype} holds numbers within ±{max:e}, got {}",
+                    "{datatype} holds numbers within ±{max}, got {}",
                     got()
                 ));
             }
@@ -422,7 +443,16 @@ fn element<'a>(value: &'a Value, datatype: &str) -> Result<Cell<'a>, String> {
         }
         (int, Value::Number(n)) if int.contains("INT") => {
             let (low, high) = integer_range(int);
-            let x = n.as_i64().map(i128::from).or(n.as_u64().map(i128::from));
+            // An integer written as a float (`-0`, `1e2`, `100.0`) is that integer.
+            let x = n
+                .as_i64()
+                .map(i128::from)
+                .or(n.as_u64().map(i128::from))
+                .or_else(|| {
+                    n.as_f64()
+                        .filter(|x| x.fract() == 0.0 && x.abs() < 2f64.powi(64))
+                        .map(|x| x as i128)
+                });
             match x {
                 Some(x) if (low..=high).contains(&x) => Ok(Cell::Number(x as f64)),
                 _ => Err(format!(
