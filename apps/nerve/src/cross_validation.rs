@@ -387,6 +387,9 @@ pub(crate) fn run_fold(
     let scores = Metric::of_task(p.task())
         .into_iter()
         .filter_map(|m| m.value(&metrics, &report).map(|v| (m, v)))
+        // A metric the rows leave undefined (NaN: F1 of a fold with no positive row) is
+        // absent, as an undefined ROC AUC is.
+        .filter(|(_, v)| v.is_finite())
         .collect();
     Ok(FoldResult {
         repeat: fold.repeat,

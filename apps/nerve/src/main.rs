@@ -55,6 +55,8 @@ enum Command {
     Train(Box<commands::train::TrainArgs>),
     /// Cross-validate the settings of `nerve train`: k folds, preprocessing fitted inside each.
     Cv(Box<commands::cv::CvArgs>),
+    /// Search the settings of `nerve train` (grid or random), each trial cross-validated; resumable, parallel, distributable.
+    Tune(Box<commands::tune::TuneArgs>),
     /// Score a model file on labelled data: the metrics `nerve train` reports.
     Eval(commands::eval::EvalArgs),
     /// Predict with a model file: one CSV line per input row.
@@ -93,6 +95,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Train(args) => commands::train::run(*args),
         Command::Cv(args) => commands::cv::run(*args),
+        Command::Tune(args) => commands::tune::run(*args),
         Command::Bench(args) => commands::bench::run(args),
         Command::Eval(args) => commands::eval::eval(args),
         Command::Predict(args) => commands::predict::predict(args),
@@ -119,7 +122,7 @@ fn main() -> ExitCode {
 
 /// The command line, with each settings flag's default (for `--data`) in its help.
 fn cli_command() -> clap::Command {
-    ["train", "cv"]
+    ["train", "cv", "tune"]
         .into_iter()
         .fold(Cli::command(), |command, name| {
             command.mut_subcommand(name, settings_args::with_defaults)

@@ -188,3 +188,415 @@ fn bad_folds_and_metrics_are_refused_and_small_classes_warned_of() {
         "{stderr}"
     );
 }
+
+/// Runs `nerve tune ARGS` and returns its stdout (asserting success).
+fn tune(args: &[&str]) -> String {
+    ok(&[&["tune"][..], args].concat())
+}
+
+/// The trials of a search folder's results.json: trial id -> (rank, fold scores).
+fn trials_of(dir: &std::path::Path) -> Vec<(u64, u64, Value)> {
+    let table: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("results.json")).unwrap()).unwrap();
+    let mut rows: Vec<(u64, u64, Value)> = table["trials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["trial"].as_u64().unwrap(),
+                t["rank"].as_u64().unwrap(),
+                t["fold_scores"].clone(),
+            )
+        })
+        .collect();
+    rows.sort_by_key(|r| r.0);
+    rows
+}
+
+#[test]
+fn tune_searches_a_grid_and_writes_the_table_the_best_config_and_the_refit() {
+    let space = file(
+        "grid.toml",
+        "[model]\nd_hidden = [[4], [16]]\n\n[optimizer]\nlearning_rate = [0.001, 0.03]\n",
+    );
+    let dir = common::scratch().join("tune-grid");
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = tune(&[
+        "--data",
+        "iris",
+        "--space",
+        &space,
+        "--epochs",
+        "40",
+        "--folds",
+        "3",
+        "--jobs",
+        "2",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(
+        out.contains("4 trials by 3-fold cross-validation (accuracy"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Refitted on every training row: test accuracy"),
+        "{out}"
+    );
+    let csv = std::fs::read_to_string(dir.join("results.csv")).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 5, "{csv}");
+    assert!(
+        lines[0].starts_with("rank,trial,status,mean_accuracy,std_accuracy,seconds,model.d_hidden,optimizer.learning_rate,fold_1,fold_2,fold_3,error"),
+        "{csv}"
+    );
+    // Ranked by mean accuracy, best first.
+    let means: Vec<f64> = lines[1..]
+        .iter()
+        .map(|l| l.split(',').nth(3).unwrap().parse().unwrap())
+        .collect();
+    assert!(means.windows(2).all(|w| w[0] >= w[1]), "{means:?}");
+    // best.toml is a plain config that `nerve train --config` repeats: the best trial's settings.
+    let best = dir.join("best.toml");
+    let printed = ok(&[
+        "train",
+        "--config",
+        best.to_str().unwrap(),
+        "--print-config",
+    ]);
+    assert!(printed.contains("num_epochs = 40"), "{printed}");
+    let best_line: Vec<&str> = lines[1].split(',').collect();
+    assert!(
+        printed.contains(&format!("learning_rate = {}", best_line[7])),
+        "{printed}\n{}",
+        lines[1]
+    );
+    assert!(dir.join("refit/model.safetensors").is_file());
+    // The same command again: every trial already ran; nothing is trained again.
+    let before = std::fs::read(dir.join("trials/trial-0000.json")).unwrap();
+    let again = nerve(&[
+        "tune",
+        "--data",
+        "iris",
+        "--space",
+        &space,
+        "--epochs",
+        "40",
+        "--folds",
+        "3",
+        "--out",
+        dir.to_str().unwrap(),
+        "--refit",
+        "false",
+    ]);
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(again.status.success(), "{stderr}");
+    assert!(stderr.contains("4 of 4 trials already ran"), "{stderr}");
+    assert_eq!(
+        std::fs::read(dir.join("trials/trial-0000.json")).unwrap(),
+        before
+    );
+    // Another search in the same folder is refused, the folder untouched.
+    fails(
+        &[
+            "tune",
+            "--data",
+            "iris",
+            "--space",
+            &space,
+            "--epochs",
+            "41",
+            "--folds",
+            "3",
+            "--out",
+            dir.to_str().unwrap(),
+        ],
+        "holds another search",
+    );
+}
+
+#[test]
+fn jobs_one_and_two_and_plan_run_collect_give_the_same_scores() {
+    let space = file(
+        "random.toml",
+        "[optimizer]\nlearning_rate = { log-uniform = [0.001, 0.1] }\n\n[training]\nnum_epochs = { int = [5, 30] }\n",
+    );
+    let base = common::scratch();
+    let search = |dir: &str, jobs: &str| {
+        let dir = base.join(dir);
+        let _ = std::fs::remove_dir_all(&dir);
+        tune(&[
+            "--data",
+            "wine",
+            "--space",
+            &space,
+            "--trials",
+            "4",
+            "--search-seed",
+            "3",
+            "--folds",
+            "3",
+            "--jobs",
+            jobs,
+            "--refit",
+            "false",
+            "--out",
+            dir.to_str().unwrap(),
+        ]);
+        trials_of(&dir)
+    };
+    let one = search("tune-j1", "1");
+    assert_eq!(one.len(), 4);
+    assert_eq!(search("tune-j2", "2"), one);
+    // Plan, then each trial in its own process (two at once), then collect.
+    let planned = base.join("tune-plan");
+    let _ = std::fs::remove_dir_all(&planned);
+    tune(&[
+        "--data",
+        "wine",
+        "--space",
+        &space,
+        "--trials",
+        "4",
+        "--search-seed",
+        "3",
+        "--folds",
+        "3",
+        "--plan",
+        planned.to_str().unwrap(),
+    ]);
+    assert!(!planned.join("results.csv").exists());
+    let children: Vec<std::process::Child> = (0..4)
+        .map(|i| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_nerve"))
+                .args(["tune", "--quiet", "--run-trial"])
+                .arg(planned.join(format!("trials/trial-{i:04}.toml")))
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut child in children {
+        assert!(child.wait().unwrap().success());
+    }
+    tune(&["--collect", planned.to_str().unwrap(), "--refit", "false"]);
+    assert_eq!(trials_of(&planned), one);
+}
+
+#[test]
+fn failed_trials_rank_last_and_a_search_of_only_failures_fails() {
+    // SGD at a huge learning rate diverges: that trial fails, recorded with its error.
+    let space = file("diverge.toml", "[optimizer]\nlearning_rate = [0.01, 1e6]\n");
+    let dir = common::scratch().join("tune-diverge");
+    let _ = std::fs::remove_dir_all(&dir);
+    tune(&[
+        "--data",
+        "iris",
+        "--space",
+        &space,
+        "--optimizer",
+        "sgd",
+        "--epochs",
+        "30",
+        "--folds",
+        "3",
+        "--refit",
+        "false",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    let csv = std::fs::read_to_string(dir.join("results.csv")).unwrap();
+    let last = csv.lines().last().unwrap();
+    assert!(last.starts_with("2,1,failed,"), "{csv}");
+    assert!(last.contains("diverged"), "{csv}");
+    let space = file(
+        "all_diverge.toml",
+        "[optimizer]\nlearning_rate = [1e6, 1e7]\n",
+    );
+    let dir = common::scratch().join("tune-all-diverge");
+    let _ = std::fs::remove_dir_all(&dir);
+    fails(
+        &[
+            "tune",
+            "--data",
+            "iris",
+            "--space",
+            &space,
+            "--optimizer",
+            "sgd",
+            "--epochs",
+            "30",
+            "--folds",
+            "3",
+            "--out",
+            dir.to_str().unwrap(),
+        ],
+        "every one of the 2 trials failed",
+    );
+}
+
+#[test]
+fn bad_space_files_are_refused_with_line_and_key_and_nothing_is_written() {
+    let dir = common::scratch().join("tune-bad");
+    let _ = std::fs::remove_dir_all(&dir);
+    for (text, expected) in [
+        (
+            "[model]\nhiden = [[4]]\n",
+            "line 2: `model.hiden` = [4]: unknown field `hiden`",
+        ),
+        (
+            "[optimizer]\nlearning_rate = [0.01, -1]\n",
+            "line 2: `optimizer.learning_rate` = -1",
+        ),
+        (
+            "[training]\nnum_epochs = 10\n",
+            "line 2: `training.num_epochs` = 10: give a list",
+        ),
+        (
+            "[training]\nnum_epochs = { int = [10] }\n",
+            "line 2: `training.num_epochs`: int takes [low, high]",
+        ),
+        ("[model\nd_hidden = [[4]]\n", "line 1: not TOML"),
+    ] {
+        let space = file("bad_space.toml", text);
+        fails(
+            &[
+                "tune",
+                "--data",
+                "iris",
+                "--space",
+                &space,
+                "--out",
+                dir.to_str().unwrap(),
+            ],
+            expected,
+        );
+        assert!(!dir.exists(), "{text}: wrote {}", dir.display());
+    }
+    fails(&["tune", "--data", "iris"], "give --space FILE");
+    fails(
+        &["tune", "--collect", dir.to_str().unwrap()],
+        "not a search folder",
+    );
+}
+
+#[test]
+fn a_search_killed_mid_trial_resumes_that_trial_and_no_finished_one() {
+    use std::os::unix::process::CommandExt as _;
+    let space = file(
+        "resume.toml",
+        "[optimizer]\nlearning_rate = [0.003, 0.01, 0.03]\n\n[training]\nbatch_size = [16, 32]\n",
+    );
+    let dir = common::scratch().join("tune-killed");
+    let _ = std::fs::remove_dir_all(&dir);
+    let args = [
+        "tune",
+        "--data",
+        "iris",
+        "--space",
+        &space,
+        "--epochs",
+        "300",
+        "--folds",
+        "5",
+        "--jobs",
+        "1",
+        "--refit",
+        "false",
+        "--out",
+        dir.to_str().unwrap(),
+    ];
+    // The search and its trial process, killed outright (kill -9 of the process group) once
+    // the first trial has its result.
+    let mut search = std::process::Command::new(env!("CARGO_BIN_EXE_nerve"))
+        .args(args)
+        .stderr(std::process::Stdio::null())
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    let first = dir.join("trials/trial-0000.json");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while !first.exists() {
+        assert!(std::time::Instant::now() < deadline, "no trial finished");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let pgid = search.id().to_string();
+    std::process::Command::new("kill")
+        .args(["-9", "--", &format!("-{pgid}")])
+        .status()
+        .unwrap();
+    let _ = search.wait();
+    let finished: Vec<(std::path::PathBuf, Vec<u8>)> = (0..6)
+        .map(|i| dir.join(format!("trials/trial-{i:04}.json")))
+        .filter(|p| p.exists())
+        .map(|p| {
+            let bytes = std::fs::read(&p).unwrap();
+            (p, bytes)
+        })
+        .collect();
+    assert!(
+        !finished.is_empty() && finished.len() < 6,
+        "{}",
+        finished.len()
+    );
+    // Resumed: the finished trials are kept as they were, the rest run, the table is whole.
+    let out = nerve(&args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "resuming: {} of 6 trials already ran",
+            finished.len()
+        )),
+        "{stderr}"
+    );
+    for (path, bytes) in &finished {
+        assert_eq!(&std::fs::read(path).unwrap(), bytes, "{}", path.display());
+    }
+    let csv = std::fs::read_to_string(dir.join("results.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 7, "{csv}");
+    assert!(!csv.contains("failed"), "{csv}");
+}
+
+#[test]
+fn tune_warns_of_small_classes_and_refuses_data_settings_that_move_the_rows() {
+    let mut text = String::from("x,y\n");
+    for i in 0..40 {
+        text.push_str(&format!("{i},{}\n", if i < 3 { "rare" } else { "common" }));
+    }
+    let data = file("rare_tune.csv", text);
+    let space = file("small.toml", "[optimizer]\nlearning_rate = [0.01]\n");
+    let dir = common::scratch().join("tune-rare");
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = nerve(&[
+        "tune",
+        "--data",
+        &data,
+        "--space",
+        &space,
+        "--test-split",
+        "0",
+        "--epochs",
+        "3",
+        "--refit",
+        "false",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("class `rare` has 3"), "{stderr}");
+    let space = file("rows.toml", "[data]\ntest_split = [0.1, 0.3]\n");
+    fails(
+        &[
+            "tune",
+            "--data",
+            "iris",
+            "--space",
+            &space,
+            "--out",
+            dir.join("x").to_str().unwrap(),
+        ],
+        "line 2: `data.test_split`: a search cannot vary which rows",
+    );
+}

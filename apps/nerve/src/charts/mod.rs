@@ -1,7 +1,7 @@
 //! The pictures nerve draws with plotters: training curves (`curves.svg`), the confusion matrix
 //! (`confusion.svg`), the reliability diagram (`calibration.svg`), ROC and precision-recall
-//! curves (`roc.svg`), feature attributions (`explain.svg`) and a spiking network's activity
-//! (`spikes.svg`), as SVG or PNG.
+//! curves (`roc.svg`), feature attributions (`explain.svg`), a spiking network's activity
+//! (`spikes.svg`) and a search's trials (`tune.svg`), as SVG or PNG.
 //!
 //! Text is laid out with a bundled DejaVu Sans (ab_glyph), so drawing needs no system font
 //! library; in an SVG the text stays text (`<text>` elements) and the viewer's sans-serif font
@@ -24,12 +24,14 @@ mod confusion;
 mod curves;
 mod reliability;
 mod spikes;
+mod tune;
 
 pub(crate) use attribution::{AttributionBars, Bars};
 use confusion::Confusion;
 use curves::Curves;
 use reliability::{Reliability, RocCurves};
 pub(crate) use spikes::SpikeActivity;
+pub(crate) use tune::{Setting, TuneChart};
 
 /// DejaVu Sans (Bitstream Vera licence, `assets/fonts/DejaVuSans-LICENSE.txt`).
 const FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");

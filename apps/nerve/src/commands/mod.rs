@@ -13,3 +13,4 @@ pub(crate) mod plot;
 pub(crate) mod predict;
 pub(crate) mod serve;
 pub(crate) mod train;
+pub(crate) mod tune;

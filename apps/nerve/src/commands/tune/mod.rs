@@ -1,0 +1,799 @@
+//! `nerve tune`: a grid or random search over the settings of `nerve train`, each trial
+//! scored by k-fold cross-validation in its own process (`--jobs` at once), results kept one
+//! file per trial so a search resumes where it stopped and spreads over machines (`--plan`,
+//! `--run-trial`, `--collect`); then the results table, the best config as a plain
+//! config.toml, and the best settings refitted on every training row and tested once.
+//!
+//! A search folder holds `search.json` (what the search is), `trials/trial-NNNN.toml` (one
+//! run config per trial) and, as trials end, `trials/trial-NNNN.json`; collecting writes
+//! `results.csv`, `results.json`, `best.toml` and `refit/` (a `nerve train` run folder).
+
+mod space;
+mod trial;
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+
+use anyhow::{Context, Result, bail};
+use clap::{ArgAction, Args};
+use nerve_data::prepare;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use self::space::{Space, apply};
+use self::trial::{Ran, TrialPlan, TrialResult};
+use crate::choice;
+use crate::cross_validation::Metric;
+use crate::network_fit;
+use crate::numbers::{duration, value};
+use crate::output::{print, write_aligned};
+use crate::run_dir::write_atomically;
+use crate::settings_args::SettingsArgs;
+
+/// `nerve tune --help`'s examples.
+const EXAMPLES: &str = "\
+Examples:
+  nerve tune --data iris --space spaces/iris.toml              # grid or random, 5-fold CV each
+  nerve tune -d churn.csv -t Churn --space space.toml --trials 50 --metric roc_auc --jobs 4
+  nerve tune --data iris --space spaces/iris.toml --plan runs/tune-iris   # one file per trial
+  nerve tune --run-trial runs/tune-iris/trials/trial-0007.toml           # on any machine
+  nerve tune --collect runs/tune-iris                                     # table, best, refit";
+
+/// Flags of `nerve tune`.
+#[derive(Debug, Args)]
+#[command(after_help = EXAMPLES)]
+pub(crate) struct TuneArgs {
+    #[command(flatten)]
+    settings: SettingsArgs,
+    /// The search space (TOML): settings as in config.toml, each a list of values to try (a
+    /// grid) or a range: { uniform = [low, high] }, { log-uniform = [low, high] }, { int =
+    /// [low, high] }, { choice = [a, b] } [default: none; required to plan or run a search]
+    #[arg(long, value_name = "FILE", help_heading = "Search")]
+    space: Option<PathBuf>,
+    /// Random trials to draw [default: the whole grid when every setting is a list, else 20]
+    #[arg(long, value_name = "N", help_heading = "Search")]
+    trials: Option<usize>,
+    /// Seeds the random draws: trial i's settings depend on this seed and i alone.
+    #[arg(long, value_name = "N", default_value_t = 0, help_heading = "Search")]
+    search_seed: u64,
+    /// What the trials are ranked by [default: accuracy for classification, r2 for regression]
+    #[arg(long, value_name = "NAME", value_parser = choice::<Metric>(), help_heading = "Search")]
+    metric: Option<Metric>,
+    /// Folds of each trial's cross-validation (stratified by class, by --split-seed).
+    #[arg(long, value_name = "K", default_value_t = 5, help_heading = "Search")]
+    folds: usize,
+    /// Fold the rows N times (repeated k-fold).
+    #[arg(long, value_name = "N", default_value_t = 1, help_heading = "Search")]
+    repeats: usize,
+    /// Trials run at once, each its own process [default: the CPU's cores]
+    #[arg(long, value_name = "N", help_heading = "Search")]
+    jobs: Option<usize>,
+    /// Train the best settings on every training row and test them once on the test split.
+    #[arg(long, value_name = "BOOL", default_value_t = true, action = ArgAction::Set, help_heading = "Search")]
+    refit: bool,
+    /// The search folder: search.json, trials/, results.csv, results.json, best.toml,
+    /// refit/; running the same search again resumes it [default: runs/tune-DATA]
+    #[arg(short, long, value_name = "DIR", help_heading = "Output")]
+    out: Option<PathBuf>,
+    /// Only write the search folder's trial files (one per trial) and stop: run them anywhere
+    /// with --run-trial, then --collect [default: plan, run and collect in one go]
+    #[arg(long, value_name = "DIR", help_heading = "Distributed", conflicts_with_all = ["out", "run_trial", "collect"])]
+    plan: Option<PathBuf>,
+    /// Run one trial file and write its result beside it (trial-NNNN.json) [default: run
+    /// every trial of the search]
+    #[arg(long, value_name = "FILE", help_heading = "Distributed", conflicts_with_all = ["collect", "space"])]
+    run_trial: Option<PathBuf>,
+    /// Merge a search folder's trial results: the table, best.toml, tune.svg and the refit
+    /// [default: once the search's trials have run]
+    #[arg(
+        long,
+        value_name = "DIR",
+        help_heading = "Distributed",
+        conflicts_with = "space"
+    )]
+    collect: Option<PathBuf>,
+    /// No line per trial on stderr.
+    #[arg(short, long, help_heading = "Output")]
+    quiet: bool,
+}
+
+/// What a search is: written once into its folder as `search.json`; a search run again with
+/// the same of all this resumes, with any other is refused.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Search {
+    metric: String,
+    greater_is_better: bool,
+    folds: usize,
+    repeats: usize,
+    search_seed: u64,
+    /// Whether every point of a grid is tried (else random draws).
+    grid: bool,
+    trials: usize,
+    /// The parameters' keys, in the space file's order.
+    keys: Vec<String>,
+    /// Each parameter and its domain.
+    space: Vec<String>,
+    /// The settings every trial starts from.
+    base: toml::Table,
+}
+
+/// Runs `nerve tune`.
+pub(crate) fn run(args: TuneArgs) -> Result<ExitCode> {
+    crate::progress::catch_interrupts();
+    if let Some(path) = &args.run_trial {
+        if let Some(result) = trial::read_result(path)? {
+            // A requeued job: the trial ran; its result stands.
+            if !args.quiet {
+                eprintln!("{} (already ran)", describe(&result));
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        return match trial::run(path)? {
+            Ran::Done(result) => {
+                if !args.quiet {
+                    eprintln!("{}", describe(&result));
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+            Ran::Interrupted => Ok(ExitCode::from(130)),
+        };
+    }
+    if let Some(dir) = &args.collect {
+        return collect(dir, args.refit);
+    }
+    let Some(space_path) = &args.space else {
+        bail!("give --space FILE (the settings to search), or --run-trial FILE or --collect DIR");
+    };
+    let (search, plans) = plan_search(&args, space_path)?;
+    if let Some(dir) = &args.plan {
+        write_plan(dir, &search, &plans)?;
+        eprintln!(
+            "{} trial files in {}; run each with `nerve tune --run-trial FILE`, then `nerve tune --collect {}`",
+            plans.len(),
+            dir.join("trials").display(),
+            dir.display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let dir = match &args.out {
+        Some(dir) => dir.clone(),
+        None => PathBuf::from("runs").join(format!(
+            "tune-{}",
+            data_name(
+                search
+                    .base
+                    .get("data")
+                    .and_then(|d| d.get("path"))
+                    .and_then(toml::Value::as_str)
+                    .unwrap_or("data")
+            )
+        )),
+    };
+    let _lock = crate::run_lock::RunLock::acquire(&dir)?;
+    write_plan(&dir, &search, &plans)?;
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+    if jobs == 0 {
+        bail!("--jobs must be at least 1");
+    }
+    let interrupted = run_pending(&dir, plans.len(), jobs, args.quiet)?;
+    if interrupted {
+        // The finished trials' table, consistent; the rest run when the search is resumed.
+        let _ = write_table(&dir, false);
+        eprintln!(
+            "interrupted; the finished trials are in {}; run the same command again to resume",
+            dir.join("results.csv").display()
+        );
+        return Ok(ExitCode::from(130));
+    }
+    collect(&dir, args.refit)
+}
+
+/// The search and one trial file per trial, checked: every setting of the space applies to
+/// the settings given.
+fn plan_search(args: &TuneArgs, space_path: &Path) -> Result<(Search, Vec<TrialPlan>)> {
+    let origin = space_path.display().to_string();
+    let text = std::fs::read_to_string(space_path)
+        .with_context(|| format!("cannot read the search space {origin}"))?;
+    let space = Space::parse(&text, &origin)?;
+    let mut config = args.settings.resolve()?;
+    let table = network_fit::load_table(&mut config)?;
+    let prepared = prepare(table, &config.data.prepare_options())?;
+    let target = prepared.preprocessor.target_name().to_owned();
+    config.data.target = Some(target.clone());
+    config.data.task = Some(prepared.task());
+    config.settle_loss(prepared.task(), prepared.table.source_name(), &target)?;
+    if config.data.path == "-" {
+        bail!(
+            "nerve tune reads the data once per trial, so it cannot read stdin (`--data -`); save it to a file"
+        );
+    }
+    // Trials are applied to the settings before their defaults are spelled out, so a trial
+    // of `optimizer.name = "adamw"` gets adamw's default weight decay, as `train` would.
+    space.check(&config, &origin)?;
+    let base = config.resolved();
+    let task = prepared.task();
+    let metric = args.metric.unwrap_or(Metric::default_for(task));
+    if !metric.fits(task) {
+        bail!(
+            "--metric {metric} does not score {task}; choose one of {}",
+            Metric::of_task(task)
+                .iter()
+                .map(|m| m.name())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    // Fails now, not in every trial, when the rows cannot be folded.
+    let (_, warnings) = crate::cross_validation::folds(
+        &prepared,
+        crate::cross_validation::Folding {
+            folds: args.folds,
+            repeats: args.repeats,
+        },
+        base.data.split_seed,
+    )?;
+    for warning in &warnings {
+        eprintln!("warning: {warning}");
+    }
+    if let (Some(trials), Some(size)) = (args.trials, space.grid_size())
+        && trials > size
+    {
+        eprintln!("warning: --trials {trials}, but the grid has {size} points: each runs once");
+    }
+    if args.trials == Some(0) {
+        bail!("--trials must be at least 1");
+    }
+    let points = space.trials(args.trials, args.search_seed);
+    let base_table: toml::Table = toml::from_str(&base.to_toml()?)?;
+    let mut plans = Vec::with_capacity(points.len());
+    for (id, params) in points.iter().enumerate() {
+        let config = apply(&config, params)
+            .with_context(|| format!("trial {id}"))?
+            .resolved();
+        plans.push(TrialPlan {
+            trial: id,
+            folds: args.folds,
+            repeats: args.repeats,
+            metric: metric.name().to_owned(),
+            params: params.iter().cloned().collect(),
+            config: toml::from_str(&config.to_toml()?)?,
+        });
+    }
+    let search = Search {
+        metric: metric.name().to_owned(),
+        greater_is_better: metric.greater_is_better(),
+        folds: args.folds,
+        repeats: args.repeats,
+        search_seed: args.search_seed,
+        grid: args.trials.is_none() && space.is_grid(),
+        trials: plans.len(),
+        keys: space.parameters.iter().map(|p| p.key.clone()).collect(),
+        space: space.describe(),
+        base: base_table,
+    };
+    Ok((search, plans))
+}
+
+/// Writes `search.json` and the trial files into `dir`, or checks that those already there
+/// are this search's (a resumed search): another search's folder is refused, untouched.
+fn write_plan(dir: &Path, search: &Search, plans: &[TrialPlan]) -> Result<()> {
+    let trials = dir.join("trials");
+    std::fs::create_dir_all(&trials)
+        .with_context(|| format!("cannot create {}", trials.display()))?;
+    let search_path = dir.join("search.json");
+    if search_path.exists() {
+        let found: Search = serde_json::from_slice(&std::fs::read(&search_path)?)
+            .with_context(|| format!("{} is not a search", search_path.display()))?;
+        if found != *search {
+            bail!(
+                "{} holds another search (its space, settings, metric, folds or seed differ); give another --out, or remove the folder to start over",
+                dir.display()
+            );
+        }
+    } else {
+        let mut bytes = serde_json::to_vec_pretty(search)?;
+        bytes.push(b'\n');
+        write_atomically(&search_path, &bytes)?;
+    }
+    for plan in plans {
+        let path = trial::plan_path(&trials, plan.trial);
+        let text = toml::to_string(plan)?;
+        match std::fs::read_to_string(&path) {
+            Ok(existing) if existing == text => {}
+            Ok(_) => bail!(
+                "{} differs from this search's trial {}; give another --out",
+                path.display(),
+                plan.trial
+            ),
+            Err(_) => write_atomically(&path, text.as_bytes())?,
+        }
+    }
+    Ok(())
+}
+
+/// Runs the trials of `dir` that have no result yet, `jobs` processes at once; returns
+/// whether Ctrl-C stopped the search.
+fn run_pending(dir: &Path, count: usize, jobs: usize, quiet: bool) -> Result<bool> {
+    let trials = dir.join("trials");
+    let mut pending = Vec::new();
+    for id in 0..count {
+        let path = trial::plan_path(&trials, id);
+        if trial::read_result(&path)?.is_none() {
+            pending.push(path);
+        }
+    }
+    if !quiet && pending.len() < count {
+        eprintln!(
+            "resuming: {} of {count} trials already ran",
+            count - pending.len()
+        );
+    }
+    let exe = std::env::current_exe().context("cannot find this program to run the trials")?;
+    let mut queue = pending.into_iter();
+    let mut running: Vec<(PathBuf, std::process::Child)> = Vec::new();
+    let mut done = count - queue.len();
+    loop {
+        while running.len() < jobs && !crate::progress::interrupted() {
+            let Some(path) = queue.next() else { break };
+            let child = Command::new(&exe)
+                .args(["tune", "--quiet", "--run-trial"])
+                .arg(&path)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .spawn()
+                .context("cannot start a trial process")?;
+            running.push((path, child));
+        }
+        if running.is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let mut i = 0;
+        while i < running.len() {
+            let Some(status) = running[i].1.try_wait()? else {
+                i += 1;
+                continue;
+            };
+            let (path, _) = running.swap_remove(i);
+            match trial::read_result(&path)? {
+                Some(result) => {
+                    done += 1;
+                    if !quiet {
+                        eprintln!("[{done}/{count}] {}", describe(&result));
+                    }
+                    // The table as it stands, after each trial.
+                    write_table(dir, false)?;
+                }
+                None if stopped_by_interrupt(&status) => {}
+                None => {
+                    // The process died without a result (killed, out of memory): a failed
+                    // trial, recorded so the search can rank it.
+                    let plan = trial::read_plan(&path)?;
+                    let result = TrialResult {
+                        trial: plan.trial,
+                        params: plan.params,
+                        status: "failed".to_owned(),
+                        error: Some(format!(
+                            "the trial's process ended without a result ({status})"
+                        )),
+                        metric: plan.metric,
+                        mean: None,
+                        std: None,
+                        folds: Vec::new(),
+                        seconds: 0.0,
+                    };
+                    trial::write_result(&path, &result)?;
+                    done += 1;
+                }
+            }
+        }
+    }
+    Ok(crate::progress::interrupted())
+}
+
+/// Whether a trial process ended for Ctrl-C (its own exit code 130, or SIGINT before its
+/// handler was set), so its trial runs again when the search resumes. The parent's flag may be
+/// set a moment after the child's, so it is asked again after a pause.
+fn stopped_by_interrupt(status: &std::process::ExitStatus) -> bool {
+    #[cfg(unix)]
+    let by_signal = std::os::unix::process::ExitStatusExt::signal(status) == Some(2);
+    #[cfg(not(unix))]
+    let by_signal = false;
+    if status.code() == Some(130) || by_signal || crate::progress::interrupted() {
+        return true;
+    }
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    crate::progress::interrupted()
+}
+
+/// A line about a finished trial.
+fn describe(result: &TrialResult) -> String {
+    let params: Vec<String> = result
+        .params
+        .iter()
+        .map(|(k, v)| format!("{}={v}", k.rsplit('.').next().unwrap_or(k)))
+        .collect();
+    match (result.mean, result.std) {
+        (Some(mean), Some(std)) => format!(
+            "trial {}: {} {} ± {} ({}; {})",
+            result.trial,
+            result.metric,
+            value(mean),
+            value(std),
+            params.join(", "),
+            duration(result.seconds)
+        ),
+        _ => format!(
+            "trial {}: failed ({}): {}",
+            result.trial,
+            params.join(", "),
+            result.error.as_deref().unwrap_or("no score")
+        ),
+    }
+}
+
+/// The search folder's results ranked: the best first, failed trials last.
+fn ranked(dir: &Path, complete: bool) -> Result<(Search, Vec<TrialResult>)> {
+    let search_path = dir.join("search.json");
+    let search: Search =
+        serde_json::from_slice(&std::fs::read(&search_path).with_context(|| {
+            format!("{} is not a search folder (no search.json)", dir.display())
+        })?)
+        .with_context(|| format!("{} is not a search", search_path.display()))?;
+    let trials = dir.join("trials");
+    let mut results = Vec::new();
+    let mut missing = Vec::new();
+    for id in 0..search.trials {
+        match trial::read_result(&trial::plan_path(&trials, id))? {
+            Some(result) => results.push(result),
+            None => missing.push(id),
+        }
+    }
+    if complete && !missing.is_empty() {
+        let shown: Vec<String> = missing
+            .iter()
+            .take(10)
+            .map(|id| format!("trial-{id:04}"))
+            .collect();
+        bail!(
+            "{} of {} trials have no result yet ({}{}): run them with `nerve tune --run-trial {}/trial-NNNN.toml`",
+            missing.len(),
+            search.trials,
+            shown.join(", "),
+            if missing.len() > 10 { ", ..." } else { "" },
+            trials.display()
+        );
+    }
+    let sign = if search.greater_is_better { -1.0 } else { 1.0 };
+    results.sort_by(|a, b| match (a.mean, b.mean) {
+        (Some(x), Some(y)) => (sign * x)
+            .total_cmp(&(sign * y))
+            .then(a.trial.cmp(&b.trial)),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => a.trial.cmp(&b.trial),
+    });
+    Ok((search, results))
+}
+
+/// Writes `results.csv` and `results.json` (atomically); returns the ranked results.
+fn write_table(dir: &Path, complete: bool) -> Result<(Search, Vec<TrialResult>)> {
+    let (search, results) = ranked(dir, complete)?;
+    let folds = search.folds * search.repeats;
+    let mut csv = csv::Writer::from_writer(Vec::new());
+    let mut header = vec![
+        "rank".to_owned(),
+        "trial".to_owned(),
+        "status".to_owned(),
+        format!("mean_{}", search.metric),
+        format!("std_{}", search.metric),
+        "seconds".to_owned(),
+    ];
+    header.extend(search.keys.iter().cloned());
+    header.extend((1..=folds).map(|f| format!("fold_{f}")));
+    header.push("error".to_owned());
+    csv.write_record(&header)?;
+    let mut rows_json = Vec::new();
+    for (rank, result) in results.iter().enumerate() {
+        let mut record = vec![
+            (rank + 1).to_string(),
+            result.trial.to_string(),
+            result.status.clone(),
+            result.mean.map_or_else(String::new, |v| v.to_string()),
+            result.std.map_or_else(String::new, |v| v.to_string()),
+            format!("{:.3}", result.seconds),
+        ];
+        record.extend(
+            search
+                .keys
+                .iter()
+                .map(|k| result.params.get(k).map_or_else(String::new, shown)),
+        );
+        let scores = result.fold_scores();
+        record.extend((0..folds).map(|f| {
+            scores
+                .get(f)
+                .filter(|v| v.is_finite())
+                .map_or_else(String::new, ToString::to_string)
+        }));
+        record.push(result.error.clone().unwrap_or_default());
+        csv.write_record(&record)?;
+        let means: BTreeMap<String, f64> = mean_of_each(&result.folds);
+        rows_json.push(json!({
+            "rank": rank + 1,
+            "trial": result.trial,
+            "status": result.status,
+            "params": result.params,
+            "mean": result.mean,
+            "std": result.std,
+            "fold_scores": scores.iter().map(|v| if v.is_finite() { json!(v) } else { Value::Null }).collect::<Vec<_>>(),
+            "means": means,
+            "seconds": result.seconds,
+            "error": result.error,
+        }));
+    }
+    write_atomically(&dir.join("results.csv"), &csv.into_inner()?)?;
+    let table = json!({
+        "metric": search.metric,
+        "greater_is_better": search.greater_is_better,
+        "folds": search.folds,
+        "repeats": search.repeats,
+        "search_seed": search.search_seed,
+        "trials": rows_json,
+    });
+    let mut bytes = serde_json::to_vec_pretty(&table)?;
+    bytes.push(b'\n');
+    write_atomically(&dir.join("results.json"), &bytes)?;
+    Ok((search, results))
+}
+
+/// A setting's value as the table shows it: text unquoted, anything else as TOML writes it.
+fn shown(value: &toml::Value) -> String {
+    match value {
+        toml::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Each metric's mean over the folds that define it.
+fn mean_of_each(folds: &[BTreeMap<String, f64>]) -> BTreeMap<String, f64> {
+    let mut sums: BTreeMap<String, (f64, usize)> = BTreeMap::new();
+    for fold in folds {
+        for (name, v) in fold {
+            let entry = sums.entry(name.clone()).or_default();
+            entry.0 += v;
+            entry.1 += 1;
+        }
+    }
+    sums.into_iter()
+        .map(|(name, (sum, n))| (name, sum / n as f64))
+        .collect()
+}
+
+/// The table, `best.toml`, the refit; prints the summary.
+fn collect(dir: &Path, refit: bool) -> Result<ExitCode> {
+    let (search, results) = write_table(dir, true)?;
+    let Some(best) = results.first().filter(|r| r.is_ok()) else {
+        let first = results
+            .first()
+            .and_then(|r| r.error.clone())
+            .unwrap_or_default();
+        bail!(
+            "every one of the {} trials failed (see {}); trial {}: {first}",
+            results.len(),
+            dir.join("results.csv").display(),
+            results.first().map_or(0, |r| r.trial)
+        );
+    };
+    let plan = trial::read_plan(&trial::plan_path(&dir.join("trials"), best.trial))?;
+    let config = crate::run_config::RunConfig::parse(
+        &toml::to_string(&plan.config)?,
+        "the best trial",
+        None,
+    )?;
+    let header = format!(
+        "# Chosen by `nerve tune`: trial {} of {}, {} {} ± {} over {} folds{} (search seed {}).\n# Repeat it with `nerve train --config best.toml`.\n\n",
+        best.trial,
+        search.trials,
+        search.metric,
+        value(best.mean.unwrap_or(f64::NAN)),
+        value(best.std.unwrap_or(f64::NAN)),
+        search.folds,
+        if search.repeats > 1 {
+            format!(" x {} repeats", search.repeats)
+        } else {
+            String::new()
+        },
+        search.search_seed
+    );
+    let best_path = dir.join("best.toml");
+    write_atomically(
+        &best_path,
+        format!("{header}{}", config.to_toml()?).as_bytes(),
+    )?;
+    let mut text = String::new();
+    let failed = results.iter().filter(|r| !r.is_ok()).count();
+    writeln!(
+        text,
+        "{} trials{} by {}-fold cross-validation ({} {}): {}",
+        results.len(),
+        if failed > 0 {
+            format!(" ({failed} failed)")
+        } else {
+            String::new()
+        },
+        search.folds,
+        search.metric,
+        if search.greater_is_better {
+            "higher is better"
+        } else {
+            "lower is better"
+        },
+        dir.join("results.csv").display()
+    )?;
+    let mut head: Vec<String> = ["rank", "trial", "mean", "std", "time"]
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    head.extend(
+        search
+            .keys
+            .iter()
+            .map(|k| k.rsplit('.').next().unwrap_or(k).to_owned()),
+    );
+    let rows: Vec<Vec<String>> = results
+        .iter()
+        .take(10)
+        .enumerate()
+        .map(|(rank, r)| {
+            let mut row = vec![
+                (rank + 1).to_string(),
+                r.trial.to_string(),
+                r.mean.map_or_else(|| "failed".to_owned(), value),
+                r.std.map_or_else(String::new, value),
+                duration(r.seconds),
+            ];
+            row.extend(
+                search
+                    .keys
+                    .iter()
+                    .map(|k| r.params.get(k).map_or_else(String::new, shown)),
+            );
+            row
+        })
+        .collect();
+    write_aligned(&mut text, &head, &rows)?;
+    if results.len() > 10 {
+        writeln!(text, "  ... {} more in results.csv", results.len() - 10)?;
+    }
+    writeln!(text, "Best settings: {}", best_path.display())?;
+    let chart = chart(&search, &results);
+    let chart_path = dir.join("tune.svg");
+    match crate::charts::save(&chart, &chart_path, crate::charts::Format::Svg) {
+        Ok(()) => writeln!(text, "Chart: {}", chart_path.display())?,
+        Err(err) => eprintln!("warning: cannot draw {}: {err:#}", chart_path.display()),
+    }
+    if refit {
+        let (path, score) = refit_best(dir, &best_path, &search.metric)?;
+        match score {
+            Refit::Score(score) => writeln!(
+                text,
+                "Refitted on every training row: test {} {} ({})",
+                search.metric,
+                value(score),
+                path.display()
+            )?,
+            Refit::Undefined => writeln!(
+                text,
+                "Refitted on every training row ({}); the test rows leave {} undefined",
+                path.display(),
+                search.metric
+            )?,
+            Refit::NoTestRows => writeln!(
+                text,
+                "Refitted on every training row ({}); no test rows to score it on (--test-split 0)",
+                path.display()
+            )?,
+        }
+    }
+    print(&text)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `tune.svg`'s data: the scored trials best first, and each setting whose values are all
+/// numbers.
+fn chart(search: &Search, results: &[TrialResult]) -> crate::charts::TuneChart {
+    let scored: Vec<&TrialResult> = results.iter().filter(|r| r.is_ok()).collect();
+    let settings = search
+        .keys
+        .iter()
+        .filter_map(|key| {
+            let points: Option<Vec<(f64, f64)>> = scored
+                .iter()
+                .map(|r| {
+                    let x = match r.params.get(key)? {
+                        toml::Value::Integer(i) => *i as f64,
+                        toml::Value::Float(f) => *f,
+                        _ => return None,
+                    };
+                    Some((x, r.mean?))
+                })
+                .collect();
+            points
+                .filter(|p| !p.is_empty())
+                .map(|points| crate::charts::Setting {
+                    key: key.clone(),
+                    points,
+                })
+        })
+        .collect();
+    crate::charts::TuneChart {
+        metric: search.metric.clone(),
+        greater_is_better: search.greater_is_better,
+        trials: scored
+            .iter()
+            .map(|r| (r.trial, r.mean.unwrap_or(f64::NAN), r.std.unwrap_or(0.0)))
+            .collect(),
+        settings,
+    }
+}
+
+/// The refit's test score.
+enum Refit {
+    Score(f64),
+    /// The test rows leave the metric undefined (ROC AUC of one class).
+    Undefined,
+    /// `--test-split 0`: no test rows.
+    NoTestRows,
+}
+
+/// Trains `best` (a config file) into `dir/refit` with `nerve train`, and reads its test score
+/// of `metric`.
+fn refit_best(dir: &Path, best: &Path, metric: &str) -> Result<(PathBuf, Refit)> {
+    let out = dir.join("refit");
+    let exe = std::env::current_exe().context("cannot find this program to refit")?;
+    let output = Command::new(exe)
+        .args(["train", "--json", "--quiet", "--overwrite", "--config"])
+        .arg(best)
+        .arg("--out")
+        .arg(&out)
+        .stdin(Stdio::null())
+        .output()
+        .context("cannot start the refit")?;
+    if !output.status.success() {
+        bail!(
+            "the refit of {} failed: {}",
+            best.display(),
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let summary: Value = stdout
+        .lines()
+        .last()
+        .and_then(|line| serde_json::from_str(line).ok())
+        .context("the refit printed no summary")?;
+    let test = &summary["test"];
+    if test.is_null() {
+        return Ok((out, Refit::NoTestRows));
+    }
+    let score = test[metric]
+        .as_f64()
+        .or_else(|| test["report"][metric].as_f64());
+    Ok((out, score.map_or(Refit::Undefined, Refit::Score)))
+}
+
+/// A data path's short name: the file stem, or the built-in set's name.
+fn data_name(path: &str) -> String {
+    Path::new(path)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .map_or_else(
+            || "data".to_owned(),
+            |s| s.trim_end_matches(".csv").to_owned(),
+        )
+}
