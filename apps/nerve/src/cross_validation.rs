@@ -125,6 +125,23 @@ impl Metric {
         }
     }
 
+    /// `--metric`, or the task's default.
+    ///
+    /// # Errors
+    ///
+    /// A metric that does not score the task, with the ones that do.
+    pub(crate) fn chosen(given: Option<Metric>, task: Task) -> Result<Metric> {
+        let metric = given.unwrap_or(Metric::default_for(task));
+        if !metric.fits(task) {
+            let names: Vec<&str> = Metric::of_task(task).iter().map(|m| m.name()).collect();
+            bail!(
+                "--metric {metric} does not score {task}; choose one of {}",
+                names.join(", ")
+            );
+        }
+        Ok(metric)
+    }
+
     fn for_classification(self) -> bool {
         !matches!(
             self,

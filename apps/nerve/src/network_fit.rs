@@ -5,7 +5,7 @@
 
 use anyhow::{Context, Result, bail};
 use burn::prelude::Device;
-use nerve_data::{Dataset, Preprocessor, Table};
+use nerve_data::{Dataset, Prepared, Preprocessor, Table, prepare};
 use nerve_loss::Loss;
 use nerve_model::Mlp;
 use nerve_model::spiking::InputRange;
@@ -102,4 +102,20 @@ pub(crate) fn new_network(
     } else {
         model
     })
+}
+
+/// The table `config` names, prepared by its data settings, with what was inferred recorded
+/// in `config` (the target, the task, the loss for it): where `cv` and `tune` start.
+///
+/// # Errors
+///
+/// The data cannot be read or prepared, or the loss does not fit the task.
+pub(crate) fn prepare_settled(config: &mut RunConfig) -> Result<Prepared> {
+    let table = load_table(config)?;
+    let prepared = prepare(table, &config.data.prepare_options())?;
+    let target = prepared.preprocessor.target_name().to_owned();
+    config.data.target = Some(target.clone());
+    config.data.task = Some(prepared.task());
+    config.settle_loss(prepared.task(), prepared.table.source_name(), &target)?;
+    Ok(prepared)
 }

@@ -4,9 +4,8 @@
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use clap::Args;
-use nerve_data::prepare;
 use serde_json::json;
 
 use crate::choice;
@@ -64,21 +63,10 @@ pub(crate) struct CvArgs {
 pub(crate) fn run(args: CvArgs) -> Result<ExitCode> {
     let mut config = args.settings.resolve()?;
     let device = config.backend.autodiff_device()?;
-    let table = network_fit::load_table(&mut config)?;
-    let prepared = prepare(table, &config.data.prepare_options())?;
-    let target = prepared.preprocessor.target_name().to_owned();
-    config.data.target = Some(target.clone());
-    config.data.task = Some(prepared.task());
-    config.settle_loss(prepared.task(), prepared.table.source_name(), &target)?;
+    let prepared = network_fit::prepare_settled(&mut config)?;
     let config = config.resolved();
     let task = prepared.task();
-    let metric = args.metric.unwrap_or(Metric::default_for(task));
-    if !metric.fits(task) {
-        bail!(
-            "--metric {metric} does not score {task}; choose one of {}",
-            names(&Metric::of_task(task))
-        );
-    }
+    let metric = Metric::chosen(args.metric, task)?;
     let folding = Folding {
         folds: args.folds,
         repeats: args.repeats,
@@ -254,13 +242,4 @@ fn fold_name(repeat: usize, index: usize, repeats: usize) -> String {
     } else {
         (index + 1).to_string()
     }
-}
-
-/// Metric names, comma-separated.
-fn names(metrics: &[Metric]) -> String {
-    metrics
-        .iter()
-        .map(|m| m.name())
-        .collect::<Vec<_>>()
-        .join(", ")
 }

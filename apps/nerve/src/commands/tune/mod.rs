@@ -18,7 +18,6 @@ use std::process::{Command, ExitCode, Stdio};
 
 use anyhow::{Context, Result, bail};
 use clap::{ArgAction, Args};
-use nerve_data::prepare;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -200,12 +199,7 @@ fn plan_search(args: &TuneArgs, space_path: &Path) -> Result<(Search, Vec<TrialP
         .with_context(|| format!("cannot read the search space {origin}"))?;
     let space = Space::parse(&text, &origin)?;
     let mut config = args.settings.resolve()?;
-    let table = network_fit::load_table(&mut config)?;
-    let prepared = prepare(table, &config.data.prepare_options())?;
-    let target = prepared.preprocessor.target_name().to_owned();
-    config.data.target = Some(target.clone());
-    config.data.task = Some(prepared.task());
-    config.settle_loss(prepared.task(), prepared.table.source_name(), &target)?;
+    let prepared = network_fit::prepare_settled(&mut config)?;
     if config.data.path == "-" {
         bail!(
             "nerve tune reads the data once per trial, so it cannot read stdin (`--data -`); save it to a file"
@@ -215,18 +209,7 @@ fn plan_search(args: &TuneArgs, space_path: &Path) -> Result<(Search, Vec<TrialP
     // of `optimizer.name = "adamw"` gets adamw's default weight decay, as `train` would.
     space.check(&config, &origin)?;
     let base = config.resolved();
-    let task = prepared.task();
-    let metric = args.metric.unwrap_or(Metric::default_for(task));
-    if !metric.fits(task) {
-        bail!(
-            "--metric {metric} does not score {task}; choose one of {}",
-            Metric::of_task(task)
-                .iter()
-                .map(|m| m.name())
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-    }
+    let metric = Metric::chosen(args.metric, prepared.task())?;
     // Fails now, not in every trial, when the rows cannot be folded.
     let (_, warnings) = crate::cross_validation::folds(
         &prepared,
