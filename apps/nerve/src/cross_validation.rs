@@ -388,18 +388,7 @@ pub(crate) fn run_fold(
     let metrics = trainer.evaluate(&outcome.model, &held_out, &plain)?;
     let (outputs, width) =
         crate::part_report::outputs(&outcome.model, config.loss(), &held_out, &plain);
-    if let Some(row) = crate::prediction::non_finite_row(held_out.features(), held_out.d_input())
-        .or_else(|| crate::prediction::non_finite_row(&outputs, width))
-    {
-        return Err(crate::prediction::NonFiniteOutput::new(
-            &p,
-            held_out.features_of(row),
-            row,
-            source,
-            held_out.line(row),
-        )
-        .into());
-    }
+    crate::prediction::check_answered(&p, &held_out, &outputs, width)?;
     let report = crate::part_report::report_of(&outputs, width, &held_out, &p)?;
     let scores = Metric::of_task(p.task())
         .into_iter()
@@ -434,15 +423,21 @@ pub(crate) struct Summary {
     pub(crate) folds: usize,
 }
 
-/// `metric` over `results`' folds, or `None` when no fold defines it.
-pub(crate) fn summarize(results: &[FoldResult], metric: Metric) -> Option<Summary> {
-    let values: Vec<f64> = results.iter().filter_map(|r| r.score(metric)).collect();
+/// The mean and standard deviation (`ddof=0`) of `values`, or `None` for none.
+pub(crate) fn mean_std(values: &[f64]) -> Option<(f64, f64)> {
     if values.is_empty() {
         return None;
     }
     let n = values.len() as f64;
     let mean = values.iter().sum::<f64>() / n;
     let std = (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
+    Some((mean, std))
+}
+
+/// `metric` over `results`' folds, or `None` when no fold defines it.
+pub(crate) fn summarize(results: &[FoldResult], metric: Metric) -> Option<Summary> {
+    let values: Vec<f64> = results.iter().filter_map(|r| r.score(metric)).collect();
+    let (mean, std) = mean_std(&values)?;
     Some(Summary {
         mean,
         std,

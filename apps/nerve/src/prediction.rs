@@ -245,6 +245,32 @@ impl std::fmt::Display for NonFiniteOutput {
 
 impl std::error::Error for NonFiniteOutput {}
 
+/// Checks that every row of `data` (prepared by `p`) has an answer in `outputs` (row-major,
+/// `width` per row): no network input beyond f32 after scaling, no NaN or infinite output.
+///
+/// # Errors
+///
+/// The first row that has none, as [`NonFiniteOutput`].
+pub(crate) fn check_answered(
+    p: &nerve_data::Preprocessor,
+    data: &nerve_data::Dataset,
+    outputs: &[f32],
+    width: usize,
+) -> Result<(), NonFiniteOutput> {
+    // An input beyond f32 is refused even where a saturating output hides it.
+    match non_finite_row(data.features(), data.d_input()).or_else(|| non_finite_row(outputs, width))
+    {
+        Some(row) => Err(NonFiniteOutput::new(
+            p,
+            data.features_of(row),
+            row,
+            data.source_name(),
+            data.line(row),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// The first row of `outputs` (row-major, `width` per row) with a NaN or an infinity.
 pub(crate) fn non_finite_row(outputs: &[f32], width: usize) -> Option<usize> {
     outputs

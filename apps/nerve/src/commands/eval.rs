@@ -103,20 +103,8 @@ pub(crate) fn eval(args: EvalArgs) -> Result<ExitCode> {
     } = labelled_part(&saved, &args.data, &args.read, split)?;
     let (outputs, width) =
         crate::part_report::outputs(&saved.model, saved.config.loss(), &data, &device);
-    // A row answered with NaN would count as some class, or poison every regression metric;
-    // an input beyond f32 after scaling is refused even where the output hides it.
-    if let Some(row) = crate::prediction::non_finite_row(data.features(), data.d_input())
-        .or_else(|| crate::prediction::non_finite_row(&outputs, width))
-    {
-        return Err(crate::prediction::NonFiniteOutput::new(
-            p,
-            data.features_of(row),
-            row,
-            data.source_name(),
-            data.line(row),
-        )
-        .into());
-    }
+    // A row answered with NaN would count as some class, or poison every regression metric.
+    crate::prediction::check_answered(p, &data, &outputs, width)?;
     let mut metrics = Trainer::new(saved.config.train_config())
         .with_target_scale(p.target_scale())
         .evaluate(&saved.model, &data, &device)?;

@@ -355,20 +355,11 @@ fn run_pending(dir: &Path, count: usize, jobs: usize, quiet: bool) -> Result<boo
                 None => {
                     // The process died without a result (killed, out of memory): a failed
                     // trial, recorded so the search can rank it.
-                    let plan = trial::read_plan(&path)?;
-                    let result = TrialResult {
-                        trial: plan.trial,
-                        params: plan.params,
-                        status: "failed".to_owned(),
-                        error: Some(format!(
-                            "the trial's process ended without a result ({status})"
-                        )),
-                        metric: plan.metric,
-                        mean: None,
-                        std: None,
-                        folds: Vec::new(),
-                        seconds: 0.0,
-                    };
+                    let result = TrialResult::failed(
+                        trial::read_plan(&path)?,
+                        format!("the trial's process ended without a result ({status})"),
+                        0.0,
+                    );
                     trial::write_result(&path, &result)?;
                     done += 1;
                 }

@@ -65,6 +65,21 @@ impl TrialResult {
             .collect()
     }
 
+    /// A failed trial's result: no score, the error.
+    pub(crate) fn failed(plan: TrialPlan, error: String, seconds: f64) -> Self {
+        TrialResult {
+            trial: plan.trial,
+            params: plan.params,
+            status: "failed".to_owned(),
+            error: Some(error),
+            metric: plan.metric,
+            mean: None,
+            std: None,
+            folds: Vec::new(),
+            seconds,
+        }
+    }
+
     pub(crate) fn is_ok(&self) -> bool {
         self.status == "ok"
     }
@@ -150,14 +165,7 @@ pub(crate) fn run(path: &Path) -> Result<Ran> {
                 .iter()
                 .filter_map(|f| f.get(metric.name()).copied())
                 .collect();
-            let (mean, std) = if values.is_empty() {
-                (None, None)
-            } else {
-                let n = values.len() as f64;
-                let mean = values.iter().sum::<f64>() / n;
-                let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
-                (Some(mean), Some(var.sqrt()))
-            };
+            let (mean, std) = crate::cross_validation::mean_std(&values).unzip();
             let (status, error) = match mean {
                 Some(_) => ("ok", None),
                 None => ("failed", Some(format!("no fold defines {metric}"))),
@@ -174,17 +182,7 @@ pub(crate) fn run(path: &Path) -> Result<Ran> {
                 seconds,
             }
         }
-        Err(err) => TrialResult {
-            trial: plan.trial,
-            params: plan.params.clone(),
-            status: "failed".to_owned(),
-            error: Some(format!("{err:#}")),
-            metric: plan.metric.clone(),
-            mean: None,
-            std: None,
-            folds: Vec::new(),
-            seconds,
-        },
+        Err(err) => TrialResult::failed(plan, format!("{err:#}"), seconds),
     };
     write_result(path, &result)?;
     Ok(Ran::Done(result))
@@ -192,15 +190,14 @@ pub(crate) fn run(path: &Path) -> Result<Ran> {
 
 /// Every fold's scores of the trial, or why it could not be scored.
 fn score(plan: &TrialPlan, metric: Metric) -> Result<Vec<BTreeMap<String, f64>>> {
-    let config = RunConfig::parse(
+    let mut config = RunConfig::parse(
         &toml::to_string(&plan.config)?,
         &format!("of trial {}", plan.trial),
         None,
     )?;
     config.validate()?;
     let device = config.backend.autodiff_device()?;
-    let source = crate::run_config::resolve_data(&config.data.path)?;
-    let table = source.reader(&config.data.csv_options())?.read_all()?;
+    let table = crate::network_fit::load_table(&mut config)?;
     let prepared = prepare(table, &config.data.prepare_options())?;
     if !metric.fits(prepared.task()) {
         bail!("{metric} does not score {}", prepared.task());
