@@ -13,17 +13,18 @@ use crate::numbers::{duration, score, significant, value};
 /// Set by the first Ctrl-C: training ends after the current epoch.
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
-/// Installs the Ctrl-C handler: the first press finishes the epoch and saves the run, the
-/// second aborts at once.
-pub(crate) fn catch_interrupts() {
-    let installed = ctrlc::set_handler(|| {
+/// Installs the Ctrl-C handler: the first press sets the flag the command polls and prints
+/// `what` (what the command does now, e.g. "finishing this epoch, then saving the run"; nothing
+/// when `None`, for a process whose parent speaks for it), the second aborts at once.
+pub(crate) fn catch_interrupts(what: Option<&'static str>) {
+    let installed = ctrlc::set_handler(move || {
         if INTERRUPTED.swap(true, Ordering::SeqCst) {
             eprintln!("\ninterrupted again: aborting now");
             std::process::exit(130);
         }
-        eprintln!(
-            "\ninterrupted: finishing this epoch, then saving the run (Ctrl-C again aborts at once)"
-        );
+        if let Some(what) = what {
+            eprintln!("\ninterrupted: {what} (Ctrl-C again aborts at once)");
+        }
     });
     if let Err(err) = installed {
         tracing::warn!("Ctrl-C will abort at once: {err}");

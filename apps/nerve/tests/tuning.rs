@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{fails, file, nerve, ok};
+use common::{fails, file, nerve, ok, svg_texts};
 use serde_json::Value;
 
 /// `nerve cv ARGS --json`: the one JSON object it prints.
@@ -273,6 +273,23 @@ fn tune_searches_a_grid_and_writes_the_table_the_best_config_and_the_refit() {
         lines[1]
     );
     assert!(dir.join("refit/model.safetensors").is_file());
+    // tune.svg: every trial's mean, best first, and one panel for the numeric setting
+    // (learning_rate; d_hidden is a list and has none).
+    let (svg, texts) = svg_texts(&dir.join("tune.svg"));
+    assert!(
+        texts.contains(&"Search: accuracy by trial (higher is better)".to_owned()),
+        "{texts:?}"
+    );
+    assert!(texts.contains(&"learning_rate".to_owned()), "{texts:?}");
+    assert!(!texts.iter().any(|t| t.contains("d_hidden")), "{texts:?}");
+    let trials = circles(&svg, "4");
+    assert_eq!(trials.len(), 4, "{svg}");
+    // Best first: higher accuracy is higher on the page (a smaller y), rank by rank.
+    assert!(
+        trials.windows(2).all(|w| w[0].0 < w[1].0 && w[0].1 <= w[1].1),
+        "{trials:?}"
+    );
+    assert_eq!(circles(&svg, "3").len(), 4, "{svg}");
     // The same command again: every trial already ran; nothing is trained again.
     let before = std::fs::read(dir.join("trials/trial-0000.json")).unwrap();
     let again = nerve(&[
@@ -314,6 +331,18 @@ fn tune_searches_a_grid_and_writes_the_table_the_best_config_and_the_refit() {
         ],
         "holds another search",
     );
+}
+
+/// The centres of an SVG's circles of radius `r`, in drawing order.
+fn circles(svg: &str, r: &str) -> Vec<(f64, f64)> {
+    let doc = roxmltree::Document::parse(svg).unwrap();
+    doc.descendants()
+        .filter(|n| n.has_tag_name("circle") && n.attribute("r") == Some(r))
+        .map(|n| {
+            let at = |name| n.attribute(name).unwrap().parse::<f64>().unwrap();
+            (at("cx"), at("cy"))
+        })
+        .collect()
 }
 
 #[test]
@@ -409,6 +438,9 @@ fn failed_trials_rank_last_and_a_search_of_only_failures_fails() {
     let last = csv.lines().last().unwrap();
     assert!(last.starts_with("2,1,failed,"), "{csv}");
     assert!(last.contains("diverged"), "{csv}");
+    // The chart draws the scored trial only.
+    let (svg, _) = svg_texts(&dir.join("tune.svg"));
+    assert_eq!(circles(&svg, "4").len(), 1, "{svg}");
     let space = file(
         "all_diverge.toml",
         "[optimizer]\nlearning_rate = [1e6, 1e7]\n",
@@ -599,4 +631,154 @@ fn tune_warns_of_small_classes_and_refuses_data_settings_that_move_the_rows() {
         ],
         "line 2: `data.test_split`: a search cannot vary which rows",
     );
+}
+
+#[test]
+fn early_stopping_inside_a_trial_stops_each_fold_as_cv_does() {
+    let space = file("patience.toml", "[optimizer]\nlearning_rate = [0.01, 0.03]\n");
+    let dir = common::scratch().join("tune-patience");
+    let _ = std::fs::remove_dir_all(&dir);
+    let shared = [
+        "--data",
+        "iris",
+        "--epochs",
+        "400",
+        "--val-split",
+        "0.2",
+        "--patience",
+        "3",
+        "--folds",
+        "3",
+    ];
+    let mut args = shared.to_vec();
+    args.extend([
+        "--space",
+        &space,
+        "--refit",
+        "false",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    tune(&args);
+    let table: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("results.json")).unwrap()).unwrap();
+    let first = table["trials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["trial"] == 0)
+        .unwrap();
+    // The trial's folds are `nerve cv`'s with the same settings: the same epochs (each fold
+    // stopped by its own validation rows, long before 400) and the same scores.
+    let mut cv_args = shared.to_vec();
+    cv_args.extend(["--lr", "0.01"]);
+    let cv = cv(&cv_args);
+    let per_fold = cv["per_fold"].as_array().unwrap();
+    let epochs: Vec<u64> = per_fold
+        .iter()
+        .map(|f| f["epochs"].as_u64().unwrap())
+        .collect();
+    assert!(epochs.iter().all(|&e| e > 0 && e < 400), "{epochs:?}");
+    assert!(
+        per_fold
+            .iter()
+            .all(|f| f["stop_reason"].as_str().unwrap().contains("patience")),
+        "{cv}"
+    );
+    assert_eq!(first["fold_epochs"], serde_json::json!(epochs), "{first}");
+    let scores: Vec<Value> = per_fold
+        .iter()
+        .map(|f| f["scores"]["accuracy"].clone())
+        .collect();
+    assert_eq!(first["fold_scores"], Value::Array(scores), "{first}");
+}
+
+#[test]
+fn ctrl_c_stops_a_search_with_a_consistent_table_and_the_same_command_resumes_it() {
+    use std::os::unix::process::CommandExt as _;
+    let space = file(
+        "interrupt.toml",
+        "[optimizer]\nlearning_rate = [0.003, 0.01, 0.03]\n\n[training]\nbatch_size = [16, 32]\n",
+    );
+    let dir = common::scratch().join("tune-interrupted");
+    let _ = std::fs::remove_dir_all(&dir);
+    let args = [
+        "tune",
+        "--data",
+        "iris",
+        "--space",
+        &space,
+        "--epochs",
+        "300",
+        "--jobs",
+        "2",
+        "--refit",
+        "false",
+        "--out",
+        dir.to_str().unwrap(),
+    ];
+    // Ctrl-C as a terminal sends it: SIGINT to the search and its trial processes (one process
+    // group), once the first trial has its result.
+    let search = std::process::Command::new(env!("CARGO_BIN_EXE_nerve"))
+        .args(args)
+        .stderr(std::process::Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    let first = dir.join("trials/trial-0000.json");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while !first.exists() {
+        assert!(std::time::Instant::now() < deadline, "no trial finished");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    std::process::Command::new("kill")
+        .args(["-INT", "--", &format!("-{}", search.id())])
+        .status()
+        .unwrap();
+    let out = search.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("run the same command again to resume"),
+        "{stderr}"
+    );
+    // One message, the search's: its trial processes are quiet.
+    assert_eq!(stderr.matches("interrupted:").count(), 1, "{stderr}");
+    // The table holds exactly the finished trials, none of them failed; a stopped trial has no
+    // result (it runs again), and no file is left half-written.
+    let finished: Vec<(std::path::PathBuf, Vec<u8>)> = (0..6)
+        .map(|i| dir.join(format!("trials/trial-{i:04}.json")))
+        .filter(|p| p.exists())
+        .map(|p| {
+            let bytes = std::fs::read(&p).unwrap();
+            (p, bytes)
+        })
+        .collect();
+    assert!(finished.len() < 6, "{}", finished.len());
+    let csv = std::fs::read_to_string(dir.join("results.csv")).unwrap();
+    assert_eq!(csv.lines().count(), finished.len() + 1, "{csv}");
+    assert!(!csv.contains("failed"), "{csv}");
+    let leftovers: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .chain(std::fs::read_dir(dir.join("trials")).unwrap())
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.contains(".tmp") || name.starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    // Resumed: the finished trials are kept as they were, the others run.
+    let again = nerve(&args);
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(again.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "resuming: {} of 6 trials already ran",
+            finished.len()
+        )),
+        "{stderr}"
+    );
+    for (path, bytes) in &finished {
+        assert_eq!(&std::fs::read(path).unwrap(), bytes, "{}", path.display());
+    }
+    let csv = std::fs::read_to_string(dir.join("results.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 7, "{csv}");
 }

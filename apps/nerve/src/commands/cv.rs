@@ -100,7 +100,7 @@ pub(crate) fn run(args: CvArgs) -> Result<ExitCode> {
             String::new()
         }
     );
-    crate::progress::catch_interrupts();
+    crate::progress::catch_interrupts(Some("stopping at the end of this epoch"));
     let mut results: Vec<FoldResult> = Vec::with_capacity(folds.len());
     for fold in &folds {
         let name = fold_name(fold.repeat, fold.index, args.repeats);

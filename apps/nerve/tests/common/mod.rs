@@ -115,3 +115,19 @@ pub(crate) fn tensors(path: impl AsRef<Path>) -> Vec<(String, Vec<usize>, Vec<u8
     all.sort();
     all
 }
+
+/// An SVG's source and the texts of its `<text>` elements, after checking that it parses as
+/// XML with an `<svg>` root.
+pub(crate) fn svg_texts(file: &Path) -> (String, Vec<String>) {
+    let text = std::fs::read_to_string(file).unwrap();
+    let texts = {
+        let doc = roxmltree::Document::parse(&text)
+            .unwrap_or_else(|e| panic!("{} is not XML: {e}", file.display()));
+        assert_eq!(doc.root_element().tag_name().name(), "svg");
+        doc.descendants()
+            .filter(|n| n.has_tag_name("text"))
+            .filter_map(|n| n.text().map(|t| t.trim().to_owned()))
+            .collect()
+    };
+    (text, texts)
+}

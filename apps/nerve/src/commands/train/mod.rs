@@ -190,7 +190,7 @@ pub(crate) fn run(mut args: TrainArgs) -> Result<ExitCode> {
         eprintln!("Run folder: {}", run_dir.path().display());
     }
 
-    progress::catch_interrupts();
+    progress::catch_interrupts(Some("finishing this epoch, then saving the run"));
     let mut observer = checkpoint::RunObserver::new(
         Progress::new(args.json, args.quiet).with_learning_rate(!config.schedule.is_constant()),
         &run_dir,

@@ -120,8 +120,11 @@ struct Search {
 
 /// Runs `nerve tune`.
 pub(crate) fn run(args: TuneArgs) -> Result<ExitCode> {
-    crate::progress::catch_interrupts();
     if let Some(path) = &args.run_trial {
+        // A search's trial processes are quiet: the search speaks for them.
+        crate::progress::catch_interrupts(
+            (!args.quiet).then_some("stopping this trial; it runs again when started again"),
+        );
         if let Some(result) = trial::read_result(path)? {
             // A requeued job: the trial ran; its result stands.
             if !args.quiet {
@@ -139,6 +142,9 @@ pub(crate) fn run(args: TuneArgs) -> Result<ExitCode> {
             Ran::Interrupted => Ok(ExitCode::from(130)),
         };
     }
+    crate::progress::catch_interrupts(Some(
+        "stopping the running trials; the same command again resumes the search",
+    ));
     if let Some(dir) = &args.collect {
         return collect(dir, args.refit);
     }
@@ -471,10 +477,11 @@ fn write_table(dir: &Path, complete: bool) -> Result<(Search, Vec<TrialResult>)>
     header.extend((1..=folds).map(|f| format!("fold_{f}")));
     header.push("error".to_owned());
     csv.write_record(&header)?;
+    let ranks = ranks(&results);
     let mut rows_json = Vec::new();
-    for (rank, result) in results.iter().enumerate() {
+    for (&rank, result) in ranks.iter().zip(&results) {
         let mut record = vec![
-            (rank + 1).to_string(),
+            rank.to_string(),
             result.trial.to_string(),
             result.status.clone(),
             result.mean.map_or_else(String::new, |v| v.to_string()),
@@ -498,7 +505,7 @@ fn write_table(dir: &Path, complete: bool) -> Result<(Search, Vec<TrialResult>)>
         csv.write_record(&record)?;
         let means: BTreeMap<String, f64> = mean_of_each(&result.folds);
         rows_json.push(json!({
-            "rank": rank + 1,
+            "rank": rank,
             "trial": result.trial,
             "status": result.status,
             "params": result.params,
@@ -506,6 +513,7 @@ fn write_table(dir: &Path, complete: bool) -> Result<(Search, Vec<TrialResult>)>
             "std": result.std,
             "fold_scores": scores.iter().map(|v| if v.is_finite() { json!(v) } else { Value::Null }).collect::<Vec<_>>(),
             "means": means,
+            "fold_epochs": result.fold_epochs,
             "seconds": result.seconds,
             "error": result.error,
         }));
@@ -523,6 +531,18 @@ fn write_table(dir: &Path, complete: bool) -> Result<(Search, Vec<TrialResult>)>
     bytes.push(b'\n');
     write_atomically(&dir.join("results.json"), &bytes)?;
     Ok((search, results))
+}
+
+/// The rank of each of the ranked `results`, as scikit-learn's `rank_test_score`
+/// (`scipy.stats.rankdata(method="min")`): tied means share the best rank of their group, the
+/// next mean ranks after all of them; failed trials all rank after every scored one.
+fn ranks(results: &[TrialResult]) -> Vec<usize> {
+    let mut ranks: Vec<usize> = Vec::with_capacity(results.len());
+    for (i, result) in results.iter().enumerate() {
+        let tied = i > 0 && results[i - 1].mean == result.mean;
+        ranks.push(if tied { ranks[i - 1] } else { i + 1 });
+    }
+    ranks
 }
 
 /// A setting's value as the table shows it: text unquoted, anything else as TOML writes it.
@@ -619,13 +639,13 @@ fn collect(dir: &Path, refit: bool) -> Result<ExitCode> {
             .iter()
             .map(|k| k.rsplit('.').next().unwrap_or(k).to_owned()),
     );
-    let rows: Vec<Vec<String>> = results
-        .iter()
+    let rows: Vec<Vec<String>> = ranks(&results)
+        .into_iter()
+        .zip(&results)
         .take(10)
-        .enumerate()
         .map(|(rank, r)| {
             let mut row = vec![
-                (rank + 1).to_string(),
+                rank.to_string(),
                 r.trial.to_string(),
                 r.mean.map_or_else(|| "failed".to_owned(), value),
                 r.std.map_or_else(String::new, value),
@@ -770,4 +790,48 @@ fn data_name(path: &str) -> String {
             || "data".to_owned(),
             |s| s.trim_end_matches(".csv").to_owned(),
         )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(trial: usize, mean: Option<f64>) -> TrialResult {
+        TrialResult {
+            trial,
+            params: BTreeMap::new(),
+            status: if mean.is_some() { "ok" } else { "failed" }.to_owned(),
+            error: None,
+            metric: "accuracy".to_owned(),
+            mean,
+            std: mean.map(|_| 0.0),
+            folds: Vec::new(),
+            fold_epochs: Vec::new(),
+            seconds: 0.0,
+        }
+    }
+
+    #[test]
+    fn tied_means_share_the_best_rank_and_failed_trials_rank_last_as_scikit_learn() {
+        // scipy.stats.rankdata([-0.9, -0.9, -0.8, -0.8, -0.8, -0.7], method="min")
+        // -> [1, 1, 3, 3, 3, 6]; two failed trials after them share rank 7.
+        let means = [
+            Some(0.9),
+            Some(0.9),
+            Some(0.8),
+            Some(0.8),
+            Some(0.8),
+            Some(0.7),
+            None,
+            None,
+        ];
+        let results: Vec<TrialResult> = means
+            .iter()
+            .enumerate()
+            .map(|(i, &m)| result(i, m))
+            .collect();
+        assert_eq!(ranks(&results), [1, 1, 3, 3, 3, 6, 7, 7]);
+        assert_eq!(ranks(&results[..1]), [1]);
+        assert!(ranks(&[]).is_empty());
+    }
 }

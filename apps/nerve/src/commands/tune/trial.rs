@@ -52,6 +52,9 @@ pub(crate) struct TrialResult {
     /// Each fold's value of every metric (in fold order: repeat, then fold).
     #[serde(default)]
     pub(crate) folds: Vec<BTreeMap<String, f64>>,
+    /// The epochs each fold trained (the kept epoch's, when early stopping ended it).
+    #[serde(default)]
+    pub(crate) fold_epochs: Vec<usize>,
     /// Wall time of the trial, in seconds.
     pub(crate) seconds: f64,
 }
@@ -76,6 +79,7 @@ impl TrialResult {
             mean: None,
             std: None,
             folds: Vec::new(),
+            fold_epochs: Vec::new(),
             seconds,
         }
     }
@@ -160,7 +164,7 @@ pub(crate) fn run(path: &Path) -> Result<Ran> {
     }
     let seconds = start.elapsed().as_secs_f64();
     let result = match scored {
-        Ok(folds) => {
+        Ok((folds, fold_epochs)) => {
             let values: Vec<f64> = folds
                 .iter()
                 .filter_map(|f| f.get(metric.name()).copied())
@@ -179,6 +183,7 @@ pub(crate) fn run(path: &Path) -> Result<Ran> {
                 mean,
                 std,
                 folds,
+                fold_epochs,
                 seconds,
             }
         }
@@ -188,8 +193,8 @@ pub(crate) fn run(path: &Path) -> Result<Ran> {
     Ok(Ran::Done(result))
 }
 
-/// Every fold's scores of the trial, or why it could not be scored.
-fn score(plan: &TrialPlan, metric: Metric) -> Result<Vec<BTreeMap<String, f64>>> {
+/// Every fold's scores of the trial and the epochs it trained, or why it could not be scored.
+fn score(plan: &TrialPlan, metric: Metric) -> Result<(Vec<BTreeMap<String, f64>>, Vec<usize>)> {
     let mut config = RunConfig::parse(
         &toml::to_string(&plan.config)?,
         &format!("of trial {}", plan.trial),
@@ -208,9 +213,11 @@ fn score(plan: &TrialPlan, metric: Metric) -> Result<Vec<BTreeMap<String, f64>>>
     };
     let (folds, _) = folds(&prepared, folding, config.data.split_seed)?;
     let mut scores = Vec::with_capacity(folds.len());
+    let mut epochs = Vec::with_capacity(folds.len());
     for fold in &folds {
         let result = run_fold(&config, &prepared, fold, &device, &mut StopOnInterrupt)
             .with_context(|| format!("fold {} of repeat {}", fold.index + 1, fold.repeat + 1))?;
+        epochs.push(result.epochs);
         scores.push(
             result
                 .scores
@@ -219,5 +226,5 @@ fn score(plan: &TrialPlan, metric: Metric) -> Result<Vec<BTreeMap<String, f64>>>
                 .collect(),
         );
     }
-    Ok(scores)
+    Ok((scores, epochs))
 }
