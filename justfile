@@ -57,6 +57,11 @@ fuzz TARGET SECONDS="60":
     mkdir -p fuzz/work/{{TARGET}}
     cargo fuzz run -s none --release --debug-assertions {{TARGET}} fuzz/work/{{TARGET}} fuzz/corpus/{{TARGET}} -- -max_total_time={{SECONDS}} -timeout=10 -rss_limit_mb=4096 -print_final_stats=1
 
+# Regenerate configs/NAME.toml of the built-in data sets (default: all but xor) by a search of
+# spaces/NAME.toml each (configs/README.md).
+tune-configs *NAMES:
+    scripts/tune_configs.sh {{NAMES}}
+
 # Benchmarks: the anchor workloads W1-W6 on each backend (JSON lines, then medians), then CSV
 # reading (MB/s) and preprocessing (rows/s) on a generated ~120 MB file, with peak memory.
 bench:

@@ -613,7 +613,7 @@ fn collect(dir: &Path, refit: bool) -> Result<ExitCode> {
     let failed = results.iter().filter(|r| !r.is_ok()).count();
     writeln!(
         text,
-        "{} trials{} by {}-fold cross-validation ({} {}): {}",
+        "{} trials{} by {}-fold cross-validation{} ({} {}): {}",
         results.len(),
         if failed > 0 {
             format!(" ({failed} failed)")
@@ -621,6 +621,11 @@ fn collect(dir: &Path, refit: bool) -> Result<ExitCode> {
             String::new()
         },
         search.folds,
+        if search.repeats > 1 {
+            format!(" repeated {} times", search.repeats)
+        } else {
+            String::new()
+        },
         search.metric,
         if search.greater_is_better {
             "higher is better"
