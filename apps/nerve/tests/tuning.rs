@@ -286,7 +286,9 @@ fn tune_searches_a_grid_and_writes_the_table_the_best_config_and_the_refit() {
     assert_eq!(trials.len(), 4, "{svg}");
     // Best first: higher accuracy is higher on the page (a smaller y), rank by rank.
     assert!(
-        trials.windows(2).all(|w| w[0].0 < w[1].0 && w[0].1 <= w[1].1),
+        trials
+            .windows(2)
+            .all(|w| w[0].0 < w[1].0 && w[0].1 <= w[1].1),
         "{trials:?}"
     );
     assert_eq!(circles(&svg, "3").len(), 4, "{svg}");
@@ -635,7 +637,10 @@ fn tune_warns_of_small_classes_and_refuses_data_settings_that_move_the_rows() {
 
 #[test]
 fn early_stopping_inside_a_trial_stops_each_fold_as_cv_does() {
-    let space = file("patience.toml", "[optimizer]\nlearning_rate = [0.01, 0.03]\n");
+    let space = file(
+        "patience.toml",
+        "[optimizer]\nlearning_rate = [0.01, 0.03]\n",
+    );
     let dir = common::scratch().join("tune-patience");
     let _ = std::fs::remove_dir_all(&dir);
     let shared = [

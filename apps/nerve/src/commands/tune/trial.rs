@@ -164,7 +164,7 @@ pub(crate) fn run(path: &Path) -> Result<Ran> {
     }
     let seconds = start.elapsed().as_secs_f64();
     let result = match scored {
-        Ok((folds, fold_epochs)) => {
+        Ok(Scored { folds, fold_epochs }) => {
             let values: Vec<f64> = folds
                 .iter()
                 .filter_map(|f| f.get(metric.name()).copied())
@@ -193,8 +193,14 @@ pub(crate) fn run(path: &Path) -> Result<Ran> {
     Ok(Ran::Done(result))
 }
 
+/// What a trial's folds gave: each fold's value of every metric, and the epochs it trained.
+struct Scored {
+    folds: Vec<BTreeMap<String, f64>>,
+    fold_epochs: Vec<usize>,
+}
+
 /// Every fold's scores of the trial and the epochs it trained, or why it could not be scored.
-fn score(plan: &TrialPlan, metric: Metric) -> Result<(Vec<BTreeMap<String, f64>>, Vec<usize>)> {
+fn score(plan: &TrialPlan, metric: Metric) -> Result<Scored> {
     let mut config = RunConfig::parse(
         &toml::to_string(&plan.config)?,
         &format!("of trial {}", plan.trial),
@@ -226,5 +232,8 @@ fn score(plan: &TrialPlan, metric: Metric) -> Result<(Vec<BTreeMap<String, f64>>
                 .collect(),
         );
     }
-    Ok((scores, epochs))
+    Ok(Scored {
+        folds: scores,
+        fold_epochs: epochs,
+    })
 }
