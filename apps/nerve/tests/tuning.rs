@@ -514,16 +514,14 @@ fn bad_space_files_are_refused_with_line_and_key_and_nothing_is_written() {
     );
 }
 
-#[test]
-fn a_search_killed_mid_trial_resumes_that_trial_and_no_finished_one() {
-    use std::os::unix::process::CommandExt as _;
+/// A search of 6 iris trials over `dir` (300 epochs each, no refit), by `jobs` processes.
+fn six_trial_search(name: &str, dir: &std::path::Path, jobs: &str) -> Vec<String> {
     let space = file(
-        "resume.toml",
+        name,
         "[optimizer]\nlearning_rate = [0.003, 0.01, 0.03]\n\n[training]\nbatch_size = [16, 32]\n",
     );
-    let dir = common::scratch().join("tune-killed");
-    let _ = std::fs::remove_dir_all(&dir);
-    let args = [
+    let _ = std::fs::remove_dir_all(dir);
+    [
         "tune",
         "--data",
         "iris",
@@ -531,20 +529,24 @@ fn a_search_killed_mid_trial_resumes_that_trial_and_no_finished_one() {
         &space,
         "--epochs",
         "300",
-        "--folds",
-        "5",
         "--jobs",
-        "1",
+        jobs,
         "--refit",
         "false",
         "--out",
         dir.to_str().unwrap(),
-    ];
-    // The search and its trial process, killed outright (kill -9 of the process group) once
-    // the first trial has its result.
-    let mut search = std::process::Command::new(env!("CARGO_BIN_EXE_nerve"))
+    ]
+    .map(str::to_owned)
+    .to_vec()
+}
+
+/// Starts `nerve ARGS` in a process group of its own (its trial processes with it), stderr
+/// piped, and returns it once the first trial of `dir` has its result.
+fn start_search(args: &[String], dir: &std::path::Path) -> std::process::Child {
+    use std::os::unix::process::CommandExt as _;
+    let search = std::process::Command::new(env!("CARGO_BIN_EXE_nerve"))
         .args(args)
-        .stderr(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
         .process_group(0)
         .spawn()
         .unwrap();
@@ -554,12 +556,20 @@ fn a_search_killed_mid_trial_resumes_that_trial_and_no_finished_one() {
         assert!(std::time::Instant::now() < deadline, "no trial finished");
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
-    let pgid = search.id().to_string();
+    search
+}
+
+/// Sends `signal` to the process group of `search` and waits for it.
+fn signal_group(search: std::process::Child, signal: &str) -> std::process::Output {
     std::process::Command::new("kill")
-        .args(["-9", "--", &format!("-{pgid}")])
+        .args([signal, "--", &format!("-{}", search.id())])
         .status()
         .unwrap();
-    let _ = search.wait();
+    search.wait_with_output().unwrap()
+}
+
+/// The result files of the 6 trials of `dir` that exist, with their bytes (some, not all).
+fn finished_trials(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
     let finished: Vec<(std::path::PathBuf, Vec<u8>)> = (0..6)
         .map(|i| dir.join(format!("trials/trial-{i:04}.json")))
         .filter(|p| p.exists())
@@ -573,7 +583,13 @@ fn a_search_killed_mid_trial_resumes_that_trial_and_no_finished_one() {
         "{}",
         finished.len()
     );
-    // Resumed: the finished trials are kept as they were, the rest run, the table is whole.
+    finished
+}
+
+/// Runs the stopped search of `dir` again: it resumes, keeps the `finished` trials as they
+/// were, runs the others, and its table is whole.
+fn resumes(args: &[String], dir: &std::path::Path, finished: &[(std::path::PathBuf, Vec<u8>)]) {
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let out = nerve(&args);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
@@ -584,12 +600,24 @@ fn a_search_killed_mid_trial_resumes_that_trial_and_no_finished_one() {
         )),
         "{stderr}"
     );
-    for (path, bytes) in &finished {
+    for (path, bytes) in finished {
         assert_eq!(&std::fs::read(path).unwrap(), bytes, "{}", path.display());
     }
     let csv = std::fs::read_to_string(dir.join("results.csv")).unwrap();
     assert_eq!(csv.lines().count(), 7, "{csv}");
     assert!(!csv.contains("failed"), "{csv}");
+}
+
+#[test]
+fn a_search_killed_mid_trial_resumes_that_trial_and_no_finished_one() {
+    let dir = common::scratch().join("tune-killed");
+    let args = six_trial_search("resume.toml", &dir, "1");
+    // The search and its trial process, killed outright (kill -9 of the process group) once
+    // the first trial has its result.
+    let search = start_search(&args, &dir);
+    signal_group(search, "-9");
+    let finished = finished_trials(&dir);
+    resumes(&args, &dir, &finished);
 }
 
 #[test]
@@ -700,47 +728,11 @@ fn early_stopping_inside_a_trial_stops_each_fold_as_cv_does() {
 
 #[test]
 fn ctrl_c_stops_a_search_with_a_consistent_table_and_the_same_command_resumes_it() {
-    use std::os::unix::process::CommandExt as _;
-    let space = file(
-        "interrupt.toml",
-        "[optimizer]\nlearning_rate = [0.003, 0.01, 0.03]\n\n[training]\nbatch_size = [16, 32]\n",
-    );
     let dir = common::scratch().join("tune-interrupted");
-    let _ = std::fs::remove_dir_all(&dir);
-    let args = [
-        "tune",
-        "--data",
-        "iris",
-        "--space",
-        &space,
-        "--epochs",
-        "300",
-        "--jobs",
-        "2",
-        "--refit",
-        "false",
-        "--out",
-        dir.to_str().unwrap(),
-    ];
+    let args = six_trial_search("interrupt.toml", &dir, "2");
     // Ctrl-C as a terminal sends it: SIGINT to the search and its trial processes (one process
     // group), once the first trial has its result.
-    let search = std::process::Command::new(env!("CARGO_BIN_EXE_nerve"))
-        .args(args)
-        .stderr(std::process::Stdio::piped())
-        .process_group(0)
-        .spawn()
-        .unwrap();
-    let first = dir.join("trials/trial-0000.json");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-    while !first.exists() {
-        assert!(std::time::Instant::now() < deadline, "no trial finished");
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-    std::process::Command::new("kill")
-        .args(["-INT", "--", &format!("-{}", search.id())])
-        .status()
-        .unwrap();
-    let out = search.wait_with_output().unwrap();
+    let out = signal_group(start_search(&args, &dir), "-INT");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{stderr}");
     assert!(
@@ -750,16 +742,8 @@ fn ctrl_c_stops_a_search_with_a_consistent_table_and_the_same_command_resumes_it
     // One message, the search's: its trial processes are quiet.
     assert_eq!(stderr.matches("interrupted:").count(), 1, "{stderr}");
     // The table holds exactly the finished trials, none of them failed; a stopped trial has no
-    // result (it runs again), and no file is left half-written.
-    let finished: Vec<(std::path::PathBuf, Vec<u8>)> = (0..6)
-        .map(|i| dir.join(format!("trials/trial-{i:04}.json")))
-        .filter(|p| p.exists())
-        .map(|p| {
-            let bytes = std::fs::read(&p).unwrap();
-            (p, bytes)
-        })
-        .collect();
-    assert!(finished.len() < 6, "{}", finished.len());
+    // result (it runs again), and no file is left half-written, no lock held.
+    let finished = finished_trials(&dir);
     let csv = std::fs::read_to_string(dir.join("results.csv")).unwrap();
     assert_eq!(csv.lines().count(), finished.len() + 1, "{csv}");
     assert!(!csv.contains("failed"), "{csv}");
@@ -770,20 +754,5 @@ fn ctrl_c_stops_a_search_with_a_consistent_table_and_the_same_command_resumes_it
         .filter(|name| name.contains(".tmp") || name.starts_with('.'))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
-    // Resumed: the finished trials are kept as they were, the others run.
-    let again = nerve(&args);
-    let stderr = String::from_utf8_lossy(&again.stderr);
-    assert!(again.status.success(), "{stderr}");
-    assert!(
-        stderr.contains(&format!(
-            "resuming: {} of 6 trials already ran",
-            finished.len()
-        )),
-        "{stderr}"
-    );
-    for (path, bytes) in &finished {
-        assert_eq!(&std::fs::read(path).unwrap(), bytes, "{}", path.display());
-    }
-    let csv = std::fs::read_to_string(dir.join("results.csv")).unwrap();
-    assert_eq!(csv.lines().count(), 7, "{csv}");
+    resumes(&args, &dir, &finished);
 }
