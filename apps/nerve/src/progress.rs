@@ -2,6 +2,8 @@
 //! JSON lines on stdout besides; and the Ctrl-C flag.
 
 use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -13,14 +15,29 @@ use crate::numbers::{duration, score, significant, value};
 /// Set by the first Ctrl-C: training ends after the current epoch.
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
-/// Installs the Ctrl-C handler: the first press sets the flag the command polls and prints
-/// `what` (what the command does now, e.g. "finishing this epoch, then saving the run"; nothing
-/// when `None`, for a process whose parent speaks for it), the second aborts at once.
+/// The environment variable a parent process (`nerve tune`) sets for its children: the path of
+/// a file whose existence is, to them, a Ctrl-C. A signal sent to the parent alone
+/// (`kill -INT PID`) then stops its trials and refit too, each once, at an epoch's end.
+pub(crate) const STOP_FILE_ENV: &str = "NERVE_STOP_FILE";
+
+/// The file this process creates on its first Ctrl-C, for its children (see
+/// [`stop_children_by`]).
+static CHILDREN_STOP_FILE: OnceLock<PathBuf> = OnceLock::new();
+
+/// Installs the Ctrl-C handler: the first press sets the flag the command polls, creates the
+/// children's stop file if there is one, and prints `what` (what the command does now, e.g.
+/// "finishing this epoch, then saving the run"); the second aborts at once. With `None`, for a
+/// process whose parent speaks for it, neither press prints anything.
 pub(crate) fn catch_interrupts(what: Option<&'static str>) {
     let installed = ctrlc::set_handler(move || {
         if INTERRUPTED.swap(true, Ordering::SeqCst) {
-            eprintln!("\ninterrupted again: aborting now");
+            if what.is_some() {
+                eprintln!("\ninterrupted again: aborting now");
+            }
             std::process::exit(130);
+        }
+        if let Some(path) = CHILDREN_STOP_FILE.get() {
+            let _ = std::fs::write(path, b"");
         }
         if let Some(what) = what {
             eprintln!("\ninterrupted: {what} (Ctrl-C again aborts at once)");
@@ -31,9 +48,35 @@ pub(crate) fn catch_interrupts(what: Option<&'static str>) {
     }
 }
 
-/// Whether Ctrl-C was pressed.
+/// Makes this process's first Ctrl-C create `path`, which its children, started with
+/// [`STOP_FILE_ENV`] set to it, take as their own Ctrl-C. A stale file at `path` is removed
+/// first; the returned guard removes it again when dropped.
+pub(crate) fn stop_children_by(path: PathBuf) -> StopFile {
+    let _ = std::fs::remove_file(&path);
+    let _ = CHILDREN_STOP_FILE.set(path.clone());
+    if interrupted() {
+        let _ = std::fs::write(&path, b"");
+    }
+    StopFile(path)
+}
+
+/// Removes the children's stop file when dropped.
+pub(crate) struct StopFile(PathBuf);
+
+impl Drop for StopFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Whether Ctrl-C was pressed (or, in a child of `nerve tune`, its parent's stop file exists).
 pub(crate) fn interrupted() -> bool {
+    static STOP_FILE: OnceLock<Option<PathBuf>> = OnceLock::new();
     INTERRUPTED.load(Ordering::SeqCst)
+        || STOP_FILE
+            .get_or_init(|| std::env::var_os(STOP_FILE_ENV).map(PathBuf::from))
+            .as_ref()
+            .is_some_and(|path| path.exists())
 }
 
 /// How progress is shown on stderr.

@@ -756,3 +756,88 @@ fn ctrl_c_stops_a_search_with_a_consistent_table_and_the_same_command_resumes_it
     assert!(leftovers.is_empty(), "{leftovers:?}");
     resumes(&args, &dir, &finished);
 }
+
+/// A search and its collect run with 1 trial of 2 folds at `epochs` on iris, planned into
+/// `dir`; returns the trial file.
+fn one_trial_plan(dir: &std::path::Path, epochs: &str) -> String {
+    let space = file("one.toml", "[optimizer]\nlearning_rate = [0.01]\n");
+    let _ = std::fs::remove_dir_all(dir);
+    tune(&[
+        "--data",
+        "iris",
+        "--space",
+        &space,
+        "--epochs",
+        epochs,
+        "--folds",
+        "2",
+        "--plan",
+        dir.to_str().unwrap(),
+    ]);
+    dir.join("trials/trial-0000.toml")
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn a_trial_or_refit_stops_when_its_search_is_interrupted_even_by_a_signal_to_the_search_alone() {
+    // A trial process of a search whose stop file exists stops at once, as on Ctrl-C: no
+    // result, so the trial runs again.
+    let dir = common::scratch().join("tune-stop-file");
+    let trial = one_trial_plan(&dir, "50");
+    let stop = dir.join("stop");
+    std::fs::write(&stop, b"").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_nerve"))
+        .args(["tune", "--quiet", "--run-trial", &trial])
+        .env("NERVE_STOP_FILE", &stop)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!dir.join("trials/trial-0000.json").exists());
+    // SIGINT to `nerve tune --collect` alone (not its process group) while it refits: the
+    // refit stops, its unfinished run is removed, the table is printed, exit 130; collecting
+    // again refits.
+    let dir = common::scratch().join("tune-refit-stopped");
+    let trial = one_trial_plan(&dir, "4000");
+    ok(&["tune", "--quiet", "--run-trial", &trial]);
+    let collect = std::process::Command::new(env!("CARGO_BIN_EXE_nerve"))
+        .args(["tune", "--collect", dir.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = dir.join("refit");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while !started.exists() {
+        assert!(std::time::Instant::now() < deadline, "no refit started");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    std::process::Command::new("kill")
+        .args(["-INT", &collect.id().to_string()])
+        .status()
+        .unwrap();
+    let out = collect.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted during the refit"), "{stderr}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("Best settings:"),
+        "{stderr}"
+    );
+    assert!(!started.exists(), "{stderr}");
+    assert!(!dir.join(".nerve.stop").exists());
+    let again = tune(&["--collect", dir.to_str().unwrap()]);
+    assert!(again.contains("Refitted on every training row"), "{again}");
+    assert!(started.join("model.safetensors").is_file());
+}

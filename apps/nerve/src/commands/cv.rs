@@ -104,8 +104,18 @@ pub(crate) fn run(args: CvArgs) -> Result<ExitCode> {
     let mut results: Vec<FoldResult> = Vec::with_capacity(folds.len());
     for fold in &folds {
         let name = fold_name(fold.repeat, fold.index, args.repeats);
-        let result = run_fold(&config, &prepared, fold, &device, &mut StopOnInterrupt)
-            .map_err(|err| err.context(format!("fold {name} of {}", folds.len())))?;
+        let result = match run_fold(&config, &prepared, fold, &device, &mut StopOnInterrupt) {
+            Ok(result) => result,
+            Err(_) if crate::progress::interrupted() => {
+                eprintln!(
+                    "interrupted in fold {name}: {} of {} folds ran, too few to summarize",
+                    results.len(),
+                    folds.len()
+                );
+                return Ok(ExitCode::from(130));
+            }
+            Err(err) => return Err(err.context(format!("fold {name} of {}", folds.len()))),
+        };
         if !args.quiet {
             let shown = result
                 .score(metric)

@@ -118,6 +118,10 @@ struct Search {
     base: toml::Table,
 }
 
+/// The file a search creates, on its first Ctrl-C, for its trial and refit processes: to them,
+/// a Ctrl-C of their own (see `progress::STOP_FILE_ENV`).
+const STOP_FILE: &str = ".nerve.stop";
+
 /// Runs `nerve tune`.
 pub(crate) fn run(args: TuneArgs) -> Result<ExitCode> {
     if let Some(path) = &args.run_trial {
@@ -142,10 +146,9 @@ pub(crate) fn run(args: TuneArgs) -> Result<ExitCode> {
             Ran::Interrupted => Ok(ExitCode::from(130)),
         };
     }
-    crate::progress::catch_interrupts(Some(
-        "stopping the running trials; the same command again resumes the search",
-    ));
+    crate::progress::catch_interrupts(Some("stopping; the same command again resumes the search"));
     if let Some(dir) = &args.collect {
+        let _stop = crate::progress::stop_children_by(dir.join(STOP_FILE));
         return collect(dir, args.refit);
     }
     let Some(space_path) = &args.space else {
@@ -177,6 +180,7 @@ pub(crate) fn run(args: TuneArgs) -> Result<ExitCode> {
         )),
     };
     let _lock = crate::run_lock::RunLock::acquire(&dir)?;
+    let _stop = crate::progress::stop_children_by(dir.join(STOP_FILE));
     write_plan(&dir, &search, &plans)?;
     let jobs = args
         .jobs
@@ -187,11 +191,17 @@ pub(crate) fn run(args: TuneArgs) -> Result<ExitCode> {
     let interrupted = run_pending(&dir, plans.len(), jobs, args.quiet)?;
     if interrupted {
         // The finished trials' table, consistent; the rest run when the search is resumed.
-        let _ = write_table(&dir, false);
-        eprintln!(
-            "interrupted; the finished trials are in {}; run the same command again to resume",
-            dir.join("results.csv").display()
-        );
+        let finished = write_table(&dir, false).map_or(0, |(_, results)| results.len());
+        if finished == 0 {
+            eprintln!(
+                "interrupted before any trial finished; run the same command again to resume"
+            );
+        } else {
+            eprintln!(
+                "interrupted; the {finished} finished trials are in {}; run the same command again to resume",
+                dir.join("results.csv").display()
+            );
+        }
         return Ok(ExitCode::from(130));
     }
     collect(&dir, args.refit)
@@ -331,6 +341,7 @@ fn run_pending(dir: &Path, count: usize, jobs: usize, quiet: bool) -> Result<boo
             let child = Command::new(&exe)
                 .args(["tune", "--quiet", "--run-trial"])
                 .arg(&path)
+                .env(crate::progress::STOP_FILE_ENV, dir.join(STOP_FILE))
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .spawn()
@@ -357,7 +368,7 @@ fn run_pending(dir: &Path, count: usize, jobs: usize, quiet: bool) -> Result<boo
                     // The table as it stands, after each trial.
                     write_table(dir, false)?;
                 }
-                None if stopped_by_interrupt(&status) => {}
+                None if stopped_by_interrupt() => {}
                 None => {
                     // The process died without a result (killed, out of memory): a failed
                     // trial, recorded so the search can rank it.
@@ -375,15 +386,12 @@ fn run_pending(dir: &Path, count: usize, jobs: usize, quiet: bool) -> Result<boo
     Ok(crate::progress::interrupted())
 }
 
-/// Whether a trial process ended for Ctrl-C (its own exit code 130, or SIGINT before its
-/// handler was set), so its trial runs again when the search resumes. The parent's flag may be
-/// set a moment after the child's, so it is asked again after a pause.
-fn stopped_by_interrupt(status: &std::process::ExitStatus) -> bool {
-    #[cfg(unix)]
-    let by_signal = std::os::unix::process::ExitStatusExt::signal(status) == Some(2);
-    #[cfg(not(unix))]
-    let by_signal = false;
-    if status.code() == Some(130) || by_signal || crate::progress::interrupted() {
+/// Whether a trial process that ended without a result was stopped by the search's own Ctrl-C
+/// (so its trial runs again when the search resumes), rather than dying alone (killed, out of
+/// memory, or interrupted by a signal sent to it only: a failed trial). A Ctrl-C reaches the
+/// trial and the search at once, so the search's flag is asked again after a pause.
+fn stopped_by_interrupt() -> bool {
+    if crate::progress::interrupted() {
         return true;
     }
     std::thread::sleep(std::time::Duration::from_millis(200));
@@ -450,8 +458,8 @@ fn ranked(dir: &Path, complete: bool) -> Result<(Search, Vec<TrialResult>)> {
     }
     let sign = if search.greater_is_better { -1.0 } else { 1.0 };
     results.sort_by(|a, b| match (a.mean, b.mean) {
-        (Some(x), Some(y)) => (sign * x)
-            .total_cmp(&(sign * y))
+        (Some(x), Some(y)) => (sign * rank_key(x))
+            .total_cmp(&(sign * rank_key(y)))
             .then(a.trial.cmp(&b.trial)),
         (Some(_), None) => std::cmp::Ordering::Less,
         (None, Some(_)) => std::cmp::Ordering::Greater,
@@ -533,13 +541,21 @@ fn write_table(dir: &Path, complete: bool) -> Result<(Search, Vec<TrialResult>)>
     Ok((search, results))
 }
 
+/// A mean as the ranking compares it: to 12 significant digits. The same fold scores summed in
+/// another order, or equal fractions of different folds (341 of 360 rows right, however they
+/// fall), differ in the last bits of a double; the ranking takes them as the tie they are.
+fn rank_key(mean: f64) -> f64 {
+    format!("{mean:.11e}").parse().unwrap_or(mean)
+}
+
 /// The rank of each of the ranked `results`, as scikit-learn's `rank_test_score`
-/// (`scipy.stats.rankdata(method="min")`): tied means share the best rank of their group, the
-/// next mean ranks after all of them; failed trials all rank after every scored one.
+/// (`scipy.stats.rankdata(method="min")`): tied means (equal to 12 significant digits, see
+/// [`rank_key`]) share the best rank of their group, the next mean ranks after all of them;
+/// failed trials all rank after every scored one.
 fn ranks(results: &[TrialResult]) -> Vec<usize> {
     let mut ranks: Vec<usize> = Vec::with_capacity(results.len());
     for (i, result) in results.iter().enumerate() {
-        let tied = i > 0 && results[i - 1].mean == result.mean;
+        let tied = i > 0 && results[i - 1].mean.map(rank_key) == result.mean.map(rank_key);
         ranks.push(if tied { ranks[i - 1] } else { i + 1 });
     }
     ranks
@@ -679,6 +695,14 @@ fn collect(dir: &Path, refit: bool) -> Result<ExitCode> {
     if refit {
         let (path, score) = refit_best(dir, &best_path, &search.metric)?;
         match score {
+            Refit::Interrupted => {
+                print(&text)?;
+                eprintln!(
+                    "interrupted during the refit (its unfinished run removed); `nerve tune --collect {}` refits",
+                    dir.display()
+                );
+                return Ok(ExitCode::from(130));
+            }
             Refit::Score(score) => writeln!(
                 text,
                 "Refitted on every training row: test {} {} ({})",
@@ -748,6 +772,8 @@ enum Refit {
     Undefined,
     /// `--test-split 0`: no test rows.
     NoTestRows,
+    /// Ctrl-C stopped it.
+    Interrupted,
 }
 
 /// Trains `best` (a config file) into `dir/refit` with `nerve train`, and reads its test score
@@ -760,9 +786,21 @@ fn refit_best(dir: &Path, best: &Path, metric: &str) -> Result<(PathBuf, Refit)>
         .arg(best)
         .arg("--out")
         .arg(&out)
+        .env(crate::progress::STOP_FILE_ENV, dir.join(STOP_FILE))
         .stdin(Stdio::null())
         .output()
         .context("cannot start the refit")?;
+    if crate::progress::interrupted() || output.status.code() == Some(130) {
+        // Stopped partway: its run folder would pass for the refit.
+        match std::fs::remove_dir_all(&out) {
+            Err(err) if err.kind() != std::io::ErrorKind::NotFound => {
+                return Err(err).with_context(|| {
+                    format!("cannot remove the interrupted refit {}", out.display())
+                });
+            }
+            _ => return Ok((out, Refit::Interrupted)),
+        }
+    }
     if !output.status.success() {
         bail!(
             "the refit of {} failed: {}",
@@ -836,6 +874,33 @@ mod tests {
             .map(|(i, &m)| result(i, m))
             .collect();
         assert_eq!(ranks(&results), [1, 1, 3, 3, 3, 6, 7, 7]);
+        // The same fold scores in two orders (the helper's report: iris trials 2 and 9,
+        // 0.9666666666666668 and 0.9666666666666666) are one mean, and so are 341 of 360 rows
+        // right however they fall over 15 folds of 24.
+        let mean = |right: &[f64]| {
+            let scores: Vec<f64> = right.iter().map(|r| r / 24.0).collect();
+            crate::cross_validation::mean_std(&scores).unwrap().0
+        };
+        let forward = mean(&[23., 24., 22., 23., 24.]);
+        let backward = mean(&[23., 22., 24., 24., 23.]);
+        assert_ne!(forward, backward);
+        assert_eq!(
+            ranks(&[result(0, Some(backward)), result(1, Some(forward))]),
+            [1, 1]
+        );
+        let a = mean(&[
+            24., 24., 23., 23., 22., 23., 23., 23., 22., 22., 23., 23., 23., 22., 21.,
+        ]);
+        let b = mean(&[
+            21., 22., 23., 23., 23., 22., 22., 23., 23., 23., 22., 23., 23., 24., 24.,
+        ]);
+        assert_ne!(a, b);
+        assert_eq!(ranks(&[result(0, Some(a)), result(1, Some(b))]), [1, 1]);
+        // Means that differ in a real digit do not tie.
+        assert_eq!(
+            ranks(&[result(0, Some(0.9472)), result(1, Some(0.9471))]),
+            [1, 2]
+        );
         assert_eq!(ranks(&results[..1]), [1]);
         assert!(ranks(&[]).is_empty());
     }
