@@ -790,8 +790,11 @@ fn refit_best(dir: &Path, best: &Path, metric: &str) -> Result<(PathBuf, Refit)>
         .stdin(Stdio::null())
         .output()
         .context("cannot start the refit")?;
-    if crate::progress::interrupted() || output.status.code() == Some(130) {
-        // Stopped partway: its run folder would pass for the refit.
+    if !output.status.success()
+        && (crate::progress::interrupted() || output.status.code() == Some(130))
+    {
+        // Stopped partway: its run folder would pass for the refit. (A refit that ended before
+        // the Ctrl-C reached it is whole, and kept.)
         match std::fs::remove_dir_all(&out) {
             Err(err) if err.kind() != std::io::ErrorKind::NotFound => {
                 return Err(err).with_context(|| {
