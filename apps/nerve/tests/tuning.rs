@@ -354,36 +354,8 @@ fn jobs_one_and_two_and_plan_run_collect_give_the_same_scores() {
         "[optimizer]\nlearning_rate = { log-uniform = [0.001, 0.1] }\n\n[training]\nnum_epochs = { int = [5, 30] }\n",
     );
     let base = common::scratch();
-    let search = |dir: &str, jobs: &str| {
-        let dir = base.join(dir);
-        let _ = std::fs::remove_dir_all(&dir);
-        tune(&[
-            "--data",
-            "wine",
-            "--space",
-            &space,
-            "--trials",
-            "4",
-            "--search-seed",
-            "3",
-            "--folds",
-            "3",
-            "--jobs",
-            jobs,
-            "--refit",
-            "false",
-            "--out",
-            dir.to_str().unwrap(),
-        ]);
-        trials_of(&dir)
-    };
-    let one = search("tune-j1", "1");
-    assert_eq!(one.len(), 4);
-    assert_eq!(search("tune-j2", "2"), one);
-    // Plan, then each trial in its own process (two at once), then collect.
-    let planned = base.join("tune-plan");
-    let _ = std::fs::remove_dir_all(&planned);
-    tune(&[
+    // The one search every way below runs.
+    let shared = [
         "--data",
         "wine",
         "--space",
@@ -394,9 +366,28 @@ fn jobs_one_and_two_and_plan_run_collect_give_the_same_scores() {
         "3",
         "--folds",
         "3",
-        "--plan",
-        planned.to_str().unwrap(),
-    ]);
+    ];
+    let search = |dir: &str, jobs: &str| {
+        let dir = base.join(dir);
+        let _ = std::fs::remove_dir_all(&dir);
+        let own = [
+            "--jobs",
+            jobs,
+            "--refit",
+            "false",
+            "--out",
+            dir.to_str().unwrap(),
+        ];
+        tune(&[&shared[..], &own[..]].concat());
+        trials_of(&dir)
+    };
+    let one = search("tune-j1", "1");
+    assert_eq!(one.len(), 4);
+    assert_eq!(search("tune-j2", "2"), one);
+    // Plan, then each trial in its own process (two at once), then collect.
+    let planned = base.join("tune-plan");
+    let _ = std::fs::remove_dir_all(&planned);
+    tune(&[&shared[..], &["--plan", planned.to_str().unwrap()][..]].concat());
     assert!(!planned.join("results.csv").exists());
     let children: Vec<std::process::Child> = (0..4)
         .map(|i| {
