@@ -832,3 +832,23 @@ fn a_trial_or_refit_stops_when_its_search_is_interrupted_even_by_a_signal_to_the
     assert!(again.contains("Refitted on every training row"), "{again}");
     assert!(started.join("model.safetensors").is_file());
 }
+
+#[test]
+fn cv_stopped_like_ctrl_c_exits_130_without_a_summary() {
+    // The stop file a search gives its children is, to any nerve command, a Ctrl-C: cv stops
+    // in its first fold, says so, and exits 130 (not an error's 1).
+    let stop = common::scratch().join("cv-stop");
+    std::fs::write(&stop, b"").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_nerve"))
+        .args(["cv", "--data", "iris", "--epochs", "50"])
+        .env("NERVE_STOP_FILE", &stop)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("interrupted in fold 1: 0 of 5 folds ran"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("error"), "{stderr}");
+}
