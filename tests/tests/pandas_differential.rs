@@ -4,9 +4,12 @@
 //! trailing delimiters, CRLF, byte-order marks and UTF-16, reads each with
 //! `pandas.read_csv`, and records what nerve must make of every column: pandas' reading, or
 //! the difference README.md documents (thousands / currency / percent stripped, dates,
-//! truth values and equal numbers as one level, long integers as codes, `na` in any case,
-//! unnamed columns). This test reads each file with nerve (detecting the delimiter, which
-//! pandas is given) and compares.
+//! truth values and equal numbers as one level, long integers and numbers with leading zeros
+//! as codes, date-times with their offsets dropped, `na` in any case, unnamed columns). This
+//! test reads each file with nerve (detecting the delimiter, which pandas is given) and
+//! compares; it also checks that every cell shows as the file writes it, and that row-number
+//! columns (pandas' `index=True`, R's `rownames`), read as pandas reads them, are then left
+//! out of the features (issue 34).
 //!
 //! Needs `python3` with pandas; skips (saying so) without, unless `NERVE_REQUIRE_PANDAS=1`
 //! (set by `.ci/run`, which installs pandas).
@@ -16,7 +19,10 @@
 use std::collections::{BTreeMap, HashMap};
 use std::process::Command;
 
-use nerve_data::{ColumnData, CsvOptions, Table, TableReader};
+use nerve_data::{
+    ColumnData, ColumnRole, CsvOptions, Missing, Note, PrepareOptions, SplitOptions, Table,
+    TableReader, Task, prepare,
+};
 use serde_json::Value;
 
 fn pandas_available() -> bool {
@@ -32,6 +38,62 @@ fn pandas_available() -> bool {
         eprintln!("skipped: python3 with pandas is not installed (pip install pandas)");
     }
     found
+}
+
+/// The first cell of a column that nerve does not show as the file writes it.
+fn shown_as_written(table: &Table, expected: &Value) -> Result<(), String> {
+    let name = expected["name"].as_str().unwrap();
+    let column = table.column(name).map_err(|e| e.to_string())?;
+    for (row, written) in expected["written"].as_array().unwrap().iter().enumerate() {
+        if let Some(written) = written.as_str()
+            && column.display(row) != written
+        {
+            return Err(format!(
+                "row {row} shows as `{}`, the file writes `{written}`",
+                column.display(row)
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Why the columns' roles differ from what is expected, if they do: a row-number column is
+/// left out as one, no other column is. `None` when the file cannot be prepared at all (a
+/// generated file may hold nothing to train on).
+fn roles_differ(table: &Table, columns: &[Value]) -> Option<Result<(), String>> {
+    let options = PrepareOptions {
+        target: Some("y".to_owned()),
+        task: Some(Task::Regression),
+        missing: Missing::Impute,
+        split: SplitOptions {
+            test: 0.0,
+            ..SplitOptions::default()
+        },
+        ..PrepareOptions::default()
+    };
+    let prepared = prepare(table.clone(), &options).ok()?;
+    let flagged: Vec<&str> = prepared
+        .notes
+        .iter()
+        .filter_map(|note| match note {
+            Note::RowNumbers { column, .. } => Some(column.as_str()),
+            _ => None,
+        })
+        .collect();
+    for column in columns {
+        let Some(name) = column["name"].as_str() else {
+            continue;
+        };
+        let expected = column["row_numbers"].as_bool() == Some(true);
+        let role = prepared.roles.columns.iter().find(|(n, _)| n == name);
+        if expected && (role.map(|(_, r)| r) != Some(&ColumnRole::RowNumbers) || !flagged.contains(&name)) {
+            return Some(Err(format!("`{name}` holds row numbers, but its role is {role:?}")));
+        }
+        if !expected && flagged.contains(&name) {
+            return Some(Err(format!("`{name}` was taken for row numbers")));
+        }
+    }
+    Some(Ok(()))
 }
 
 /// Why nerve's column differs from what the expectation says, if it does.
@@ -162,6 +224,7 @@ fn nerve_reads_csv_columns_as_pandas_does_but_for_documented_differences() {
     let mut failures = Vec::new();
     let files = expected.as_array().unwrap();
     let mut columns = 0;
+    let (mut row_number_files, mut unprepared) = (0, 0);
     for file in files {
         let path = file["file"].as_str().unwrap();
         // nerve detects the delimiter; pandas was told it.
@@ -183,7 +246,7 @@ fn nerve_reads_csv_columns_as_pandas_does_but_for_documented_differences() {
                 continue;
             }
             kept.push(column["name"].as_str().unwrap().to_owned());
-            match compare(&table, column) {
+            match compare(&table, column).and_then(|()| shown_as_written(&table, column)) {
                 Ok(()) => {
                     *by_reason
                         .entry(column["reason"].as_str().unwrap().to_owned())
@@ -198,11 +261,23 @@ fn nerve_reads_csv_columns_as_pandas_does_but_for_documented_differences() {
                 "{path}: nerve's columns {names:?}, expected {kept:?}"
             ));
         }
+        let columns = file["columns"].as_array().unwrap();
+        let indexed = columns.iter().any(|c| c["row_numbers"].as_bool() == Some(true));
+        match roles_differ(&table, columns) {
+            Some(Ok(())) if indexed => row_number_files += 1,
+            Some(Ok(())) => {}
+            Some(Err(why)) => failures.push(format!("{path}: {why}")),
+            None => unprepared += 1,
+        }
     }
     let agree = by_reason.get("same").copied().unwrap_or(0);
     eprintln!(
-        "{} files, {columns} columns: {agree} read as pandas reads them, the rest as documented: {by_reason:?}",
+        "{} files, {columns} columns: {agree} read as pandas reads them, the rest as documented: {by_reason:?}; row numbers left out in {row_number_files} files; {unprepared} files with nothing to train on",
         files.len()
+    );
+    assert!(
+        row_number_files >= 40 && unprepared * 10 < files.len(),
+        "too few files had their roles checked: {row_number_files} with row numbers, {unprepared} unprepared"
     );
     assert!(
         failures.is_empty(),

@@ -63,7 +63,7 @@ pub(crate) fn report_at(
             )?)
         }
         None => {
-            let decode = |v: &f32| f64::from(p.decode_value(*v));
+            let decode = |v: &f32| p.decode_value(*v);
             let predicted: Vec<f64> = outputs.iter().map(decode).collect();
             let actual: Vec<f64> = data.targets().iter().map(decode).collect();
             Report::Regression(RegressionReport::new(&predicted, &actual))

@@ -36,7 +36,7 @@ pub(crate) enum Predictions {
     /// Index into [`Predictor::labels`], per row.
     Classes(Vec<usize>),
     /// The predicted value, in the target's units, per row.
-    Values(Vec<f32>),
+    Values(Vec<f64>),
 }
 
 impl Predictor {
@@ -122,7 +122,7 @@ impl Predictor {
         }
         // A regression value is checked in the target's units too: undoing the scaling can
         // overflow an output that was finite.
-        let values: Option<Vec<f32>> = p.labels().is_none().then(|| {
+        let values: Option<Vec<f64>> = p.labels().is_none().then(|| {
             probabilities
                 .chunks(width)
                 .map(|row| p.decode_value(row[0]))

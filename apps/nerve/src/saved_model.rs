@@ -68,6 +68,12 @@ pub(crate) fn from_bytes(bytes: &[u8], source: &str, device: &Device) -> Result<
     };
     let preprocessor: Preprocessor = serde_json::from_value(field("preprocessing")?)
         .with_context(|| format!("{source}: unreadable `preprocessing` metadata"))?;
+    // Before format 5 the statistics were f32: applied as such, an older model answers as it did.
+    let preprocessor = if info.format_version < 5 {
+        preprocessor.with_f32_statistics()
+    } else {
+        preprocessor
+    };
     let config: RunConfig = serde_json::from_value(field("training")?)
         .with_context(|| format!("{source}: unreadable `training` metadata"))?;
     let (d_input, d_output) = (info.architecture.d_input, info.architecture.d_output);

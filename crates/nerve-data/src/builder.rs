@@ -2,16 +2,19 @@
 //! first spellings) until a cell is text, then categories by value, which become dates when
 //! every level is one — or as a forced [`ColumnKind`].
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::DataError;
 use crate::cell::{
-    LevelKey, NumberFormat, NumberSyntax, ParsedNumber, long_integer, normalized_bits,
+    LevelKey, NumberFormat, NumberSyntax, ParsedNumber, has_leading_zeros, long_integer,
+    normalized_bits,
 };
 use crate::column::{
-    Categorical, Column, ColumnData, ColumnKind, Dates, MAX_SPELLINGS, Numbers, Spellings,
+    Categorical, Column, ColumnData, ColumnKind, Dates, MAX_SPELLINGS, Numbers, OffsetClash,
+    Spellings, format_days,
 };
 use crate::dates::{DateEvidence, DateFields, DateOrder, days_since_epoch, parse_date};
+use crate::written::{Written, is_shown_as_written};
 
 /// Where a cell is, for errors.
 pub(crate) struct Place<'a> {
@@ -36,7 +39,11 @@ impl Place<'_> {
 pub(crate) enum Builder {
     Numeric(NumericBuilder),
     Text(TextBuilder),
-    Date { days: Vec<f64>, order: DateOrder },
+    Date {
+        days: Vec<f64>,
+        order: DateOrder,
+        written: Written,
+    },
 }
 
 pub(crate) struct NumericBuilder {
@@ -45,6 +52,9 @@ pub(crate) struct NumericBuilder {
     /// Whether the values carry a percent sign, set by the first value.
     percent: Option<bool>,
     spellings: Option<Spellings>,
+    /// The cells not written as the column shows their value (its first spelling, or its
+    /// shortest form once `spellings` is gone).
+    written: Written,
     /// The first cell that parsed as a number but not a finite `f32` (`inf`, `1e40`).
     first_non_finite: Option<(u64, String)>,
     /// `Some` when the column must be numeric: with a model's format, or `None` to detect one.
@@ -65,11 +75,17 @@ pub(crate) struct TextBuilder {
     first_text: Option<(u64, String)>,
     /// The first non-missing cell (stands in for `first_text` when every cell is a number).
     first_cell: Option<(u64, String)>,
-    /// Evidence that every level is a date, and each level's fields; `None` once one is not
-    /// (or when the column is forced to be categorical).
-    dates: Option<(DateEvidence, Vec<DateFields>)>,
+    /// The first number written with leading zeros, in an inferred column.
+    leading_zeros: Option<(u64, String)>,
+    /// Evidence that every level is a date, each level's fields and the line it first
+    /// appeared on; `None` once one is not (or when the column is forced to be categorical).
+    dates: Option<(DateEvidence, Vec<(DateFields, u64)>)>,
     /// Levels keyed by their exact text ([`ColumnKind::Text`]), not by value.
     exact: bool,
+    /// The type is being inferred from the cells (the column started as numbers).
+    inferred: bool,
+    /// The cells not written as their level's first spelling.
+    written: Written,
 }
 
 impl Builder {
@@ -88,6 +104,7 @@ impl Builder {
             Some(ColumnKind::Date(order)) => Builder::Date {
                 days: Vec::new(),
                 order,
+                written: Written::default(),
             },
         }
     }
@@ -126,7 +143,11 @@ impl Builder {
                 }
             }
             Builder::Text(text) => text.push(cell, place, syntax),
-            Builder::Date { days, order } => match cell {
+            Builder::Date {
+                days,
+                order,
+                written,
+            } => match cell {
                 None => days.push(f64::NAN),
                 Some(text) => {
                     let value = parse_date(text)
@@ -134,6 +155,9 @@ impl Builder {
                         .ok_or_else(|| {
                             place.error(format!("a date written {}", order.pattern()), text)
                         })?;
+                    if !is_iso_day(text, value) {
+                        written.push(days.len(), text);
+                    }
                     days.push(value);
                 }
             },
@@ -160,17 +184,30 @@ impl Builder {
                     format: numbers.format,
                     spellings: numbers.spellings,
                     ambiguous_comma,
+                    written: numbers.written,
                 })
             }
             Builder::Text(text) => text.finish(),
-            Builder::Date { days, order } => ColumnData::Date(Dates {
+            Builder::Date {
+                days,
+                order,
+                written,
+            } => ColumnData::Date(Dates {
                 days,
                 order,
                 ambiguous: false,
+                offsets: None,
+                written,
             }),
         };
         Ok(Column { name, data })
     }
+}
+
+/// Whether a date cell is written as nerve shows its day count: `yyyy-mm-dd`, with no time.
+fn is_iso_day(text: &str, days: f64) -> bool {
+    let b = text.as_bytes();
+    days.fract() == 0.0 && b.len() == 10 && b[4] == b'-' && b[7] == b'-'
 }
 
 impl NumericBuilder {
@@ -180,6 +217,7 @@ impl NumericBuilder {
             format: forced.flatten().unwrap_or_default(),
             percent: forced.flatten().map(|f| f.percent),
             spellings: Some(Spellings::default()),
+            written: Written::default(),
             first_non_finite: None,
             forced,
             decimal: None,
@@ -201,7 +239,8 @@ impl NumericBuilder {
     }
 
     /// Adds a cell; `Ok(Some(text))` when the cell is text and the column is not forced to be
-    /// numeric: the caller turns the column categorical.
+    /// numeric: the caller turns the column categorical. So does a number written with
+    /// leading zeros (`02134`, `007`): a code, not a quantity.
     fn push<'t>(
         &mut self,
         cell: Option<&'t str>,
@@ -217,8 +256,9 @@ impl NumericBuilder {
         if self.values.is_empty() && !matches!(self.forced, Some(Some(_))) {
             self.format.decimal_comma = syntax.comma_is_decimal();
         }
-        // Integers longer than a float holds exactly are codes or identifiers, not quantities.
-        let parsed = if !forced && long_integer(text).is_some() {
+        // Integers longer than a float holds exactly are codes or identifiers, not quantities;
+        // so are numbers written with leading zeros.
+        let parsed = if !forced && (long_integer(text).is_some() || has_leading_zeros(text)) {
             None
         } else {
             syntax.parse(text)
@@ -262,17 +302,58 @@ impl NumericBuilder {
         if !(value as f32).is_finite() && self.first_non_finite.is_none() {
             self.first_non_finite = Some((place.line, text.to_owned()));
         }
-        if let Some(spellings) = &mut self.spellings {
-            let key = normalized_bits(value);
-            if !spellings.contains_key(&key) {
-                if spellings.len() < MAX_SPELLINGS {
+        let row = self.values.len();
+        let key = normalized_bits(value);
+        match &mut self.spellings {
+            Some(spellings) => match spellings.get(&key) {
+                Some(first) => {
+                    if first != text {
+                        self.written.push(row, text);
+                    }
+                }
+                None if spellings.len() < MAX_SPELLINGS => {
                     spellings.insert(key, text.to_owned());
-                } else {
-                    self.spellings = None;
+                }
+                None => {
+                    self.forget_spellings();
+                    if !is_shown_as_written(text) {
+                        self.written.push(row, text);
+                    }
+                }
+            },
+            None => {
+                if !is_shown_as_written(text) {
+                    self.written.push(row, text);
                 }
             }
         }
         self.values.push(value);
+    }
+
+    /// Drops the first spellings (too many distinct values to keep), so the values show in
+    /// their shortest form from now on; each earlier cell whose first spelling is not that
+    /// form keeps it as its written text.
+    fn forget_spellings(&mut self) {
+        let Some(spellings) = self.spellings.take() else {
+            return;
+        };
+        let differs: HashSet<u64> = spellings
+            .iter()
+            .filter(|(bits, first)| f64::from_bits(**bits).to_string() != **first)
+            .map(|(bits, _)| *bits)
+            .collect();
+        if differs.is_empty() {
+            return;
+        }
+        let mut firsts = Written::default();
+        for (row, &value) in self.values.iter().enumerate() {
+            let bits = normalized_bits(value);
+            if !value.is_nan() && differs.contains(&bits) {
+                firsts.push(row, &spellings[&bits]);
+            }
+        }
+        // A cell already written otherwise than its first spelling keeps its own text.
+        self.written = self.written.merged_with(&firsts);
     }
 
     /// Whether a number's formatting agrees with the column's so far (one thousands separator,
@@ -304,9 +385,11 @@ impl NumericBuilder {
         self.format.percent = self.percent == Some(true);
     }
 
-    /// The column so far as categories: each earlier number a level under its first spelling.
-    fn to_text(&self, syntax: &NumberSyntax) -> TextBuilder {
+    /// The column so far as categories: each earlier number a level under its first spelling
+    /// (the cells written otherwise keep their text).
+    fn to_text(&mut self, syntax: &NumberSyntax) -> TextBuilder {
         let mut text = TextBuilder::new(true);
+        text.inferred = true;
         text.codes.reserve(self.values.capacity());
         for &value in &self.values {
             if value.is_nan() {
@@ -322,10 +405,11 @@ impl NumericBuilder {
             };
             let code = match text.lookup.get(&key) {
                 Some(&code) => code,
-                None => text.add_level(spelling, key),
+                None => text.add_level(spelling, key, 0),
             };
             text.codes.push(code);
         }
+        text.written = std::mem::take(&mut self.written);
         text
     }
 
@@ -343,8 +427,11 @@ impl TextBuilder {
             codes: Vec::new(),
             first_text: None,
             first_cell: None,
+            leading_zeros: None,
             dates: detect_dates.then(|| (DateEvidence::new(), Vec::new())),
             exact: false,
+            inferred: false,
+            written: Written::default(),
         }
     }
 
@@ -369,17 +456,31 @@ impl TextBuilder {
         {
             self.first_text = Some((place.line, text.to_owned()));
         }
+        if self.inferred
+            && self.leading_zeros.is_none()
+            && matches!(key, LevelKey::Number(_))
+            && has_leading_zeros(text)
+        {
+            self.leading_zeros = Some((place.line, text.to_owned()));
+        }
+        let row = self.codes.len();
         let code = match self.lookup.get(&key) {
-            Some(&code) => code,
-            None => self.add_level(text.to_owned(), key),
+            Some(&code) => {
+                if self.levels[code as usize] != text {
+                    self.written.push(row, text);
+                }
+                code
+            }
+            None => self.add_level(text.to_owned(), key, place.line),
         };
         self.codes.push(code);
     }
 
-    fn add_level(&mut self, text: String, key: LevelKey) -> u32 {
+    /// Adds a level first seen on `line`.
+    fn add_level(&mut self, text: String, key: LevelKey, line: u64) -> u32 {
         if let Some((evidence, fields)) = &mut self.dates {
             match parse_date(&text) {
-                Some(f) if evidence.add(&f) => fields.push(f),
+                Some(f) if evidence.add(&f) => fields.push((f, line)),
                 _ => self.dates = None,
             }
         }
@@ -390,30 +491,21 @@ impl TextBuilder {
         code
     }
 
-    fn finish(self) -> ColumnData {
-        if let Some((evidence, fields)) = &self.dates
+    fn finish(mut self) -> ColumnData {
+        if let Some((evidence, fields)) = self.dates.take()
             && let Some(order) = evidence.order()
         {
-            let by_level: Option<Vec<f64>> =
-                fields.iter().map(|f| days_since_epoch(f, order)).collect();
+            let by_level: Option<Vec<f64>> = fields
+                .iter()
+                .map(|(f, _)| days_since_epoch(f, order))
+                .collect();
             if let Some(by_level) = by_level {
-                let days = self
-                    .codes
-                    .iter()
-                    .map(|&code| match code {
-                        Categorical::MISSING => f64::NAN,
-                        code => by_level[code as usize],
-                    })
-                    .collect();
-                return ColumnData::Date(Dates {
-                    days,
-                    order,
-                    ambiguous: evidence.ambiguous(),
-                });
+                return self.into_dates(order, evidence.ambiguous(), &fields, &by_level);
             }
         }
         let first_text = self
             .first_text
+            .clone()
             .or(self.first_cell)
             .unwrap_or_else(|| (0, self.levels.first().cloned().unwrap_or_default()));
         ColumnData::Categorical(Categorical {
@@ -421,13 +513,99 @@ impl TextBuilder {
             keys: self.keys,
             codes: self.codes,
             first_text,
+            has_text: self.first_text.is_some(),
+            leading_zeros: self.leading_zeros,
+            exact: self.exact,
+            inferred: self.inferred,
+            written: self.written,
         })
     }
+
+    /// The column as dates, every level being one (`by_level`: its day count).
+    fn into_dates(
+        self,
+        order: DateOrder,
+        ambiguous: bool,
+        fields: &[(DateFields, u64)],
+        by_level: &[f64],
+    ) -> ColumnData {
+        let days: Vec<f64> = self
+            .codes
+            .iter()
+            .map(|&code| match code {
+                Categorical::MISSING => f64::NAN,
+                code => by_level[code as usize],
+            })
+            .collect();
+        // Shown as ISO dates: a level written otherwise keeps its text for its rows (a cell
+        // written otherwise than its level already has its own).
+        let iso: Vec<bool> = self
+            .levels
+            .iter()
+            .zip(by_level)
+            .map(|(level, &d)| *level == format_days(d))
+            .collect();
+        let mut levels_written = Written::default();
+        for (row, &code) in self.codes.iter().enumerate() {
+            if code != Categorical::MISSING && !iso[code as usize] {
+                levels_written.push(row, &self.levels[code as usize]);
+            }
+        }
+        let written = self.written.merged_with(&levels_written);
+        let offsets = offset_clash(&self.levels, &self.codes, fields, by_level);
+        ColumnData::Date(Dates {
+            days,
+            order,
+            ambiguous,
+            offsets,
+            written,
+        })
+    }
+}
+
+/// Whether the times of a date column carry different UTC offsets (or some none), and how
+/// many of its cells then fall on another day than in UTC.
+fn offset_clash(
+    levels: &[String],
+    codes: &[u32],
+    fields: &[(DateFields, u64)],
+    by_level: &[f64],
+) -> Option<OffsetClash> {
+    let timed: Vec<usize> = (0..fields.len())
+        .filter(|&k| fields[k].0.has_time())
+        .collect();
+    let first = *timed.first()?;
+    let other = *timed
+        .iter()
+        .find(|&&k| fields[k].0.offset != fields[first].0.offset)?;
+    let mut rows_of_level = vec![0usize; levels.len()];
+    for &code in codes {
+        if code != Categorical::MISSING {
+            rows_of_level[code as usize] += 1;
+        }
+    }
+    let other_day = timed
+        .iter()
+        .filter(|&&k| {
+            let local = by_level[k];
+            let utc = local - f64::from(fields[k].0.offset.unwrap_or(0)) / 1440.0;
+            local.floor() != utc.floor()
+        })
+        .map(|&k| rows_of_level[k])
+        .sum();
+    let example = |k: usize| (fields[k].1, levels[k].clone());
+    Some(OffsetClash {
+        first: example(first),
+        other: example(other),
+        other_day,
+        timed: timed.iter().map(|&k| rows_of_level[k]).sum(),
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Note;
 
     fn build(kind: Option<ColumnKind>, cells: &[&str]) -> Result<ColumnData, DataError> {
         let syntax = NumberSyntax::default();
@@ -442,6 +620,152 @@ mod tests {
             builder.push(cell, &place, &syntax)?;
         }
         Ok(builder.finish("c".to_owned(), "t.csv")?.data)
+    }
+
+    fn column(kind: Option<ColumnKind>, cells: &[&str]) -> Column {
+        let syntax = NumberSyntax::default();
+        let mut builder = Builder::new(kind);
+        for (i, cell) in cells.iter().enumerate() {
+            let place = Place {
+                source: "t.csv",
+                column: "c",
+                line: i as u64 + 2,
+            };
+            let cell = (!cell.is_empty()).then_some(*cell);
+            builder.push(cell, &place, &syntax).expect("reads");
+        }
+        builder.finish("c".to_owned(), "t.csv").expect("finishes")
+    }
+
+    fn shown(column: &Column) -> Vec<String> {
+        (0..column.len()).map(|row| column.display(row)).collect()
+    }
+
+    #[test]
+    fn numbers_with_leading_zeros_are_codes() {
+        // Issue 34.1: postal codes. Another instance: a bond's coupon code `007` among `12`.
+        for cells in [&["02134", "10001", "02134", "94105"][..], &["12", "", "007", "5"]] {
+            let data = build(None, cells).expect("reads");
+            let ColumnData::Categorical(c) = &data else {
+                panic!("codes are categories: {data:?}")
+            };
+            assert!(c.inferred && !c.has_text && c.leading_zeros.is_some(), "{c:?}");
+        }
+        let ColumnData::Categorical(c) = build(None, &["10001", "02134"]).expect("reads") else {
+            panic!("categorical")
+        };
+        assert_eq!(c.levels(), ["10001", "02134"]);
+        assert_eq!(c.leading_zeros, Some((3, "02134".to_owned())));
+        // Not codes: `0`, `0.5`, `-0`, `0e3`; and `--numeric` reads codes as numbers.
+        assert!(matches!(
+            build(None, &["0", "0.5", "-0", "0e3", "10"]).expect("reads"),
+            ColumnData::Numeric(_)
+        ));
+        let ColumnData::Numeric(n) =
+            build(Some(ColumnKind::Numeric(None)), &["02134", "10001"]).expect("reads")
+        else {
+            panic!("forced numeric")
+        };
+        assert_eq!(n.values(), [2134.0, 10001.0]);
+    }
+
+    #[test]
+    fn cells_show_as_written() {
+        // Issue 34.5: `$49.57` and `02145` as the file writes them; `3.50`, `1E5`, `7.0` among
+        // `7`, `TRUE` among `True` and day/month/year dates too.
+        let money = column(None, &["$49.57", "$5", "$49.57", "", "$1,250.00"]);
+        assert!(money.is_numeric());
+        assert_eq!(shown(&money), ["$49.57", "$5", "$49.57", "NA", "$1,250.00"]);
+        let plain = column(None, &["3.50", "3.5", "1E5", "100000", "-0", "0"]);
+        assert_eq!(shown(&plain), ["3.50", "3.5", "1E5", "100000", "-0", "0"]);
+        let codes = column(None, &["02145", "7", "7.0", "007", "x"]);
+        assert_eq!(shown(&codes), ["02145", "7", "7.0", "007", "x"]);
+        let truth = column(None, &["True", "TRUE", "false"]);
+        assert_eq!(shown(&truth), ["True", "TRUE", "false"]);
+        let dates = column(None, &["05/03/2024", "25/12/2024", "", "05/03/2024"]);
+        assert!(matches!(dates.data(), ColumnData::Date(_)));
+        assert_eq!(shown(&dates), ["05/03/2024", "25/12/2024", "NA", "05/03/2024"]);
+        let model_dates = column(
+            Some(ColumnKind::Date(DateOrder::Ymd)),
+            &["2024-03-05", "2024-3-6", "2024-03-07T10:00"],
+        );
+        assert_eq!(shown(&model_dates), ["2024-03-05", "2024-3-6", "2024-03-07T10:00"]);
+        // Past the spellings kept per column, every cell still shows as written.
+        let cells: Vec<String> = (0..MAX_SPELLINGS + 10)
+            .map(|i| format!("{}.{}0", i / 2, i % 2))
+            .collect();
+        let cells: Vec<&str> = cells.iter().map(String::as_str).collect();
+        let many = column(None, &cells);
+        assert!(many.is_numeric());
+        assert_eq!(shown(&many), cells);
+        let mut dropped = many.clone();
+        let keep: Vec<bool> = (0..cells.len()).map(|i| i % 3 == 0).collect();
+        dropped.retain(&keep);
+        let kept: Vec<&str> = cells.iter().step_by(3).copied().collect();
+        assert_eq!(shown(&dropped), kept);
+    }
+
+    #[test]
+    fn forced_categories_keep_every_spelling() {
+        // Issue 34.4: part codes `1E5` and `100000` are different parts under --categorical
+        // (ColumnKind::Text), one level by value when inferred.
+        let cells = ["1E5", "100000", "2E3", "2000", "7E1", "70", "31", "32"];
+        assert_eq!(levels(&build(Some(ColumnKind::Text), &cells).expect("reads")).len(), 8);
+        let inferred = column(None, &[&cells[..], &["x"]].concat());
+        let ColumnData::Categorical(c) = inferred.data() else {
+            panic!("categorical")
+        };
+        assert_eq!(c.levels().len(), 6);
+        let notes = Note::about_column(&inferred, &NumberSyntax::default());
+        let text: Vec<String> = notes.iter().map(ToString::to_string).collect();
+        assert!(
+            text.iter().any(|n| n.contains("3 categories written in two notations")
+                && n.contains("`100000` as `1E5`")),
+            "{text:?}"
+        );
+        // `3` and `3.0`, `True` and `TRUE` are one notation: no note.
+        let same = column(None, &["3", "3.0", "True", "TRUE", "x"]);
+        assert!(Note::about_column(&same, &NumberSyntax::default()).is_empty());
+        // Another instance: `007` and `7` (leading zeros) merged in an inferred column.
+        let zeros = column(None, &["7", "007", "8", "x"]);
+        let text: Vec<String> = Note::about_column(&zeros, &NumberSyntax::default())
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert!(text.iter().any(|n| n.contains("`007` as `7`")), "{text:?}");
+    }
+
+    #[test]
+    fn different_utc_offsets_are_noted() {
+        // Issue 34.6: `+09:00` and `-08:00` in one column; another instance: `Z` and none.
+        let tokyo = column(
+            None,
+            &[
+                "2024-03-05T23:30:00+09:00",
+                "2024-03-05T08:00:00-08:00",
+                "2024-03-06T01:00:00+09:00",
+                "2024-03-05T20:00:00-08:00",
+            ],
+        );
+        let ColumnData::Date(d) = tokyo.data() else {
+            panic!("dates")
+        };
+        let clash = d.offsets.clone().expect("offsets differ");
+        assert_eq!(clash.first, (2, "2024-03-05T23:30:00+09:00".to_owned()));
+        assert_eq!(clash.other, (3, "2024-03-05T08:00:00-08:00".to_owned()));
+        // 23:30+09:00 is 14:30 UTC (same day); 01:00+09:00 is the day before in UTC;
+        // 20:00-08:00 is the next day in UTC.
+        assert_eq!((clash.other_day, clash.timed), (2, 4));
+        let zulu = column(None, &["2024-03-05T10:00Z", "2024-03-05T11:00"]);
+        let ColumnData::Date(d) = zulu.data() else {
+            panic!("dates")
+        };
+        assert!(d.offsets.is_some());
+        let one_zone = column(None, &["2024-03-05T10:00+02:00", "2024-03-06T11:00+02:00"]);
+        let ColumnData::Date(d) = one_zone.data() else {
+            panic!("dates")
+        };
+        assert_eq!(d.offsets, None);
     }
 
     fn levels(data: &ColumnData) -> Vec<String> {

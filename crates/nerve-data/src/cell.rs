@@ -390,6 +390,56 @@ pub(crate) fn parse_bool(text: &str) -> Option<bool> {
     }
 }
 
+/// Whether a number is written with leading zeros (`02134`, `007`, `-01`, `00.5`): the integer
+/// part has two digits or more and starts with `0`. `0`, `0.5` and `-0` do not.
+pub(crate) fn has_leading_zeros(text: &str) -> bool {
+    let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
+    let integer = digits
+        .split(['.', 'e', 'E', ','])
+        .next()
+        .unwrap_or_default();
+    integer.len() >= 2 && integer.starts_with('0') && integer.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// How a number or truth value is written, to tell spellings of one level that differ only by
+/// trailing zeros or capitals (`3` and `3.0`, `True` and `TRUE`) from spellings in another
+/// notation (`1E5` and `100000`, `007` and `7`, `$5` and `5`), which may well be different codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Notation {
+    /// Decimal digits with a point, or none (`3`, `-0.50`, `+2`, `.5`).
+    Plain,
+    /// With an exponent (`1E5`, `2e-3`).
+    Exponent,
+    /// With leading zeros (`007`).
+    LeadingZeros,
+    /// With a thousands separator, a currency symbol or a percent sign.
+    Formatted,
+    /// With a decimal comma (`2,5`).
+    DecimalComma,
+    /// A truth value, or anything else.
+    Other,
+}
+
+impl Notation {
+    /// The notation of a (trimmed) cell.
+    pub(crate) fn of(text: &str, syntax: &NumberSyntax) -> Notation {
+        let Some(parsed) = syntax.parse(text) else {
+            return Notation::Other;
+        };
+        if parsed.format.strips() {
+            Notation::Formatted
+        } else if has_leading_zeros(text) {
+            Notation::LeadingZeros
+        } else if text.contains(['e', 'E']) {
+            Notation::Exponent
+        } else if parsed.decimal == Some(',') {
+            Notation::DecimalComma
+        } else {
+            Notation::Plain
+        }
+    }
+}
+
 /// What makes two cells of a categorical column the same level: equal numbers (`3`, `3.0`,
 /// `-0`, `0`), the same truth value in any capitalisation, or the same text.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -578,5 +628,24 @@ mod tests {
         assert_eq!(key("50%"), key("0.5"));
         assert_eq!(key("1,000"), key("1000"));
         assert_ne!(key("2,5"), key("2.5"));
+    }
+
+    #[test]
+    fn leading_zeros_and_notations() {
+        for text in ["02134", "007", "-01", "00.5", "00", "+0012"] {
+            assert!(has_leading_zeros(text), "{text}");
+        }
+        for text in ["0", "0.5", "-0", "0e5", "10", "100", "0,5", "x0012"] {
+            assert!(!has_leading_zeros(text), "{text}");
+        }
+        let notation = |text| Notation::of(text, &COMMA);
+        assert_eq!(notation("3"), notation("3.00"));
+        assert_eq!(notation("+3"), Notation::Plain);
+        assert_eq!(notation("1E5"), Notation::Exponent);
+        assert_eq!(notation("007"), Notation::LeadingZeros);
+        assert_eq!(notation("$5"), Notation::Formatted);
+        assert_eq!(notation("1,000"), Notation::Formatted);
+        assert_eq!(Notation::of("2,5", &SEMICOLON), Notation::DecimalComma);
+        assert_eq!(notation("True"), Notation::Other);
     }
 }

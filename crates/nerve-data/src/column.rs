@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use crate::cell::{LevelKey, NumberFormat, normalized_bits};
 use crate::dates::DateOrder;
+use crate::written::Written;
 
 /// One column of a [`Table`](crate::Table).
 #[derive(Debug, Clone, PartialEq)]
@@ -36,6 +37,8 @@ pub struct Numbers {
     /// A value read with a decimal comma followed by exactly three digits (`1,234`), when every
     /// decimal comma was so: a US thousands separator would read the same text otherwise.
     pub(crate) ambiguous_comma: Option<(u64, String)>,
+    /// The cells not written as [`Numbers::spelling`] shows their value (`$5`, `3.50`).
+    pub(crate) written: Written,
 }
 
 /// Hashes a number's bits with one multiplication (Fibonacci hashing): the spellings map is
@@ -117,6 +120,18 @@ pub struct Categorical {
     pub(crate) codes: Vec<u32>,
     /// The first cell that is not a number: its line and text (why the column is categorical).
     pub(crate) first_text: (u64, String),
+    /// Whether some cell is text (not a number); `first_text` stands in for the first cell
+    /// when none is.
+    pub(crate) has_text: bool,
+    /// The first cell written as a number with leading zeros (`02134`), in a column whose type
+    /// was inferred: such a column is codes, not quantities.
+    pub(crate) leading_zeros: Option<(u64, String)>,
+    /// Levels are keyed by their exact text ([`ColumnKind::Text`]), not by value.
+    pub(crate) exact: bool,
+    /// The column's type was inferred from its cells (not forced by the user or a model).
+    pub(crate) inferred: bool,
+    /// The cells not written as their level's first spelling (`7.0` in the level `7`).
+    pub(crate) written: Written,
 }
 
 impl Categorical {
@@ -160,6 +175,12 @@ impl Categorical {
     pub(crate) fn keys(&self) -> &[LevelKey] {
         &self.keys
     }
+
+    /// Whether levels are the cells exactly as written (`007` and `7` apart), as in a column
+    /// forced to be categorical, rather than keyed by value.
+    pub fn is_exact(&self) -> bool {
+        self.exact
+    }
 }
 
 /// A date column: days since 1970-01-01 (fractional with a time of day), `NaN` where missing.
@@ -168,6 +189,24 @@ pub struct Dates {
     pub(crate) days: Vec<f64>,
     pub(crate) order: DateOrder,
     pub(crate) ambiguous: bool,
+    /// Times with different UTC offsets, when the column's type was inferred.
+    pub(crate) offsets: Option<OffsetClash>,
+    /// The cells not written as the ISO date (and time) the column shows them as.
+    pub(crate) written: Written,
+}
+
+/// Two cells of a date column whose times carry different UTC offsets (or one none), and how
+/// many cells fall on another calendar day than in UTC once the offsets are dropped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct OffsetClash {
+    /// The first time with an offset (or without one), as `(line, text)`.
+    pub(crate) first: (u64, String),
+    /// The first time with another offset.
+    pub(crate) other: (u64, String),
+    /// Cells whose local day differs from their UTC day.
+    pub(crate) other_day: usize,
+    /// Cells with a time.
+    pub(crate) timed: usize,
 }
 
 impl Dates {
@@ -231,11 +270,25 @@ impl Column {
         (0..self.len()).filter(|&row| self.is_missing(row)).count()
     }
 
-    /// The cell of row `row` as text (`NA` when missing), for display.
+    /// The cell of row `row` as the file writes it (trimmed; `$49.57`, `007`, `05/03/2024`),
+    /// `NA` when missing: for every table that shows an input cell.
     pub fn display(&self, row: usize) -> String {
+        let written = match &self.data {
+            _ if self.is_missing(row) => return "NA".to_owned(),
+            ColumnData::Numeric(n) => n.written.get(row),
+            ColumnData::Categorical(c) => c.written.get(row),
+            ColumnData::Date(d) => d.written.get(row),
+        };
+        written.map_or_else(|| self.shown(row), str::to_owned)
+    }
+
+    /// The cell of row `row` as nerve reads it (`NA` when missing): a number's first spelling
+    /// (or its shortest form), its level, or an ISO date — the same text for cells equal by
+    /// value, which is what class labels and date categories are matched by.
+    pub(crate) fn shown(&self, row: usize) -> String {
         match &self.data {
             _ if self.is_missing(row) => "NA".to_owned(),
-            ColumnData::Numeric(n) => n.values[row].to_string(),
+            ColumnData::Numeric(n) => n.spelling(n.values[row]),
             ColumnData::Categorical(c) => c.levels[c.codes[row] as usize].clone(),
             ColumnData::Date(d) => format_days(d.days[row]),
         }
@@ -248,15 +301,24 @@ impl Column {
             keep[row - 1]
         };
         match &mut self.data {
-            ColumnData::Numeric(n) => n.values.retain(|_| keep_next()),
-            ColumnData::Categorical(c) => c.codes.retain(|_| keep_next()),
-            ColumnData::Date(d) => d.days.retain(|_| keep_next()),
+            ColumnData::Numeric(n) => {
+                n.values.retain(|_| keep_next());
+                n.written.retain(keep);
+            }
+            ColumnData::Categorical(c) => {
+                c.codes.retain(|_| keep_next());
+                c.written.retain(keep);
+            }
+            ColumnData::Date(d) => {
+                d.days.retain(|_| keep_next());
+                d.written.retain(keep);
+            }
         }
     }
 }
 
 /// A day count as an ISO date (and time, when it has one).
-fn format_days(days: f64) -> String {
+pub(crate) fn format_days(days: f64) -> String {
     let Some([year, month, day, _]) = crate::dates::calendar_parts(days) else {
         return days.to_string();
     };
@@ -281,11 +343,13 @@ pub enum ColumnKind {
     /// Numbers. With a format (a model's), each cell must be written that way; without, the
     /// format is detected, and a cell that is not a number is an error.
     Numeric(Option<NumberFormat>),
-    /// Categories, even when every cell is a number or a date.
+    /// Categories keyed by value (`3` is `3.0`, `TRUE` is `True`), even when every cell is a
+    /// number or a date: how a model reads a column whose type it inferred.
     Categorical,
     /// Dates in this field order.
     Date(DateOrder),
-    /// Text exactly as written (trimmed): categories keyed by their spelling, so `007` and `7`
-    /// stay apart. For columns carried through untouched (identifiers), never for features.
+    /// Categories exactly as written (trimmed), keyed by their spelling, so `007` and `7`,
+    /// `1E5` and `100000` stay apart: a column the user forced to be categorical
+    /// (`--categorical`), and columns carried through untouched (`predict --keep`).
     Text,
 }

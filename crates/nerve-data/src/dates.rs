@@ -44,8 +44,18 @@ pub(crate) struct DateFields {
     b: u32,
     /// Seconds since midnight, when a time is given.
     seconds: Option<f64>,
+    /// The UTC offset written after the time, in minutes (`Z` is 0), when there is one. It is
+    /// not applied: a time is read as written.
+    pub(crate) offset: Option<i32>,
     /// The `a/b/yyyy` shape used `.` (always day first).
     dots: bool,
+}
+
+impl DateFields {
+    /// Whether the cell has a time of day.
+    pub(crate) fn has_time(&self) -> bool {
+        self.seconds.is_some()
+    }
 }
 
 /// Evidence about one column's dates, gathered value by value.
@@ -168,9 +178,12 @@ pub(crate) fn parse_date(text: &str) -> Option<DateFields> {
             .then(|| s.parse().ok())
             .flatten()
     };
-    let seconds = match time {
-        Some(t) => Some(parse_time(t)?),
-        None => None,
+    let (seconds, offset) = match time {
+        Some(t) => {
+            let (seconds, offset) = parse_time(t)?;
+            (Some(seconds), offset)
+        }
+        None => (None, None),
     };
     if p1.len() == 4 {
         // Year first: yyyy-mm-dd or yyyy/mm/dd.
@@ -183,6 +196,7 @@ pub(crate) fn parse_date(text: &str) -> Option<DateFields> {
             a: number(p2, 1, 2)?,
             b: number(p3, 1, 2)?,
             seconds,
+            offset,
             dots: false,
         })
         .filter(|f| valid(f.year, f.a, f.b))
@@ -193,6 +207,7 @@ pub(crate) fn parse_date(text: &str) -> Option<DateFields> {
             a: number(p1, 1, 2)?,
             b: number(p2, 1, 2)?,
             seconds,
+            offset,
             dots: separator == b'.',
         };
         (valid(fields.year, fields.b, fields.a) || valid(fields.year, fields.a, fields.b))
@@ -200,9 +215,9 @@ pub(crate) fn parse_date(text: &str) -> Option<DateFields> {
     }
 }
 
-/// `HH:MM`, `HH:MM:SS` or `HH:MM:SS.fff`, then optionally `Z` or an offset (`+02:00`, `-0500`),
-/// which is ignored (the time as written is used). Seconds since midnight.
-fn parse_time(text: &str) -> Option<f64> {
+/// `HH:MM`, `HH:MM:SS` or `HH:MM:SS.fff`, then optionally `Z` or an offset (`+02:00`, `-0500`,
+/// `+09`): seconds since midnight as written, and the offset in minutes (not applied).
+fn parse_time(text: &str) -> Option<(f64, Option<i32>)> {
     let clock_end = text
         .find(|c: char| !(c.is_ascii_digit() || c == ':' || c == '.'))
         .unwrap_or(text.len());
@@ -231,7 +246,27 @@ fn parse_time(text: &str) -> Option<f64> {
     if fields.next().is_some() || hours > 23 || minutes > 59 || seconds >= 60.0 {
         return None;
     }
-    Some(f64::from(hours * 3600 + minutes * 60) + seconds)
+    Some((f64::from(hours * 3600 + minutes * 60) + seconds, zone_minutes(zone)))
+}
+
+/// The minutes of a checked zone suffix: `Z` is 0, `+02:00`, `+0200` and `+02` are 120.
+fn zone_minutes(zone: &str) -> Option<i32> {
+    if zone == "Z" {
+        return Some(0);
+    }
+    let sign = match zone.as_bytes().first()? {
+        b'-' => -1,
+        _ => 1,
+    };
+    let digits: String = zone[1..].chars().filter(char::is_ascii_digit).collect();
+    let (hours, minutes) = digits.split_at(digits.len().min(2));
+    let hours: i32 = hours.parse().ok()?;
+    let minutes: i32 = if minutes.is_empty() {
+        0
+    } else {
+        minutes.parse().ok()?
+    };
+    Some(sign * (hours * 60 + minutes))
 }
 
 fn two_digits(text: &str) -> Option<u32> {
@@ -312,6 +347,21 @@ mod tests {
             days("2024-03-05", DateOrder::Ymd)
         );
         assert_eq!(parse_date("2024-12-31T23:59:60"), None);
+    }
+
+    #[test]
+    fn offsets_are_read_but_not_applied() {
+        let offset = |text| parse_date(text).expect("a date").offset;
+        assert_eq!(offset("2024-03-05T23:00:00+09:00"), Some(540));
+        assert_eq!(offset("2024-03-05T08:00-0800"), Some(-480));
+        assert_eq!(offset("2024-03-05 08:00+05"), Some(300));
+        assert_eq!(offset("2024-03-05T08:00Z"), Some(0));
+        assert_eq!(offset("2024-03-05T08:00"), None);
+        assert_eq!(
+            days("2024-03-05T23:00:00+09:00", DateOrder::Ymd),
+            days("2024-03-05T23:00:00-08:00", DateOrder::Ymd),
+            "the time as written"
+        );
     }
 
     #[test]

@@ -18,12 +18,13 @@ pub enum FeatureTransform {
     Numeric {
         /// The source column.
         column: String,
-        /// Subtracted (the training mean, or 0 without scaling).
-        offset: f32,
+        /// Subtracted (the training mean, or 0 without scaling), in f64 as scikit-learn's
+        /// `StandardScaler.mean_`: a column of timestamps (1.7e9) keeps its seconds.
+        offset: f64,
         /// Divided by (the training standard deviation, 1 for a constant column or without scaling).
-        scale: f32,
+        scale: f64,
         /// Replaces a missing value: the training mean.
-        fill: f32,
+        fill: f64,
         /// How the numbers are written (what is stripped to read them).
         #[serde(default, skip_serializing_if = "NumberFormat::is_plain")]
         format: NumberFormat,
@@ -43,11 +44,15 @@ pub enum FeatureTransform {
         /// training mean of each one-hot input. Empty in model files written before nerve kept
         /// it.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        frequencies: Vec<f32>,
+        frequencies: Vec<f64>,
         /// Training categories grouped into one `infrequent` input (scikit-learn's
         /// `OneHotEncoder(max_categories=...)`), in natural order.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         infrequent: Vec<String>,
+        /// Cells match a category only as written (`007` is not `7`): the column was forced to
+        /// be categorical. Otherwise by value (`3` is `3.0`), as the column was inferred.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        exact: bool,
     },
     /// Five inputs from a date: year, month, day of month, day of week (0 = Monday) and days
     /// since `origin`, each `(x - offset) / scale`; a missing date takes each part's `fill`.
@@ -68,11 +73,11 @@ pub enum FeatureTransform {
 #[serde(deny_unknown_fields)]
 pub struct DatePart {
     /// Subtracted (the training mean, or 0 without scaling).
-    pub offset: f32,
+    pub offset: f64,
     /// Divided by (the training standard deviation, or 1).
-    pub scale: f32,
+    pub scale: f64,
     /// Replaces a missing date: the training mean.
-    pub fill: f32,
+    pub fill: f64,
 }
 
 impl DatePart {
@@ -110,6 +115,7 @@ impl FeatureTransform {
     pub fn kind(&self) -> ColumnKind {
         match self {
             FeatureTransform::Numeric { format, .. } => ColumnKind::Numeric(Some(*format)),
+            FeatureTransform::Categorical { exact: true, .. } => ColumnKind::Text,
             FeatureTransform::Categorical { .. } => ColumnKind::Categorical,
             FeatureTransform::Date { order, .. } => ColumnKind::Date(*order),
         }
@@ -147,7 +153,7 @@ impl FeatureTransform {
                 scale,
                 fill,
                 ..
-            } => vec![(fill - offset) / scale],
+            } => vec![((fill - offset) / scale) as f32],
             FeatureTransform::Categorical {
                 categories,
                 fill,
@@ -155,7 +161,7 @@ impl FeatureTransform {
                 ..
             } => {
                 if frequencies.len() == self.width() {
-                    frequencies.clone()
+                    frequencies.iter().map(|&f| f as f32).collect()
                 } else {
                     categories
                         .iter()
@@ -166,7 +172,7 @@ impl FeatureTransform {
             }
             FeatureTransform::Date { parts, .. } => parts
                 .iter()
-                .map(|p| (p.fill - p.offset) / p.scale)
+                .map(|p| ((p.fill - p.offset) / p.scale) as f32)
                 .collect(),
         }
     }
@@ -179,7 +185,7 @@ impl FeatureTransform {
         max_categories: usize,
     ) -> FeatureTransform {
         let name = column.name().to_owned();
-        let scaled = |(mean, scale): (f32, f32)| match standardize {
+        let scaled = |(mean, scale): (f64, f64)| match standardize {
             Standardize::ZScore => (mean, scale),
             Standardize::None => (0.0, 1.0),
         };
@@ -251,12 +257,12 @@ impl FeatureTransform {
                 for (i, &row) in rows.iter().enumerate() {
                     let mut value = values[row];
                     if value.is_nan() {
-                        value = f64::from(*fill);
+                        value = *fill;
                         *filled += 1;
                     }
-                    // In f64: values near f32's limit (3e38 minus -3e38) would overflow in f32.
-                    out[i * width + first] =
-                        ((value - f64::from(*offset)) / f64::from(*scale)) as f32;
+                    // In f64, with f64 statistics: a timestamp's seconds survive, and values near
+                    // f32's limit (3e38 minus -3e38) cannot overflow.
+                    out[i * width + first] = ((value - offset) / scale) as f32;
                 }
             }
             FeatureTransform::Categorical {
@@ -297,7 +303,7 @@ impl FeatureTransform {
                     for (k, p) in parts.iter().enumerate() {
                         let value = date_part(days[row], *origin, k);
                         let value = if value.is_nan() { p.fill } else { value };
-                        out[i * width + first + k] = (value - p.offset) / p.scale;
+                        out[i * width + first + k] = ((value - p.offset) / p.scale) as f32;
                     }
                 }
             }
@@ -307,14 +313,14 @@ impl FeatureTransform {
 }
 
 /// Part `part` (in [`DatePart::ALL`] order) of a day count; `NaN` when missing.
-fn date_part(days: f64, origin: f64, part: usize) -> f32 {
+fn date_part(days: f64, origin: f64, part: usize) -> f64 {
     if days.is_nan() {
-        return f32::NAN;
+        return f64::NAN;
     }
     if part == 4 {
-        return (days - origin) as f32;
+        return days - origin;
     }
-    calendar_parts(days).map_or(f32::NAN, |parts| parts[part] as f32)
+    calendar_parts(days).map_or(f64::NAN, |parts| parts[part])
 }
 
 fn fit_categories(
@@ -363,8 +369,8 @@ fn fit_categories(
         .len()
         .saturating_sub(seen.iter().map(|&(_, n)| n).sum::<usize>())
         .saturating_sub(infrequent_count(c, train_rows, &infrequent));
-    let share = |n: usize| (n as f64 / train_rows.len() as f64) as f32;
-    let mut frequencies: Vec<f32> = seen
+    let share = |n: usize| n as f64 / train_rows.len() as f64;
+    let mut frequencies: Vec<f64> = seen
         .iter()
         .map(|&(level, n)| share(if *level == fill { n + missing } else { n }))
         .collect();
@@ -378,6 +384,7 @@ fn fit_categories(
         fill,
         frequencies,
         infrequent,
+        exact: c.is_exact(),
     }
 }
 
@@ -394,9 +401,10 @@ fn infrequent_count(c: &Categorical, rows: &[usize], infrequent: &[String]) -> u
         .count()
 }
 
-/// The mean and population standard deviation of the non-missing values (in f64), the scale
-/// being 1 for a constant column; `(0, 1)` when all are missing.
-pub(crate) fn mean_and_scale<T: Into<f64>>(values: impl Iterator<Item = T> + Clone) -> (f32, f32) {
+/// The mean and population standard deviation of the non-missing values, in f64 (as
+/// scikit-learn's `StandardScaler` keeps them), the scale being 1 for a constant column;
+/// `(0, 1)` when all are missing.
+pub(crate) fn mean_and_scale<T: Into<f64>>(values: impl Iterator<Item = T> + Clone) -> (f64, f64) {
     let present = values.map(Into::into).filter(|v: &f64| !v.is_nan());
     let (n, sum) = present
         .clone()
@@ -408,11 +416,11 @@ pub(crate) fn mean_and_scale<T: Into<f64>>(values: impl Iterator<Item = T> + Clo
     let variance = present.map(|v| (v - mean) * (v - mean)).sum::<f64>() / n as f64;
     let std = variance.sqrt();
     // A column that is constant up to rounding gets scale 1, as in scikit-learn; so does one
-    // whose spread is below f32's normal range (1e-45 would be stored as a scale of 0).
+    // whose spread is not a normal float.
     let constant = !std.is_finite()
         || std <= 10.0 * f64::EPSILON * mean.abs().max(f64::MIN_POSITIVE)
-        || !(std as f32).is_normal();
-    (mean as f32, if constant { 1.0 } else { std as f32 })
+        || !std.is_normal();
+    (mean, if constant { 1.0 } else { std })
 }
 
 /// The values of a column that must be numeric; a categorical column is an error naming its

@@ -70,6 +70,7 @@ mod roles;
 mod split;
 mod table;
 mod task;
+mod written;
 
 pub use cell::{NaValues, NumberFormat, PANDAS_NA_VALUES};
 pub use column::{Categorical, Column, ColumnData, ColumnKind, Dates, Numbers};

@@ -36,17 +36,23 @@ impl<'a> Matcher<'a> {
     ) -> Self {
         let syntax = table.syntax();
         let numeric = matches!(column.data(), ColumnData::Numeric(_));
+        // A column read exactly as written (forced to be categorical) matches names as written.
+        let exact = matches!(column.data(), ColumnData::Categorical(c) if c.is_exact());
         let mut by_key = HashMap::new();
         for (i, name) in names.into_iter().enumerate() {
             // A numeric column's labels are its values as first written, formatted or not
             // (`1,000`, `100000000000000001`): matched by the number they read as.
-            let key = syntax
-                .parse(name)
-                .filter(|p| numeric && p.value.is_finite())
-                .map_or_else(
-                    || LevelKey::of(name, &syntax),
-                    |p| LevelKey::number(p.value),
-                );
+            let key = if exact {
+                LevelKey::Text(name.clone())
+            } else {
+                syntax
+                    .parse(name)
+                    .filter(|p| numeric && p.value.is_finite())
+                    .map_or_else(
+                        || LevelKey::of(name, &syntax),
+                        |p| LevelKey::number(p.value),
+                    )
+            };
             by_key.entry(key).or_insert(i);
         }
         let by_code = match column.data() {
@@ -83,7 +89,7 @@ impl<'a> Matcher<'a> {
                 }
             }
             ColumnData::Date(_) => {
-                let text = self.column.display(row);
+                let text = self.column.shown(row);
                 match self.by_key.get(&LevelKey::Text(text.clone())) {
                     Some(&k) => Cell::Known(k),
                     None => Cell::Unknown(text),

@@ -1,7 +1,7 @@
 //! [`Note`]: what reading and preparing data decided on the user's behalf, for the CLI to say.
 
-use crate::cell::NumberFormat;
-use crate::column::{Column, ColumnData};
+use crate::cell::{Notation, NumberFormat, NumberSyntax};
+use crate::column::{Categorical, Column, ColumnData};
 use crate::dates::DateOrder;
 
 /// A decision taken while reading or preparing data that changes what the model sees. Each
@@ -56,6 +56,49 @@ pub enum Note {
         /// The first text value.
         value: String,
     },
+    /// A column of numbers, some written with leading zeros (`02134`), is read as codes:
+    /// categories, not quantities.
+    LeadingZeros {
+        /// The column.
+        column: String,
+        /// The first such value's line.
+        line: u64,
+        /// The first such value.
+        value: String,
+    },
+    /// Cells of an inferred categorical column in different notations were read as one
+    /// category, being equal as numbers (`1E5` and `100000`, `007` and `7`).
+    MergedSpellings {
+        /// The column.
+        column: String,
+        /// How many categories have spellings in more than one notation.
+        levels: usize,
+        /// Up to three of them: the category's first spelling and another.
+        examples: Vec<(String, String)>,
+    },
+    /// A column of whole numbers that count the rows (or are named as a row index and hold
+    /// one distinct number per row) was left out as an identifier.
+    RowNumbers {
+        /// The column.
+        column: String,
+        /// Its smallest and largest value.
+        range: (i64, i64),
+        /// Whether the numbers count the rows in file order (rather than being named so).
+        in_order: bool,
+    },
+    /// A date column's times carry different UTC offsets, which are dropped.
+    MixedOffsets {
+        /// The column.
+        column: String,
+        /// A time with one offset (or none), `(line, text)`.
+        first: (u64, String),
+        /// A time with another.
+        other: (u64, String),
+        /// Cells that fall on another calendar day than in UTC.
+        other_day: usize,
+        /// Cells with a time.
+        timed: usize,
+    },
     /// A column was read as dates.
     Dates {
         /// The column.
@@ -101,8 +144,9 @@ pub enum Note {
 }
 
 impl Note {
-    /// The note that reading a column calls for: a stripped number format, or dates.
-    pub(crate) fn about_column(column: &Column) -> Vec<Note> {
+    /// The notes that reading a column calls for: a stripped number format, dates (and their
+    /// offsets), leading-zero codes, spellings merged by value.
+    pub(crate) fn about_column(column: &Column, syntax: &NumberSyntax) -> Vec<Note> {
         let mut notes = Vec::new();
         match column.data() {
             ColumnData::Numeric(n) => {
@@ -120,15 +164,60 @@ impl Note {
                     });
                 }
             }
-            ColumnData::Date(d) => notes.push(Note::Dates {
-                column: column.name().to_owned(),
-                order: d.order(),
-                ambiguous: d.ambiguous(),
-            }),
+            ColumnData::Date(d) => {
+                notes.push(Note::Dates {
+                    column: column.name().to_owned(),
+                    order: d.order(),
+                    ambiguous: d.ambiguous(),
+                });
+                if let Some(clash) = &d.offsets {
+                    notes.push(Note::MixedOffsets {
+                        column: column.name().to_owned(),
+                        first: clash.first.clone(),
+                        other: clash.other.clone(),
+                        other_day: clash.other_day,
+                        timed: clash.timed,
+                    });
+                }
+            }
+            ColumnData::Categorical(c) if c.inferred => {
+                if let Some((line, value)) = c.leading_zeros.clone().filter(|_| !c.has_text) {
+                    notes.push(Note::LeadingZeros {
+                        column: column.name().to_owned(),
+                        line,
+                        value,
+                    });
+                }
+                if let Some(note) = merged_spellings(column.name(), c, syntax) {
+                    notes.push(note);
+                }
+            }
             ColumnData::Categorical(_) => {}
         }
         notes
     }
+}
+
+/// The note on categories whose cells are written in more than one notation, if any.
+fn merged_spellings(name: &str, c: &Categorical, syntax: &NumberSyntax) -> Option<Note> {
+    let mut merged: Vec<u32> = Vec::new();
+    let mut examples = Vec::new();
+    for (row, text) in c.written.iter() {
+        let code = c.codes[row];
+        let level = &c.levels[code as usize];
+        if merged.contains(&code) || Notation::of(text, syntax) == Notation::of(level, syntax) {
+            continue;
+        }
+        merged.push(code);
+        if examples.len() < 3 {
+            examples.push((level.clone(), text.to_owned()));
+        }
+    }
+    (!merged.is_empty()).then(|| Note::MergedSpellings {
+        column: name.to_owned(),
+        levels: merged.len(),
+        examples,
+    })
 }
 
 impl std::fmt::Display for Note {
@@ -169,6 +258,62 @@ impl std::fmt::Display for Note {
             } => write!(
                 f,
                 "column `{column}` holds {kind} and text (`{value}` on line {line}): used as categories (--na-values if it means missing)"
+            ),
+            Note::LeadingZeros {
+                column,
+                line,
+                value,
+            } => write!(
+                f,
+                "column `{column}`: numbers written with leading zeros (`{value}` on line {line}) are codes, not quantities: used as categories (--numeric {column} reads them as numbers)"
+            ),
+            Note::MergedSpellings {
+                column,
+                levels,
+                examples,
+            } => {
+                let shown: Vec<String> = examples
+                    .iter()
+                    .map(|(level, other)| format!("`{other}` as `{level}`"))
+                    .collect();
+                let more = if *levels > examples.len() {
+                    format!(" and {} more", levels - examples.len())
+                } else {
+                    String::new()
+                };
+                write!(
+                    f,
+                    "column `{column}`: {levels} categor{} written in two notations read as one, being equal as numbers ({}{more}); --categorical {column} keeps every spelling apart",
+                    if *levels == 1 { "y" } else { "ies" },
+                    shown.join(", ")
+                )
+            }
+            Note::RowNumbers {
+                column,
+                range: (first, last),
+                in_order,
+            } => {
+                let what = if *in_order {
+                    format!("counts the rows in file order ({first} to {last})")
+                } else {
+                    format!(
+                        "is named as a row index and holds one distinct whole number per row ({first} to {last})"
+                    )
+                };
+                write!(
+                    f,
+                    "column `{column}` {what}: row numbers, not a feature; left out (--numeric {column} uses it)"
+                )
+            }
+            Note::MixedOffsets {
+                column,
+                first: (first_line, first),
+                other: (other_line, other),
+                other_day,
+                timed,
+            } => write!(
+                f,
+                "column `{column}`: times with different UTC offsets (`{first}` on line {first_line}, `{other}` on line {other_line}) are read as the local times written, offsets dropped; {other_day} of {timed} fall on another day than in UTC (convert the column to one zone first if the moment matters)"
             ),
             Note::Dates {
                 column,

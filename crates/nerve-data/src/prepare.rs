@@ -23,10 +23,12 @@ pub struct PrepareOptions {
     pub task: Option<Task>,
     /// Columns to leave out (identifiers, free text).
     pub ignore: Vec<String>,
-    /// Columns to use as categories whatever their values (never left out as identifiers).
+    /// Columns to use as categories whatever their values (never left out as identifiers),
+    /// each cell as written (`1E5` and `100000`, `007` and `7` are different categories).
     /// Read them with [`PrepareOptions::column_kinds`] in [`CsvOptions::kinds`](crate::CsvOptions).
     pub categorical: Vec<String>,
-    /// Columns that must be numbers (a cell that is not one is an error).
+    /// Columns that must be numbers (a cell that is not one is an error; never left out as
+    /// row numbers, and leading zeros are read as numbers).
     pub numeric: Vec<String>,
     /// See [`PreprocessOptions::max_categories`].
     pub max_categories: usize,
@@ -44,12 +46,14 @@ pub struct PrepareOptions {
 }
 
 impl PrepareOptions {
-    /// The forced column types, for reading the table ([`CsvOptions::kinds`](crate::CsvOptions)).
+    /// The forced column types, for reading the table ([`CsvOptions::kinds`](crate::CsvOptions)):
+    /// [`ColumnKind::Text`] for the categorical ones (levels as written), numbers for the
+    /// numeric ones.
     pub fn column_kinds(&self) -> Vec<(String, ColumnKind)> {
         let categorical = self
             .categorical
             .iter()
-            .map(|name| (name.clone(), ColumnKind::Categorical));
+            .map(|name| (name.clone(), ColumnKind::Text));
         let numeric = self
             .numeric
             .iter()
@@ -281,6 +285,7 @@ pub fn prepare(mut table: Table, options: &PrepareOptions) -> Result<Prepared, D
         weight_column.as_deref(),
         &options.ignore,
         &options.categorical,
+        &options.numeric,
     )?;
     // The weights are checked before missing values are handled (a missing weight is an
     // error, never filled in) and taken out after (rows dropped for other columns drop theirs).

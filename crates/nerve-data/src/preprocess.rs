@@ -92,15 +92,19 @@ pub enum TargetTransform {
         column: String,
         /// The class names.
         labels: Vec<String>,
+        /// Cells match a class only as written (`007` is not `7`): the target was forced to
+        /// be categorical. Otherwise by value, as the column was inferred.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        exact: bool,
     },
-    /// `(y - offset) / scale`.
+    /// `(y - offset) / scale`, in f64.
     Values {
         /// The target column.
         column: String,
         /// Subtracted (the training mean, or 0 without scaling).
-        offset: f32,
+        offset: f64,
         /// Divided by (the training standard deviation, or 1).
-        scale: f32,
+        scale: f64,
         /// How the numbers are written (what is stripped to read them).
         #[serde(default, skip_serializing_if = "NumberFormat::is_plain")]
         format: NumberFormat,
@@ -214,9 +218,14 @@ impl Preprocessor {
                         ),
                     ));
                 }
+                let exact = matches!(
+                    target_column.data(),
+                    crate::ColumnData::Categorical(c) if c.is_exact()
+                );
                 TargetTransform::Classes {
                     column: target.to_owned(),
                     labels,
+                    exact,
                 }
             }
             Task::Regression => {
@@ -298,6 +307,7 @@ impl Preprocessor {
             .map(|f| (f.column().to_owned(), f.kind()))
             .collect();
         let target = match &self.target {
+            TargetTransform::Classes { exact: true, .. } => ColumnKind::Text,
             TargetTransform::Classes { .. } => ColumnKind::Categorical,
             TargetTransform::Values { format, .. } => ColumnKind::Numeric(Some(*format)),
         };
@@ -330,17 +340,54 @@ impl Preprocessor {
     /// target's scale); 1 for classification.
     pub fn target_scale(&self) -> f64 {
         match &self.target {
-            TargetTransform::Values { scale, .. } => f64::from(*scale),
+            TargetTransform::Values { scale, .. } => *scale,
             TargetTransform::Classes { .. } => 1.0,
         }
     }
 
-    /// Maps a network output for regression back to the target's units.
-    pub fn decode_value(&self, output: f32) -> f32 {
+    /// Maps a network output for regression back to the target's units: `output × scale +
+    /// offset` in f64, given as the shortest decimal within half a step of the f32 output
+    /// (`scale × ulp(output) / 2`), so that it shows every digit the network's output holds and
+    /// no more (`65`, not `64.99999237060547`; a timestamp target keeps its seconds).
+    pub fn decode_value(&self, output: f32) -> f64 {
         match &self.target {
-            TargetTransform::Values { offset, scale, .. } => output * scale + offset,
-            TargetTransform::Classes { .. } => output,
+            TargetTransform::Values { offset, scale, .. } => {
+                let value = f64::from(output) * scale + offset;
+                let step = f64::from(f32_step(output)) * scale.abs();
+                shortest_within(value, step / 2.0)
+            }
+            TargetTransform::Classes { .. } => f64::from(output),
         }
+    }
+
+    /// The same preprocessing with its fitted statistics rounded to f32, as model files before
+    /// format version 5 applied them: an older model then answers exactly as it did.
+    pub fn with_f32_statistics(mut self) -> Preprocessor {
+        let round = |v: &mut f64| *v = f64::from(*v as f32);
+        for feature in &mut self.features {
+            match feature {
+                FeatureTransform::Numeric {
+                    offset,
+                    scale,
+                    fill,
+                    ..
+                } => [offset, scale, fill].into_iter().for_each(round),
+                FeatureTransform::Categorical { frequencies, .. } => {
+                    frequencies.iter_mut().for_each(round);
+                }
+                FeatureTransform::Date { parts, .. } => {
+                    for p in parts {
+                        [&mut p.offset, &mut p.scale, &mut p.fill]
+                            .into_iter()
+                            .for_each(round);
+                    }
+                }
+            }
+        }
+        if let TargetTransform::Values { offset, scale, .. } = &mut self.target {
+            [offset, scale].into_iter().for_each(round);
+        }
+        self
     }
 
     /// The features and targets of `rows` of `table`, columns matched by name.
@@ -402,7 +449,7 @@ impl Preprocessor {
                 rows.iter()
                     .map(|&row| match values[row] {
                         v if v.is_nan() => Err(missing(row)),
-                        v => Ok(((v - f64::from(*offset)) / f64::from(*scale)) as f32),
+                        v => Ok(((v - offset) / scale) as f32),
                     })
                     .collect()
             }
@@ -427,6 +474,31 @@ impl Preprocessor {
             }
         }
     }
+}
+
+/// The distance from `x` to the next f32 away from zero (the precision `x` is held to).
+fn f32_step(x: f32) -> f32 {
+    if !x.is_finite() {
+        return 0.0;
+    }
+    let magnitude = x.abs();
+    f32::from_bits(magnitude.to_bits() + 1) - magnitude
+}
+
+/// The decimal with the fewest significant digits within `tolerance` of `value` (`value`
+/// itself when none is, or it is not finite).
+fn shortest_within(value: f64, tolerance: f64) -> f64 {
+    if !value.is_finite() || !(tolerance > 0.0) {
+        return value;
+    }
+    for digits in 1..17 {
+        if let Ok(candidate) = format!("{value:.*e}", digits - 1).parse::<f64>()
+            && (candidate - value).abs() <= tolerance
+        {
+            return candidate;
+        }
+    }
+    value
 }
 
 #[cfg(test)]
@@ -563,6 +635,53 @@ mod tests {
         assert!(p.transform_features(&missing, &[0]).is_err());
     }
 
+    #[test]
+    fn statistics_are_kept_and_applied_in_f64() {
+        // Issue 34.3: Unix timestamps 1700000060 .. 1700000062. Their mean (1700000060.98 here)
+        // was stored as the f32 1700000000, leaving the training column ~107 standard deviations
+        // from zero. Another instance: amounts near 1e12 that differ in their units.
+        for (base, steps) in [(1_700_000_060.0, [0.0, 1.0, 2.0, 1.0, 2.0]), (1e12, [3.0, 7.0, 1.0, 9.0, 5.0])] {
+            let text: String = steps
+                .iter()
+                .map(|s| format!("{},{}\n", base + s, s * 10.0))
+                .collect();
+            let t = table(&format!("x,y\n{text}"));
+            let rows: Vec<usize> = (0..steps.len()).collect();
+            let p = Preprocessor::fit(&t, "y", Task::Regression, &rows, &Default::default())
+                .expect("fits");
+            let FeatureTransform::Numeric { offset, scale, .. } = &p.features[0] else {
+                panic!("numeric")
+            };
+            let mean = steps.iter().sum::<f64>() / steps.len() as f64;
+            assert_eq!(*offset, base + mean);
+            let (features, _) = p.transform_features(&t, &rows).expect("applies");
+            for (z, s) in features.iter().zip(steps) {
+                let want = (s - mean) / scale;
+                assert!((f64::from(*z) - want).abs() < 1e-6, "{z} vs {want}");
+            }
+            // Rounded to f32 as older model files held them, the column is far from zero.
+            let old = p.clone().with_f32_statistics();
+            let (features, _) = old.transform_features(&t, &rows).expect("applies");
+            assert!(features.iter().any(|z| z.abs() > 10.0), "{features:?}");
+        }
+    }
+
+    #[test]
+    fn a_regression_target_decodes_to_the_files_value() {
+        // Issue 34.3: `65` came back as `64.99999`. Another instance: a target of timestamps.
+        for values in [[65.0, 70.0, 80.0, 62.5], [1.7e9 + 1.0, 1.7e9 + 7.0, 1.7e9, 1.7e9 + 3.0]] {
+            let text: String = values.iter().map(|v| format!("{v},{v}\n")).collect();
+            let t = table(&format!("x,y\n{text}"));
+            let rows: Vec<usize> = (0..values.len()).collect();
+            let p = Preprocessor::fit(&t, "y", Task::Regression, &rows, &Default::default())
+                .expect("fits");
+            let encoded = p.encode_targets(&t, &rows).expect("numbers");
+            let decoded: Vec<f64> = encoded.iter().map(|&z| p.decode_value(z)).collect();
+            assert_eq!(decoded, values);
+            assert_eq!(p.decode_value(encoded[0]).to_string(), values[0].to_string());
+        }
+    }
+
     proptest! {
         #[test]
         fn standardizing_round_trips(values in prop::collection::vec(-1e4f32..1e4, 2..50)) {
@@ -578,6 +697,7 @@ mod tests {
             prop_assert!(mean.abs() < 1e-3, "mean {}", mean);
             for ((&raw, &z), &y) in values.iter().zip(&features).zip(&targets) {
                 let back = p.decode_value(y);
+                let raw = f64::from(raw);
                 let tolerance = 1e-3 * (1.0 + raw.abs());
                 prop_assert!((back - raw).abs() <= tolerance, "{} came back as {}", raw, back);
                 prop_assert_eq!(z, y);

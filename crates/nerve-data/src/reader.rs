@@ -492,7 +492,10 @@ impl<R: Read> TableReader<R> {
                 columns.push(builder.finish(name.clone(), source_name)?);
             }
         }
-        let notes = columns.iter().flat_map(Note::about_column).collect();
+        let notes = columns
+            .iter()
+            .flat_map(|c| Note::about_column(c, &self.syntax))
+            .collect();
         Ok(Some(Table {
             source: source_name.to_owned(),
             columns,

@@ -156,7 +156,10 @@ impl Table {
         Ok(Table {
             source: source_name.to_owned(),
             lines,
-            notes: columns.iter().flat_map(Note::about_column).collect(),
+            notes: columns
+                .iter()
+                .flat_map(|c| Note::about_column(c, &syntax))
+                .collect(),
             columns,
             syntax,
             header: None,

@@ -26,6 +26,8 @@ pub enum ColumnRole {
     Ignored,
     /// Left out: a text column with (nearly) one value per row.
     Identifier,
+    /// Left out: whole numbers that count the rows, or a row index written out with the file.
+    RowNumbers,
     /// Left out: no value in any row.
     AllMissing,
 }
@@ -52,8 +54,9 @@ impl ColumnRoles {
 pub(crate) const MIN_ROWS_FOR_IDENTIFIER: usize = 10;
 
 /// Decides the roles of `table`'s columns (after `ignored` ones were removed), leaves out
-/// identifiers and empty columns (adding a note for each), and returns the roles.
-/// `keep_categorical` are columns the user forced to be categorical: never identifiers.
+/// identifiers, row numbers and empty columns (adding a note for each), and returns the roles.
+/// `keep_categorical` are columns the user forced to be categorical, `keep_numeric` ones forced
+/// to be numeric: never identifiers.
 ///
 /// A text column whose cells are mostly numbers (or dates) but for a few is not guessed at: as
 /// categories it would be an identifier, so it is an error naming the first odd cell and the
@@ -65,7 +68,16 @@ pub(crate) fn assign_roles(
     weight: Option<&str>,
     ignored: &[String],
     keep_categorical: &[String],
+    keep_numeric: &[String],
 ) -> Result<ColumnRoles, DataError> {
+    let unnamed: Vec<&str> = table
+        .notes()
+        .iter()
+        .filter_map(|note| match note {
+            Note::ColumnNamed { name, .. } => Some(name.as_str()),
+            _ => None,
+        })
+        .collect();
     let mut columns: Vec<(String, ColumnRole)> = ignored
         .iter()
         .map(|name| (name.clone(), ColumnRole::Ignored))
@@ -85,6 +97,20 @@ pub(crate) fn assign_roles(
             ColumnRole::AllMissing
         } else {
             match column.data() {
+                ColumnData::Numeric(n) if !keep_numeric.contains(&name) => {
+                    let index_name = unnamed.contains(&name.as_str()) || is_row_index_name(&name);
+                    match row_numbers(n.values(), index_name) {
+                        Some((range, in_order)) => {
+                            left_out.push(Note::RowNumbers {
+                                column: name.clone(),
+                                range,
+                                in_order,
+                            });
+                            ColumnRole::RowNumbers
+                        }
+                        None => ColumnRole::Numeric,
+                    }
+                }
                 ColumnData::Numeric(_) => ColumnRole::Numeric,
                 ColumnData::Date(_) => ColumnRole::Date,
                 ColumnData::Categorical(c) => {
@@ -92,7 +118,9 @@ pub(crate) fn assign_roles(
                     let forced = keep_categorical.contains(&name);
                     let identifier =
                         !forced && present >= MIN_ROWS_FOR_IDENTIFIER && distinct * 2 > present;
-                    if !forced && name != target {
+                    // Numbers with leading zeros are codes: as many distinct ones as rows is an
+                    // identifier (customer numbers), not a column of mistyped numbers.
+                    if !forced && name != target && c.leading_zeros.is_none() {
                         check_mixed(table, &name, c, present, identifier, &mut left_out)?;
                     }
                     if identifier {
@@ -112,7 +140,12 @@ pub(crate) fn assign_roles(
     }
     let drop: Vec<String> = columns
         .iter()
-        .filter(|(_, role)| matches!(role, ColumnRole::Identifier | ColumnRole::AllMissing))
+        .filter(|(_, role)| {
+            matches!(
+                role,
+                ColumnRole::Identifier | ColumnRole::RowNumbers | ColumnRole::AllMissing
+            )
+        })
         .map(|(name, _)| name.clone())
         .collect();
     table.remove_existing_columns(&drop);
@@ -120,6 +153,54 @@ pub(crate) fn assign_roles(
         table.push_note(note);
     }
     Ok(ColumnRoles { columns })
+}
+
+/// Whether a column's name is one that data frame libraries give a row index when they write
+/// it out: R's `rownames` (and `row.names`), pandas' `Unnamed: 0` (what an unnamed first
+/// column reads back as) and `index` (from `reset_index`), readr's `...1`.
+fn is_row_index_name(name: &str) -> bool {
+    let lower = name.trim().to_ascii_lowercase();
+    let numbered = |prefix: &str| {
+        lower
+            .strip_prefix(prefix)
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    };
+    matches!(
+        lower.as_str(),
+        "rownames" | "row.names" | "row_names" | "row names" | "rowname" | "index"
+    ) || numbered("unnamed: ")
+        || numbered("...")
+}
+
+/// Whether `values` are row numbers: whole numbers counting the rows in file order from 0 or
+/// 1 (`(range, true)`), or — for a column named as a row index (`index_name`) — one distinct
+/// whole number of 0 or more per row, in any order (a file sorted or filtered after its index
+/// was written). At least [`MIN_ROWS_FOR_IDENTIFIER`] rows, none missing.
+fn row_numbers(values: &[f64], index_name: bool) -> Option<((i64, i64), bool)> {
+    if values.len() < MIN_ROWS_FOR_IDENTIFIER
+        || values
+            .iter()
+            .any(|v| v.is_nan() || v.fract() != 0.0 || v.abs() > 1e15)
+    {
+        return None;
+    }
+    let first = values[0];
+    if (first == 0.0 || first == 1.0)
+        && values
+            .iter()
+            .enumerate()
+            .all(|(i, &v)| v == first + i as f64)
+    {
+        let last = first as i64 + values.len() as i64 - 1;
+        return Some(((first as i64, last), true));
+    }
+    if !index_name || values.iter().any(|&v| v < 0.0) {
+        return None;
+    }
+    let mut sorted: Vec<i64> = values.iter().map(|&v| v as i64).collect();
+    sorted.sort_unstable();
+    let distinct = sorted.windows(2).all(|w| w[0] < w[1]);
+    distinct.then(|| ((sorted[0], sorted[sorted.len() - 1]), false))
 }
 
 /// What a categorical level looks like, to tell a column of numbers or dates written in
@@ -311,13 +392,14 @@ mod tests {
         for i in 0..12 {
             let colour = ["red", "blue"][i % 2];
             text.push_str(&format!(
-                "c{i},{colour},,2024-01-{:02},{i},{}\n",
+                "c{i},{colour},,2024-01-{:02},{},{}\n",
                 i + 1,
+                (i * 5) % 12,
                 i % 2
             ));
         }
         let mut table = Table::from_csv_str("t.csv", &text).expect("reads");
-        let roles = assign_roles(&mut table, "y", None, &["skip".to_owned()], &[]).expect("roles");
+        let roles = assign_roles(&mut table, "y", None, &["skip".to_owned()], &[], &[]).expect("roles");
         assert_eq!(
             roles.columns,
             vec![
@@ -343,7 +425,7 @@ mod tests {
             "{notes:?}"
         );
         let mut table = Table::from_csv_str("t.csv", &text).expect("reads");
-        let roles = assign_roles(&mut table, "y", None, &[], &["id".to_owned()]).expect("roles");
+        let roles = assign_roles(&mut table, "y", None, &[], &["id".to_owned()], &[]).expect("roles");
         assert_eq!(
             roles.columns[0],
             ("id".to_owned(), ColumnRole::OneHot { levels: 12 })

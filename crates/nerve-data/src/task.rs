@@ -108,7 +108,7 @@ pub fn class_labels(column: &Column) -> Vec<String> {
                 .iter()
                 .filter_map(|d| dates.days().iter().position(|x| x == d))
                 .collect();
-            return rows.into_iter().map(|row| column.display(row)).collect();
+            return rows.into_iter().map(|row| column.shown(row)).collect();
         }
         ColumnData::Categorical(c) => c
             .levels()

@@ -27,8 +27,10 @@ use crate::{Mlp, MlpConfig, ModelError};
 /// version 3 added number formats, grouped infrequent categories and date inputs. Older files
 /// still load, and an older nerve refuses a newer file with "upgrade nerve" rather than an
 /// unknown-field error. Version 4 added spiking networks (`architecture.spiking`, the
-/// `neurons.*` and `encoder.*` tensors).
-pub const FORMAT_VERSION: u64 = 4;
+/// `neurons.*` and `encoder.*` tensors). Version 5 keeps the preprocessing's fitted statistics
+/// (means, scales, fill values, category shares, the target's offset and scale) in f64; an
+/// older file's were f32 and are applied as such.
+pub const FORMAT_VERSION: u64 = 5;
 
 /// The `__metadata__` key of nerve's JSON.
 pub const METADATA_KEY: &str = "nerve";

@@ -197,12 +197,14 @@ pub fn to_onnx(
                 column,
                 categories,
                 infrequent,
+                exact,
                 ..
             } if !options.na_values.numbers().is_empty()
-                || categories
-                    .iter()
-                    .chain(infrequent)
-                    .any(|c| matches_by_number(c)) =>
+                || (!exact
+                    && categories
+                        .iter()
+                        .chain(infrequent)
+                        .any(|c| matches_by_number(c))) =>
             {
                 Some(column.clone())
             }
@@ -266,7 +268,7 @@ pub fn to_onnx(
     let mut graph_outputs = vec![match head {
         Head::Values { .. } => value_info(
             &prediction,
-            DataType::Float,
+            DataType::Double,
             &[],
             "the predicted value, in the target's units",
         ),
@@ -339,12 +341,13 @@ pub(crate) enum Head {
     Softmax,
     /// Binary cross-entropy: the sigmoid of one logit is the second class's probability.
     Sigmoid,
-    /// Regression: `output · scale + offset`, in f32.
+    /// Regression: `output · scale + offset`, in f64 (as nerve decodes it: a target near 1e9
+    /// keeps its units' digits).
     Values {
         /// The target's scale.
-        scale: f32,
+        scale: f64,
         /// The target's offset.
-        offset: f32,
+        offset: f64,
     },
 }
 
@@ -418,20 +421,27 @@ fn metadata(
             FeatureTransform::Categorical {
                 categories,
                 infrequent,
+                exact,
                 ..
             } => {
                 // The spellings the graph accepts for categories that are numbers; any other
                 // spelling of those numbers is unseen to the graph (OnnxModel::matched_by_number).
-                let number_spellings: Vec<String> = categories
-                    .iter()
-                    .chain(infrequent)
-                    .filter(|c| matches_by_number(c))
-                    .flat_map(|c| spellings(c, decimal_point(&preprocessor.features)))
-                    .collect();
+                // A column forced to be categorical matches only as written.
+                let number_spellings: Vec<String> = if *exact {
+                    Vec::new()
+                } else {
+                    categories
+                        .iter()
+                        .chain(infrequent)
+                        .filter(|c| matches_by_number(c))
+                        .flat_map(|c| spellings(c, decimal_point(&preprocessor.features)))
+                        .collect()
+                };
                 json!({
                     "name": input.name, "type": "string", "kind": "categorical",
                     "categories": categories, "infrequent": infrequent,
                     "number_spellings": number_spellings,
+                    "matched": if *exact { "as written" } else { "by value" },
                 })
             }
             FeatureTransform::Numeric { format, .. } if format.written_with().is_some() => {

@@ -82,9 +82,9 @@ fn numeric_block(
                 ..
             } = feature
             {
-                offsets.push(f64::from(*offset));
-                scales.push(f64::from(*scale));
-                fills.push(f64::from(*fill));
+                offsets.push(*offset);
+                scales.push(*scale);
+                fills.push(*fill);
             }
             graph.op("Unsqueeze", &[feature.column(), axis1], vec![])
         })
@@ -138,6 +138,7 @@ fn categorical_block(
         categories,
         fill,
         infrequent,
+        exact,
         ..
     } = feature
     else {
@@ -168,13 +169,15 @@ fn categorical_block(
             }
         }
     }
+    // A column forced to be categorical matches each category only as written.
+    let by_value = decimal_point && !exact;
     for (input, category) in categories.iter().enumerate() {
-        for spelling in spellings(category, decimal_point) {
+        for spelling in spellings(category, by_value) {
             add(spelling, input);
         }
     }
     for category in infrequent {
-        for spelling in spellings(category, decimal_point) {
+        for spelling in spellings(category, by_value) {
             add(spelling, categories.len());
         }
     }
@@ -210,10 +213,11 @@ pub(crate) fn decimal_point(features: &[FeatureTransform]) -> bool {
         .any(|f| matches!(f, FeatureTransform::Numeric { format, .. } if format.decimal_comma))
 }
 
-/// A category's spellings for the lookup: [`category_spellings`] in a decimal-point model, the
-/// name alone in a decimal-comma one.
-pub(crate) fn spellings(category: &str, decimal_point: bool) -> Vec<String> {
-    if decimal_point {
+/// A category's spellings for the lookup: [`category_spellings`] for a column matched by value
+/// in a decimal-point model, the name alone in a decimal-comma one or a column matched as
+/// written.
+pub(crate) fn spellings(category: &str, by_value: bool) -> Vec<String> {
+    if by_value {
         category_spellings(category)
     } else {
         vec![category.to_owned()]

@@ -5,6 +5,7 @@ use nerve_model::{Activation, Mlp};
 
 use crate::export::{ExportError, Head};
 use crate::graph::{Graph, float, int, ints, strings};
+use crate::proto::tensor_proto::DataType;
 
 /// Wires the layers onto `x` (`float [N, d_input]`) and returns the output layer's
 /// `float [N, d_output]`. Weights are `[d_in, d_out]` as nerve stores them, so `Gemm` takes
@@ -89,9 +90,10 @@ pub(crate) fn wire_head(
     let probs_name = probabilities.unwrap_or("probabilities");
     match head {
         Head::Values { scale, offset } => {
-            let scale = graph.f32s("target_scale", &[], vec![*scale]);
-            let scaled = graph.op("Mul", &[logits, &scale], vec![]);
-            let offset = graph.f32s("target_offset", &[], vec![*offset]);
+            let output = graph.op("Cast", &[logits], vec![int("to", DataType::Double as i64)]);
+            let scale = graph.f64s("target_scale", &[], vec![*scale]);
+            let scaled = graph.op("Mul", &[&output, &scale], vec![]);
+            let offset = graph.f64s("target_offset", &[], vec![*offset]);
             let value = graph.op("Add", &[&scaled, &offset], vec![]);
             let axes = graph.i64s("axis1", &[1], vec![1]);
             graph.op_into("Squeeze", "", &[&value, &axes], vec![], prediction);

@@ -240,9 +240,10 @@ pub(crate) fn run(args: ExplainArgs) -> Result<ExitCode> {
     };
     // Regression outputs and the gap in the target's units, like the attributions; logits as
     // they are.
-    let decode = |output: f32| -> f32 {
+    let decode = |output: f32| -> f64 {
         if p.labels().is_some() {
-            output
+            // The logit's shortest f32 form, as JSON wrote it before values became f64.
+            output.to_string().parse().unwrap_or(f64::from(output))
         } else {
             p.decode_value(output)
         }

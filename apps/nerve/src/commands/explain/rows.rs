@@ -18,7 +18,7 @@ pub(super) fn row_json(
     e: &Explanation,
     i: usize,
     row: usize,
-    decode: impl Fn(f32) -> f32,
+    decode: impl Fn(f32) -> f64,
 ) -> serde_json::Value {
     let outputs = 0..a.d_output();
     let attributions: serde_json::Map<String, serde_json::Value> = e

@@ -181,7 +181,7 @@ fn response(model: &ServedModel, answers: Answers) -> Result<Outcome, ApiError> 
                 Some(answers.probabilities.chunks(answers.width).collect()),
             )
         }
-        Predictions::Values(values) => (Column::Numbers(values), None),
+        Predictions::Values(values) => (Column::Values(values), None),
     };
     let body = Response {
         predictions,
@@ -207,12 +207,14 @@ struct Response<'a> {
     warnings: Vec<String>,
 }
 
-/// One value per row: f32 written in their shortest form, as `nerve predict` prints them.
+/// One value per row: class names, or values in the target's units (f64, decoded to the
+/// precision the network's output holds) written in their shortest form, as `nerve predict`
+/// prints them.
 #[derive(Serialize)]
 #[serde(untagged)]
 enum Column<'a> {
     Text(Vec<&'a str>),
-    Numbers(&'a [f32]),
+    Values(&'a [f64]),
 }
 
 /// pandas' `orient="split"`: `{"columns": [...], "data": [[...], ...]}` (an `index` is ignored).

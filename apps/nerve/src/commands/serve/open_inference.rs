@@ -186,9 +186,9 @@ pub(crate) fn infer(
             }
             Predictions::Values(values) => OutputTensor {
                 name: PREDICTION,
-                datatype: "FP32",
+                datatype: "FP64",
                 shape: vec![n],
-                data: OutputData::Numbers(values),
+                data: OutputData::Values(values),
             },
         });
     }
@@ -239,12 +239,15 @@ struct OutputTensor<'a> {
     data: OutputData<'a>,
 }
 
-/// An output's elements: f32 written in their shortest form, as `nerve predict` prints them.
+/// An output's elements, numbers written in their shortest form as `nerve predict` prints them:
+/// probabilities as f32, values in the target's units as f64 (decoded to the precision the
+/// network's output holds).
 #[derive(Serialize)]
 #[serde(untagged)]
 enum OutputData<'a> {
     Text(Vec<&'a str>),
     Numbers(&'a [f32]),
+    Values(&'a [f64]),
 }
 
 /// The outputs a request asks for (`outputs: [{"name": ...}]`), or all of them.

@@ -91,6 +91,7 @@ pub(super) fn describe_run(config: &RunConfig, prepared: &Prepared, model: &Mlp)
             let why = match role {
                 ColumnRole::Ignored => "--ignore",
                 ColumnRole::Identifier => "identifier",
+                ColumnRole::RowNumbers => "row numbers",
                 ColumnRole::AllMissing => "no values",
                 _ => return None,
             };

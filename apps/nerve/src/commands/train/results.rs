@@ -67,12 +67,12 @@ impl Evaluation {
                 metrics,
                 predicted: outputs
                     .iter()
-                    .map(|&v| numbers::value(f64::from(p.decode_value(v))))
+                    .map(|&v| numbers::value(p.decode_value(v)))
                     .collect(),
                 actual: data
                     .targets()
                     .iter()
-                    .map(|&v| numbers::value(f64::from(p.decode_value(v))))
+                    .map(|&v| numbers::value(p.decode_value(v)))
                     .collect(),
                 confidence: None,
                 report,
