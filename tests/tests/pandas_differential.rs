@@ -86,8 +86,12 @@ fn roles_differ(table: &Table, columns: &[Value]) -> Option<Result<(), String>> 
         };
         let expected = column["row_numbers"].as_bool() == Some(true);
         let role = prepared.roles.columns.iter().find(|(n, _)| n == name);
-        if expected && (role.map(|(_, r)| r) != Some(&ColumnRole::RowNumbers) || !flagged.contains(&name)) {
-            return Some(Err(format!("`{name}` holds row numbers, but its role is {role:?}")));
+        if expected
+            && (role.map(|(_, r)| r) != Some(&ColumnRole::RowNumbers) || !flagged.contains(&name))
+        {
+            return Some(Err(format!(
+                "`{name}` holds row numbers, but its role is {role:?}"
+            )));
         }
         if !expected && flagged.contains(&name) {
             return Some(Err(format!("`{name}` was taken for row numbers")));
@@ -262,7 +266,9 @@ fn nerve_reads_csv_columns_as_pandas_does_but_for_documented_differences() {
             ));
         }
         let columns = file["columns"].as_array().unwrap();
-        let indexed = columns.iter().any(|c| c["row_numbers"].as_bool() == Some(true));
+        let indexed = columns
+            .iter()
+            .any(|c| c["row_numbers"].as_bool() == Some(true));
         match roles_differ(&table, columns) {
             Some(Ok(())) if indexed => row_number_files += 1,
             Some(Ok(())) => {}

@@ -159,7 +159,7 @@ fn a_rare_class_is_pointed_out_and_weights_are_shown() {
     let mut text = String::from("a,y\n");
     for i in 0..200 {
         text.push_str(&format!(
-            "{i},{}\n",
+            "{i}.5,{}\n",
             if i % 20 == 0 { "rare" } else { "common" }
         ));
     }
@@ -598,7 +598,7 @@ fn the_weight_column_is_never_the_default_target() {
     let mut text = String::from("a,y,w\n");
     for i in 0..40 {
         text.push_str(&format!(
-            "{i},{},{}\n",
+            "{i}.5,{},{}\n",
             if i % 2 == 0 { "p" } else { "q" },
             1 + i % 3
         ));
@@ -624,7 +624,7 @@ fn the_weight_column_is_never_the_default_target() {
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("target `y`"));
     for (cell, line) in [("", "line 5"), ("NaN", "line 5")] {
-        let broken = text.replacen("3,q,1\n", &format!("3,q,{cell}\n"), 1);
+        let broken = text.replacen("3.5,q,1\n", &format!("3.5,q,{cell}\n"), 1);
         let data = file("weight-missing.csv", broken);
         let out = nerve(&[
             "train",

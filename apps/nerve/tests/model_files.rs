@@ -246,7 +246,7 @@ fn the_file_is_plain_safetensors_with_nerve_metadata() {
     let (_, metadata) = SafeTensors::read_metadata(&bytes).unwrap();
     let nerve: Value =
         serde_json::from_str(&metadata.metadata().as_ref().unwrap()["nerve"]).unwrap();
-    assert_eq!(nerve["format_version"], 4);
+    assert_eq!(nerve["format_version"], 5);
     assert!(nerve["nerve_version"].is_string());
     assert_eq!(
         nerve["architecture"]["d_hidden"],
@@ -410,7 +410,7 @@ fn bad_model_files_are_clear_errors() {
         "foreign.safetensors",
         &safetensors::serialize([("w", view)], None).unwrap(),
     );
-    let pattern = b"\\\"format_version\\\":4";
+    let pattern = b"\\\"format_version\\\":5";
     let at = good
         .windows(pattern.len())
         .position(|w| w == pattern)

@@ -86,9 +86,10 @@ fn run_tract(model: &Path, data: &str, rows: &[usize]) -> Answers {
             .cloned()
             .collect()
     } else {
-        let values = first.to_plain_array_view::<f32>().unwrap();
+        // Values in the target's units are doubles: decoded in f64, as nerve decodes them.
+        let values = first.to_plain_array_view::<f64>().unwrap();
         assert_eq!(values.shape(), [rows.len()], "prediction is [N]");
-        values.iter().map(f32::to_string).collect()
+        values.iter().map(f64::to_string).collect()
     };
     let probabilities = match outputs.get(1) {
         Some(p) => {
@@ -405,6 +406,52 @@ fn the_exporters_pitfalls_give_the_same_answers_as_predict() {
         &data,
         &[],
     );
+}
+
+/// Issue 34 in the graph: a column of Unix timestamps standardized with its f64 mean, a
+/// regression target of timestamps decoded in f64, and a column forced to be categorical whose
+/// codes match only as written (`1E5` is not `100000`, `007` is not `7`).
+#[test]
+fn large_numbers_and_forced_codes_give_the_same_answers_as_predict() {
+    let codes = ["1E5", "100000", "007", "7", "x"];
+    let mut train_csv = String::from("stamp,part,due\n");
+    for i in 0..150 {
+        let k = i % 3;
+        let part = codes[i % codes.len()];
+        let due = 1_700_000_000 + 3_600 * k + 60 * (i % 5);
+        train_csv += &format!("{},{part},{due}\n", 1_700_000_060 + k);
+    }
+    let train_file = file("stamps-train.csv", &train_csv);
+    let data = file(
+        "stamps-new.csv",
+        "stamp,part\n1700000060,1E5\n1700000061,100000\n1700000062,007\n1700000061,7\n1700000060,1e5\n1700000062,\n",
+    );
+    let onnx = check(
+        "stamps",
+        &[
+            "--data",
+            &train_file,
+            "--categorical",
+            "part",
+            "--task",
+            "regression",
+            "--missing",
+            "impute",
+            "--epochs",
+            "30",
+        ],
+        &data,
+        &["--values"],
+    );
+    // `check` compares values relative to their size; near 1.7e9 that is 17,000 seconds a
+    // part in 1e5. The graph must agree to the second.
+    let want = read_predictions(&onnx.with_file_name("predictions.csv"));
+    let rows: Vec<usize> = (0..want.predictions.len()).collect();
+    let got = run_tract(&onnx, &data, &rows);
+    for (g, w) in got.predictions.iter().zip(&want.predictions) {
+        let (g, w): (f64, f64) = (g.parse().unwrap(), w.parse().unwrap());
+        assert!((g - w).abs() < 1.0, "the graph answers {g}, predict {w}");
+    }
 }
 
 #[test]

@@ -448,7 +448,11 @@ fn utf16_files_with_a_byte_order_mark_are_read() {
     // Issue 13.11: Excel's "Unicode text" export was refused as binary.
     let mut text = String::from("größe\tklasse\n");
     for i in 0..30 {
-        text.push_str(&format!("{}\t{}\n", i, ["ja", "nein"][i % 2]));
+        text.push_str(&format!(
+            "{}\t{}\n",
+            150 + i * 7 % 30,
+            ["ja", "nein"][i % 2]
+        ));
     }
     let utf8 = file("utf8.tsv", &text);
     let mut le = vec![0xFF, 0xFE];
@@ -521,7 +525,7 @@ fn a_short_stratified_split_is_said() {
     // Many two-row classes: each keeps one row for training, so the test part comes out short.
     let mut text = String::from("x,y\n");
     for i in 0..40 {
-        text.push_str(&format!("{i},c{}\n", i / 2));
+        text.push_str(&format!("{i}.5,c{}\n", i / 2));
     }
     let stderr = describe(
         &file("pairs.csv", text),
@@ -774,7 +778,7 @@ fn review_findings_stay_fixed_end_to_end() {
     // A date target is refused, however many distinct dates it has.
     let mut text = String::from("x,when\n");
     for i in 0..40 {
-        text.push_str(&format!("{i},2024-01-{:02}\n", 1 + i % 3));
+        text.push_str(&format!("{i}.5,2024-01-{:02}\n", 1 + i % 3));
     }
     common::fails(
         &["train", "--data", &file("date_target.csv", text)],
@@ -825,7 +829,7 @@ fn review_findings_stay_fixed_end_to_end() {
         } else {
             format!("{}.{}%", i, i % 10)
         };
-        text.push_str(&format!("{i},{p},{}\n", i % 2));
+        text.push_str(&format!("{i}.5,{p},{}\n", i % 2));
     }
     common::fails(
         &["train", "--data", &file("percent_mix.csv", text)],

@@ -262,7 +262,8 @@ fn mlflow_answers(body: &Value) -> Vec<Answer> {
         .map(|(i, p)| {
             let prediction = match p {
                 Value::String(s) => s.clone(),
-                Value::Number(n) => (n.as_f64().unwrap() as f32).to_string(),
+                // A value in the target's units is an f64, as predict writes it.
+                Value::Number(n) => n.as_f64().unwrap().to_string(),
                 other => panic!("prediction {other}"),
             };
             let probabilities = body
@@ -293,7 +294,8 @@ fn v2_answers(body: &Value) -> Vec<Answer> {
         .map(|(i, p)| {
             let text = match p {
                 Value::String(s) => s.clone(),
-                Value::Number(n) => (n.as_f64().unwrap() as f32).to_string(),
+                // A value in the target's units is an f64, as predict writes it.
+                Value::Number(n) => n.as_f64().unwrap().to_string(),
                 other => panic!("prediction {other}"),
             };
             let probs = probabilities

@@ -176,7 +176,10 @@ fn bad_folds_and_metrics_are_refused_and_small_classes_warned_of() {
     // A class of 3 rows in 5 folds: two held-out folds lack it; a warning, not an error.
     let mut text = String::from("x,y\n");
     for i in 0..40 {
-        text.push_str(&format!("{i},{}\n", if i < 3 { "rare" } else { "common" }));
+        text.push_str(&format!(
+            "{i}.5,{}\n",
+            if i < 3 { "rare" } else { "common" }
+        ));
     }
     let data = file("rare.csv", text);
     let out = nerve(&["cv", "--data", &data, "--test-split", "0", "--epochs", "3"]);
@@ -615,7 +618,10 @@ fn a_search_killed_mid_trial_resumes_that_trial_and_no_finished_one() {
 fn tune_warns_of_small_classes_and_refuses_data_settings_that_move_the_rows() {
     let mut text = String::from("x,y\n");
     for i in 0..40 {
-        text.push_str(&format!("{i},{}\n", if i < 3 { "rare" } else { "common" }));
+        text.push_str(&format!(
+            "{i}.5,{}\n",
+            if i < 3 { "rare" } else { "common" }
+        ));
     }
     let data = file("rare_tune.csv", text);
     let space = file("small.toml", "[optimizer]\nlearning_rate = [0.01]\n");

@@ -644,12 +644,18 @@ mod tests {
     #[test]
     fn numbers_with_leading_zeros_are_codes() {
         // Issue 34.1: postal codes. Another instance: a bond's coupon code `007` among `12`.
-        for cells in [&["02134", "10001", "02134", "94105"][..], &["12", "", "007", "5"]] {
+        for cells in [
+            &["02134", "10001", "02134", "94105"][..],
+            &["12", "", "007", "5"],
+        ] {
             let data = build(None, cells).expect("reads");
             let ColumnData::Categorical(c) = &data else {
                 panic!("codes are categories: {data:?}")
             };
-            assert!(c.inferred && !c.has_text && c.leading_zeros.is_some(), "{c:?}");
+            assert!(
+                c.inferred && !c.has_text && c.leading_zeros.is_some(),
+                "{c:?}"
+            );
         }
         let ColumnData::Categorical(c) = build(None, &["10001", "02134"]).expect("reads") else {
             panic!("categorical")
@@ -684,12 +690,18 @@ mod tests {
         assert_eq!(shown(&truth), ["True", "TRUE", "false"]);
         let dates = column(None, &["05/03/2024", "25/12/2024", "", "05/03/2024"]);
         assert!(matches!(dates.data(), ColumnData::Date(_)));
-        assert_eq!(shown(&dates), ["05/03/2024", "25/12/2024", "NA", "05/03/2024"]);
+        assert_eq!(
+            shown(&dates),
+            ["05/03/2024", "25/12/2024", "NA", "05/03/2024"]
+        );
         let model_dates = column(
             Some(ColumnKind::Date(DateOrder::Ymd)),
             &["2024-03-05", "2024-3-6", "2024-03-07T10:00"],
         );
-        assert_eq!(shown(&model_dates), ["2024-03-05", "2024-3-6", "2024-03-07T10:00"]);
+        assert_eq!(
+            shown(&model_dates),
+            ["2024-03-05", "2024-3-6", "2024-03-07T10:00"]
+        );
         // Past the spellings kept per column, every cell still shows as written.
         let cells: Vec<String> = (0..MAX_SPELLINGS + 10)
             .map(|i| format!("{}.{}0", i / 2, i % 2))
@@ -710,7 +722,10 @@ mod tests {
         // Issue 34.4: part codes `1E5` and `100000` are different parts under --categorical
         // (ColumnKind::Text), one level by value when inferred.
         let cells = ["1E5", "100000", "2E3", "2000", "7E1", "70", "31", "32"];
-        assert_eq!(levels(&build(Some(ColumnKind::Text), &cells).expect("reads")).len(), 8);
+        assert_eq!(
+            levels(&build(Some(ColumnKind::Text), &cells).expect("reads")).len(),
+            8
+        );
         let inferred = column(None, &[&cells[..], &["x"]].concat());
         let ColumnData::Categorical(c) = inferred.data() else {
             panic!("categorical")
@@ -719,8 +734,9 @@ mod tests {
         let notes = Note::about_column(&inferred, &NumberSyntax::default());
         let text: Vec<String> = notes.iter().map(ToString::to_string).collect();
         assert!(
-            text.iter().any(|n| n.contains("3 categories written in two notations")
-                && n.contains("`100000` as `1E5`")),
+            text.iter()
+                .any(|n| n.contains("3 categories written in two notations")
+                    && n.contains("`100000` as `1E5`")),
             "{text:?}"
         );
         // `3` and `3.0`, `True` and `TRUE` are one notation: no note.

@@ -246,7 +246,10 @@ fn parse_time(text: &str) -> Option<(f64, Option<i32>)> {
     if fields.next().is_some() || hours > 23 || minutes > 59 || seconds >= 60.0 {
         return None;
     }
-    Some((f64::from(hours * 3600 + minutes * 60) + seconds, zone_minutes(zone)))
+    Some((
+        f64::from(hours * 3600 + minutes * 60) + seconds,
+        zone_minutes(zone),
+    ))
 }
 
 /// The minutes of a checked zone suffix: `Z` is 0, `+02:00`, `+0200` and `+02` are 120.

@@ -347,14 +347,17 @@ impl Preprocessor {
 
     /// Maps a network output for regression back to the target's units: `output × scale +
     /// offset` in f64, given as the shortest decimal within half a step of the f32 output
-    /// (`scale × ulp(output) / 2`), so that it shows every digit the network's output holds and
-    /// no more (`65`, not `64.99999237060547`; a timestamp target keeps its seconds).
+    /// (`scale × ulp(output) / 2`, plus the f64 rounding of the sum), so that it shows every
+    /// digit the network's output holds and no more (`65`, not `64.99999237060547`; a
+    /// timestamp target keeps its seconds).
     pub fn decode_value(&self, output: f32) -> f64 {
         match &self.target {
             TargetTransform::Values { offset, scale, .. } => {
                 let value = f64::from(output) * scale + offset;
+                // Half the output's f32 step in the target's units, and the f64 rounding of
+                // the sum itself (a unit in the last place near 1.7e9 is 2.4e-7).
                 let step = f64::from(f32_step(output)) * scale.abs();
-                shortest_within(value, step / 2.0)
+                shortest_within(value, step / 2.0 + value.abs() * f64::EPSILON)
             }
             TargetTransform::Classes { .. } => f64::from(output),
         }
@@ -640,7 +643,10 @@ mod tests {
         // Issue 34.3: Unix timestamps 1700000060 .. 1700000062. Their mean (1700000060.98 here)
         // was stored as the f32 1700000000, leaving the training column ~107 standard deviations
         // from zero. Another instance: amounts near 1e12 that differ in their units.
-        for (base, steps) in [(1_700_000_060.0, [0.0, 1.0, 2.0, 1.0, 2.0]), (1e12, [3.0, 7.0, 1.0, 9.0, 5.0])] {
+        for (base, steps) in [
+            (1_700_000_060.0, [0.0, 1.0, 2.0, 1.0, 2.0]),
+            (1e12, [3.0, 7.0, 1.0, 9.0, 5.0]),
+        ] {
             let text: String = steps
                 .iter()
                 .map(|s| format!("{},{}\n", base + s, s * 10.0))
@@ -669,7 +675,10 @@ mod tests {
     #[test]
     fn a_regression_target_decodes_to_the_files_value() {
         // Issue 34.3: `65` came back as `64.99999`. Another instance: a target of timestamps.
-        for values in [[65.0, 70.0, 80.0, 62.5], [1.7e9 + 1.0, 1.7e9 + 7.0, 1.7e9, 1.7e9 + 3.0]] {
+        for values in [
+            [65.0, 70.0, 80.0, 62.5],
+            [1.7e9 + 1.0, 1.7e9 + 7.0, 1.7e9, 1.7e9 + 3.0],
+        ] {
             let text: String = values.iter().map(|v| format!("{v},{v}\n")).collect();
             let t = table(&format!("x,y\n{text}"));
             let rows: Vec<usize> = (0..values.len()).collect();
@@ -678,7 +687,10 @@ mod tests {
             let encoded = p.encode_targets(&t, &rows).expect("numbers");
             let decoded: Vec<f64> = encoded.iter().map(|&z| p.decode_value(z)).collect();
             assert_eq!(decoded, values);
-            assert_eq!(p.decode_value(encoded[0]).to_string(), values[0].to_string());
+            assert_eq!(
+                p.decode_value(encoded[0]).to_string(),
+                values[0].to_string()
+            );
         }
     }
 

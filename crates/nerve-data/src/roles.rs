@@ -399,7 +399,8 @@ mod tests {
             ));
         }
         let mut table = Table::from_csv_str("t.csv", &text).expect("reads");
-        let roles = assign_roles(&mut table, "y", None, &["skip".to_owned()], &[], &[]).expect("roles");
+        let roles =
+            assign_roles(&mut table, "y", None, &["skip".to_owned()], &[], &[]).expect("roles");
         assert_eq!(
             roles.columns,
             vec![
@@ -425,7 +426,8 @@ mod tests {
             "{notes:?}"
         );
         let mut table = Table::from_csv_str("t.csv", &text).expect("reads");
-        let roles = assign_roles(&mut table, "y", None, &[], &["id".to_owned()], &[]).expect("roles");
+        let roles =
+            assign_roles(&mut table, "y", None, &[], &["id".to_owned()], &[]).expect("roles");
         assert_eq!(
             roles.columns[0],
             ("id".to_owned(), ColumnRole::OneHot { levels: 12 })

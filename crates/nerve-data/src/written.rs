@@ -157,13 +157,37 @@ mod tests {
 
     #[test]
     fn shortest_forms_are_recognised_from_the_text() {
-        for text in ["0", "-0", "7", "-12", "0.5", "3.25", "0.001", "123456789012345"] {
+        for text in [
+            "0",
+            "-0",
+            "7",
+            "-12",
+            "0.5",
+            "3.25",
+            "0.001",
+            "123456789012345",
+        ] {
             assert!(is_shown_as_written(text), "{text}");
             let value: f64 = text.parse().unwrap();
-            assert_eq!(value.to_string(), text, "the test agrees with Rust's Display");
+            assert_eq!(
+                value.to_string(),
+                text,
+                "the test agrees with Rust's Display"
+            );
         }
         for text in [
-            "007", "3.0", "3.", ".5", "+3", "1e5", "1E5", "$5", "1,000", "", "-", "0.10",
+            "007",
+            "3.0",
+            "3.",
+            ".5",
+            "+3",
+            "1e5",
+            "1E5",
+            "$5",
+            "1,000",
+            "",
+            "-",
+            "0.10",
             "1234567890123456",
         ] {
             assert!(!is_shown_as_written(text), "{text}");

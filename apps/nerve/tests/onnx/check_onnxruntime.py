@@ -58,7 +58,7 @@ def main():
         assert described[probabilities]["shape"][0] == "N", described
         assert len(described[probabilities]["shape"]) == 2, described
     else:
-        assert outputs[prediction].type == "tensor(float)", described
+        assert outputs[prediction].type == "tensor(double)", described
     for i in session.get_inputs():
         spec = next(s for s in inputs if s["name"] == i.name)
         expected = "tensor(string)" if spec["type"] == "string" else "tensor(double)"

@@ -37,7 +37,7 @@ pub(crate) fn metadata(model: &ServedModel) -> Value {
     let labels = model.predictor.labels();
     let mut outputs = vec![match labels {
         Some(_) => json!({"name": PREDICTION, "datatype": "BYTES", "shape": [-1]}),
-        None => json!({"name": PREDICTION, "datatype": "FP32", "shape": [-1]}),
+        None => json!({"name": PREDICTION, "datatype": "FP64", "shape": [-1]}),
     }];
     if let Some(labels) = labels {
         outputs
