@@ -4,7 +4,7 @@
 //! offsets. Reading rules alone are unit-tested in nerve-data (`builder.rs`, `roles.rs`,
 //! `preprocess.rs`); here the whole command does the right thing with them.
 
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::print_stderr)]
 
 mod common;
 
@@ -452,9 +452,8 @@ fn different_utc_offsets_are_said() {
     }
     let stderr = describe(&file("zones.csv", text), "zones-describe", &[]);
     assert!(
-        stderr.contains(&format!(
-            "column `when`: times with different UTC offsets (`2024-03-01T"
-        )) && stderr.contains(&format!(
+        stderr.contains("column `when`: times with different UTC offsets (`2024-03-01T")
+            && stderr.contains(&format!(
             "are read as the local times written, offsets dropped; {other_day} of 80 fall on another day than in UTC"
         )),
         "{stderr}"

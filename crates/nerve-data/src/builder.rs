@@ -137,7 +137,7 @@ impl Builder {
         match self {
             Builder::Numeric(numbers) => {
                 if let Some(text) = numbers.push(cell, place, syntax)? {
-                    let mut text_builder = numbers.to_text(syntax);
+                    let mut text_builder = numbers.take_as_text(syntax);
                     text_builder.push(Some(text), place, syntax);
                     *self = Builder::Text(text_builder);
                 }
@@ -387,7 +387,7 @@ impl NumericBuilder {
 
     /// The column so far as categories: each earlier number a level under its first spelling
     /// (the cells written otherwise keep their text).
-    fn to_text(&mut self, syntax: &NumberSyntax) -> TextBuilder {
+    fn take_as_text(&mut self, syntax: &NumberSyntax) -> TextBuilder {
         let mut text = TextBuilder::new(true);
         text.inferred = true;
         text.codes.reserve(self.values.capacity());

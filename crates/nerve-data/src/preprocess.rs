@@ -491,7 +491,7 @@ fn f32_step(x: f32) -> f32 {
 /// The decimal with the fewest significant digits within `tolerance` of `value` (`value`
 /// itself when none is, or it is not finite).
 fn shortest_within(value: f64, tolerance: f64) -> f64 {
-    if !value.is_finite() || !(tolerance > 0.0) {
+    if !value.is_finite() || tolerance.is_nan() || tolerance <= 0.0 {
         return value;
     }
     for digits in 1..17 {
