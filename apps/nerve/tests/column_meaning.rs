@@ -81,7 +81,7 @@ fn postal_codes_with_leading_zeros_are_categories() {
     assert!(
         stderr.contains("column `zip`: numbers written with leading zeros (`0")
             && stderr.contains(
-                "are codes, not quantities: used as categories (--numeric zip reads them as numbers)"
+                "are codes, not quantities: read as categories (--numeric zip reads them as numbers)"
             ),
         "{stderr}"
     );

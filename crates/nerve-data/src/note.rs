@@ -265,7 +265,7 @@ impl std::fmt::Display for Note {
                 value,
             } => write!(
                 f,
-                "column `{column}`: numbers written with leading zeros (`{value}` on line {line}) are codes, not quantities: used as categories (--numeric {column} reads them as numbers)"
+                "column `{column}`: numbers written with leading zeros (`{value}` on line {line}) are codes, not quantities: read as categories (--numeric {column} reads them as numbers)"
             ),
             Note::MergedSpellings {
                 column,
