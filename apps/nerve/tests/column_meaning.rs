@@ -322,7 +322,7 @@ fn forced_categories_keep_every_spelling() {
     // Inferred (the column reads as numbers), they are one quantity each, and the run says so.
     let stderr = describe(&data, "parts-inferred-describe", &[]);
     assert!(
-        !stderr.contains("two notations") && !stderr.contains("one-hot `part`"),
+        !stderr.contains("several notations") && !stderr.contains("one-hot `part`"),
         "numbers are numbers: {stderr}"
     );
     // A model trained on forced codes matches new cells as written: `1e5` is another code.
@@ -365,13 +365,69 @@ fn codes_in_a_text_column_say_when_notations_merge() {
     let stderr = describe(&data, "codes-describe", &[]);
     assert!(
         stderr.contains(
-            "column `code`: 2 categories written in two notations read as one, being equal as numbers (`7` as `007`, `100000` as `1E5`); --categorical code keeps every spelling apart"
+            "column `code`: 2 categories written in several notations read as one, being equal as numbers (`7` as `007`, `100000` as `1E5`); --categorical code keeps every spelling apart"
         ),
         "{stderr}"
     );
     assert!(stderr.contains("one-hot `code` (4)"), "{stderr}");
     let stderr = describe(&data, "codes-forced", &["--categorical", "code"]);
     assert!(stderr.contains("one-hot `code` (6)"), "{stderr}");
+}
+
+#[test]
+fn the_helpers_findings_stay_fixed() {
+    // A regression target of codes (`01`, `02`, ...) with --task regression is numbers, as
+    // the refusal of its classes advises.
+    let mut next = uniform(11);
+    let mut text = String::from("x,y\n");
+    for _ in 0..60 {
+        let x = next();
+        text.push_str(&format!("{x:.3},{:02}\n", (x * 40.0) as u32));
+    }
+    let data = file("target-codes.csv", text);
+    let (_, summary) = train("target-codes", &["--data", &data, "--task", "regression"]);
+    assert_eq!(summary["task"], "regression");
+    // A numeric target read as classes says when two notations became one class.
+    let text: String = (0..60)
+        .map(|i| format!("{:.2},{}\n", next(), ["1E5", "100000", "7"][i % 3]))
+        .collect();
+    let stderr = describe(
+        &file("target-merge.csv", format!("x,y\n{text}")),
+        "target-merge",
+        &[],
+    );
+    assert!(
+        stderr.contains("column `y`: 1 category written in several notations read as one, being equal as numbers (`100000` as `1E5`)"),
+        "{stderr}"
+    );
+    // Codes among text (ZIP+4 beside postal codes) are said to hold numbers and text.
+    let zips = ["02134", "02134-1234", "10001", "94103"];
+    let text: String = (0..40)
+        .map(|i| format!("{},{:.2},{}\n", zips[i % 4], next(), i % 2))
+        .collect();
+    let stderr = describe(&file("zip4.csv", format!("zip,x,y\n{text}")), "zip4", &[]);
+    assert!(
+        stderr.contains("column `zip` holds numbers and text (`02134-1234` on line 3)"),
+        "{stderr}"
+    );
+    // A regression target near 1.7e9: the table after training shows its predictions to the
+    // second, not `1.700e9`.
+    let text: String = (0..60)
+        .map(|i| format!("{},{}\n", i % 7, 1_700_000_000 + 60 * (i % 7)))
+        .collect();
+    let data = file("stamp-target.csv", format!("x,due\n{text}"));
+    let run = scratch().join("stamp-target");
+    let _ = std::fs::remove_dir_all(&run);
+    let out = ok(&[
+        "train",
+        "--data",
+        &data,
+        "--epochs",
+        "5",
+        "--out",
+        run.to_str().unwrap(),
+    ]);
+    assert!(out.contains("1700000") && !out.contains("1.700e9"), "{out}");
 }
 
 #[test]

@@ -165,8 +165,13 @@ impl Builder {
         Ok(())
     }
 
-    /// The finished column.
-    pub(crate) fn finish(self, name: String, source: &str) -> Result<Column, DataError> {
+    /// The finished column (`syntax`: how the file writes numbers).
+    pub(crate) fn finish(
+        self,
+        name: String,
+        source: &str,
+        syntax: &NumberSyntax,
+    ) -> Result<Column, DataError> {
         let data = match self {
             Builder::Numeric(numbers) => {
                 if let Some((line, value)) = numbers.first_non_finite {
@@ -185,9 +190,10 @@ impl Builder {
                     spellings: numbers.spellings,
                     ambiguous_comma,
                     written: numbers.written,
+                    stray_zeros: None,
                 })
             }
-            Builder::Text(text) => text.finish(),
+            Builder::Text(text) => text.finish(syntax),
             Builder::Date {
                 days,
                 order,
@@ -491,7 +497,7 @@ impl TextBuilder {
         code
     }
 
-    fn finish(mut self) -> ColumnData {
+    fn finish(mut self, syntax: &NumberSyntax) -> ColumnData {
         if let Some((evidence, fields)) = self.dates.take()
             && let Some(order) = evidence.order()
         {
@@ -508,7 +514,7 @@ impl TextBuilder {
             .clone()
             .or(self.first_cell)
             .unwrap_or_else(|| (0, self.levels.first().cloned().unwrap_or_default()));
-        ColumnData::Categorical(Categorical {
+        let codes = Categorical {
             levels: self.levels,
             keys: self.keys,
             codes: self.codes,
@@ -518,7 +524,23 @@ impl TextBuilder {
             exact: self.exact,
             inferred: self.inferred,
             written: self.written,
-        })
+        };
+        // Numbers a stray cell or two wrote with leading zeros (`05` among thousands of counts)
+        // are quantities after all.
+        if codes.inferred
+            && !codes.has_text
+            && let Some(first) = codes.leading_zeros.clone()
+        {
+            let (padded, present, one_width) = padding(&codes);
+            if padded * 100 < present
+                && !one_width
+                && let Some(mut numbers) = codes_as_numbers(&codes, syntax)
+            {
+                numbers.stray_zeros = Some((first, padded));
+                return ColumnData::Numeric(numbers);
+            }
+        }
+        ColumnData::Categorical(codes)
     }
 
     /// The column as dates, every level being one (`by_level`: its day count).
@@ -561,6 +583,82 @@ impl TextBuilder {
             written,
         })
     }
+}
+
+/// Each non-missing cell of `c` as written, with its level, rows ascending.
+fn cells_as_written(c: &Categorical) -> impl Iterator<Item = (usize, &str, u32)> {
+    let mut exceptions = c.written.iter().peekable();
+    c.codes
+        .iter()
+        .enumerate()
+        .filter(|&(_, &code)| code != Categorical::MISSING)
+        .map(move |(row, &code)| {
+            let text = match exceptions.peek() {
+                Some(&(r, text)) if r == row => {
+                    exceptions.next();
+                    text
+                }
+                _ => c.levels[code as usize].as_str(),
+            };
+            (row, text, code)
+        })
+}
+
+/// How a column of whole numbers is padded: the cells written with leading zeros, the cells,
+/// and whether every cell is a whole number of one width (zero-padded to it: postal codes,
+/// months `01`..`12`). Such a column is codes, or one where at least 1 cell in 100 is padded;
+/// a stray `05` among thousands of counts is not.
+fn padding(c: &Categorical) -> (usize, usize, bool) {
+    let (mut padded, mut present) = (0, 0);
+    let mut width = None;
+    let mut one_width = true;
+    for (_, text, _) in cells_as_written(c) {
+        present += 1;
+        padded += usize::from(has_leading_zeros(text));
+        let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
+        let whole = digits.bytes().all(|b| b.is_ascii_digit());
+        one_width &= whole && *width.get_or_insert(digits.len()) == digits.len();
+    }
+    (padded, present, one_width)
+}
+
+/// A categorical column whose every cell is a plain number (codes by their leading zeros) as
+/// numbers, each cell spelled as written; `None` when some cell is text or a formatted number.
+/// For a column that turns out not to be codes, and a target given `--task regression`.
+pub(crate) fn codes_as_numbers(c: &Categorical, syntax: &NumberSyntax) -> Option<Numbers> {
+    let plain = c.levels.iter().zip(&c.keys).all(|(level, key)| {
+        matches!(key, LevelKey::Number(_))
+            && syntax.parse(level).is_some_and(|p| !p.format.strips())
+    });
+    if c.has_text || !plain {
+        return None;
+    }
+    let mut numbers = NumericBuilder::new(None);
+    numbers.format.decimal_comma = syntax.comma_is_decimal();
+    let place = Place {
+        source: "",
+        column: "",
+        line: 0,
+    };
+    let mut next_row = 0;
+    for (row, text, code) in cells_as_written(c) {
+        numbers.values.resize(row, f64::NAN);
+        let LevelKey::Number(bits) = c.keys[code as usize] else {
+            return None;
+        };
+        numbers.push_value(f64::from_bits(bits), text, &place);
+        next_row = row + 1;
+    }
+    debug_assert!(next_row <= c.codes.len());
+    numbers.values.resize(c.codes.len(), f64::NAN);
+    Some(Numbers {
+        values: numbers.values,
+        format: numbers.format,
+        spellings: numbers.spellings,
+        ambiguous_comma: None,
+        written: numbers.written,
+        stray_zeros: None,
+    })
 }
 
 /// Whether the times of a date column carry different UTC offsets (or some none), and how
@@ -619,7 +717,7 @@ mod tests {
             let cell = (!cell.is_empty()).then_some(*cell);
             builder.push(cell, &place, &syntax)?;
         }
-        Ok(builder.finish("c".to_owned(), "t.csv")?.data)
+        Ok(builder.finish("c".to_owned(), "t.csv", &syntax)?.data)
     }
 
     fn column(kind: Option<ColumnKind>, cells: &[&str]) -> Column {
@@ -634,7 +732,9 @@ mod tests {
             let cell = (!cell.is_empty()).then_some(*cell);
             builder.push(cell, &place, &syntax).expect("reads");
         }
-        builder.finish("c".to_owned(), "t.csv").expect("finishes")
+        builder
+            .finish("c".to_owned(), "t.csv", &syntax)
+            .expect("finishes")
     }
 
     fn shown(column: &Column) -> Vec<String> {
@@ -673,6 +773,44 @@ mod tests {
             panic!("forced numeric")
         };
         assert_eq!(n.values(), [2134.0, 10001.0]);
+    }
+
+    #[test]
+    fn a_stray_leading_zero_leaves_numbers_numbers() {
+        // The helper's report: one `05` among 5,000 counts made 100 categories; zero-padded
+        // amounts (`0422.54`) were dropped as an identifier. A column is codes when at least 1
+        // cell in 100 is padded, or every cell is a whole number of one width.
+        let mut counts: Vec<String> = (0..500).map(|i| (i % 100).to_string()).collect();
+        counts[7] = "05".to_owned();
+        let cells: Vec<&str> = counts.iter().map(String::as_str).collect();
+        let ColumnData::Numeric(n) = build(None, &cells).expect("reads") else {
+            panic!("numbers")
+        };
+        assert_eq!(n.values()[7], 5.0);
+        assert_eq!(n.stray_zeros, Some(((9, "05".to_owned()), 1)));
+        let shown = column(None, &cells);
+        assert_eq!(shown.display(7), "05");
+        assert!(matches!(
+            build(None, &["0422.54", "1300.00", "0007.50"]).expect("reads"),
+            ColumnData::Numeric(_)
+        ));
+        // Fixed width (months, postal codes) or 1 in 100 padded: codes.
+        let months: Vec<String> = (0..500).map(|i| format!("{:02}", 10 + i % 3)).collect();
+        let mut months: Vec<&str> = months.iter().map(String::as_str).collect();
+        months[3] = "09";
+        assert!(matches!(
+            build(None, &months).expect("reads"),
+            ColumnData::Categorical(_)
+        ));
+        counts[9] = "08".to_owned();
+        counts[11] = "00".to_owned();
+        counts[13] = "01".to_owned();
+        counts[15] = "02".to_owned();
+        let cells: Vec<&str> = counts.iter().map(String::as_str).collect();
+        assert!(matches!(
+            build(None, &cells).expect("reads"),
+            ColumnData::Categorical(_)
+        ));
     }
 
     #[test]
@@ -735,8 +873,21 @@ mod tests {
         let text: Vec<String> = notes.iter().map(ToString::to_string).collect();
         assert!(
             text.iter()
-                .any(|n| n.contains("3 categories written in two notations")
+                .any(|n| n.contains("3 categories written in several notations")
                     && n.contains("`100000` as `1E5`")),
+            "{text:?}"
+        );
+        // The helper's report: every other spelling of a level is named, and two currencies
+        // are two notations.
+        let money = column(None, &["$5", "€5", "5e0", "0005", "red"]);
+        let text: Vec<String> = Note::about_column(&money, &NumberSyntax::default())
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert!(
+            text.iter()
+                .any(|n| n.contains("1 category written")
+                    && n.contains("(`€5`, `5e0`, `0005` as `$5`)")),
             "{text:?}"
         );
         // `3` and `3.0`, `True` and `TRUE` are one notation: no note.

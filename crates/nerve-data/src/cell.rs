@@ -390,15 +390,12 @@ pub(crate) fn parse_bool(text: &str) -> Option<bool> {
     }
 }
 
-/// Whether a number is written with leading zeros (`02134`, `007`, `-01`, `00.5`): the integer
-/// part has two digits or more and starts with `0`. `0`, `0.5` and `-0` do not.
+/// Whether a whole number is written with leading zeros (`02134`, `007`, `-01`): two digits or
+/// more starting with `0`, nothing else. `0`, `-0`, and a fraction or exponent (`00.5`,
+/// `0422.54`, `007e2`: zero-padded quantities) are not.
 pub(crate) fn has_leading_zeros(text: &str) -> bool {
     let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
-    let integer = digits
-        .split(['.', 'e', 'E', ','])
-        .next()
-        .unwrap_or_default();
-    integer.len() >= 2 && integer.starts_with('0') && integer.bytes().all(|b| b.is_ascii_digit())
+    digits.len() >= 2 && digits.starts_with('0') && digits.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// How a number or truth value is written, to tell spellings of one level that differ only by
@@ -412,8 +409,13 @@ pub(crate) enum Notation {
     Exponent,
     /// With leading zeros (`007`).
     LeadingZeros,
-    /// With a thousands separator, a currency symbol or a percent sign.
-    Formatted,
+    /// With a currency symbol (this one), a percent sign or a thousands separator.
+    Formatted {
+        /// The currency symbol.
+        currency: Option<char>,
+        /// A percent sign.
+        percent: bool,
+    },
     /// With a decimal comma (`2,5`).
     DecimalComma,
     /// A truth value, or anything else.
@@ -427,7 +429,10 @@ impl Notation {
             return Notation::Other;
         };
         if parsed.format.strips() {
-            Notation::Formatted
+            Notation::Formatted {
+                currency: parsed.format.currency,
+                percent: parsed.format.percent,
+            }
         } else if has_leading_zeros(text) {
             Notation::LeadingZeros
         } else if text.contains(['e', 'E']) {
@@ -632,10 +637,14 @@ mod tests {
 
     #[test]
     fn leading_zeros_and_notations() {
-        for text in ["02134", "007", "-01", "00.5", "00", "+0012"] {
+        for text in ["02134", "007", "-01", "00", "+0012"] {
             assert!(has_leading_zeros(text), "{text}");
         }
-        for text in ["0", "0.5", "-0", "0e5", "10", "100", "0,5", "x0012"] {
+        // Zero-padded quantities are not codes (the helper's report: `0422.54`, `00e1000`).
+        for text in [
+            "0", "0.5", "-0", "0e5", "10", "100", "0,5", "x0012", "00.5", "0422.54", "007e2",
+            "00e1000",
+        ] {
             assert!(!has_leading_zeros(text), "{text}");
         }
         let notation = |text| Notation::of(text, &COMMA);
@@ -643,8 +652,13 @@ mod tests {
         assert_eq!(notation("+3"), Notation::Plain);
         assert_eq!(notation("1E5"), Notation::Exponent);
         assert_eq!(notation("007"), Notation::LeadingZeros);
-        assert_eq!(notation("$5"), Notation::Formatted);
-        assert_eq!(notation("1,000"), Notation::Formatted);
+        assert_eq!(notation("$5"), notation("$5.00"));
+        assert_ne!(
+            notation("$5"),
+            notation("€5"),
+            "the helper's report: two currencies"
+        );
+        assert_ne!(notation("1,000"), notation("1000"));
         assert_eq!(Notation::of("2,5", &SEMICOLON), Notation::DecimalComma);
         assert_eq!(notation("True"), Notation::Other);
     }

@@ -39,6 +39,9 @@ pub struct Numbers {
     pub(crate) ambiguous_comma: Option<(u64, String)>,
     /// The cells not written as [`Numbers::spelling`] shows their value (`$5`, `3.50`).
     pub(crate) written: Written,
+    /// The first cell written with leading zeros and how many were, in a column read as
+    /// numbers all the same (too few were, and not as a fixed-width code).
+    pub(crate) stray_zeros: Option<((u64, String), usize)>,
 }
 
 /// Hashes a number's bits with one multiplication (Fibonacci hashing): the spellings map is

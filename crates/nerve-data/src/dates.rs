@@ -223,11 +223,12 @@ fn parse_time(text: &str) -> Option<(f64, Option<i32>)> {
         .unwrap_or(text.len());
     let (clock, zone) = text.split_at(clock_end);
     let zone_ok = zone.is_empty()
-        || zone == "Z"
+        || zone.eq_ignore_ascii_case("z")
         || ((zone.starts_with('+') || zone.starts_with('-'))
             && (3..=6).contains(&zone.len())
             && zone[1..].bytes().all(|b| b.is_ascii_digit() || b == b':'));
-    if !zone_ok {
+    // An offset is at most 23:59 (`+25:00` is no time zone).
+    if !zone_ok || (!zone.is_empty() && !zone_minutes(zone).is_some_and(|m| m.abs() < 24 * 60)) {
         return None;
     }
     let mut fields = clock.split(':');
@@ -254,7 +255,7 @@ fn parse_time(text: &str) -> Option<(f64, Option<i32>)> {
 
 /// The minutes of a checked zone suffix: `Z` is 0, `+02:00`, `+0200` and `+02` are 120.
 fn zone_minutes(zone: &str) -> Option<i32> {
-    if zone == "Z" {
+    if zone.eq_ignore_ascii_case("z") {
         return Some(0);
     }
     let sign = match zone.as_bytes().first()? {
@@ -267,7 +268,7 @@ fn zone_minutes(zone: &str) -> Option<i32> {
     let minutes: i32 = if minutes.is_empty() {
         0
     } else {
-        minutes.parse().ok()?
+        minutes.parse().ok().filter(|m| *m < 60)?
     };
     Some(sign * (hours * 60 + minutes))
 }
@@ -359,6 +360,9 @@ mod tests {
         assert_eq!(offset("2024-03-05T08:00-0800"), Some(-480));
         assert_eq!(offset("2024-03-05 08:00+05"), Some(300));
         assert_eq!(offset("2024-03-05T08:00Z"), Some(0));
+        // The helper's report: RFC 3339's lowercase `z`; `+25:00` is no offset.
+        assert_eq!(offset("2024-03-05T08:00z"), Some(0));
+        assert_eq!(parse_date("2024-03-05T08:00+25:00"), None);
         assert_eq!(offset("2024-03-05T08:00"), None);
         assert_eq!(
             days("2024-03-05T23:00:00+09:00", DateOrder::Ymd),

@@ -357,7 +357,8 @@ fn fit_categories(
         let mut by_count = seen.clone();
         by_count.sort_by_key(|&(_, n)| n);
         let grouped = by_count.len() - (max_categories.max(2) - 1);
-        let kept: Vec<&String> = by_count[grouped..].iter().map(|&(l, _)| l).collect();
+        let kept: std::collections::HashSet<&String> =
+            by_count[grouped..].iter().map(|&(l, _)| l).collect();
         infrequent = by_count[..grouped]
             .iter()
             .map(|&(l, _)| l.clone())
@@ -389,14 +390,23 @@ fn fit_categories(
 }
 
 /// How many of `rows` are in one of the `infrequent` levels.
+///
+/// One lookup per level, then one per row (a search of the list per row was quadratic: a
+/// million rows of 30,000 postal codes took 8 minutes).
 fn infrequent_count(c: &Categorical, rows: &[usize], infrequent: &[String]) -> usize {
     if infrequent.is_empty() {
         return 0;
     }
+    let grouped: std::collections::HashSet<&str> = infrequent.iter().map(String::as_str).collect();
+    let by_level: Vec<bool> = c
+        .levels()
+        .iter()
+        .map(|level| grouped.contains(level.as_str()))
+        .collect();
     rows.iter()
-        .filter(|&&row| {
-            c.value(row)
-                .is_some_and(|v| infrequent.iter().any(|l| l == v))
+        .filter(|&&row| match c.codes()[row] {
+            Categorical::MISSING => false,
+            code => by_level[code as usize],
         })
         .count()
 }

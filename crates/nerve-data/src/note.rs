@@ -1,7 +1,7 @@
 //! [`Note`]: what reading and preparing data decided on the user's behalf, for the CLI to say.
 
 use crate::cell::{Notation, NumberFormat, NumberSyntax};
-use crate::column::{Categorical, Column, ColumnData};
+use crate::column::{Column, ColumnData};
 use crate::dates::DateOrder;
 
 /// A decision taken while reading or preparing data that changes what the model sees. Each
@@ -66,6 +66,18 @@ pub enum Note {
         /// The first such value.
         value: String,
     },
+    /// A few cells of a numeric column are written with leading zeros, too few (under 1 in
+    /// 100, and not a fixed-width code) for a column of codes: it is read as numbers.
+    StrayLeadingZeros {
+        /// The column.
+        column: String,
+        /// The first such cell's line.
+        line: u64,
+        /// The first such cell.
+        value: String,
+        /// How many cells are so written.
+        count: usize,
+    },
     /// Cells of an inferred categorical column in different notations were read as one
     /// category, being equal as numbers (`1E5` and `100000`, `007` and `7`).
     MergedSpellings {
@@ -73,8 +85,8 @@ pub enum Note {
         column: String,
         /// How many categories have spellings in more than one notation.
         levels: usize,
-        /// Up to three of them: the category's first spelling and another.
-        examples: Vec<(String, String)>,
+        /// Up to three of them: the category's first spelling and up to three others.
+        examples: Vec<(String, Vec<String>)>,
     },
     /// A column of whole numbers that count the rows (or are named as a row index and hold
     /// one distinct number per row) was left out as an identifier.
@@ -156,6 +168,14 @@ impl Note {
                         format: n.format(),
                     });
                 }
+                if let Some(((line, value), count)) = n.stray_zeros.clone() {
+                    notes.push(Note::StrayLeadingZeros {
+                        column: column.name().to_owned(),
+                        line,
+                        value,
+                        count,
+                    });
+                }
                 if let Some((line, value)) = n.ambiguous_comma() {
                     notes.push(Note::AmbiguousDecimalComma {
                         column: column.name().to_owned(),
@@ -188,7 +208,11 @@ impl Note {
                         value,
                     });
                 }
-                if let Some(note) = merged_spellings(column.name(), c, syntax) {
+                let canonical = |row: usize| {
+                    let code = c.codes[row];
+                    (u64::from(code), c.levels[code as usize].as_str())
+                };
+                if let Some(note) = merged_notations(column.name(), &c.written, canonical, syntax) {
                     notes.push(note);
                 }
             }
@@ -198,21 +222,61 @@ impl Note {
     }
 }
 
-/// The note on categories whose cells are written in more than one notation, if any.
-fn merged_spellings(name: &str, c: &Categorical, syntax: &NumberSyntax) -> Option<Note> {
-    let mut merged: Vec<u32> = Vec::new();
-    let mut examples = Vec::new();
-    for (row, text) in c.written.iter() {
-        let code = c.codes[row];
-        let level = &c.levels[code as usize];
-        if merged.contains(&code) || Notation::of(text, syntax) == Notation::of(level, syntax) {
+impl Note {
+    /// The note on the classes of a numeric target whose cells are written in more than one
+    /// notation (`1E5` and `100000` are one class), if any.
+    pub(crate) fn merged_classes(column: &Column, syntax: &NumberSyntax) -> Option<Note> {
+        let ColumnData::Numeric(n) = column.data() else {
+            return None;
+        };
+        let spellings: Vec<(u64, String)> = n
+            .written
+            .iter()
+            .map(|(row, _)| {
+                let value = n.values[row];
+                (crate::cell::normalized_bits(value), n.spelling(value))
+            })
+            .collect();
+        let rows: Vec<usize> = n.written.iter().map(|(row, _)| row).collect();
+        let canonical = |row: usize| {
+            let i = rows.binary_search(&row).unwrap_or_default();
+            (spellings[i].0, spellings[i].1.as_str())
+        };
+        merged_notations(column.name(), &n.written, canonical, syntax)
+    }
+}
+
+/// The note on values whose cells are written in more than one notation, if any: `written`
+/// holds the cells not written as `canonical(row)` shows them (a group id and its text).
+fn merged_notations<'a>(
+    name: &str,
+    written: &crate::written::Written,
+    canonical: impl Fn(usize) -> (u64, &'a str),
+    syntax: &NumberSyntax,
+) -> Option<Note> {
+    let mut merged: Vec<u64> = Vec::new();
+    let mut examples: Vec<(String, Vec<String>)> = Vec::new();
+    for (row, text) in written.iter() {
+        let (group, shown) = canonical(row);
+        if Notation::of(text, syntax) == Notation::of(shown, syntax) {
             continue;
         }
-        merged.push(code);
-        if examples.len() < 3 {
-            examples.push((level.clone(), text.to_owned()));
+        let position = match merged.iter().position(|&g| g == group) {
+            Some(position) => position,
+            None => {
+                merged.push(group);
+                examples.push((shown.to_owned(), Vec::new()));
+                merged.len() - 1
+            }
+        };
+        if let Some((_, others)) = examples.get_mut(position)
+            && others.len() < 3
+            && !others.iter().any(|o| o == text)
+        {
+            others.push(text.to_owned());
         }
     }
+    examples.truncate(3);
     (!merged.is_empty()).then(|| Note::MergedSpellings {
         column: name.to_owned(),
         levels: merged.len(),
@@ -267,6 +331,15 @@ impl std::fmt::Display for Note {
                 f,
                 "column `{column}`: numbers written with leading zeros (`{value}` on line {line}) are codes, not quantities: read as categories (--numeric {column} reads them as numbers)"
             ),
+            Note::StrayLeadingZeros {
+                column,
+                line,
+                value,
+                count,
+            } => write!(
+                f,
+                "column `{column}`: {count} cell(s) written with leading zeros (`{value}` on line {line}), too few for a column of codes: read as numbers (--categorical {column} keeps every cell as written)"
+            ),
             Note::MergedSpellings {
                 column,
                 levels,
@@ -274,7 +347,10 @@ impl std::fmt::Display for Note {
             } => {
                 let shown: Vec<String> = examples
                     .iter()
-                    .map(|(level, other)| format!("`{other}` as `{level}`"))
+                    .map(|(level, others)| {
+                        let others: Vec<String> = others.iter().map(|o| format!("`{o}`")).collect();
+                        format!("{} as `{level}`", others.join(", "))
+                    })
                     .collect();
                 let more = if *levels > examples.len() {
                     format!(" and {} more", levels - examples.len())
@@ -283,7 +359,7 @@ impl std::fmt::Display for Note {
                 };
                 write!(
                     f,
-                    "column `{column}`: {levels} categor{} written in two notations read as one, being equal as numbers ({}{more}); --categorical {column} keeps every spelling apart",
+                    "column `{column}`: {levels} categor{} written in several notations read as one, being equal as numbers ({}{more}); --categorical {column} keeps every spelling apart",
                     if *levels == 1 { "y" } else { "ies" },
                     shown.join(", ")
                 )

@@ -246,6 +246,10 @@ pub fn prepare(mut table: Table, options: &PrepareOptions) -> Result<Prepared, D
             "the target `{target}` is given as --categorical, but --task regression needs numbers"
         )));
     }
+    // A regression target is numbers, even when some are written with leading zeros.
+    if options.task == Some(Task::Regression) {
+        table.read_codes_as_numbers(&target);
+    }
     let weight_column = match &options.weight_column {
         Some(name) if options.ignore.contains(name) => {
             return Err(DataError::Config(format!(
@@ -322,12 +326,18 @@ pub fn prepare(mut table: Table, options: &PrepareOptions) -> Result<Prepared, D
         .map(|(name, n)| (name.to_owned(), n))
         .collect();
 
-    let target_column = table.column(&target)?;
     let task_inferred = options.task.is_none();
     let task = match options.task {
         Some(task) => task,
         None => infer_task(&table, &target, options.categorical.contains(&target))?,
     };
+    // Numbers become classes by value: say so when `1E5` and `100000` became one class.
+    if task == Task::Classification
+        && let Some(note) = Note::merged_classes(table.column(&target)?, &table.syntax())
+    {
+        table.push_note(note);
+    }
+    let target_column = table.column(&target)?;
     let strata = match task {
         Task::Classification => {
             let labels = class_labels(target_column);

@@ -489,7 +489,7 @@ impl<R: Read> TableReader<R> {
         let mut columns = Vec::with_capacity(builders.len());
         for (builder, name) in builders.into_iter().zip(&self.names) {
             if let Some(builder) = builder {
-                columns.push(builder.finish(name.clone(), source_name)?);
+                columns.push(builder.finish(name.clone(), source_name, &self.syntax)?);
             }
         }
         let notes = columns

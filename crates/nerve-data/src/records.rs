@@ -151,7 +151,7 @@ impl Table {
         }
         let mut columns = Vec::with_capacity(names.len());
         for (builder, name) in builders.into_iter().zip(names) {
-            columns.push(builder.finish(name.clone(), source_name)?);
+            columns.push(builder.finish(name.clone(), source_name, &syntax)?);
         }
         Ok(Table {
             source: source_name.to_owned(),

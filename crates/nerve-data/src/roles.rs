@@ -1,7 +1,7 @@
 //! [`ColumnRoles`]: what each column of a table is for — the target, a numeric, one-hot or
 //! date feature, or left out (asked to be, an identifier, or without any value).
 
-use crate::cell::{LevelKey, NumberSyntax};
+use crate::cell::{LevelKey, NumberSyntax, has_leading_zeros};
 use crate::column::ColumnData;
 use crate::dates::{DateOrder, days_since_epoch, parse_date};
 use crate::{Categorical, DataError, Note, Table};
@@ -118,9 +118,7 @@ pub(crate) fn assign_roles(
                     let forced = keep_categorical.contains(&name);
                     let identifier =
                         !forced && present >= MIN_ROWS_FOR_IDENTIFIER && distinct * 2 > present;
-                    // Numbers with leading zeros are codes: as many distinct ones as rows is an
-                    // identifier (customer numbers), not a column of mistyped numbers.
-                    if !forced && name != target && c.leading_zeros.is_none() {
+                    if !forced && name != target {
                         check_mixed(table, &name, c, present, identifier, &mut left_out)?;
                     }
                     if identifier {
@@ -160,10 +158,12 @@ pub(crate) fn assign_roles(
 /// column reads back as) and `index` (from `reset_index`), readr's `...1`.
 fn is_row_index_name(name: &str) -> bool {
     let lower = name.trim().to_ascii_lowercase();
+    // `Unnamed: 0.1`: pandas' name for a second unnamed column of that name, an index saved twice.
     let numbered = |prefix: &str| {
-        lower
-            .strip_prefix(prefix)
-            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        lower.strip_prefix(prefix).is_some_and(|n| {
+            n.starts_with(|c: char| c.is_ascii_digit())
+                && n.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        })
     };
     matches!(
         lower.as_str(),
@@ -217,11 +217,16 @@ enum Shape {
         day_first: bool,
         month_first: bool,
     },
+    /// A whole number written with leading zeros: a code, neither a number nor odd text.
+    Code,
     Text,
 }
 
 impl Shape {
     fn of(level: &str, key: &LevelKey, syntax: &NumberSyntax) -> Shape {
+        if has_leading_zeros(level) {
+            return Shape::Code;
+        }
         if !matches!(key, LevelKey::Integer(_))
             && let Some(parsed) = syntax.parse(level).filter(|p| p.value.is_finite())
         {
@@ -344,6 +349,9 @@ fn check_mixed(
             });
             Ok(())
         }
+        // Codes with leading zeros among the numbers: a code column, which may well be an
+        // identifier (customer numbers), not numbers written two ways.
+        None if identifier && shapes.contains(&Shape::Code) => Ok(()),
         None if identifier => {
             // Every value is a number (or date), but not all written one way: the first value
             // that cannot be read like an earlier one, and that one.

@@ -139,6 +139,27 @@ impl Table {
         self.notes.push(note);
     }
 
+    /// Reads the column `name`, if it was taken for codes by its leading zeros (and holds
+    /// nothing but plain numbers), as numbers after all, each cell spelled as written: a
+    /// regression target. Its note on codes goes.
+    pub(crate) fn read_codes_as_numbers(&mut self, name: &str) {
+        let syntax = self.syntax;
+        let Some(column) = self.columns.iter_mut().find(|c| c.name == name) else {
+            return;
+        };
+        let crate::ColumnData::Categorical(c) = &column.data else {
+            return;
+        };
+        if c.leading_zeros.is_none() {
+            return;
+        }
+        if let Some(numbers) = crate::builder::codes_as_numbers(c, &syntax) {
+            column.data = crate::ColumnData::Numeric(numbers);
+            self.notes
+                .retain(|n| !matches!(n, Note::LeadingZeros { column, .. } if column == name));
+        }
+    }
+
     /// The columns, in file order.
     pub fn columns(&self) -> &[Column] {
         &self.columns

@@ -65,7 +65,7 @@ pub struct OnnxModel {
     pub proto: ModelProto,
     /// The graph inputs, one per feature column, in the model's input order.
     pub inputs: Vec<OnnxInput>,
-    /// The name of the predictions output: `string [N]` class names, or `float [N]` values
+    /// The name of the predictions output: `string [N]` class names, or `double [N]` values
     /// in the target's units.
     pub prediction: String,
     /// The name of the probabilities output (`float [N, classes]`, classification only).
@@ -149,7 +149,7 @@ pub enum ExportError {
 /// nerve does (`(x − offset) / scale` in f64, then f32), one-hot encodes categories (matched by
 /// text as [`nerve_data::category_spellings`] lists; an unseen one is all zeros), runs the
 /// layers (`Gemm` + activation) and returns `prediction` (class names as `string [N]`, or
-/// `float [N]` values in the target's units) and, for a classifier, `probabilities`
+/// `double [N]` values in the target's units) and, for a classifier, `probabilities`
 /// (`float [N, classes]`, softmax or the sigmoid's `[1 − p, p]`). `N` is symbolic.
 ///
 /// # Errors

@@ -139,7 +139,7 @@ fn describe(
         }
         None => {
             text += &format!(
-                "  {:<24} float [N]  `{}` in its own units\n",
+                "  {:<24} double [N]  `{}` in its own units\n",
                 onnx.prediction,
                 saved.preprocessor.target_name()
             );

@@ -67,12 +67,12 @@ impl Evaluation {
                 metrics,
                 predicted: outputs
                     .iter()
-                    .map(|&v| numbers::value(p.decode_value(v)))
+                    .map(|&v| shown_value(p, p.decode_value(v)))
                     .collect(),
                 actual: data
                     .targets()
                     .iter()
-                    .map(|&v| numbers::value(p.decode_value(v)))
+                    .map(|&v| shown_value(p, p.decode_value(v)))
                     .collect(),
                 confidence: None,
                 report,
@@ -281,5 +281,21 @@ pub(super) fn summary(
         train: part(train),
         validation: validation.as_ref().map(part),
         test: test.as_ref().map(part),
+    }
+}
+
+/// A regression value for people: four significant digits, unless the target's values lie so
+/// far from zero for their spread (timestamps near 1.7e9 a second apart) that four digits would
+/// show them all alike; then plainly, to four digits of the spread (the training standard
+/// deviation).
+fn shown_value(p: &nerve_data::Preprocessor, v: f64) -> String {
+    match &p.target {
+        nerve_data::TargetTransform::Values { offset, scale, .. }
+            if *scale > 0.0 && offset.abs() >= 1e3 * scale && v.is_finite() =>
+        {
+            let decimals = (3 - scale.log10().floor() as i64).max(0) as usize;
+            format!("{v:.decimals$}")
+        }
+        _ => numbers::value(v),
     }
 }
