@@ -422,6 +422,8 @@ fn the_helpers_findings_stay_fixed() {
         "train",
         "--data",
         &data,
+        "--task",
+        "regression",
         "--epochs",
         "5",
         "--out",
