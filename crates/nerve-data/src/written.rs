@@ -10,36 +10,37 @@
 /// The text of some rows of a column (their row index ascending), as written in the file.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub(crate) struct Written {
-    /// The rows that have a text, ascending.
-    rows: Vec<usize>,
+    /// The rows that have a text, ascending (u32: half the memory of usize, and a column of
+    /// more than 4 billion rows would not fit in memory anyway).
+    rows: Vec<u32>,
     /// Where each row's text ends in `text`.
-    ends: Vec<usize>,
+    ends: Vec<u32>,
     text: String,
 }
 
 impl Written {
     /// Records `text` for `row`, which must come after every row recorded so far.
     pub(crate) fn push(&mut self, row: usize, text: &str) {
-        debug_assert!(self.rows.last().is_none_or(|&last| last < row));
+        debug_assert!(self.rows.last().is_none_or(|&last| (last as usize) < row));
         self.text.push_str(text);
-        self.rows.push(row);
-        self.ends.push(self.text.len());
+        self.rows.push(row as u32);
+        self.ends.push(self.text.len() as u32);
     }
 
     /// The text recorded for `row`.
     pub(crate) fn get(&self, row: usize) -> Option<&str> {
-        let i = self.rows.binary_search(&row).ok()?;
+        let i = self.rows.binary_search(&u32::try_from(row).ok()?).ok()?;
         Some(self.text_at(i))
     }
 
     fn text_at(&self, i: usize) -> &str {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        &self.text[start..self.ends[i]]
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        &self.text[start..self.ends[i] as usize]
     }
 
     /// Every recorded `(row, text)`, rows ascending.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (usize, &str)> {
-        (0..self.rows.len()).map(|i| (self.rows[i], self.text_at(i)))
+        (0..self.rows.len()).map(|i| (self.rows[i] as usize, self.text_at(i)))
     }
 
     /// The texts of the rows where `keep` holds, renumbered as those rows are.
@@ -92,24 +93,40 @@ impl Written {
 /// shorter decimal reads as the same number). A cheap test on the text alone, so it can run on
 /// every cell; `false` only costs keeping the cell's text.
 pub(crate) fn is_shown_as_written(text: &str) -> bool {
-    let digits = text.strip_prefix('-').unwrap_or(text);
-    let (integer, fraction) = match digits.split_once('.') {
-        Some((i, f)) => (i, Some(f)),
-        None => (digits, None),
-    };
-    let integer_ok = !integer.is_empty()
-        && integer.bytes().all(|b| b.is_ascii_digit())
-        && (integer == "0" || !integer.starts_with('0'));
-    let fraction_ok = fraction.is_none_or(|f| {
-        !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()) && !f.ends_with('0')
-    });
-    if !integer_ok || !fraction_ok {
+    // One pass over the bytes: this runs on every numeric cell of a large file.
+    let b = text.as_bytes();
+    let start = usize::from(b.first() == Some(&b'-'));
+    let mut i = start;
+    while i < b.len() && b[i].is_ascii_digit() {
+        i += 1;
+    }
+    let integer = i - start;
+    if integer == 0 || (integer > 1 && b[start] == b'0') {
         return false;
     }
-    let significant = if integer == "0" {
-        fraction.map_or(1, |f| f.trim_start_matches('0').len())
+    let zero = b[start] == b'0';
+    if i == b.len() {
+        return integer <= 15;
+    }
+    if b[i] != b'.' {
+        return false;
+    }
+    let fraction = i + 1;
+    let mut leading = 0;
+    let mut j = fraction;
+    while j < b.len() && b[j].is_ascii_digit() {
+        if j == fraction + leading && b[j] == b'0' {
+            leading += 1;
+        }
+        j += 1;
+    }
+    if j != b.len() || j == fraction || b[j - 1] == b'0' {
+        return false;
+    }
+    let significant = if zero {
+        j - fraction - leading
     } else {
-        integer.len() + fraction.map_or(0, str::len)
+        integer + j - fraction
     };
     significant <= 15
 }
