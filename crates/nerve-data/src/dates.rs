@@ -228,7 +228,7 @@ fn parse_time(text: &str) -> Option<(f64, Option<i32>)> {
             && (3..=6).contains(&zone.len())
             && zone[1..].bytes().all(|b| b.is_ascii_digit() || b == b':'));
     // An offset is at most 23:59 (`+25:00` is no time zone).
-    if !zone_ok || (!zone.is_empty() && !zone_minutes(zone).is_some_and(|m| m.abs() < 24 * 60)) {
+    if !zone_ok || (!zone.is_empty() && zone_minutes(zone).is_none_or(|m| m.abs() >= 24 * 60)) {
         return None;
     }
     let mut fields = clock.split(':');
