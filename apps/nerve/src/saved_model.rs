@@ -68,7 +68,8 @@ pub(crate) fn from_bytes(bytes: &[u8], source: &str, device: &Device) -> Result<
     };
     let preprocessor: Preprocessor = serde_json::from_value(field("preprocessing")?)
         .with_context(|| format!("{source}: unreadable `preprocessing` metadata"))?;
-    // Before format 5 the statistics were f32: applied as such, an older model answers as it did.
+    // Before format 5 the statistics were f32: applied as such, an older model's inputs are
+    // scaled as in its training.
     let preprocessor = if info.format_version < 5 {
         preprocessor.with_f32_statistics()
     } else {

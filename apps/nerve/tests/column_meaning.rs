@@ -520,7 +520,12 @@ fn different_utc_offsets_are_said() {
         + &(0..30)
             .map(|i| {
                 let zone = if i % 3 == 0 { "Z" } else { "" };
-                format!("2024-05-{:02}T23:30:00{zone},{i},{}\n", 1 + i % 28, i % 2)
+                format!(
+                    "2024-05-{:02}T23:30:00{zone},{},{}\n",
+                    1 + i % 28,
+                    i * 7 % 30,
+                    i % 2
+                )
             })
             .collect::<String>();
     let stderr = describe(&file("zulu.csv", text), "zulu-describe", &[]);
@@ -531,7 +536,14 @@ fn different_utc_offsets_are_said() {
     // One offset throughout is no news.
     let text = "when,x,y\n".to_owned()
         + &(0..30)
-            .map(|i| format!("2024-05-{:02}T10:00:00+02:00,{i},{}\n", 1 + i % 28, i % 2))
+            .map(|i| {
+                format!(
+                    "2024-05-{:02}T10:00:00+02:00,{},{}\n",
+                    1 + i % 28,
+                    i * 7 % 30,
+                    i % 2
+                )
+            })
             .collect::<String>();
     let stderr = describe(&file("one-zone.csv", text), "one-zone-describe", &[]);
     assert!(!stderr.contains("UTC offsets"), "{stderr}");

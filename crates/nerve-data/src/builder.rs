@@ -532,10 +532,8 @@ impl TextBuilder {
             && let Some(first) = codes.leading_zeros.clone()
         {
             let (padded, present, one_width) = padding(&codes);
-            if padded * 100 < present
-                && !one_width
-                && let Some(mut numbers) = codes_as_numbers(&codes, syntax)
-            {
+            let is_codes = padded >= 2 && (padded * 100 >= present || one_width);
+            if !is_codes && let Some(mut numbers) = codes_as_numbers(&codes, syntax) {
                 numbers.stray_zeros = Some((first, padded));
                 return ColumnData::Numeric(numbers);
             }
@@ -606,8 +604,9 @@ fn cells_as_written(c: &Categorical) -> impl Iterator<Item = (usize, &str, u32)>
 
 /// How a column of whole numbers is padded: the cells written with leading zeros, the cells,
 /// and whether every cell is a whole number of one width (zero-padded to it: postal codes,
-/// months `01`..`12`). Such a column is codes, or one where at least 1 cell in 100 is padded;
-/// a stray `05` among thousands of counts is not.
+/// months `01`..`12`). A column is codes when at least two cells are padded and either 1 cell
+/// in 100 is or every cell has one width; a stray `05` among thousands of counts, or one `07`
+/// among ages, is not.
 fn padding(c: &Categorical) -> (usize, usize, bool) {
     let (mut padded, mut present) = (0, 0);
     let mut width = None;
@@ -623,14 +622,12 @@ fn padding(c: &Categorical) -> (usize, usize, bool) {
 }
 
 /// A categorical column whose every cell is a plain number (codes by their leading zeros) as
-/// numbers, each cell spelled as written; `None` when some cell is text or a formatted number.
-/// For a column that turns out not to be codes, and a target given `--task regression`.
+/// numbers, each cell spelled as written; `None` when some cell is text, a formatted number
+/// (`100%` among the level `1`) or beyond f32, which the numeric reader would refuse or read
+/// otherwise. For a column that turns out not to be codes, and a target given `--task
+/// regression`.
 pub(crate) fn codes_as_numbers(c: &Categorical, syntax: &NumberSyntax) -> Option<Numbers> {
-    let plain = c.levels.iter().zip(&c.keys).all(|(level, key)| {
-        matches!(key, LevelKey::Number(_))
-            && syntax.parse(level).is_some_and(|p| !p.format.strips())
-    });
-    if c.has_text || !plain {
+    if c.has_text {
         return None;
     }
     let mut numbers = NumericBuilder::new(None);
@@ -641,12 +638,13 @@ pub(crate) fn codes_as_numbers(c: &Categorical, syntax: &NumberSyntax) -> Option
         line: 0,
     };
     let mut next_row = 0;
-    for (row, text, code) in cells_as_written(c) {
+    for (row, text, _) in cells_as_written(c) {
         numbers.values.resize(row, f64::NAN);
-        let LevelKey::Number(bits) = c.keys[code as usize] else {
+        let parsed = syntax.parse(text)?;
+        if parsed.format.strips() || !(parsed.value as f32).is_finite() {
             return None;
-        };
-        numbers.push_value(f64::from_bits(bits), text, &place);
+        }
+        numbers.push_value(parsed.value, text, &place);
         next_row = row + 1;
     }
     debug_assert!(next_row <= c.codes.len());
@@ -746,7 +744,7 @@ mod tests {
         // Issue 34.1: postal codes. Another instance: a bond's coupon code `007` among `12`.
         for cells in [
             &["02134", "10001", "02134", "94105"][..],
-            &["12", "", "007", "5"],
+            &["12", "", "007", "5", "008"],
         ] {
             let data = build(None, cells).expect("reads");
             let ColumnData::Categorical(c) = &data else {
@@ -757,10 +755,11 @@ mod tests {
                 "{c:?}"
             );
         }
-        let ColumnData::Categorical(c) = build(None, &["10001", "02134"]).expect("reads") else {
+        let ColumnData::Categorical(c) = build(None, &["10001", "02134", "02139"]).expect("reads")
+        else {
             panic!("categorical")
         };
-        assert_eq!(c.levels(), ["10001", "02134"]);
+        assert_eq!(c.levels(), ["10001", "02134", "02139"]);
         assert_eq!(c.leading_zeros, Some((3, "02134".to_owned())));
         // Not codes: `0`, `0.5`, `-0`, `0e3`; and `--numeric` reads codes as numbers.
         assert!(matches!(
@@ -794,14 +793,32 @@ mod tests {
             build(None, &["0422.54", "1300.00", "0007.50"]).expect("reads"),
             ColumnData::Numeric(_)
         ));
-        // Fixed width (months, postal codes) or 1 in 100 padded: codes.
+        // Two padded cells or more, and fixed width (months, postal codes) or 1 in 100 padded:
+        // codes. One `07` among ages of one width is a typo, not a code.
         let months: Vec<String> = (0..500).map(|i| format!("{:02}", 10 + i % 3)).collect();
         let mut months: Vec<&str> = months.iter().map(String::as_str).collect();
         months[3] = "09";
         assert!(matches!(
             build(None, &months).expect("reads"),
+            ColumnData::Numeric(_)
+        ));
+        months[5] = "08";
+        assert!(matches!(
+            build(None, &months).expect("reads"),
             ColumnData::Categorical(_)
         ));
+        // A cell the numeric reader would refuse keeps a stray-zeros column categorical (the
+        // reviewer's report: `100%` merged into the level `1`, `1e39` beyond f32).
+        for odd in ["100%", "1e39"] {
+            let mut cells: Vec<String> = (0..500).map(|i| (1 + i % 99).to_string()).collect();
+            cells[7] = "05".to_owned();
+            cells[300] = odd.to_owned();
+            let cells: Vec<&str> = cells.iter().map(String::as_str).collect();
+            assert!(
+                !matches!(build(None, &cells), Ok(ColumnData::Numeric(_))),
+                "{odd}"
+            );
+        }
         counts[9] = "08".to_owned();
         counts[11] = "00".to_owned();
         counts[13] = "01".to_owned();

@@ -254,21 +254,18 @@ fn merged_notations<'a>(
     canonical: impl Fn(usize) -> (u64, &'a str),
     syntax: &NumberSyntax,
 ) -> Option<Note> {
-    let mut merged: Vec<u64> = Vec::new();
+    let mut merged: std::collections::HashMap<u64, usize> = std::collections::HashMap::new();
     let mut examples: Vec<(String, Vec<String>)> = Vec::new();
     for (row, text) in written.iter() {
         let (group, shown) = canonical(row);
         if Notation::of(text, syntax) == Notation::of(shown, syntax) {
             continue;
         }
-        let position = match merged.iter().position(|&g| g == group) {
-            Some(position) => position,
-            None => {
-                merged.push(group);
-                examples.push((shown.to_owned(), Vec::new()));
-                merged.len() - 1
-            }
-        };
+        let next = merged.len();
+        let position = *merged.entry(group).or_insert(next);
+        if position == next {
+            examples.push((shown.to_owned(), Vec::new()));
+        }
         if let Some((_, others)) = examples.get_mut(position)
             && others.len() < 3
             && !others.iter().any(|o| o == text)

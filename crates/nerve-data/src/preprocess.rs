@@ -364,7 +364,8 @@ impl Preprocessor {
     }
 
     /// The same preprocessing with its fitted statistics rounded to f32, as model files before
-    /// format version 5 applied them: an older model then answers exactly as it did.
+    /// format version 5 stored them: an older model's inputs are scaled by the numbers it was
+    /// trained with (what is computed from them, a decoded value or a date's days, is f64).
     pub fn with_f32_statistics(mut self) -> Preprocessor {
         let round = |v: &mut f64| *v = f64::from(*v as f32);
         for feature in &mut self.features {

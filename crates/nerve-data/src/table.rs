@@ -155,8 +155,9 @@ impl Table {
         }
         if let Some(numbers) = crate::builder::codes_as_numbers(c, &syntax) {
             column.data = crate::ColumnData::Numeric(numbers);
-            self.notes
-                .retain(|n| !matches!(n, Note::LeadingZeros { column, .. } if column == name));
+            self.notes.retain(|n| {
+                !matches!(n, Note::LeadingZeros { column, .. } | Note::MergedSpellings { column, .. } if column == name)
+            });
         }
     }
 

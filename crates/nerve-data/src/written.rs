@@ -13,8 +13,8 @@ pub(crate) struct Written {
     /// The rows that have a text, ascending (u32: half the memory of usize, and a column of
     /// more than 4 billion rows would not fit in memory anyway).
     rows: Vec<u32>,
-    /// Where each row's text ends in `text`.
-    ends: Vec<u32>,
+    /// Where each row's text ends in `text` (a column's exceptions may pass 4 GiB of text).
+    ends: Vec<usize>,
     text: String,
 }
 
@@ -24,7 +24,7 @@ impl Written {
         debug_assert!(self.rows.last().is_none_or(|&last| (last as usize) < row));
         self.text.push_str(text);
         self.rows.push(row as u32);
-        self.ends.push(self.text.len() as u32);
+        self.ends.push(self.text.len());
     }
 
     /// The text recorded for `row`.
@@ -34,8 +34,8 @@ impl Written {
     }
 
     fn text_at(&self, i: usize) -> &str {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
-        &self.text[start..self.ends[i] as usize]
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.text[start..self.ends[i]]
     }
 
     /// Every recorded `(row, text)`, rows ascending.

@@ -341,8 +341,8 @@ pub(crate) enum Head {
     Softmax,
     /// Binary cross-entropy: the sigmoid of one logit is the second class's probability.
     Sigmoid,
-    /// Regression: `output · scale + offset`, in f64 (as nerve decodes it: a target near 1e9
-    /// keeps its units' digits).
+    /// Regression: `output · scale + offset`, in f64 (as nerve decodes it, but for `predict`'s
+    /// rounding to the output's precision: a target near 1e9 keeps its units' digits).
     Values {
         /// The target's scale.
         scale: f64,
