@@ -8,41 +8,7 @@
 
 mod common;
 
-use common::{file, nerve, ok, scratch, train};
-
-/// The run description `nerve train` prints on stderr (a 1-epoch run into `out`).
-fn describe(data: &str, out: &str, extra: &[&str]) -> String {
-    let run = scratch().join(out);
-    let _ = std::fs::remove_dir_all(&run);
-    let args = [
-        &[
-            "train",
-            "--data",
-            data,
-            "--epochs",
-            "1",
-            "--out",
-            run.to_str().unwrap(),
-        ][..],
-        extra,
-    ]
-    .concat();
-    let output = nerve(&args);
-    let stderr = String::from_utf8(output.stderr).unwrap();
-    assert!(output.status.success(), "{args:?}: {stderr}");
-    stderr
-}
-
-/// A deterministic stream of numbers in [0, 1) (a linear congruential generator).
-fn uniform(seed: u64) -> impl FnMut() -> f64 {
-    let mut state = seed;
-    move || {
-        state = state
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (state >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
+use common::{describe, file, nerve, ok, scratch, train, uniform};
 
 /// The test R² (or accuracy) of a default run on `data` with `extra` flags.
 fn test_score(name: &str, data: &str, extra: &[&str], metric: &str) -> f64 {
@@ -516,35 +482,25 @@ fn different_utc_offsets_are_said() {
         )),
         "{stderr}"
     );
-    let text = "when,x,y\n".to_owned()
-        + &(0..30)
-            .map(|i| {
-                let zone = if i % 3 == 0 { "Z" } else { "" };
-                format!(
-                    "2024-05-{:02}T23:30:00{zone},{},{}\n",
-                    1 + i % 28,
-                    i * 7 % 30,
-                    i % 2
-                )
-            })
-            .collect::<String>();
-    let stderr = describe(&file("zulu.csv", text), "zulu-describe", &[]);
+    // The run description of 30 rows whose `when` is `time(i)`.
+    let times = |name: &str, time: fn(usize) -> String| {
+        let text: String = (0..30)
+            .map(|i| format!("{},{},{}\n", time(i), i * 7 % 30, i % 2))
+            .collect();
+        let data = file(&format!("{name}.csv"), format!("when,x,y\n{text}"));
+        describe(&data, &format!("{name}-describe"), &[])
+    };
+    let stderr = times("zulu", |i| {
+        let zone = if i % 3 == 0 { "Z" } else { "" };
+        format!("2024-05-{:02}T23:30:00{zone}", 1 + i % 28)
+    });
     assert!(
         stderr.contains("column `when`: times with different UTC offsets (`2024-05-01T23:30:00Z` on line 2, `2024-05-02T23:30:00` on line 3)"),
         "{stderr}"
     );
     // One offset throughout is no news.
-    let text = "when,x,y\n".to_owned()
-        + &(0..30)
-            .map(|i| {
-                format!(
-                    "2024-05-{:02}T10:00:00+02:00,{},{}\n",
-                    1 + i % 28,
-                    i * 7 % 30,
-                    i % 2
-                )
-            })
-            .collect::<String>();
-    let stderr = describe(&file("one-zone.csv", text), "one-zone-describe", &[]);
+    let stderr = times("one-zone", |i| {
+        format!("2024-05-{:02}T10:00:00+02:00", 1 + i % 28)
+    });
     assert!(!stderr.contains("UTC offsets"), "{stderr}");
 }

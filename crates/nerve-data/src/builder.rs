@@ -703,7 +703,8 @@ mod tests {
     use super::*;
     use crate::Note;
 
-    fn build(kind: Option<ColumnKind>, cells: &[&str]) -> Result<ColumnData, DataError> {
+    /// The column `c` of a file `t.csv` with `cells` on lines 2 on (`""` is missing).
+    fn read(kind: Option<ColumnKind>, cells: &[&str]) -> Result<Column, DataError> {
         let syntax = NumberSyntax::default();
         let mut builder = Builder::new(kind);
         for (i, cell) in cells.iter().enumerate() {
@@ -715,24 +716,15 @@ mod tests {
             let cell = (!cell.is_empty()).then_some(*cell);
             builder.push(cell, &place, &syntax)?;
         }
-        Ok(builder.finish("c".to_owned(), "t.csv", &syntax)?.data)
+        builder.finish("c".to_owned(), "t.csv", &syntax)
+    }
+
+    fn build(kind: Option<ColumnKind>, cells: &[&str]) -> Result<ColumnData, DataError> {
+        Ok(read(kind, cells)?.data)
     }
 
     fn column(kind: Option<ColumnKind>, cells: &[&str]) -> Column {
-        let syntax = NumberSyntax::default();
-        let mut builder = Builder::new(kind);
-        for (i, cell) in cells.iter().enumerate() {
-            let place = Place {
-                source: "t.csv",
-                column: "c",
-                line: i as u64 + 2,
-            };
-            let cell = (!cell.is_empty()).then_some(*cell);
-            builder.push(cell, &place, &syntax).expect("reads");
-        }
-        builder
-            .finish("c".to_owned(), "t.csv", &syntax)
-            .expect("finishes")
+        read(kind, cells).expect("reads")
     }
 
     fn shown(column: &Column) -> Vec<String> {

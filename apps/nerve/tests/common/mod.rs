@@ -131,3 +131,37 @@ pub(crate) fn svg_texts(file: &Path) -> (String, Vec<String>) {
     };
     (text, texts)
 }
+
+/// The run description `nerve train` prints on stderr (a 1-epoch run into `out`).
+pub(crate) fn describe(data: &str, out: &str, extra: &[&str]) -> String {
+    let run = scratch().join(out);
+    let _ = std::fs::remove_dir_all(&run);
+    let args = [
+        &[
+            "train",
+            "--data",
+            data,
+            "--epochs",
+            "1",
+            "--out",
+            run.to_str().unwrap(),
+        ][..],
+        extra,
+    ]
+    .concat();
+    let output = nerve(&args);
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(output.status.success(), "{args:?}: {stderr}");
+    stderr
+}
+
+/// A deterministic stream of numbers in [0, 1) (a linear congruential generator).
+pub(crate) fn uniform(seed: u64) -> impl FnMut() -> f64 {
+    let mut state = seed;
+    move || {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
