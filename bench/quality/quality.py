@@ -21,7 +21,8 @@ Env: ANCHORS_PY (the venv's python, for the anchors; this script re-runs itself 
 (the binary; default $CARGO_TARGET_DIR/release/nerve), TABLES and SEEDS (space separated, to run
 fewer), MODELS (default "nerve sklearn_mlp hgb realmlp"), NERVE_FLAGS (extra flags for nerve,
 for before/after measurements of a default; recorded with the results), LABEL (names the nerve
-column, default "nerve"), ANCHORS=rerun.
+column, default "nerve"), ANCHORS=rerun. `quality.py --summary FILE.jsonl...` prints one table
+over the records of several runs.
 """
 import hashlib
 import json
@@ -307,4 +308,10 @@ def summary(records):
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["--summary"]:
+        # `--summary FILE.jsonl...`: one table over the records of several runs (a default
+        # before and after a change, beside the anchors).
+        in_venv()
+        print(summary([json.loads(line) for path in sys.argv[2:] for line in open(path)]))
+    else:
+        main()

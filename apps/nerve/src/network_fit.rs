@@ -13,6 +13,8 @@ use nerve_model::spiking::InputRange;
 use crate::run_config::{DataSource, RunConfig, resolve_data};
 
 /// Reads the table the config names, and records its resolved location in the config.
+/// Reads the run's table; records the data's absolute path in `config` and settles its
+/// early stopping for the table's size ([`RunConfig::settle_early_stopping`]).
 pub(crate) fn load_table(config: &mut RunConfig) -> Result<Table> {
     let options = config.data.csv_options();
     let source = resolve_data(&config.data.path)?;
@@ -22,7 +24,9 @@ pub(crate) fn load_table(config: &mut RunConfig) -> Result<Table> {
         // The saved config must work from any folder, so it records an absolute path.
         config.data.path = absolute.display().to_string();
     }
-    Ok(source.reader(&options)?.read_all()?)
+    let table = source.reader(&options)?.read_all()?;
+    config.settle_early_stopping(table.num_rows());
+    Ok(table)
 }
 
 /// The network's output width: one logit per class for cross-entropy, one output otherwise

@@ -8,6 +8,20 @@
 //! - Scores bounded by 1 (accuracy, precision, recall, F1, R²): four decimals (`0.9500`), as
 //!   scikit-learn's reports align them.
 //! - Durations: the unit that keeps them short (`350 µs`, `1.2 ms`, `2.41 s`, `3 min 5 s`).
+//! - Counts in prose: every digit, thousands grouped with commas (`1,423`).
+
+/// A count in prose, thousands grouped with commas: `1,423`.
+pub(crate) fn count(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    out
+}
 
 /// A measured value with four significant digits (see the module docs).
 pub(crate) fn value(v: f64) -> String {
@@ -68,6 +82,18 @@ pub(crate) fn duration(seconds: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_group_thousands() {
+        let shown: Vec<String> = [0, 7, 999, 1000, 1423, 123456, 1234567]
+            .into_iter()
+            .map(count)
+            .collect();
+        assert_eq!(
+            shown,
+            ["0", "7", "999", "1,000", "1,423", "123,456", "1,234,567"]
+        );
+    }
 
     #[test]
     fn values_have_four_significant_digits_and_plain_notation_in_range() {

@@ -222,6 +222,52 @@ pub(crate) struct TrainingSection {
     pub clip_grad_norm: Option<f64>,
     /// Write a checkpoint (for `--resume`) every this many epochs; 0: never.
     pub checkpoint_every: usize,
+    /// `auto`: hold out validation rows and stop early (see [`EarlyStopping`]) once the
+    /// training part is large enough; `on`: always; `off`: only as `val_split` and `patience`
+    /// say.
+    #[serde(default)]
+    pub early_stopping: EarlyStopping,
+}
+
+/// Whether a run holds out a validation share and stops once it stops improving, restoring
+/// the best epoch's weights (HistGradientBoosting's `early_stopping="auto"`: on from 10,000
+/// rows, with `validation_fraction=0.1` and `n_iter_no_change=10`). Where it is on and the
+/// config leaves them at 0, `val_split` becomes [`EarlyStopping::VALIDATION_SHARE`] and
+/// `patience` [`EarlyStopping::PATIENCE`]; the saved config records the values used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum EarlyStopping {
+    /// On when the training part has at least [`EarlyStopping::AUTO_MIN_ROWS`] rows.
+    #[default]
+    Auto,
+    /// Always on.
+    On,
+    /// Never added: `val_split` and `patience` as configured.
+    Off,
+}
+
+nerve_choice::named_choice!(EarlyStopping, "early-stopping mode");
+
+impl EarlyStopping {
+    /// Every mode, in the order listed in help texts.
+    pub(crate) const ALL: [EarlyStopping; 3] =
+        [EarlyStopping::Auto, EarlyStopping::On, EarlyStopping::Off];
+    /// The share of rows held out for validation when early stopping is added.
+    pub(crate) const VALIDATION_SHARE: f64 = 0.1;
+    /// Epochs without improvement before stopping, when early stopping is added.
+    pub(crate) const PATIENCE: usize = 10;
+    /// `auto` turns early stopping on from this many training rows (the rows not held out
+    /// for the test); chosen by `just bench-quality` (BENCHMARKS.md).
+    pub(crate) const AUTO_MIN_ROWS: usize = 1000;
+
+    /// The mode's name, as configs and flags write it.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            EarlyStopping::Auto => "auto",
+            EarlyStopping::On => "on",
+            EarlyStopping::Off => "off",
+        }
+    }
 }
 
 impl Default for TrainingSection {
@@ -237,6 +283,7 @@ impl Default for TrainingSection {
             monitor: defaults.monitor,
             clip_grad_norm: defaults.clip_grad_norm,
             checkpoint_every: 1,
+            early_stopping: EarlyStopping::default(),
         }
     }
 }
@@ -530,6 +577,26 @@ impl RunConfig {
     /// epoch losses differ from the final, unweighted ones.
     pub(crate) fn weighted(&self) -> bool {
         self.data.weight_column.is_some() || self.loss.class_weight.is_some()
+    }
+
+    /// Applies `[training] early_stopping` for a table of `rows` rows: where it is on, a
+    /// `val_split` or `patience` left at 0 takes [`EarlyStopping`]'s value. Applying it twice
+    /// changes nothing, so a saved config repeats its run (and a resumed run its settings).
+    pub(crate) fn settle_early_stopping(&mut self, rows: usize) {
+        let training_rows = rows as f64 * (1.0 - self.data.test_split);
+        let on = match self.training.early_stopping {
+            EarlyStopping::Off => false,
+            EarlyStopping::On => true,
+            EarlyStopping::Auto => training_rows >= EarlyStopping::AUTO_MIN_ROWS as f64,
+        };
+        if on {
+            if self.data.val_split == 0.0 {
+                self.data.val_split = EarlyStopping::VALIDATION_SHARE;
+            }
+            if self.training.patience == 0 {
+                self.training.patience = EarlyStopping::PATIENCE;
+            }
+        }
     }
 
     /// The trainer's settings.

@@ -11,7 +11,7 @@ use nerve_model::spiking::{Encoding, Neuron, Readout, Reset, Surrogate};
 use nerve_model::{Activation, Initializer, SpikingConfig};
 use nerve_train::{BatchSize, Monitor, OptimizerKind, ScheduleKind};
 
-use crate::run_config::{ClassWeight, Delimiter, HiddenWidths, RunConfig};
+use crate::run_config::{ClassWeight, Delimiter, EarlyStopping, HiddenWidths, RunConfig};
 use crate::{choice, value_parser};
 
 /// The settings flags. Each overrides the same setting of `--config`; without `--config`,
@@ -45,8 +45,9 @@ pub(crate) struct SettingsArgs {
     /// The CSV field delimiter: `,`, `;`, `tab`, ... [default: detected from the header line]
     #[arg(long, value_name = "CHAR", value_parser = value_parser::<Delimiter>, help_heading = "Data")]
     pub(crate) delimiter: Option<Delimiter>,
-    /// Missing values (pandas' spellings: empty, NA, N/A, NaN, null, None, #N/A, ...): `drop`
-    /// the rows, `impute` features from the training rows, or stop with an `error`.
+    /// Missing values (pandas' spellings: empty, NA, N/A, NaN, null, None, #N/A, ...): `impute`
+    /// them (a number gets the training mean and a missing-indicator input, a category
+    /// "missing" as its own level), `drop` the rows, or stop with an `error`.
     #[arg(long, value_name = "POLICY", value_parser = choice::<Missing>(), help_heading = "Data")]
     pub(crate) missing: Option<Missing>,
     /// More strings that mean a missing value, comma-separated, e.g. `?,-` [default: none]
@@ -370,6 +371,11 @@ pub(crate) struct SettingsArgs {
         allow_negative_numbers = true
     )]
     pub(crate) patience: Option<usize>,
+    /// Early stopping where --val-split and --patience are left at 0: `auto` holds out a
+    /// validation share, stops once it stops improving and restores the best epoch, on tables
+    /// large enough to spare the rows (README: Training); `on` at any size; `off` never.
+    #[arg(long, value_name = "MODE", value_parser = choice::<EarlyStopping>(), help_heading = "Training")]
+    pub(crate) early_stopping: Option<EarlyStopping>,
     /// Early stopping: the smallest improvement of the monitored quantity that counts.
     #[arg(
         long,
@@ -427,7 +433,7 @@ pub(crate) fn with_defaults(command: clap::Command) -> clap::Command {
         (&d.data, &d.model, &d.optimizer, &d.schedule, &d.training);
     let hidden: Vec<String> = model.d_hidden.iter().map(usize::to_string).collect();
     let spiking = SpikingConfig::default();
-    let defaults: [(&str, String); 48] = [
+    let defaults: [(&str, String); 49] = [
         (
             "missing",
             nerve_choice::Choice::name(data.missing).to_owned(),
@@ -464,6 +470,7 @@ pub(crate) fn with_defaults(command: clap::Command) -> clap::Command {
         ("epochs", training.num_epochs.to_string()),
         ("batch_size", training.batch_size.to_string()),
         ("patience", training.patience.to_string()),
+        ("early_stopping", training.early_stopping.to_string()),
         ("min_delta", training.min_delta.to_string()),
         ("monitor", training.monitor.to_string()),
         ("tol", training.tol.to_string()),
@@ -617,6 +624,7 @@ impl SettingsArgs {
         set(&mut training.tol, &self.tol);
         set(&mut training.seed, &self.seed);
         set(&mut training.patience, &self.patience);
+        set(&mut training.early_stopping, &self.early_stopping);
         set(&mut training.min_delta, &self.min_delta);
         set(&mut training.monitor, &self.monitor);
         if self.clip_grad_norm.is_some() {

@@ -15,6 +15,7 @@ use crate::{Categorical, DataError, Standardize, Table};
 #[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
 pub enum FeatureTransform {
     /// One network input, `(x - offset) / scale`; a missing value is first replaced by `fill`.
+    /// With an `indicator`, a second input is 1 where the value was missing and 0 elsewhere.
     Numeric {
         /// The source column.
         column: String,
@@ -28,17 +29,29 @@ pub enum FeatureTransform {
         /// How the numbers are written (what is stripped to read them).
         #[serde(default, skip_serializing_if = "NumberFormat::is_plain")]
         format: NumberFormat,
+        /// Present when training rows had missing values: the share of them that did (the
+        /// indicator input's training mean). The indicator follows the value input, as
+        /// scikit-learn's `SimpleImputer(add_indicator=True)` adds one for each column with
+        /// missing values at fit time, so that "missing" itself can carry information.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        indicator: Option<f64>,
+        /// With [`Standardize::Robust`]: the scaled value `z` becomes `z / sqrt(1 + (z / c)²)`,
+        /// within (-c, c) (RealMLP's smooth clipping).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        smooth_clip: Option<f64>,
     },
     /// One network input per category, 1 for the row's category and 0 for the others; a
-    /// category not seen in training gives all zeros, a missing value counts as `fill`. With
-    /// `infrequent` levels, one more input (last) is 1 for any of them.
+    /// category not seen in training gives all zeros. With `infrequent` levels, one more input
+    /// is 1 for any of them. With `missing_level`, a missing value has an input of its own
+    /// (last), as `OneHotEncoder` treats NaN as a category; otherwise it counts as `fill`.
     Categorical {
         /// The source column.
         column: String,
         /// The categories seen in training (the most frequent, when some are grouped), in
         /// natural order.
         categories: Vec<String>,
-        /// Replaces a missing value: the most frequent training category.
+        /// Replaces a missing value without `missing_level`: the most frequent training
+        /// category.
         fill: String,
         /// The share of training rows in each input (missing cells counted as `fill`): the
         /// training mean of each one-hot input. Empty in model files written before nerve kept
@@ -53,9 +66,13 @@ pub enum FeatureTransform {
         /// be categorical. Otherwise by value (`3` is `3.0`), as the column was inferred.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         exact: bool,
+        /// Training rows had missing values: "missing" is a level with its own input (last).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        missing_level: bool,
     },
     /// Five inputs from a date: year, month, day of month, day of week (0 = Monday) and days
     /// since `origin`, each `(x - offset) / scale`; a missing date takes each part's `fill`.
+    /// With an `indicator`, a sixth input is 1 where the date was missing.
     Date {
         /// The source column.
         column: String,
@@ -65,6 +82,12 @@ pub enum FeatureTransform {
         origin: f64,
         /// One entry per input, in [`DatePart::ALL`] order.
         parts: Vec<DatePart>,
+        /// Present when training rows had missing dates: their share (see `Numeric`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        indicator: Option<f64>,
+        /// Each scaled part smoothly clipped to (-c, c) (see `Numeric`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        smooth_clip: Option<f64>,
     },
 }
 
@@ -88,6 +111,12 @@ impl DatePart {
 /// The input name of a group of infrequent categories.
 pub const INFREQUENT: &str = "(infrequent)";
 
+/// The input name of a categorical column's missing level.
+pub const MISSING_LEVEL: &str = "(missing)";
+
+/// The suffix of a numeric or date column's missing-value indicator input (`income.missing`).
+pub const MISSING_INDICATOR: &str = "missing";
+
 impl FeatureTransform {
     /// The source column's name.
     pub fn column(&self) -> &str {
@@ -101,13 +130,28 @@ impl FeatureTransform {
     /// How many network inputs it makes.
     pub fn width(&self) -> usize {
         match self {
-            FeatureTransform::Numeric { .. } => 1,
+            FeatureTransform::Numeric { indicator, .. } => 1 + usize::from(indicator.is_some()),
             FeatureTransform::Categorical {
                 categories,
                 infrequent,
+                missing_level,
                 ..
-            } => categories.len() + usize::from(!infrequent.is_empty()),
-            FeatureTransform::Date { parts, .. } => parts.len(),
+            } => {
+                categories.len() + usize::from(!infrequent.is_empty()) + usize::from(*missing_level)
+            }
+            FeatureTransform::Date {
+                parts, indicator, ..
+            } => parts.len() + usize::from(indicator.is_some()),
+        }
+    }
+
+    /// Whether a missing value is encoded as such (an indicator input or a missing level), as
+    /// in training, rather than filled in.
+    pub fn encodes_missing(&self) -> bool {
+        match self {
+            FeatureTransform::Numeric { indicator, .. }
+            | FeatureTransform::Date { indicator, .. } => indicator.is_some(),
+            FeatureTransform::Categorical { missing_level, .. } => *missing_level,
         }
     }
 
@@ -121,14 +165,23 @@ impl FeatureTransform {
         }
     }
 
-    /// The names of its inputs: the column, `column=category`, or `column.part`.
+    /// The names of its inputs: the column (and `column.missing`), `column=category` (and
+    /// `column=(missing)`), or `column.part` (and `column.missing`).
     pub fn input_names(&self) -> Vec<String> {
+        let indicator = |column: &str, present: bool| {
+            present.then(|| format!("{column}.{MISSING_INDICATOR}"))
+        };
         match self {
-            FeatureTransform::Numeric { column, .. } => vec![column.clone()],
+            FeatureTransform::Numeric {
+                column, indicator: i, ..
+            } => std::iter::once(column.clone())
+                .chain(indicator(column, i.is_some()))
+                .collect(),
             FeatureTransform::Categorical {
                 column,
                 categories,
                 infrequent,
+                missing_level,
                 ..
             } => {
                 let mut names: Vec<String> =
@@ -136,11 +189,17 @@ impl FeatureTransform {
                 if !infrequent.is_empty() {
                     names.push(format!("{column}={INFREQUENT}"));
                 }
+                if *missing_level {
+                    names.push(format!("{column}={MISSING_LEVEL}"));
+                }
                 names
             }
-            FeatureTransform::Date { column, .. } => DatePart::ALL
+            FeatureTransform::Date {
+                column, indicator: i, ..
+            } => DatePart::ALL
                 .iter()
                 .map(|part| format!("{column}.{part}"))
+                .chain(indicator(column, i.is_some()))
                 .collect(),
         }
     }
@@ -152,8 +211,12 @@ impl FeatureTransform {
                 offset,
                 scale,
                 fill,
+                indicator,
+                smooth_clip,
                 ..
-            } => vec![((fill - offset) / scale) as f32],
+            } => std::iter::once(clipped((fill - offset) / scale, *smooth_clip) as f32)
+                .chain(indicator.map(|share| share as f32))
+                .collect(),
             FeatureTransform::Categorical {
                 categories,
                 fill,
@@ -163,16 +226,23 @@ impl FeatureTransform {
                 if frequencies.len() == self.width() {
                     frequencies.iter().map(|&f| f as f32).collect()
                 } else {
-                    categories
+                    let mut means: Vec<f32> = categories
                         .iter()
                         .map(|c| f32::from(u8::from(c == fill)))
-                        .chain((self.width() > categories.len()).then_some(0.0))
-                        .collect()
+                        .collect();
+                    means.resize(self.width(), 0.0);
+                    means
                 }
             }
-            FeatureTransform::Date { parts, .. } => parts
+            FeatureTransform::Date {
+                parts,
+                indicator,
+                smooth_clip,
+                ..
+            } => parts
                 .iter()
-                .map(|p| ((p.fill - p.offset) / p.scale) as f32)
+                .map(|p| clipped((p.fill - p.offset) / p.scale, *smooth_clip) as f32)
+                .chain(indicator.map(|share| share as f32))
                 .collect(),
         }
     }
@@ -185,21 +255,35 @@ impl FeatureTransform {
         max_categories: usize,
     ) -> FeatureTransform {
         let name = column.name().to_owned();
-        let scaled = |(mean, scale): (f64, f64)| match standardize {
-            Standardize::ZScore => (mean, scale),
-            Standardize::None => (0.0, 1.0),
+        // The offset and scale of some values, by the scaling asked for.
+        let scaled = |values: &mut dyn Iterator<Item = f64>| {
+            let values: Vec<f64> = values.collect();
+            match standardize {
+                Standardize::ZScore => mean_and_scale(values.iter().copied()),
+                Standardize::Robust => median_and_iqr(values),
+                Standardize::None => (0.0, 1.0),
+            }
+        };
+        let smooth_clip = (standardize == Standardize::Robust).then_some(Standardize::SMOOTH_CLIP);
+        // The share of training rows with a missing value, when there are any.
+        let indicator = |missing: usize| {
+            (missing > 0 && !train_rows.is_empty())
+                .then(|| missing as f64 / train_rows.len() as f64)
         };
         match column.data() {
             ColumnData::Numeric(numbers) => {
                 let values = numbers.values();
-                let (mean, scale) = mean_and_scale(train_rows.iter().map(|&r| values[r]));
-                let (offset, scale) = scaled((mean, scale));
+                let (mean, _) = mean_and_scale(train_rows.iter().map(|&r| values[r]));
+                let (offset, scale) = scaled(&mut train_rows.iter().map(|&r| values[r]));
+                let missing = train_rows.iter().filter(|&&r| values[r].is_nan()).count();
                 FeatureTransform::Numeric {
                     column: name,
                     offset,
                     scale,
                     fill: mean,
                     format: numbers.format(),
+                    indicator: indicator(missing),
+                    smooth_clip,
                 }
             }
             ColumnData::Date(dates) => {
@@ -213,8 +297,8 @@ impl FeatureTransform {
                 let parts = (0..DatePart::ALL.len())
                     .map(|part| {
                         let values = train_rows.iter().map(|&r| date_part(days[r], origin, part));
-                        let (mean, scale) = mean_and_scale(values);
-                        let (offset, scale) = scaled((mean, scale));
+                        let (mean, _) = mean_and_scale(values.clone());
+                        let (offset, scale) = scaled(&mut values.into_iter());
                         DatePart {
                             offset,
                             scale,
@@ -222,11 +306,14 @@ impl FeatureTransform {
                         }
                     })
                     .collect();
+                let missing = train_rows.iter().filter(|&&r| days[r].is_nan()).count();
                 FeatureTransform::Date {
                     column: name,
                     order: dates.order(),
                     origin,
                     parts,
+                    indicator: indicator(missing),
+                    smooth_clip,
                 }
             }
             ColumnData::Categorical(c) => fit_categories(name, c, train_rows, max_categories),
@@ -251,6 +338,8 @@ impl FeatureTransform {
                 offset,
                 scale,
                 fill,
+                indicator,
+                smooth_clip,
                 ..
             } => {
                 let values = numeric_values(table, column, "a number")?;
@@ -258,25 +347,32 @@ impl FeatureTransform {
                     let mut value = values[row];
                     if value.is_nan() {
                         value = *fill;
-                        *filled += 1;
+                        if indicator.is_some() {
+                            out[i * width + first + 1] = 1.0;
+                        } else {
+                            *filled += 1;
+                        }
                     }
                     // In f64, with f64 statistics: a timestamp's seconds survive, and values near
                     // f32's limit (3e38 minus -3e38) cannot overflow.
-                    out[i * width + first] = ((value - offset) / scale) as f32;
+                    out[i * width + first] = clipped((value - offset) / scale, *smooth_clip) as f32;
                 }
             }
             FeatureTransform::Categorical {
                 categories,
                 fill,
                 infrequent,
+                missing_level,
                 ..
             } => {
                 let matcher = Matcher::new(table, column, categories.iter().chain(infrequent));
                 let fill = categories.iter().position(|c| c == fill);
                 let infrequent_input = categories.len();
+                let missing_input = self.width() - 1;
                 for (i, &row) in rows.iter().enumerate() {
                     let k = match matcher.get(row) {
                         Cell::Known(k) => Some(k.min(infrequent_input)),
+                        Cell::Missing if *missing_level => Some(missing_input),
                         Cell::Missing => {
                             *filled += 1;
                             fill
@@ -291,19 +387,30 @@ impl FeatureTransform {
                     }
                 }
             }
-            FeatureTransform::Date { origin, parts, .. } => {
+            FeatureTransform::Date {
+                origin,
+                parts,
+                indicator,
+                smooth_clip,
+                ..
+            } => {
                 let ColumnData::Date(dates) = column.data() else {
                     return Err(not_a_date(table, column));
                 };
                 let days = dates.days();
                 for (i, &row) in rows.iter().enumerate() {
                     if days[row].is_nan() {
-                        *filled += 1;
+                        if indicator.is_some() {
+                            out[i * width + first + parts.len()] = 1.0;
+                        } else {
+                            *filled += 1;
+                        }
                     }
                     for (k, p) in parts.iter().enumerate() {
                         let value = date_part(days[row], *origin, k);
                         let value = if value.is_nan() { p.fill } else { value };
-                        out[i * width + first + k] = ((value - p.offset) / p.scale) as f32;
+                        out[i * width + first + k] =
+                            clipped((value - p.offset) / p.scale, *smooth_clip) as f32;
                     }
                 }
             }
@@ -371,12 +478,24 @@ fn fit_categories(
         .saturating_sub(seen.iter().map(|&(_, n)| n).sum::<usize>())
         .saturating_sub(infrequent_count(c, train_rows, &infrequent));
     let share = |n: usize| n as f64 / train_rows.len() as f64;
+    // Missing cells in training make a level of their own (OneHotEncoder's and
+    // HistGradientBoosting's treatment of NaN); the fill stays for a model that met none.
+    let missing_level = missing > 0;
     let mut frequencies: Vec<f64> = seen
         .iter()
-        .map(|&(level, n)| share(if *level == fill { n + missing } else { n }))
+        .map(|&(level, n)| {
+            share(if *level == fill && !missing_level {
+                n + missing
+            } else {
+                n
+            })
+        })
         .collect();
     if !infrequent.is_empty() {
         frequencies.push(share(infrequent_count(c, train_rows, &infrequent)));
+    }
+    if missing_level {
+        frequencies.push(share(missing));
     }
     let categories = seen.into_iter().map(|(level, _)| level.clone()).collect();
     FeatureTransform::Categorical {
@@ -386,6 +505,7 @@ fn fit_categories(
         frequencies,
         infrequent,
         exact: c.is_exact(),
+        missing_level,
     }
 }
 
@@ -409,6 +529,41 @@ fn infrequent_count(c: &Categorical, rows: &[usize], infrequent: &[String]) -> u
             code => by_level[code as usize],
         })
         .count()
+}
+
+/// `z / sqrt(1 + (z / c)²)` with `clip = Some(c)` (RealMLP's `smooth_clip_func`), `z` itself
+/// without: near `z` for small values, never beyond ±c.
+pub(crate) fn clipped(z: f64, clip: Option<f64>) -> f64 {
+    match clip {
+        Some(c) => z / (1.0 + (z / c) * (z / c)).sqrt(),
+        None => z,
+    }
+}
+
+/// The median and interquartile range of the non-missing values (quantiles interpolated
+/// linearly, as NumPy's default), as RealMLP-TD's robust scaling fits them: where the range
+/// is 0, half of `max - min`; where that is 0 too (a constant column), 1. `(0, 1)` when all
+/// are missing.
+pub(crate) fn median_and_iqr(mut values: Vec<f64>) -> (f64, f64) {
+    values.retain(|v| !v.is_nan());
+    if values.is_empty() {
+        return (0.0, 1.0);
+    }
+    values.sort_by(f64::total_cmp);
+    let quantile = |q: f64| {
+        let position = q * (values.len() - 1) as f64;
+        let (low, high) = (position.floor() as usize, position.ceil() as usize);
+        values[low] + (values[high] - values[low]) * (position - low as f64)
+    };
+    let median = quantile(0.5);
+    let mut spread = quantile(0.75) - quantile(0.25);
+    if spread == 0.0 {
+        spread = 0.5 * (values[values.len() - 1] - values[0]);
+    }
+    if !(spread.is_finite() && spread.is_normal()) {
+        spread = 1.0;
+    }
+    (median, spread)
 }
 
 /// The mean and population standard deviation of the non-missing values, in f64 (as

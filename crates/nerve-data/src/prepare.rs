@@ -71,7 +71,7 @@ impl Default for PrepareOptions {
             categorical: Vec::new(),
             numeric: Vec::new(),
             max_categories: PreprocessOptions::MAX_CATEGORIES,
-            missing: Missing::Drop,
+            missing: Missing::Impute,
             standardize: Standardize::ZScore,
             standardize_target: true,
             split: SplitOptions::default(),

@@ -17,22 +17,35 @@ pub enum Standardize {
     #[default]
     #[serde(rename = "z-score")]
     ZScore,
+    /// `(x - median) / IQR` (the interquartile range; half the range where it is 0, as
+    /// RealMLP does), then smoothly clipped to (-3, 3) by `x / sqrt(1 + (x / 3)²)`: RealMLP-TD's
+    /// robust scaling and smooth clipping (Holzmüller et al., "Better by default", NeurIPS
+    /// 2024; pytabkit's `robust_scale` and `smooth_clip`). A heavy tail or an outlier cannot
+    /// push an input far from the others.
+    #[serde(rename = "robust")]
+    Robust,
     /// Features are used as they are.
     #[serde(rename = "none")]
     None,
+}
+
+impl Standardize {
+    /// The bound of [`Standardize::Robust`]'s smooth clipping.
+    pub const SMOOTH_CLIP: f64 = 3.0;
 }
 
 impl nerve_choice::Choice for Standardize {
     const KIND: &'static str = "scaling";
 
     fn all() -> &'static [Self] {
-        &[Standardize::ZScore, Standardize::None]
+        &[Standardize::ZScore, Standardize::Robust, Standardize::None]
     }
 
     /// The name used in configs and on the command line (as serde writes it).
     fn name(self) -> &'static str {
         match self {
             Standardize::ZScore => "z-score",
+            Standardize::Robust => "robust",
             Standardize::None => "none",
         }
     }
@@ -40,6 +53,7 @@ impl nerve_choice::Choice for Standardize {
     fn aliases(self) -> &'static [&'static str] {
         match self {
             Standardize::ZScore => &["zscore", "standard"],
+            Standardize::Robust => &["robust-clip"],
             Standardize::None => &[],
         }
     }

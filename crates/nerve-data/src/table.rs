@@ -29,10 +29,15 @@ pub struct Table {
 #[serde(rename_all = "lowercase")]
 pub enum Missing {
     /// Leave out every row with a missing value, and say how many per column.
-    #[default]
     Drop,
-    /// Fill a missing feature with the training rows' mean (numeric) or most frequent value
-    /// (categorical). Rows whose target is missing are still left out: a target cannot be guessed.
+    /// Keep rows with missing features, encoded as scikit-learn's pipelines encode them: a
+    /// numeric (or date) column with blanks in the training rows is filled with their mean and
+    /// gains an indicator input (`SimpleImputer(add_indicator=True)`); a categorical one gains
+    /// "missing" as a level of its own (`OneHotEncoder`'s treatment of NaN). A blank the
+    /// training rows never had is filled with the mean or most frequent value. Rows whose
+    /// target is missing are still left out: a target cannot be guessed. The default: chosen
+    /// by `just bench-quality` (BENCHMARKS.md).
+    #[default]
     Impute,
     /// Refuse the file, naming the line and column of the first missing value.
     Error,

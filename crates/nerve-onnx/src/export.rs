@@ -422,6 +422,7 @@ fn metadata(
                 categories,
                 infrequent,
                 exact,
+                missing_level,
                 ..
             } => {
                 // The spellings the graph accepts for categories that are numbers; any other
@@ -442,13 +443,22 @@ fn metadata(
                     "categories": categories, "infrequent": infrequent,
                     "number_spellings": number_spellings,
                     "matched": if *exact { "as written" } else { "by value" },
+                    // A missing cell (NaN, or a missing-value spelling) has an input of its own.
+                    "missing_level": missing_level,
                 })
             }
-            FeatureTransform::Numeric { format, .. } if format.written_with().is_some() => {
-                json!({
+            FeatureTransform::Numeric {
+                format, indicator, ..
+            } => {
+                let mut described = json!({
                     "name": input.name, "type": "double", "kind": "numeric",
-                    "written_with": format.written_with(),
-                })
+                    // NaN is filled with the training mean and sets an indicator input.
+                    "missing_indicator": indicator.is_some(),
+                });
+                if let Some(written) = format.written_with() {
+                    described["written_with"] = json!(written);
+                }
+                described
             }
             _ => json!({"name": input.name, "type": "double", "kind": "numeric"}),
         })

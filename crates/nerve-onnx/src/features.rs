@@ -22,9 +22,9 @@ pub(crate) fn wire_features(
         match feature {
             // A run holds columns alike in whether --na-values numbers apply (see numeric_block).
             FeatureTransform::Numeric { .. }
-                if run
-                    .first()
-                    .is_none_or(|first| plain(first) == plain(feature)) =>
+                if run.first().is_none_or(|first| {
+                    plain(first) == plain(feature) && clip(first) == clip(feature)
+                }) =>
             {
                 run.push(feature);
             }
@@ -61,10 +61,13 @@ pub(crate) fn wire_features(
     }
 }
 
-/// Numeric columns `[N]` (double) -> `[N, k]` float: a value that is NaN (or equal to a numeric
-/// missing-value spelling) takes the column's fill, then `(x - offset) / scale` in f64 — nerve
-/// reads numbers as f64 and computes exactly this before rounding to f32, so a column near 1e6
-/// with a small spread keeps its digits — and the result is cast to float.
+/// Numeric columns `[N]` (double) -> `[N, k + indicators]` float: a value that is NaN (or equal
+/// to a numeric missing-value spelling) takes the column's fill, then `(x - offset) / scale` in
+/// f64 — nerve reads numbers as f64 and computes exactly this before rounding to f32, so a
+/// column near 1e6 with a small spread keeps its digits — and the result is cast to float. A
+/// column with a missing indicator has a second input, right after its value, 1 where the
+/// value was missing: the values and the indicators are joined and put in nerve's input order
+/// by one `Gather`.
 fn numeric_block(
     graph: &mut Graph,
     run: &[&FeatureTransform],
@@ -72,6 +75,7 @@ fn numeric_block(
     axis1: &str,
 ) -> String {
     let (mut offsets, mut scales, mut fills) = (Vec::new(), Vec::new(), Vec::new());
+    let mut indicators = Vec::new();
     let columns: Vec<String> = run
         .iter()
         .map(|feature| {
@@ -79,12 +83,14 @@ fn numeric_block(
                 offset,
                 scale,
                 fill,
+                indicator,
                 ..
             } = feature
             {
                 offsets.push(*offset);
                 scales.push(*scale);
                 fills.push(*fill);
+                indicators.push(indicator.is_some());
             }
             graph.op("Unsqueeze", &[feature.column(), axis1], vec![])
         })
@@ -117,15 +123,41 @@ fn numeric_block(
     let offset = graph.f64s("offset", &[k], offsets);
     let centred = graph.op("Sub", &[&filled, &offset], vec![]);
     let scale = graph.f64s("scale", &[k], scales);
-    let z = graph.op("Div", &[&centred, &scale], vec![]);
-    graph.op("Cast", &[&z], vec![int("to", DataType::Float as i64)])
+    let mut z = graph.op("Div", &[&centred, &scale], vec![]);
+    if let Some(c) = clip(run[0]) {
+        // z / sqrt(1 + (z / c)²), in f64 as nerve computes it.
+        let bound = graph.f64s("clip", &[], vec![c]);
+        let ratio = graph.op("Div", &[&z, &bound], vec![]);
+        let square = graph.op("Mul", &[&ratio, &ratio], vec![]);
+        let one = graph.f64s("one", &[], vec![1.0]);
+        let sum = graph.op("Add", &[&square, &one], vec![]);
+        let root = graph.op("Sqrt", &[&sum], vec![]);
+        z = graph.op("Div", &[&z, &root], vec![]);
+    }
+    let z = graph.op("Cast", &[&z], vec![int("to", DataType::Float as i64)]);
+    if !indicators.contains(&true) {
+        return z;
+    }
+    // [values (k), indicators (k)] -> value, then its indicator where it has one, column by
+    // column.
+    let flags = graph.op("Cast", &[&missing], vec![int("to", DataType::Float as i64)]);
+    let both = graph.op("Concat", &[&z, &flags], vec![int("axis", 1)]);
+    let order: Vec<i64> = indicators
+        .iter()
+        .enumerate()
+        .flat_map(|(i, &has)| {
+            std::iter::once(i as i64).chain(has.then_some((k + i) as i64))
+        })
+        .collect();
+    let order = graph.i64s("input_order", &[order.len()], order);
+    graph.op("Gather", &[&both, &order], vec![int("axis", 1)])
 }
 
 /// A categorical column `[N]` (string) -> `[N, width]` float one-hot. `CategoryMapper` maps
 /// each spelling of a category (and of an infrequent one, to the group's input) to its input,
-/// each missing-value spelling to the fill category's input, and anything else to -1, which
-/// matches no input (all zeros, as nerve encodes an unseen category). `None` for a column
-/// with no inputs.
+/// each missing-value spelling to the missing level's input (or, for a model whose training
+/// rows had no blanks here, the fill category's), and anything else to -1, which matches no
+/// input (all zeros, as nerve encodes an unseen category). `None` for a column with no inputs.
 fn categorical_block(
     graph: &mut Graph,
     feature: &FeatureTransform,
@@ -139,6 +171,7 @@ fn categorical_block(
         fill,
         infrequent,
         exact,
+        missing_level,
         ..
     } = feature
     else {
@@ -160,7 +193,12 @@ fn categorical_block(
             values.push(input as i64);
         }
     };
-    if let Some(fill_input) = categories.iter().position(|c| c == fill) {
+    let missing_input = if *missing_level {
+        Some(width - 1)
+    } else {
+        categories.iter().position(|c| c == fill)
+    };
+    if let Some(fill_input) = missing_input {
         for spelling in na_values.spellings() {
             add(spelling, fill_input);
         }
@@ -196,6 +234,14 @@ fn categorical_block(
     let inputs = graph.i64s("inputs", &[1, width], (0..width as i64).collect());
     let hot = graph.op("Equal", &[&index, &inputs], vec![]);
     Some(graph.op("Cast", &[&hot], vec![int("to", DataType::Float as i64)]))
+}
+
+/// A numeric column's smooth clipping bound, if any (a run shares one).
+fn clip(feature: &FeatureTransform) -> Option<f64> {
+    match feature {
+        FeatureTransform::Numeric { smooth_clip, .. } => *smooth_clip,
+        _ => None,
+    }
 }
 
 /// Whether a numeric column was written as plain numbers (no format stripped, a decimal point).

@@ -101,6 +101,8 @@ pub(crate) fn inspect(args: InspectArgs) -> Result<ExitCode> {
                 scale,
                 fill,
                 format,
+                indicator,
+                smooth_clip,
             } => vec![
                 column.clone(),
                 {
@@ -117,10 +119,21 @@ pub(crate) fn inspect(args: InspectArgs) -> Result<ExitCode> {
                         format!("numeric ({} stripped)", stripped.join(" "))
                     }
                 },
-                format!("(x - {offset}) / {scale}"),
-                format!("missing -> {fill}"),
+                match smooth_clip {
+                    Some(c) => format!("z = (x - {offset}) / {scale}, z / sqrt(1 + (z/{c})²)"),
+                    None => format!("(x - {offset}) / {scale}"),
+                },
+                match indicator {
+                    Some(_) => format!("missing -> {fill}, {column}.missing = 1"),
+                    None => format!("missing -> {fill}"),
+                },
             ],
-            FeatureTransform::Categorical { column, fill, .. } => vec![
+            FeatureTransform::Categorical {
+                column,
+                fill,
+                missing_level,
+                ..
+            } => vec![
                 column.clone(),
                 format!("one-hot ({})", feature.width()),
                 shorten(
@@ -131,13 +144,25 @@ pub(crate) fn inspect(args: InspectArgs) -> Result<ExitCode> {
                         .collect::<Vec<_>>(),
                     6,
                 ),
-                format!("missing -> {fill}"),
+                if *missing_level {
+                    "missing -> its own level".to_owned()
+                } else {
+                    format!("missing -> {fill}")
+                },
             ],
-            FeatureTransform::Date { column, order, .. } => vec![
+            FeatureTransform::Date {
+                column,
+                order,
+                indicator,
+                ..
+            } => vec![
                 column.clone(),
                 format!("date ({})", order.pattern()),
                 "year, month, day, weekday, days since the earliest, standardized".to_owned(),
-                "missing -> training means".to_owned(),
+                match indicator {
+                    Some(_) => format!("missing -> training means, {column}.missing = 1"),
+                    None => "missing -> training means".to_owned(),
+                },
             ],
         });
     }

@@ -17,26 +17,12 @@ pub(super) fn describe_run(config: &RunConfig, prepared: &Prepared, model: &Mlp)
         let _ = writeln!(text, "note: {note}");
     }
     let dropped = &prepared.dropped;
-    if dropped.rows_dropped > 0 {
-        let per_column = counts(&dropped.per_column);
-        let _ = writeln!(
-            text,
-            "note: left out {} of {} rows with missing values (missing per column: {per_column}){}",
-            dropped.rows_dropped,
-            dropped.rows_before,
-            if config.data.missing == Missing::Impute {
-                "; a missing target cannot be imputed"
-            } else {
-                "; --missing impute fills features in instead"
-            }
-        );
+    // A large shrink is a warning of its own (`shrink_warning`), printed even when quiet.
+    if dropped.rows_dropped > 0 && shrink_warning(config, prepared).is_none() {
+        let _ = writeln!(text, "note: {}", left_out_rows(config, prepared));
     }
-    if !prepared.imputed.is_empty() {
-        let _ = writeln!(
-            text,
-            "note: filled in missing values from the training rows (mean or most frequent): {}",
-            counts(&prepared.imputed)
-        );
+    for line in missing_handled(prepared) {
+        let _ = writeln!(text, "note: {line}");
     }
     let inferred = if prepared.task_inferred {
         "inferred; --task overrides"
@@ -237,6 +223,9 @@ fn describe_features(config: &RunConfig, p: &nerve_data::Preprocessor) -> String
     }
     let scaling = match config.data.standardize {
         Standardize::ZScore => "standardized on the training rows",
+        Standardize::Robust => {
+            "robust-scaled (median, interquartile range) and smoothly clipped to ±3 on the training rows"
+        }
         Standardize::None => "as they are",
     };
     let mut parts = Vec::new();
@@ -260,6 +249,77 @@ fn describe_features(config: &RunConfig, p: &nerve_data::Preprocessor) -> String
 }
 
 /// `name n, name n` for per-column counts.
+/// The rows left out for missing values, per column, and the flag that keeps them.
+fn left_out_rows(config: &RunConfig, prepared: &Prepared) -> String {
+    let dropped = &prepared.dropped;
+    let share = 100.0 * dropped.rows_dropped as f64 / dropped.rows_before.max(1) as f64;
+    let (what, advice) = if config.data.missing == Missing::Drop {
+        (
+            "with missing values",
+            "; --missing impute keeps them (blanks encoded as missing)",
+        )
+    } else {
+        ("without a target", "; a missing target cannot be imputed")
+    };
+    format!(
+        "left out {} of {} rows ({share:.0}%) {what} (missing per column: {}){advice}",
+        dropped.rows_dropped,
+        dropped.rows_before,
+        counts(&dropped.per_column),
+    )
+}
+
+/// A warning when more than a tenth of the rows were left out: a run must not shrink silently.
+pub(super) fn shrink_warning(config: &RunConfig, prepared: &Prepared) -> Option<String> {
+    let dropped = &prepared.dropped;
+    (dropped.rows_dropped * 10 > dropped.rows_before)
+        .then(|| format!("warning: {}", left_out_rows(config, prepared)))
+}
+
+/// What was done with each feature column's missing cells: encoded as missing (an indicator
+/// input or a level of their own, as in training) or filled with the training mean or most
+/// frequent value (a blank in rows the training part had none of).
+fn missing_handled(prepared: &Prepared) -> Vec<String> {
+    let (mut level, mut indicator, mut filled) = (Vec::new(), Vec::new(), Vec::new());
+    for (column, n) in &prepared.imputed {
+        let cell = format!("{} of `{column}`", crate::numbers::count(*n));
+        match prepared
+            .preprocessor
+            .features
+            .iter()
+            .find(|f| f.column() == column)
+        {
+            Some(FeatureTransform::Categorical {
+                missing_level: true,
+                ..
+            }) => level.push(cell),
+            Some(f) if f.encodes_missing() => indicator.push(cell),
+            Some(_) => filled.push(cell),
+            None => {}
+        }
+    }
+    let mut lines = Vec::new();
+    if !level.is_empty() {
+        lines.push(format!(
+            "blanks as a level of their own (`=(missing)`): {}",
+            shorten(&level, 10)
+        ));
+    }
+    if !indicator.is_empty() {
+        lines.push(format!(
+            "blanks filled with the training mean, with a missing-indicator input (`.missing`): {}",
+            shorten(&indicator, 10)
+        ));
+    }
+    if !filled.is_empty() {
+        lines.push(format!(
+            "blanks filled with the training mean or most frequent value (the training rows had none): {}",
+            shorten(&filled, 10)
+        ));
+    }
+    lines
+}
+
 fn counts(per_column: &[(String, usize)]) -> String {
     let parts: Vec<String> = per_column
         .iter()

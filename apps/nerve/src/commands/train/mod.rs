@@ -185,6 +185,9 @@ pub(crate) fn run(mut args: TrainArgs) -> Result<ExitCode> {
         )?,
     };
     run_dir.write_config(&config)?;
+    if let Some(warning) = describe::shrink_warning(&config, &prepared) {
+        eprintln!("{warning}");
+    }
     if chatty {
         eprint!("{}", describe_run(&config, &prepared, &model));
         eprintln!("Run folder: {}", run_dir.path().display());
