@@ -198,7 +198,7 @@ fn bad_flags_are_clear_errors() {
         ),
         (
             &["train", "--standardize", "minmax"],
-            "expected z-score or none",
+            "expected one of z-score, z-score-clip, robust, none",
         ),
         (
             &["train", "--batch-size", "0"],
@@ -503,7 +503,7 @@ fn semicolon_and_tab_files_are_read() {
 }
 
 #[test]
-fn rows_with_missing_values_are_dropped_with_a_note_or_refused() {
+fn missing_values_are_encoded_by_default_dropped_with_a_warning_or_refused() {
     let dir = temp_dir("missing");
     let csv = dir.join("gaps.csv");
     std::fs::write(
@@ -516,21 +516,19 @@ fn rows_with_missing_values_are_dropped_with_a_note_or_refused() {
     let err = stderr(&out);
     assert!(
         err.contains(
-            "left out 1 of 5 rows with missing values (missing per column: `x0` 1, `x3` 1)"
-        ),
+            "note: blanks filled with the training mean, with a missing-indicator input (`.missing`): 1 of `x0`, 1 of `x3`"
+        ) && err.contains("-> 6 inputs")
+            && !err.contains("left out"),
         "{err}"
     );
-    let out = nerve(&[
-        "train",
-        "--data",
-        csv.to_str().unwrap(),
-        "--missing",
-        "impute",
-    ]);
+    // One row of five is more than a tenth: a warning, naming the columns and the flag.
+    let out = nerve(&["train", "--data", csv.to_str().unwrap(), "--missing", "drop", "-q"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(
-        err.contains("filled in missing values from the training rows (mean or most frequent): `x0` 1, `x3` 1"),
+        err.contains(
+            "warning: left out 1 of 5 rows (20%) with missing values (missing per column: `x0` 1, `x3` 1); --missing impute keeps them"
+        ),
         "{err}"
     );
     assert_fails(
@@ -543,6 +541,53 @@ fn rows_with_missing_values_are_dropped_with_a_note_or_refused() {
         ],
         1,
         "gaps.csv, line 4, column `x0`: missing value (`NA`)",
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Rows left out for any reason: a handful among many is a note, more than a tenth a warning
+/// (even with --quiet) that names the columns; a missing target cannot be imputed.
+#[test]
+fn a_run_never_shrinks_silently() {
+    let dir = temp_dir("shrink");
+    let mut few = String::from("x,colour,y\n");
+    let mut many = String::from("x,colour,y\n");
+    for i in 0..100 {
+        let y = i % 2;
+        // 5 of 100 targets missing: a note.
+        let target = if i % 20 == 3 { "NA".to_owned() } else { y.to_string() };
+        few.push_str(&format!("{i},red,{target}\n"));
+        // 30 of 100 colours missing: kept by default, 30% gone with --missing drop.
+        let colour = if i % 10 < 3 { "" } else { "blue" };
+        let target = if i % 4 == 1 { String::new() } else { y.to_string() };
+        many.push_str(&format!("{i},{colour},{target}\n"));
+    }
+    let few_csv = dir.join("few.csv");
+    let many_csv = dir.join("many.csv");
+    std::fs::write(&few_csv, few).unwrap();
+    std::fs::write(&many_csv, many).unwrap();
+    let out = nerve(&["train", "--data", few_csv.to_str().unwrap(), "-e", "1", "-o", dir.join("r1").to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("note: left out 5 of 100 rows (5%) without a target (missing per column: `y` 5); a missing target cannot be imputed")
+            && !err.contains("warning: left out"),
+        "{err}"
+    );
+    // A quarter of the targets missing: a warning, even when quiet.
+    let out = nerve(&["train", "--data", many_csv.to_str().unwrap(), "-e", "1", "-q", "-o", dir.join("r2").to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("warning: left out 25 of 100 rows (25%) without a target (missing per column: `y` 25)"),
+        "{err}"
+    );
+    let out = nerve(&["train", "--data", many_csv.to_str().unwrap(), "-e", "1", "-q", "--missing", "drop", "-o", dir.join("r3").to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("warning: left out 50 of 100 rows (50%) with missing values (missing per column: `colour` 30, `y` 25); --missing impute keeps them"),
+        "{err}"
     );
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -28,7 +28,7 @@ fn keys(config: &str) -> Vec<(String, String)> {
 
 /// Each key of a run config, the flags that set it (on top of `--data iris`) and the value it
 /// then has.
-const FLAGS: [(&str, &[&str], &str); 63] = [
+const FLAGS: [(&str, &[&str], &str); 64] = [
     ("backend", &["--backend", "ndarray"], "\"ndarray\""),
     ("data.path", &["--data", "wine"], "\"wine\""),
     (
@@ -199,6 +199,7 @@ const FLAGS: [(&str, &[&str], &str); 63] = [
     ("training.seed", &["--seed", "9"], "9"),
     ("training.tol", &["--tol", "0.25"], "0.25"),
     ("training.patience", &["--patience", "5"], "5"),
+    ("training.early_stopping", &["--early-stopping", "off"], "\"off\""),
     ("training.min_delta", &["--min-delta", "0.25"], "0.25"),
     (
         "training.monitor",

@@ -167,7 +167,7 @@ fn unseen_categories_warn_and_regression_predicts_in_target_units() {
     let new = scratch().join("new-penguins.csv");
     std::fs::write(
         &new,
-        "island,bill_length_mm,flipper_length_mm,sex\nAtlantis,40,190,male\nDream,NA,200,female\n",
+        "island,bill_length_mm,flipper_length_mm,sex\nAtlantis,40,190,male\nDream,NA,200,female\nBiscoe,45,,male\n",
     )
     .unwrap();
     let out = nerve(&[
@@ -183,11 +183,15 @@ fn unseen_categories_warn_and_regression_predicts_in_target_units() {
         err.contains("1 value(s) of `island` were not seen in training"),
         "{err}"
     );
+    // The training rows had blanks in `bill_length_mm`: a blank is encoded as in training
+    // (its indicator input), nothing is made up.
+    assert!(!err.contains("`bill_length_mm` were filled"), "{err}");
+    // `flipper_length_mm` had none: its blank is filled with the training mean, and said so.
     assert!(
-        err.contains("1 missing value(s) of `bill_length_mm` were filled"),
+        err.contains("1 missing value(s) of `flipper_length_mm` were filled"),
         "{err}"
     );
-    assert_eq!(parse_csv(&String::from_utf8_lossy(&out.stdout)).len(), 3);
+    assert_eq!(parse_csv(&String::from_utf8_lossy(&out.stdout)).len(), 4);
 
     let (run, _) = train("diabetes", &["--data", "diabetes", "--epochs", "20"]);
     let stdout = ok(&["predict", "--model", &model(&run), "--data", "diabetes"]);
@@ -246,7 +250,7 @@ fn the_file_is_plain_safetensors_with_nerve_metadata() {
     let (_, metadata) = SafeTensors::read_metadata(&bytes).unwrap();
     let nerve: Value =
         serde_json::from_str(&metadata.metadata().as_ref().unwrap()["nerve"]).unwrap();
-    assert_eq!(nerve["format_version"], 5);
+    assert_eq!(nerve["format_version"], 6);
     assert!(nerve["nerve_version"].is_string());
     assert_eq!(
         nerve["architecture"]["d_hidden"],
@@ -410,7 +414,7 @@ fn bad_model_files_are_clear_errors() {
         "foreign.safetensors",
         &safetensors::serialize([("w", view)], None).unwrap(),
     );
-    let pattern = b"\\\"format_version\\\":5";
+    let pattern = b"\\\"format_version\\\":6";
     let at = good
         .windows(pattern.len())
         .position(|w| w == pattern)

@@ -178,7 +178,7 @@ fn pandas_missing_spellings_keep_a_column_numeric() {
     );
     assert!(stderr.contains("2 numeric `x`, `z`"), "{stderr}");
     assert!(
-        stderr.contains("`z` 1"),
+        stderr.contains("1 of `z`"),
         "the `?` is counted as missing: {stderr}"
     );
 }
@@ -784,7 +784,7 @@ fn review_findings_stay_fixed_end_to_end() {
         &["--na-values", "-999"],
     );
     assert!(
-        stderr.contains("`x` 3"),
+        stderr.contains("3 of `x`"),
         "the three -999.0 are missing: {stderr}"
     );
     // A percent column with one plain number among many distinct values names both.

@@ -132,7 +132,7 @@ fn a_spiking_model_file_serves_every_command() {
     assert_eq!(explain["features"].as_array().unwrap().len(), 4);
     let inspect = ok(&["inspect", "--model", model, "--data", "iris"]);
     for expected in [
-        "model format 5",
+        "model format 6",
         "Spiking activity on iris (150 rows, 10 time steps",
         "firing rate",
         "silent neurons",

@@ -259,12 +259,15 @@ impl FeatureTransform {
         let scaled = |values: &mut dyn Iterator<Item = f64>| {
             let values: Vec<f64> = values.collect();
             match standardize {
-                Standardize::ZScore => mean_and_scale(values.iter().copied()),
+                Standardize::ZScore | Standardize::ZScoreClip => {
+                    mean_and_scale(values.iter().copied())
+                }
                 Standardize::Robust => median_and_iqr(values),
                 Standardize::None => (0.0, 1.0),
             }
         };
-        let smooth_clip = (standardize == Standardize::Robust).then_some(Standardize::SMOOTH_CLIP);
+        let smooth_clip = matches!(standardize, Standardize::Robust | Standardize::ZScoreClip)
+            .then_some(Standardize::SMOOTH_CLIP);
         // The share of training rows with a missing value, when there are any.
         let indicator = |missing: usize| {
             (missing > 0 && !train_rows.is_empty())

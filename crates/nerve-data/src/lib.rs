@@ -34,15 +34,16 @@
 //! let table = Table::from_csv_str("flowers.csv", csv)?; // `;` and decimal commas detected
 //! let prepared = prepare(table, &PrepareOptions::default())?; // target: the last column
 //! assert_eq!(prepared.task(), Task::Classification);
-//! assert_eq!(prepared.dropped.rows_dropped, 1); // the row with `NA`
+//! assert_eq!(prepared.dropped.rows_dropped, 0); // the `NA` is kept, encoded as missing
 //! assert_eq!(prepared.preprocessor.labels(), Some(&["setosa".into(), "versicolor".into()][..]));
-//! // Under 20 rows nothing is held out; `colour` becomes three one-hot inputs.
+//! // Under 20 rows nothing is held out; `colour` becomes three one-hot inputs, and the blank
+//! // in `petal_length` is filled with its mean and flagged by an indicator input.
 //! assert!(prepared.split_skipped);
 //! assert_eq!(
 //!     prepared.train.feature_names(),
-//!     ["petal_length", "colour=blue", "colour=green", "colour=red"]
+//!     ["petal_length", "petal_length.missing", "colour=blue", "colour=green", "colour=red"]
 //! );
-//! assert_eq!(prepared.train.targets(), [0.0, 1.0, 1.0]);
+//! assert_eq!(prepared.train.targets(), [0.0, 1.0, 0.0, 1.0]);
 //! # Ok(())
 //! # }
 //! ```

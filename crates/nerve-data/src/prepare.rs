@@ -72,7 +72,7 @@ impl Default for PrepareOptions {
             numeric: Vec::new(),
             max_categories: PreprocessOptions::MAX_CATEGORIES,
             missing: Missing::Impute,
-            standardize: Standardize::ZScore,
+            standardize: Standardize::default(),
             standardize_target: true,
             split: SplitOptions::default(),
             weight_column: None,
@@ -645,16 +645,26 @@ mod tests {
         assert_eq!((prepared.train.len(), test.len()), (32, 8));
         // 8 Gentoo of 40: 2 in the test rows (label 0 is Adelie, 1 Gentoo).
         assert_eq!(test.targets().iter().filter(|&&t| t == 1.0).count(), 2);
-        assert_eq!(
-            prepared.train.feature_names(),
-            [
-                "bill",
-                "island=Biscoe",
-                "island=Dream",
-                "island=Torgersen",
-                "mass"
-            ]
-        );
+        // A numeric column with blanks in training gains an indicator, a categorical one a
+        // level of its own (whether the blank rows fall in training depends on the split).
+        let bill_blank_in_training = prepared.split.train.iter().any(|&r| {
+            prepared
+                .table
+                .column("bill")
+                .is_ok_and(|c| c.is_missing(r))
+        });
+        let mut expected = vec!["bill"];
+        if bill_blank_in_training {
+            expected.push("bill.missing");
+        }
+        expected.extend([
+            "island=Biscoe",
+            "island=Dream",
+            "island=Torgersen",
+            "island=(missing)",
+            "mass",
+        ]);
+        assert_eq!(prepared.train.feature_names(), expected);
         assert_eq!(test.line(0).map(|line| line > 1), Some(true));
     }
 
@@ -721,6 +731,7 @@ mod tests {
     fn drop_regression_and_small_data() {
         let options = PrepareOptions {
             target: Some("mass".to_owned()),
+            missing: Missing::Drop,
             ..PrepareOptions::default()
         };
         let prepared = prepare(penguins(), &options).expect("prepares");
@@ -798,6 +809,7 @@ mod weight_tests {
             target: Some("y".into()),
             task: Some(Task::Classification),
             weight_column: Some("w".into()),
+            missing: Missing::Drop,
             ..PrepareOptions::default()
         }
     }

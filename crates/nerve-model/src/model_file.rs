@@ -29,8 +29,10 @@ use crate::{Mlp, MlpConfig, ModelError};
 /// unknown-field error. Version 4 added spiking networks (`architecture.spiking`, the
 /// `neurons.*` and `encoder.*` tensors). Version 5 keeps the preprocessing's fitted statistics
 /// (means, scales, fill values, category shares, the target's offset and scale) in f64; an
-/// older file's were f32 and are applied as such.
-pub const FORMAT_VERSION: u64 = 5;
+/// older file's were f32 and are applied as such. Version 6 added missing-value indicator
+/// inputs, categories' missing level and smooth clipping (`indicator`, `missing_level`,
+/// `smooth_clip` in a feature's transform).
+pub const FORMAT_VERSION: u64 = 6;
 
 /// The `__metadata__` key of nerve's JSON.
 pub const METADATA_KEY: &str = "nerve";
