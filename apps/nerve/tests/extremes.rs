@@ -460,8 +460,12 @@ fn a_run_folder_is_one_runs() {
 fn rows_whose_answer_overflows_f32_get_no_made_up_answer() {
     // Reported: 3.4e38 in every column (each within f32) gave NaN probabilities and a class
     // picked from them, with exit 0. Now predict and eval refuse the row, naming its line and
-    // the input farthest from the training data; nearby rows still get their answers.
-    let (iris, _) = train("overflow-iris", &["--data", "iris", "--epochs", "20"]);
+    // the input farthest from the training data; nearby rows still get their answers. Plain
+    // z-scores let the value through (the default clips it smoothly: see the end).
+    let (iris, _) = train(
+        "overflow-iris",
+        &["--data", "iris", "--epochs", "20", "--standardize", "z-score"],
+    );
     let model = iris.join("model.safetensors");
     let model = model.to_str().unwrap();
     let data = file(
@@ -495,7 +499,7 @@ fn rows_whose_answer_overflows_f32_get_no_made_up_answer() {
     // too, with one huge column among ordinary ones.
     let (diabetes, _) = train(
         "overflow-diabetes",
-        &["--data", "diabetes", "--epochs", "5"],
+        &["--data", "diabetes", "--epochs", "5", "--standardize", "z-score"],
     );
     let model = diabetes.join("model.safetensors");
     let data = file(
@@ -519,7 +523,16 @@ fn rows_whose_answer_overflows_f32_get_no_made_up_answer() {
     // class: the input itself is beyond f32 after scaling, so the row has no answer.
     let (tanh, _) = train(
         "overflow-tanh",
-        &["--data", "iris", "--activation", "tanh", "--epochs", "10"],
+        &[
+            "--data",
+            "iris",
+            "--activation",
+            "tanh",
+            "--epochs",
+            "10",
+            "--standardize",
+            "z-score",
+        ],
     );
     let data = file(
         "overflow_tanh.csv",
@@ -537,4 +550,26 @@ fn rows_whose_answer_overflows_f32_get_no_made_up_answer() {
         ],
         "overflow_tanh.csv: line 2: this row has no prediction: `petal_width_cm` is beyond 32-bit floats",
     );
+    // With the default scaling, z-scores smoothly clipped to ±3, the same extreme rows are
+    // ordinary inputs at the edge of the training range: every one gets a finite answer.
+    let (clipped, _) = train("overflow-clipped", &["--data", "iris", "--epochs", "5"]);
+    let model = clipped.join("model.safetensors");
+    let all = file(
+        "overflow_clipped.csv",
+        "sepal_length_cm,sepal_width_cm,petal_length_cm,petal_width_cm
+         3.4e38,3.4e38,3.4e38,3.4e38
+         5.1,3.5,1.4,3.4e38
+         -3.4e38,1e5,1.4,0.2
+",
+    );
+    let out = ok(&[
+        "predict",
+        "--proba",
+        "--model",
+        model.to_str().unwrap(),
+        "--data",
+        &all,
+    ]);
+    assert_eq!(out.lines().count(), 4, "{out}");
+    assert!(!out.contains("NaN") && !out.contains("inf"), "{out}");
 }

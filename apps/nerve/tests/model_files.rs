@@ -294,7 +294,12 @@ weights = load_file(model)
 with safe_open(model, "np") as f:
     nerve = json.loads(f.metadata()["nerve"])
 rows = list(csv.DictReader(open(data)))
-x = np.array([[(float(r[f["column"]]) - f["offset"]) / f["scale"]
+def scaled(value, f):
+    z = (value - f["offset"]) / f["scale"]
+    # The default smooth clipping, pytabkit's smooth_clip_func: z / sqrt(1 + (z / c)^2).
+    c = f.get("smooth_clip")
+    return z / np.sqrt(1 + (z / c) ** 2) if c else z
+x = np.array([[scaled(float(r[f["column"]]), f)
                for f in nerve["preprocessing"]["features"]] for r in rows], dtype=np.float32)
 layers = len(nerve["architecture"]["d_hidden"]) + 1
 for i in range(layers):

@@ -175,7 +175,13 @@ fn models() -> &'static [(String, String); 3] {
     static MODELS: OnceLock<[(String, String); 3]> = OnceLock::new();
     MODELS.get_or_init(|| {
         let penguins = repo_file("tests/data/quirky/penguins.csv");
-        let (iris, _) = train("serve-iris", &["--data", "iris", "--epochs", "30"]);
+        // Plain z-scores, so that an input of 3.4e38 reaches the network and the overflow
+        // refusal is exercised (the default's smooth clipping would keep it finite).
+        let z_score = ["--standardize", "z-score"];
+        let (iris, _) = train(
+            "serve-iris",
+            &[&["--data", "iris", "--epochs", "30"][..], &z_score].concat(),
+        );
         let (peng, _) = train(
             "serve-penguins",
             &[
@@ -189,7 +195,10 @@ fn models() -> &'static [(String, String); 3] {
                 "20",
             ],
         );
-        let (diabetes, _) = train("serve-diabetes", &["--data", "diabetes", "--epochs", "10"]);
+        let (diabetes, _) = train(
+            "serve-diabetes",
+            &[&["--data", "diabetes", "--epochs", "10"][..], &z_score].concat(),
+        );
         let model =
             |run: std::path::PathBuf| run.join("model.safetensors").to_str().unwrap().to_owned();
         [
