@@ -574,6 +574,8 @@ mod tests {
         };
         // x = 1, 3, 100: median 3, quantiles 2 and 51.5.
         assert_eq!((*offset, *scale), (3.0, 49.5));
+        // The target is standardized, never clipped: y = 0, 1 over rows 0 and 1.
+        let p = Preprocessor::fit(&t, "y", Task::Regression, &[0, 1], &z_score).expect("fits");
         assert_eq!(p.encode_targets(&t, &[0, 1]).expect("numeric"), [-1.0, 1.0]);
         assert_eq!(p.decode_value(1.0), 1.0);
         let raw = PreprocessOptions {
@@ -746,8 +748,11 @@ mod tests {
                 .collect();
             let t = table(&format!("x,y\n{text}"));
             let rows: Vec<usize> = (0..steps.len()).collect();
-            let p = Preprocessor::fit(&t, "y", Task::Regression, &rows, &Default::default())
-                .expect("fits");
+            let z_score = PreprocessOptions {
+                standardize: Standardize::ZScore,
+                ..PreprocessOptions::default()
+            };
+            let p = Preprocessor::fit(&t, "y", Task::Regression, &rows, &z_score).expect("fits");
             let FeatureTransform::Numeric { offset, scale, .. } = &p.features[0] else {
                 panic!("numeric")
             };
@@ -793,8 +798,11 @@ mod tests {
             let text: String = values.iter().map(|v| format!("{v},{v}\n")).collect();
             let t = table(&format!("x,y\n{text}"));
             let rows: Vec<usize> = (0..values.len()).collect();
-            let p = Preprocessor::fit(&t, "y", Task::Regression, &rows, &Default::default())
-                .expect("fits");
+            let z_score = PreprocessOptions {
+                standardize: Standardize::ZScore,
+                ..PreprocessOptions::default()
+            };
+            let p = Preprocessor::fit(&t, "y", Task::Regression, &rows, &z_score).expect("fits");
             let (features, _) = p.transform_features(&t, &rows).expect("applies");
             let targets = p.encode_targets(&t, &rows).expect("numeric");
             let n = features.len() as f64;
