@@ -522,7 +522,14 @@ fn missing_values_are_encoded_by_default_dropped_with_a_warning_or_refused() {
         "{err}"
     );
     // One row of five is more than a tenth: a warning, naming the columns and the flag.
-    let out = nerve(&["train", "--data", csv.to_str().unwrap(), "--missing", "drop", "-q"]);
+    let out = nerve(&[
+        "train",
+        "--data",
+        csv.to_str().unwrap(),
+        "--missing",
+        "drop",
+        "-q",
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(
@@ -555,18 +562,34 @@ fn a_run_never_shrinks_silently() {
     for i in 0..100 {
         let y = i % 2;
         // 5 of 100 targets missing: a note.
-        let target = if i % 20 == 3 { "NA".to_owned() } else { y.to_string() };
+        let target = if i % 20 == 3 {
+            "NA".to_owned()
+        } else {
+            y.to_string()
+        };
         few.push_str(&format!("{i},red,{target}\n"));
         // 30 of 100 colours missing: kept by default, 30% gone with --missing drop.
         let colour = if i % 10 < 3 { "" } else { "blue" };
-        let target = if i % 4 == 1 { String::new() } else { y.to_string() };
+        let target = if i % 4 == 1 {
+            String::new()
+        } else {
+            y.to_string()
+        };
         many.push_str(&format!("{i},{colour},{target}\n"));
     }
     let few_csv = dir.join("few.csv");
     let many_csv = dir.join("many.csv");
     std::fs::write(&few_csv, few).unwrap();
     std::fs::write(&many_csv, many).unwrap();
-    let out = nerve(&["train", "--data", few_csv.to_str().unwrap(), "-e", "1", "-o", dir.join("r1").to_str().unwrap()]);
+    let out = nerve(&[
+        "train",
+        "--data",
+        few_csv.to_str().unwrap(),
+        "-e",
+        "1",
+        "-o",
+        dir.join("r1").to_str().unwrap(),
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(
@@ -575,14 +598,36 @@ fn a_run_never_shrinks_silently() {
         "{err}"
     );
     // A quarter of the targets missing: a warning, even when quiet.
-    let out = nerve(&["train", "--data", many_csv.to_str().unwrap(), "-e", "1", "-q", "-o", dir.join("r2").to_str().unwrap()]);
+    let out = nerve(&[
+        "train",
+        "--data",
+        many_csv.to_str().unwrap(),
+        "-e",
+        "1",
+        "-q",
+        "-o",
+        dir.join("r2").to_str().unwrap(),
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(
-        err.contains("warning: left out 25 of 100 rows (25%) without a target (missing per column: `y` 25)"),
+        err.contains(
+            "warning: left out 25 of 100 rows (25%) without a target (missing per column: `y` 25)"
+        ),
         "{err}"
     );
-    let out = nerve(&["train", "--data", many_csv.to_str().unwrap(), "-e", "1", "-q", "--missing", "drop", "-o", dir.join("r3").to_str().unwrap()]);
+    let out = nerve(&[
+        "train",
+        "--data",
+        many_csv.to_str().unwrap(),
+        "-e",
+        "1",
+        "-q",
+        "--missing",
+        "drop",
+        "-o",
+        dir.join("r3").to_str().unwrap(),
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(

@@ -464,7 +464,14 @@ fn rows_whose_answer_overflows_f32_get_no_made_up_answer() {
     // z-scores let the value through (the default clips it smoothly: see the end).
     let (iris, _) = train(
         "overflow-iris",
-        &["--data", "iris", "--epochs", "20", "--standardize", "z-score"],
+        &[
+            "--data",
+            "iris",
+            "--epochs",
+            "20",
+            "--standardize",
+            "z-score",
+        ],
     );
     let model = iris.join("model.safetensors");
     let model = model.to_str().unwrap();
@@ -499,7 +506,14 @@ fn rows_whose_answer_overflows_f32_get_no_made_up_answer() {
     // too, with one huge column among ordinary ones.
     let (diabetes, _) = train(
         "overflow-diabetes",
-        &["--data", "diabetes", "--epochs", "5", "--standardize", "z-score"],
+        &[
+            "--data",
+            "diabetes",
+            "--epochs",
+            "5",
+            "--standardize",
+            "z-score",
+        ],
     );
     let model = diabetes.join("model.safetensors");
     let data = file(

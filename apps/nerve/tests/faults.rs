@@ -462,7 +462,14 @@ fn a_full_disk_late_in_a_run_names_the_checkpoint_to_resume() {
     for epochs in ["3000", "700"] {
         let args = [
             &ARGS[..ARGS.len() - 6],
-            &["--epochs", epochs, "--val-split", "0.2", "--early-stopping", "off"],
+            &[
+                "--epochs",
+                epochs,
+                "--val-split",
+                "0.2",
+                "--early-stopping",
+                "off",
+            ],
         ]
         .concat();
         let Some((_tmpfs, _, stderr)) =

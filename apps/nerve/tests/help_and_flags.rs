@@ -199,7 +199,11 @@ const FLAGS: [(&str, &[&str], &str); 64] = [
     ("training.seed", &["--seed", "9"], "9"),
     ("training.tol", &["--tol", "0.25"], "0.25"),
     ("training.patience", &["--patience", "5"], "5"),
-    ("training.early_stopping", &["--early-stopping", "off"], "\"off\""),
+    (
+        "training.early_stopping",
+        &["--early-stopping", "off"],
+        "\"off\"",
+    ),
     ("training.min_delta", &["--min-delta", "0.25"], "0.25"),
     (
         "training.monitor",

@@ -168,12 +168,13 @@ impl FeatureTransform {
     /// The names of its inputs: the column (and `column.missing`), `column=category` (and
     /// `column=(missing)`), or `column.part` (and `column.missing`).
     pub fn input_names(&self) -> Vec<String> {
-        let indicator = |column: &str, present: bool| {
-            present.then(|| format!("{column}.{MISSING_INDICATOR}"))
-        };
+        let indicator =
+            |column: &str, present: bool| present.then(|| format!("{column}.{MISSING_INDICATOR}"));
         match self {
             FeatureTransform::Numeric {
-                column, indicator: i, ..
+                column,
+                indicator: i,
+                ..
             } => std::iter::once(column.clone())
                 .chain(indicator(column, i.is_some()))
                 .collect(),
@@ -195,7 +196,9 @@ impl FeatureTransform {
                 names
             }
             FeatureTransform::Date {
-                column, indicator: i, ..
+                column,
+                indicator: i,
+                ..
             } => DatePart::ALL
                 .iter()
                 .map(|part| format!("{column}.{part}"))

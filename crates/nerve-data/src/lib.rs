@@ -78,7 +78,9 @@ pub use column::{Categorical, Column, ColumnData, ColumnKind, Dates, Numbers};
 pub use dataset::Dataset;
 pub use dates::{DateOrder, calendar_parts};
 pub use error::DataError;
-pub use feature_transform::{DatePart, FeatureTransform, INFREQUENT, MISSING_INDICATOR, MISSING_LEVEL};
+pub use feature_transform::{
+    DatePart, FeatureTransform, INFREQUENT, MISSING_INDICATOR, MISSING_LEVEL,
+};
 pub use matcher::{category_spellings, matches_by_number, number_spellings};
 pub use note::Note;
 pub use prepare::{MAX_CLASSES, MIN_ROWS_TO_SPLIT, PrepareOptions, Prepared, class_ids, prepare};

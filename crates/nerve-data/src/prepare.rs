@@ -647,12 +647,11 @@ mod tests {
         assert_eq!(test.targets().iter().filter(|&&t| t == 1.0).count(), 2);
         // A numeric column with blanks in training gains an indicator, a categorical one a
         // level of its own (whether the blank rows fall in training depends on the split).
-        let bill_blank_in_training = prepared.split.train.iter().any(|&r| {
-            prepared
-                .table
-                .column("bill")
-                .is_ok_and(|c| c.is_missing(r))
-        });
+        let bill_blank_in_training = prepared
+            .split
+            .train
+            .iter()
+            .any(|&r| prepared.table.column("bill").is_ok_and(|c| c.is_missing(r)));
         let mut expected = vec!["bill"];
         if bill_blank_in_training {
             expected.push("bill.missing");

@@ -558,10 +558,7 @@ mod tests {
             .expect("fits");
         let (features, _) = p.transform_features(&t, &[0, 1, 2]).expect("applies");
         let clip = |z: f64| (z / (1.0 + z * z / 9.0).sqrt()) as f32;
-        assert_eq!(
-            features,
-            [clip(-1.0), 0.0, clip(1.0), 0.0, clip(98.0), 0.0]
-        );
+        assert_eq!(features, [clip(-1.0), 0.0, clip(1.0), 0.0, clip(98.0), 0.0]);
         assert!(features[4] < 3.0 && features[4] > 2.99);
         // RealMLP's robust scaling, quantiles as numpy.quantile interpolates them.
         let robust = PreprocessOptions {
@@ -592,8 +589,14 @@ mod tests {
     fn categories_are_one_hot_and_unseen_ones_are_zeros() {
         let t = table("colour,y\nred,a\nblue,b\nred,a\ngreen,b\nNA,a\n");
         // The training rows have no blank: a blank later is filled in.
-        let p = Preprocessor::fit(&t, "y", Task::Classification, &[0, 1, 2], &Default::default())
-            .expect("fits");
+        let p = Preprocessor::fit(
+            &t,
+            "y",
+            Task::Classification,
+            &[0, 1, 2],
+            &Default::default(),
+        )
+        .expect("fits");
         assert_eq!(p.input_names(), ["colour=blue", "colour=red"]);
         assert_eq!(p.labels(), Some(&["a".to_owned(), "b".to_owned()][..]));
         let (features, report) = p.transform_features(&t, &[0, 1, 3, 4]).expect("applies");
@@ -626,8 +629,14 @@ mod tests {
         // SimpleImputer(add_indicator=True).fit_transform([[1], [3], [nan], [5]]) gives
         // [[1, 0], [3, 0], [3, 1], [5, 0]]; standardized here: mean 3, std sqrt(8/3).
         let t = table("x,d,y\n1,2024-01-01,0\n3,,1\nNA,2024-01-03,0\n5,2024-01-05,1\n");
-        let p = Preprocessor::fit(&t, "y", Task::Regression, &[0, 1, 2, 3], &Default::default())
-            .expect("fits");
+        let p = Preprocessor::fit(
+            &t,
+            "y",
+            Task::Regression,
+            &[0, 1, 2, 3],
+            &Default::default(),
+        )
+        .expect("fits");
         let names = p.input_names();
         assert_eq!(names[..2], ["x", "x.missing"]);
         assert_eq!(names.last().map(String::as_str), Some("d.missing"));

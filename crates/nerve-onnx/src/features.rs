@@ -145,9 +145,7 @@ fn numeric_block(
     let order: Vec<i64> = indicators
         .iter()
         .enumerate()
-        .flat_map(|(i, &has)| {
-            std::iter::once(i as i64).chain(has.then_some((k + i) as i64))
-        })
+        .flat_map(|(i, &has)| std::iter::once(i as i64).chain(has.then_some((k + i) as i64)))
         .collect();
     let order = graph.i64s("input_order", &[order.len()], order);
     graph.op("Gather", &[&both, &order], vec![int("axis", 1)])

@@ -226,9 +226,7 @@ fn describe_features(config: &RunConfig, p: &nerve_data::Preprocessor) -> String
         Standardize::Robust => {
             "robust-scaled (median, interquartile range) and smoothly clipped to ±3 on the training rows"
         }
-        Standardize::ZScoreClip => {
-            "standardized on the training rows and smoothly clipped to ±3"
-        }
+        Standardize::ZScoreClip => "standardized on the training rows and smoothly clipped to ±3",
         Standardize::None => "as they are",
     };
     let mut parts = Vec::new();
