@@ -802,3 +802,124 @@ fn review_findings_stay_fixed_end_to_end() {
         "line 42: column `p`: its values are numbers, but not written one way (`0.0%` on line 2, `12` on line 42)",
     );
 }
+
+/// Issue 35: the Ames house table writes "no masonry veneer" and "no misc feature" as `None`,
+/// one of pandas' missing words; dropping such rows kept 25 of 2,344. By default every row is
+/// kept, each blank category is a level of its own and each numeric blank gets an indicator
+/// input, so the network can use "missing" itself. Another instance, made up: a survey whose
+/// income is `N/A` where it was not asked (for the unemployed, whose outcome differs) and whose
+/// interview date is sometimes blank.
+#[test]
+fn missing_words_are_kept_as_information_not_lost_rows() {
+    let mut next = uniform(35);
+    let mut houses =
+        String::from("rownames,Gr_Liv_Area,Mas_Vnr_Type,Misc_Feature,Lot_Frontage,Sale_Price\n");
+    for i in 0..300 {
+        let area = 800.0 + 2000.0 * next();
+        let veneer = if i % 5 < 3 {
+            "None"
+        } else {
+            ["BrkFace", "Stone"][i % 2]
+        };
+        let misc = if i % 20 == 0 { "Shed" } else { "None" };
+        let frontage = if i % 7 == 0 {
+            "NA".to_owned()
+        } else {
+            format!("{:.0}", 40.0 + 60.0 * next())
+        };
+        // The price depends on the veneer being there: what a dropped row would hide.
+        let price = 50.0 * area + if veneer == "None" { 0.0 } else { 40_000.0 } + 5_000.0 * next();
+        houses.push_str(&format!(
+            "{},{area:.0},{veneer},{misc},{frontage},{price:.0}\n",
+            i + 1
+        ));
+    }
+    let data = file("ames_like.csv", &houses);
+    let stderr = describe(&data, "ames-like-run", &[]);
+    assert!(
+        stderr.contains("Data: ")
+            && stderr.contains(", 300 rows;")
+            && !stderr.contains("left out 2"),
+        "every row is kept: {stderr}"
+    );
+    assert!(
+        stderr.contains("blanks as a level of their own (`=(missing)`): 180 of `Mas_Vnr_Type`, 285 of `Misc_Feature`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("with a missing-indicator input (`.missing`): 43 of `Lot_Frontage`"),
+        "{stderr}"
+    );
+    let (_, summary) = train(
+        "ames-like-fit",
+        &["--data", &data, "--target", "Sale_Price"],
+    );
+    let r2 = summary["test"]["r2"].as_f64().unwrap();
+    assert!(r2 > 0.9, "the veneer's absence is learned: R² {r2}");
+    // Dropping them leaves no row here: refused, with the way out.
+    let out = common::nerve(&[
+        "train",
+        "--data",
+        &data,
+        "--missing",
+        "drop",
+        "-q",
+        "-e",
+        "1",
+        "-o",
+        scratch().join("ames-like-drop").to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.code() == Some(1)
+            && err.contains("all 300 data rows have missing values")
+            && err.contains("`Mas_Vnr_Type` 180")
+            && err.contains("--missing impute keeps them"),
+        "{err}"
+    );
+
+    let mut survey = String::from("age,income,interviewed,employed,satisfied\n");
+    for i in 0..200 {
+        let employed = i % 4 != 0;
+        let income = if employed {
+            format!("{}", 20_000 + 300 * (i % 50))
+        } else {
+            "N/A".to_owned()
+        };
+        let date = if i % 9 == 0 {
+            String::new()
+        } else {
+            format!("2024-{:02}-{:02}", 1 + i % 12, 1 + i % 28)
+        };
+        let satisfied = if employed { "yes" } else { "no" };
+        survey.push_str(&format!(
+            "{},{income},{date},{},{satisfied}\n",
+            20 + i % 40,
+            u8::from(employed)
+        ));
+    }
+    let data = file("survey.csv", &survey);
+    let stderr = describe(&data, "survey-run", &["--ignore", "employed"]);
+    assert!(stderr.contains(", 200 rows;"), "{stderr}");
+    assert!(
+        stderr.contains(
+            "with a missing-indicator input (`.missing`): 50 of `income`, 23 of `interviewed`"
+        ),
+        "{stderr}"
+    );
+    let (run, summary) = train(
+        "survey-fit",
+        &["--data", &data, "--ignore", "employed", "--epochs", "300"],
+    );
+    let accuracy = summary["test"]["accuracy"].as_f64().unwrap();
+    assert!(
+        accuracy > 0.95,
+        "`income` missing is the answer: accuracy {accuracy}"
+    );
+    let inspected = ok(&[
+        "inspect",
+        "--model",
+        run.join("model.safetensors").to_str().unwrap(),
+    ]);
+    assert!(inspected.contains("income.missing = 1"), "{inspected}");
+}

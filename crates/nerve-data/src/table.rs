@@ -262,7 +262,16 @@ impl Table {
         target: &str,
     ) -> Result<MissingReport, DataError> {
         match policy {
-            Missing::Drop => self.drop_incomplete_rows(&[]),
+            Missing::Drop => self.drop_incomplete_rows(&[]).map_err(|e| match e {
+                DataError::Empty {
+                    source_name,
+                    message,
+                } => DataError::Empty {
+                    source_name,
+                    message: format!("{message}; --missing impute keeps them"),
+                },
+                other => other,
+            }),
             Missing::Impute => self.drop_incomplete_rows(&[target]),
             Missing::Error => {
                 let first = self

@@ -186,9 +186,20 @@ pub(super) fn describe_run(config: &RunConfig, prepared: &Prepared, model: &Mlp)
             nerve_train::Monitor::TrainLoss => "training loss".to_owned(),
             monitor => format!("{monitor} (maximized)"),
         };
+        // Said when `auto` made it: a user who gave no flag should know why rows were held out.
+        let why = if training.early_stopping == crate::run_config::EarlyStopping::Auto
+            && training.patience == crate::run_config::EarlyStopping::PATIENCE
+        {
+            format!(
+                " (the default from {} training rows; --early-stopping off trains every epoch)",
+                crate::numbers::count(crate::run_config::EarlyStopping::AUTO_MIN_ROWS)
+            )
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             text,
-            "Early stopping: after {} epochs without a {watched} improvement of more than {}; the best epoch's weights are kept",
+            "Early stopping: after {} epochs without a {watched} improvement of more than {}; the best epoch's weights are kept{why}",
             training.patience, training.min_delta
         );
     }
