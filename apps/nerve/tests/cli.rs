@@ -858,7 +858,9 @@ fn an_interrupt_saves_the_run_and_exits_130() {
     let dir = temp_dir("interrupt");
     let run = dir.join("run");
     let mut child = Command::new(env!("CARGO_BIN_EXE_nerve"))
-        .args(["train", "--data", "digits", "--epochs", "100000", "--out"])
+        .args(["train", "--data", "digits", "--epochs", "100000"])
+        // A long run: digits' training rows would turn early stopping on by default.
+        .args(["--early-stopping", "off", "--out"])
         .arg(&run)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -215,7 +215,8 @@ fn long_run(dir: &Path, extra: &[&str]) -> Child {
         &[
             &["train", "--quiet", "--out", dir.to_str().unwrap()][..],
             &ARGS[..ARGS.len() - 6],
-            &["--epochs", "1000000"],
+            // Long: digits' 1,437 training rows would turn early stopping on by default.
+            &["--epochs", "1000000", "--early-stopping", "off"],
             extra,
         ]
         .concat(),
