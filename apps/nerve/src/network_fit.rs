@@ -25,7 +25,17 @@ pub(crate) fn load_table(config: &mut RunConfig) -> Result<Table> {
         config.data.path = absolute.display().to_string();
     }
     let table = source.reader(&options)?.read_all()?;
-    config.settle_early_stopping(table.num_rows());
+    // The rows that can train: those with a target (a row without one is always left out).
+    let target = config
+        .data
+        .target
+        .as_deref()
+        .and_then(|name| table.column(name).ok())
+        .or_else(|| table.columns().last());
+    let rows = target.map_or(table.num_rows(), |column| {
+        table.num_rows() - column.missing_count()
+    });
+    config.settle_early_stopping(rows);
     Ok(table)
 }
 

@@ -46,8 +46,8 @@ pub(crate) struct SettingsArgs {
     #[arg(long, value_name = "CHAR", value_parser = value_parser::<Delimiter>, help_heading = "Data")]
     pub(crate) delimiter: Option<Delimiter>,
     /// Missing values (pandas' spellings: empty, NA, N/A, NaN, null, None, #N/A, ...): `impute`
-    /// them (a number gets the training mean and a missing-indicator input, a category
-    /// "missing" as its own level), `drop` the rows, or stop with an `error`.
+    /// them (a number gets the training mean and a missing-indicator input, a category a
+    /// `(missing)` level of its own), `drop` the rows, or stop with an `error`.
     #[arg(long, value_name = "POLICY", value_parser = choice::<Missing>(), help_heading = "Data")]
     pub(crate) missing: Option<Missing>,
     /// More strings that mean a missing value, comma-separated, e.g. `?,-` [default: none]
@@ -373,7 +373,8 @@ pub(crate) struct SettingsArgs {
     pub(crate) patience: Option<usize>,
     /// Early stopping where --val-split and --patience are left at 0: `auto` holds out a
     /// validation share, stops once it stops improving and restores the best epoch, on tables
-    /// large enough to spare the rows (README: Training); `on` at any size; `off` never.
+    /// large enough to spare the rows (README: Training); `on` at any size; `off` adds nothing
+    /// (a config that holds them, as a run's saved config does, keeps its own).
     #[arg(long, value_name = "MODE", value_parser = choice::<EarlyStopping>(), help_heading = "Training")]
     pub(crate) early_stopping: Option<EarlyStopping>,
     /// Early stopping: the smallest improvement of the monitored quantity that counts.

@@ -286,7 +286,7 @@ impl FeatureTransform {
                     column: name,
                     offset,
                     scale,
-                    fill: mean,
+                    fill: robust_fill(standardize, mean, offset),
                     format: numbers.format(),
                     indicator: indicator(missing),
                     smooth_clip,
@@ -308,7 +308,7 @@ impl FeatureTransform {
                         DatePart {
                             offset,
                             scale,
-                            fill: mean,
+                            fill: robust_fill(standardize, mean, offset),
                         }
                     })
                     .collect();
@@ -539,10 +539,29 @@ fn infrequent_count(c: &Categorical, rows: &[usize], infrequent: &[String]) -> u
 
 /// `z / sqrt(1 + (z / c)²)` with `clip = Some(c)` (RealMLP's `smooth_clip_func`), `z` itself
 /// without: near `z` for small values, never beyond ±c.
+///
+/// `z` is first held within ±1e150, where `(z / c)²` cannot overflow (the clipped value there
+/// is `c` to every digit f64 has).
 pub(crate) fn clipped(z: f64, clip: Option<f64>) -> f64 {
     match clip {
-        Some(c) => z / (1.0 + (z / c) * (z / c)).sqrt(),
+        Some(c) => {
+            let z = z.clamp(-CLIP_RANGE, CLIP_RANGE);
+            z / (1.0 + (z / c) * (z / c)).sqrt()
+        }
         None => z,
+    }
+}
+
+/// Beyond this a smoothly clipped value is its bound: `z` is clamped here first.
+pub const CLIP_RANGE: f64 = 1e150;
+
+/// The fill of a missing value: the training mean, or under [`Standardize::Robust`] the
+/// median (`offset`), which an outlier cannot drag (a mean of 1e27 would be clipped to +3).
+fn robust_fill(standardize: Standardize, mean: f64, offset: f64) -> f64 {
+    if standardize == Standardize::Robust {
+        offset
+    } else {
+        mean
     }
 }
 
@@ -648,6 +667,44 @@ mod tests {
                 ..
             } => (categories, infrequent),
             other => panic!("not categorical: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn smooth_clipping_holds_any_value_within_its_bound() {
+        // pytabkit's smooth_clip_func(x, 3): 1 -> 0.9487, 3 -> 2.1213; beyond 1e154 the
+        // square would overflow f64, so the value is held at 1e150 first.
+        let c = Some(3.0);
+        assert!((clipped(1.0, c) - 0.948_683_298_050_513_8).abs() < 1e-15);
+        assert!((clipped(3.0, c) - 2.121_320_343_559_642_4).abs() < 1e-15);
+        for z in [1e155, 1e300, f64::INFINITY] {
+            assert_eq!(clipped(z, c), 3.0, "{z}");
+            assert_eq!(clipped(-z, c), -3.0, "{z}");
+        }
+        assert_eq!(clipped(1e300, None), 1e300);
+    }
+
+    #[test]
+    fn robust_scaling_fills_a_blank_with_the_median() {
+        // Reported: under --standardize robust a blank took the mean of a column holding 1e30,
+        // and so the outlier's answer. Another instance: a date column's parts.
+        let table = Table::from_csv_str(
+            "t.csv",
+            "x,d,y\n1,2024-01-01,0\n2,2024-01-02,1\n3,2024-01-03,0\n1e30,2030-01-01,1\nNA,,0\n",
+        )
+        .expect("reads");
+        let rows: Vec<usize> = (0..5).collect();
+        match FeatureTransform::fit(&table.columns()[0], &rows, Standardize::Robust, 50) {
+            FeatureTransform::Numeric { offset, fill, .. } => {
+                assert_eq!((offset, fill), (2.5, 2.5));
+            }
+            other => panic!("not numeric: {other:?}"),
+        }
+        match FeatureTransform::fit(&table.columns()[1], &rows, Standardize::Robust, 50) {
+            FeatureTransform::Date { parts, .. } => {
+                assert!(parts.iter().all(|p| p.fill == p.offset), "{parts:?}");
+            }
+            other => panic!("not a date: {other:?}"),
         }
     }
 

@@ -79,7 +79,7 @@ pub use dataset::Dataset;
 pub use dates::{DateOrder, calendar_parts};
 pub use error::DataError;
 pub use feature_transform::{
-    DatePart, FeatureTransform, INFREQUENT, MISSING_INDICATOR, MISSING_LEVEL,
+    CLIP_RANGE, DatePart, FeatureTransform, INFREQUENT, MISSING_INDICATOR, MISSING_LEVEL,
 };
 pub use matcher::{category_spellings, matches_by_number, number_spellings};
 pub use note::Note;

@@ -125,7 +125,11 @@ fn numeric_block(
     let scale = graph.f64s("scale", &[k], scales);
     let mut z = graph.op("Div", &[&centred, &scale], vec![]);
     if let Some(c) = clip(run[0]) {
-        // z / sqrt(1 + (z / c)²), in f64 as nerve computes it.
+        // z held within ±CLIP_RANGE (so that (z / c)² cannot overflow, as for 1e300 or an
+        // infinity), then z / sqrt(1 + (z / c)²), in f64 as nerve computes it.
+        let low = graph.f64s("clip_low", &[], vec![-nerve_data::CLIP_RANGE]);
+        let high = graph.f64s("clip_high", &[], vec![nerve_data::CLIP_RANGE]);
+        z = graph.op("Clip", &[&z, &low, &high], vec![]);
         let bound = graph.f64s("clip", &[], vec![c]);
         let ratio = graph.op("Div", &[&z, &bound], vec![]);
         let square = graph.op("Mul", &[&ratio, &ratio], vec![]);

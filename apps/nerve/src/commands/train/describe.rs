@@ -187,8 +187,10 @@ pub(super) fn describe_run(config: &RunConfig, prepared: &Prepared, model: &Mlp)
             monitor => format!("{monitor} (maximized)"),
         };
         // Said when `auto` made it: a user who gave no flag should know why rows were held out.
+        let training_rows = prepared.split.train.len() + prepared.split.validation.len();
         let why = if training.early_stopping == crate::run_config::EarlyStopping::Auto
             && training.patience == crate::run_config::EarlyStopping::PATIENCE
+            && training_rows >= crate::run_config::EarlyStopping::AUTO_MIN_ROWS
         {
             format!(
                 " (the default from {} training rows; --early-stopping off trains every epoch)",
@@ -219,16 +221,20 @@ fn describe_features(config: &RunConfig, p: &nerve_data::Preprocessor) -> String
                 column,
                 categories,
                 infrequent,
+                missing_level,
                 ..
-            } => one_hot.push(if infrequent.is_empty() {
-                format!("`{column}` ({})", categories.len())
-            } else {
-                format!(
-                    "`{column}` ({} + infrequent of {})",
-                    categories.len(),
-                    categories.len() + infrequent.len()
-                )
-            }),
+            } => {
+                let missing = if *missing_level { " + (missing)" } else { "" };
+                one_hot.push(if infrequent.is_empty() {
+                    format!("`{column}` ({}{missing})", categories.len())
+                } else {
+                    format!(
+                        "`{column}` ({} + infrequent of {}{missing})",
+                        categories.len(),
+                        categories.len() + infrequent.len()
+                    )
+                });
+            }
             FeatureTransform::Date { column, .. } => dates.push(format!("`{column}`")),
         }
     }
@@ -265,7 +271,12 @@ fn describe_features(config: &RunConfig, p: &nerve_data::Preprocessor) -> String
 fn left_out_rows(config: &RunConfig, prepared: &Prepared) -> String {
     let dropped = &prepared.dropped;
     let share = 100.0 * dropped.rows_dropped as f64 / dropped.rows_before.max(1) as f64;
-    let (what, advice) = if config.data.missing == Missing::Drop {
+    let target = prepared.preprocessor.target_name();
+    let only_targets = dropped
+        .per_column
+        .iter()
+        .all(|(column, _)| column == target);
+    let (what, advice) = if config.data.missing == Missing::Drop && !only_targets {
         (
             "with missing values",
             "; --missing impute keeps them (blanks encoded as missing)",
