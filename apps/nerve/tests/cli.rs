@@ -651,7 +651,7 @@ fn early_stopping_by_default_counts_rows_with_a_target() {
             } else {
                 (i % 2).to_string()
             };
-            text.push_str(&format!("{i},{y}\n"));
+            text.push_str(&format!("{},{y}\n", (i * 7) % 13));
         }
         let path = dir.join(name);
         std::fs::write(&path, text).unwrap();
