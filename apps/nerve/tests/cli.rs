@@ -581,55 +581,41 @@ fn a_run_never_shrinks_silently() {
     let many_csv = dir.join("many.csv");
     std::fs::write(&few_csv, few).unwrap();
     std::fs::write(&many_csv, many).unwrap();
-    let out = nerve(&[
-        "train",
-        "--data",
-        few_csv.to_str().unwrap(),
-        "-e",
-        "1",
-        "-o",
-        dir.join("r1").to_str().unwrap(),
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let err = stderr(&out);
+    // One short quiet-or-not run: its stderr, the run having succeeded.
+    let run = |data: &std::path::Path, out: &str, extra: &[&str]| {
+        let out_dir = dir.join(out);
+        let args = [
+            &[
+                "train",
+                "--data",
+                data.to_str().unwrap(),
+                "-e",
+                "1",
+                "-o",
+                out_dir.to_str().unwrap(),
+            ][..],
+            extra,
+        ]
+        .concat();
+        let out = nerve(&args);
+        assert!(out.status.success(), "{}", stderr(&out));
+        stderr(&out)
+    };
+    let err = run(&few_csv, "r1", &[]);
     assert!(
         err.contains("note: left out 5 of 100 rows (5%) without a target (missing per column: `y` 5); a missing target cannot be imputed")
             && !err.contains("warning: left out"),
         "{err}"
     );
     // A quarter of the targets missing: a warning, even when quiet.
-    let out = nerve(&[
-        "train",
-        "--data",
-        many_csv.to_str().unwrap(),
-        "-e",
-        "1",
-        "-q",
-        "-o",
-        dir.join("r2").to_str().unwrap(),
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let err = stderr(&out);
+    let err = run(&many_csv, "r2", &["-q"]);
     assert!(
         err.contains(
             "warning: left out 25 of 100 rows (25%) without a target (missing per column: `y` 25)"
         ),
         "{err}"
     );
-    let out = nerve(&[
-        "train",
-        "--data",
-        many_csv.to_str().unwrap(),
-        "-e",
-        "1",
-        "-q",
-        "--missing",
-        "drop",
-        "-o",
-        dir.join("r3").to_str().unwrap(),
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let err = stderr(&out);
+    let err = run(&many_csv, "r3", &["-q", "--missing", "drop"]);
     assert!(
         err.contains("warning: left out 50 of 100 rows (50%) with missing values (missing per column: `colour` 30, `y` 25); --missing impute keeps them"),
         "{err}"
