@@ -11,7 +11,7 @@
 //! - Counts in prose: every digit, thousands grouped with commas (`1,423`).
 
 /// A count in prose, thousands grouped with commas: `1,423`.
-pub(crate) fn count(n: usize) -> String {
+pub(crate) fn count(n: impl std::fmt::Display) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, d) in digits.chars().enumerate() {

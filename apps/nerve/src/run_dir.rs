@@ -338,7 +338,7 @@ pub(crate) fn read_run_id(folder: &Path) -> Result<String> {
 /// Removes the temporaries (`.NAME.PID.tmp`) that a killed nerve left in `dir`: those whose
 /// process is gone (on Linux, no `/proc/PID`; elsewhere none are removed). A live writer's
 /// temporary is left alone. Nothing here is worth failing a run for.
-fn remove_stale_temporaries(dir: &Path) {
+pub(crate) fn remove_stale_temporaries(dir: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };

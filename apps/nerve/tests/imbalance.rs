@@ -895,6 +895,46 @@ fn calibrate_fits_a_temperature_and_keeps_the_answers() {
     );
 }
 
+/// The fitted temperature scales with the logits (issue 36.9): an iris model whose output
+/// layer is scaled x1e6 ranks its rows as well as before, and calibrate fits T about 1e6 times
+/// the original's where it said "no better than chance"; scaled x1e-6, about 1e-6 times.
+#[test]
+fn calibrate_fits_a_temperature_however_large_or_small_the_logits() {
+    let (run, _) = train(
+        "iris-calibrate-scaled",
+        &["--data", "iris", "--epochs", "60", "--val-split", "0.2"],
+    );
+    let model = run.join("model.safetensors");
+    let temperature = |model: &std::path::Path| -> f64 {
+        let out = ok(&[
+            "calibrate",
+            "--model",
+            model.to_str().unwrap(),
+            "--data",
+            "iris",
+            "-o",
+            run.join("calibrated.safetensors").to_str().unwrap(),
+            "--json",
+        ]);
+        let json: Value = serde_json::from_str(&out).unwrap();
+        json["temperature"].as_f64().unwrap()
+    };
+    let original = temperature(&model);
+    for factor in [1e6f32, 1e-6] {
+        let scaled = run.join(format!("scaled-{factor}.safetensors"));
+        common::edited_model(&model, &scaled, |tensors, _| {
+            for name in ["layers.1.weight", "layers.1.bias"] {
+                for v in tensors.get_mut(name).unwrap() {
+                    *v *= factor;
+                }
+            }
+        });
+        let t = temperature(&scaled);
+        let ratio = t / (original * f64::from(factor));
+        assert!((ratio - 1.0).abs() < 1e-3, "x{factor}: T = {t}, the original's {original}");
+    }
+}
+
 /// A spiking network's readout is not linear in its output layer: calibrate refuses it.
 #[test]
 fn calibrate_refuses_a_spiking_network() {

@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::{fails, file, nerve, ok, read_cells, repo_file, scratch, train};
+use serde_json::{Value, json};
 use tract_onnx::prelude::*;
 use tract_onnx::tract_hir::infer::Factoid as _;
 
@@ -514,6 +515,64 @@ fn what_onnx_cannot_express_is_refused_and_nothing_is_written() {
         "feature `day` is a date column",
     );
     assert!(!run.join("model.onnx").exists());
+}
+
+/// Issue 36.5: model files no training makes — a feature named "" (a graph onnx's checker
+/// rejects), a scale of 0 (a graph that answers every row predict refuses), and more of the
+/// kind: two features of one name, a negative scale, a share above 1 — are refused by the model
+/// reader (so predict and export alike), naming the field, and nothing is written.
+#[test]
+fn model_files_no_training_makes_are_refused_and_nothing_is_exported() {
+    let (run, _) = train("edited", &["--data", "iris", "--epochs", "2"]);
+    let model = run.join("model.safetensors");
+    type Edit = fn(&mut Value);
+    let cases: [(&str, Edit, &str); 5] = [
+        (
+            "empty-name",
+            |p| p["features"][0]["column"] = json!(""),
+            "a feature column has an empty name",
+        ),
+        (
+            "zero-scale",
+            |p| p["features"][1]["scale"] = json!(0.0),
+            "feature `sepal_width_cm`: `scale` is 0",
+        ),
+        (
+            "same-name",
+            |p| p["features"][1]["column"] = json!("petal_width_cm"),
+            "two feature columns are named `petal_width_cm`",
+        ),
+        (
+            "negative-scale",
+            |p| p["features"][2]["scale"] = json!(-1.0),
+            "feature `petal_length_cm`: `scale` is -1",
+        ),
+        (
+            "share",
+            |p| p["features"][3]["indicator"] = json!(1.5),
+            "`indicator` is 1.5",
+        ),
+    ];
+    for (name, edit, want) in cases {
+        let bad = run.join(format!("{name}.safetensors"));
+        common::edited_model(&model, &bad, |_, nerve| edit(&mut nerve["preprocessing"]));
+        let onnx = run.join(format!("{name}.onnx"));
+        let out = nerve(&[
+            "export",
+            "-m",
+            bad.to_str().unwrap(),
+            "-o",
+            onnx.to_str().unwrap(),
+        ]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{name}: {stderr}");
+        assert!(stderr.contains(want) && stderr.contains(name), "{name}: {stderr}");
+        assert!(!onnx.exists(), "{name}: an export was written");
+        fails(
+            &["predict", "-m", bad.to_str().unwrap(), "--data", "iris"],
+            want,
+        );
+    }
 }
 
 #[test]

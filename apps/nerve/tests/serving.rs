@@ -996,6 +996,19 @@ fn a_model_that_cannot_be_served_is_refused_with_its_name_before_or_after_listen
     );
     common::fails(&["serve", "-m", iris, "-m", iris], "already taken");
     common::fails(&["serve", "-m", &format!("a b={iris}")], "letters, digits");
+    // Dot segments, which clients fold away (/v2/models/../infer is /v2/infer): given as
+    // NAME=FILE, or taken from a file named `..safetensors` (its stem is `.`).
+    common::fails(&["serve", "-m", &format!("..={iris}")], "not a URL segment");
+    common::fails(&["serve", "-m", &format!(".={iris}")], "not a URL segment");
+    let dotted = std::env::temp_dir().join(format!("nerve-serve-dots-{}", std::process::id()));
+    std::fs::create_dir_all(&dotted).unwrap();
+    let dot_file = dotted.join("..safetensors");
+    std::fs::copy(iris, &dot_file).unwrap();
+    common::fails(
+        &["serve", "-m", dot_file.to_str().unwrap()],
+        "not a URL segment",
+    );
+    std::fs::remove_dir_all(&dotted).unwrap();
     common::fails(
         &["serve", "-m", iris, "--addr", "localhost"],
         "expected IP:PORT",
@@ -1140,6 +1153,38 @@ fn half_closed_clients_compressed_bodies_and_expect_continue_get_their_answers()
         body["error"].as_str().unwrap().contains("uncompressed"),
         "{body}"
     );
+    // A transfer coding other than chunked is named with 501, not read as the body: the
+    // reported `gzip, chunked`, and the same coding split over two headers.
+    let body = r#"{"dataframe_records": [{"sepal_length_cm": 5.1, "sepal_width_cm": 3.5, "petal_length_cm": 1.4, "petal_width_cm": 0.2}]}"#;
+    let chunked = format!("{:x}\r\n{body}\r\n0\r\n\r\n", body.len());
+    for codings in [
+        "Transfer-Encoding: gzip, chunked\r\n",
+        "Transfer-Encoding: deflate\r\nTransfer-Encoding: chunked\r\n",
+    ] {
+        let head = format!(
+            "POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nConnection: close\r\n{codings}\r\n{chunked}"
+        );
+        let (answer, _) = raw_exchange(
+            server.host(),
+            &[(head.as_bytes(), Duration::from_millis(0))],
+        );
+        assert!(answer.starts_with("HTTP/1.1 501"), "{codings}: {answer}");
+        let coding = if codings.contains("gzip") {
+            "\\\"gzip\\\""
+        } else {
+            "\\\"deflate\\\""
+        };
+        assert!(answer.contains(coding), "{codings}: {answer}");
+    }
+    // Plain chunked is read.
+    let head = format!(
+        "POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n{chunked}"
+    );
+    let (answer, _) = raw_exchange(
+        server.host(),
+        &[(head.as_bytes(), Duration::from_millis(0))],
+    );
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     // Expect: 100-continue with a body over --max-body: 413 at once, without waiting for it.
     let head = "POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5000000\r\nExpect: 100-continue\r\n\r\n";
     let (answer, took) = raw_exchange(

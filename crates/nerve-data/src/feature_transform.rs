@@ -127,6 +127,105 @@ impl FeatureTransform {
         }
     }
 
+    /// Checks what every transform nerve fits satisfies, so that a model file cannot carry one
+    /// that answers nonsense or exports to a graph no runtime loads: a named column; finite
+    /// offsets and fills; scales finite and above 0 (a constant column's is 1); shares within
+    /// [0, 1]; a positive clip bound; distinct categories, one share per input; five date parts.
+    ///
+    /// # Errors
+    ///
+    /// What is wrong, naming the column and the field.
+    pub fn check(&self) -> Result<(), String> {
+        let column = self.column();
+        if column.is_empty() {
+            return Err("a feature column has an empty name".to_owned());
+        }
+        let field = |name: &str, why: &str| format!("feature `{column}`: `{name}` {why}");
+        let share = |name: &str, value: Option<f64>| match value {
+            Some(v) if !(0.0..=1.0).contains(&v) => {
+                Err(field(name, &format!("is {v}; a share lies in [0, 1]")))
+            }
+            _ => Ok(()),
+        };
+        let scaled = |offset: f64, scale: f64, fill: f64| {
+            if !offset.is_finite() {
+                return Err(field("offset", &format!("is {offset}; it must be finite")));
+            }
+            if !(scale.is_finite() && scale > 0.0) {
+                return Err(field(
+                    "scale",
+                    &format!("is {scale}; it must be finite and above 0 (1 for a constant column)"),
+                ));
+            }
+            if !fill.is_finite() {
+                return Err(field("fill", &format!("is {fill}; it must be finite")));
+            }
+            Ok(())
+        };
+        let clip = |c: Option<f64>| match c {
+            Some(c) if !(c.is_finite() && c > 0.0) => Err(field(
+                "smooth_clip",
+                &format!("is {c}; it must be finite and above 0"),
+            )),
+            _ => Ok(()),
+        };
+        match self {
+            FeatureTransform::Numeric {
+                offset,
+                scale,
+                fill,
+                indicator,
+                smooth_clip,
+                ..
+            } => {
+                scaled(*offset, *scale, *fill)?;
+                share("indicator", *indicator)?;
+                clip(*smooth_clip)
+            }
+            FeatureTransform::Categorical {
+                categories,
+                frequencies,
+                infrequent,
+                ..
+            } => {
+                let mut seen = std::collections::HashSet::new();
+                if let Some(twice) = categories.iter().chain(infrequent).find(|c| !seen.insert(*c))
+                {
+                    return Err(field("categories", &format!("list `{twice}` twice")));
+                }
+                if !frequencies.is_empty() && frequencies.len() != self.width() {
+                    return Err(field(
+                        "frequencies",
+                        &format!("has {} shares for {} inputs", frequencies.len(), self.width()),
+                    ));
+                }
+                frequencies.iter().try_for_each(|&f| share("frequencies", Some(f)))
+            }
+            FeatureTransform::Date {
+                origin,
+                parts,
+                indicator,
+                smooth_clip,
+                ..
+            } => {
+                if !origin.is_finite() {
+                    return Err(field("origin", &format!("is {origin}; it must be finite")));
+                }
+                if parts.len() != DatePart::ALL.len() {
+                    return Err(field(
+                        "parts",
+                        &format!("has {} parts; a date has {}", parts.len(), DatePart::ALL.len()),
+                    ));
+                }
+                for part in parts {
+                    scaled(part.offset, part.scale, part.fill)?;
+                }
+                share("indicator", *indicator)?;
+                clip(*smooth_clip)
+            }
+        }
+    }
+
     /// How many network inputs it makes.
     pub fn width(&self) -> usize {
         match self {

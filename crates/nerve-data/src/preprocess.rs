@@ -186,6 +186,7 @@ impl TryFrom<PreprocessorFile> for Preprocessor {
                 preprocessor.task()
             ));
         }
+        preprocessor.check()?;
         Ok(preprocessor)
     }
 }
@@ -275,6 +276,54 @@ impl Preprocessor {
             }
         };
         Ok(Preprocessor { features, target })
+    }
+
+    /// Checks what every preprocessing nerve fits satisfies (read from a file, it may not):
+    /// each feature as [`FeatureTransform::check`], feature names distinct and not the
+    /// target's, at least one feature; a target of two or more distinct classes, or of values
+    /// with a finite offset and a finite scale above 0.
+    ///
+    /// # Errors
+    ///
+    /// What is wrong, naming the column and the field.
+    pub fn check(&self) -> Result<(), String> {
+        if self.features.is_empty() {
+            return Err("no feature columns".to_owned());
+        }
+        let target = self.target_name();
+        if target.is_empty() {
+            return Err("the target column has an empty name".to_owned());
+        }
+        let mut names = std::collections::HashSet::new();
+        for feature in &self.features {
+            feature.check()?;
+            let name = feature.column();
+            if name == target {
+                return Err(format!("`{name}` is both the target and a feature"));
+            }
+            if !names.insert(name) {
+                return Err(format!("two feature columns are named `{name}`"));
+            }
+        }
+        match &self.target {
+            TargetTransform::Classes { labels, .. } => {
+                let mut seen = std::collections::HashSet::new();
+                if labels.len() < 2 {
+                    return Err(format!("the target `{target}` has fewer than two classes"));
+                }
+                if let Some(twice) = labels.iter().find(|l| !seen.insert(*l)) {
+                    return Err(format!("the target `{target}` lists class `{twice}` twice"));
+                }
+            }
+            TargetTransform::Values { offset, scale, .. } => {
+                if !offset.is_finite() || !(scale.is_finite() && *scale > 0.0) {
+                    return Err(format!(
+                        "the target `{target}` is scaled by offset {offset} and scale {scale}; both must be finite, the scale above 0"
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Classification (the target is encoded as classes) or regression (as values).

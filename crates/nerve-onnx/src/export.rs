@@ -131,6 +131,14 @@ pub enum ExportError {
     /// A decision threshold that does not apply.
     #[error("{0}")]
     Threshold(String),
+    /// Preprocessing no training makes ([`Preprocessor::check`]): an empty or repeated column
+    /// name, a scale of 0, a non-finite statistic.
+    #[error("the model's preprocessing is not one nerve trains: {0}")]
+    Preprocessing(String),
+    /// The graph built breaks a rule of the ONNX checker (`onnx.checker.check_model`): found
+    /// before anything is written, and a fault of the exporter.
+    #[error("the graph the export built is not valid ONNX ({0}); nothing was written (a fault in nerve: please report it)")]
+    Graph(String),
     /// A weight tensor that could not be read.
     #[error("cannot read the weights of layer {layer}: {message}")]
     Weights {
@@ -139,6 +147,64 @@ pub enum ExportError {
         /// What went wrong.
         message: String,
     },
+}
+
+/// Checks the rules of the ONNX checker that a graph built here could break (onnx's
+/// `checker.cc`: `check_graph`): every value name non-empty; each assigned once (inputs,
+/// initializers and node outputs: static single assignment); each node input (but an omitted
+/// optional one, `""`) and each graph output defined before it is used; every initializer
+/// finite (a NaN or infinite weight or statistic would answer NaN where `predict` refuses).
+fn check_graph(graph: &crate::proto::GraphProto) -> Result<(), String> {
+    fn define<'g>(
+        defined: &mut std::collections::HashSet<&'g str>,
+        name: &'g str,
+        what: &str,
+    ) -> Result<(), String> {
+        if name.is_empty() {
+            return Err(format!("{what} has an empty name"));
+        }
+        if !defined.insert(name) {
+            return Err(format!("`{name}` is assigned twice ({what})"));
+        }
+        Ok(())
+    }
+    let mut defined = std::collections::HashSet::new();
+    for input in &graph.input {
+        define(&mut defined, input.name.as_deref().unwrap_or(""), "a graph input")?;
+    }
+    for tensor in &graph.initializer {
+        let name = tensor.name.as_deref().unwrap_or("");
+        define(&mut defined, name, "an initializer")?;
+        let finite = tensor.float_data.iter().all(|v| v.is_finite())
+            && tensor.double_data.iter().all(|v| v.is_finite());
+        if !finite {
+            return Err(format!("the constant `{name}` holds a value that is not finite"));
+        }
+    }
+    // Node outputs are defined as the nodes come, in topological order.
+    for node in &graph.node {
+        let what = node.name.as_deref().unwrap_or("a node");
+        for input in node.input.iter().filter(|i| !i.is_empty()) {
+            if !defined.contains(input.as_str()) {
+                return Err(format!("{what} reads `{input}` before it is defined"));
+            }
+        }
+        for attribute in &node.attribute {
+            if !(attribute.f.is_none_or(f32::is_finite) && attribute.floats.iter().all(|v| v.is_finite())) {
+                return Err(format!("{what} has an attribute that is not finite"));
+            }
+        }
+        for output in &node.output {
+            define(&mut defined, output, what)?;
+        }
+    }
+    for output in &graph.output {
+        let name = output.name.as_deref().unwrap_or("");
+        if !defined.contains(name) {
+            return Err(format!("the graph output `{name}` is never computed"));
+        }
+    }
+    Ok(())
 }
 
 /// Exports `model`, trained with `loss` on data prepared by `preprocessor`, as an ONNX model.
@@ -165,6 +231,7 @@ pub fn to_onnx(
     if model.is_spiking() {
         return Err(ExportError::Spiking);
     }
+    preprocessor.check().map_err(ExportError::Preprocessing)?;
     if let Some(FeatureTransform::Date { column, .. }) = preprocessor
         .features
         .iter()
@@ -288,6 +355,7 @@ pub fn to_onnx(
         ));
     }
     let graph = graph.finish("nerve", graph_inputs, graph_outputs);
+    check_graph(&graph).map_err(ExportError::Graph)?;
 
     let metadata = metadata(
         preprocessor,
@@ -581,6 +649,93 @@ mod tests {
             let labels = outputs[0].to_plain_array_view::<String>().expect("labels");
             assert_eq!(labels.len(), 3);
         }
+    }
+
+    #[test]
+    fn preprocessing_no_training_makes_is_refused_before_a_graph_is_built() {
+        let p = fitted("a,b,y\n1,u,p\n2,v,q\n3,u,p\n4,v,q\n", "y");
+        let device = BackendKind::default().device().expect("device");
+        let model = MlpConfig::new(p.d_input(), vec![], p.d_output()).init(&device);
+        let refused = |edit: &dyn Fn(&mut Preprocessor), want: &str| {
+            let mut bad = p.clone();
+            edit(&mut bad);
+            let err = to_onnx(&model, &bad, Loss::CrossEntropy, &ExportOptions::default())
+                .expect_err(want);
+            assert!(matches!(err, ExportError::Preprocessing(_)), "{err}");
+            assert!(err.to_string().contains(want), "{err}");
+        };
+        // Edits the first feature (numeric `a`): its name, scale and offset.
+        let numeric = |edit: fn(&mut String, &mut f64, &mut f64)| {
+            move |p: &mut Preprocessor| {
+                if let FeatureTransform::Numeric {
+                    column,
+                    scale,
+                    offset,
+                    ..
+                } = &mut p.features[0]
+                {
+                    edit(column, scale, offset);
+                }
+            }
+        };
+        // The reported inputs: a feature named "" (onnx's checker rejects the graph) and a
+        // scale of 0 (every row answered where predict refuses each).
+        refused(&numeric(|c, _, _| c.clear()), "empty name");
+        refused(&numeric(|_, s, _| *s = 0.0), "`scale` is 0");
+        // More of the kind: a negative or NaN scale, an infinite offset, two columns of one
+        // name, a feature named as the target.
+        refused(&numeric(|_, s, _| *s = -2.0), "`scale` is -2");
+        refused(&numeric(|_, s, _| *s = f64::NAN), "`scale` is NaN");
+        refused(&numeric(|_, _, o| *o = f64::INFINITY), "`offset` is inf");
+        refused(
+            &numeric(|c, _, _| *c = "b".to_owned()),
+            "two feature columns are named `b`",
+        );
+        refused(
+            &numeric(|c, _, _| *c = "y".to_owned()),
+            "both the target and a feature",
+        );
+    }
+
+    #[test]
+    fn the_graph_check_finds_what_onnx_s_checker_rejects() {
+        use crate::proto::{GraphProto, NodeProto, TensorProto, ValueInfoProto};
+        let input = |name: &str| ValueInfoProto {
+            name: Some(name.to_owned()),
+            ..ValueInfoProto::default()
+        };
+        let node = |inputs: &[&str], output: &str| NodeProto {
+            input: inputs.iter().map(|s| (*s).to_owned()).collect(),
+            output: vec![output.to_owned()],
+            op_type: Some("Identity".to_owned()),
+            ..NodeProto::default()
+        };
+        let good = GraphProto {
+            input: vec![input("x")],
+            node: vec![node(&["x"], "y")],
+            output: vec![input("y")],
+            ..GraphProto::default()
+        };
+        assert_eq!(check_graph(&good), Ok(()));
+        let mut empty = good.clone();
+        empty.input[0].name = Some(String::new());
+        assert!(check_graph(&empty).unwrap_err().contains("empty name"));
+        let mut twice = good.clone();
+        twice.node.push(node(&["x"], "y"));
+        assert!(check_graph(&twice).unwrap_err().contains("assigned twice"));
+        let mut early = good.clone();
+        early.node.insert(0, node(&["y"], "z"));
+        assert!(check_graph(&early).unwrap_err().contains("before it is defined"));
+        let mut nan = good.clone();
+        nan.initializer.push(TensorProto {
+            name: Some("w".to_owned()),
+            double_data: vec![1.0, f64::NAN],
+            ..TensorProto::default()
+        });
+        assert!(check_graph(&nan).unwrap_err().contains("not finite"));
+        let mut unset = good;
+        unset.output.push(input("never"));
+        assert!(check_graph(&unset).unwrap_err().contains("never computed"));
     }
 
     #[test]

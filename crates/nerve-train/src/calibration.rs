@@ -129,23 +129,59 @@ impl Calibration {
     }
 }
 
+/// What [`fit_temperature`] found.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Temperature {
+    /// The temperature that minimizes the log loss.
+    Fitted(f64),
+    /// The log loss keeps falling as `T` goes to 0, past this bound (the rows are separated
+    /// perfectly, as rows a model trained on can be): no finite temperature fits.
+    BelowRange(f64),
+    /// The log loss keeps falling as `T` grows past this bound, where every row's
+    /// probabilities are within 1e-4 of uniform: the scores rank the rows no better than chance.
+    AboveRange(f64),
+    /// Every row's logits are equal (or not finite): no temperature changes any probability.
+    Constant,
+}
+
+/// How far either way of the logits' own scale the temperature is searched: from `scale ·
+/// 1e-4` (logits divided by it differ by 1e4 in a row: probabilities of 0 and 1) to `scale ·
+/// 1e4` (they differ by 1e-4: uniform).
+const RANGE: f64 = 1e4;
+
 /// The temperature `T > 0` that minimizes the mean negative log-likelihood of
 /// `softmax(logits / T)` against `actual` (Guo et al. 2017, temperature scaling; for one
-/// logit per row, `sigmoid(z / T)` against 0/1 targets). `T` is searched as `log T` in
-/// `[ln 0.01, ln 100]`, so it stays positive: the likelihood is convex in `1 / T`, hence
-/// unimodal in `log T`, and a golden-section search finds the minimum to 1e-9 — a
-/// one-parameter problem needs no optimizer library (PyTorch's reference fits it with LBFGS).
-/// Dividing logits by `T` keeps each row's most probable class.
+/// logit per row, `sigmoid(z / T)` against 0/1 targets). The likelihood is convex in `1 / T`,
+/// hence unimodal in `log T`, and a golden-section search finds the minimum of `log T` to 1e-9
+/// — a one-parameter problem needs no optimizer library (PyTorch's reference fits it with
+/// LBFGS). The search spans `[s / 1e4, s · 1e4]`, where `s` is the logits' mean spread in a
+/// row (max − min; `|z|` for one logit): only the ratio `logits / T` matters, so a model whose
+/// logits are a million times larger is fitted as well as any. Dividing logits by `T` keeps
+/// each row's most probable class.
 ///
 /// # Panics
 ///
 /// When `logits.len()` is not `actual.len() · width`.
-pub fn fit_temperature(logits: &[f32], actual: &[usize], width: usize) -> f64 {
+pub fn fit_temperature(logits: &[f32], actual: &[usize], width: usize) -> Temperature {
     assert_eq!(
         logits.len(),
         actual.len() * width,
         "one row of logits per target"
     );
+    let spread = |row: &[f32]| -> f64 {
+        if width == 1 {
+            f64::from(row[0]).abs()
+        } else {
+            let (min, max) = row.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &z| {
+                (lo.min(f64::from(z)), hi.max(f64::from(z)))
+            });
+            max - min
+        }
+    };
+    let scale = logits.chunks_exact(width.max(1)).map(spread).sum::<f64>() / actual.len().max(1) as f64;
+    if !(scale.is_finite() && scale > 0.0) {
+        return Temperature::Constant;
+    }
     let nll = |log_t: f64| -> f64 {
         let inv = (-log_t).exp();
         let mut total = 0.0;
@@ -165,7 +201,8 @@ pub fn fit_temperature(logits: &[f32], actual: &[usize], width: usize) -> f64 {
         }
         total / actual.len().max(1) as f64
     };
-    let (mut low, mut high) = (0.01f64.ln(), 100.0f64.ln());
+    let (lowest, highest) = ((scale / RANGE).ln(), (scale * RANGE).ln());
+    let (mut low, mut high) = (lowest, highest);
     let ratio = (5f64.sqrt() - 1.0) / 2.0;
     let mut a = high - ratio * (high - low);
     let mut b = low + ratio * (high - low);
@@ -183,7 +220,15 @@ pub fn fit_temperature(logits: &[f32], actual: &[usize], width: usize) -> f64 {
             fb = nll(b);
         }
     }
-    (0.5 * (low + high)).exp()
+    let log_t = 0.5 * (low + high);
+    // Within 1% of an end of the search: the likelihood was still improving there.
+    if log_t < lowest + 0.01 {
+        Temperature::BelowRange(lowest.exp())
+    } else if log_t > highest - 0.01 {
+        Temperature::AboveRange(highest.exp())
+    } else {
+        Temperature::Fitted(log_t.exp())
+    }
 }
 
 #[cfg(test)]
@@ -249,8 +294,32 @@ mod tests {
             actual.push(class);
             logits.extend(z.iter().map(|v| (3.0 * v) as f32));
         }
-        let t = fit_temperature(&logits, &actual, 3);
+        let Temperature::Fitted(t) = fit_temperature(&logits, &actual, 3) else {
+            panic!("no fit");
+        };
         assert!((t - 3.0).abs() < 0.3, "T = {t}");
+        // The same logits a million times larger (the reported kind: an iris model scaled
+        // x1e6), or a million times smaller: T scales with them.
+        for factor in [1e6f32, 1e-6] {
+            let scaled: Vec<f32> = logits.iter().map(|z| z * factor).collect();
+            let Temperature::Fitted(t) = fit_temperature(&scaled, &actual, 3) else {
+                panic!("no fit at x{factor}");
+            };
+            let want = 3.0 * f64::from(factor);
+            assert!((t / want - 1.0).abs() < 0.1, "x{factor}: T = {t}");
+        }
+        // Scores unrelated to the classes (each row's scores twice, once per class): the
+        // fit runs off to uniform, and says so.
+        let unrelated = [2.0f32, 0.0, -1.0, 2.0, 0.0, -1.0];
+        assert!(matches!(
+            fit_temperature(&unrelated, &[0, 1], 3),
+            Temperature::AboveRange(_)
+        ));
+        // Equal logits in every row: nothing to fit.
+        assert_eq!(fit_temperature(&[0.5; 9], &[0, 1, 2], 3), Temperature::Constant);
+        // Rows separated perfectly: T runs to 0.
+        let separated = [5.0f32, -5.0, -5.0, 5.0];
+        assert!(matches!(fit_temperature(&separated, &[0, 1], 2), Temperature::BelowRange(_)));
     }
 
     /// One logit per row (bce): the same, with sigmoid.
@@ -265,7 +334,9 @@ mod tests {
             actual.push(usize::from(u < 1.0 / (1.0 + (-z).exp())));
             logits.push((2.0 * z) as f32);
         }
-        let t = fit_temperature(&logits, &actual, 1);
+        let Temperature::Fitted(t) = fit_temperature(&logits, &actual, 1) else {
+            panic!("no fit");
+        };
         assert!((t - 2.0).abs() < 0.2, "T = {t}");
     }
 }

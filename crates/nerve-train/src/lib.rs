@@ -49,7 +49,9 @@ mod threshold;
 mod trainer;
 
 pub use batch_size::BatchSize;
-pub use calibration::{Calibration, CalibrationBin, CalibrationVariant, fit_temperature};
+pub use calibration::{
+    Calibration, CalibrationBin, CalibrationVariant, Temperature, fit_temperature,
+};
 pub use grad_norm::global_grad_norm_squared;
 pub use metrics::{
     ClassificationMetrics, MetricKind, MetricsAccumulator, PartMetrics, RegressionMetrics, Scores,

@@ -11,7 +11,7 @@ use burn::prelude::Module;
 use clap::Args;
 use nerve_choice::Choice as _;
 use nerve_loss::Loss;
-use nerve_train::{ClassificationReport, fit_temperature};
+use nerve_train::{ClassificationReport, Temperature, fit_temperature};
 use serde_json::json;
 
 use crate::labelled::{Part, labelled_part};
@@ -134,20 +134,23 @@ pub(crate) fn calibrate(args: CalibrateArgs) -> Result<ExitCode> {
         data.targets().iter().map(|&t| t as usize).collect()
     };
     let z = logits(&saved.model, &part.data);
-    let temperature = fit_temperature(&z, &actual(&part.data), width);
-    // At a bound of the search, the likelihood kept improving: no finite temperature fits.
-    if temperature < 0.0101 {
-        bail!(
-            "the log loss on the {} rows keeps falling as T goes to 0 (they are separated perfectly, as rows the model trained on are): no temperature calibrates them; fit on held-out rows",
+    let temperature = match fit_temperature(&z, &actual(&part.data), width) {
+        Temperature::Fitted(t) => t,
+        Temperature::BelowRange(bound) => bail!(
+            "the log loss on the {} rows keeps falling as T goes to 0 (below {}: they are separated perfectly, as rows the model trained on are): no temperature calibrates them; fit on held-out rows",
+            args.split.name(),
+            crate::numbers::value(bound)
+        ),
+        Temperature::AboveRange(bound) => bail!(
+            "the log loss on the {} rows keeps falling as T grows past {} (where every probability is within 1e-4 of uniform: the model ranks these rows no better than chance); nothing to calibrate",
+            args.split.name(),
+            crate::numbers::value(bound)
+        ),
+        Temperature::Constant => bail!(
+            "the model gives every one of the {} rows the same scores: no temperature changes its probabilities; nothing to calibrate",
             args.split.name()
-        );
-    }
-    if temperature > 99.0 {
-        bail!(
-            "the log loss on the {} rows keeps falling as T grows (every probability towards uniform: the model ranks these rows no better than chance); nothing to calibrate",
-            args.split.name()
-        );
-    }
+        ),
+    };
     let calibrated = saved.model.clone().with_output_scaled(1.0 / temperature);
     // Each part's probabilities before and after, computed once: its effect and the stored
     // threshold's answers are read from them.

@@ -116,6 +116,52 @@ pub(crate) fn tensors(path: impl AsRef<Path>) -> Vec<(String, Vec<usize>, Vec<u8
     all
 }
 
+/// Writes a copy of the model file `from` at `to`, after `edit` has changed its tensors (name
+/// -> f32 values) and its `nerve` metadata (JSON): model files no training makes, for the
+/// readers' and exporter's refusals.
+#[allow(dead_code)]
+pub(crate) fn edited_model(
+    from: &Path,
+    to: &Path,
+    edit: impl FnOnce(&mut std::collections::BTreeMap<String, Vec<f32>>, &mut serde_json::Value),
+) {
+    let bytes = std::fs::read(from).unwrap();
+    let (_, header) = safetensors::SafeTensors::read_metadata(&bytes).unwrap();
+    let mut metadata = header.metadata().clone().unwrap_or_default();
+    let file = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let mut shapes = std::collections::BTreeMap::new();
+    let mut values = std::collections::BTreeMap::new();
+    for (name, view) in file.tensors() {
+        shapes.insert(name.clone(), view.shape().to_vec());
+        let floats = view
+            .data()
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
+        values.insert(name, floats);
+    }
+    let mut nerve: serde_json::Value = serde_json::from_str(&metadata["nerve"]).unwrap();
+    edit(&mut values, &mut nerve);
+    metadata.insert("nerve".to_owned(), nerve.to_string());
+    let raw: Vec<(String, Vec<u8>)> = values
+        .iter()
+        .map(|(name, v)| (name.clone(), v.iter().flat_map(|x| x.to_le_bytes()).collect()))
+        .collect();
+    let views: Vec<(String, safetensors::tensor::TensorView<'_>)> = raw
+        .iter()
+        .map(|(name, data)| {
+            let view = safetensors::tensor::TensorView::new(
+                safetensors::Dtype::F32,
+                shapes[name].clone(),
+                data,
+            )
+            .unwrap();
+            (name.clone(), view)
+        })
+        .collect();
+    std::fs::write(to, safetensors::serialize(views, Some(metadata)).unwrap()).unwrap();
+}
+
 /// An SVG's source and the texts of its `<text>` elements, after checking that it parses as
 /// XML with an `<svg>` root.
 pub(crate) fn svg_texts(file: &Path) -> (String, Vec<String>) {

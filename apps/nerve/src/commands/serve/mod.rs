@@ -358,6 +358,13 @@ fn model_specs(values: &[String]) -> Result<Vec<(String, PathBuf)>> {
                 "--model {value}: the name `{name}` must be letters, digits, `-`, `_` or `.` (it goes in URLs); give one as NAME=FILE"
             );
         }
+        // RFC 3986 §5.2.4: clients remove `.` and `..` segments before sending, so
+        // /v2/models/../infer would reach /v2/infer.
+        if name == "." || name == ".." {
+            bail!(
+                "--model {value}: the name `{name}` is not a URL segment (clients read it as the folder it names); give another as NAME=FILE"
+            );
+        }
         if !path.is_file() {
             bail!(
                 "--model {value}: {} is not a file; give a model file written by `nerve train`",
@@ -602,6 +609,26 @@ async fn model_ready(State(state): State<Shared>, name: NamePath) -> Result<Resp
     ))
 }
 
+/// Refuses a body sent in a transfer coding other than `chunked` (the one hyper decodes) with
+/// 501 naming it, as RFC 9112 §6.1 asks of a server that does not understand a coding: a
+/// `gzip, chunked` body would otherwise be read still compressed.
+fn transfer_codings(headers: &HeaderMap) -> Result<(), ApiError> {
+    for value in headers.get_all(header::TRANSFER_ENCODING) {
+        let text = value.to_str().unwrap_or("(not ASCII)");
+        for coding in text.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+            if !coding.eq_ignore_ascii_case("chunked") {
+                return Err(ApiError::new(
+                    StatusCode::NOT_IMPLEMENTED,
+                    format!(
+                        "Transfer-Encoding {coding:?} is not taken; send the body uncompressed (chunked or with a Content-Length)"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// What a body is, by its `Content-Type`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum BodyKind {
@@ -612,6 +639,7 @@ enum BodyKind {
 /// The body's kind: JSON (`application/json`, `…+json`, or no content type), CSV
 /// (`text/csv`), UTF-8 only; anything else is a 415 that lists what is taken.
 fn body_kind(headers: &HeaderMap, csv_allowed: bool) -> Result<BodyKind, ApiError> {
+    transfer_codings(headers)?;
     if let Some(encoding) = headers.get(header::CONTENT_ENCODING)
         && !encoding
             .to_str()

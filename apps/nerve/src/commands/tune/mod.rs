@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use self::space::{Space, apply};
-use self::trial::{Ran, TrialPlan, TrialResult};
+use self::trial::{Ran, Stored, TrialPlan, TrialResult};
 use crate::choice;
 use crate::cross_validation::Metric;
 use crate::network_fit;
@@ -129,12 +129,16 @@ pub(crate) fn run(args: TuneArgs) -> Result<ExitCode> {
         crate::progress::catch_interrupts(
             (!args.quiet).then_some("stopping this trial; it runs again when started again"),
         );
-        if let Some(result) = trial::read_result(path)? {
-            // A requeued job: the trial ran; its result stands.
-            if !args.quiet {
-                eprintln!("{} (already ran)", describe(&result));
+        match trial::read_result(path)? {
+            Stored::Valid(result) => {
+                // A requeued job: the trial ran; its result stands.
+                if !args.quiet {
+                    eprintln!("{} (already ran)", describe(&result));
+                }
+                return Ok(ExitCode::SUCCESS);
             }
-            return Ok(ExitCode::SUCCESS);
+            Stored::Invalid(why) => eprintln!("warning: {why}; running the trial again"),
+            Stored::Missing => {}
         }
         return match trial::run(path)? {
             Ran::Done(result) => {
@@ -154,9 +158,15 @@ pub(crate) fn run(args: TuneArgs) -> Result<ExitCode> {
     let Some(space_path) = &args.space else {
         bail!("give --space FILE (the settings to search), or --run-trial FILE or --collect DIR");
     };
-    let (search, plans) = plan_search(&args, space_path)?;
+    let Some((search, plans)) = plan_search(&args, space_path)? else {
+        eprintln!("interrupted while planning the search; nothing was written");
+        return Ok(ExitCode::from(130));
+    };
     if let Some(dir) = &args.plan {
-        write_plan(dir, &search, &plans)?;
+        remove_leftovers(dir);
+        if !write_plan(dir, &search, &plans)? {
+            return Ok(planning_interrupted(dir));
+        }
         eprintln!(
             "{} trial files in {}; run each with `nerve tune --run-trial FILE`, then `nerve tune --collect {}`",
             plans.len(),
@@ -181,7 +191,10 @@ pub(crate) fn run(args: TuneArgs) -> Result<ExitCode> {
     };
     let _lock = crate::run_lock::RunLock::acquire(&dir)?;
     let _stop = crate::progress::stop_children_by(dir.join(STOP_FILE));
-    write_plan(&dir, &search, &plans)?;
+    remove_leftovers(&dir);
+    if !write_plan(&dir, &search, &plans)? {
+        return Ok(planning_interrupted(&dir));
+    }
     let jobs = args
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
@@ -208,8 +221,8 @@ pub(crate) fn run(args: TuneArgs) -> Result<ExitCode> {
 }
 
 /// The search and one trial file per trial, checked: every setting of the space applies to
-/// the settings given.
-fn plan_search(args: &TuneArgs, space_path: &Path) -> Result<(Search, Vec<TrialPlan>)> {
+/// the settings given. `None`: Ctrl-C stopped the planning.
+fn plan_search(args: &TuneArgs, space_path: &Path) -> Result<Option<(Search, Vec<TrialPlan>)>> {
     let origin = space_path.display().to_string();
     let text = std::fs::read_to_string(space_path)
         .with_context(|| format!("cannot read the search space {origin}"))?;
@@ -238,18 +251,21 @@ fn plan_search(args: &TuneArgs, space_path: &Path) -> Result<(Search, Vec<TrialP
     for warning in &warnings {
         eprintln!("warning: {warning}");
     }
+    // Counted before a single trial is made: a grid of a million points is refused at once.
+    let count = space.count(args.trials, &origin)?;
     if let (Some(trials), Some(size)) = (args.trials, space.grid_size())
-        && trials > size
+        && trials as u128 > size
     {
         eprintln!("warning: --trials {trials}, but the grid has {size} points: each runs once");
     }
-    if args.trials == Some(0) {
-        bail!("--trials must be at least 1");
-    }
     let points = space.trials(args.trials, args.search_seed);
+    debug_assert_eq!(points.len(), count);
     let base_table: toml::Table = toml::from_str(&base.to_toml()?)?;
     let mut plans = Vec::with_capacity(points.len());
     for (id, params) in points.iter().enumerate() {
+        if crate::progress::interrupted() {
+            return Ok(None);
+        }
         let config = apply(&config, params)
             .with_context(|| format!("trial {id}"))?
             .resolved();
@@ -274,12 +290,30 @@ fn plan_search(args: &TuneArgs, space_path: &Path) -> Result<(Search, Vec<TrialP
         space: space.describe(),
         base: base_table,
     };
-    Ok((search, plans))
+    Ok(Some((search, plans)))
+}
+
+/// Removes what a killed search, planner or trial left half-written in a search folder: the
+/// temporaries of its files (`.trial-0009.toml.RANDOM.PID.tmp`) whose writer is gone.
+fn remove_leftovers(dir: &Path) {
+    crate::run_dir::remove_stale_temporaries(dir);
+    crate::run_dir::remove_stale_temporaries(&dir.join("trials"));
+}
+
+/// What an interrupted planning says: the trial files written so far stay, and the same
+/// command writes the rest.
+fn planning_interrupted(dir: &Path) -> ExitCode {
+    eprintln!(
+        "interrupted while writing the trial files of {}; the same command again writes the rest",
+        dir.display()
+    );
+    ExitCode::from(130)
 }
 
 /// Writes `search.json` and the trial files into `dir`, or checks that those already there
 /// are this search's (a resumed search): another search's folder is refused, untouched.
-fn write_plan(dir: &Path, search: &Search, plans: &[TrialPlan]) -> Result<()> {
+/// Returns `false` when Ctrl-C stopped it (the files written so far are whole).
+fn write_plan(dir: &Path, search: &Search, plans: &[TrialPlan]) -> Result<bool> {
     let trials = dir.join("trials");
     std::fs::create_dir_all(&trials)
         .with_context(|| format!("cannot create {}", trials.display()))?;
@@ -299,6 +333,9 @@ fn write_plan(dir: &Path, search: &Search, plans: &[TrialPlan]) -> Result<()> {
         write_atomically(&search_path, &bytes)?;
     }
     for plan in plans {
+        if crate::progress::interrupted() {
+            return Ok(false);
+        }
         let path = trial::plan_path(&trials, plan.trial);
         let text = toml::to_string(plan)?;
         match std::fs::read_to_string(&path) {
@@ -311,7 +348,7 @@ fn write_plan(dir: &Path, search: &Search, plans: &[TrialPlan]) -> Result<()> {
             Err(_) => write_atomically(&path, text.as_bytes())?,
         }
     }
-    Ok(())
+    Ok(true)
 }
 
 /// Runs the trials of `dir` that have no result yet, `jobs` processes at once; returns
@@ -321,8 +358,17 @@ fn run_pending(dir: &Path, count: usize, jobs: usize, quiet: bool) -> Result<boo
     let mut pending = Vec::new();
     for id in 0..count {
         let path = trial::plan_path(&trials, id);
-        if trial::read_result(&path)?.is_none() {
-            pending.push(path);
+        match trial::read_result(&path)? {
+            Stored::Valid(_) => {}
+            Stored::Missing => pending.push(path),
+            Stored::Invalid(why) => {
+                // Not this trial's result: out of the table, and the trial runs again.
+                eprintln!("warning: {why}; running the trial again");
+                let result = trial::result_path(&path);
+                std::fs::remove_file(&result)
+                    .with_context(|| format!("cannot remove {}", result.display()))?;
+                pending.push(path);
+            }
         }
     }
     if !quiet && pending.len() < count {
@@ -333,10 +379,15 @@ fn run_pending(dir: &Path, count: usize, jobs: usize, quiet: bool) -> Result<boo
     }
     let exe = std::env::current_exe().context("cannot find this program to run the trials")?;
     let mut queue = pending.into_iter();
-    let mut running: Vec<(PathBuf, std::process::Child)> = Vec::new();
+    // Whatever ends this function — the last trial, Ctrl-C or an error (a full disk) — it
+    // returns only once every trial process it started has ended.
+    let mut running = TrialProcesses {
+        children: Vec::new(),
+        stop_file: dir.join(STOP_FILE),
+    };
     let mut done = count - queue.len();
     loop {
-        while running.len() < jobs && !crate::progress::interrupted() {
+        while running.children.len() < jobs && !crate::progress::interrupted() {
             let Some(path) = queue.next() else { break };
             let child = Command::new(&exe)
                 .args(["tune", "--quiet", "--run-trial"])
@@ -346,21 +397,21 @@ fn run_pending(dir: &Path, count: usize, jobs: usize, quiet: bool) -> Result<boo
                 .stdout(Stdio::null())
                 .spawn()
                 .context("cannot start a trial process")?;
-            running.push((path, child));
+            running.children.push((path, child));
         }
-        if running.is_empty() {
+        if running.children.is_empty() {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
         let mut i = 0;
-        while i < running.len() {
-            let Some(status) = running[i].1.try_wait()? else {
+        while i < running.children.len() {
+            let Some(status) = running.children[i].1.try_wait()? else {
                 i += 1;
                 continue;
             };
-            let (path, _) = running.swap_remove(i);
+            let (path, _) = running.children.swap_remove(i);
             match trial::read_result(&path)? {
-                Some(result) => {
+                Stored::Valid(result) => {
                     done += 1;
                     if !quiet {
                         eprintln!("[{done}/{count}] {}", describe(&result));
@@ -368,12 +419,15 @@ fn run_pending(dir: &Path, count: usize, jobs: usize, quiet: bool) -> Result<boo
                     // The table as it stands, after each trial.
                     write_table(dir, false)?;
                 }
-                None if stopped_by_interrupt() => {}
-                None => {
+                Stored::Invalid(why) => bail!("{why}: written while the search ran it"),
+                Stored::Missing if stopped_by_interrupt() => {}
+                Stored::Missing => {
                     // The process died without a result (killed, out of memory): a failed
                     // trial, recorded so the search can rank it.
+                    let (plan, digest) = trial::read_plan_and_digest(&path)?;
                     let result = TrialResult::failed(
-                        trial::read_plan(&path)?,
+                        plan,
+                        digest,
                         format!("the trial's process ended without a result ({status})"),
                         0.0,
                     );
@@ -384,6 +438,41 @@ fn run_pending(dir: &Path, count: usize, jobs: usize, quiet: bool) -> Result<boo
         }
     }
     Ok(crate::progress::interrupted())
+}
+
+/// The trial processes a search is running, each with its trial file. Dropped with some still
+/// running (the search failed: a full disk, a result it cannot read), it stops them as a
+/// Ctrl-C would (the stop file they watch), waits for them, and kills any still running after
+/// [`TrialProcesses::GRACE`]: no trial writes into the folder after its search returned and
+/// released the lock.
+struct TrialProcesses {
+    children: Vec<(PathBuf, std::process::Child)>,
+    stop_file: PathBuf,
+}
+
+impl TrialProcesses {
+    /// How long stopped trials have to end (a trial checks the stop file every batch).
+    const GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+}
+
+impl Drop for TrialProcesses {
+    fn drop(&mut self) {
+        if self.children.is_empty() {
+            return;
+        }
+        // Best effort: on a full disk the file cannot be created, and the kill below stops them.
+        let _ = std::fs::File::create(&self.stop_file);
+        let deadline = std::time::Instant::now() + Self::GRACE;
+        for (_, child) in &mut self.children {
+            while matches!(child.try_wait(), Ok(None)) && std::time::Instant::now() < deadline {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            if matches!(child.try_wait(), Ok(None)) {
+                let _ = child.kill();
+            }
+            let _ = child.wait();
+        }
+    }
 }
 
 /// Whether a trial process that ended without a result was stopped by the search's own Ctrl-C
@@ -436,9 +525,16 @@ fn ranked(dir: &Path, complete: bool) -> Result<(Search, Vec<TrialResult>)> {
     let mut results = Vec::new();
     let mut missing = Vec::new();
     for id in 0..search.trials {
-        match trial::read_result(&trial::plan_path(&trials, id))? {
-            Some(result) => results.push(result),
-            None => missing.push(id),
+        let plan = trial::plan_path(&trials, id);
+        match trial::read_result(&plan)? {
+            Stored::Valid(result) => results.push(result),
+            Stored::Missing => missing.push(id),
+            // The table lists results that prove they are their trial's, nothing else.
+            Stored::Invalid(why) if complete => bail!(
+                "{why}; run the trial again with `nerve tune --run-trial {}` (or the search's command), then collect",
+                plan.display()
+            ),
+            Stored::Invalid(_) => missing.push(id),
         }
     }
     if complete && !missing.is_empty() {
@@ -845,6 +941,7 @@ mod tests {
     fn result(trial: usize, mean: Option<f64>) -> TrialResult {
         TrialResult {
             trial,
+            plan_sha256: String::new(),
             params: BTreeMap::new(),
             status: if mean.is_some() { "ok" } else { "failed" }.to_owned(),
             error: None,

@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 
 use anyhow::{Result, bail};
 use rand::rngs::StdRng;
-use rand::seq::SliceRandom;
 use rand::{RngExt, SeedableRng};
 use toml::de::{DeTable, DeValue};
 
@@ -123,33 +122,83 @@ impl Space {
         self.parameters.iter().all(|p| p.domain.is_list())
     }
 
-    /// The grid's size (the product of the lists' lengths), if it is a grid.
-    pub(crate) fn grid_size(&self) -> Option<usize> {
+    /// The grid's size (the product of the lists' lengths, saturating at `u128::MAX`), if it
+    /// is a grid: counted, never enumerated.
+    pub(crate) fn grid_size(&self) -> Option<u128> {
         self.parameters
             .iter()
             .map(|p| match &p.domain {
-                Domain::List(values) => Some(values.len()),
+                Domain::List(values) => Some(values.len() as u128),
                 _ => None,
             })
-            .try_fold(1usize, |n, len| len.and_then(|len| n.checked_mul(len)))
+            .try_fold(1u128, |n, len| len.map(|len| n.saturating_mul(len)))
+    }
+
+    /// How many trials a search of `trials` (`--trials`) runs, counted before any is made:
+    /// the whole grid, or `trials` of its points (at most all), or `trials` random draws
+    /// ([`DEFAULT_TRIALS`] when not given).
+    ///
+    /// # Errors
+    ///
+    /// `--trials 0`, or more than [`MAX_TRIALS`] trials (a grid names its size and shape).
+    pub(crate) fn count(&self, trials: Option<usize>, origin: &str) -> Result<usize> {
+        if trials == Some(0) {
+            bail!("--trials must be at least 1");
+        }
+        let count = match (trials, self.grid_size()) {
+            (None, Some(size)) => {
+                if size > MAX_TRIALS as u128 {
+                    let shape: Vec<String> = self
+                        .parameters
+                        .iter()
+                        .map(|p| match &p.domain {
+                            Domain::List(values) => values.len().to_string(),
+                            _ => "?".to_owned(),
+                        })
+                        .collect();
+                    bail!(
+                        "{origin}: the grid has {} points ({} values of {} settings); a search runs at most {} trials: give --trials N to draw N of its points at random, or list fewer values",
+                        crate::numbers::count(size),
+                        shape.join(" x "),
+                        self.parameters.len(),
+                        crate::numbers::count(MAX_TRIALS)
+                    );
+                }
+                size as usize
+            }
+            (Some(trials), Some(size)) => trials.min(usize::try_from(size).unwrap_or(usize::MAX)),
+            (trials, None) => trials.unwrap_or(DEFAULT_TRIALS),
+        };
+        if count > MAX_TRIALS {
+            bail!(
+                "--trials {}: a search runs at most {} trials (each is a whole cross-validation)",
+                crate::numbers::count(count),
+                crate::numbers::count(MAX_TRIALS)
+            );
+        }
+        Ok(count)
     }
 
     /// The trials: every point of the grid (the last parameter varying fastest, as
     /// scikit-learn's `ParameterGrid`), or `trials` random points, trial `i` drawn from a
     /// generator seeded by `seed` and `i` alone (so any trial can be drawn again on its own).
+    /// Some points of a grid are drawn without repeats (as `ParameterSampler` draws from
+    /// lists) by `rand::seq::index::sample`, in memory of the points drawn, not the grid.
+    ///
+    /// Call [`Space::count`] first: this makes every trial it counts.
     pub(crate) fn trials(&self, trials: Option<usize>, seed: u64) -> Vec<Params> {
         match (trials, self.grid_size()) {
-            (None, Some(size)) => (0..size).map(|i| self.grid_point(i)).collect(),
-            // Some points of a grid: drawn without repeats (as `ParameterSampler` draws from
-            // lists), in the order of a permutation seeded by `seed`.
+            (None, Some(size)) => (0..size as usize).map(|i| self.grid_point(i)).collect(),
             (Some(trials), Some(size)) => {
-                let mut order: Vec<usize> = (0..size).collect();
-                order.shuffle(&mut StdRng::seed_from_u64(seed));
-                order
-                    .into_iter()
-                    .take(trials)
-                    .map(|i| self.grid_point(i))
-                    .collect()
+                let size = usize::try_from(size).unwrap_or(usize::MAX);
+                rand::seq::index::sample(
+                    &mut StdRng::seed_from_u64(seed),
+                    size,
+                    trials.min(size),
+                )
+                .into_iter()
+                .map(|i| self.grid_point(i))
+                .collect()
             }
             (trials, _) => (0..trials.unwrap_or(DEFAULT_TRIALS))
                 .map(|i| {
@@ -222,6 +271,11 @@ const SEARCHABLE_DATA: [&str; 6] = [
 
 /// Random trials when `--trials` is not given and the space is not a grid.
 pub(crate) const DEFAULT_TRIALS: usize = 20;
+
+/// The most trials a search runs (README "Searching the settings"): each is a whole k-fold
+/// cross-validation, so 10,000 is already days of training for any table worth searching,
+/// and it bounds what planning holds in memory and writes (a trial file each).
+pub(crate) const MAX_TRIALS: usize = 10_000;
 
 /// Trial `i`'s seed: SplitMix64 of the search seed and the trial id, so it depends on
 /// nothing else.

@@ -9,6 +9,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use nerve_data::prepare;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
 
 use crate::cross_validation::{Folding, Metric, StopOnInterrupt, folds, run_fold};
 use crate::run_config::RunConfig;
@@ -36,6 +37,10 @@ pub(crate) struct TrialPlan {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct TrialResult {
     pub(crate) trial: usize,
+    /// The SHA-256 (hex) of the trial file it is the result of: with `trial` and `params`,
+    /// what proves it belongs to that file (see [`read_result`]).
+    #[serde(default)]
+    pub(crate) plan_sha256: String,
     pub(crate) params: BTreeMap<String, toml::Value>,
     /// `ok`, or `failed` (training diverged, or could not run): ranked last.
     pub(crate) status: String,
@@ -69,9 +74,10 @@ impl TrialResult {
     }
 
     /// A failed trial's result: no score, the error.
-    pub(crate) fn failed(plan: TrialPlan, error: String, seconds: f64) -> Self {
+    pub(crate) fn failed(plan: TrialPlan, plan_sha256: String, error: String, seconds: f64) -> Self {
         TrialResult {
             trial: plan.trial,
+            plan_sha256,
             params: plan.params,
             status: "failed".to_owned(),
             error: Some(error),
@@ -105,24 +111,104 @@ pub(crate) fn result_path(plan: &Path) -> PathBuf {
 ///
 /// A file that cannot be read or is not a trial file, named.
 pub(crate) fn read_plan(path: &Path) -> Result<TrialPlan> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read the trial file {}", path.display()))?;
-    toml::from_str(&text).with_context(|| format!("{} is not a trial file", path.display()))
+    Ok(read_plan_and_digest(path)?.0)
 }
 
-/// Reads a trial's result, if it has one.
+/// Reads a trial file and its SHA-256 (hex, of the file's bytes).
 ///
 /// # Errors
 ///
-/// A result file that exists but cannot be read (a damaged file is reported, not skipped).
-pub(crate) fn read_result(plan: &Path) -> Result<Option<TrialResult>> {
+/// As [`read_plan`].
+pub(crate) fn read_plan_and_digest(path: &Path) -> Result<(TrialPlan, String)> {
+    let bytes = std::fs::read(path)
+        .with_context(|| format!("cannot read the trial file {}", path.display()))?;
+    let digest = format!("{:x}", Sha256::digest(&bytes));
+    let text = String::from_utf8(bytes)
+        .with_context(|| format!("{} is not a trial file (not UTF-8)", path.display()))?;
+    let plan: TrialPlan =
+        toml::from_str(&text).with_context(|| format!("{} is not a trial file", path.display()))?;
+    Ok((plan, digest))
+}
+
+/// What a trial's result file holds.
+#[derive(Debug)]
+pub(crate) enum Stored {
+    /// No result yet.
+    Missing,
+    /// The trial's own result.
+    Valid(TrialResult),
+    /// A file that is not this trial's result (why, naming the file): damaged, another
+    /// trial's or another search's, made from another trial file, or with a score its folds
+    /// do not give. The trial runs again.
+    Invalid(String),
+}
+
+/// Reads the result of the trial whose file is `plan`, and checks that it is that trial's:
+/// its trial id, its settings, the trial file's SHA-256 and the metric are the file's, and
+/// its mean and standard deviation are those of its fold scores. A result copied from another
+/// trial, another search or an older trial file, or edited, is [`Stored::Invalid`].
+///
+/// # Errors
+///
+/// The trial file cannot be read, or the result file exists but cannot be read.
+pub(crate) fn read_result(plan: &Path) -> Result<Stored> {
     let path = result_path(plan);
-    match std::fs::read(&path) {
-        Ok(bytes) => serde_json::from_slice(&bytes)
-            .map(Some)
-            .with_context(|| format!("{} is not a trial result", path.display())),
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(err) => Err(err).with_context(|| format!("cannot read {}", path.display())),
+    let bytes = match std::fs::read(&path) {
+        Ok(bytes) => bytes,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Stored::Missing),
+        Err(err) => return Err(err).with_context(|| format!("cannot read {}", path.display())),
+    };
+    let (trial, digest) = read_plan_and_digest(plan)?;
+    let shown = path.display();
+    let result: TrialResult = match serde_json::from_slice(&bytes) {
+        Ok(result) => result,
+        Err(err) => return Ok(Stored::Invalid(format!("{shown} is not a trial result: {err}"))),
+    };
+    let why = if result.trial != trial.trial {
+        format!("{shown} is the result of trial {}, not of trial {}", result.trial, trial.trial)
+    } else if result.plan_sha256 != digest {
+        format!(
+            "{shown} was not made from {} (it names another trial file: another search's, an older nerve's, or the file changed since)",
+            plan.display()
+        )
+    } else if result.params != trial.params || result.metric != trial.metric {
+        format!("{shown} holds other settings or another metric than {}", plan.display())
+    } else if let Some(why) = inconsistent(&result, trial.folds * trial.repeats) {
+        format!("{shown}: {why}")
+    } else {
+        return Ok(Stored::Valid(result));
+    };
+    Ok(Stored::Invalid(why))
+}
+
+/// Why a result's scores are not those its folds give, if they are not: a scored trial has
+/// `folds` folds and the mean and standard deviation of their values of its metric; a failed
+/// one has no score.
+fn inconsistent(result: &TrialResult, folds: usize) -> Option<String> {
+    let values: Vec<f64> = result
+        .folds
+        .iter()
+        .filter_map(|f| f.get(&result.metric).copied())
+        .collect();
+    let given = (result.mean, result.std);
+    match result.status.as_str() {
+        "failed" if given == (None, None) => None,
+        "failed" => Some("a failed trial with a score".to_owned()),
+        "ok" if result.folds.len() != folds => Some(format!(
+            "{} fold scores where the trial has {folds} folds",
+            result.folds.len()
+        )),
+        "ok" => {
+            let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * a.abs().max(b.abs()).max(1.0);
+            match (crate::cross_validation::mean_std(&values), given) {
+                (Some((mean, std)), (Some(m), Some(s))) if close(mean, m) && close(std, s) => None,
+                _ => Some(format!(
+                    "its mean and standard deviation of {} are not those of its fold scores",
+                    result.metric
+                )),
+            }
+        }
+        other => Some(format!("status `{other}` (ok or failed)")),
     }
 }
 
@@ -152,7 +238,7 @@ pub(crate) enum Ran {
 ///
 /// The trial file cannot be read, or the result cannot be written.
 pub(crate) fn run(path: &Path) -> Result<Ran> {
-    let plan = read_plan(path)?;
+    let (plan, plan_sha256) = read_plan_and_digest(path)?;
     let start = Instant::now();
     let metric: Metric = plan
         .metric
@@ -176,6 +262,7 @@ pub(crate) fn run(path: &Path) -> Result<Ran> {
             };
             TrialResult {
                 trial: plan.trial,
+                plan_sha256,
                 params: plan.params.clone(),
                 status: status.to_owned(),
                 error,
@@ -187,7 +274,7 @@ pub(crate) fn run(path: &Path) -> Result<Ran> {
                 seconds,
             }
         }
-        Err(err) => TrialResult::failed(plan, format!("{err:#}"), seconds),
+        Err(err) => TrialResult::failed(plan, plan_sha256, format!("{err:#}"), seconds),
     };
     write_result(path, &result)?;
     Ok(Ran::Done(result))
