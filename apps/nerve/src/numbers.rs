@@ -23,6 +23,50 @@ pub(crate) fn count(n: impl std::fmt::Display) -> String {
     out
 }
 
+/// `8MiB`, `512KB`, `1000000`: a size in bytes.
+pub(crate) fn parse_size(text: &str) -> Result<usize, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (digits, unit) = text.split_at(split);
+    let factor: usize = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "kb" | "k" => 1_000,
+        "kib" => 1 << 10,
+        "mb" | "m" => 1_000_000,
+        "mib" => 1 << 20,
+        "gb" | "g" => 1_000_000_000,
+        "gib" => 1 << 30,
+        other => {
+            return Err(format!(
+                "unknown unit `{other}`; use B, KB, KiB, MB, MiB, GB or GiB"
+            ));
+        }
+    };
+    digits
+        .parse::<usize>()
+        .ok()
+        .and_then(|n| n.checked_mul(factor))
+        .ok_or_else(|| format!("expected a size such as 8MiB or 1000000, got `{text}`"))
+}
+
+/// A size in bytes in the unit that keeps it short, decimal as `--memory-limit` reads it:
+/// `350 MB`, `1.8 GB`, `706 GB`.
+pub(crate) fn bytes(n: u64) -> String {
+    let n = n as f64;
+    let (value, unit) = if n >= 1e12 {
+        (n / 1e12, "TB")
+    } else if n >= 1e9 {
+        (n / 1e9, "GB")
+    } else if n >= 1e6 {
+        (n / 1e6, "MB")
+    } else {
+        (n / 1e3, "KB")
+    };
+    format!("{} {unit}", significant(value, 3))
+}
+
 /// A measured value with four significant digits (see the module docs).
 pub(crate) fn value(v: f64) -> String {
     significant(v, 4)

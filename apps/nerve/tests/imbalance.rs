@@ -931,7 +931,10 @@ fn calibrate_fits_a_temperature_however_large_or_small_the_logits() {
         });
         let t = temperature(&scaled);
         let ratio = t / (original * f64::from(factor));
-        assert!((ratio - 1.0).abs() < 1e-3, "x{factor}: T = {t}, the original's {original}");
+        assert!(
+            (ratio - 1.0).abs() < 1e-3,
+            "x{factor}: T = {t}, the original's {original}"
+        );
     }
 }
 

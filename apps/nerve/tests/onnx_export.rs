@@ -566,7 +566,10 @@ fn model_files_no_training_makes_are_refused_and_nothing_is_exported() {
         ]);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{name}: {stderr}");
-        assert!(stderr.contains(want) && stderr.contains(name), "{name}: {stderr}");
+        assert!(
+            stderr.contains(want) && stderr.contains(name),
+            "{name}: {stderr}"
+        );
         assert!(!onnx.exists(), "{name}: an export was written");
         fails(
             &["predict", "-m", bad.to_str().unwrap(), "--data", "iris"],

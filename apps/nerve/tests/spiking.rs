@@ -402,3 +402,132 @@ fn explain_refuses_a_latency_coded_model() {
         "latency coding turns its inputs into spike times, which have no gradient",
     );
 }
+
+/// Issue 36.6: backpropagation through time that cannot fit is refused before training, with
+/// the figure and what to change, and nothing is written; the estimate is checked against
+/// the peak resident memory of a run.
+#[test]
+fn training_that_cannot_fit_in_memory_is_refused_with_its_estimate_and_the_estimate_holds() {
+    let out_dir = scratch().join("spiking-memory");
+    let _ = std::fs::remove_dir_all(&out_dir);
+    let run = |extra: &[&str]| -> std::process::Output {
+        let mut args = vec![
+            "train",
+            "--data",
+            "digits",
+            "--network",
+            "spiking",
+            "--epochs",
+            "1",
+            "--quiet",
+            "--out",
+            out_dir.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        nerve(&args)
+    };
+    // The reported runs (aborted at 5.5-6.8 GB with SIGABRT, leaving a lock and an empty
+    // checkpoint/): hundreds and tens of GB, refused against any machine's memory.
+    for (steps, hidden) in [("10000", "4096"), ("2000", "1024")] {
+        let out = run(&[
+            "--time-steps",
+            steps,
+            "--hidden",
+            hidden,
+            "--batch-size",
+            "full",
+        ]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(
+            stderr.contains("GB of activations for backpropagation through time")
+                && stderr.contains("--batch-size"),
+            "{stderr}"
+        );
+        assert!(!out_dir.exists(), "a run folder was made");
+    }
+    // More of the kind: a modest run under a --memory-limit it exceeds.
+    fails(
+        &[
+            "train",
+            "--data",
+            "digits",
+            "--network",
+            "spiking",
+            "--time-steps",
+            "100",
+            "--hidden",
+            "256",
+            "--epochs",
+            "1",
+            "--memory-limit",
+            "10MB",
+            "--out",
+            out_dir.to_str().unwrap(),
+        ],
+        "more than --memory-limit (10.0 MB); give --batch-size",
+    );
+    assert!(!out_dir.exists(), "a run folder was made");
+    // The estimate of a run whose batch tensors are large (~0.8 GB), read from its refusal
+    // under a 1-byte limit, against the peak RSS (VmHWM) of the same run.
+    let args = [
+        "--time-steps",
+        "100",
+        "--hidden",
+        "512",
+        "--batch-size",
+        "full",
+        "--early-stopping",
+        "off",
+    ];
+    let refused = run(&[&args[..], &["--memory-limit", "1"]].concat());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    let estimate_mb: f64 = stderr
+        .split("about ")
+        .nth(1)
+        .and_then(|rest| rest.split(" MB").next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no estimate in MB: {stderr}"));
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_nerve"))
+        .current_dir(scratch())
+        .args([
+            "train",
+            "--data",
+            "digits",
+            "--network",
+            "spiking",
+            "--epochs",
+            "1",
+            "--quiet",
+            "--out",
+        ])
+        .arg(&out_dir)
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut peak_kb = 0u64;
+    while child.try_wait().unwrap().is_none() {
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
+        if let Some(kb) = status
+            .lines()
+            .find(|l| l.starts_with("VmHWM:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|n| n.parse::<u64>().ok())
+        {
+            peak_kb = peak_kb.max(kb);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(child.wait().unwrap().success());
+    // The process itself (tables, the allocator, the binary) takes ~50 MB besides.
+    let activations_mb = peak_kb as f64 / 1000.0 - 50.0;
+    let ratio = activations_mb / estimate_mb;
+    assert!(
+        (0.8..=1.2).contains(&ratio),
+        "estimate {estimate_mb} MB, peak {} MB",
+        peak_kb / 1000
+    );
+    std::fs::remove_dir_all(&out_dir).unwrap();
+}

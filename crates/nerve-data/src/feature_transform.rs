@@ -189,17 +189,26 @@ impl FeatureTransform {
                 ..
             } => {
                 let mut seen = std::collections::HashSet::new();
-                if let Some(twice) = categories.iter().chain(infrequent).find(|c| !seen.insert(*c))
+                if let Some(twice) = categories
+                    .iter()
+                    .chain(infrequent)
+                    .find(|c| !seen.insert(*c))
                 {
                     return Err(field("categories", &format!("list `{twice}` twice")));
                 }
                 if !frequencies.is_empty() && frequencies.len() != self.width() {
                     return Err(field(
                         "frequencies",
-                        &format!("has {} shares for {} inputs", frequencies.len(), self.width()),
+                        &format!(
+                            "has {} shares for {} inputs",
+                            frequencies.len(),
+                            self.width()
+                        ),
                     ));
                 }
-                frequencies.iter().try_for_each(|&f| share("frequencies", Some(f)))
+                frequencies
+                    .iter()
+                    .try_for_each(|&f| share("frequencies", Some(f)))
             }
             FeatureTransform::Date {
                 origin,
@@ -214,7 +223,11 @@ impl FeatureTransform {
                 if parts.len() != DatePart::ALL.len() {
                     return Err(field(
                         "parts",
-                        &format!("has {} parts; a date has {}", parts.len(), DatePart::ALL.len()),
+                        &format!(
+                            "has {} parts; a date has {}",
+                            parts.len(),
+                            DatePart::ALL.len()
+                        ),
                     ));
                 }
                 for part in parts {

@@ -137,7 +137,9 @@ pub enum ExportError {
     Preprocessing(String),
     /// The graph built breaks a rule of the ONNX checker (`onnx.checker.check_model`): found
     /// before anything is written, and a fault of the exporter.
-    #[error("the graph the export built is not valid ONNX ({0}); nothing was written (a fault in nerve: please report it)")]
+    #[error(
+        "the graph the export built is not valid ONNX ({0}); nothing was written (a fault in nerve: please report it)"
+    )]
     Graph(String),
     /// A weight tensor that could not be read.
     #[error("cannot read the weights of layer {layer}: {message}")]
@@ -170,7 +172,11 @@ fn check_graph(graph: &crate::proto::GraphProto) -> Result<(), String> {
     }
     let mut defined = std::collections::HashSet::new();
     for input in &graph.input {
-        define(&mut defined, input.name.as_deref().unwrap_or(""), "a graph input")?;
+        define(
+            &mut defined,
+            input.name.as_deref().unwrap_or(""),
+            "a graph input",
+        )?;
     }
     for tensor in &graph.initializer {
         let name = tensor.name.as_deref().unwrap_or("");
@@ -178,7 +184,9 @@ fn check_graph(graph: &crate::proto::GraphProto) -> Result<(), String> {
         let finite = tensor.float_data.iter().all(|v| v.is_finite())
             && tensor.double_data.iter().all(|v| v.is_finite());
         if !finite {
-            return Err(format!("the constant `{name}` holds a value that is not finite"));
+            return Err(format!(
+                "the constant `{name}` holds a value that is not finite"
+            ));
         }
     }
     // Node outputs are defined as the nodes come, in topological order.
@@ -190,7 +198,9 @@ fn check_graph(graph: &crate::proto::GraphProto) -> Result<(), String> {
             }
         }
         for attribute in &node.attribute {
-            if !(attribute.f.is_none_or(f32::is_finite) && attribute.floats.iter().all(|v| v.is_finite())) {
+            if !(attribute.f.is_none_or(f32::is_finite)
+                && attribute.floats.iter().all(|v| v.is_finite()))
+            {
                 return Err(format!("{what} has an attribute that is not finite"));
             }
         }
@@ -725,7 +735,11 @@ mod tests {
         assert!(check_graph(&twice).unwrap_err().contains("assigned twice"));
         let mut early = good.clone();
         early.node.insert(0, node(&["y"], "z"));
-        assert!(check_graph(&early).unwrap_err().contains("before it is defined"));
+        assert!(
+            check_graph(&early)
+                .unwrap_err()
+                .contains("before it is defined")
+        );
         let mut nan = good.clone();
         nan.initializer.push(TensorProto {
             name: Some("w".to_owned()),

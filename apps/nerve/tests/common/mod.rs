@@ -145,7 +145,12 @@ pub(crate) fn edited_model(
     metadata.insert("nerve".to_owned(), nerve.to_string());
     let raw: Vec<(String, Vec<u8>)> = values
         .iter()
-        .map(|(name, v)| (name.clone(), v.iter().flat_map(|x| x.to_le_bytes()).collect()))
+        .map(|(name, v)| {
+            (
+                name.clone(),
+                v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+            )
+        })
         .collect();
     let views: Vec<(String, safetensors::tensor::TensorView<'_>)> = raw
         .iter()

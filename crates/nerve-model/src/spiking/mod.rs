@@ -169,3 +169,42 @@ impl Readout {
 
 #[cfg(test)]
 mod tests;
+
+/// An estimate of the bytes of activations that training a spiking network keeps at its peak:
+/// backpropagation through time holds every time step's tensors of a batch until the backward
+/// pass, and after each epoch the trainer traces `trace_rows` rows (which layers fire).
+///
+/// ```text
+/// graph = 4 B · T · batch · (k · (Σ hidden widths + d_output) + e · d_input)
+/// trace = 4 B · T · trace_rows · 2 · (2 · Σ hidden widths + d_output)
+/// peak  = max(graph, trace)
+/// ```
+///
+/// `k` is the `[batch, width]` f32 tensors autodiff keeps per step and layer: 3 with the
+/// fast-sigmoid surrogate (`x / (1 + k|x|)` keeps `x` and its denominator, the next layer's
+/// matmul keeps the spikes), 2 with arctan or sigmoid, 2 more when the reset is not detached;
+/// `e` is 1.4 for rate and latency encoding (each step's input spikes are kept), 0 for direct.
+/// The trace keeps each step's membrane and spikes (measured at up to 1.9 times their size).
+/// Measured against peak RSS on digits and iris (T 25–1000, widths 32–1024, flex and ndarray;
+/// BENCHMARKS.md "Memory of backpropagation through time"): within 5% where the batch's
+/// tensors are large, below the peak by up to 25% where they are small (a few MB), where the
+/// process's own ~50 MB dominates. `None` for a rate network.
+pub fn training_memory(config: &crate::MlpConfig, batch: usize, trace_rows: usize) -> Option<u64> {
+    let spiking = config.spiking.as_ref()?;
+    let kept = match spiking.surrogate {
+        Surrogate::FastSigmoid => 3.0,
+        Surrogate::Arctan | Surrogate::Sigmoid => 2.0,
+    } + if spiking.detach_reset { 0.0 } else { 2.0 };
+    let encoded = match spiking.encoding {
+        Encoding::Direct => 0.0,
+        Encoding::Rate | Encoding::Latency => 1.4,
+    };
+    let hidden: usize = config.d_hidden.iter().sum();
+    let steps = spiking.time_steps as f64;
+    let graph = 4.0
+        * steps
+        * batch as f64
+        * (kept * (hidden + config.d_output) as f64 + encoded * config.d_input as f64);
+    let trace = 4.0 * steps * trace_rows as f64 * 2.0 * (2 * hidden + config.d_output) as f64;
+    Some(graph.max(trace) as u64)
+}

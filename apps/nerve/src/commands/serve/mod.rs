@@ -63,7 +63,7 @@ pub(crate) struct ServeArgs {
     /// The largest request body taken, in bytes (suffixes KB, MB, KiB, MiB); larger ones get a
     /// 413. Bodies held at once, by all requests together, are bounded by 4 × SIZE or 64 MiB,
     /// whichever is larger: more requests wait their turn (within --timeout) unread.
-    #[arg(long, value_name = "SIZE", default_value = "8MiB", value_parser = parse_size)]
+    #[arg(long, value_name = "SIZE", default_value = "8MiB", value_parser = crate::numbers::parse_size)]
     max_body: usize,
     /// The most rows one request may hold; more get a 413.
     #[arg(long, value_name = "N", default_value_t = 100_000)]
@@ -399,34 +399,6 @@ fn default_name(path: &std::path::Path) -> String {
         return folder;
     }
     stem
-}
-
-/// `8MiB`, `512KB`, `1000000`: a size in bytes.
-fn parse_size(text: &str) -> Result<usize, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (digits, unit) = text.split_at(split);
-    let factor: usize = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "kb" | "k" => 1_000,
-        "kib" => 1 << 10,
-        "mb" | "m" => 1_000_000,
-        "mib" => 1 << 20,
-        "gb" | "g" => 1_000_000_000,
-        "gib" => 1 << 30,
-        other => {
-            return Err(format!(
-                "unknown unit `{other}`; use B, KB, KiB, MB, MiB, GB or GiB"
-            ));
-        }
-    };
-    digits
-        .parse::<usize>()
-        .ok()
-        .and_then(|n| n.checked_mul(factor))
-        .ok_or_else(|| format!("expected a size such as 8MiB or 1000000, got `{text}`"))
 }
 
 /// Every endpoint, with the metrics and timeout middleware around it.

@@ -28,6 +28,11 @@ pub(crate) struct TrainArgs {
         help_heading = "Config"
     )]
     pub(super) resume: Option<PathBuf>,
+    /// The memory a spiking network's training may take (8GiB, 500MB): one whose estimated
+    /// activations for backpropagation through time exceed it is refused before training,
+    /// with the figure [default: the memory available now (MemAvailable)]
+    #[arg(long, value_name = "SIZE", value_parser = crate::numbers::parse_size, help_heading = "Config")]
+    pub(super) memory_limit: Option<usize>,
     /// Print the fully resolved config (TOML) and exit without training.
     #[arg(long, help_heading = "Config")]
     pub(super) print_config: bool,

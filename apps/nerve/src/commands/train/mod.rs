@@ -139,6 +139,13 @@ pub(crate) fn run(mut args: TrainArgs) -> Result<ExitCode> {
     )?;
     let mlp_config = config.architecture(prepared.preprocessor.d_input(), d_output);
     mlp_config.validate().context("invalid [model]")?;
+    // Before the run folder is made: a run that cannot fit would abort mid-epoch.
+    check_memory(
+        &mlp_config,
+        &config,
+        prepared.train.len(),
+        args.memory_limit,
+    )?;
 
     let model = match init {
         Some(init) => {
@@ -405,4 +412,57 @@ fn data_name(path: &str) -> String {
     } else {
         name.to_owned()
     }
+}
+
+/// Refuses a spiking network whose training would not fit in memory: its estimated activations
+/// for backpropagation through time ([`nerve_model::spiking::training_memory`]) against
+/// `--memory-limit`, or the memory available now (`MemAvailable` of /proc/meminfo; no check
+/// where it cannot be read). The refusal gives the figure and the batch size that would fit.
+fn check_memory(
+    mlp: &nerve_model::MlpConfig,
+    config: &RunConfig,
+    train_rows: usize,
+    limit: Option<usize>,
+) -> Result<()> {
+    let batch = config
+        .training
+        .batch_size
+        .resolve(train_rows)
+        .min(train_rows)
+        .max(1);
+    let trace_rows = train_rows.min(nerve_train::SILENCE_SAMPLE_ROWS);
+    let Some(needed) = nerve_model::spiking::training_memory(mlp, batch, trace_rows) else {
+        return Ok(());
+    };
+    let (limit, what) = match limit {
+        Some(limit) => (limit as u64, "--memory-limit"),
+        None => match available_memory() {
+            Some(available) => (available, "the memory available now"),
+            None => return Ok(()),
+        },
+    };
+    if needed <= limit {
+        return Ok(());
+    }
+    let spiking = mlp.spiking.as_ref().map_or(0, |s| s.time_steps);
+    let fitting_batch = (batch as f64 * limit as f64 / needed as f64).floor() as usize;
+    let hint = if fitting_batch >= 1 && fitting_batch < batch {
+        format!("--batch-size {fitting_batch} or less, or ")
+    } else {
+        String::new()
+    };
+    bail!(
+        "this spiking network's training would keep about {} of activations for backpropagation through time ({spiking} time steps x {batch} rows a batch x {} neurons, several f32 tensors each), more than {what} ({}); give {hint}fewer --time-steps or a narrower --hidden (it grows with each)",
+        crate::numbers::bytes(needed),
+        mlp.d_hidden.iter().sum::<usize>() + mlp.d_output,
+        crate::numbers::bytes(limit),
+    )
+}
+
+/// `MemAvailable` of /proc/meminfo, in bytes (Linux; `None` elsewhere).
+fn available_memory() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
 }

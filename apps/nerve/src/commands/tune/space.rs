@@ -191,14 +191,10 @@ impl Space {
             (None, Some(size)) => (0..size as usize).map(|i| self.grid_point(i)).collect(),
             (Some(trials), Some(size)) => {
                 let size = usize::try_from(size).unwrap_or(usize::MAX);
-                rand::seq::index::sample(
-                    &mut StdRng::seed_from_u64(seed),
-                    size,
-                    trials.min(size),
-                )
-                .into_iter()
-                .map(|i| self.grid_point(i))
-                .collect()
+                rand::seq::index::sample(&mut StdRng::seed_from_u64(seed), size, trials.min(size))
+                    .into_iter()
+                    .map(|i| self.grid_point(i))
+                    .collect()
             }
             (trials, _) => (0..trials.unwrap_or(DEFAULT_TRIALS))
                 .map(|i| {
@@ -491,6 +487,36 @@ learning_rate = [0.001, 0.01]
         assert!((0..4).all(|i| (0..i).all(|j| some[i] != some[j])));
         assert_eq!(space.trials(Some(50), 9).len(), 6);
         assert_eq!(space.trials(Some(4), 9), some);
+    }
+
+    #[test]
+    fn a_grid_is_counted_not_enumerated_and_refused_past_the_limit() {
+        // 20 settings of 10 values: 1e20 points, past 64 bits; counted in u128.
+        let text: String = (0..20)
+            .map(|i| format!("[s{i}]\nx = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]\n"))
+            .collect();
+        let space = Space::parse(&text, "huge.toml").expect("parses");
+        assert_eq!(space.grid_size(), Some(10u128.pow(20)));
+        let err = space.count(None, "huge.toml").expect_err("too large");
+        assert!(
+            err.to_string()
+                .contains("the grid has 100,000,000,000,000,000,000 points"),
+            "{err}"
+        );
+        // Some of its points: drawn in memory of the points alone.
+        assert_eq!(space.count(Some(5), "huge.toml").expect("counts"), 5);
+        let some = space.trials(Some(5), 1);
+        assert_eq!(some.len(), 5);
+        assert!((0..5).all(|i| (0..i).all(|j| some[i] != some[j])));
+        assert!(space.count(Some(MAX_TRIALS + 1), "huge.toml").is_err());
+        assert!(space.count(Some(0), "huge.toml").is_err());
+        // The limit itself is searched.
+        let grid = Space::parse(
+            "[a]\nx = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]\n[b]\nx = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]\n[c]\nx = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]\n[d]\nx = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]\n",
+            "limit.toml",
+        )
+        .expect("parses");
+        assert_eq!(grid.count(None, "limit.toml").expect("counts"), MAX_TRIALS);
     }
 
     #[test]

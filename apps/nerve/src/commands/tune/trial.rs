@@ -74,7 +74,12 @@ impl TrialResult {
     }
 
     /// A failed trial's result: no score, the error.
-    pub(crate) fn failed(plan: TrialPlan, plan_sha256: String, error: String, seconds: f64) -> Self {
+    pub(crate) fn failed(
+        plan: TrialPlan,
+        plan_sha256: String,
+        error: String,
+        seconds: f64,
+    ) -> Self {
         TrialResult {
             trial: plan.trial,
             plan_sha256,
@@ -162,17 +167,27 @@ pub(crate) fn read_result(plan: &Path) -> Result<Stored> {
     let shown = path.display();
     let result: TrialResult = match serde_json::from_slice(&bytes) {
         Ok(result) => result,
-        Err(err) => return Ok(Stored::Invalid(format!("{shown} is not a trial result: {err}"))),
+        Err(err) => {
+            return Ok(Stored::Invalid(format!(
+                "{shown} is not a trial result: {err}"
+            )));
+        }
     };
     let why = if result.trial != trial.trial {
-        format!("{shown} is the result of trial {}, not of trial {}", result.trial, trial.trial)
+        format!(
+            "{shown} is the result of trial {}, not of trial {}",
+            result.trial, trial.trial
+        )
     } else if result.plan_sha256 != digest {
         format!(
             "{shown} was not made from {} (it names another trial file: another search's, an older nerve's, or the file changed since)",
             plan.display()
         )
     } else if result.params != trial.params || result.metric != trial.metric {
-        format!("{shown} holds other settings or another metric than {}", plan.display())
+        format!(
+            "{shown} holds other settings or another metric than {}",
+            plan.display()
+        )
     } else if let Some(why) = inconsistent(&result, trial.folds * trial.repeats) {
         format!("{shown}: {why}")
     } else {
