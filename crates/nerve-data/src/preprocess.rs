@@ -316,7 +316,7 @@ impl Preprocessor {
                 }
             }
             TargetTransform::Values { offset, scale, .. } => {
-                if !offset.is_finite() || !(scale.is_finite() && *scale > 0.0) {
+                if !(offset.is_finite() && scale.is_finite() && *scale > 0.0) {
                     return Err(format!(
                         "the target `{target}` is scaled by offset {offset} and scale {scale}; both must be finite, the scale above 0"
                     ));

@@ -527,7 +527,7 @@ fn ranked(dir: &Path, complete: bool) -> Result<(Search, Vec<TrialResult>)> {
     for id in 0..search.trials {
         let plan = trial::plan_path(&trials, id);
         match trial::read_result(&plan)? {
-            Stored::Valid(result) => results.push(result),
+            Stored::Valid(result) => results.push(*result),
             Stored::Missing => missing.push(id),
             // The table lists results that prove they are their trial's, nothing else.
             Stored::Invalid(why) if complete => bail!(

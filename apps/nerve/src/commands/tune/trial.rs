@@ -141,7 +141,7 @@ pub(crate) enum Stored {
     /// No result yet.
     Missing,
     /// The trial's own result.
-    Valid(TrialResult),
+    Valid(Box<TrialResult>),
     /// A file that is not this trial's result (why, naming the file): damaged, another
     /// trial's or another search's, made from another trial file, or with a score its folds
     /// do not give. The trial runs again.
@@ -191,7 +191,7 @@ pub(crate) fn read_result(plan: &Path) -> Result<Stored> {
     } else if let Some(why) = inconsistent(&result, trial.folds * trial.repeats) {
         format!("{shown}: {why}")
     } else {
-        return Ok(Stored::Valid(result));
+        return Ok(Stored::Valid(Box::new(result)));
     };
     Ok(Stored::Invalid(why))
 }
@@ -241,7 +241,7 @@ pub(crate) fn write_result(plan: &Path, result: &TrialResult) -> Result<()> {
 /// The outcome of running a trial.
 pub(crate) enum Ran {
     /// It ended (passed or failed) and its result is written.
-    Done(TrialResult),
+    Done(Box<TrialResult>),
     /// Ctrl-C stopped it: no result, so a resumed search runs it again.
     Interrupted,
 }
@@ -292,7 +292,7 @@ pub(crate) fn run(path: &Path) -> Result<Ran> {
         Err(err) => TrialResult::failed(plan, plan_sha256, format!("{err:#}"), seconds),
     };
     write_result(path, &result)?;
-    Ok(Ran::Done(result))
+    Ok(Ran::Done(Box::new(result)))
 }
 
 /// What a trial's folds gave: each fold's value of every metric, and the epochs it trained.
