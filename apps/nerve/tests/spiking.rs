@@ -465,7 +465,8 @@ fn training_that_cannot_fit_in_memory_is_refused_with_its_estimate_and_the_estim
             "--out",
             out_dir.to_str().unwrap(),
         ],
-        "more than --memory-limit (10.0 MB); give --batch-size",
+        // As README.md shows it.
+        "error: this spiking network's training would keep about 107 MB of activations for backpropagation through time (100 time steps x 200 rows a batch x 266 neurons, several f32 tensors each), more than --memory-limit (10.0 MB); give --batch-size 18 or less, or fewer --time-steps or a narrower --hidden (it grows with each)",
     );
     assert!(!out_dir.exists(), "a run folder was made");
     // The estimate of a run whose batch tensors are large (~0.8 GB), read from its refusal
