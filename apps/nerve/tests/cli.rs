@@ -10,7 +10,7 @@ use serde_json::Value;
 
 /// Runs `nerve` from a scratch folder, so default run folders (`runs/...`) land there.
 fn nerve(args: &[&str]) -> Output {
-    let scratch = std::env::temp_dir().join(format!("nerve-cli-cwd-{}", std::process::id()));
+    let scratch = common::scratch().join("cwd");
     std::fs::create_dir_all(&scratch).unwrap();
     Command::new(env!("CARGO_BIN_EXE_nerve"))
         .current_dir(scratch)
@@ -54,7 +54,7 @@ fn json_lines(out: &Output) -> Vec<Value> {
 }
 
 fn temp_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("nerve-cli-{name}-{}", std::process::id()));
+    let dir = common::scratch().join(format!("temp-{name}"));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir

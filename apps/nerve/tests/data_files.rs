@@ -99,7 +99,7 @@ fn quirky_valid_files_train() {
     let cases = cases(&dir, ".csv");
     assert!(cases.len() >= 4);
     for (name, data, args) in cases {
-        let run = std::env::temp_dir().join(format!("nerve-quirky-{name}-{}", std::process::id()));
+        let run = common::scratch().join(format!("quirky-{name}"));
         let run = run.to_str().unwrap();
         let out = train(
             &dir,

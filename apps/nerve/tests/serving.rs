@@ -1000,7 +1000,7 @@ fn a_model_that_cannot_be_served_is_refused_with_its_name_before_or_after_listen
     // NAME=FILE, or taken from a file named `..safetensors` (its stem is `.`).
     common::fails(&["serve", "-m", &format!("..={iris}")], "not a URL segment");
     common::fails(&["serve", "-m", &format!(".={iris}")], "not a URL segment");
-    let dotted = std::env::temp_dir().join(format!("nerve-serve-dots-{}", std::process::id()));
+    let dotted = common::scratch().join("serve-dots");
     std::fs::create_dir_all(&dotted).unwrap();
     let dot_file = dotted.join("..safetensors");
     std::fs::copy(iris, &dot_file).unwrap();

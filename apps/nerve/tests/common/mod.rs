@@ -23,6 +23,8 @@ pub(crate) fn repo_file(path: &str) -> String {
 }
 
 /// A folder for this test binary and process: default run folders and test files land there.
+/// It is removed when the binary exits with no test failed (a failing run keeps it, to look
+/// into).
 pub(crate) fn scratch() -> PathBuf {
     let binary = std::env::current_exe()
         .ok()
@@ -30,7 +32,38 @@ pub(crate) fn scratch() -> PathBuf {
         .unwrap_or_else(|| "cli".to_owned());
     let dir = std::env::temp_dir().join(format!("nerve-{binary}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
+    static CLEANUP: std::sync::Once = std::sync::Once::new();
+    CLEANUP.call_once(|| {
+        let _ = SCRATCH.set(dir.clone());
+        // A failed test panics: the hook notes it (and prints it as before).
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            FAILED.store(true, std::sync::atomic::Ordering::SeqCst);
+            previous(info);
+        }));
+        // SAFETY: `atexit` takes a plain `extern "C" fn()` that lives as long as the program;
+        // `remove_scratch` touches only statics and the file system.
+        #[allow(unsafe_code)]
+        unsafe {
+            libc::atexit(remove_scratch);
+        }
+    });
     dir
+}
+
+/// This process's [`scratch`] folder, once made.
+static SCRATCH: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
+/// Whether a test of this process failed (panicked).
+static FAILED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Run at exit: removes the scratch folder unless a test failed.
+extern "C" fn remove_scratch() {
+    if !FAILED.load(std::sync::atomic::Ordering::SeqCst)
+        && let Some(dir) = SCRATCH.get()
+    {
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }
 
 /// Writes `bytes` to a file of [`scratch`] and returns its path as text.
