@@ -61,8 +61,10 @@ pub(crate) fn bytes(n: u64) -> String {
         (n / 1e9, "GB")
     } else if n >= 1e6 {
         (n / 1e6, "MB")
-    } else {
+    } else if n >= 1e3 {
         (n / 1e3, "KB")
+    } else {
+        return format!("{n} B");
     };
     format!("{} {unit}", significant(value, 3))
 }

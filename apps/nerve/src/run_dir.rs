@@ -335,25 +335,47 @@ pub(crate) fn read_run_id(folder: &Path) -> Result<String> {
     Ok(identity.run_id)
 }
 
-/// Removes the temporaries (`.NAME.PID.tmp`) that a killed nerve left in `dir`: those whose
-/// process is gone (on Linux, no `/proc/PID`; elsewhere none are removed). A live writer's
-/// temporary is left alone. Nothing here is worth failing a run for.
+/// Removes the temporaries (`.NAME.RANDOM.PID@HOST.tmp`, see
+/// [`nerve_model::write_atomically`]) that a killed nerve left in `dir`: this machine's whose
+/// process is gone (on Linux, no `/proc/PID`; elsewhere none are removed), and another
+/// machine's (a search folder shared by several) only once an hour old, when no write is still
+/// under way. A live writer's temporary is left alone. Nothing here is worth failing a run for.
 pub(crate) fn remove_stale_temporaries(dir: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
+    let here = nerve_model::host_name();
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        let Some(pid) = name
+        let Some(tag) = name
             .strip_prefix('.')
             .and_then(|rest| rest.strip_suffix(".tmp"))
             .and_then(|rest| rest.rsplit('.').next())
-            .and_then(|pid| pid.parse::<u32>().ok())
         else {
             continue;
         };
-        let gone = Path::new("/proc").is_dir() && !Path::new(&format!("/proc/{pid}")).exists();
-        if gone && pid != std::process::id() {
+        let (pid, host) = match tag.split_once('@') {
+            Some((pid, host)) => (pid, Some(host)),
+            // Written before temporaries named their machine.
+            None => (tag, None),
+        };
+        let Ok(pid) = pid.parse::<u32>() else {
+            continue;
+        };
+        let local = host.is_none_or(|host| Some(host) == here.as_deref());
+        let stale = if local {
+            Path::new("/proc").is_dir()
+                && !Path::new(&format!("/proc/{pid}")).exists()
+                && pid != std::process::id()
+        } else {
+            entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > std::time::Duration::from_secs(3600))
+        };
+        if stale {
             let _ = std::fs::remove_file(entry.path());
         }
     }
@@ -371,13 +393,22 @@ mod tests {
         let dead = dir.join(".model.safetensors.4194304.tmp");
         let live = dir.join(format!(".history.csv.{}.tmp", std::process::id()));
         let other = dir.join("notes.tmp");
-        for path in [&dead, &live, &other] {
+        // Named with this machine, as nerve names them now; another machine's is kept, its
+        // writer may be alive there (a search folder on a shared file system).
+        let host = nerve_model::host_name().unwrap_or_else(|| "here".to_owned());
+        let dead_here = dir.join(format!(".run.json.Ab12Cd.4194304@{host}.tmp"));
+        let elsewhere = dir.join(".run.json.Ab12Cd.4194304@another-node.tmp");
+        for path in [&dead, &live, &other, &dead_here, &elsewhere] {
             std::fs::write(path, b"x").unwrap_or_else(|err| panic!("{err}"));
         }
         remove_stale_temporaries(&dir);
         assert_eq!(
             (dead.exists(), live.exists(), other.exists()),
             (false, true, true)
+        );
+        assert_eq!(
+            (dead_here.exists(), elsewhere.exists()),
+            (nerve_model::host_name().is_none(), true)
         );
         let _ = std::fs::remove_dir_all(&dir);
     }

@@ -198,6 +198,31 @@ fn a_result_that_is_not_its_trials_is_refused_by_collect_and_run_again_by_the_se
         assert_eq!(again["folds"], first["folds"], "{case}");
         ok(&collect);
     }
+    // A search.json that does not describe its trial files (found by a helper: an edited
+    // direction ranked the worst trial first, another metric's name relabelled the scores, a
+    // smaller count collected only some trials): refused, naming the file.
+    let record = dir.join("search.json");
+    let original_record = std::fs::read_to_string(&record).unwrap();
+    for (edit, want) in [
+        (
+            (
+                "\"greater_is_better\": true",
+                "\"greater_is_better\": false",
+            ),
+            "accuracy is higher better, not lower",
+        ),
+        (
+            ("\"metric\": \"accuracy\"", "\"metric\": \"log_loss\""),
+            "log_loss is lower better",
+        ),
+        (("\"trials\": 6", "\"trials\": 1"), "it has 1 trials, but"),
+    ] {
+        assert!(original_record.contains(edit.0), "{original_record}");
+        std::fs::write(&record, original_record.replace(edit.0, edit.1)).unwrap();
+        fails(&collect, "does not describe the search of its trial files");
+        fails(&collect, want);
+    }
+    std::fs::write(&record, &original_record).unwrap();
     // `--run-trial` of a trial whose result is another's runs it again too.
     std::fs::copy(result_path(&dir, 4), result_path(&dir, 3)).unwrap();
     let trial = dir.join("trials/trial-0003.toml");
@@ -293,7 +318,12 @@ fn kill_9_while_planning_or_running_leaves_no_temporary_past_the_next_start() {
     let _ = search.wait_with_output();
     std::fs::write(dir.join("trials/.trial-0005.json.XyZ789.4194304.tmp"), b"{").unwrap();
     std::fs::write(dir.join(".results.csv.XyZ789.4194304.tmp"), b"rank").unwrap();
+    // Another machine's temporary (a shared folder, its writer perhaps alive there) stays.
+    let elsewhere = dir.join("trials/.trial-0004.json.XyZ789.4194304@another-node.tmp");
+    std::fs::write(&elsewhere, b"{").unwrap();
     let out = run(&args);
+    assert!(elsewhere.exists());
+    std::fs::remove_file(&elsewhere).unwrap();
     assert!(
         out.status.success(),
         "{}",
@@ -345,6 +375,46 @@ fn a_grid_too_large_to_search_is_refused_at_once_with_its_count() {
     }
     // More of the kind: --trials past the limit on a random space (a grid that overflows 64
     // bits is the unit test's); a sample of the grid within the limit is planned.
+    // One list of 20,001 values: counted before any value is checked.
+    let long = file(
+        "faults-long.toml",
+        format!(
+            "[optimizer]\nlearning_rate = [{}]\n",
+            (1..=20_001)
+                .map(|i| format!("{}", f64::from(i) * 1e-6))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    );
+    fails(
+        &[
+            "tune",
+            "--data",
+            "iris",
+            "--space",
+            &long,
+            "--plan",
+            dir.to_str().unwrap(),
+        ],
+        "the grid has 20,001 points (20001 values of 1 settings)",
+    );
+    // An empty range is refused, not dropped from the search.
+    let empty = file(
+        "faults-empty.toml",
+        "[optimizer]\nlearning_rate = {}\n[training]\nbatch_size = [16, 32]\n",
+    );
+    fails(
+        &[
+            "tune",
+            "--data",
+            "iris",
+            "--space",
+            &empty,
+            "--plan",
+            dir.to_str().unwrap(),
+        ],
+        "line 2: `optimizer.learning_rate` = {}: an empty range",
+    );
     let random = file(
         "faults-random.toml",
         "[optimizer]\nlearning_rate = { log-uniform = [1e-4, 1e-1] }\n",

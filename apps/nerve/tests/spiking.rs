@@ -441,7 +441,7 @@ fn training_that_cannot_fit_in_memory_is_refused_with_its_estimate_and_the_estim
         assert_eq!(out.status.code(), Some(1), "{stderr}");
         assert!(
             stderr.contains("GB of activations for backpropagation through time")
-                && stderr.contains("--batch-size"),
+                && stderr.contains("fewer --time-steps or a narrower --hidden"),
             "{stderr}"
         );
         assert!(!out_dir.exists(), "a run folder was made");
@@ -467,6 +467,40 @@ fn training_that_cannot_fit_in_memory_is_refused_with_its_estimate_and_the_estim
         ],
         // As README.md shows it.
         "error: this spiking network's training would keep about 107 MB of activations for backpropagation through time (100 time steps x 200 rows a batch x 266 neurons, several f32 tensors each), more than --memory-limit (10.0 MB); give --batch-size 18 or less, or fewer --time-steps or a narrower --hidden (it grows with each)",
+    );
+    assert!(!out_dir.exists(), "a run folder was made");
+    // Where the per-epoch trace of the sample rows is the larger part, no batch size helps
+    // (a helper's finding: the hint named one that was refused again), and 0 is no limit.
+    let out = nerve(&[
+        "train",
+        "--data",
+        "iris",
+        "--network",
+        "spiking",
+        "--memory-limit",
+        "4MB",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("to trace which layers fire after each epoch")
+            && !stderr.contains("--batch-size")
+            && stderr.contains("fewer --time-steps or a narrower --hidden"),
+        "{stderr}"
+    );
+    fails(
+        &[
+            "train",
+            "--data",
+            "iris",
+            "--network",
+            "spiking",
+            "--memory-limit",
+            "0",
+        ],
+        "--memory-limit 0: give the memory",
     );
     assert!(!out_dir.exists(), "a run folder was made");
     // The estimate of a run whose batch tensors are large (~0.8 GB), read from its refusal

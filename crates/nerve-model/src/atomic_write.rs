@@ -9,9 +9,10 @@ use std::path::Path;
 /// rename survives a power loss. A failed write removes its temporary and leaves an older
 /// `path` intact.
 ///
-/// The temporary, from the `tempfile` crate, is named `.NAME.RANDOM.PID.tmp`: hidden, and
-/// carrying the writer's process id, so that a later run can tell a killed writer's leftover
-/// from a live one's. It is created as `File::create` would (mode 0666 less the umask, not
+/// The temporary, from the `tempfile` crate, is named `.NAME.RANDOM.PID@HOST.tmp` (HOST as
+/// [`host_name`], `.NAME.RANDOM.PID.tmp` where there is none): hidden, and carrying the
+/// writer's process id and machine, so that a later run can tell a killed writer's leftover
+/// from a live one's, also in a folder that other machines write into (a search's trials). It is created as `File::create` would (mode 0666 less the umask, not
 /// tempfile's private 0600), so the file others read stays readable to them.
 ///
 /// # Errors
@@ -26,7 +27,10 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         _ => Path::new("."),
     };
     let prefix = format!(".{}.", name.to_string_lossy());
-    let suffix = format!(".{}.tmp", std::process::id());
+    let suffix = match host_name() {
+        Some(host) => format!(".{}@{host}.tmp", std::process::id()),
+        None => format!(".{}.tmp", std::process::id()),
+    };
     let mut builder = tempfile::Builder::new();
     builder.prefix(&prefix).suffix(&suffix).rand_bytes(6);
     #[cfg(unix)]
@@ -38,6 +42,26 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     temporary.persist(path).map_err(|err| err.error)?;
     sync_folder(folder);
     Ok(())
+}
+
+/// This machine's name as temporaries carry it (Linux's `/proc/sys/kernel/hostname`, with
+/// anything but letters, digits and `-` as `-`, at most 64 characters); `None` where it
+/// cannot be read.
+pub fn host_name() -> Option<String> {
+    let name = std::fs::read_to_string("/proc/sys/kernel/hostname").ok()?;
+    let name: String = name
+        .trim()
+        .chars()
+        .take(64)
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    (!name.is_empty()).then_some(name)
 }
 
 /// Syncs a folder's entries (names renamed or created in it) to disk, so that a power loss

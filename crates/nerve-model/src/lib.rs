@@ -39,7 +39,7 @@ pub mod spiking;
 
 pub use activation::Activation;
 pub use activity::LayerActivity;
-pub use atomic_write::{sync_folder, write_atomically};
+pub use atomic_write::{host_name, sync_folder, write_atomically};
 pub use attribution::{Attributions, IntegratedGradients};
 pub use initializer::Initializer;
 pub use mlp::{Mlp, MlpConfig, ModelError};

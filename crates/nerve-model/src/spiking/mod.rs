@@ -189,7 +189,11 @@ mod tests;
 /// BENCHMARKS.md "Memory of backpropagation through time"): within 5% where the batch's
 /// tensors are large, below the peak by up to 25% where they are small (a few MB), where the
 /// process's own ~50 MB dominates. `None` for a rate network.
-pub fn training_memory(config: &crate::MlpConfig, batch: usize, trace_rows: usize) -> Option<u64> {
+pub fn training_memory(
+    config: &crate::MlpConfig,
+    batch: usize,
+    trace_rows: usize,
+) -> Option<TrainingMemory> {
     let spiking = config.spiking.as_ref()?;
     let kept = match spiking.surrogate {
         Surrogate::FastSigmoid => 3.0,
@@ -206,5 +210,24 @@ pub fn training_memory(config: &crate::MlpConfig, batch: usize, trace_rows: usiz
         * batch as f64
         * (kept * (hidden + config.d_output) as f64 + encoded * config.d_input as f64);
     let trace = 4.0 * steps * trace_rows as f64 * 2.0 * (2 * hidden + config.d_output) as f64;
-    Some(graph.max(trace) as u64)
+    Some(TrainingMemory {
+        graph: graph as u64,
+        trace: trace as u64,
+    })
+}
+
+/// [`training_memory`]'s estimate, in bytes, by what holds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TrainingMemory {
+    /// Backpropagation through time of one batch (grows with the batch size).
+    pub graph: u64,
+    /// The per-epoch trace of up to the trainer's sample of rows (not the batch's).
+    pub trace: u64,
+}
+
+impl TrainingMemory {
+    /// The peak: the larger of the two (they are not held at once).
+    pub fn peak(&self) -> u64 {
+        self.graph.max(self.trace)
+    }
 }

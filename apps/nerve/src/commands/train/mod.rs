@@ -435,27 +435,37 @@ fn check_memory(
         return Ok(());
     };
     let (limit, what) = match limit {
+        Some(0) => bail!("--memory-limit 0: give the memory training may take, such as 8GiB"),
         Some(limit) => (limit as u64, "--memory-limit"),
         None => match available_memory() {
             Some(available) => (available, "the memory available now"),
             None => return Ok(()),
         },
     };
-    if needed <= limit {
+    if needed.peak() <= limit {
         return Ok(());
     }
-    let spiking = mlp.spiking.as_ref().map_or(0, |s| s.time_steps);
-    let fitting_batch = (batch as f64 * limit as f64 / needed as f64).floor() as usize;
-    let hint = if fitting_batch >= 1 && fitting_batch < batch {
+    let steps = mlp.spiking.as_ref().map_or(0, |s| s.time_steps);
+    let neurons = mlp.d_hidden.iter().sum::<usize>() + mlp.d_output;
+    let limit_text = crate::numbers::bytes(limit);
+    let change = "fewer --time-steps or a narrower --hidden (it grows with each)";
+    if needed.graph <= limit {
+        // The trace does not depend on the batch: only the network's size changes it.
+        bail!(
+            "this spiking network's training would keep about {} to trace which layers fire after each epoch ({steps} time steps x {trace_rows} rows x {neurons} neurons), more than {what} ({limit_text}); give {change}",
+            crate::numbers::bytes(needed.trace)
+        );
+    }
+    let fitting_batch = (batch as f64 * limit as f64 / needed.graph as f64).floor() as usize;
+    // A smaller batch helps only where the trace fits.
+    let hint = if fitting_batch >= 1 && fitting_batch < batch && needed.trace <= limit {
         format!("--batch-size {fitting_batch} or less, or ")
     } else {
         String::new()
     };
     bail!(
-        "this spiking network's training would keep about {} of activations for backpropagation through time ({spiking} time steps x {batch} rows a batch x {} neurons, several f32 tensors each), more than {what} ({}); give {hint}fewer --time-steps or a narrower --hidden (it grows with each)",
-        crate::numbers::bytes(needed),
-        mlp.d_hidden.iter().sum::<usize>() + mlp.d_output,
-        crate::numbers::bytes(limit),
+        "this spiking network's training would keep about {} of activations for backpropagation through time ({steps} time steps x {batch} rows a batch x {neurons} neurons, several f32 tensors each), more than {what} ({limit_text}); give {hint}{change}",
+        crate::numbers::bytes(needed.graph),
     )
 }
 

@@ -236,7 +236,12 @@ fn plan_search(args: &TuneArgs, space_path: &Path) -> Result<Option<(Search, Vec
     }
     // Trials are applied to the settings before their defaults are spelled out, so a trial
     // of `optimizer.name = "adamw"` gets adamw's default weight decay, as `train` would.
-    space.check(&config, &origin)?;
+    // Counted before a single value is checked or a trial made: a grid of a million points,
+    // or a list of 200,000 values, is refused at once.
+    let count = space.count(args.trials, &origin)?;
+    if !space.check(&config, &origin)? {
+        return Ok(None);
+    }
     let base = config.resolved();
     let metric = Metric::chosen(args.metric, prepared.task())?;
     // Fails now, not in every trial, when the rows cannot be folded.
@@ -251,8 +256,6 @@ fn plan_search(args: &TuneArgs, space_path: &Path) -> Result<Option<(Search, Vec
     for warning in &warnings {
         eprintln!("warning: {warning}");
     }
-    // Counted before a single trial is made: a grid of a million points is refused at once.
-    let count = space.count(args.trials, &origin)?;
     if let (Some(trials), Some(size)) = (args.trials, space.grid_size())
         && trials as u128 > size
     {
@@ -522,6 +525,10 @@ fn ranked(dir: &Path, complete: bool) -> Result<(Search, Vec<TrialResult>)> {
         })?)
         .with_context(|| format!("{} is not a search", search_path.display()))?;
     let trials = dir.join("trials");
+    if complete {
+        // (While the search runs, write_plan has just checked its trial files against it.)
+        check_search(&search, &search_path, &trials)?;
+    }
     let mut results = Vec::new();
     let mut missing = Vec::new();
     for id in 0..search.trials {
@@ -562,6 +569,65 @@ fn ranked(dir: &Path, complete: bool) -> Result<(Search, Vec<TrialResult>)> {
         (None, None) => a.trial.cmp(&b.trial),
     });
     Ok((search, results))
+}
+
+/// Checks that `search.json` (at `path`) says what its trial files do, so that an edited or
+/// foreign record cannot rank the trials another way: its metric names a metric and its
+/// direction, every trial file of `trials` is one of its trials, scored by its metric, folds
+/// and repeats, and there are no more of them.
+fn check_search(search: &Search, path: &Path, trials: &Path) -> Result<()> {
+    let refuse = |why: String| {
+        anyhow::anyhow!(
+            "{} does not describe the search of its trial files ({why}); remove the folder and run the search again",
+            path.display()
+        )
+    };
+    let metric: Metric = search.metric.parse().map_err(|err: String| refuse(err))?;
+    if metric.greater_is_better() != search.greater_is_better {
+        return Err(refuse(format!(
+            "{} is {} better, not {}",
+            metric.name(),
+            if metric.greater_is_better() {
+                "higher"
+            } else {
+                "lower"
+            },
+            if search.greater_is_better {
+                "higher"
+            } else {
+                "lower"
+            }
+        )));
+    }
+    if trial::plan_path(trials, search.trials).exists() {
+        return Err(refuse(format!(
+            "it has {} trials, but {} exists",
+            search.trials,
+            trial::plan_path(trials, search.trials).display()
+        )));
+    }
+    for id in 0..search.trials {
+        let path = trial::plan_path(trials, id);
+        if !path.exists() {
+            return Err(refuse(format!("{} is missing", path.display())));
+        }
+        let plan = trial::read_plan(&path)?;
+        if plan.trial != id
+            || plan.metric != search.metric
+            || plan.folds != search.folds
+            || plan.repeats != search.repeats
+        {
+            return Err(refuse(format!(
+                "{} is trial {}, scored by {} over {} folds x {} repeats",
+                path.display(),
+                plan.trial,
+                plan.metric,
+                plan.folds,
+                plan.repeats
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Writes `results.csv` and `results.json` (atomically); returns the ranked results.

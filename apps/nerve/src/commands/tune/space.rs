@@ -224,10 +224,12 @@ impl Space {
     /// Checks each parameter against `base` (the search's run config): each listed value and
     /// each range's ends must make a valid config.
     ///
+    /// Returns `false` when Ctrl-C stopped it.
+    ///
     /// # Errors
     ///
     /// The first value that does not, with the space file's line and the key.
-    pub(crate) fn check(&self, base: &RunConfig, origin: &str) -> Result<()> {
+    pub(crate) fn check(&self, base: &RunConfig, origin: &str) -> Result<bool> {
         for p in &self.parameters {
             if let Some(setting) = p.key.strip_prefix("data.")
                 && !SEARCHABLE_DATA.contains(&setting)
@@ -240,6 +242,9 @@ impl Space {
                 );
             }
             for value in p.domain.examples() {
+                if crate::progress::interrupted() {
+                    return Ok(false);
+                }
                 apply(base, &[(p.key.clone(), value.clone())]).map_err(|err| {
                     anyhow::anyhow!(
                         "{origin}: line {}: `{}` = {value}: {}",
@@ -250,7 +255,7 @@ impl Space {
                 })?;
             }
         }
-        Ok(())
+        Ok(true)
     }
 }
 
@@ -356,6 +361,11 @@ fn walk(
                     .any(|k| DISTRIBUTIONS.contains(&k.get_ref().as_ref())) =>
             {
                 distribution(inner, text, origin, line, &dotted)?
+            }
+            DeValue::Table(inner) if inner.is_empty() && source.trim_start().starts_with('{') => {
+                bail!(
+                    "{origin}: line {line}: `{dotted}` = {{}}: an empty range; give one of {{ uniform = [low, high] }}, {{ log-uniform = [low, high] }}, {{ int = [low, high] }}, {{ choice = [a, b, ...] }}, or a list of values"
+                )
             }
             DeValue::Table(inner) => {
                 walk(text, origin, &dotted, inner, out)?;
