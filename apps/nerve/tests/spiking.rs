@@ -458,15 +458,15 @@ fn training_that_cannot_fit_in_memory_is_refused_with_its_estimate_and_the_estim
             "100",
             "--hidden",
             "256",
-            "--epochs",
-            "1",
+            "--batch-size",
+            "full",
             "--memory-limit",
-            "10MB",
+            "300MB",
             "--out",
             out_dir.to_str().unwrap(),
         ],
         // As README.md shows it.
-        "error: this spiking network's training would keep about 107 MB of activations for backpropagation through time (100 time steps x 200 rows a batch x 266 neurons, several f32 tensors each), more than --memory-limit (10.0 MB); give --batch-size 18 or less, or fewer --time-steps or a narrower --hidden (it grows with each)",
+        "error: this spiking network's training would keep about 401 MB of activations for backpropagation through time (100 time steps x 1257 rows a batch x 266 neurons, several f32 tensors each), more than --memory-limit (300 MB); give --batch-size 939 or less, or fewer --time-steps or a narrower --hidden (it grows with each)",
     );
     assert!(!out_dir.exists(), "a run folder was made");
     // Where the per-epoch trace of the sample rows is the larger part, no batch size helps
