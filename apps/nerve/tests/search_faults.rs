@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use common::{fails, file, nerve, ok, scratch};
+use common::{Tmpfs, fails, file, nerve, ok, scratch};
 
 /// The command of a 6-trial iris search (a 3 x 2 grid, 30 epochs, 3 folds, no refit) into
 /// `dir`, started afresh; `epochs` sets how long each trial runs.
@@ -447,37 +447,6 @@ fn a_grid_too_large_to_search_is_refused_at_once_with_its_count() {
     ]);
     assert_eq!(std::fs::read_dir(dir.join("trials")).unwrap().count(), 40);
     std::fs::remove_dir_all(&dir).unwrap();
-}
-
-/// A tmpfs of `size` mounted at `dir` while the value lives (needs root; `None` otherwise).
-struct Tmpfs(PathBuf);
-
-impl Tmpfs {
-    fn mount(dir: &Path, size: &str) -> Option<Tmpfs> {
-        let _ = std::fs::create_dir_all(dir);
-        let status = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(dir)
-            .stderr(Stdio::null())
-            .status()
-            .ok()?;
-        if status.success() {
-            return Some(Tmpfs(dir.to_path_buf()));
-        }
-        assert!(
-            std::env::var_os("NERVE_REQUIRE_TMPFS").is_none(),
-            "NERVE_REQUIRE_TMPFS is set but a tmpfs cannot be mounted"
-        );
-        eprintln!("skipped: cannot mount a tmpfs here (not root)");
-        None
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg(&self.0).status();
-        let _ = std::fs::remove_dir(&self.0);
-    }
 }
 
 /// The nerve processes whose command line names `text`.

@@ -14,7 +14,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use common::{file, ok, read_cells, repo_file, train};
+use common::{file, ok, proc_status, read_cells, repo_file, train};
 use serde_json::{Value, json};
 
 /// A row's prediction (class name, or value as `nerve predict` prints it) and probabilities.
@@ -1193,15 +1193,6 @@ fn half_closed_clients_compressed_bodies_and_expect_continue_get_their_answers()
     );
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
     assert!(took < Duration::from_secs(5), "{took:?}");
-}
-
-/// A field of /proc/PID/status (`VmHWM`, `Threads`): its first number (kB for sizes).
-fn proc_status(pid: u32, field: &str) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status
-        .lines()
-        .find(|l| l.starts_with(&format!("{field}:")))?;
-    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// Sends `body` to `/invocations` on a new connection, with a Content-Length or in 64 KiB

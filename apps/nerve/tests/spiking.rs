@@ -410,22 +410,19 @@ fn explain_refuses_a_latency_coded_model() {
 fn training_that_cannot_fit_in_memory_is_refused_with_its_estimate_and_the_estimate_holds() {
     let out_dir = scratch().join("spiking-memory");
     let _ = std::fs::remove_dir_all(&out_dir);
-    let run = |extra: &[&str]| -> std::process::Output {
-        let mut args = vec![
-            "train",
-            "--data",
-            "digits",
-            "--network",
-            "spiking",
-            "--epochs",
-            "1",
-            "--quiet",
-            "--out",
-            out_dir.to_str().unwrap(),
-        ];
-        args.extend_from_slice(extra);
-        nerve(&args)
-    };
+    let base = [
+        "train",
+        "--data",
+        "digits",
+        "--network",
+        "spiking",
+        "--epochs",
+        "1",
+        "--quiet",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ];
+    let run = |extra: &[&str]| nerve(&[&base[..], extra].concat());
     // The reported runs (aborted at 5.5-6.8 GB with SIGABRT, leaving a lock and an empty
     // checkpoint/): hundreds and tens of GB, refused against any machine's memory.
     for (steps, hidden) in [("10000", "4096"), ("2000", "1024")] {
@@ -525,32 +522,14 @@ fn training_that_cannot_fit_in_memory_is_refused_with_its_estimate_and_the_estim
         .unwrap_or_else(|| panic!("no estimate in MB: {stderr}"));
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_nerve"))
         .current_dir(scratch())
-        .args([
-            "train",
-            "--data",
-            "digits",
-            "--network",
-            "spiking",
-            "--epochs",
-            "1",
-            "--quiet",
-            "--out",
-        ])
-        .arg(&out_dir)
+        .args(base)
         .args(args)
         .stdout(std::process::Stdio::null())
         .spawn()
         .unwrap();
     let mut peak_kb = 0u64;
     while child.try_wait().unwrap().is_none() {
-        let status =
-            std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
-        if let Some(kb) = status
-            .lines()
-            .find(|l| l.starts_with("VmHWM:"))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|n| n.parse::<u64>().ok())
-        {
+        if let Some(kb) = common::proc_status(child.id(), "VmHWM") {
             peak_kb = peak_kb.max(kb);
         }
         std::thread::sleep(std::time::Duration::from_millis(10));

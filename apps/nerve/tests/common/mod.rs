@@ -249,3 +249,46 @@ pub(crate) fn uniform(seed: u64) -> impl FnMut() -> f64 {
         (state >> 11) as f64 / (1u64 << 53) as f64
     }
 }
+
+/// A tmpfs of a given size mounted at a folder while the value lives: a disk that fills.
+pub(crate) struct Tmpfs(PathBuf);
+
+impl Tmpfs {
+    /// Mounts a tmpfs of `size` (`700k`, `1m`) at `dir`. Mounting needs root, which CI has
+    /// (and requires, with `NERVE_REQUIRE_TMPFS`); elsewhere `None`, saying the test is
+    /// skipped.
+    #[allow(clippy::print_stderr)]
+    pub(crate) fn mount(dir: &Path, size: &str) -> Option<Tmpfs> {
+        let _ = std::fs::create_dir_all(dir);
+        let mounted = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|status| status.success());
+        if mounted {
+            return Some(Tmpfs(dir.to_path_buf()));
+        }
+        assert!(
+            std::env::var_os("NERVE_REQUIRE_TMPFS").is_none(),
+            "NERVE_REQUIRE_TMPFS is set but a tmpfs cannot be mounted"
+        );
+        eprintln!("skipped: cannot mount a tmpfs here (not root)");
+        None
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+/// A field of /proc/PID/status (`VmHWM`, `Threads`): its first number (kB for sizes).
+pub(crate) fn proc_status(pid: u32, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status
+        .lines()
+        .find(|l| l.starts_with(&format!("{field}:")))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
