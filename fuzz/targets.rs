@@ -5,8 +5,7 @@
 //! bad input should get. Where a body can check an invariant on accepted input, it asserts it.
 //! Each returns whether the input went all the way through (the replay test checks that the
 //! valid seeds do, so a body cannot silently stop exercising the code).
-//! The file is compiled inside a crate whose root declares `run_config` and `saved_model`
-//! (`apps/nerve`'s own modules), so `crate::` paths resolve in both.
+//! The run config and the model file are nerve-run's, a dependency of both crates.
 
 use nerve_data::{CsvOptions, Missing, PrepareOptions, TableReader, prepare};
 
@@ -61,7 +60,7 @@ pub(crate) fn config(data: &[u8]) -> bool {
     let Ok(text) = std::str::from_utf8(data) else {
         return false;
     };
-    let Ok(config) = crate::run_config::RunConfig::parse(text, "fuzz.toml", None) else {
+    let Ok(config) = nerve_run::RunConfig::parse(text, "fuzz.toml", None) else {
         return false;
     };
     if config.validate().is_err() {
@@ -70,7 +69,7 @@ pub(crate) fn config(data: &[u8]) -> bool {
     let written = config
         .to_toml()
         .unwrap_or_else(|err| panic!("an accepted config cannot be written: {err:#}"));
-    let read = crate::run_config::RunConfig::parse(&written, "written.toml", None)
+    let read = nerve_run::RunConfig::parse(&written, "written.toml", None)
         .unwrap_or_else(|err| panic!("a written config cannot be read back: {err:#}\n{written}"));
     assert_eq!(
         read.to_toml().ok(),
@@ -87,7 +86,7 @@ pub(crate) fn model_file(data: &[u8]) -> bool {
     let Ok(device) = nerve_backend::BackendKind::Flex.device() else {
         return false;
     };
-    let Ok(saved) = crate::saved_model::from_bytes(data, "fuzz.safetensors", &device) else {
+    let Ok(saved) = nerve_run::SavedModel::from_bytes(data, "fuzz.safetensors", &device) else {
         return false;
     };
     let d_input = saved.preprocessor.d_input();

@@ -1,16 +1,18 @@
 //! The crates depend on each other only as ARCHITECTURE.md allows, read from their manifests:
 //! each library uses only the nerve crates below it (`nerve-choice` under all, for parsing
 //! names; `nerve-train` is where data, model and loss meet; `nerve-data` never uses
-//! `nerve-model`; `nerve-onnx` reads a model, never the trainer), takes `nerve-backend` only to test itself
-//! (so it stays backend-free), never switches on a burn backend feature, and returns typed
-//! errors (no `anyhow`). In the app, no command module imports another.
+//! `nerve-model`; `nerve-onnx` reads a model, never the trainer; `nerve-run` is the run above
+//! them all), takes `nerve-backend` only to test itself (so it stays backend-free; nerve-run,
+//! whose configs name a backend, is the one library that creates a device), never switches on
+//! a burn backend feature, links nothing only the app needs (the command line, the terminal,
+//! charts, HTTP) and returns typed errors (no `anyhow`). In the app, no command module imports another.
 
 #![allow(clippy::unwrap_used)]
 
 use std::path::PathBuf;
 
 /// Each library crate and the nerve crates its normal dependencies may include.
-const ALLOWED: [(&str, &[&str]); 7] = [
+const ALLOWED: [(&str, &[&str]); 8] = [
     ("nerve-choice", &[]),
     ("nerve-backend", &["nerve-choice"]),
     ("nerve-data", &["nerve-choice"]),
@@ -25,6 +27,33 @@ const ALLOWED: [(&str, &[&str]); 7] = [
         "nerve-onnx",
         &["nerve-choice", "nerve-data", "nerve-model", "nerve-loss"],
     ),
+    // The run as a library: above the trainer, and the one library that may create a device
+    // (a run config names its backend), through nerve-backend, never burn's features.
+    (
+        "nerve-run",
+        &[
+            "nerve-choice",
+            "nerve-backend",
+            "nerve-data",
+            "nerve-model",
+            "nerve-loss",
+            "nerve-train",
+        ],
+    ),
+];
+
+/// What only the app links: the command line, the terminal, charts and the HTTP stack. A
+/// library (nerve-run above all, which the Python package and other programs call) has none.
+const APP_ONLY: [&str; 9] = [
+    "anyhow",
+    "clap",
+    "indicatif",
+    "plotters",
+    "axum",
+    "tokio",
+    "hyper",
+    "ctrlc",
+    "tracing-subscriber",
 ];
 
 /// burn's features that compile a concrete backend: only `nerve-backend` may switch them on.
@@ -61,6 +90,12 @@ fn every_crate_depends_only_on_what_the_architecture_allows() {
             !normal.iter().any(|d| d == "anyhow"),
             "{name} is a library: typed errors (thiserror), not anyhow"
         );
+        for app_only in APP_ONLY {
+            assert!(
+                !normal.iter().any(|d| d == app_only),
+                "{name} is a library; {app_only} belongs to the app"
+            );
+        }
         for dev in names(manifest.get("dev-dependencies")) {
             assert!(
                 !dev.starts_with("nerve-")

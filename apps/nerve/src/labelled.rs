@@ -4,8 +4,9 @@
 use anyhow::Result;
 use nerve_data::{Dataset, Split, Table};
 
-use crate::model_input::{Columns, ReadFlags, open_reader};
-use crate::saved_model::SavedModel;
+use crate::model_input::{ReadFlags, open_reader};
+use nerve_run::Columns;
+use nerve_run::SavedModel;
 
 /// Which rows of a labelled file: all, or a part of the model's own split.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,27 +10,20 @@
 #![allow(clippy::print_stderr)]
 
 mod allocator;
-mod builtin;
 mod charts;
 mod checkpoint;
 mod commands;
-mod cross_validation;
 #[cfg(test)]
 mod fuzz_replay;
 mod labelled;
 mod model_input;
-mod network_fit;
 mod numbers;
 mod output;
 mod output_paths;
 mod part_report;
-mod prediction;
 mod progress;
-mod run_config;
 mod run_dir;
 mod run_lock;
-mod run_summary;
-mod saved_model;
 mod settings_args;
 
 use std::process::ExitCode;

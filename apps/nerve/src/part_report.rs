@@ -5,71 +5,12 @@
 use std::fmt::Write as _;
 
 use anyhow::Result;
-use burn::prelude::{Device, Module};
-use nerve_data::{Dataset, Preprocessor};
-use nerve_loss::Loss;
-use nerve_model::Mlp;
 use nerve_train::{
-    Calibration, CalibrationVariant, ClassificationReport, PartMetrics, RegressionReport, Report,
-    Scores,
+    Calibration, CalibrationVariant, ClassificationReport, PartMetrics, Report, Scores,
 };
 
 use crate::numbers::{score, value};
 use crate::output::write_aligned;
-
-/// The network's outputs for every row, row-major, and their width: values for regression,
-/// one probability per class for classification (`Loss::probabilities`).
-pub(crate) fn outputs(
-    model: &Mlp,
-    loss: Loss,
-    data: &Dataset,
-    device: &Device,
-) -> (Vec<f32>, usize) {
-    let model = model.clone().fork(device);
-    let output = loss.probabilities(model.forward(data.features_tensor(device)));
-    let [_, width] = output.dims();
-    let values = output
-        .into_data()
-        .convert::<f32>()
-        .try_into_vec::<f32>()
-        .expect("converted to f32 above");
-    (values, width)
-}
-
-/// The report of `outputs` (row-major, `width` per row: one probability per class, or the
-/// standardized value) on `data`'s rows.
-pub(crate) fn report_of(
-    outputs: &[f32],
-    width: usize,
-    data: &Dataset,
-    p: &Preprocessor,
-) -> Result<Report> {
-    report_at(outputs, width, data, p, None)
-}
-
-/// [`report_of`] with the classes predicted at a decision `threshold` (two classes).
-pub(crate) fn report_at(
-    outputs: &[f32],
-    width: usize,
-    data: &Dataset,
-    p: &Preprocessor,
-    threshold: Option<f64>,
-) -> Result<Report> {
-    Ok(match p.labels() {
-        Some(_) => {
-            let actual: Vec<usize> = data.targets().iter().map(|&t| t as usize).collect();
-            Report::Classification(ClassificationReport::with_threshold(
-                outputs, &actual, width, threshold,
-            )?)
-        }
-        None => {
-            let decode = |v: &f32| p.decode_value(*v);
-            let predicted: Vec<f64> = outputs.iter().map(decode).collect();
-            let actual: Vec<f64> = data.targets().iter().map(decode).collect();
-            Report::Regression(RegressionReport::new(&predicted, &actual))
-        }
-    })
-}
 
 /// `Test rows: balanced accuracy 0.95, ROC-AUC 0.99, ...; always answering `setosa`: accuracy 0.33`,
 /// and a warning line when the model does not beat that baseline.

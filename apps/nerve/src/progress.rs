@@ -395,3 +395,13 @@ fn align(text: &str, width: usize, first: bool) -> String {
         format!("{text:>width$}")
     }
 }
+
+/// An observer that only stops training on Ctrl-C (no progress shown): cross-validation's
+/// folds in `nerve cv` and a tune trial's.
+pub(crate) struct StopOnInterrupt;
+
+impl nerve_train::Observer for StopOnInterrupt {
+    fn should_stop(&mut self) -> bool {
+        interrupted()
+    }
+}

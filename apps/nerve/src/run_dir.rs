@@ -8,9 +8,9 @@ use anyhow::{Context, Result, bail};
 use nerve_train::{EpochReport, PartMetrics, Scores};
 use serde::{Deserialize, Serialize};
 
-use crate::run_config::RunConfig;
 use crate::run_lock::RunLock;
-use crate::run_summary::RunSummary;
+use nerve_run::RunConfig;
+use nerve_run::RunSummary;
 
 /// A run's folder, locked by this process while the value lives.
 pub(crate) struct RunDir {

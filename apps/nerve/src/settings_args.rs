@@ -11,8 +11,8 @@ use nerve_model::spiking::{Encoding, Neuron, Readout, Reset, Surrogate};
 use nerve_model::{Activation, Initializer, SpikingConfig};
 use nerve_train::{BatchSize, Monitor, OptimizerKind, ScheduleKind};
 
-use crate::run_config::{ClassWeight, Delimiter, EarlyStopping, HiddenWidths, RunConfig};
 use crate::{choice, value_parser};
+use nerve_run::{ClassWeight, Delimiter, EarlyStopping, HiddenWidths, RunConfig};
 
 /// The settings flags. Each overrides the same setting of `--config`; without `--config`,
 /// `--data` starts from scikit-learn-like defaults and no flags at all run the tutorial's network.
@@ -529,7 +529,11 @@ impl SettingsArgs {
         match (&self.config, &self.data) {
             (Some(config), _) => load_config(config),
             (None, Some(data)) => Ok(RunConfig::for_data(data)),
-            (None, None) => RunConfig::parse(crate::builtin::XOR_CONFIG, "configs/xor.toml", None),
+            (None, None) => Ok(RunConfig::parse(
+                nerve_run::builtin::XOR_CONFIG,
+                "configs/xor.toml",
+                None,
+            )?),
         }
     }
 
@@ -761,19 +765,19 @@ nerve_choice::named_choice!(Network, "network", |n| match n {
 fn load_config(config: &str) -> Result<RunConfig> {
     let path = std::path::Path::new(config);
     if path.is_file() {
-        return RunConfig::load(path);
+        return Ok(RunConfig::load(path)?);
     }
-    if let Some(builtin) = crate::builtin::dataset(config) {
-        return RunConfig::parse(
+    if let Some(builtin) = nerve_run::builtin::dataset(config) {
+        return Ok(RunConfig::parse(
             builtin.config,
             &format!("configs/{config}.toml (built in)"),
             None,
-        );
+        )?);
     }
     RunConfig::load(path).with_context(|| {
         format!(
             "--config {config} is neither a file nor a built-in config (built-in: {})",
-            crate::builtin::config_names().join(", ")
+            nerve_run::builtin::config_names().join(", ")
         )
     })
 }

@@ -200,6 +200,23 @@ pub struct TransformReport {
     pub unseen: Vec<(String, usize)>,
 }
 
+impl TransformReport {
+    /// Adds `more`'s counts to these, column by column (the report of rows transformed in
+    /// chunks).
+    pub fn merge(&mut self, more: TransformReport) {
+        fn add(total: &mut Vec<(String, usize)>, more: Vec<(String, usize)>) {
+            for (column, n) in more {
+                match total.iter_mut().find(|(c, _)| *c == column) {
+                    Some((_, m)) => *m += n,
+                    None => total.push((column, n)),
+                }
+            }
+        }
+        add(&mut self.filled, more.filled);
+        add(&mut self.unseen, more.unseen);
+    }
+}
+
 impl Preprocessor {
     /// Fits the transforms on `train_rows` of `table`: every column but `target` is a feature.
     pub fn fit(

@@ -16,7 +16,7 @@ use plotters::prelude::*;
 use plotters::style::{FontStyle, register_font};
 
 use crate::run_dir::write_atomically;
-use crate::run_summary::RunSummary;
+use nerve_run::RunSummary;
 use nerve_train::Scores;
 
 mod attribution;
@@ -175,7 +175,7 @@ pub(crate) fn draw_run(dir: &Path, format: Format) -> Result<Vec<std::path::Path
         },
     );
     // The loss and its scale, from the run's config when it has one.
-    let loss_label = crate::run_config::RunConfig::load(&dir.join("config.toml"))
+    let loss_label = nerve_run::RunConfig::load(&dir.join("config.toml"))
         .ok()
         .map_or_else(
             || "loss".to_owned(),
@@ -247,7 +247,7 @@ fn classification_report_of(
     metrics: &RunSummary,
 ) -> Option<(
     &str,
-    &crate::run_summary::PartSummary,
+    &nerve_run::PartSummary,
     &nerve_train::ClassificationReport,
 )> {
     metrics

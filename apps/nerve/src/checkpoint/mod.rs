@@ -39,7 +39,7 @@ struct Manifest {
     format: u32,
     /// The run it belongs to (the run folder's `run.json`).
     run_id: String,
-    /// [`crate::run_config::RunConfig::checkpoint_hash`] of the config it was written under.
+    /// [`nerve_run::RunConfig::checkpoint_hash`] of the config it was written under.
     config_sha256: String,
     /// [`data_hash`] of the rows it was trained on.
     data_sha256: String,

@@ -23,7 +23,7 @@ pub(crate) struct Verified {
 /// Reads the checkpoint of `run_dir` and verifies that it is complete (exactly the files it
 /// should hold, each the size and SHA-256 its manifest records, the manifest its own),
 /// belongs to the run `run_id`, and was written under the config whose
-/// [`crate::run_config::RunConfig::checkpoint_hash`] is `config_sha256`.
+/// [`nerve_run::RunConfig::checkpoint_hash`] is `config_sha256`.
 ///
 /// # Errors
 /// No checkpoint, an older layout, another run's or config's checkpoint, a damaged file — each

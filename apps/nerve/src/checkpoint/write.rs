@@ -39,7 +39,7 @@ const MIN_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
 impl RunObserver {
     /// Checkpoints go to `run_dir/checkpoint`, made now (when `every > 0`) so that a folder
     /// that cannot hold one is reported before training. `config_sha256` is
-    /// [`crate::run_config::RunConfig::checkpoint_hash`], `data_sha256` [`data_hash`](super::data_hash);
+    /// [`nerve_run::RunConfig::checkpoint_hash`], `data_sha256` [`data_hash`](super::data_hash);
     /// `preprocessor` is stored with the weights (a resumed run transforms its rows with it);
     /// `resumed_from` the epoch of the checkpoint a `--resume` started from.
     pub(crate) fn new(

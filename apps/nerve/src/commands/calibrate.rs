@@ -18,7 +18,7 @@ use crate::labelled::{Part, labelled_part};
 use crate::model_input::{ReadFlags, open_model};
 use crate::numbers::value;
 use crate::output_paths::check_model_copy;
-use crate::saved_model::{TEMPERATURE_KEY, THRESHOLD_KEY};
+use nerve_run::{TEMPERATURE_KEY, THRESHOLD_KEY};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -155,8 +155,8 @@ pub(crate) fn calibrate(args: CalibrateArgs) -> Result<ExitCode> {
     // Each part's probabilities before and after, computed once: its effect and the stored
     // threshold's answers are read from them.
     let probabilities = |data: &nerve_data::Dataset| -> Probabilities {
-        let (before, classes) = crate::part_report::outputs(&saved.model, loss, data, &device);
-        let (after, _) = crate::part_report::outputs(&calibrated, loss, data, &device);
+        let (before, classes) = nerve_run::network_outputs(&saved.model, loss, data, &device);
+        let (after, _) = nerve_run::network_outputs(&calibrated, loss, data, &device);
         Probabilities {
             before,
             after,

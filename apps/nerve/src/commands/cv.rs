@@ -9,13 +9,10 @@ use clap::Args;
 use serde_json::json;
 
 use crate::choice;
-use crate::cross_validation::{
-    FoldResult, Folding, Metric, StopOnInterrupt, folds, run_fold, summarize,
-};
-use crate::network_fit;
 use crate::numbers::{duration, value};
 use crate::output::{print, write_aligned};
 use crate::settings_args::SettingsArgs;
+use nerve_run::cross_validation::{FoldResult, Folding, Metric, folds, run_fold, summarize};
 
 /// `nerve cv --help`'s examples.
 const EXAMPLES: &str = "\
@@ -63,7 +60,7 @@ pub(crate) struct CvArgs {
 pub(crate) fn run(args: CvArgs) -> Result<ExitCode> {
     let mut config = args.settings.resolve()?;
     let device = config.backend.autodiff_device()?;
-    let prepared = network_fit::prepare_settled(&mut config)?;
+    let prepared = nerve_run::prepare_settled(&mut config)?;
     let config = config.resolved();
     let task = prepared.task();
     let metric = Metric::chosen(args.metric, task)?;
@@ -104,7 +101,13 @@ pub(crate) fn run(args: CvArgs) -> Result<ExitCode> {
     let mut results: Vec<FoldResult> = Vec::with_capacity(folds.len());
     for fold in &folds {
         let name = fold_name(fold.repeat, fold.index, args.repeats);
-        let result = match run_fold(&config, &prepared, fold, &device, &mut StopOnInterrupt) {
+        let result = match run_fold(
+            &config,
+            &prepared,
+            fold,
+            &device,
+            &mut crate::progress::StopOnInterrupt,
+        ) {
             Ok(result) => result,
             Err(_) if crate::progress::interrupted() => {
                 eprintln!(
@@ -114,7 +117,11 @@ pub(crate) fn run(args: CvArgs) -> Result<ExitCode> {
                 );
                 return Ok(ExitCode::from(130));
             }
-            Err(err) => return Err(err.context(format!("fold {name} of {}", folds.len()))),
+            Err(err) => {
+                return Err(
+                    anyhow::Error::from(err).context(format!("fold {name} of {}", folds.len()))
+                );
+            }
         };
         if !args.quiet {
             let shown = result

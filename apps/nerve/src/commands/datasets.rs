@@ -6,8 +6,8 @@ use std::io::Write as _;
 use anyhow::Result;
 use nerve_data::{Table, Task, class_labels};
 
-use crate::builtin::DATASETS;
-use crate::run_config::RunConfig;
+use nerve_run::RunConfig;
+use nerve_run::builtin::DATASETS;
 
 /// Prints one line per built-in data set: rows, features, target, task (as `nerve train
 /// --data NAME` would infer it, and the tuned config's where it says otherwise) and what it is.

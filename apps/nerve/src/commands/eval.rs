@@ -15,7 +15,7 @@ use crate::labelled::{LabelledPart, Part, labelled_part};
 use crate::model_input::{ReadFlags, open_model};
 use crate::numbers::{score, value};
 use crate::output::{headline, write_confusion};
-use crate::saved_model::THRESHOLD_KEY;
+use nerve_run::THRESHOLD_KEY;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -102,9 +102,9 @@ pub(crate) fn eval(args: EvalArgs) -> Result<ExitCode> {
         dropped,
     } = labelled_part(&saved, &args.data, &args.read, split)?;
     let (outputs, width) =
-        crate::part_report::outputs(&saved.model, saved.config.loss(), &data, &device);
+        nerve_run::network_outputs(&saved.model, saved.config.loss(), &data, &device);
     // A row answered with NaN would count as some class, or poison every regression metric.
-    crate::prediction::check_answered(p, &data, &outputs, width)?;
+    nerve_run::check_answered(p, &data, &outputs, width)?;
     let mut metrics = Trainer::new(saved.config.train_config())
         .with_target_scale(p.target_scale())
         .evaluate(&saved.model, &data, &device)?;
@@ -116,7 +116,7 @@ pub(crate) fn eval(args: EvalArgs) -> Result<ExitCode> {
         Some(choice) => Some(choice.threshold),
         None => saved.decision_threshold(args.threshold)?,
     };
-    let report = crate::part_report::report_at(&outputs, width, &data, p, threshold)?;
+    let report = nerve_run::report_at(&outputs, width, &data, p, threshold)?;
     if let (Some(threshold), Scores::Classification(m)) = (threshold, &mut metrics.scores) {
         let actual: Vec<usize> = data.targets().iter().map(|&t| t as usize).collect();
         let predicted: Vec<usize> = outputs

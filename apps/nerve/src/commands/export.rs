@@ -109,7 +109,7 @@ fn describe(
     output: &Path,
     size: usize,
     onnx: &nerve_onnx::OnnxModel,
-    saved: &crate::saved_model::SavedModel,
+    saved: &nerve_run::SavedModel,
     threshold: Option<f64>,
 ) -> String {
     let mut text = format!(

@@ -11,10 +11,11 @@ use clap::Args;
 use nerve_data::{FeatureTransform, TargetTransform, TransformReport};
 
 use crate::charts::{self, Format, SpikeActivity};
-use crate::model_input::{Columns, ReadFlags, model_inputs, open_model, open_reader, warn_about};
+use crate::model_input::{ReadFlags, model_inputs, open_model, open_reader, warn_about};
 use crate::output::{headline, shorten, write_aligned};
-use crate::run_config::Delimiter;
-use crate::saved_model::SavedModel;
+use nerve_run::Columns;
+use nerve_run::Delimiter;
+use nerve_run::SavedModel;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -196,7 +197,7 @@ pub(crate) fn inspect(args: InspectArgs) -> Result<ExitCode> {
             training.monitor, training.patience
         )?;
     }
-    if let Some(scaling) = saved.info.extra.get(crate::saved_model::TEMPERATURE_KEY) {
+    if let Some(scaling) = saved.info.extra.get(nerve_run::TEMPERATURE_KEY) {
         let t = saved.temperature().unwrap_or(f64::NAN);
         writeln!(
             out,

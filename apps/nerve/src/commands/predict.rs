@@ -8,10 +8,11 @@ use anyhow::{Result, bail};
 use clap::Args;
 use nerve_data::TransformReport;
 
-use crate::model_input::{Columns, ReadFlags, merge_reports, open_model, open_reader, warn_about};
+use crate::model_input::{ReadFlags, open_model, open_reader, warn_about};
 use crate::output_paths::check_output_file;
-use crate::prediction::{Predictions, Predictor};
 use crate::run_dir::write_atomically;
+use nerve_run::Columns;
+use nerve_run::{Predictions, Predictor};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -106,7 +107,7 @@ pub(crate) fn predict(args: PredictArgs) -> Result<ExitCode> {
     let mut row_id = 0usize;
     while let Some(chunk) = reader.next_chunk(args.batch_rows)? {
         let answers = predictor.answer(&chunk)?;
-        merge_reports(&mut report, answers.report);
+        report.merge(answers.report);
         let kept: Vec<&nerve_data::Column> = keep
             .iter()
             .map(|name| chunk.column(name))

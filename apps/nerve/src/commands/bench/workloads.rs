@@ -47,9 +47,9 @@ fn split_data(
     standardize: bool,
     standardize_target: bool,
 ) -> Result<(Dataset, Dataset, f64)> {
-    let builtin = crate::builtin::dataset(name).context("a built-in data set")?;
+    let builtin = nerve_run::builtin::dataset(name).context("a built-in data set")?;
     let table = Table::from_csv_str(name, builtin.csv)?;
-    let splits: Value = serde_json::from_str(crate::builtin::SPLITS)?;
+    let splits: Value = serde_json::from_str(nerve_run::builtin::SPLITS)?;
     let indices = |part: &str| -> Vec<usize> {
         splits[name][part]
             .as_array()
@@ -100,8 +100,10 @@ pub(super) fn workload(name: &str, device: &Device) -> Result<Workload> {
     };
     Ok(match name {
         "xor" => {
-            let table =
-                Table::from_csv_str("xor", crate::builtin::dataset("xor").context("xor")?.csv)?;
+            let table = Table::from_csv_str(
+                "xor",
+                nerve_run::builtin::dataset("xor").context("xor")?.csv,
+            )?;
             Workload {
                 train: table.into_dataset(None)?,
                 test: None,

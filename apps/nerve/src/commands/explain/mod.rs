@@ -16,7 +16,8 @@ use rand::seq::index::sample;
 use serde_json::json;
 
 use crate::charts::{self, AttributionBars, Bars, Format};
-use crate::model_input::{Columns, ReadFlags, model_inputs, open_model, open_reader, warn_about};
+use crate::model_input::{ReadFlags, model_inputs, open_model, open_reader, warn_about};
+use nerve_run::Columns;
 
 mod rows;
 

@@ -13,7 +13,7 @@ use super::api_error::ApiError;
 use super::served_model::{RequestRows, ServedModel};
 use super::{Outcome, parse_json};
 use crate::model_input::report_messages;
-use crate::prediction::{Answers, Predictions};
+use nerve_run::{Answers, Predictions};
 
 /// The top-level keys of a JSON body, one of which must be present.
 const FORMATS: [&str; 4] = [

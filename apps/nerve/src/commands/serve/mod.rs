@@ -1,7 +1,7 @@
 //! `nerve serve`: models behind HTTP, speaking the Open Inference Protocol (KServe V2) and
 //! MLflow's scoring protocol, with Prometheus metrics.
 //!
-//! Each request's rows go through the [`Predictor`](crate::prediction::Predictor) that `nerve
+//! Each request's rows go through the [`Predictor`](nerve_run::Predictor) that `nerve
 //! predict` uses, on a blocking thread (never the async runtime's), at most `--workers` at a
 //! time; a request's body is read only once the bytes it declares fit in a budget shared by
 //! every request (`body_budget`), and its work is skipped if its client has gone by the time a

@@ -12,7 +12,7 @@ use super::api_error::ApiError;
 use super::served_model::{RequestRows, ServedModel};
 use super::{Outcome, parse_json};
 use crate::model_input::report_messages;
-use crate::prediction::Predictions;
+use nerve_run::Predictions;
 
 /// The datatypes of the protocol's tensors.
 const DATATYPES: [&str; 13] = [

@@ -9,8 +9,9 @@ use nerve_backend::BackendKind;
 use nerve_data::{Cell, ColumnKind, CsvOptions, DataError, Table};
 
 use super::api_error::ApiError;
-use crate::model_input::{Columns, open_model, read_options};
-use crate::prediction::{Answers, NonFiniteOutput, Predictor};
+use crate::model_input::open_model;
+use nerve_run::Columns;
+use nerve_run::{Answers, Predictor};
 
 /// A model ready to answer requests.
 pub(crate) struct ServedModel {
@@ -41,7 +42,7 @@ impl ServedModel {
     /// The file cannot be read, or is not a model written by `nerve train`.
     pub(crate) fn load(name: &str, path: &std::path::Path, backend: BackendKind) -> Result<Self> {
         let (saved, device) = open_model(path, backend)?;
-        let mut options = read_options(&saved, None, Columns::Features, &[]);
+        let mut options = saved.read_options(None, Columns::Features, &[]);
         let features = options.kinds.clone();
         // JSON carries no delimiter: a text cell's decimal mark is the one the model's numbers
         // were read with (`2,5` in a model trained on a `;` file).
@@ -88,8 +89,8 @@ impl ServedModel {
         field: &dyn Fn(usize, usize) -> String,
     ) -> Result<Answers, ApiError> {
         self.predictor.answer(table).map_err(|err| {
-            let Some(bad) = err.downcast_ref::<NonFiniteOutput>() else {
-                return ApiError::bad_request(format!("{err:#}"));
+            let nerve_run::PredictError::NonFinite(bad) = &err else {
+                return ApiError::bad_request(format!("{:#}", anyhow::Error::from(err)));
             };
             let column = self.columns.iter().position(|name| *name == bad.column);
             let place = field(bad.row, column.unwrap_or(0));

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::Args;
 
-use crate::run_config::RunConfig;
 use crate::settings_args::SettingsArgs;
+use nerve_run::RunConfig;
 
 /// Flags of `nerve train`: the settings, then `--init`/`--resume` and the output.
 #[derive(Debug, Args)]

@@ -6,7 +6,7 @@ use nerve_data::{ColumnRole, FeatureTransform, Missing, Prepared, Standardize, T
 use nerve_model::Mlp;
 
 use crate::output::shorten;
-use crate::run_config::RunConfig;
+use nerve_run::RunConfig;
 
 /// The few lines that say what is about to happen: data, task, split, preprocessing, training.
 pub(super) fn describe_run(config: &RunConfig, prepared: &Prepared, model: &Mlp) -> String {
@@ -188,13 +188,13 @@ pub(super) fn describe_run(config: &RunConfig, prepared: &Prepared, model: &Mlp)
         };
         // Said when `auto` made it: a user who gave no flag should know why rows were held out.
         let training_rows = prepared.split.train.len() + prepared.split.validation.len();
-        let why = if training.early_stopping == crate::run_config::EarlyStopping::Auto
-            && training.patience == crate::run_config::EarlyStopping::PATIENCE
-            && training_rows >= crate::run_config::EarlyStopping::AUTO_MIN_ROWS
+        let why = if training.early_stopping == nerve_run::EarlyStopping::Auto
+            && training.patience == nerve_run::EarlyStopping::PATIENCE
+            && training_rows >= nerve_run::EarlyStopping::AUTO_MIN_ROWS
         {
             format!(
                 " (the default from {} training rows; --early-stopping off trains every epoch)",
-                crate::numbers::count(crate::run_config::EarlyStopping::AUTO_MIN_ROWS)
+                crate::numbers::count(nerve_run::EarlyStopping::AUTO_MIN_ROWS)
             )
         } else {
             String::new()

@@ -13,15 +13,14 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use describe::describe_run;
 use nerve_data::{Dataset, Prepared, prepare};
-use nerve_train::Trainer;
+use nerve_run::{FitPlan, RunConfig};
 use results::{Evaluation, print_results, summary};
 
 use crate::charts;
+use crate::checkpoint;
 use crate::progress::{self, Progress};
-use crate::run_config::RunConfig;
 use crate::run_dir::{RunDir, read_run_id};
 use crate::run_lock::RunLock;
-use crate::{checkpoint, network_fit, saved_model};
 
 /// Runs `nerve train`: exit 0 when training ends normally, 130 when interrupted (after saving
 /// the run), an error when it diverges (after saving the last good epoch's history).
@@ -68,7 +67,7 @@ pub(crate) fn run(mut args: TrainArgs) -> Result<ExitCode> {
     let init = args
         .init
         .as_deref()
-        .map(|path| saved_model::load(path, &device))
+        .map(|path| nerve_run::SavedModel::load(path, &device))
         .transpose()?;
     if let Some(init) = &init {
         // The file's architecture, so its weights fit; the data decides the widths again.
@@ -80,7 +79,7 @@ pub(crate) fn run(mut args: TrainArgs) -> Result<ExitCode> {
         }
         config.model = architecture;
     }
-    let table = network_fit::load_table(&mut config)?;
+    let table = nerve_run::load_table(&mut config)?;
     let mut prepared = prepare(table, &config.data.prepare_options())?;
     if let Some(init) = &init {
         use_preprocessing(
@@ -89,11 +88,7 @@ pub(crate) fn run(mut args: TrainArgs) -> Result<ExitCode> {
             args.init.as_deref().unwrap_or(Path::new("the model")),
         )?;
     }
-    let target = prepared.preprocessor.target_name().to_owned();
-    // The saved config records what was inferred, so it repeats the run on any version.
-    config.data.target = Some(target.clone());
-    config.data.task = Some(prepared.task());
-    config.settle_loss(prepared.task(), prepared.table.source_name(), &target)?;
+    nerve_run::settle(&mut config, &prepared)?;
     let config = config.resolved();
     if args.print_config {
         std::io::stdout()
@@ -122,30 +117,18 @@ pub(crate) fn run(mut args: TrainArgs) -> Result<ExitCode> {
         }
         None => None,
     };
-    let mut train_config = config.train_config();
-    train_config.class_weights =
-        network_fit::class_weights(&config, &prepared.preprocessor, &prepared.train)?;
-    // Checked before the run folder is made: a quantity the run cannot watch is a usage error.
-    if let Some(message) = train_config.monitor.unavailable(
-        prepared.validation.as_ref().is_some_and(|v| !v.is_empty()),
-        prepared.preprocessor.labels().is_some(),
-    ) {
-        bail!("{message}");
-    }
-    let d_output = network_fit::output_width(
-        config.loss(),
+    // Planned before the run folder is made: a quantity the run cannot watch, class weights
+    // the rows cannot have or an invalid network is a usage error.
+    let plan = FitPlan::new(
+        &config,
         &prepared.preprocessor,
+        &prepared.train,
+        prepared.validation.as_ref().is_some_and(|v| !v.is_empty()),
         prepared.table.source_name(),
     )?;
-    let mlp_config = config.architecture(prepared.preprocessor.d_input(), d_output);
-    mlp_config.validate().context("invalid [model]")?;
+    let mlp_config = &plan.architecture;
     // Before the run folder is made: a run that cannot fit would abort mid-epoch.
-    check_memory(
-        &mlp_config,
-        &config,
-        prepared.train.len(),
-        args.memory_limit,
-    )?;
+    check_memory(mlp_config, &config, prepared.train.len(), args.memory_limit)?;
 
     let model = match init {
         Some(init) => {
@@ -161,13 +144,7 @@ pub(crate) fn run(mut args: TrainArgs) -> Result<ExitCode> {
             );
             init.model
         }
-        None => network_fit::new_network(
-            &config,
-            &prepared.preprocessor,
-            &prepared.train,
-            prepared.table.source_name(),
-            &device,
-        )?,
+        None => plan.new_network(&prepared.train, &device),
     };
 
     let data_sha256 = checkpoint::data_hash(
@@ -176,10 +153,10 @@ pub(crate) fn run(mut args: TrainArgs) -> Result<ExitCode> {
             .collect::<Vec<_>>(),
     );
     let resume = checkpoint
-        .map(|verified| verified.load(&data_sha256, &mlp_config, &device))
+        .map(|verified| verified.load(&data_sha256, mlp_config, &device))
         .transpose()?;
     if let (Some(loaded), Some(dir)) = (&resume, &args.resume)
-        && let Some(reason) = loaded.resume.finished(&train_config)
+        && let Some(reason) = loaded.resume.finished(&plan.train_config)
     {
         bail!("--resume {}: {reason}", dir.display());
     }
@@ -187,7 +164,7 @@ pub(crate) fn run(mut args: TrainArgs) -> Result<ExitCode> {
         (Some(dir), Some(lock)) => RunDir::reopen(dir, lock)?,
         (_, lock) => RunDir::create(
             args.out.as_deref().zip(lock),
-            &data_name(&config.data.path),
+            &nerve_run::data_name(&config.data.path),
             args.overwrite,
         )?,
     };
@@ -210,8 +187,7 @@ pub(crate) fn run(mut args: TrainArgs) -> Result<ExitCode> {
         config.training.checkpoint_every,
         resume.as_ref().map(|loaded| loaded.epoch),
     )?;
-    let trainer =
-        Trainer::new(train_config.clone()).with_target_scale(prepared.preprocessor.target_scale());
+    let trainer = plan.trainer();
     let validation = prepared.validation.as_ref();
     let result = match resume {
         Some(loaded) => trainer.resume(
@@ -246,12 +222,12 @@ pub(crate) fn run(mut args: TrainArgs) -> Result<ExitCode> {
     let save = || -> Result<()> {
         let model_path = run_dir.path().join("model.safetensors");
         for path in std::iter::once(model_path.as_path()).chain(args.save.as_deref()) {
-            saved_model::save(
+            nerve_run::save_model(
                 path,
                 &outcome.model,
                 &prepared.preprocessor,
                 &config,
-                &summary,
+                Some(&summary),
             )?;
         }
         run_dir.write_history(
@@ -391,27 +367,6 @@ fn use_preprocessing(
             path.display()
         )
     })
-}
-
-/// The name of the data for the default run folder: a built-in name, a file's name less its
-/// extensions (`churn.csv.gz` is `churn`), or `stdin`.
-fn data_name(path: &str) -> String {
-    if path == "-" {
-        return "stdin".to_owned();
-    }
-    let name = Path::new(path)
-        .file_name()
-        .map_or_else(|| "data".to_owned(), |n| n.to_string_lossy().into_owned());
-    let name = name.strip_suffix(".gz").unwrap_or(&name);
-    let name = [".csv", ".tsv", ".txt", ".parquet"]
-        .iter()
-        .find_map(|ext| name.strip_suffix(ext))
-        .unwrap_or(name);
-    if name.is_empty() {
-        "data".to_owned()
-    } else {
-        name.to_owned()
-    }
 }
 
 /// Refuses a spiking network whose training would not fit in memory: its estimated activations

@@ -12,8 +12,8 @@ use nerve_train::{PartMetrics, Report, Scores, TrainOutcome, Trainer};
 use crate::numbers;
 use crate::output::{Stream, headline, write_aligned, write_confusion};
 use crate::part_report;
-use crate::run_config::RunConfig;
-use crate::run_summary::{PartSummary, RunSummary};
+use nerve_run::RunConfig;
+use nerve_run::{PartSummary, RunSummary};
 
 /// A trained model's metrics and predictions on one data set.
 pub(super) struct Evaluation {
@@ -37,10 +37,13 @@ impl Evaluation {
         data: &Dataset,
         device: &Device,
     ) -> Result<Evaluation> {
-        let metrics = trainer.evaluate(model, data, device)?;
-        let (outputs, width) = part_report::outputs(model, config.loss(), data, device);
-        let report = part_report::report_of(&outputs, width, data, &prepared.preprocessor)?;
         let p = &prepared.preprocessor;
+        let nerve_run::PartEvaluation {
+            metrics,
+            report,
+            outputs,
+            width,
+        } = nerve_run::evaluate_part(trainer, model, config.loss(), data, p, device)?;
         let rows = data.len();
         Ok(match p.labels() {
             Some(labels) => {
@@ -263,25 +266,14 @@ pub(super) fn summary(
     let labels = prepared.preprocessor.labels();
     let part =
         |e: &Evaluation| PartSummary::new(e.metrics.clone(), labels).with_report(e.report.clone());
-    RunSummary {
-        nerve_version: env!("CARGO_PKG_VERSION").to_owned(),
-        data: config.data.path.clone(),
-        task: prepared.task(),
-        target: prepared.preprocessor.target_name().to_owned(),
-        backend: config.backend.name().to_owned(),
-        stop_reason: outcome.stop_reason,
-        epochs_run: outcome.history.len(),
-        best_epoch: outcome.best_epoch,
-        seconds: outcome
-            .history
-            .last()
-            .map_or(0.0, |r| r.elapsed.as_secs_f64()),
-        final_loss: outcome.final_loss,
-        labels: labels.map(<[String]>::to_vec),
-        train: part(train),
-        validation: validation.as_ref().map(part),
-        test: test.as_ref().map(part),
-    }
+    RunSummary::new(
+        config,
+        &prepared.preprocessor,
+        outcome,
+        part(train),
+        validation.as_ref().map(part),
+        test.as_ref().map(part),
+    )
 }
 
 /// A regression value for people: four significant digits, unless the target's values lie so

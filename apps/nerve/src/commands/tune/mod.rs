@@ -24,12 +24,11 @@ use serde_json::{Value, json};
 use self::space::{Space, apply};
 use self::trial::{Ran, Stored, TrialPlan, TrialResult};
 use crate::choice;
-use crate::cross_validation::Metric;
-use crate::network_fit;
 use crate::numbers::{duration, value};
 use crate::output::{print, write_aligned};
 use crate::run_dir::write_atomically;
 use crate::settings_args::SettingsArgs;
+use nerve_run::cross_validation::Metric;
 
 /// `nerve tune --help`'s examples.
 const EXAMPLES: &str = "\
@@ -179,7 +178,7 @@ pub(crate) fn run(args: TuneArgs) -> Result<ExitCode> {
         Some(dir) => dir.clone(),
         None => PathBuf::from("runs").join(format!(
             "tune-{}",
-            data_name(
+            nerve_run::data_name(
                 search
                     .base
                     .get("data")
@@ -228,7 +227,7 @@ fn plan_search(args: &TuneArgs, space_path: &Path) -> Result<Option<(Search, Vec
         .with_context(|| format!("cannot read the search space {origin}"))?;
     let space = Space::parse(&text, &origin)?;
     let mut config = args.settings.resolve()?;
-    let prepared = network_fit::prepare_settled(&mut config)?;
+    let prepared = nerve_run::prepare_settled(&mut config)?;
     if config.data.path == "-" {
         bail!(
             "nerve tune reads the data once per trial, so it cannot read stdin (`--data -`); save it to a file"
@@ -245,9 +244,9 @@ fn plan_search(args: &TuneArgs, space_path: &Path) -> Result<Option<(Search, Vec
     let base = config.resolved();
     let metric = Metric::chosen(args.metric, prepared.task())?;
     // Fails now, not in every trial, when the rows cannot be folded.
-    let (_, warnings) = crate::cross_validation::folds(
+    let (_, warnings) = nerve_run::cross_validation::folds(
         &prepared,
-        crate::cross_validation::Folding {
+        nerve_run::cross_validation::Folding {
             folds: args.folds,
             repeats: args.repeats,
         },
@@ -762,11 +761,8 @@ fn collect(dir: &Path, refit: bool) -> Result<ExitCode> {
         );
     };
     let plan = trial::read_plan(&trial::plan_path(&dir.join("trials"), best.trial))?;
-    let config = crate::run_config::RunConfig::parse(
-        &toml::to_string(&plan.config)?,
-        "the best trial",
-        None,
-    )?;
+    let config =
+        nerve_run::RunConfig::parse(&toml::to_string(&plan.config)?, "the best trial", None)?;
     let header = format!(
         "# Chosen by `nerve tune`: trial {} of {}, {} {} ± {} over {} folds{} (search seed {}).\n# Repeat it with `nerve train --config best.toml`.\n\n",
         best.trial,
@@ -989,17 +985,6 @@ fn refit_best(dir: &Path, best: &Path, metric: &str) -> Result<(PathBuf, Refit)>
     Ok((out, score.map_or(Refit::Undefined, Refit::Score)))
 }
 
-/// A data path's short name: the file stem, or the built-in set's name.
-fn data_name(path: &str) -> String {
-    Path::new(path)
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .map_or_else(
-            || "data".to_owned(),
-            |s| s.trim_end_matches(".csv").to_owned(),
-        )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1045,7 +1030,7 @@ mod tests {
         // right however they fall over 15 folds of 24.
         let mean = |right: &[f64]| {
             let scores: Vec<f64> = right.iter().map(|r| r / 24.0).collect();
-            crate::cross_validation::mean_std(&scores).unwrap().0
+            nerve_run::cross_validation::mean_std(&scores).unwrap().0
         };
         let forward = mean(&[23., 24., 22., 23., 24.]);
         let backward = mean(&[23., 22., 24., 24., 23.]);

@@ -9,7 +9,7 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use toml::de::{DeTable, DeValue};
 
-use crate::run_config::RunConfig;
+use nerve_run::RunConfig;
 
 /// How one setting varies.
 #[derive(Debug, Clone, PartialEq)]

@@ -11,9 +11,9 @@ use nerve_data::prepare;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
-use crate::cross_validation::{Folding, Metric, StopOnInterrupt, folds, run_fold};
-use crate::run_config::RunConfig;
 use crate::run_dir::write_atomically;
+use nerve_run::RunConfig;
+use nerve_run::cross_validation::{Folding, Metric, folds, run_fold};
 
 /// A trial file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -215,7 +215,7 @@ fn inconsistent(result: &TrialResult, folds: usize) -> Option<String> {
         )),
         "ok" => {
             let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * a.abs().max(b.abs()).max(1.0);
-            match (crate::cross_validation::mean_std(&values), given) {
+            match (nerve_run::cross_validation::mean_std(&values), given) {
                 (Some((mean, std)), (Some(m), Some(s))) if close(mean, m) && close(std, s) => None,
                 _ => Some(format!(
                     "its mean and standard deviation of {} are not those of its fold scores",
@@ -270,7 +270,7 @@ pub(crate) fn run(path: &Path) -> Result<Ran> {
                 .iter()
                 .filter_map(|f| f.get(metric.name()).copied())
                 .collect();
-            let (mean, std) = crate::cross_validation::mean_std(&values).unzip();
+            let (mean, std) = nerve_run::cross_validation::mean_std(&values).unzip();
             let (status, error) = match mean {
                 Some(_) => ("ok", None),
                 None => ("failed", Some(format!("no fold defines {metric}"))),
@@ -310,7 +310,7 @@ fn score(plan: &TrialPlan, metric: Metric) -> Result<Scored> {
     )?;
     config.validate()?;
     let device = config.backend.autodiff_device()?;
-    let table = crate::network_fit::load_table(&mut config)?;
+    let table = nerve_run::load_table(&mut config)?;
     let prepared = prepare(table, &config.data.prepare_options())?;
     if !metric.fits(prepared.task()) {
         bail!("{metric} does not score {}", prepared.task());
@@ -323,8 +323,14 @@ fn score(plan: &TrialPlan, metric: Metric) -> Result<Scored> {
     let mut scores = Vec::with_capacity(folds.len());
     let mut epochs = Vec::with_capacity(folds.len());
     for fold in &folds {
-        let result = run_fold(&config, &prepared, fold, &device, &mut StopOnInterrupt)
-            .with_context(|| format!("fold {} of repeat {}", fold.index + 1, fold.repeat + 1))?;
+        let result = run_fold(
+            &config,
+            &prepared,
+            fold,
+            &device,
+            &mut crate::progress::StopOnInterrupt,
+        )
+        .with_context(|| format!("fold {} of repeat {}", fold.index + 1, fold.repeat + 1))?;
         epochs.push(result.epochs);
         scores.push(
             result

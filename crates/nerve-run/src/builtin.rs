@@ -1,14 +1,14 @@
 //! Data sets and configs embedded in the binary, so `nerve train` works from any folder.
 
 /// The tutorial's run config, `configs/xor.toml`.
-pub(crate) const XOR_CONFIG: &str = include_str!("../../../configs/xor.toml");
+pub const XOR_CONFIG: &str = include_str!("../../../configs/xor.toml");
 
 /// The anchors' train/test row indices for iris, digits and diabetes (scikit-learn's
 /// `train_test_split(test_size=0.2, random_state=42)`), used by `nerve bench`.
-pub(crate) const SPLITS: &str = include_str!("../../../datasets/splits.json");
+pub const SPLITS: &str = include_str!("../../../datasets/splits.json");
 
 /// A data set embedded in the binary (the files under `datasets/`, described in its README).
-pub(crate) struct Builtin {
+pub struct Builtin {
     /// The name `--data` accepts.
     pub name: &'static str,
     /// What it is, in a few words.
@@ -20,7 +20,7 @@ pub(crate) struct Builtin {
 }
 
 /// The built-in data sets, smallest first.
-pub(crate) const DATASETS: [Builtin; 6] = [
+pub const DATASETS: [Builtin; 6] = [
     Builtin {
         name: "xor",
         about: "the tutorial's XOR table",
@@ -60,16 +60,16 @@ pub(crate) const DATASETS: [Builtin; 6] = [
 ];
 
 /// The built-in data set `name`.
-pub(crate) fn dataset(name: &str) -> Option<&'static Builtin> {
+pub fn dataset(name: &str) -> Option<&'static Builtin> {
     DATASETS.iter().find(|d| d.name == name)
 }
 
 /// The names of the built-in data sets.
-pub(crate) fn dataset_names() -> Vec<&'static str> {
+pub fn dataset_names() -> Vec<&'static str> {
     DATASETS.iter().map(|d| d.name).collect()
 }
 
 /// The names `--config` accepts besides files: every built-in data set's.
-pub(crate) fn config_names() -> Vec<&'static str> {
+pub fn config_names() -> Vec<&'static str> {
     dataset_names()
 }

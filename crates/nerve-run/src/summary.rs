@@ -4,14 +4,15 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result};
-use nerve_data::Task;
-use nerve_train::{PartMetrics, Report, StopReason};
+use nerve_data::{Preprocessor, Task};
+use nerve_train::{PartMetrics, Report, StopReason, TrainOutcome};
 use serde::{Deserialize, Serialize};
+
+use crate::{Result, RunConfig, RunError};
 
 /// What `metrics.json` holds.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct RunSummary {
+pub struct RunSummary {
     /// The nerve that trained the model.
     pub nerve_version: String,
     /// The data file, as given.
@@ -48,7 +49,7 @@ pub(crate) struct RunSummary {
 
 /// One part's metrics, with the class names its confusion matrix is indexed by.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct PartSummary {
+pub struct PartSummary {
     /// Rows, loss and scores.
     #[serde(flatten)]
     pub metrics: PartMetrics,
@@ -64,7 +65,8 @@ pub(crate) struct PartSummary {
 }
 
 impl PartSummary {
-    pub(crate) fn new(metrics: PartMetrics, labels: Option<&[String]>) -> PartSummary {
+    /// A part's metrics with the class names, without a report.
+    pub fn new(metrics: PartMetrics, labels: Option<&[String]>) -> PartSummary {
         PartSummary {
             metrics,
             labels: labels.map(<[String]>::to_vec),
@@ -73,7 +75,7 @@ impl PartSummary {
     }
 
     /// The same with `report`.
-    pub(crate) fn with_report(mut self, report: Report) -> PartSummary {
+    pub fn with_report(mut self, report: Report) -> PartSummary {
         self.report = Some(report);
         self
     }
@@ -81,7 +83,7 @@ impl PartSummary {
 
 impl RunSummary {
     /// The parts that have metrics, named as in the file: train, validation, test.
-    pub(crate) fn parts(&self) -> impl DoubleEndedIterator<Item = (&'static str, &PartSummary)> {
+    pub fn parts(&self) -> impl DoubleEndedIterator<Item = (&'static str, &PartSummary)> {
         [
             ("train", Some(&self.train)),
             ("validation", self.validation.as_ref()),
@@ -91,9 +93,43 @@ impl RunSummary {
         .filter_map(|(name, part)| part.map(|p| (name, p)))
     }
 
+    /// The summary of a run of `config` (settled) on rows prepared by `preprocessor` that
+    /// ended with `outcome`, with each part's metrics.
+    pub fn new(
+        config: &RunConfig,
+        preprocessor: &Preprocessor,
+        outcome: &TrainOutcome,
+        train: PartSummary,
+        validation: Option<PartSummary>,
+        test: Option<PartSummary>,
+    ) -> RunSummary {
+        RunSummary {
+            nerve_version: env!("CARGO_PKG_VERSION").to_owned(),
+            data: config.data.path.clone(),
+            task: preprocessor.task(),
+            target: preprocessor.target_name().to_owned(),
+            backend: config.backend.name().to_owned(),
+            stop_reason: outcome.stop_reason,
+            epochs_run: outcome.history.len(),
+            best_epoch: outcome.best_epoch,
+            seconds: outcome
+                .history
+                .last()
+                .map_or(0.0, |r| r.elapsed.as_secs_f64()),
+            final_loss: outcome.final_loss,
+            labels: preprocessor.labels().map(<[String]>::to_vec),
+            train,
+            validation,
+            test,
+        }
+    }
+
     /// The file's bytes: pretty JSON and a final newline.
-    pub(crate) fn to_bytes(&self) -> Result<Vec<u8>> {
-        let mut text = serde_json::to_vec_pretty(self)?;
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        let mut text = serde_json::to_vec_pretty(self).map_err(|err| RunError::Serialize {
+            what: "the run summary",
+            message: err.to_string(),
+        })?;
         text.push(b'\n');
         Ok(text)
     }
@@ -102,13 +138,23 @@ impl RunSummary {
     ///
     /// # Errors
     /// The file cannot be read or is not a run summary; the error names it.
-    pub(crate) fn read(path: &Path) -> Result<Option<RunSummary>> {
+    pub fn read(path: &Path) -> Result<Option<RunSummary>> {
         match std::fs::read(path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map(Some).with_context(|| {
-                format!("{} is not a run summary written by nerve", path.display())
-            }),
+            Ok(bytes) => {
+                serde_json::from_slice(&bytes)
+                    .map(Some)
+                    .map_err(|source| RunError::NotNerveFile {
+                        path: path.display().to_string(),
+                        what: "a run summary written by nerve",
+                        source,
+                    })
+            }
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(err) => Err(err).with_context(|| format!("cannot read {}", path.display())),
+            Err(source) => Err(RunError::Read {
+                what: "run summary",
+                path: path.to_path_buf(),
+                source,
+            }),
         }
     }
 }
