@@ -1,8 +1,9 @@
 //! The flags that set a run's settings (data, model, loss, optimizer, schedule, training, and
 //! `--config`), shared by `nerve train`, `nerve cv` and `nerve tune`, and how they layer over a
-//! run config.
+//! run config: each flag's dotted key is nerve-run's [`SETTINGS`] table, so a flag is named
+//! here (its clap field) and there (its key) and nowhere else.
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::Args;
 use nerve_backend::BackendKind;
 use nerve_data::{Missing, Standardize, Task};
@@ -12,13 +13,17 @@ use nerve_model::{Activation, Initializer, SpikingConfig};
 use nerve_train::{BatchSize, Monitor, OptimizerKind, ScheduleKind};
 
 use crate::{choice, value_parser};
-use nerve_run::{ClassWeight, Delimiter, EarlyStopping, HiddenWidths, RunConfig};
+use nerve_run::{
+    ClassWeight, Delimiter, EarlyStopping, HiddenWidths, RunConfig, SETTINGS, Setting,
+};
 
 /// The settings flags. Each overrides the same setting of `--config`; without `--config`,
 /// `--data` starts from scikit-learn-like defaults and no flags at all run the tutorial's network.
 /// Every key of a run config has a flag (`tests/help_and_flags.rs` walks `--print-config`'s
 /// keys); the defaults shown in `--help` are read from [`RunConfig::for_data`] ([`with_defaults`]).
-#[derive(Debug, Args)]
+/// Serialized, the given flags are a table of flag id to value ([`SettingsArgs::given`]),
+/// laid over a config through nerve-run's [`SETTINGS`] table.
+#[derive(Debug, Args, serde::Serialize)]
 pub(crate) struct SettingsArgs {
     /// A CSV file (`.csv`, `.csv.gz`, `-` for stdin) or a built-in data set's name (see `nerve
     /// datasets`) [default: --config's, or with neither the tutorial's XOR table]
@@ -140,6 +145,7 @@ pub(crate) struct SettingsArgs {
     /// `rate` units (weighted sum + activation) or `spiking` neurons that leak, integrate and
     /// fire over --time-steps; the flags below set the spiking network.
     #[arg(long, value_name = "KIND", value_parser = choice::<Network>(), help_heading = "Spiking network")]
+    #[serde(skip)]
     pub(crate) network: Option<Network>,
     /// Neuron model: leaky integrate-and-fire, or LIF with a synaptic current.
     #[arg(long, value_name = "NAME", value_parser = choice::<Neuron>(), help_heading = "Spiking network")]
@@ -239,6 +245,7 @@ pub(crate) struct SettingsArgs {
     pub(crate) momentum: Option<f64>,
     /// SGD: Nesterov momentum [default: off]
     #[arg(long, help_heading = "Optimizer")]
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub(crate) nesterov: bool,
     /// Weight decay: L2, decoupled for adamw [default: 0; adamw 0.01]
     #[arg(
@@ -422,6 +429,7 @@ pub(crate) struct SettingsArgs {
     /// name (`--config iris`; see `nerve datasets`). Flags override its settings [default:
     /// defaults for --data, or with no --data the tutorial's network]
     #[arg(short, long, value_name = "FILE|NAME", help_heading = "Config")]
+    #[serde(skip)]
     pub(crate) config: Option<String>,
 }
 
@@ -429,77 +437,17 @@ pub(crate) struct SettingsArgs {
 /// [`RunConfig::for_data`], so the text cannot drift from the code): clap cannot show it
 /// itself, since a flag left out must leave `--config`'s value alone.
 pub(crate) fn with_defaults(command: clap::Command) -> clap::Command {
-    let d = RunConfig::for_data("DATA");
-    let (data, model, optimizer, schedule, training) =
-        (&d.data, &d.model, &d.optimizer, &d.schedule, &d.training);
-    let hidden: Vec<String> = model.d_hidden.iter().map(usize::to_string).collect();
-    let spiking = SpikingConfig::default();
-    let defaults: [(&str, String); 49] = [
-        (
-            "missing",
-            nerve_choice::Choice::name(data.missing).to_owned(),
-        ),
-        ("max_categories", data.max_categories.to_string()),
-        (
-            "standardize",
-            nerve_choice::Choice::name(data.standardize).to_owned(),
-        ),
-        ("standardize_target", data.standardize_target.to_string()),
-        ("test_split", data.test_split.to_string()),
-        ("val_split", data.val_split.to_string()),
-        ("split_seed", data.split_seed.to_string()),
-        ("hidden", hidden.join(",")),
-        ("activation", model.activation.to_string()),
-        ("dropout", model.dropout.to_string()),
-        ("initializer", model.initializer.to_string()),
-        ("optimizer", optimizer.kind.to_string()),
-        ("lr", optimizer.learning_rate.to_string()),
-        ("momentum", optimizer.momentum.to_string()),
-        ("beta_1", optimizer.beta_1.to_string()),
-        ("beta_2", optimizer.beta_2.to_string()),
-        ("epsilon", format!("{:e}", optimizer.epsilon)),
-        ("alpha", optimizer.alpha.to_string()),
-        ("schedule", schedule.name.to_string()),
-        ("warmup_epochs", schedule.warmup_epochs.to_string()),
-        ("step_size", schedule.step_size.to_string()),
-        ("gamma", schedule.gamma.to_string()),
-        ("min_lr", schedule.min_lr.to_string()),
-        ("plateau_patience", schedule.patience.to_string()),
-        ("plateau_factor", schedule.factor.to_string()),
-        ("plateau_threshold", schedule.threshold.to_string()),
-        ("plateau_cooldown", schedule.cooldown.to_string()),
-        ("epochs", training.num_epochs.to_string()),
-        ("batch_size", training.batch_size.to_string()),
-        ("patience", training.patience.to_string()),
-        ("early_stopping", training.early_stopping.to_string()),
-        ("min_delta", training.min_delta.to_string()),
-        ("monitor", training.monitor.to_string()),
-        ("tol", training.tol.to_string()),
-        ("seed", training.seed.to_string()),
-        ("checkpoint_every", training.checkpoint_every.to_string()),
-        ("network", "rate".to_owned()),
-        ("neuron", spiking.neuron.to_string()),
-        ("time_steps", spiking.time_steps.to_string()),
-        ("beta", spiking.beta.to_string()),
-        ("synaptic_alpha", spiking.alpha.to_string()),
-        ("threshold", spiking.threshold.to_string()),
-        ("learn_beta", spiking.learn_beta.to_string()),
-        ("learn_threshold", spiking.learn_threshold.to_string()),
-        ("reset", spiking.reset.to_string()),
-        ("detach_reset", spiking.detach_reset.to_string()),
-        ("surrogate", spiking.surrogate.to_string()),
-        ("encoding", spiking.encoding.to_string()),
-        ("readout", spiking.readout.to_string()),
-    ];
+    let mut defaults = RunConfig::for_data("DATA");
+    defaults.spiking = Some(SpikingConfig::default());
     // `mut_args` keeps the flags in order (`mut_arg` would move each to the end, and with it
     // its heading).
     command.mut_args(|arg| {
         let default = match arg.get_id().as_str() {
-            "backend" => Some(BackendKind::default().to_string()),
-            id => defaults
-                .iter()
-                .find(|(name, _)| *name == id)
-                .map(|(_, value)| value.clone()),
+            "network" => Some("rate".to_owned()),
+            id => nerve_run::setting(id)
+                .filter(|setting| setting.default_shown)
+                .and_then(|setting| defaults.value(setting.key).ok().flatten())
+                .map(|value| nerve_run::flag_text(&value)),
         };
         match default {
             Some(value) => {
@@ -509,13 +457,6 @@ pub(crate) fn with_defaults(command: clap::Command) -> clap::Command {
             None => arg,
         }
     })
-}
-
-/// Overwrites `dst` with the flag's value when the flag was given.
-fn set<T: Clone>(dst: &mut T, flag: &Option<T>) {
-    if let Some(value) = flag {
-        *dst = value.clone();
-    }
 }
 
 impl SettingsArgs {
@@ -548,6 +489,19 @@ impl SettingsArgs {
         Ok(config)
     }
 
+    /// The given flags, each with its setting and value (as a config file writes it), in
+    /// [`SETTINGS`]' order.
+    fn given(&self) -> Result<Vec<(&'static Setting, serde_json::Value)>> {
+        let mut flags = serde_json::to_value(self).context("cannot read the flags")?;
+        Ok(SETTINGS
+            .iter()
+            .filter_map(|setting| {
+                let value = flags.get_mut(setting.flag).map(serde_json::Value::take)?;
+                (!value.is_null()).then_some((setting, value))
+            })
+            .collect())
+    }
+
     /// `config` with every given flag applied on top (not yet validated). With `init` (a
     /// model file gives the network), flags that would change the network are refused.
     ///
@@ -555,184 +509,72 @@ impl SettingsArgs {
     ///
     /// A spiking flag on a rate network, or a network flag with `init`.
     pub(crate) fn overlay(&self, mut config: RunConfig, init: bool) -> Result<RunConfig> {
-        set(&mut config.data.path, &self.data);
-        if self.delimiter.is_some() {
-            config.data.delimiter = self.delimiter;
-        }
-        if self.target.is_some() {
-            config.data.target = self.target.clone();
-        }
-        if self.task.is_some() {
-            config.data.task = self.task;
-        }
-        set(&mut config.data.ignore, &self.ignore);
-        if self.weight_column.is_some() {
-            config.data.weight_column = self.weight_column.clone();
-        }
-        set(&mut config.data.missing, &self.missing);
-        set(&mut config.data.na_values, &self.na_values);
-        if self.thousands.is_some() {
-            config.data.thousands = self.thousands;
-        }
-        set(&mut config.data.categorical, &self.categorical);
-        set(&mut config.data.numeric, &self.numeric);
-        set(&mut config.data.max_categories, &self.max_categories);
-        set(&mut config.data.standardize, &self.standardize);
-        set(
-            &mut config.data.standardize_target,
-            &self.standardize_target,
-        );
-        set(&mut config.data.test_split, &self.test_split);
-        set(&mut config.data.val_split, &self.val_split);
-        set(&mut config.data.split_seed, &self.split_seed);
-        set(
-            &mut config.model.d_hidden,
-            &self.hidden.clone().map(|h| h.0),
-        );
-        set(&mut config.model.activation, &self.activation);
-        set(&mut config.model.initializer, &self.initializer);
-        set(&mut config.model.dropout, &self.dropout);
-        self.apply_spiking(&mut config, init)?;
-        if self.loss.is_some() {
-            config.loss.name = self.loss;
-        }
-        if self.class_weight.is_some() {
-            config.loss.class_weight = self.class_weight.clone();
-        }
-        let optimizer = &mut config.optimizer;
-        set(&mut optimizer.kind, &self.optimizer);
-        set(&mut optimizer.momentum, &self.momentum);
-        set(&mut optimizer.learning_rate, &self.lr);
-        if self.weight_decay.is_some() {
-            optimizer.weight_decay = self.weight_decay;
-        }
-        if self.nesterov {
-            optimizer.nesterov = true;
-        }
-        set(&mut optimizer.beta_1, &self.beta_1);
-        set(&mut optimizer.beta_2, &self.beta_2);
-        set(&mut optimizer.epsilon, &self.epsilon);
-        set(&mut optimizer.alpha, &self.alpha);
-        let schedule = &mut config.schedule;
-        set(&mut schedule.name, &self.schedule);
-        set(&mut schedule.warmup_epochs, &self.warmup_epochs);
-        set(&mut schedule.step_size, &self.step_size);
-        set(&mut schedule.gamma, &self.gamma);
-        set(&mut schedule.min_lr, &self.min_lr);
-        set(&mut schedule.patience, &self.plateau_patience);
-        set(&mut schedule.factor, &self.plateau_factor);
-        set(&mut schedule.threshold, &self.plateau_threshold);
-        set(&mut schedule.cooldown, &self.plateau_cooldown);
-        let training = &mut config.training;
-        set(&mut training.num_epochs, &self.epochs);
-        set(&mut training.batch_size, &self.batch_size);
-        set(&mut training.tol, &self.tol);
-        set(&mut training.seed, &self.seed);
-        set(&mut training.patience, &self.patience);
-        set(&mut training.early_stopping, &self.early_stopping);
-        set(&mut training.min_delta, &self.min_delta);
-        set(&mut training.monitor, &self.monitor);
-        if self.clip_grad_norm.is_some() {
-            training.clip_grad_norm = self.clip_grad_norm;
-        }
-        set(&mut config.backend, &self.backend);
-        Ok(config)
-    }
-}
-
-impl SettingsArgs {
-    /// `--network` and the spiking flags: a spiking flag on a rate network is refused rather
-    /// than ignored.
-    fn apply_spiking(&self, config: &mut RunConfig, init: bool) -> Result<()> {
-        let given = self.spiking_flags_given();
+        let mut given = self.given()?;
+        let spiking_given: Vec<String> = given
+            .iter()
+            .filter(|(setting, _)| setting.is_spiking())
+            .map(|(setting, _)| setting.long())
+            .collect();
         if init {
             // The architecture comes from the model file; these flags would be ignored.
-            let architecture = [
-                ("--hidden", self.hidden.is_some()),
-                ("--activation", self.activation.is_some()),
-                ("--initializer", self.initializer.is_some()),
-                ("--network", self.network.is_some()),
-            ];
-            if let Some(flag) = architecture
+            let architecture = given
                 .iter()
-                .filter_map(|&(flag, given)| given.then_some(flag))
-                .chain(given.iter().copied())
-                .next()
-            {
-                anyhow::bail!(
+                .filter(|(s, _)| ["hidden", "activation", "initializer"].contains(&s.flag))
+                .map(|(s, _)| s.long())
+                .chain(self.network.map(|_| "--network".to_owned()))
+                .chain(spiking_given.iter().cloned())
+                .next();
+            if let Some(flag) = architecture {
+                bail!(
                     "{flag} would change the network, but --init takes the network from its model file (its layers, neurons and coding); leave {flag} out, or train a new network without --init"
                 );
             }
-            return Ok(());
-        }
-        match self.network {
-            Some(Network::Spiking) if config.spiking.is_none() => {
-                config.spiking = Some(SpikingConfig::default());
+        } else {
+            match self.network {
+                Some(Network::Spiking) if config.spiking.is_none() => {
+                    config.spiking = Some(SpikingConfig::default());
+                }
+                Some(Network::Rate) => config.spiking = None,
+                _ => {}
             }
-            Some(Network::Rate) => config.spiking = None,
-            _ => {}
-        }
-        let Some(spiking) = config.spiking.as_mut() else {
-            if let Some(flag) = given.first() {
-                anyhow::bail!(
-                    "{flag} sets a spiking network, but this network is a rate network; add --network spiking"
-                );
+            match &config.spiking {
+                None => {
+                    if let Some(flag) = spiking_given.first() {
+                        bail!(
+                            "{flag} sets a spiking network, but this network is a rate network; add --network spiking"
+                        );
+                    }
+                }
+                Some(_) if self.activation.is_some() => bail!(
+                    "--activation sets the rate units' activation, but a spiking network's hidden units are neurons (see --neuron); leave --activation out"
+                ),
+                // A new surrogate takes its own default slope unless one is given.
+                Some(spiking)
+                    if self.surrogate.is_some_and(|s| s != spiking.surrogate)
+                        && self.slope.is_none() =>
+                {
+                    if let Some(s) = config.spiking.as_mut() {
+                        s.slope = None;
+                    }
+                }
+                Some(_) => {}
             }
-            return Ok(());
-        };
-        if self.activation.is_some() {
-            anyhow::bail!(
-                "--activation sets the rate units' activation, but a spiking network's hidden units are neurons (see --neuron); leave --activation out"
-            );
         }
-        // A new surrogate takes its own default slope unless one is given.
-        if self.surrogate.is_some_and(|s| s != spiking.surrogate) && self.slope.is_none() {
-            spiking.slope = None;
-        }
-        set(&mut spiking.neuron, &self.neuron);
-        set(&mut spiking.time_steps, &self.time_steps);
-        set(&mut spiking.beta, &self.beta);
-        set(&mut spiking.alpha, &self.synaptic_alpha);
-        set(&mut spiking.threshold, &self.threshold);
-        set(&mut spiking.learn_beta, &self.learn_beta);
-        set(&mut spiking.learn_threshold, &self.learn_threshold);
-        set(&mut spiking.reset, &self.reset);
-        set(&mut spiking.detach_reset, &self.detach_reset);
-        set(&mut spiking.surrogate, &self.surrogate);
-        if self.slope.is_some() {
-            spiking.slope = self.slope;
-        }
-        set(&mut spiking.encoding, &self.encoding);
-        set(&mut spiking.readout, &self.readout);
-        if self.synaptic_alpha.is_some() && spiking.neuron != Neuron::Synaptic {
-            anyhow::bail!(
+        let values: Vec<(&str, serde_json::Value)> = given
+            .drain(..)
+            .map(|(setting, value)| (setting.key, value))
+            .collect();
+        let config = config.with_values(&values)?;
+        if let Some(spiking) = &config.spiking
+            && self.synaptic_alpha.is_some()
+            && spiking.neuron != Neuron::Synaptic
+        {
+            bail!(
                 "--synaptic-alpha sets the synaptic current's decay, but {} neurons have none; add --neuron synaptic",
                 spiking.neuron
             );
         }
-        Ok(())
-    }
-
-    /// The spiking flags given on the command line.
-    fn spiking_flags_given(&self) -> Vec<&'static str> {
-        [
-            ("--neuron", self.neuron.is_some()),
-            ("--time-steps", self.time_steps.is_some()),
-            ("--beta", self.beta.is_some()),
-            ("--synaptic-alpha", self.synaptic_alpha.is_some()),
-            ("--threshold", self.threshold.is_some()),
-            ("--learn-beta", self.learn_beta.is_some()),
-            ("--learn-threshold", self.learn_threshold.is_some()),
-            ("--reset", self.reset.is_some()),
-            ("--detach-reset", self.detach_reset.is_some()),
-            ("--surrogate", self.surrogate.is_some()),
-            ("--slope", self.slope.is_some()),
-            ("--encoding", self.encoding.is_some()),
-            ("--readout", self.readout.is_some()),
-        ]
-        .into_iter()
-        .filter_map(|(flag, given)| given.then_some(flag))
-        .collect()
+        Ok(config)
     }
 }
 

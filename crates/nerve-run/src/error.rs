@@ -23,6 +23,13 @@ pub enum RunError {
         /// toml's error, with the line and key.
         source: toml::de::Error,
     },
+    /// Values laid over a config that it does not take (an unknown key, a value of the wrong
+    /// type).
+    #[error("invalid settings")]
+    Settings {
+        /// serde's reason, naming the field and what it expects.
+        source: serde_json::Error,
+    },
     /// A file that could not be read.
     #[error("cannot read {what} {}", path.display())]
     Read {

@@ -14,6 +14,9 @@
 //!   [`NonFiniteOutput`] for a row that has none.
 //! - [`cross_validation`]: folds of the training rows, one fold trained and scored
 //!   ([`cross_validation::run_fold`]), scikit-learn's metrics ([`Metric`]).
+//! - [`SETTINGS`]: every setting's flag and dotted config key, declared once;
+//!   [`RunConfig::with_values`] lays values over a config by key and
+//!   [`RunConfig::changed_keys`] names the keys two configs differ in.
 //! - [`builtin`]: the data sets and configs embedded in the library.
 //!
 //! Errors are [`RunError`]s, by kind; nothing here prints.
@@ -60,6 +63,7 @@ mod non_finite;
 mod plan;
 mod predictor;
 mod saved_model;
+mod settings;
 mod summary;
 mod training;
 
@@ -75,6 +79,7 @@ pub use non_finite::{NonFiniteOutput, check_answered};
 pub use plan::{FitPlan, prepare_settled, settle};
 pub use predictor::{Answers, FORWARD_ROWS, PredictError, Predictions, Predictor, network_outputs};
 pub use saved_model::{Columns, SavedModel, TEMPERATURE_KEY, THRESHOLD_KEY, metadata, save_model};
+pub use settings::{MORE_SETTINGS, SETTINGS, Setting, flag_text, setting};
 pub use summary::{PartSummary, RunSummary};
 pub use training::{Trained, train};
 

@@ -278,6 +278,16 @@ impl RunConfig {
 #[derive(Debug, Clone, PartialEq)]
 pub struct HiddenWidths(pub Vec<usize>);
 
+impl Serialize for HiddenWidths {
+    /// As `[model] d_hidden` holds them.
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
 impl std::str::FromStr for HiddenWidths {
     type Err = String;
 

@@ -318,9 +318,7 @@ fn refuse_changed_settings(dir: &Path, config: &RunConfig) -> Result<()> {
     if asked == saved {
         return Ok(());
     }
-    let table = |c: &RunConfig| -> Result<toml::Table> { Ok(toml::from_str(&c.to_toml()?)?) };
-    let mut changed = Vec::new();
-    changed_keys("", &table(&asked)?, &table(&saved)?, &mut changed);
+    let changed = asked.changed_keys(&saved)?;
     if changed == ["training.num_epochs"] {
         bail!(
             "--resume {}: the {} schedule spans the run's {} epochs, so --epochs cannot change when it resumes (the learning rate would jump to another schedule's); resume with --epochs {}, or start a new run (--init from its model)",
@@ -335,23 +333,6 @@ fn refuse_changed_settings(dir: &Path, config: &RunConfig) -> Result<()> {
         dir.display(),
         changed.join(", ")
     )
-}
-
-/// The dotted keys (`training.seed`) whose values differ between two TOML tables.
-fn changed_keys(prefix: &str, a: &toml::Table, b: &toml::Table, out: &mut Vec<String>) {
-    let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
-    keys.sort();
-    keys.dedup();
-    for key in keys {
-        let name = format!("{prefix}{key}");
-        match (a.get(key), b.get(key)) {
-            (Some(toml::Value::Table(x)), Some(toml::Value::Table(y))) => {
-                changed_keys(&format!("{name}."), x, y, out);
-            }
-            (x, y) if x != y => out.push(name),
-            _ => {}
-        }
-    }
 }
 
 /// Replaces the freshly fitted preprocessing with `preprocessor` (from the model or checkpoint

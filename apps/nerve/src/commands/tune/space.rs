@@ -293,23 +293,11 @@ pub(crate) fn trial_seed(seed: u64, trial: usize) -> u64 {
 ///
 /// A key that is no setting, a value of the wrong type, or a config that does not validate.
 pub(crate) fn apply(base: &RunConfig, params: &[(String, toml::Value)]) -> Result<RunConfig> {
-    let mut table: toml::Table = toml::from_str(&base.to_toml()?)?;
-    for (key, value) in params {
-        let mut parts: Vec<&str> = key.split('.').collect();
-        let last = parts.pop().unwrap_or_default();
-        let mut at = &mut table;
-        for part in parts {
-            let entry = at
-                .entry(part.to_owned())
-                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-            at = match entry {
-                toml::Value::Table(inner) => inner,
-                _ => bail!("`{key}`: `{part}` is a setting, not a section"),
-            };
-        }
-        at.insert(last.to_owned(), value.clone());
-    }
-    let config = RunConfig::parse(&toml::to_string(&table)?, "the trial's config", None)?;
+    let values = params
+        .iter()
+        .map(|(key, value)| Ok((key.as_str(), serde_json::to_value(value)?)))
+        .collect::<Result<Vec<_>>>()?;
+    let config = base.with_values(&values)?;
     config.validate()?;
     Ok(config)
 }
