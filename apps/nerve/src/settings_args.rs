@@ -380,7 +380,7 @@ pub(crate) struct SettingsArgs {
     pub(crate) patience: Option<usize>,
     /// Early stopping where --val-split and --patience are left at 0: `auto` holds out a
     /// validation share, stops once it stops improving and restores the best epoch, on tables
-    /// large enough to spare the rows (README: Training); `on` at any size; `off` adds nothing
+    /// large enough to spare the rows (docs/training.md); `on` at any size; `off` adds nothing
     /// (a config that holds them, as a run's saved config does, keeps its own).
     #[arg(long, value_name = "MODE", value_parser = choice::<EarlyStopping>(), help_heading = "Training")]
     pub(crate) early_stopping: Option<EarlyStopping>,

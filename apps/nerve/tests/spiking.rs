@@ -462,7 +462,7 @@ fn training_that_cannot_fit_in_memory_is_refused_with_its_estimate_and_the_estim
             "--out",
             out_dir.to_str().unwrap(),
         ],
-        // As README.md shows it.
+        // As docs/spiking.md shows it (apps/nerve/tests/docs.rs runs that page too).
         "error: this spiking network's training would keep about 401 MB of activations for backpropagation through time (100 time steps x 1257 rows a batch x 266 neurons, several f32 tensors each), more than --memory-limit (300 MB); give --batch-size 939 or less, or fewer --time-steps or a narrower --hidden (it grows with each)",
     );
     assert!(!out_dir.exists(), "a run folder was made");

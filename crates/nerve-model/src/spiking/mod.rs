@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize};
 /// The spiking part of a network's description: neuron model, time, threshold, training.
 ///
 /// Defaults are snnTorch's where it has one (threshold 1, reset by subtraction, detached reset)
-/// and otherwise chosen for the built-in data sets (see the README's "Spiking neurons").
+/// and otherwise chosen for the built-in data sets (see docs/spiking.md).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SpikingConfig {

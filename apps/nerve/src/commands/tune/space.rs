@@ -273,7 +273,7 @@ const SEARCHABLE_DATA: [&str; 6] = [
 /// Random trials when `--trials` is not given and the space is not a grid.
 pub(crate) const DEFAULT_TRIALS: usize = 20;
 
-/// The most trials a search runs (README "Searching the settings"): each is a whole k-fold
+/// The most trials a search runs (docs/tuning.md, "Searching the settings"): each is a whole k-fold
 /// cross-validation, so 10,000 is already days of training for any table worth searching,
 /// and it bounds what planning holds in memory and writes (a trial file each).
 pub(crate) const MAX_TRIALS: usize = 10_000;
