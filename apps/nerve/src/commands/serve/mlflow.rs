@@ -9,9 +9,10 @@ use nerve_data::{Cell, DataError};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::api_error::ApiError;
+use super::api_error::{ApiError, too_many_rows};
+use super::json::{parse_json, to_json};
 use super::served_model::{RequestRows, ServedModel};
-use super::{Outcome, parse_json};
+use super::work::Outcome;
 use crate::model_input::report_messages;
 use nerve_run::{Answers, Predictions};
 
@@ -87,7 +88,7 @@ pub(crate) fn invocations_json(
     if let Some(n) = count
         && n > max_rows
     {
-        return Err(super::too_many_rows(n, max_rows));
+        return Err(too_many_rows(n, max_rows));
     }
     let rows = match key {
         "dataframe_split" => split_rows(model, data)?,
@@ -144,7 +145,7 @@ pub(crate) fn invocations_csv(
         ));
     }
     if table.num_rows() > max_rows {
-        return Err(super::too_many_rows(table.num_rows(), max_rows));
+        return Err(too_many_rows(table.num_rows(), max_rows));
     }
     let answers = model.answer(&table, &|row, _| format!("line {}", table.line(row)))?;
     response(model, answers)
@@ -160,7 +161,7 @@ fn answer(
         return Err(ApiError::bad_request("the request has no rows"));
     }
     if rows.cells.len() > max_rows {
-        return Err(super::too_many_rows(rows.cells.len(), max_rows));
+        return Err(too_many_rows(rows.cells.len(), max_rows));
     }
     let table = model.table(rows)?;
     let answers = model.answer(&table, &*rows.field)?;
@@ -190,7 +191,7 @@ fn response(model: &ServedModel, answers: Answers) -> Result<Outcome, ApiError> 
         warnings: report_messages(&answers.report),
     };
     Ok(Outcome {
-        body: super::to_json(&body)?,
+        body: to_json(&body)?,
         rows,
     })
 }

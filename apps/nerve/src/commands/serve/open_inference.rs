@@ -8,9 +8,10 @@ use nerve_data::{Cell, ColumnKind};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use super::api_error::ApiError;
+use super::api_error::{ApiError, too_many_rows};
+use super::json::{parse_json, to_json};
 use super::served_model::{RequestRows, ServedModel};
-use super::{Outcome, parse_json};
+use super::work::Outcome;
 use crate::model_input::report_messages;
 use nerve_run::Predictions;
 
@@ -138,7 +139,7 @@ pub(crate) fn infer(
             .and_then(Value::as_u64)
             && n > max_rows as u64
         {
-            return Err(super::too_many_rows(
+            return Err(too_many_rows(
                 usize::try_from(n).unwrap_or(usize::MAX),
                 max_rows,
             ));
@@ -167,7 +168,7 @@ pub(crate) fn infer(
         );
     }
     if rows.cells.len() > max_rows {
-        return Err(super::too_many_rows(rows.cells.len(), max_rows));
+        return Err(too_many_rows(rows.cells.len(), max_rows));
     }
     let table = model.table(&rows)?;
     let answers = model.answer(&table, &*rows.field)?;
@@ -208,7 +209,7 @@ pub(crate) fn infer(
         outputs,
     };
     Ok(Outcome {
-        body: super::to_json(&response)?,
+        body: to_json(&response)?,
         rows: n,
     })
 }

@@ -13,8 +13,13 @@ use proptest::prelude::*;
 use serde_json::{Value, json};
 use tower::ServiceExt as _;
 
+use super::api_error::ApiError;
+use super::json::{parse_json, to_json};
+use super::routes::router;
 use super::served_model::{ServedModel, Slot};
-use super::{AppState, Shared, mlflow, open_inference, router};
+use super::state::{AppState, Shared};
+use super::work::Outcome;
+use super::{mlflow, open_inference};
 
 /// A model file committed for the fuzz targets: penguins (two categorical, two numeric columns).
 fn penguins() -> Arc<ServedModel> {
@@ -231,13 +236,14 @@ fn v2_request() -> impl Strategy<Value = Value> {
     prop::collection::vec(input, 0..5).prop_map(|inputs| json!({ "inputs": inputs }))
 }
 
-fn check_refusal(result: Result<super::Outcome, super::ApiError>) {
+fn check_refusal(result: Result<Outcome, ApiError>) {
     match result {
         Ok(outcome) => {
             serde_json::from_slice::<Value>(&outcome.body).unwrap();
         }
         Err(err) => assert!(
-            err.status.is_client_error() || err.status == StatusCode::SERVICE_UNAVAILABLE,
+            err.kind.status().is_client_error()
+                || err.kind.status() == StatusCode::SERVICE_UNAVAILABLE,
             "{err:?}"
         ),
     }
@@ -284,13 +290,13 @@ proptest! {
 #[test]
 fn python_s_bare_nan_is_a_missing_value_and_infinity_is_refused_with_where_it_is() {
     // json.dumps writes float('nan') bare; MLflow's Python server reads it, so does nerve.
-    let value = super::parse_json(br#"{"a": [NaN, 1, "NaN", "x\"NaN"], "NaN": NaN}"#).unwrap();
+    let value = parse_json(br#"{"a": [NaN, 1, "NaN", "x\"NaN"], "NaN": NaN}"#).unwrap();
     assert_eq!(value, json!({"a": [null, 1, "NaN", "x\"NaN"], "NaN": null}));
     for (body, token) in [
         ("{\"instances\": [[1,\n 2, Infinity]]}", "Infinity"),
         (r#"{"instances": [[-Infinity, NaN]]}"#, "-Infinity"),
     ] {
-        let err = super::parse_json(body.as_bytes()).unwrap_err();
+        let err = parse_json(body.as_bytes()).unwrap_err();
         assert!(err.error.contains(&format!("`{token}`")), "{body}: {err:?}");
         assert!(err.error.contains("send null"), "{err:?}");
         assert!(
@@ -298,7 +304,7 @@ fn python_s_bare_nan_is_a_missing_value_and_infinity_is_refused_with_where_it_is
             "{err:?}"
         );
     }
-    let err = super::parse_json(br#"{"x": "Infinity", "y": }"#).unwrap_err();
+    let err = parse_json(br#"{"x": "Infinity", "y": }"#).unwrap_err();
     assert!(!err.error.contains("`Infinity`"), "{err:?}");
     let penguins = penguins();
     let body = br#"{"dataframe_records": [{"island": "Dream", "bill_length_mm": NaN, "flipper_length_mm": 184, "sex": NaN}]}"#;
@@ -312,6 +318,6 @@ fn python_s_bare_nan_is_a_missing_value_and_infinity_is_refused_with_where_it_is
 
 #[test]
 fn answers_are_strict_json_even_for_non_finite_floats() {
-    let body = super::to_json(&[f32::NAN, f32::INFINITY, 0.5]).unwrap();
+    let body = to_json(&[f32::NAN, f32::INFINITY, 0.5]).unwrap();
     assert_eq!(body, b"[null,null,0.5]");
 }
