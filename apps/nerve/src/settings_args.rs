@@ -19,7 +19,7 @@ use nerve_run::{
 
 /// The settings flags. Each overrides the same setting of `--config`; without `--config`,
 /// `--data` starts from scikit-learn-like defaults and no flags at all run the tutorial's network.
-/// Every key of a run config has a flag (`tests/help_and_flags.rs` walks `--print-config`'s
+/// Every key of a run config has a flag (`tests/training/help_and_flags.rs` walks `--print-config`'s
 /// keys); the defaults shown in `--help` are read from [`RunConfig::for_data`] ([`with_defaults`]).
 /// Serialized, the given flags are a table of flag id to value ([`SettingsArgs::given`]),
 /// laid over a config through nerve-run's [`SETTINGS`] table.

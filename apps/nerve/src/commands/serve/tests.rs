@@ -1,6 +1,6 @@
 //! The router called in process (no socket): health while models load, and the request
 //! parsers fed random JSON and CSV bodies (none may panic; each is answered or refused with a
-//! 4xx). The loopback tests are in `apps/nerve/tests/serving.rs`.
+//! 4xx). The loopback tests are in `apps/nerve/tests/deploying/serving.rs`.
 
 #![allow(clippy::unwrap_used)]
 

@@ -5,9 +5,9 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
-use common::{describe, file, ok, scratch, train, uniform};
+use crate::common::{describe, file, ok, scratch, train, uniform};
 
 /// `rooms` mixes `1.0`, `2`, `3.00` spellings with one `5+`; `price` follows `area`.
 fn rooms_file(name: &str) -> String {

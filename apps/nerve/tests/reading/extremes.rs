@@ -3,9 +3,9 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
-use common::{fails, file, nerve, ok, scratch, train};
+use crate::common::{fails, file, nerve, ok, scratch, train};
 
 /// Trains on iris with SGD at learning rate `lr` into a fresh run folder `name` (with `extra`
 /// flags), a run meant to diverge; returns the folder and the process output.

@@ -3,13 +3,11 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use std::path::Path;
 
 use serde_json::Value;
 
-use common::{fails, ok, scratch, svg_texts, train};
+use crate::common::{fails, ok, scratch, svg_texts, train};
 
 fn path(p: &Path) -> &str {
     p.to_str().unwrap()

@@ -6,7 +6,7 @@
 
 #![allow(clippy::unwrap_used, clippy::print_stderr)]
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use common::{Tmpfs, fails, nerve, ok, scratch, tensors, train};
+use crate::common::{Tmpfs, fails, nerve, ok, scratch, tensors, train};
 
 /// A run of ~2 s with a validation split and early-stopping bookkeeping (so checkpoints carry
 /// `best.safetensors` too), checkpointing every epoch (at most once a second).

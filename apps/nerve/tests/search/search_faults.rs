@@ -7,15 +7,13 @@
 
 #![allow(clippy::unwrap_used, clippy::print_stderr)]
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use common::{Tmpfs, fails, file, nerve, ok, scratch};
+use crate::common::{Tmpfs, fails, file, nerve, ok, scratch};
 
 /// The command of a 6-trial iris search (a 3 x 2 grid, 30 epochs, 3 folds, no refit) into
 /// `dir`, started afresh; `epochs` sets how long each trial runs.

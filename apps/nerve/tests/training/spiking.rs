@@ -4,9 +4,9 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
-use common::{fails, nerve, ok, scratch};
+use crate::common::{fails, nerve, ok, scratch};
 use serde_json::Value;
 
 /// The last line of `--json`: the run's summary.
@@ -462,7 +462,7 @@ fn training_that_cannot_fit_in_memory_is_refused_with_its_estimate_and_the_estim
             "--out",
             out_dir.to_str().unwrap(),
         ],
-        // As docs/spiking.md shows it (apps/nerve/tests/docs.rs runs that page too).
+        // As docs/spiking.md shows it (apps/nerve/tests/training/docs.rs runs that page too).
         "error: this spiking network's training would keep about 401 MB of activations for backpropagation through time (100 time steps x 1257 rows a batch x 266 neurons, several f32 tensors each), more than --memory-limit (300 MB); give --batch-size 939 or less, or fewer --time-steps or a narrower --hidden (it grows with each)",
     );
     assert!(!out_dir.exists(), "a run folder was made");

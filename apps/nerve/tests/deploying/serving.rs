@@ -6,7 +6,7 @@
 
 #![allow(clippy::unwrap_used, clippy::print_stderr)]
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::TcpStream;
@@ -14,7 +14,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use common::{file, ok, proc_status, read_cells, repo_file, train};
+use crate::common::{file, ok, proc_status, read_cells, repo_file, train};
 use serde_json::{Value, json};
 
 /// A row's prediction (class name, or value as `nerve predict` prints it) and probabilities.

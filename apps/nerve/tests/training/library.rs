@@ -5,11 +5,9 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use std::path::Path;
 
-use common::{file, ok, read_cells, scratch};
+use crate::common::{file, ok, read_cells, scratch};
 use nerve_run::{BackendKind, Columns, NoopObserver, Predictions, RunConfig, train};
 
 /// A table of `rows` rows: a number, a category, a date and a sometimes-missing number, and a

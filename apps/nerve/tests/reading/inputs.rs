@@ -3,12 +3,12 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::io::Write as _;
 use std::process::{Command, Stdio};
 
-use common::{fails, file, ok, scratch, train};
+use crate::common::{fails, file, ok, scratch, train};
 
 /// `nerve` with `input` on its standard input.
 fn with_stdin(args: &[&str], input: &[u8]) -> std::process::Output {

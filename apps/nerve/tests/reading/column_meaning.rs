@@ -6,9 +6,9 @@
 
 #![allow(clippy::unwrap_used, clippy::print_stderr)]
 
-mod common;
+use crate::common;
 
-use common::{describe, file, nerve, ok, scratch, train, uniform};
+use crate::common::{describe, file, nerve, ok, scratch, train, uniform};
 
 /// The test R² (or accuracy) of a default run on `data` with `extra` flags.
 fn test_score(name: &str, data: &str, extra: &[&str], metric: &str) -> f64 {

@@ -3,11 +3,11 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 
-use common::nerve;
+use crate::common::nerve;
 
 /// Every key of the printed config as `section.key` (top-level keys bare), with its value.
 fn keys(config: &str) -> Vec<(String, String)> {

@@ -3,9 +3,9 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
-use common::{fails, file, nerve, ok, svg_texts};
+use crate::common::{fails, file, nerve, ok, svg_texts};
 use serde_json::Value;
 
 /// `nerve cv ARGS --json`: the one JSON object it prints.

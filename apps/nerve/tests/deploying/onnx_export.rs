@@ -11,12 +11,12 @@
 
 #![allow(clippy::unwrap_used, clippy::print_stderr)]
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{fails, file, nerve, ok, read_cells, repo_file, scratch, train};
+use crate::common::{fails, file, nerve, ok, read_cells, repo_file, scratch, train};
 use serde_json::{Value, json};
 use tract_onnx::prelude::*;
 use tract_onnx::tract_hir::infer::Factoid as _;

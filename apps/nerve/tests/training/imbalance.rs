@@ -3,9 +3,9 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
-use common::{fails, file, nerve, ok, scratch, train};
+use crate::common::{fails, file, nerve, ok, scratch, train};
 use serde_json::Value;
 
 /// A seeded churn-like table: 500 customers, 20 % churners, whose three features are shifted

@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::print_stderr)]
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;
@@ -12,7 +12,7 @@ use std::process::Command;
 use safetensors::SafeTensors;
 use serde_json::Value;
 
-use common::{fails, nerve, ok, scratch, tensors, train};
+use crate::common::{fails, nerve, ok, scratch, tensors, train};
 
 fn model(run: &Path) -> String {
     run.join("model.safetensors").to_str().unwrap().to_owned()
@@ -69,7 +69,7 @@ fn a_trained_model_evaluates_predicts_and_inspects() {
     );
     assert_eq!(rows.len(), 151);
     let labels = ["setosa", "versicolor", "virginica"];
-    let truth: Vec<String> = include_str!("../../../datasets/iris.csv")
+    let truth: Vec<String> = include_str!("../../../../datasets/iris.csv")
         .lines()
         .skip(1)
         .map(|l| l.rsplit(',').next().unwrap().to_owned())
@@ -91,7 +91,10 @@ fn a_trained_model_evaluates_predicts_and_inspects() {
     let shuffled = scratch().join("iris-shuffled.csv");
     let mut text =
         String::from("note,petal_width_cm,petal_length_cm,sepal_width_cm,sepal_length_cm\n");
-    for line in include_str!("../../../datasets/iris.csv").lines().skip(1) {
+    for line in include_str!("../../../../datasets/iris.csv")
+        .lines()
+        .skip(1)
+    {
         let f: Vec<&str> = line.split(',').collect();
         text.push_str(&format!("x,{},{},{},{}\n", f[3], f[2], f[1], f[0]));
     }
