@@ -19,8 +19,8 @@ use sha2::{Digest as _, Sha256};
 mod read;
 mod write;
 
-pub(crate) use read::open;
-pub(crate) use write::RunObserver;
+pub(crate) use read::{Loaded, open};
+pub(crate) use write::{CheckpointFailure, RunObserver};
 
 /// The checkpoint folder's name in a run folder.
 pub(crate) const FOLDER: &str = "checkpoint";

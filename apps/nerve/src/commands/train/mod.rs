@@ -1,8 +1,15 @@
-//! `nerve train`: a run from flags and config to a run folder.
+//! `nerve train`: a run from flags and config to a run folder, in four steps as uv runs a
+//! command (its settings resolved, then the command on them): [`TrainSettings::resolve`]
+//! (flags and config, the folder locked, refusals), [`RunPlan::new`] (the table prepared and
+//! settled, the fit planned, the network and any checkpoint loaded — everything checked before
+//! a file is written), [`fit`] (the run folder, training with checkpoints) and [`finish`]
+//! (scores, the saved files, the report).
 
 mod args;
 mod describe;
+mod plan;
 mod results;
+mod settings;
 
 pub(crate) use args::TrainArgs;
 
@@ -12,196 +19,92 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use describe::describe_run;
-use nerve_data::{Dataset, Prepared, prepare};
-use nerve_run::{FitPlan, RunConfig};
+use nerve_data::{Dataset, Prepared};
+use nerve_run::RunConfig;
+use nerve_train::{TrainError, TrainOutcome};
+use plan::RunPlan;
 use results::{Evaluation, print_results, summary};
+use settings::TrainSettings;
 
 use crate::charts;
-use crate::checkpoint;
+use crate::checkpoint::{self, CheckpointFailure};
 use crate::progress::{self, Progress};
-use crate::run_dir::{RunDir, read_run_id};
-use crate::run_lock::RunLock;
+use crate::run_dir::RunDir;
 
 /// Runs `nerve train`: exit 0 when training ends normally, 130 when interrupted (after saving
 /// the run), an error when it diverges (after saving the last good epoch's history).
-pub(crate) fn run(mut args: TrainArgs) -> Result<ExitCode> {
-    // `runs/x/.` and `runs/x/` name `runs/x` (create_dir_all fails on a trailing `.`), and
-    // `a/b/../c` names `a/c` (creating it must not make `a/b`).
-    for folder in [&mut args.out, &mut args.resume].into_iter().flatten() {
-        *folder = crate::output_paths::lexical(folder);
-    }
-    let chatty = !args.json && !args.quiet;
-    if cfg!(debug_assertions) && chatty {
-        eprintln!(
-            "warning: this is a debug build of nerve; training will be slow. Build with `cargo run --release -p nerve -- train`."
-        );
-    }
-    if let Some(save) = &args.save {
-        // The run folder is made before the model is saved, so `--save` may point inside it.
-        let run_folder = args.out.as_deref().or(args.resume.as_deref());
-        crate::output_paths::check_save(save, run_folder)?;
-    }
-    let mut config = args.resolve()?;
-    if config.training.num_epochs == 0 && args.init.is_none() {
-        bail!(
-            "--epochs 0 would save an untrained model of random weights; give at least 1 epoch, or use --init MODEL to evaluate and save that model as it is"
-        );
-    }
-    if let Some(out) = &args.out {
-        crate::output_paths::refuse_nested_run(out)?;
-    }
-    // The folder is locked before anything in it is read for the run or written, and stays
-    // locked until the run ends: a second run on it is refused at once.
-    let lock = match args.out.as_deref().or(args.resume.as_deref()) {
-        Some(folder) if !args.print_config => Some(RunLock::acquire(folder)?),
-        _ => None,
-    };
-    if let Some(dir) = &args.resume {
-        refuse_changed_settings(dir, &config)?;
-    } else if let Some(out) = &args.out
-        && !args.overwrite
-    {
-        crate::run_dir::refuse_earlier_run(out)?;
-    }
-    let device = config.backend.autodiff_device()?;
-    let init = args
-        .init
-        .as_deref()
-        .map(|path| nerve_run::SavedModel::load(path, &device))
-        .transpose()?;
-    if let Some(init) = &init {
-        // The file's architecture, so its weights fit; the data decides the widths again.
-        let mut architecture = init.info.architecture.clone().with_widths(0, 0);
-        config.spiking = architecture.spiking.take();
-        // Dropout acts on training only: the one architecture setting --init may change.
-        if let Some(dropout) = args.settings.dropout {
-            architecture.dropout = dropout;
-        }
-        config.model = architecture;
-    }
-    let table = nerve_run::load_table(&mut config)?;
-    let mut prepared = prepare(table, &config.data.prepare_options())?;
-    if let Some(init) = &init {
-        use_preprocessing(
-            &mut prepared,
-            &init.preprocessor,
-            args.init.as_deref().unwrap_or(Path::new("the model")),
-        )?;
-    }
-    nerve_run::settle(&mut config, &prepared)?;
-    let config = config.resolved();
-    if args.print_config {
-        std::io::stdout()
-            .lock()
-            .write_all(config.to_toml()?.as_bytes())?;
+pub(crate) fn run(args: TrainArgs) -> Result<ExitCode> {
+    let settings = TrainSettings::resolve(args)?;
+    let Some(plan) = RunPlan::new(settings)? else {
         return Ok(ExitCode::SUCCESS);
-    }
-    // The checkpoint is checked before anything is written: a refused `--resume` (another
-    // network, a damaged checkpoint) must leave the run folder as it was (issue 14). Its rows
-    // are transformed with the preprocessing it trained with (fitted, or an `--init` model's).
-    let config_sha256 = config.checkpoint_hash()?;
-    let checkpoint = match &args.resume {
-        Some(dir) => {
-            let verified = checkpoint::open(dir, &read_run_id(dir)?, &config_sha256)?;
-            let source = dir.join(checkpoint::FOLDER);
-            use_preprocessing(&mut prepared, verified.preprocessor(), &source)?;
-            anyhow::ensure!(
-                config.training.num_epochs >= verified.epoch(),
-                "--resume {}: its checkpoint is of epoch {}, past --epochs {}; give --epochs {} or more",
-                dir.display(),
-                verified.epoch(),
-                config.training.num_epochs,
-                verified.epoch()
-            );
-            Some(verified)
-        }
-        None => None,
     };
-    // Planned before the run folder is made: a quantity the run cannot watch, class weights
-    // the rows cannot have or an invalid network is a usage error.
-    let plan = FitPlan::new(
-        &config,
-        &prepared.preprocessor,
-        &prepared.train,
-        prepared.validation.as_ref().is_some_and(|v| !v.is_empty()),
-        prepared.table.source_name(),
-    )?;
-    let mlp_config = &plan.architecture;
-    // Before the run folder is made: a run that cannot fit would abort mid-epoch.
-    check_memory(mlp_config, &config, prepared.train.len(), args.memory_limit)?;
+    let fitted = fit(plan)?;
+    finish(fitted)
+}
 
-    let model = match init {
-        Some(init) => {
-            let found = &init.info.architecture;
-            anyhow::ensure!(
-                found.d_input == mlp_config.d_input && found.d_output == mlp_config.d_output,
-                "the model in {} takes {} inputs and gives {} outputs, but this data needs {} and {}",
-                args.init.as_deref().unwrap_or(Path::new("?")).display(),
-                found.d_input,
-                found.d_output,
-                mlp_config.d_input,
-                mlp_config.d_output
-            );
-            init.model
-        }
-        None => plan.new_network(&prepared.train, &device),
-    };
+/// A run trained in its folder: what [`finish`] scores, saves and reports.
+struct Fitted {
+    plan: RunPlan,
+    run_dir: RunDir,
+    outcome: TrainOutcome,
+    /// The divergence that ended training, its last good epoch kept as `outcome`.
+    divergence: Option<TrainError>,
+    checkpoint_failure: Option<CheckpointFailure>,
+    last_checkpoint: Option<usize>,
+}
 
-    let data_sha256 = checkpoint::data_hash(
-        &std::iter::once(&prepared.train)
-            .chain(prepared.validation.as_ref())
-            .collect::<Vec<_>>(),
-    );
-    let resume = checkpoint
-        .map(|verified| verified.load(&data_sha256, mlp_config, &device))
-        .transpose()?;
-    if let (Some(loaded), Some(dir)) = (&resume, &args.resume)
-        && let Some(reason) = loaded.resume.finished(&plan.train_config)
-    {
-        bail!("--resume {}: {reason}", dir.display());
-    }
+/// Makes (or reopens) the run folder, writes the config, and trains — from a new network, an
+/// `--init` model or the checkpoint — with checkpoints as the run goes.
+fn fit(mut plan: RunPlan) -> Result<Fitted> {
+    let lock = plan.settings.lock.take();
+    let args = &plan.settings.args;
     let run_dir = match (&args.resume, lock) {
         (Some(dir), Some(lock)) => RunDir::reopen(dir, lock)?,
         (_, lock) => RunDir::create(
             args.out.as_deref().zip(lock),
-            &nerve_run::data_name(&config.data.path),
+            &nerve_run::data_name(&plan.config.data.path),
             args.overwrite,
         )?,
     };
-    run_dir.write_config(&config)?;
-    if let Some(warning) = describe::shrink_warning(&config, &prepared) {
+    let (config, prepared) = (&plan.config, &plan.prepared);
+    run_dir.write_config(config)?;
+    if let Some(warning) = describe::shrink_warning(config, prepared) {
         eprintln!("{warning}");
     }
-    if chatty {
-        eprint!("{}", describe_run(&config, &prepared, &model));
+    if plan.settings.chatty() {
+        if let Some(model) = &plan.model {
+            eprint!("{}", describe_run(config, prepared, model));
+        }
         eprintln!("Run folder: {}", run_dir.path().display());
     }
-
     progress::catch_interrupts(Some("finishing this epoch, then saving the run"));
     let mut observer = checkpoint::RunObserver::new(
         Progress::new(args.json, args.quiet).with_learning_rate(!config.schedule.is_constant()),
         &run_dir,
-        config_sha256,
-        data_sha256,
+        plan.config_sha256.clone(),
+        plan.data_sha256.clone(),
         &prepared.preprocessor,
         config.training.checkpoint_every,
-        resume.as_ref().map(|loaded| loaded.epoch),
+        plan.resume.as_ref().map(|loaded| loaded.epoch),
     )?;
-    let trainer = plan.trainer();
-    let validation = prepared.validation.as_ref();
-    let result = match resume {
-        Some(loaded) => trainer.resume(
+    let trainer = plan.fit.trainer();
+    let (train, validation) = (&prepared.train, prepared.validation.as_ref());
+    let device = &plan.settings.device;
+    let result = match (plan.resume.take(), plan.model.take()) {
+        (Some(loaded), _) => trainer.resume(
             loaded.model,
             loaded.resume,
-            &prepared.train,
+            train,
             validation,
-            &device,
+            device,
             &mut observer,
         ),
-        None => trainer.fit(model, &prepared.train, validation, &device, &mut observer),
+        (None, Some(model)) => trainer.fit(model, train, validation, device, &mut observer),
+        (None, None) => unreachable!("a plan holds a network or a checkpoint"),
     };
     let checkpoint_failure = observer.finish();
     let last_checkpoint = observer.last_checkpoint();
+    drop(observer);
     let (outcome, divergence) = match result {
         Ok(outcome) => (outcome, None),
         Err(mut err) => match err.take_last_good() {
@@ -209,35 +112,38 @@ pub(crate) fn run(mut args: TrainArgs) -> Result<ExitCode> {
             None => return Err(err.into()),
         },
     };
+    Ok(Fitted {
+        plan,
+        run_dir,
+        outcome,
+        divergence,
+        checkpoint_failure,
+        last_checkpoint,
+    })
+}
 
-    let plain = device.without_autodiff();
+/// Scores each part, saves the model (first: on a nearly full disk it matters most), the
+/// history and the metrics, draws the charts, and reports — or says how to resume.
+fn finish(fitted: Fitted) -> Result<ExitCode> {
+    let Fitted {
+        plan,
+        run_dir,
+        outcome,
+        divergence,
+        checkpoint_failure,
+        last_checkpoint,
+    } = fitted;
+    let (config, prepared) = (&plan.config, &plan.prepared);
+    let plain = plan.settings.device.clone().without_autodiff();
+    let trainer = plan.fit.trainer();
     let evaluate = |data: &Dataset| -> Result<Evaluation> {
-        Evaluation::new(&trainer, &outcome.model, &config, &prepared, data, &plain)
+        Evaluation::new(&trainer, &outcome.model, config, prepared, data, &plain)
     };
     let train = evaluate(&prepared.train)?;
     let validation = prepared.validation.as_ref().map(evaluate).transpose()?;
     let test = prepared.test.as_ref().map(evaluate).transpose()?;
-    let summary = summary(&config, &prepared, &outcome, &train, &validation, &test);
-    // The model first: on a nearly full disk it is what matters most.
-    let save = || -> Result<()> {
-        let model_path = run_dir.path().join("model.safetensors");
-        for path in std::iter::once(model_path.as_path()).chain(args.save.as_deref()) {
-            nerve_run::save_model(
-                path,
-                &outcome.model,
-                &prepared.preprocessor,
-                &config,
-                Some(&summary),
-            )?;
-        }
-        run_dir.write_history(
-            &outcome.history,
-            prepared.task(),
-            prepared.validation.is_some(),
-        )?;
-        run_dir.write_metrics(&summary)
-    };
-    let saved = save();
+    let summary = summary(config, prepared, &outcome, &train, &validation, &test);
+    let saved = save(&plan, &run_dir, &outcome, &summary);
     if let Some(failure) = checkpoint_failure {
         return Err(failure.report(run_dir.path(), outcome.history.len(), saved.err()));
     }
@@ -261,7 +167,6 @@ pub(crate) fn run(mut args: TrainArgs) -> Result<ExitCode> {
     {
         eprintln!("warning: {err:#}");
     }
-
     if let Some(err) = divergence {
         // The checkpoint may be an epoch ahead of the model kept (whose weights were chosen for
         // a finite loss), and resuming the same config would diverge again: remove it, its
@@ -273,41 +178,71 @@ pub(crate) fn run(mut args: TrainArgs) -> Result<ExitCode> {
             outcome.history.len()
         );
     }
-    let printed = if args.json {
+    let printed = if plan.settings.args.json {
         let mut line = serde_json::to_value(&summary)?;
         line["event"] = "summary".into();
         writeln!(std::io::stdout().lock(), "{line}").map_err(anyhow::Error::from)
     } else {
-        print_results(&config, &prepared, &outcome, &train, validation, test)
+        print_results(config, prepared, &outcome, &train, validation, test)
     };
     // An interrupted run says how to resume it and exits 130 even when its reader has gone
     // (a broken pipe ends the printing, not the run's report).
     if !progress::interrupted() {
         printed?;
-    } else {
-        if outcome.stop_reason != nerve_train::StopReason::Interrupted {
-            eprintln!(
-                "interrupted while saving; training had ended, and the run is saved in {}",
-                run_dir.path().display()
-            );
-        } else {
-            let resume = match last_checkpoint {
-                Some(epoch) => format!(
-                    "`nerve train --resume {}` continues it from epoch {epoch}",
-                    run_dir.path().display()
-                ),
-                None => "no checkpoint was written (--checkpoint-every 0), so it cannot be resumed"
-                    .to_owned(),
-            };
-            eprintln!(
-                "interrupted after epoch {}: the run is saved in {}; {resume}",
-                outcome.history.len(),
-                run_dir.path().display()
-            );
-        }
-        return Ok(ExitCode::from(130));
+        return Ok(ExitCode::SUCCESS);
     }
-    Ok(ExitCode::SUCCESS)
+    report_interrupt(&run_dir, &outcome, last_checkpoint);
+    Ok(ExitCode::from(130))
+}
+
+/// Writes the model (to the run folder and `--save`), the history and `metrics.json`.
+fn save(
+    plan: &RunPlan,
+    run_dir: &RunDir,
+    outcome: &TrainOutcome,
+    summary: &nerve_run::RunSummary,
+) -> Result<()> {
+    let model_path = run_dir.path().join("model.safetensors");
+    for path in std::iter::once(model_path.as_path()).chain(plan.settings.args.save.as_deref()) {
+        nerve_run::save_model(
+            path,
+            &outcome.model,
+            &plan.prepared.preprocessor,
+            &plan.config,
+            Some(summary),
+        )?;
+    }
+    run_dir.write_history(
+        &outcome.history,
+        plan.prepared.task(),
+        plan.prepared.validation.is_some(),
+    )?;
+    run_dir.write_metrics(summary)
+}
+
+/// What an interrupted run says: where it is saved and how to continue it.
+fn report_interrupt(run_dir: &RunDir, outcome: &TrainOutcome, last_checkpoint: Option<usize>) {
+    if outcome.stop_reason != nerve_train::StopReason::Interrupted {
+        eprintln!(
+            "interrupted while saving; training had ended, and the run is saved in {}",
+            run_dir.path().display()
+        );
+        return;
+    }
+    let resume = match last_checkpoint {
+        Some(epoch) => format!(
+            "`nerve train --resume {}` continues it from epoch {epoch}",
+            run_dir.path().display()
+        ),
+        None => {
+            "no checkpoint was written (--checkpoint-every 0), so it cannot be resumed".to_owned()
+        }
+    };
+    eprintln!(
+        "interrupted after epoch {}: the run is saved in {}; {resume}",
+        outcome.history.len(),
+        run_dir.path().display()
+    );
 }
 
 /// `--resume` continues a run as it was configured: only the epoch limit and the checkpoint
@@ -348,67 +283,4 @@ fn use_preprocessing(
             path.display()
         )
     })
-}
-
-/// Refuses a spiking network whose training would not fit in memory: its estimated activations
-/// for backpropagation through time ([`nerve_model::spiking::training_memory`]) against
-/// `--memory-limit`, or the memory available now (`MemAvailable` of /proc/meminfo; no check
-/// where it cannot be read). The refusal gives the figure and the batch size that would fit.
-fn check_memory(
-    mlp: &nerve_model::MlpConfig,
-    config: &RunConfig,
-    train_rows: usize,
-    limit: Option<usize>,
-) -> Result<()> {
-    let batch = config
-        .training
-        .batch_size
-        .resolve(train_rows)
-        .min(train_rows)
-        .max(1);
-    let trace_rows = train_rows.min(nerve_train::SILENCE_SAMPLE_ROWS);
-    let Some(needed) = nerve_model::spiking::training_memory(mlp, batch, trace_rows) else {
-        return Ok(());
-    };
-    let (limit, what) = match limit {
-        Some(0) => bail!("--memory-limit 0: give the memory training may take, such as 8GiB"),
-        Some(limit) => (limit as u64, "--memory-limit"),
-        None => match available_memory() {
-            Some(available) => (available, "the memory available now"),
-            None => return Ok(()),
-        },
-    };
-    if needed.peak() <= limit {
-        return Ok(());
-    }
-    let steps = mlp.spiking.as_ref().map_or(0, |s| s.time_steps);
-    let neurons = mlp.d_hidden.iter().sum::<usize>() + mlp.d_output;
-    let limit_text = crate::numbers::bytes(limit);
-    let change = "fewer --time-steps or a narrower --hidden (it grows with each)";
-    if needed.graph <= limit {
-        // The trace does not depend on the batch: only the network's size changes it.
-        bail!(
-            "this spiking network's training would keep about {} to trace which layers fire after each epoch ({steps} time steps x {trace_rows} rows x {neurons} neurons), more than {what} ({limit_text}); give {change}",
-            crate::numbers::bytes(needed.trace)
-        );
-    }
-    let fitting_batch = (batch as f64 * limit as f64 / needed.graph as f64).floor() as usize;
-    // A smaller batch helps only where the trace fits.
-    let hint = if fitting_batch >= 1 && fitting_batch < batch && needed.trace <= limit {
-        format!("--batch-size {fitting_batch} or less, or ")
-    } else {
-        String::new()
-    };
-    bail!(
-        "this spiking network's training would keep about {} of activations for backpropagation through time ({steps} time steps x {batch} rows a batch x {neurons} neurons, several f32 tensors each), more than {what} ({limit_text}); give {hint}{change}",
-        crate::numbers::bytes(needed.graph),
-    )
-}
-
-/// `MemAvailable` of /proc/meminfo, in bytes (Linux; `None` elsewhere).
-fn available_memory() -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024)
 }
