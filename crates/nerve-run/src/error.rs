@@ -1,6 +1,10 @@
 //! [`RunError`]: every way a run can fail, by kind, so a caller can tell a setting to change
 //! from a file to fix from a training that went wrong (the CLI's exit codes, the server's HTTP
-//! status and the Python package's exception classes are chosen from the kind).
+//! status is chosen from the kind, as a Python binding's exception classes would be).
+//!
+//! Each message is one line; its cause, where it has one (toml's error with the line and key,
+//! the operating system's, serde's), is the error's `source()`, as the standard library's
+//! errors keep it: print the chain (anyhow's `{:#}` does) to see it all.
 
 use std::path::PathBuf;
 

@@ -1,5 +1,5 @@
 //! What a nerve *run* means, as a library: the same training and prediction as the `nerve`
-//! CLI, for a Rust program (and the Python package) that has no command line.
+//! CLI, for a Rust program (or a Python binding) that has no command line.
 //!
 //! - [`RunConfig`]: the run config (`[data]`, `[model]`, `[spiking]`, `[loss]`, `[optimizer]`,
 //!   `[schedule]`, `[training]`), parsed from TOML, validated, saved with every model.
@@ -19,7 +19,8 @@
 //!   [`RunConfig::changed_keys`] names the keys two configs differ in.
 //! - [`builtin`]: the data sets and configs embedded in the library.
 //!
-//! Errors are [`RunError`]s, by kind; nothing here prints.
+//! Errors are [`RunError`]s, by kind, each message one line with its cause as `source()`
+//! (print the chain to see the file, line and key); nothing here prints.
 //!
 //! # Example
 //!
@@ -83,6 +84,15 @@ pub use settings::{MORE_SETTINGS, SETTINGS, Setting, flag_text, setting};
 pub use summary::{PartSummary, RunSummary};
 pub use training::{Trained, train};
 
-// What a program that depends on nerve-run alone needs to call it.
+// What a program that depends on nerve-run alone needs to call it: the types its functions
+// take and give.
+pub use burn::prelude::Device;
 pub use nerve_backend::BackendKind;
-pub use nerve_train::{NoopObserver, Observer};
+pub use nerve_data::{Prepared, Preprocessor, Table, TransformReport};
+pub use nerve_model::Mlp;
+pub use nerve_train::{NoopObserver, Observer, TrainOutcome};
+
+/// The README's example, compiled as a doc test so it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -144,7 +144,8 @@ impl SavedModel {
     }
 
     /// The metrics recorded at the end of training: `None` when the file has none (a model
-    /// saved by the library) or they are not a run summary this nerve reads.
+    /// saved without them, by [`save_model`] with `None`) or they are not a run summary this
+    /// nerve reads.
     pub fn metrics(&self) -> Option<RunSummary> {
         let value = self.info.extra.get("metrics")?;
         serde_json::from_value(value.clone()).ok()

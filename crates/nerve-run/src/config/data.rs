@@ -45,7 +45,7 @@ pub struct DataSection {
     /// One-hot columns with more categories group the rarest into one `infrequent` input.
     #[serde(default = "default_max_categories")]
     pub max_categories: usize,
-    /// Numeric feature scaling: `z-score` or `none`.
+    /// Numeric feature scaling: `z-score-clip` (the default), `z-score`, `robust` or `none`.
     #[serde(default)]
     pub standardize: Standardize,
     /// Whether a regression target is standardized for training (predictions are mapped back).
