@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 /// checkpoint interval. Not a `TrainConfig` itself: the file keeps `[loss]`, `[optimizer]` and
 /// `[schedule]` as tables of their own (those two are the library's configs, embedded), and
 /// serde's `flatten`, which could merge the rest, turns off `deny_unknown_fields`.
-/// [`RunConfig::train_config`] puts the pieces together.
+/// [`RunConfig::train_config`](crate::RunConfig::train_config) puts the pieces together.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TrainingSection {
