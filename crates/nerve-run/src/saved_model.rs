@@ -126,8 +126,8 @@ impl SavedModel {
             .loss
             .name
             .unwrap_or(nerve_train::default_loss(preprocessor.task()));
-        let expected_output =
-            nerve_train::output_width(loss, preprocessor.labels()).map_err(invalid)?;
+        let expected_output = nerve_train::output_width(loss, preprocessor.labels())
+            .map_err(|err| invalid(err.to_string()))?;
         if d_input != preprocessor.d_input() || d_output != expected_output {
             return Err(invalid(format!(
                 "the network ({d_input} inputs, {d_output} outputs) does not match its preprocessing ({} inputs, {} outputs)",

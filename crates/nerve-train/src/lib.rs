@@ -37,6 +37,7 @@ mod batch_size;
 mod calibration;
 mod fused;
 mod grad_norm;
+mod invalid_setting;
 mod metrics;
 mod monitor;
 pub mod non_finite;
@@ -53,6 +54,7 @@ pub use calibration::{
     Calibration, CalibrationBin, CalibrationVariant, Temperature, fit_temperature,
 };
 pub use grad_norm::global_grad_norm_squared;
+pub use invalid_setting::{InvalidSetting, TaskRuleError};
 pub use metrics::{
     ClassificationMetrics, MetricKind, MetricsAccumulator, PartMetrics, RegressionMetrics, Scores,
 };

@@ -1,5 +1,6 @@
 //! [`OptimizerConfig`]: the gradient-descent rule, built on burn's optimizers.
 
+use crate::InvalidSetting;
 use std::sync::Arc;
 
 use burn::module::{ModuleVisitor, Param};
@@ -114,7 +115,16 @@ impl OptimizerConfig {
     }
 
     /// Checks the hyperparameters, naming the first that is out of range.
-    pub fn validate(&self) -> Result<(), String> {
+    ///
+    /// # Errors
+    ///
+    /// The first setting out of its range.
+    pub fn validate(&self) -> Result<(), InvalidSetting> {
+        self.problem().map_err(InvalidSetting)
+    }
+
+    /// [`OptimizerConfig::validate`]'s checks, in words.
+    fn problem(&self) -> Result<(), String> {
         if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
             return Err(format!(
                 "`learning_rate` must be a positive number, got {}",

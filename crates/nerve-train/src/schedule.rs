@@ -1,6 +1,7 @@
 //! [`ScheduleConfig`]: how the learning rate changes from epoch to epoch — burn's step, cosine
 //! and linear schedulers, an optional linear warm-up, and reduce-on-plateau (which burn lacks).
 
+use crate::InvalidSetting;
 use std::fmt;
 
 use burn::lr_scheduler::cosine::CosineAnnealingLrSchedulerConfig;
@@ -104,7 +105,16 @@ impl Default for ScheduleConfig {
 
 impl ScheduleConfig {
     /// Checks the settings, naming the first that is out of range.
-    pub fn validate(&self) -> Result<(), String> {
+    ///
+    /// # Errors
+    ///
+    /// The first setting out of its range.
+    pub fn validate(&self) -> Result<(), InvalidSetting> {
+        self.problem().map_err(InvalidSetting)
+    }
+
+    /// [`ScheduleConfig::validate`]'s checks, in words.
+    fn problem(&self) -> Result<(), String> {
         if self.step_size == 0 {
             return Err("`step_size` must be at least 1".to_owned());
         }
@@ -161,8 +171,17 @@ impl Schedule {
         config: &ScheduleConfig,
         learning_rate: f64,
         num_epochs: usize,
+    ) -> Result<Schedule, InvalidSetting> {
+        Self::build(config, learning_rate, num_epochs).map_err(InvalidSetting)
+    }
+
+    /// [`Schedule::new`], its refusal in words.
+    fn build(
+        config: &ScheduleConfig,
+        learning_rate: f64,
+        num_epochs: usize,
     ) -> Result<Schedule, String> {
-        config.validate()?;
+        config.problem()?;
         let span = num_epochs.saturating_sub(config.warmup_epochs).max(1);
         let limit = |result: Result<ModuleLrScheduler, String>| {
             result.map(Main::Burn).map_err(|err| {
@@ -390,13 +409,13 @@ mod tests {
             gamma: 1.5,
             ..ScheduleConfig::default()
         };
-        assert!(bad.validate().unwrap_err().contains("`gamma`"));
+        assert!(bad.validate().unwrap_err().0.contains("`gamma`"));
         let cosine = ScheduleConfig {
             name: ScheduleKind::Cosine,
             ..ScheduleConfig::default()
         };
         let err = Schedule::new(&cosine, 2.0, 10).unwrap_err();
-        assert!(err.contains("cosine"), "{err}");
+        assert!(err.0.contains("cosine"), "{err}");
         assert_eq!("Plateau".parse::<ScheduleKind>(), Ok(ScheduleKind::Plateau));
         assert!("exp".parse::<ScheduleKind>().is_err());
     }

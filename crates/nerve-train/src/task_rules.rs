@@ -5,7 +5,7 @@
 use nerve_data::Task;
 use nerve_loss::Loss;
 
-use crate::MetricKind;
+use crate::{MetricKind, TaskRuleError};
 
 /// The loss a task trains with unless one is chosen: cross-entropy for classes (binary too:
 /// one logit per class keeps labels, probabilities and metrics uniform), MSE for values.
@@ -21,15 +21,11 @@ pub fn default_loss(task: Task) -> Loss {
 ///
 /// # Errors
 /// The mismatch, in words, with the flags that fix it.
-pub fn check_loss(loss: Loss, task: Task) -> Result<(), String> {
+pub fn check_loss(loss: Loss, task: Task) -> Result<(), TaskRuleError> {
     let for_classes = loss.takes_class_ids() || loss == Loss::BinaryCrossEntropy;
     match task {
-        Task::Classification if !for_classes => Err(format!(
-            "the {loss} loss needs a regression target, but this is a classification target; use --loss cross-entropy, or --task regression if its values are numbers"
-        )),
-        Task::Regression if for_classes => Err(format!(
-            "the {loss} loss needs class labels, but this is a regression target; use --loss mse, or --task classification"
-        )),
+        Task::Classification if !for_classes => Err(TaskRuleError::ValueLossForClasses { loss }),
+        Task::Regression if for_classes => Err(TaskRuleError::ClassLossForValues { loss }),
         _ => Ok(()),
     }
 }
@@ -40,14 +36,13 @@ pub fn check_loss(loss: Loss, task: Task) -> Result<(), String> {
 ///
 /// # Errors
 /// bce on a target without exactly two classes.
-pub fn output_width(loss: Loss, labels: Option<&[String]>) -> Result<usize, String> {
+pub fn output_width(loss: Loss, labels: Option<&[String]>) -> Result<usize, TaskRuleError> {
     let labels = labels.unwrap_or_default();
     if loss == Loss::BinaryCrossEntropy && labels.len() != 2 {
-        return Err(format!(
-            "the bce loss needs exactly two classes, found {} ({}); use --loss cross-entropy",
-            labels.len(),
-            labels.join(", ")
-        ));
+        return Err(TaskRuleError::BceNeedsTwoClasses {
+            count: labels.len(),
+            labels: labels.join(", "),
+        });
     }
     Ok(if loss.takes_class_ids() {
         labels.len()
@@ -84,7 +79,8 @@ mod tests {
         assert_eq!(output_width(Loss::Mse, None), Ok(1));
         let err = output_width(Loss::BinaryCrossEntropy, Some(&three)).unwrap_err();
         assert!(
-            err.contains("exactly two classes, found 3 (a, b, c)"),
+            err.to_string()
+                .contains("exactly two classes, found 3 (a, b, c)"),
             "{err}"
         );
         assert!(check_loss(Loss::BinaryCrossEntropy, Task::Classification).is_ok());

@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::InvalidSetting;
+
 /// The class a row's `probabilities` answer: with a `threshold` and two classes, the second
 /// (the positive class) when its probability is at least the threshold (scikit-learn's
 /// `y_score >= threshold`; compared in f32, the probabilities' precision); otherwise the most probable class, the first on a tie.
@@ -103,6 +105,15 @@ pub fn best_threshold(
     scores: &[f64],
     positive: &[bool],
     metric: ThresholdMetric,
+) -> Result<ThresholdChoice, InvalidSetting> {
+    choose(scores, positive, metric).map_err(InvalidSetting)
+}
+
+/// [`best_threshold`], its refusal in words.
+fn choose(
+    scores: &[f64],
+    positive: &[bool],
+    metric: ThresholdMetric,
 ) -> Result<ThresholdChoice, String> {
     if scores.len() != positive.len() {
         return Err(format!(
@@ -185,7 +196,7 @@ mod tests {
     #[test]
     fn one_class_is_refused() {
         let err = best_threshold(&[0.2, 0.7], &[true, true], ThresholdMetric::F1).unwrap_err();
-        assert!(err.contains("only one class"), "{err}");
+        assert!(err.0.contains("only one class"), "{err}");
     }
 
     /// Ties in the scores move together: the threshold never splits equal scores.

@@ -93,7 +93,9 @@ impl TrainConfig {
         {
             return invalid(format!("`clip_grad_norm` must be positive, got {max}"));
         }
-        self.optimizer.validate().map_err(TrainError::Config)?;
+        self.optimizer
+            .validate()
+            .map_err(|err| TrainError::Config(err.0))?;
         // Built once here, so that a schedule burn refuses (a cosine `min_lr` above the
         // learning rate, say) is refused with the rest, before a caller does any work.
         crate::Schedule::new(
@@ -102,6 +104,6 @@ impl TrainConfig {
             self.num_epochs,
         )
         .map(drop)
-        .map_err(TrainError::Config)
+        .map_err(|err| TrainError::Config(err.0))
     }
 }

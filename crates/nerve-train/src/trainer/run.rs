@@ -185,7 +185,7 @@ impl Trainer {
             config.optimizer.learning_rate,
             config.num_epochs,
         )
-        .map_err(TrainError::Config)?;
+        .map_err(|err| TrainError::Config(err.0))?;
         let mut state = RunState {
             optimizer: config.optimizer.init(),
             schedule,
