@@ -67,7 +67,6 @@ pub(crate) fn inspect(args: InspectArgs) -> Result<ExitCode> {
         );
     }
     let p = &saved.preprocessor;
-    let config = &saved.config;
     let mut out = String::new();
     writeln!(
         out,
@@ -93,6 +92,39 @@ pub(crate) fn inspect(args: InspectArgs) -> Result<ExitCode> {
         p.features.len(),
         p.d_input()
     )?;
+    let header = ["column", "kind", "transform", "missing"].map(str::to_owned);
+    write_aligned(&mut out, &header, &input_rows(p))?;
+    write_training(&mut out, &saved)?;
+    writeln!(out, "\nWeights:")?;
+    let header = ["tensor", "values", "mean", "std", "min", "max"].map(str::to_owned);
+    write_aligned(&mut out, &header, &weight_rows(&saved)?)?;
+    if let Some(data) = &args.data {
+        let plot = args.plot.clone().unwrap_or_else(|| {
+            args.model
+                .parent()
+                .unwrap_or_else(|| std::path::Path::new("."))
+                .join("spikes.svg")
+        });
+        let picture = Picture {
+            path: plot,
+            row: args.row,
+        };
+        write_activity(
+            &mut out,
+            &saved,
+            data,
+            args.read.delimiter,
+            &device,
+            &picture,
+        )?;
+    }
+    let out = crate::output::wrap(&out, crate::output::Stream::Stdout);
+    std::io::stdout().lock().write_all(out.as_bytes())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A row per input column: its kind, its transform and what a missing cell becomes.
+fn input_rows(p: &nerve_data::Preprocessor) -> Vec<Vec<String>> {
     let mut rows = Vec::new();
     for feature in &p.features {
         rows.push(match feature {
@@ -167,9 +199,13 @@ pub(crate) fn inspect(args: InspectArgs) -> Result<ExitCode> {
             ],
         });
     }
-    let header = ["column", "kind", "transform", "missing"].map(str::to_owned);
-    write_aligned(&mut out, &header, &rows)?;
+    rows
+}
 
+/// How the model was trained: data, loss, optimizer, weights, early stopping, calibration,
+/// threshold, and the metrics it recorded.
+fn write_training(out: &mut String, saved: &nerve_run::SavedModel) -> Result<()> {
+    let (config, p) = (&saved.config, &saved.preprocessor);
     let training = &config.training;
     writeln!(
         out,
@@ -238,7 +274,12 @@ pub(crate) fn inspect(args: InspectArgs) -> Result<ExitCode> {
         }
     }
 
-    writeln!(out, "\nWeights:")?;
+    Ok(())
+}
+
+/// A row per tensor of the file (the layers', then a spiking network's neuron parameters):
+/// its size, mean, standard deviation and range.
+fn weight_rows(saved: &nerve_run::SavedModel) -> Result<Vec<Vec<String>>> {
     let mut rows = Vec::new();
     // Every tensor of the file: the layers', then a spiking network's neuron parameters.
     let mut tensors: Vec<(String, burn::prelude::TensorData)> = Vec::new();
@@ -283,31 +324,7 @@ pub(crate) fn inspect(args: InspectArgs) -> Result<ExitCode> {
             ]);
         }
     }
-    let header = ["tensor", "values", "mean", "std", "min", "max"].map(str::to_owned);
-    write_aligned(&mut out, &header, &rows)?;
-    if let Some(data) = &args.data {
-        let plot = args.plot.clone().unwrap_or_else(|| {
-            args.model
-                .parent()
-                .unwrap_or_else(|| std::path::Path::new("."))
-                .join("spikes.svg")
-        });
-        let picture = Picture {
-            path: plot,
-            row: args.row,
-        };
-        write_activity(
-            &mut out,
-            &saved,
-            data,
-            args.read.delimiter,
-            &device,
-            &picture,
-        )?;
-    }
-    let out = crate::output::wrap(&out, crate::output::Stream::Stdout);
-    std::io::stdout().lock().write_all(out.as_bytes())?;
-    Ok(ExitCode::SUCCESS)
+    Ok(rows)
 }
 
 /// Rows read and run through the network at a time by `inspect --data`.
