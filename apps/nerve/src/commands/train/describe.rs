@@ -10,6 +10,17 @@ use nerve_run::RunConfig;
 
 /// The few lines that say what is about to happen: data, task, split, preprocessing, training.
 pub(super) fn describe_run(config: &RunConfig, prepared: &Prepared, model: &Mlp) -> String {
+    let mut text = describe_data(config, prepared);
+    text.push_str(&describe_training(config, prepared));
+    text.push_str(&describe_weights(config, prepared));
+    text.push_str(&describe_early_stopping(config, prepared));
+    let _ = writeln!(text, "{}", model.summary());
+    crate::output::wrap(&text, crate::output::Stream::Stderr)
+}
+
+/// The notes of reading and preparing, the data, its split, its features and what was left
+/// out.
+fn describe_data(config: &RunConfig, prepared: &Prepared) -> String {
     let mut text = String::new();
     let source = prepared.table.source_name();
     let p = &prepared.preprocessor;
@@ -88,6 +99,12 @@ pub(super) fn describe_run(config: &RunConfig, prepared: &Prepared, model: &Mlp)
         let _ = writeln!(text, "Left out: {}", shorten(&left_out, 10));
     }
 
+    text
+}
+
+/// The training line: backend, optimizer, schedule, loss, batch, epochs, seed.
+fn describe_training(config: &RunConfig, prepared: &Prepared) -> String {
+    let mut text = String::new();
     let training = &config.training;
     let mut schedule = config.schedule.name.to_string();
     if config.schedule.warmup_epochs > 0 {
@@ -108,6 +125,13 @@ pub(super) fn describe_run(config: &RunConfig, prepared: &Prepared, model: &Mlp)
         training.num_epochs,
         training.seed
     );
+    text
+}
+
+/// Row and class weights, or a note on a rare class when there are none.
+fn describe_weights(config: &RunConfig, prepared: &Prepared) -> String {
+    let mut text = String::new();
+    let p = &prepared.preprocessor;
     if let (Some(column), Some(weights)) = (&config.data.weight_column, prepared.train.weights()) {
         let (low, high) = weights
             .iter()
@@ -177,6 +201,13 @@ pub(super) fn describe_run(config: &RunConfig, prepared: &Prepared, model: &Mlp)
             }
         }
     }
+    text
+}
+
+/// What early stopping watches, and why it is on when `auto` turned it on.
+fn describe_early_stopping(config: &RunConfig, prepared: &Prepared) -> String {
+    let mut text = String::new();
+    let training = &config.training;
     if training.patience > 0 {
         let watched = match training.monitor {
             nerve_train::Monitor::ValLoss if prepared.validation.is_none() => {
@@ -205,8 +236,7 @@ pub(super) fn describe_run(config: &RunConfig, prepared: &Prepared, model: &Mlp)
             training.patience, training.min_delta
         );
     }
-    let _ = writeln!(text, "{}", model.summary());
-    crate::output::wrap(&text, crate::output::Stream::Stderr)
+    text
 }
 
 /// The features line of the run description: each kind of input with its columns.
