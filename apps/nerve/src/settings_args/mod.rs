@@ -22,9 +22,9 @@ use nerve_run::{ClassWeight, Delimiter, EarlyStopping, HiddenWidths};
 /// The settings flags. Each overrides the same setting of `--config`; without `--config`,
 /// `--data` starts from scikit-learn-like defaults and no flags at all run the tutorial's network.
 /// Every key of a run config has a flag (`tests/training/help_and_flags.rs` walks `--print-config`'s
-/// keys); the defaults shown in `--help` are read from [`RunConfig::for_data`] ([`with_defaults`]).
+/// keys); the defaults shown in `--help` are read from [`RunConfig::for_data`](nerve_run::RunConfig::for_data) ([`with_defaults`]).
 /// Serialized, the given flags are a table of flag id to value ([`SettingsArgs::given`]),
-/// laid over a config through nerve-run's [`SETTINGS`] table.
+/// laid over a config through nerve-run's [`SETTINGS`](nerve_run::SETTINGS) table.
 #[derive(Debug, Args, serde::Serialize)]
 pub(crate) struct SettingsArgs {
     /// A CSV file (`.csv`, `.csv.gz`, `-` for stdin) or a built-in data set's name (see `nerve
