@@ -70,13 +70,24 @@ impl SettingsArgs {
     /// [`SETTINGS`]' order.
     fn given(&self) -> Result<Vec<(&'static Setting, serde_json::Value)>> {
         let mut flags = serde_json::to_value(self).context("cannot read the flags")?;
-        Ok(SETTINGS
+        let given = SETTINGS
             .iter()
             .filter_map(|setting| {
                 let value = flags.get_mut(setting.flag).map(serde_json::Value::take)?;
                 (!value.is_null()).then_some((setting, value))
             })
-            .collect())
+            .collect();
+        // A flag given but in no setting would be dropped without a word: a bug, said so.
+        if let Some((flag, _)) = flags
+            .as_object()
+            .and_then(|rest| rest.iter().find(|(_, value)| !value.is_null()))
+        {
+            bail!(
+                "--{} sets nothing: it has no entry in nerve-run's SETTINGS (a bug in nerve; please report it)",
+                flag.replace('_', "-")
+            );
+        }
+        Ok(given)
     }
 
     /// `config` with every given flag applied on top (not yet validated). With `init` (a
