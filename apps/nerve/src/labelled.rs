@@ -4,7 +4,7 @@
 use anyhow::Result;
 use nerve_data::{Dataset, Split, Table};
 
-use crate::model_input::{ReadFlags, open_reader};
+use crate::model_input::ReadFlags;
 use nerve_run::Columns;
 use nerve_run::SavedModel;
 
@@ -72,8 +72,9 @@ pub(crate) fn labelled_part(
     use nerve_choice::Choice as _;
     let p = &saved.preprocessor;
     let data_config = &saved.config.data;
-    let mut table =
-        open_reader(data, read.delimiter, saved, Columns::WithTarget, &[])?.read_all()?;
+    let mut table = saved
+        .reader(data, read.delimiter, Columns::WithTarget, &[])?
+        .read_all()?;
     let present: Vec<String> = data_config
         .ignore
         .iter()

@@ -5,8 +5,8 @@ use anyhow::Result;
 use burn::prelude::{Device, Tensor, TensorData};
 use clap::Args;
 use nerve_backend::BackendKind;
-use nerve_data::{Preprocessor, Table, TableReader, TransformReport};
-use nerve_run::{Columns, Delimiter, SavedModel};
+use nerve_data::{Preprocessor, Table, TransformReport};
+use nerve_run::{Delimiter, SavedModel};
 
 use crate::{choice, value_parser};
 
@@ -28,18 +28,6 @@ pub(crate) fn open_model(
     let device = backend.device()?;
     let saved = SavedModel::load(path, &device)?;
     Ok((saved, device))
-}
-
-/// The rows of `data` read for a model ([`SavedModel::reader`]): only its columns, typed as in
-/// training, missing cells kept; `keep` names more columns read as text (`predict --keep`).
-pub(crate) fn open_reader(
-    data: &str,
-    delimiter: Option<Delimiter>,
-    saved: &SavedModel,
-    columns: Columns,
-    keep: &[String],
-) -> Result<TableReader<Box<dyn std::io::Read>>> {
-    Ok(saved.reader(data, delimiter, columns, keep)?)
 }
 
 /// What transforming rows had to make up, one sentence per column.

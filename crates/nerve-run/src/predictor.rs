@@ -195,10 +195,6 @@ pub fn network_outputs(
         width = w;
         outputs.extend(chunk);
     }
-    if n == 0 {
-        // No rows: the width is still the network's.
-        width = forward(&model, loss, Vec::new(), device).1;
-    }
     (outputs, width)
 }
 
@@ -219,7 +215,7 @@ fn forward(model: &Mlp, loss: Loss, features: Vec<f32>, device: &Device) -> (Vec
 }
 
 /// The first row of each chunk of [`FORWARD_ROWS`] of `n` rows (`[0]` for none, so a table
-/// without rows still gets its width).
+/// without rows still gets its width from one empty pass).
 fn chunk_starts(n: usize) -> Vec<usize> {
     let mut starts: Vec<usize> = (0..n).step_by(FORWARD_ROWS).collect();
     if starts.is_empty() {

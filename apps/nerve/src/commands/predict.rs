@@ -8,7 +8,7 @@ use anyhow::{Result, bail};
 use clap::Args;
 use nerve_data::TransformReport;
 
-use crate::model_input::{ReadFlags, open_model, open_reader, warn_about};
+use crate::model_input::{ReadFlags, open_model, warn_about};
 use crate::output_paths::check_output_file;
 use crate::run_dir::write_atomically;
 use nerve_run::Columns;
@@ -92,13 +92,7 @@ pub(crate) fn predict(args: PredictArgs) -> Result<ExitCode> {
     // Everything that can be checked is, before anything is written: the model, the output
     // path, and the columns against the header.
     let mut sink = Sink::new(args.output.clone())?;
-    let mut reader = open_reader(
-        &args.data,
-        args.read.delimiter,
-        saved,
-        Columns::Features,
-        &keep,
-    )?;
+    let mut reader = saved.reader(&args.data, args.read.delimiter, Columns::Features, &keep)?;
     let mut csv = csv::Writer::from_writer(Vec::new());
     // The header goes out with the first chunk's rows, so a file whose first chunk fails
     // leaves no output at all.

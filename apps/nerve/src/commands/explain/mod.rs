@@ -16,7 +16,7 @@ use rand::seq::index::sample;
 use serde_json::json;
 
 use crate::charts::{self, AttributionBars, Bars, Format};
-use crate::model_input::{ReadFlags, model_inputs, open_model, open_reader, warn_about};
+use crate::model_input::{ReadFlags, model_inputs, open_model, warn_about};
 use nerve_run::Columns;
 
 mod explanation;
@@ -123,14 +123,9 @@ impl Explained {
             );
         }
         let p = &saved.preprocessor;
-        let table = open_reader(
-            &args.data,
-            args.read.delimiter,
-            &saved,
-            Columns::Features,
-            &[],
-        )?
-        .read_all()?;
+        let table = saved
+            .reader(&args.data, args.read.delimiter, Columns::Features, &[])?
+            .read_all()?;
         let (rows, sampled) = choose_rows(&table, &args.rows, args.max_rows)?;
         let mut report = TransformReport::default();
         let x = model_inputs(p, &table, &rows, &device, &mut report)?;

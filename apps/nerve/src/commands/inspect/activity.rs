@@ -10,7 +10,7 @@ use nerve_data::TransformReport;
 use nerve_run::{Columns, Delimiter, SavedModel};
 
 use crate::charts::{self, Format, SpikeActivity};
-use crate::model_input::{model_inputs, open_reader, warn_about};
+use crate::model_input::{model_inputs, warn_about};
 use crate::output::{shorten, write_aligned};
 
 /// Rows read and run through the network at a time by `inspect --data`.
@@ -44,7 +44,7 @@ pub(super) fn write_activity(
         return Ok(());
     }
     let p = &saved.preprocessor;
-    let mut reader = open_reader(data, delimiter, saved, Columns::Features, &[])?;
+    let mut reader = saved.reader(data, delimiter, Columns::Features, &[])?;
     let mut report = TransformReport::default();
     let mut layers: Vec<nerve_model::LayerActivity> = Vec::new();
     let mut source = data.to_owned();

@@ -21,7 +21,7 @@ use anyhow::{Context, Result, bail};
 use describe::describe_run;
 use nerve_data::{Dataset, Prepared};
 use nerve_run::RunConfig;
-use nerve_train::{TrainError, TrainOutcome};
+use nerve_train::{TrainError, TrainOutcome, Trainer};
 use plan::RunPlan;
 use results::{Evaluation, print_results, summary};
 use settings::TrainSettings;
@@ -46,6 +46,8 @@ pub(crate) fn run(args: TrainArgs) -> Result<ExitCode> {
 struct Fitted {
     plan: RunPlan,
     run_dir: RunDir,
+    /// The trainer of the plan, which scores the parts too.
+    trainer: Trainer,
     outcome: TrainOutcome,
     /// The divergence that ended training, its last good epoch kept as `outcome`.
     divergence: Option<TrainError>,
@@ -115,6 +117,7 @@ fn fit(mut plan: RunPlan) -> Result<Fitted> {
     Ok(Fitted {
         plan,
         run_dir,
+        trainer,
         outcome,
         divergence,
         checkpoint_failure,
@@ -128,6 +131,7 @@ fn finish(fitted: Fitted) -> Result<ExitCode> {
     let Fitted {
         plan,
         run_dir,
+        trainer,
         outcome,
         divergence,
         checkpoint_failure,
@@ -135,7 +139,6 @@ fn finish(fitted: Fitted) -> Result<ExitCode> {
     } = fitted;
     let (config, prepared) = (&plan.config, &plan.prepared);
     let plain = plan.settings.device.clone().without_autodiff();
-    let trainer = plan.fit.trainer();
     let evaluate = |data: &Dataset| -> Result<Evaluation> {
         Evaluation::new(&trainer, &outcome.model, config, prepared, data, &plain)
     };
